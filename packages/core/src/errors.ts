@@ -1,0 +1,76 @@
+/**
+ * Every error Hangar reports to a person has a stable code defined here, once.
+ * `docs/errors.md` lists each code with its fix; `errors.test.ts` keeps the two in step.
+ *
+ * fault: whose fault it is — `user` (bad input, missing setup), `upstream` (AWS or another
+ * service refused or failed), `internal` (a bug in Hangar). retryable: whether trying the same
+ * thing again, unchanged, can help.
+ */
+export type Fault = 'user' | 'upstream' | 'internal';
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly fault: Fault;
+  readonly retryable: boolean;
+  readonly summary: string;
+}
+
+function spec(status: number, fault: Fault, retryable: boolean, summary: string): ErrorSpec {
+  return { status, fault, retryable, summary };
+}
+
+export const errorCodes = {
+  // generic edge errors
+  VALIDATION_FAILED: spec(400, 'user', false, 'A request body, argument or project file is not valid.'),
+  NOT_FOUND: spec(404, 'user', false, 'The thing asked for does not exist, or is not visible to you.'),
+  CONFLICT: spec(409, 'user', false, 'The request conflicts with what is stored.'),
+  PAYLOAD_TOO_LARGE: spec(413, 'user', false, 'The request body is larger than allowed.'),
+  INTERNAL: spec(500, 'internal', true, 'Something went wrong inside Hangar.'),
+
+  // authentication and authorisation
+  AUTH_REQUIRED: spec(401, 'user', false, 'No valid API token or session was presented.'),
+  AUTH_FORBIDDEN: spec(403, 'user', false, 'Your role in this organisation does not allow this.'),
+  AUTH_CSRF: spec(403, 'user', false, 'A state-changing browser request lacked a valid CSRF token.'),
+
+  // CLI and project file
+  CLI_NOT_LOGGED_IN: spec(401, 'user', false, 'The CLI has no engine URL or token.'),
+  CLI_ENGINE_UNREACHABLE: spec(503, 'upstream', true, 'The engine did not answer.'),
+  PROJECT_FILE_NOT_FOUND: spec(400, 'user', false, 'No hangar.yml or serverless.yml in this folder.'),
+  PROJECT_FILE_INVALID: spec(400, 'user', false, 'The project file does not match its schema.'),
+  PROJECT_VARIABLE_UNRESOLVED: spec(400, 'user', false, 'A ${...} variable in the project file has no value.'),
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(errorCodes, value);
+}
+
+/** An error a person can act on: a stable code, a message naming the value and the fix. */
+export class HangarError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly fault: Fault;
+  readonly retryable: boolean;
+  /** Extra machine-readable facts (never secrets): e.g. the AWS error code and request id. */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HangarError';
+    this.code = code;
+    const s = errorCodes[code];
+    this.status = s.status;
+    this.fault = s.fault;
+    this.retryable = s.retryable;
+    this.details = options.details ? Object.freeze({ ...options.details }) : undefined;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details?: Readonly<Record<string, unknown>> } {
+    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+  }
+}
+
+export function isHangarError(e: unknown): e is HangarError {
+  return e instanceof HangarError;
+}
