@@ -75,3 +75,53 @@ export interface CloudContext {
    */
   authorize(principal: Principal, action: string, resource: string, conditionKeys?: Record<string, string | string[]>): void;
 }
+
+/** Extra facts every service can reach, beyond the request. */
+export interface CloudRuntime extends CloudContext {
+  /** The data dir when state must survive restarts; undefined when everything lives in memory. */
+  dataDir(): string | undefined;
+  /** IAM/STS internals other services need (Lambda assumes execution roles through this). */
+  identity: IdentityApi;
+}
+
+export interface TemporaryCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration: Date;
+}
+
+export interface IdentityApi {
+  /**
+   * Session credentials for `roleArn` assumed by an AWS service principal such as
+   * "lambda.amazonaws.com". Throws AwsError when the role does not exist or its trust policy
+   * does not allow that service to assume it.
+   */
+  assumeRoleForService(roleArn: string, servicePrincipal: string, sessionName: string, durationSeconds?: number): TemporaryCredentials;
+  /** Whether the role's trust policy lets `servicePrincipal` assume it (false when the role is missing). */
+  canServiceAssume(roleArn: string, servicePrincipal: string): boolean;
+}
+
+/** A service behind the SigV4 endpoint, chosen by the signing name in the credential scope. */
+export interface Service {
+  /** SigV4 signing name: 'iam' | 'sts' | 'lambda' | 'apigateway' | 'logs'. */
+  readonly signingName: string;
+  /** How its errors are shaped: query (XML ErrorResponse), rest-json (Lambda, API Gateway), json (Logs, x-amz-json-1.1). */
+  readonly protocol: 'query' | 'rest-json' | 'json';
+  handle(req: ServiceRequest): Promise<ServiceResponse>;
+  /** Plain-JSON persistent state, written to the data dir by the server after changed(). */
+  snapshot?(): unknown;
+  restore?(state: unknown): void | Promise<void>;
+  /** Stop child processes, timers. */
+  close?(): Promise<void>;
+}
+
+/** An unsigned HTTP route the server offers besides the AWS API (API Gateway's execute-api). */
+export interface DataPlaneRoute {
+  /** Return true when this route serves a request for this host and path. */
+  match(host: string, path: string): boolean;
+  handle(req: { method: string; url: string; host: string; headers: Record<string, string | string[] | undefined>; body: Buffer; remoteAddress: string }): Promise<ServiceResponse>;
+}
+
+/** Builds a service once the server's runtime exists: `(rt) => createLambdaService(rt)`. */
+export type ServiceFactory = (rt: CloudRuntime) => { service: Service; dataPlane?: DataPlaneRoute[] };
