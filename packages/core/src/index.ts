@@ -2,3 +2,5 @@ export { errorCodes, HangarError, isErrorCode, isHangarError } from './errors.js
 export type { ErrorCode, ErrorSpec, Fault } from './errors.js';
 export { SessionCredentials } from './credentials.js';
 export type { AwsCredentialIdentity } from './credentials.js';
+export { manifestId, applyDelta, invalidPathReason, normalizeMode } from './manifest.js';
+export type { ManifestEntry, SourceUploadRequest, SourceUploadResponse } from './manifest.js';
