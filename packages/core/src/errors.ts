@@ -38,6 +38,13 @@ export const errorCodes = {
   PROJECT_FILE_NOT_FOUND: spec(400, 'user', false, 'No hangar.yml or serverless.yml in this folder.'),
   PROJECT_FILE_INVALID: spec(400, 'user', false, 'The project file does not match its schema.'),
   PROJECT_VARIABLE_UNRESOLVED: spec(400, 'user', false, 'A ${...} variable in the project file has no value.'),
+
+  // components (packages/components)
+  COMPONENT_NOT_FOUND: spec(400, 'user', false, 'The project file names a component Hangar does not have.'),
+  COMPONENT_INPUTS_INVALID: spec(400, 'user', false, "A component's inputs do not match its schema."),
+  COMPONENT_SOURCE_MISSING: spec(400, 'user', false, 'The component deploys code but no source package was supplied.'),
+  COMPONENT_AWS_ACCESS_DENIED: spec(403, 'user', false, "AWS refused a component's call: the provider's role lacks a permission."),
+  COMPONENT_AWS_ERROR: spec(502, 'upstream', false, 'AWS refused or failed a call the component made.'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCodes;
