@@ -45,6 +45,19 @@ export const errorCodes = {
   COMPONENT_SOURCE_MISSING: spec(400, 'user', false, 'The component deploys code but no source package was supplied.'),
   COMPONENT_AWS_ACCESS_DENIED: spec(403, 'user', false, "AWS refused a component's call: the provider's role lacks a permission."),
   COMPONENT_AWS_ERROR: spec(502, 'upstream', false, 'AWS refused or failed a call the component made.'),
+
+  // source cache and deployments (packages/engine: source/, deployments/)
+  SOURCE_MANIFEST_INVALID: spec(400, 'user', false, 'A source manifest has a bad path, hash, size or mode, or a path twice.'),
+  SOURCE_LIMIT_EXCEEDED: spec(413, 'user', false, "A source manifest is over the engine's file-count or byte limits."),
+  SOURCE_BASE_UNKNOWN: spec(409, 'user', false, 'A delta names a base manifest this organisation does not hold.'),
+  SOURCE_MANIFEST_MISMATCH: spec(409, 'user', false, 'A delta applied to its base does not give the manifest id the client computed.'),
+  SOURCE_MANIFEST_UNKNOWN: spec(400, 'user', false, 'A deployment names a manifest id this organisation never uploaded.'),
+  SOURCE_BLOB_NOT_DECLARED: spec(409, 'user', false, "An uploaded blob's hash is in none of this organisation's manifests."),
+  SOURCE_BLOB_HASH_MISMATCH: spec(400, 'user', false, 'An uploaded blob does not match its sha256 or the size its manifest declared.'),
+  SOURCE_BLOBS_MISSING: spec(409, 'user', false, "A deployment's manifest lists files whose contents were never uploaded."),
+  DEPLOY_COMPONENT_CHANGED: spec(409, 'user', false, 'An instance is deployed with one component and a deploy names another.'),
+  DEPLOY_COMPONENT_FAILED: spec(500, 'internal', false, 'A component failed with an unexpected error (not an AWS error).'),
+  DEPLOY_INTERRUPTED: spec(503, 'internal', true, 'The engine stopped while the deployment was running.'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCodes;
