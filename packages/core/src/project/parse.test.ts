@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HangarError } from '../errors.js';
+import { parseProject } from './parse.js';
+
+const hangarYml = `
+component: http-function
+name: api
+app: shop
+inputs:
+  src: ./src
+  handler: index.handler
+  memory: 512
+  env:
+    TABLE: \${app}-\${stage}-orders
+    GREETING: \${env:GREETING}
+    REGION: \${env:SHOP_REGION, 'eu-west-1'}
+`;
+
+function fails(fn: () => unknown, code: string, pattern: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof HangarError, `expected a HangarError, got ${String(e)}`);
+    assert.equal(e.code, code);
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+test('hangar.yml: defaults the stage to dev and resolves ${env:}, ${app}, ${stage} and defaults', () => {
+  const p = parseProject(hangarYml, { fileName: 'hangar.yml', env: { GREETING: 'hi' } });
+  assert.equal(p.stage, 'dev');
+  assert.equal(p.app, 'shop');
+  assert.equal(p.component, 'http-function');
+  assert.deepEqual(p.inputs, {
+    src: './src', handler: 'index.handler', memory: 512,
+    env: { TABLE: 'shop-dev-orders', GREETING: 'hi', REGION: 'eu-west-1' },
+  });
+});
+
+test('--stage wins over the file and flows into ${stage}', () => {
+  const p = parseProject(hangarYml + 'stage: dev\n', { fileName: 'hangar.yml', env: { GREETING: 'x' }, stage: 'prod' });
+  assert.equal(p.stage, 'prod');
+  assert.equal((p.inputs.env as Record<string, string>).TABLE, 'shop-prod-orders');
+});
+
+test('the resolved project is frozen all the way down', () => {
+  const p = parseProject(hangarYml, { fileName: 'hangar.yml', env: { GREETING: 'x' } });
+  assert.ok(Object.isFrozen(p));
+  assert.ok(Object.isFrozen(p.inputs.env));
+  assert.throws(() => { (p.inputs as Record<string, unknown>).memory = 1; });
+});
+
+test('an unset ${env:X} names the variable, the field and the fix', () => {
+  fails(() => parseProject(hangarYml, { fileName: 'hangar.yml', env: {} }), 'PROJECT_VARIABLE_UNRESOLVED',
+    /^inputs\.env\.GREETING: \$\{env:GREETING\} has no value: the environment variable GREETING is not set.*default/);
+});
+
+test('an unknown variable kind is reported, not left in place', () => {
+  fails(() => parseProject('component: http-function\nname: a\ninputs:\n  x: ${self:custom.y}\n', { fileName: 'hangar.yml', env: {} }),
+    'PROJECT_VARIABLE_UNRESOLVED', /^inputs\.x: \$\{self:custom\.y\} is not a variable Hangar knows/);
+});
+
+test('the serverless.yml (Serverless Components) shape is accepted, org included', () => {
+  const p = parseProject('org: acme\napp: shop\ncomponent: http-function@1.2.0\nname: api\nstage: ${env:STAGE}\ninputs:\n  src:\n    src: ./app\n    hook: npm run build\n    dist: ./app/dist\n  tag: ${org}/${name}\n',
+    { fileName: 'serverless.yml', env: { STAGE: 'qa' } });
+  assert.equal(p.org, 'acme');
+  assert.equal(p.stage, 'qa');
+  assert.equal(p.component, 'http-function@1.2.0');
+  assert.deepEqual(p.inputs.src, { src: './app', hook: 'npm run build', dist: './app/dist' });
+  assert.equal(p.inputs.tag, 'acme/api');
+});
+
+test('shape errors carry the dotted path, what was expected and what was given', () => {
+  fails(() => parseProject('component: http-function\nname: my app\n', { fileName: 'hangar.yml', env: {} }),
+    'PROJECT_FILE_INVALID', /name: expected the instance name: .* got "my app"/);
+  fails(() => parseProject('component: http-function\nname: a\ninputs:\n  src: 42\n', { fileName: 'hangar.yml', env: {} }),
+    'PROJECT_FILE_INVALID', /inputs\.src: expected a folder path, or \{ src, hook, dist \}, got 42/);
+  fails(() => parseProject('name: a\n', { fileName: 'hangar.yml', env: {} }),
+    'PROJECT_FILE_INVALID', /component: expected the component to deploy, e\.g\. "http-function", got nothing/);
+  fails(() => parseProject('component: http-function\nname: a\nimputs: {}\n', { fileName: 'hangar.yml', env: {} }),
+    'PROJECT_FILE_INVALID', /imputs: unknown field/);
+});
+
+test('a stage that comes from a variable is validated once resolved', () => {
+  fails(() => parseProject('component: http-function\nname: a\nstage: ${env:S}\n', { fileName: 'hangar.yml', env: { S: 'no spaces please' } }),
+    'PROJECT_FILE_INVALID', /once its variables are resolved:\nstage: expected a stage.*got "no spaces please"/);
+});
+
+test('broken YAML says so', () => {
+  fails(() => parseProject('component: [unclosed\n', { fileName: 'hangar.yml', env: {} }), 'PROJECT_FILE_INVALID', /hangar\.yml is not valid YAML/);
+});

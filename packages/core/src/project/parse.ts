@@ -1,0 +1,87 @@
+/**
+ * Parse a project file's text into a frozen `ResolvedProject`: YAML -> variables -> schema.
+ * Pure (no file system): the caller reads the file and passes the (filtered) environment.
+ */
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { HangarError } from '../errors.js';
+import { projectFileSchema, type ResolvedProject } from './schema.js';
+import { resolveString, resolveVariables, type VariableContext } from './variables.js';
+
+export const projectFileNames = ['hangar.yml', 'hangar.yaml', 'serverless.yml', 'serverless.yaml'] as const;
+
+export interface ParseProjectOptions {
+  /** Shown in messages, e.g. "hangar.yml". */
+  readonly fileName: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** `--stage`: wins over the file's `stage`. */
+  readonly stage?: string | undefined;
+}
+
+function dotted(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const k of path) out += typeof k === 'number' ? `[${k}]` : out === '' ? String(k) : `.${String(k)}`;
+  return out;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+function shown(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** One line per issue: `inputs.src: expected a folder path, got 42`. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], root: unknown, prefix = ''): string {
+  return issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => `${dotted([...issue.path, k]) || k}: unknown field; expected only component, name, app, org, stage and inputs`).join('\n');
+    }
+    const path = prefix + dotted(issue.path);
+    return `${path || '(file)'}: ${issue.message}, got ${shown(valueAt(root, issue.path))}`;
+  }).join('\n');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export function parseProject(text: string, options: ParseProjectOptions): ResolvedProject {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new HangarError('PROJECT_FILE_INVALID', `${options.fileName} is not valid YAML: ${doc.errors[0]!.message}`);
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  // Check the shape before variables so a typo is reported as such, not as a missing variable;
+  // each ${...} stands in as "x" here, and the resolved values are checked again below.
+  const placeholder: VariableContext = { env: new Proxy({}, { get: () => 'x' }), self: { stage: 'x', app: 'x', name: 'x', org: 'x' } };
+  const shape = projectFileSchema.safeParse(resolveVariables(raw, '', { ...placeholder }));
+  if (!shape.success) {
+    throw new HangarError('PROJECT_FILE_INVALID', `${options.fileName} is not valid:\n${formatIssues(shape.error.issues, raw)}`);
+  }
+  const file = raw as typeof shape.data;
+  const env = options.env;
+  const stageCtx: VariableContext = { env, self: {} };
+  const stage = options.stage ?? (file.stage === undefined ? 'dev' : resolveString(file.stage, 'stage', stageCtx));
+  const org = file.org === undefined ? undefined : resolveString(file.org, 'org', { env, self: { stage } });
+  const app = resolveString(file.app ?? file.name, 'app', { env, self: { stage, ...(org === undefined ? {} : { org }) } });
+  const name = resolveString(file.name, 'name', { env, self: { stage, app, ...(org === undefined ? {} : { org }) } });
+  const ctx: VariableContext = { env, self: { stage, app, name, ...(org === undefined ? {} : { org }) } };
+  const inputs = resolveVariables(file.inputs ?? {}, 'inputs', ctx) as Record<string, unknown>;
+  // Resolved values must still fit the shape (e.g. a stage from ${env:STAGE}).
+  const resolved = { component: file.component, name, app, stage, ...(org === undefined ? {} : { org }), inputs };
+  const again = projectFileSchema.safeParse(resolved);
+  if (!again.success) {
+    throw new HangarError('PROJECT_FILE_INVALID', `${options.fileName} is not valid once its variables are resolved:\n${formatIssues(again.error.issues, resolved)}`);
+  }
+  return deepFreeze({ file: options.fileName, component: file.component, name, app, stage, org, inputs });
+}

@@ -1,0 +1,64 @@
+/**
+ * `${...}` variables in a project file: `${env:NAME}`, `${env:NAME, 'default'}`, `${stage}`,
+ * `${app}`, `${name}`, `${org}`. Pure: the environment is passed in (the CLI passes a filtered
+ * copy that never holds cloud credentials), and an unresolved variable is an error naming it.
+ */
+import { HangarError } from '../errors.js';
+
+export interface VariableContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Values for ${stage}, ${app}, ${name}, ${org}; a missing key means "not available here". */
+  readonly self: Readonly<Partial<Record<'stage' | 'app' | 'name' | 'org', string>>>;
+}
+
+const VARIABLE = /\$\{([^}]*)\}/g;
+const ENV_REF = /^env:\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:,\s*(?:'([^']*)'|"([^"]*)"))?\s*$/;
+const SELF_REF = /^\s*(stage|app|name|org)\s*$/;
+
+function unresolved(path: string, ref: string, why: string): HangarError {
+  return new HangarError('PROJECT_VARIABLE_UNRESOLVED', `${path}: \${${ref}} ${why}`, { details: { path, variable: ref } });
+}
+
+function resolveOne(ref: string, path: string, ctx: VariableContext): string {
+  const env = ENV_REF.exec(ref);
+  if (env) {
+    const [, name, single, double] = env;
+    const value = ctx.env[name!];
+    if (value !== undefined) return value;
+    const fallback = single ?? double;
+    if (fallback !== undefined) return fallback;
+    throw unresolved(path, ref, `has no value: the environment variable ${name} is not set. Set it (e.g. \`export ${name}=...\`) or give a default: \${env:${name}, 'value'}`);
+  }
+  const self = SELF_REF.exec(ref);
+  if (self) {
+    const key = self[1] as 'stage' | 'app' | 'name' | 'org';
+    const value = ctx.self[key];
+    if (value !== undefined) return value;
+    throw unresolved(path, ref, key === 'org'
+      ? 'has no value: the project file sets no `org`'
+      : `cannot be used here: ${key} is not known yet where ${path} is read`);
+  }
+  throw unresolved(path, ref, 'is not a variable Hangar knows; use ${env:NAME}, ${env:NAME, \'default\'}, ${stage}, ${app}, ${name} or ${org}');
+}
+
+/** Replace every `${...}` in one string; `path` is the dotted path used in error messages. */
+export function resolveString(text: string, path: string, ctx: VariableContext): string {
+  return text.replace(VARIABLE, (_m, ref: string) => resolveOne(ref, path, ctx));
+}
+
+function joinPath(base: string, key: string | number): string {
+  if (typeof key === 'number') return `${base}[${key}]`;
+  return base === '' ? key : `${base}.${key}`;
+}
+
+/** Resolve variables in every string of a parsed YAML value (keys are left as written). */
+export function resolveVariables(value: unknown, path: string, ctx: VariableContext): unknown {
+  if (typeof value === 'string') return resolveString(value, path, ctx);
+  if (Array.isArray(value)) return value.map((v, i) => resolveVariables(v, joinPath(path, i), ctx));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = resolveVariables(v, joinPath(path, k), ctx);
+    return out;
+  }
+  return value;
+}
