@@ -32,6 +32,10 @@ export const errorCodes = {
   AUTH_FORBIDDEN: spec(403, 'user', false, 'Your role in this organisation does not allow this.'),
   AUTH_CSRF: spec(403, 'user', false, 'A state-changing browser request lacked a valid CSRF token.'),
 
+  // engine settings and audit (packages/engine: platform)
+  ENGINE_CONFIG_INVALID: spec(400, 'user', false, "The engine's settings or HANGAR_* environment variables are not valid."),
+  AUDIT_CHAIN_BROKEN: spec(409, 'internal', false, "An organisation's audit log no longer verifies: an event was altered, removed or reordered."),
+
   // CLI and project file
   CLI_NOT_LOGGED_IN: spec(401, 'user', false, 'The CLI has no engine URL or token.'),
   CLI_ENGINE_UNREACHABLE: spec(503, 'upstream', true, 'The engine did not answer.'),
