@@ -1,1 +1,42 @@
-export {};
+/**
+ * Hangar's built-in components and the small SDK component authors use.
+ *
+ * The engine validates raw inputs with `validateInputs(component, raw)`, then calls
+ * `component.deploy(inputs, ctx)` and stores the returned `state` and `outputs`;
+ * `component.remove(ctx)` deletes what that state records.
+ */
+import type { Component } from './sdk/component.js';
+import { createComponentRegistry } from './sdk/registry.js';
+import { createHttpFunction } from './http-function/component.js';
+
+export type { Component, ComponentContext, ComponentLogger, ComponentSource, DeployResult, InstanceRef } from './sdk/component.js';
+export { validateInputs } from './sdk/validate.js';
+export { createComponentRegistry, type ComponentRegistry } from './sdk/registry.js';
+export { awsClientConfig, type AwsClientConfig } from './sdk/aws-clients.js';
+export { awsCall, isAwsError, toComponentError } from './sdk/aws-errors.js';
+
+export { createHttpFunction, httpFunctionPermissions, type HttpFunctionDeps } from './http-function/component.js';
+export { httpFunctionInputs, type HttpFunctionInputs } from './http-function/inputs.js';
+export { httpFunctionNames, type HttpFunctionNames } from './http-function/names.js';
+export { createHttpFunctionClients, type HttpFunctionClients } from './http-function/clients.js';
+export {
+  planHttpFunction, observationsNeeded, basicExecutionPolicyArn,
+  type DesiredHttpFunction, type ObservedHttpFunction, type HttpFunctionOperation, type HttpFunctionPlan,
+} from './http-function/plan.js';
+export { applyHttpFunctionPlan, type ApplyDeps } from './http-function/apply.js';
+export type { HttpFunctionState, FunctionConfig } from './http-function/state.js';
+
+/** The components this Hangar ships, in the order `listComponents()` returns them. */
+export function builtinComponents(): readonly Component<unknown>[] {
+  return [createHttpFunction() as Component<unknown>];
+}
+
+/** A built-in component by name (`http-function`), or undefined. */
+export function getComponent(name: string): Component<unknown> | undefined {
+  return builtinComponents().find((c) => c.name === name);
+}
+
+/** Every built-in component. */
+export function listComponents(): readonly Component<unknown>[] {
+  return builtinComponents();
+}

@@ -1,0 +1,127 @@
+import { HangarError } from '@hangar/core';
+import type { Component, ComponentContext, DeployResult, InstanceRef } from '../sdk/component.js';
+import { applyHttpFunctionPlan } from './apply.js';
+import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctionClients } from './clients.js';
+import { httpFunctionInputs, type HttpFunctionInputs } from './inputs.js';
+import { httpFunctionNames } from './names.js';
+import { observeHttpFunction } from './observe.js';
+import { observationsNeeded, planHttpFunction, type DesiredHttpFunction } from './plan.js';
+import { httpFunctionStateSchema, type HttpFunctionState } from './state.js';
+import { publicUrl } from './url.js';
+
+export interface HttpFunctionDeps {
+  /** Builds the AWS clients for a context (default: SDK v3 clients from ctx's credentials, region and endpoint). */
+  readonly createClients?: (ctx: ComponentContext) => HttpFunctionClients;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Longest wait for Lambda to report a function ready, in seconds (default 300). */
+  readonly maxWaitSeconds?: number;
+}
+
+export const httpFunctionPermissions = [
+  'iam:CreateRole', 'iam:GetRole', 'iam:TagRole', 'iam:PassRole', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy',
+  'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy', 'iam:DeleteRole',
+  'lambda:CreateFunction', 'lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration',
+  'lambda:AddPermission', 'lambda:RemovePermission', 'lambda:DeleteFunction', 'lambda:TagResource',
+  'apigateway:GET', 'apigateway:POST', 'apigateway:DELETE', 'apigateway:TagResource',
+] as const;
+
+/**
+ * The `http-function` component: a Node.js 20 Lambda function with its own execution role, and
+ * an HTTP API (payload 2.0, `$default` route and auto-deployed stage) in front of it.
+ * `createHttpFunction({ createClients })` lets a test wrap or count the AWS calls.
+ */
+export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpFunctionInputs> {
+  const createClients = deps.createClients ?? createHttpFunctionClients;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const maxWaitSeconds = deps.maxWaitSeconds ?? 300;
+
+  async function withClients<T>(ctx: ComponentContext, body: (clients: HttpFunctionClients) => Promise<T>): Promise<T> {
+    const clients = createClients(ctx);
+    try {
+      return await body(clients);
+    } finally {
+      if (!deps.createClients) destroyHttpFunctionClients(clients);
+    }
+  }
+
+  const applyDeps = (ctx: ComponentContext, clients: HttpFunctionClients) => ({
+    clients, region: ctx.region, log: ctx.log, tags: instanceTags(ctx.instance), sleep, maxWaitSeconds,
+    ...(ctx.source ? { source: ctx.source } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+
+  return {
+    name: 'http-function',
+    description: 'A Node.js 20 Lambda function behind an HTTP API, with its own execution role.',
+    inputs: httpFunctionInputs,
+    permissions: httpFunctionPermissions,
+
+    async deploy(inputs: HttpFunctionInputs, ctx: ComponentContext): Promise<DeployResult> {
+      if (!ctx.source) {
+        throw new HangarError('COMPONENT_SOURCE_MISSING', 'http-function needs its code: set inputs.src to the folder holding your handler and deploy again.');
+      }
+      const previous = readState(ctx.state);
+      const desired: DesiredHttpFunction = {
+        names: httpFunctionNames(ctx.instance),
+        config: { runtime: 'nodejs20.x', handler: inputs.handler, memory: inputs.memory, timeout: inputs.timeout, env: { ...inputs.env } },
+        codeHash: `manifest:${ctx.source.manifestId}`,
+      };
+      return withClients(ctx, async (clients) => {
+        const need = observationsNeeded(previous);
+        // Only a state missing parts (first deploy, or one that failed half-way) costs a look.
+        const observed = need.role || need.function || need.apis
+          ? await observeHttpFunction(clients, desired.names, need, previous.api?.id, ctx.signal)
+          : {};
+        const plan = planHttpFunction(desired, previous, observed);
+        if (plan.operations.length === 0) ctx.log.info('No changes: the function and its HTTP API are up to date');
+        const state = await applyHttpFunctionPlan(plan, previous, applyDeps(ctx, clients));
+        return { outputs: outputsOf(state, ctx), state: state as Record<string, unknown> };
+      });
+    },
+
+    async remove(ctx: ComponentContext): Promise<void> {
+      const previous = readState(ctx.state);
+      const names = httpFunctionNames(ctx.instance);
+      await withClients(ctx, async (clients) => {
+        const observed = await observeHttpFunction(clients, names, { role: true, function: true, apis: true }, previous.api?.id, ctx.signal);
+        const withStateNames = await observeStateNames(clients, previous, names, ctx.signal);
+        const plan = planHttpFunction(null, previous, { ...observed, ...withStateNames });
+        await applyHttpFunctionPlan(plan, previous, applyDeps(ctx, clients));
+        ctx.log.info(plan.operations.length ? 'Removed the function, its HTTP API and its execution role' : 'Nothing to remove');
+      });
+    },
+  };
+}
+
+/** When the state's names differ from today's derived ones (an app renamed), look those up instead. */
+async function observeStateNames(clients: HttpFunctionClients, previous: HttpFunctionState, names: ReturnType<typeof httpFunctionNames>, signal?: AbortSignal) {
+  const renamedRole = previous.role && previous.role.name !== names.roleName;
+  const renamedFn = previous.function && previous.function.name !== names.functionName;
+  if (!renamedRole && !renamedFn) return {};
+  const old = { functionName: previous.function?.name ?? names.functionName, roleName: previous.role?.name ?? names.roleName, apiName: names.apiName };
+  const o = await observeHttpFunction(clients, old, { role: !!renamedRole, function: !!renamedFn, apis: false }, undefined, signal);
+  return { ...(renamedRole ? { role: o.role } : {}), ...(renamedFn ? { function: o.function } : {}) };
+}
+
+function readState(raw: Readonly<Record<string, unknown>>): HttpFunctionState {
+  const parsed = httpFunctionStateSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new HangarError('INTERNAL', `The stored state of this http-function instance is not in the expected shape: ${parsed.error.issues[0]?.message ?? 'unknown'}.`);
+  }
+  return parsed.data;
+}
+
+function outputsOf(state: HttpFunctionState, ctx: ComponentContext): Record<string, unknown> {
+  if (!state.function || !state.api) throw new Error('apply finished without a function and an API');
+  return {
+    url: publicUrl(state.api.endpoint, state.api.id, ctx.endpoint),
+    functionName: state.function.name,
+    functionArn: state.function.arn,
+    apiId: state.api.id,
+  };
+}
+
+/** Tags on everything created; values limited to the characters AWS allows in tags. */
+function instanceTags(instance: InstanceRef): Record<string, string> {
+  const clean = (v: string) => v.replace(/[^\p{L}\p{Z}\p{N}_.:/=+@-]/gu, '_').slice(0, 256);
+  return { 'hangar:instance': clean(instance.instanceId), 'hangar:app': clean(instance.app), 'hangar:stage': clean(instance.stage) };
+}

@@ -1,0 +1,70 @@
+import { GetApisCommand } from '@aws-sdk/client-apigatewayv2';
+import { GetRoleCommand, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { awsCall, isAwsError } from '../sdk/aws-errors.js';
+import type { HttpFunctionClients } from './clients.js';
+import type { HttpFunctionNames } from './names.js';
+import type { ObservedHttpFunction } from './plan.js';
+
+export interface ObserveWhat {
+  readonly role: boolean;
+  readonly function: boolean;
+  readonly apis: boolean;
+}
+
+/**
+ * Looks up, by their deterministic names, the resources the state does not record: what a
+ * failed deploy may have left behind. Only what `what` asks for is looked at.
+ */
+export async function observeHttpFunction(
+  clients: HttpFunctionClients, names: HttpFunctionNames, what: ObserveWhat, knownApiId: string | undefined, signal?: AbortSignal,
+): Promise<ObservedHttpFunction> {
+  const opts = signal ? { abortSignal: signal } : {};
+  const { iam, lambda, apigw } = clients;
+  const observed: { -readonly [K in keyof ObservedHttpFunction]: ObservedHttpFunction[K] } = {};
+
+  if (what.role) {
+    observed.role = await awsCall('iam:GetRole', names.roleName, async () => {
+      try {
+        const role = await iam.send(new GetRoleCommand({ RoleName: names.roleName }), opts);
+        const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: names.roleName }), opts);
+        const arn = role.Role?.Arn;
+        if (!arn) return null;
+        return { name: names.roleName, arn, policies: (attached.AttachedPolicies ?? []).flatMap((p) => (p.PolicyArn ? [p.PolicyArn] : [])) };
+      } catch (e) {
+        if (isAwsError(e, 'NoSuchEntityException', 'NoSuchEntity')) return null;
+        throw e;
+      }
+    });
+  }
+
+  if (what.function) {
+    observed.function = await awsCall('lambda:GetFunctionConfiguration', names.functionName, async () => {
+      try {
+        const c = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: names.functionName }), opts);
+        if (!c.FunctionArn) return null;
+        const config = c.Runtime && c.Handler && c.MemorySize && c.Timeout
+          ? { runtime: c.Runtime, handler: c.Handler, memory: c.MemorySize, timeout: c.Timeout, env: { ...c.Environment?.Variables } }
+          : undefined;
+        return { name: names.functionName, arn: c.FunctionArn, ...(config ? { config } : {}) };
+      } catch (e) {
+        if (isAwsError(e, 'ResourceNotFoundException')) return null;
+        throw e;
+      }
+    });
+  }
+
+  if (what.apis) {
+    const stray: string[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await awsCall('apigateway:GET', 'apis', () => apigw.send(new GetApisCommand({ ...(NextToken ? { NextToken } : {}) }), opts));
+      for (const api of page.Items ?? []) {
+        if (api.Name === names.apiName && api.ApiId && api.ApiId !== knownApiId) stray.push(api.ApiId);
+      }
+      NextToken = page.NextToken;
+    } while (NextToken);
+    observed.strayApiIds = stray;
+  }
+  return observed;
+}

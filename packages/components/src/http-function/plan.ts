@@ -1,0 +1,121 @@
+import type { HttpFunctionNames } from './names.js';
+import type { FunctionConfig, HttpFunctionState } from './state.js';
+
+/** The managed policy every execution role gets: write logs to CloudWatch Logs. */
+export const basicExecutionPolicyArn = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
+
+/** What the inputs and the code ask for. */
+export interface DesiredHttpFunction {
+  readonly names: HttpFunctionNames;
+  readonly config: FunctionConfig;
+  /** `manifest:<id>` or `sha256:<hex>`: equal hashes mean the code need not be uploaded again. */
+  readonly codeHash: string;
+}
+
+/**
+ * What a look at the cloud found. A key left out was not looked at, so the state is trusted for
+ * it; `null` means "looked, and it is not there".
+ */
+export interface ObservedHttpFunction {
+  readonly role?: { readonly name: string; readonly arn: string; readonly policies: readonly string[] } | null;
+  readonly function?: { readonly name: string; readonly arn: string; readonly config?: FunctionConfig } | null;
+  /** HTTP APIs with this instance's name that the state does not record (left by a failed deploy). */
+  readonly strayApiIds?: readonly string[];
+}
+
+export type HttpFunctionOperation =
+  | { readonly op: 'createRole'; readonly roleName: string }
+  | { readonly op: 'attachRolePolicy'; readonly roleName: string; readonly policyArn: string }
+  | { readonly op: 'createFunction'; readonly functionName: string; readonly config: FunctionConfig; readonly codeHash: string }
+  | { readonly op: 'updateFunctionConfiguration'; readonly functionName: string; readonly config: FunctionConfig; readonly changed: readonly (keyof FunctionConfig)[] }
+  | { readonly op: 'updateFunctionCode'; readonly functionName: string; readonly codeHash: string }
+  | { readonly op: 'createApi'; readonly apiName: string }
+  | { readonly op: 'createIntegration' }
+  | { readonly op: 'createRoute' }
+  | { readonly op: 'createStage' }
+  | { readonly op: 'addPermission' }
+  | { readonly op: 'deleteApi'; readonly apiId: string }
+  | { readonly op: 'removePermission'; readonly functionName: string; readonly statementId: string }
+  | { readonly op: 'deleteFunction'; readonly functionName: string }
+  | { readonly op: 'detachRolePolicy'; readonly roleName: string; readonly policyArn: string }
+  | { readonly op: 'deleteRole'; readonly roleName: string };
+
+export interface HttpFunctionPlan {
+  readonly operations: readonly HttpFunctionOperation[];
+}
+
+/** What the deploy should look at before planning: the parts the state does not record. */
+export function observationsNeeded(previous: HttpFunctionState): { role: boolean; function: boolean; apis: boolean } {
+  return { role: !previous.role, function: !previous.function, apis: !previous.api };
+}
+
+/**
+ * Decides what must change, and nothing else: no I/O. `desired = null` plans a removal.
+ * The operations are in the order they must run.
+ */
+export function planHttpFunction(desired: DesiredHttpFunction | null, previous: HttpFunctionState, observed: ObservedHttpFunction = {}): HttpFunctionPlan {
+  const role = observed.role !== undefined ? observed.role ?? undefined : previous.role;
+  const fn = currentFunction(previous, observed);
+  const strays = (observed.strayApiIds ?? []).filter((id) => id !== previous.api?.id);
+  const ops: HttpFunctionOperation[] = strays.map((apiId) => ({ op: 'deleteApi', apiId }));
+  if (desired === null) return { operations: [...ops, ...planRemoval(previous, role, fn)] };
+
+  const { names, config, codeHash } = desired;
+  if (!role) ops.push({ op: 'createRole', roleName: names.roleName });
+  const roleName = role?.name ?? names.roleName;
+  if (!role?.policies.includes(basicExecutionPolicyArn)) ops.push({ op: 'attachRolePolicy', roleName, policyArn: basicExecutionPolicyArn });
+
+  if (!fn) {
+    ops.push({ op: 'createFunction', functionName: names.functionName, config, codeHash });
+  } else {
+    const changed = configChanges(fn.config, config);
+    if (changed.length > 0) ops.push({ op: 'updateFunctionConfiguration', functionName: fn.name, config, changed });
+    if (fn.codeHash !== codeHash) ops.push({ op: 'updateFunctionCode', functionName: fn.name, codeHash });
+  }
+
+  const api = previous.api;
+  if (!api) ops.push({ op: 'createApi', apiName: names.apiName });
+  if (!api?.integrationId) ops.push({ op: 'createIntegration' });
+  if (!api?.routeId) ops.push({ op: 'createRoute' });
+  if (!api?.stageName) ops.push({ op: 'createStage' });
+  // A new function has none of the old one's permissions, so the API must be allowed again.
+  if (!api?.permissionSid || !fn) ops.push({ op: 'addPermission' });
+  return { operations: ops };
+}
+
+function currentFunction(previous: HttpFunctionState, observed: ObservedHttpFunction): HttpFunctionState['function'] {
+  if (observed.function === undefined) return previous.function;
+  if (observed.function === null) return undefined;
+  const known = previous.function?.name === observed.function.name ? previous.function : undefined;
+  return {
+    name: observed.function.name,
+    arn: observed.function.arn,
+    ...(known?.codeHash ? { codeHash: known.codeHash } : {}),
+    ...(observed.function.config ?? known?.config ? { config: observed.function.config ?? known?.config } : {}),
+  };
+}
+
+function planRemoval(previous: HttpFunctionState, role: ObservedHttpFunction['role'], fn: HttpFunctionState['function']): HttpFunctionOperation[] {
+  const ops: HttpFunctionOperation[] = [];
+  if (previous.api) ops.push({ op: 'deleteApi', apiId: previous.api.id });
+  if (fn && previous.api?.permissionSid) ops.push({ op: 'removePermission', functionName: fn.name, statementId: previous.api.permissionSid });
+  if (fn) ops.push({ op: 'deleteFunction', functionName: fn.name });
+  if (role) {
+    for (const policyArn of role.policies) ops.push({ op: 'detachRolePolicy', roleName: role.name, policyArn });
+    ops.push({ op: 'deleteRole', roleName: role.name });
+  }
+  return ops;
+}
+
+const configKeys = ['runtime', 'handler', 'memory', 'timeout', 'env'] as const satisfies readonly (keyof FunctionConfig)[];
+
+/** Which settings differ; all of them when the current ones are unknown. */
+export function configChanges(current: FunctionConfig | undefined, desired: FunctionConfig): (keyof FunctionConfig)[] {
+  if (!current) return [...configKeys];
+  return configKeys.filter((k) => (k === 'env' ? !sameEnv(current.env, desired.env) : current[k] !== desired[k]));
+}
+
+function sameEnv(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && a[k] === b[k]);
+}

@@ -1,0 +1,62 @@
+import type { SessionCredentials } from '@hangar/core';
+import type { z } from 'zod';
+
+/** Where a component instance lives. Ids are immutable; names are what people typed. */
+export interface InstanceRef {
+  readonly orgId: string;
+  readonly appId: string;
+  readonly app: string;
+  readonly stage: string;
+  readonly name: string;
+  readonly instanceId: string;
+}
+
+export interface ComponentLogger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+/** The code package the engine assembled from the uploaded files. */
+export interface ComponentSource {
+  /** Content address of the file set; equal ids mean byte-identical packages. */
+  readonly manifestId: string;
+  /** The zip (the engine caches it by manifest id); only called when the code must be uploaded. */
+  zip(): Promise<Uint8Array>;
+}
+
+/** What the engine hands a component for one deploy or remove. Never holds credentials in plain form. */
+export interface ComponentContext {
+  /** Temporary credentials from the provider's role. May be refreshed: read it each time it is needed. */
+  readonly credentials: SessionCredentials;
+  readonly region: string;
+  /** AWS endpoint override (the local cloud); undefined means real AWS. */
+  readonly endpoint?: string;
+  readonly instance: InstanceRef;
+  /** What the last successful deploy returned as `state` ({} the first time). */
+  readonly state: Readonly<Record<string, unknown>>;
+  readonly log: ComponentLogger;
+  readonly source?: ComponentSource;
+  readonly signal?: AbortSignal;
+}
+
+export interface DeployResult {
+  readonly outputs: Record<string, unknown>;
+  /** Stored by the engine and handed back as `ctx.state` next time. Plain JSON, never secrets. */
+  readonly state: Record<string, unknown>;
+}
+
+/**
+ * A deployable unit. `I` is the validated inputs type; `inputs` validates raw project-file inputs
+ * into it (use `validateInputs`, which turns schema failures into COMPONENT_INPUTS_INVALID).
+ */
+export interface Component<I = unknown> {
+  readonly name: string;
+  readonly description: string;
+  readonly inputs: z.ZodType<I>;
+  /** IAM actions deploy and remove call, e.g. for a session policy narrowing the provider role. */
+  readonly permissions: readonly string[];
+  deploy(inputs: I, ctx: ComponentContext): Promise<DeployResult>;
+  /** Deletes everything it created, as recorded in `ctx.state`. Safe to call twice. */
+  remove(ctx: ComponentContext): Promise<void>;
+}
