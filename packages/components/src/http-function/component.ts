@@ -5,7 +5,7 @@ import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctio
 import { httpFunctionInputs, type HttpFunctionInputs } from './inputs.js';
 import { httpFunctionNames } from './names.js';
 import { observeHttpFunction } from './observe.js';
-import { observationsNeeded, planHttpFunction, type DesiredHttpFunction } from './plan.js';
+import { currentState, observationsNeeded, planHttpFunction, type DesiredHttpFunction } from './plan.js';
 import { httpFunctionStateSchema, type HttpFunctionState } from './state.js';
 import { publicUrl } from './url.js';
 
@@ -73,7 +73,7 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
           : {};
         const plan = planHttpFunction(desired, previous, observed);
         if (plan.operations.length === 0) ctx.log.info('No changes: the function and its HTTP API are up to date');
-        const state = await applyHttpFunctionPlan(plan, previous, applyDeps(ctx, clients));
+        const state = await applyHttpFunctionPlan(plan, currentState(previous, observed), applyDeps(ctx, clients));
         return { outputs: outputsOf(state, ctx), state: state as Record<string, unknown> };
       });
     },
@@ -84,8 +84,9 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
       await withClients(ctx, async (clients) => {
         const observed = await observeHttpFunction(clients, names, { role: true, function: true, apis: true }, previous.api?.id, ctx.signal);
         const withStateNames = await observeStateNames(clients, previous, names, ctx.signal);
-        const plan = planHttpFunction(null, previous, { ...observed, ...withStateNames });
-        await applyHttpFunctionPlan(plan, previous, applyDeps(ctx, clients));
+        const seen = { ...observed, ...withStateNames };
+        const plan = planHttpFunction(null, previous, seen);
+        await applyHttpFunctionPlan(plan, currentState(previous, seen), applyDeps(ctx, clients));
         ctx.log.info(plan.operations.length ? 'Removed the function, its HTTP API and its execution role' : 'Nothing to remove');
       });
     },

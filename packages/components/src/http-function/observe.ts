@@ -56,15 +56,18 @@ export async function observeHttpFunction(
 
   if (what.apis) {
     const stray: string[] = [];
+    let recordedFound = false;
     let NextToken: string | undefined;
     do {
       const page = await awsCall('apigateway:GET', 'apis', () => apigw.send(new GetApisCommand({ ...(NextToken ? { NextToken } : {}) }), opts));
       for (const api of page.Items ?? []) {
-        if (api.Name === names.apiName && api.ApiId && api.ApiId !== knownApiId) stray.push(api.ApiId);
+        if (api.ApiId === knownApiId) recordedFound = true;
+        else if (api.Name === names.apiName && api.ApiId) stray.push(api.ApiId);
       }
       NextToken = page.NextToken;
     } while (NextToken);
     observed.strayApiIds = stray;
+    if (knownApiId && !recordedFound) observed.recordedApiMissing = true;
   }
   return observed;
 }

@@ -105,6 +105,12 @@ test('removal of nothing plans nothing; removal skips what is already gone and f
   ]);
 });
 
+test('removal skips an API found already deleted', () => {
+  assert.deepEqual(ops(planHttpFunction(null, deployed, { recordedApiMissing: true, strayApiIds: [] })), [
+    'deleteFunction', 'detachRolePolicy', 'deleteRole',
+  ]);
+});
+
 test('only what the state does not record needs a look at the cloud', () => {
   assert.deepEqual(observationsNeeded({}), { role: true, function: true, apis: true });
   assert.deepEqual(observationsNeeded(deployed), { role: false, function: false, apis: false });

@@ -21,6 +21,8 @@ export interface ObservedHttpFunction {
   readonly function?: { readonly name: string; readonly arn: string; readonly config?: FunctionConfig } | null;
   /** HTTP APIs with this instance's name that the state does not record (left by a failed deploy). */
   readonly strayApiIds?: readonly string[];
+  /** True when the API the state records was looked for and is gone. */
+  readonly recordedApiMissing?: boolean;
 }
 
 export type HttpFunctionOperation =
@@ -54,11 +56,11 @@ export function observationsNeeded(previous: HttpFunctionState): { role: boolean
  * The operations are in the order they must run.
  */
 export function planHttpFunction(desired: DesiredHttpFunction | null, previous: HttpFunctionState, observed: ObservedHttpFunction = {}): HttpFunctionPlan {
-  const role = observed.role !== undefined ? observed.role ?? undefined : previous.role;
-  const fn = currentFunction(previous, observed);
+  const current = currentState(previous, observed);
+  const { role, function: fn } = current;
   const strays = (observed.strayApiIds ?? []).filter((id) => id !== previous.api?.id);
   const ops: HttpFunctionOperation[] = strays.map((apiId) => ({ op: 'deleteApi', apiId }));
-  if (desired === null) return { operations: [...ops, ...planRemoval(previous, role, fn)] };
+  if (desired === null) return { operations: [...ops, ...planRemoval(current)] };
 
   const { names, config, codeHash } = desired;
   if (!role) ops.push({ op: 'createRole', roleName: names.roleName });
@@ -73,7 +75,7 @@ export function planHttpFunction(desired: DesiredHttpFunction | null, previous: 
     if (fn.codeHash !== codeHash) ops.push({ op: 'updateFunctionCode', functionName: fn.name, codeHash });
   }
 
-  const api = previous.api;
+  const api = current.api;
   if (!api) ops.push({ op: 'createApi', apiName: names.apiName });
   if (!api?.integrationId) ops.push({ op: 'createIntegration' });
   if (!api?.routeId) ops.push({ op: 'createRoute' });
@@ -81,6 +83,21 @@ export function planHttpFunction(desired: DesiredHttpFunction | null, previous: 
   // A new function has none of the old one's permissions, so the API must be allowed again.
   if (!api?.permissionSid || !fn) ops.push({ op: 'addPermission' });
   return { operations: ops };
+}
+
+/**
+ * What exists now, as far as is known: the state, corrected by whatever was observed. The apply
+ * step starts from this, so resources adopted from a failed deploy are recorded.
+ */
+export function currentState(previous: HttpFunctionState, observed: ObservedHttpFunction = {}): HttpFunctionState {
+  const role = observed.role !== undefined ? observed.role ?? undefined : previous.role;
+  const fn = currentFunction(previous, observed);
+  const api = observed.recordedApiMissing ? undefined : previous.api;
+  return {
+    ...(role ? { role: { name: role.name, arn: role.arn, policies: [...role.policies] } } : {}),
+    ...(fn ? { function: fn } : {}),
+    ...(api ? { api } : {}),
+  };
 }
 
 function currentFunction(previous: HttpFunctionState, observed: ObservedHttpFunction): HttpFunctionState['function'] {
@@ -95,10 +112,11 @@ function currentFunction(previous: HttpFunctionState, observed: ObservedHttpFunc
   };
 }
 
-function planRemoval(previous: HttpFunctionState, role: ObservedHttpFunction['role'], fn: HttpFunctionState['function']): HttpFunctionOperation[] {
+function planRemoval(current: HttpFunctionState): HttpFunctionOperation[] {
+  const { role, function: fn, api } = current;
   const ops: HttpFunctionOperation[] = [];
-  if (previous.api) ops.push({ op: 'deleteApi', apiId: previous.api.id });
-  if (fn && previous.api?.permissionSid) ops.push({ op: 'removePermission', functionName: fn.name, statementId: previous.api.permissionSid });
+  if (api) ops.push({ op: 'deleteApi', apiId: api.id });
+  if (fn && api?.permissionSid) ops.push({ op: 'removePermission', functionName: fn.name, statementId: api.permissionSid });
   if (fn) ops.push({ op: 'deleteFunction', functionName: fn.name });
   if (role) {
     for (const policyArn of role.policies) ops.push({ op: 'detachRolePolicy', roleName: role.name, policyArn });

@@ -1,0 +1,156 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HangarError, SessionCredentials } from '@hangar/core';
+import { awsError, createFakeAws } from '../internal/fake-aws.js';
+import type { ComponentContext } from '../sdk/component.js';
+import { validateInputs } from '../sdk/validate.js';
+import { createHttpFunction } from './component.js';
+
+const instance = { orgId: 'org1', appId: 'app1', app: 'shop', stage: 'dev', name: 'api', instanceId: 'inst1' };
+
+function setup() {
+  const aws = createFakeAws();
+  const sleeps: number[] = [];
+  const component = createHttpFunction({ createClients: () => aws.clients, sleep: async (ms) => { sleeps.push(ms); }, maxWaitSeconds: 5 });
+  const logs: string[] = [];
+  let zips = 0;
+  const ctx = (state: Record<string, unknown>, manifestId = 'm1'): ComponentContext => ({
+    credentials: new SessionCredentials({ accessKeyId: 'ASIAFAKE', secretAccessKey: 'secret', sessionToken: 'token' }),
+    region: 'us-east-1',
+    instance,
+    state,
+    log: { info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) },
+    source: { manifestId, zip: async () => { zips++; return new TextEncoder().encode(`zip of ${manifestId}`); } },
+  });
+  const inputs = (raw: Record<string, unknown> = {}) => validateInputs(component, { src: './app', ...raw });
+  return { aws, component, ctx, inputs, logs, sleeps, zips: () => zips };
+}
+
+test('first deploy creates and wires everything, then an unchanged redeploy makes no AWS call at all', async () => {
+  const { aws, component, ctx, inputs, logs, zips } = setup();
+  const first = await component.deploy(inputs({ env: { STAGE: 'dev' } }), ctx({}));
+  assert.deepEqual(aws.names().filter((n) => !n.startsWith('Get') && !n.startsWith('List')), [
+    'CreateRole', 'AttachRolePolicy', 'CreateFunction', 'CreateApi', 'CreateIntegration', 'CreateRoute', 'CreateStage', 'AddPermission',
+  ]);
+  const fnName = first.outputs.functionName as string;
+  assert.match(fnName, /^hangar-shop-dev-api-[0-9a-f]{8}$/);
+  assert.deepEqual(first.outputs, {
+    url: 'https://api1.execute-api.us-east-1.amazonaws.com/', functionName: fnName,
+    functionArn: `arn:aws:lambda:us-east-1:222222222222:function:${fnName}`, apiId: 'api1',
+  });
+  assert.deepEqual(aws.apis.get('api1')?.parts, ['integration', 'route $default -> integrations/int2', 'stage $default']);
+  const created = aws.calls.find((c) => c.command === 'CreateFunctionCommand')!.input;
+  assert.equal(created.Runtime, 'nodejs20.x');
+  assert.equal(created.Handler, 'index.handler');
+  assert.equal(created.MemorySize, 1024);
+  assert.deepEqual(created.Environment, { Variables: { STAGE: 'dev' } });
+  const perm = aws.calls.find((c) => c.command === 'AddPermissionCommand')!.input;
+  assert.equal(perm.Principal, 'apigateway.amazonaws.com');
+  assert.equal(perm.SourceArn, 'arn:aws:execute-api:us-east-1:222222222222:api1/*');
+  assert.ok(logs.some((l) => l.startsWith('Creating execution role hangar-shop-dev-api-')), logs.join('\n'));
+  assert.equal(zips(), 1);
+
+  aws.reset();
+  const again = await component.deploy(inputs({ env: { STAGE: 'dev' } }), ctx(JSON.parse(JSON.stringify(first.state))));
+  assert.deepEqual(aws.names(), []);
+  assert.deepEqual(again, first);
+  assert.equal(zips(), 1, 'the zip is not even assembled');
+});
+
+test('a code change calls only UpdateFunctionCode; a config change only UpdateFunctionConfiguration', async () => {
+  const { aws, component, ctx, inputs, logs } = setup();
+  const first = await component.deploy(inputs(), ctx({}));
+  aws.reset();
+  const second = await component.deploy(inputs(), ctx(first.state, 'm2'));
+  assert.deepEqual(aws.names(), ['UpdateFunctionCode', 'GetFunctionConfiguration']);
+  assert.deepEqual(new TextDecoder().decode(aws.functions.get(first.outputs.functionName as string)!.code), 'zip of m2');
+  assert.ok(logs.includes('Updating function code'));
+
+  aws.reset();
+  await component.deploy(inputs({ memory: 256, timeout: 30 }), ctx(second.state, 'm2'));
+  assert.deepEqual(aws.names(), ['UpdateFunctionConfiguration', 'GetFunctionConfiguration']);
+  assert.equal(aws.calls[0]!.input.MemorySize, 256);
+  assert.ok(logs.includes('Updating function configuration (memory, timeout)'));
+});
+
+test('the function is waited for until Lambda reports it ready, and a failed update says why', async () => {
+  const { aws, component, ctx, inputs, sleeps } = setup();
+  aws.pendingStates.push({ State: 'Pending', LastUpdateStatus: 'InProgress' }, { State: 'Pending' });
+  const first = await component.deploy(inputs(), ctx({}));
+  assert.equal(aws.names().filter((n) => n === 'GetFunctionConfiguration').length, 4, 'one observation, then three looks');
+  assert.deepEqual(sleeps, [1000, 1000]);
+
+  aws.pendingStates.push({ LastUpdateStatus: 'Failed', StateReasonCode: 'InvalidZipFileException', LastUpdateStatusReason: 'bad zip' });
+  await assert.rejects(component.deploy(inputs(), ctx(first.state, 'broken')), (e: HangarError) =>
+    e.code === 'COMPONENT_AWS_ERROR' && /InvalidZipFileException \(bad zip\)/.test(e.message));
+});
+
+test('a new role that Lambda cannot assume yet is retried; other errors are not', async () => {
+  const { aws, component, ctx, inputs, sleeps } = setup();
+  aws.failures.set('CreateFunctionCommand', [awsError('InvalidParameterValueException'), awsError('InvalidParameterValueException')]);
+  await component.deploy(inputs(), ctx({}));
+  assert.equal(aws.names().filter((n) => n === 'CreateFunction').length, 3);
+  assert.deepEqual(sleeps, [1000, 2000]);
+});
+
+test('AWS errors keep their code and request id; AccessDenied names the missing permission', async () => {
+  const { aws, component, ctx, inputs } = setup();
+  aws.failures.set('CreateApiCommand', [awsError('TooManyRequestsException', 'slow down')]);
+  await assert.rejects(component.deploy(inputs(), ctx({})), (e: HangarError) => {
+    assert.equal(e.code, 'COMPONENT_AWS_ERROR');
+    assert.equal(e.details?.awsCode, 'TooManyRequestsException');
+    assert.equal(e.details?.requestId, 'req-TooManyRequestsException');
+    assert.match(e.message, /slow down/);
+    return true;
+  });
+  const fresh = setup();
+  fresh.aws.failures.set('CreateRoleCommand', [awsError('AccessDenied', 'not authorized to perform iam:CreateRole')]);
+  await assert.rejects(fresh.component.deploy(fresh.inputs(), fresh.ctx({})), (e: HangarError) =>
+    e.code === 'COMPONENT_AWS_ACCESS_DENIED' && /Allow iam:CreateRole/.test(e.message) && e.details?.requestId === 'req-AccessDenied');
+});
+
+test('a deploy that failed half-way is finished next time without duplicating the role, function or API', async () => {
+  const { aws, component, ctx, inputs } = setup();
+  aws.failures.set('CreateRouteCommand', [awsError('InternalServerError')]);
+  await assert.rejects(component.deploy(inputs(), ctx({})));
+  assert.equal(aws.apis.size, 1);
+  aws.reset();
+  // The engine kept the previous (empty) state: the deploy finds what the failed one left.
+  const done = await component.deploy(inputs(), ctx({}));
+  const writes = aws.names().filter((n) => !n.startsWith('Get') && !n.startsWith('List'));
+  assert.deepEqual(writes, [
+    'DeleteApi', 'UpdateFunctionCode', 'CreateApi', 'CreateIntegration', 'CreateRoute', 'CreateStage', 'AddPermission',
+  ]);
+  assert.equal(aws.roles.size, 1);
+  assert.equal(aws.functions.size, 1);
+  assert.deepEqual([...aws.apis.keys()], [done.outputs.apiId]);
+});
+
+test('remove deletes everything, and removing again is harmless', async () => {
+  const { aws, component, ctx, inputs, logs } = setup();
+  const first = await component.deploy(inputs(), ctx({}));
+  aws.reset();
+  await component.remove(ctx(first.state));
+  assert.deepEqual(aws.names().filter((n) => n.startsWith('Delete') || n.startsWith('Remove') || n.startsWith('Detach')), [
+    'DeleteApi', 'RemovePermission', 'DeleteFunction', 'DetachRolePolicy', 'DeleteRole',
+  ]);
+  assert.equal(aws.roles.size + aws.functions.size + aws.apis.size, 0);
+  await component.remove(ctx(first.state));
+  assert.equal(logs.at(-1), 'Nothing to remove');
+  await component.remove(ctx({}));
+});
+
+test('remove tolerates resources already deleted by hand (not-found errors are recognised by name)', async () => {
+  const { aws, component, ctx, inputs } = setup();
+  const first = await component.deploy(inputs(), ctx({}));
+  aws.apis.clear();
+  aws.functions.clear();
+  await component.remove(ctx(first.state));
+  assert.equal(aws.roles.size, 0);
+});
+
+test('a deploy without source says how to supply it', async () => {
+  const { component, ctx, inputs } = setup();
+  const { source: _s, ...noSource } = ctx({});
+  await assert.rejects(component.deploy(inputs(), noSource), (e: HangarError) => e.code === 'COMPONENT_SOURCE_MISSING' && /inputs\.src/.test(e.message));
+});

@@ -1,0 +1,18 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HangarError } from '@hangar/core';
+import { getComponent, listComponents } from '../index.js';
+import { createComponentRegistry } from './registry.js';
+
+test('the built-in components can be found by name and listed', () => {
+  assert.equal(getComponent('http-function')?.name, 'http-function');
+  assert.equal(getComponent('nope'), undefined);
+  assert.deepEqual(listComponents().map((c) => c.name), ['http-function']);
+  assert.ok(getComponent('http-function')!.permissions.includes('lambda:CreateFunction'));
+});
+
+test('a registry refuses an unknown name with the list of known ones', () => {
+  const registry = createComponentRegistry(listComponents());
+  assert.throws(() => registry.require('http-fn'), (e: HangarError) => e.code === 'COMPONENT_NOT_FOUND' && /Available: http-function/.test(e.message));
+  assert.equal(registry.require('http-function').name, 'http-function');
+});
