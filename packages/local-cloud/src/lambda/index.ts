@@ -1,0 +1,241 @@
+/**
+ * Lambda (rest-json, `/2015-03-31/functions/...`). Runs Node.js handlers in warm child processes
+ * with the execution role's credentials; writes logs through the Logs service's internal API.
+ *
+ * Wiring: `createLambda(rt, { logs })` needs the Logs API; API Gateway needs `createLambda(...).api`.
+ * `computeServices(rt)` builds all three (Logs, Lambda, API Gateway) wired together.
+ */
+import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AwsError, type CloudRuntime, type DataPlaneRoute, type Service, type ServiceFactory, type ServiceRequest } from '../internal/contract.js';
+import type { LogsApi } from '../logs/index.js';
+import { MAX_REQUEST_BYTES, tooLarge } from './code.js';
+import { createFunctions, type Functions } from './functions.js';
+import { configurationOf } from './model.js';
+import { allowsService } from './policy.js';
+import { empty, json, jsonBody, matchRest, rest, type RestRoute } from './rest.js';
+import { sdkNodePath } from './runtime/environment.js';
+import { createInvoker, type InvokeResult, type Invoker } from './runtime/invoker.js';
+import { parseFunctionRef, read } from './validate.js';
+
+export type { InvokeResult } from './runtime/invoker.js';
+
+/** What other services use to invoke functions the way an AWS service principal does. */
+export interface LambdaApi {
+  invokeAsService(input: {
+    accountId: string;
+    region: string;
+    /** A function name or ARN (as in an integration URI). */
+    functionRef: string;
+    servicePrincipal: string;
+    sourceArn: string;
+    event: string;
+  }): Promise<ServiceInvokeOutcome>;
+}
+
+export type ServiceInvokeOutcome =
+  | { kind: 'ok'; payload: string }
+  | { kind: 'function-error'; payload: string }
+  | { kind: 'denied' | 'not-found' | 'not-ready' };
+
+export interface LambdaOptions {
+  readonly logs: LogsApi;
+  /** How long an idle execution environment stays warm (default 5 minutes). */
+  readonly idleMs?: number;
+}
+
+export interface LambdaParts {
+  service: Service;
+  dataPlane: DataPlaneRoute[];
+  api: LambdaApi;
+}
+
+interface Ctx {
+  req: ServiceRequest;
+  endpoint: string;
+  fns: Functions;
+  invoker: Invoker;
+}
+
+const badJson = (detail: string) => new AwsError('InvalidRequestContentException', `Could not parse request body into json: ${detail}`);
+const body = (c: Ctx) => jsonBody(c.req.body, badJson);
+const principalOf = (c: Ctx) => {
+  if (!c.req.principal) throw new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
+  return c.req.principal;
+};
+const fnRef = (c: Ctx, p: Record<string, string>) => c.fns.ref(principalOf(c), c.req.region, p.FunctionName as string, c.req.query.Qualifier);
+
+const MAX_SYNC_PAYLOAD = 6_291_456;
+const MAX_ASYNC_PAYLOAD = 262_144;
+
+async function invokeRoute(c: Ctx, p: Record<string, string>) {
+  const principal = principalOf(c);
+  const type = c.req.headers['x-amz-invocation-type'] ?? 'RequestResponse';
+  if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) {
+    throw new AwsError('InvalidParameterValueException', `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`);
+  }
+  const f = c.fns.lookup(principal, fnRef(c, p), 'lambda:InvokeFunction');
+  if (type === 'DryRun') return empty(204, { 'x-amz-executed-version': '$LATEST' });
+  const limit = type === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
+  if (c.req.body.length > limit) {
+    throw new AwsError('RequestTooLargeException', `Request must be smaller than ${limit} bytes for the ${type === 'Event' ? 'InvokeAsync' : 'InvokeFunction'} operation`, 413);
+  }
+  const text = c.req.body.length ? c.req.body.toString('utf8') : '{}';
+  try {
+    JSON.parse(text);
+  } catch (e) {
+    throw new AwsError('InvalidRequestContentException', `Could not parse request body into json: Could not parse payload into json: ${(e as Error).message}`);
+  }
+  if (f.state !== 'Active') {
+    throw new AwsError('ResourceConflictException', `The operation cannot be performed at this time. The function is currently in the following state: ${f.state}`, 409);
+  }
+  let clientContext: unknown;
+  const cc = c.req.headers['x-amz-client-context'];
+  if (cc) {
+    try {
+      clientContext = JSON.parse(Buffer.from(cc, 'base64').toString('utf8'));
+    } catch {
+      throw new AwsError('InvalidRequestContentException', 'Client context must be a valid Base64-encoded JSON object.');
+    }
+  }
+  if (type === 'Event') {
+    // Errors of asynchronous invocations only reach the function's logs, as on AWS.
+    void c.invoker.invoke(f, text, { clientContext }).catch(() => undefined);
+    return empty(202);
+  }
+  const r: InvokeResult = await c.invoker.invoke(f, text, { clientContext });
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' };
+  if (r.functionError) headers['x-amz-function-error'] = r.functionError;
+  if (c.req.headers['x-amz-log-type'] === 'Tail') {
+    headers['x-amz-log-result'] = Buffer.from(Buffer.from(r.logLines.join('\n') + '\n').subarray(-4096)).toString('base64');
+  }
+  return { status: 200, headers, body: r.payload };
+}
+
+const routes: RestRoute<Ctx>[] = [
+  rest('POST', '/2015-03-31/functions', async (c) => {
+    if (c.req.body.length > MAX_REQUEST_BYTES) throw tooLarge('CreateFunction');
+    const f = await c.fns.create(principalOf(c), c.req.region, body(c));
+    return json(201, configurationOf(f));
+  }),
+  rest('GET', '/2015-03-31/functions', (c) => {
+    const max = Number(c.req.query.MaxItems ?? 50);
+    if (!Number.isInteger(max) || max < 1 || max > 10000) {
+      throw new AwsError('InvalidParameterValueException', `1 validation error detected: Value '${c.req.query.MaxItems}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000`);
+    }
+    const { page, next } = c.fns.list(principalOf(c), c.req.region, c.req.query.Marker, max);
+    return json(200, { Functions: page.map(configurationOf), ...(next ? { NextMarker: next } : {}) });
+  }),
+  rest('GET', '/2015-03-31/functions/{FunctionName}', (c, p) => {
+    const f = c.fns.lookup(principalOf(c), fnRef(c, p), 'lambda:GetFunction');
+    return json(200, {
+      Configuration: configurationOf(f),
+      Code: { RepositoryType: 'S3', Location: `${c.endpoint}/_aws/lambda-code/${f.codeToken}` },
+      ...(Object.keys(f.tags).length ? { Tags: { ...f.tags } } : {}),
+    });
+  }),
+  rest('GET', '/2015-03-31/functions/{FunctionName}/configuration', (c, p) =>
+    json(200, configurationOf(c.fns.lookup(principalOf(c), fnRef(c, p), 'lambda:GetFunctionConfiguration')))),
+  rest('DELETE', '/2015-03-31/functions/{FunctionName}', async (c, p) => {
+    await c.fns.remove(principalOf(c), fnRef(c, p));
+    return empty(204);
+  }),
+  rest('PUT', '/2015-03-31/functions/{FunctionName}/code', async (c, p) => {
+    if (c.req.body.length > MAX_REQUEST_BYTES) throw tooLarge('UpdateFunctionCode');
+    return json(200, configurationOf(await c.fns.updateCode(principalOf(c), fnRef(c, p), body(c))));
+  }),
+  rest('PUT', '/2015-03-31/functions/{FunctionName}/configuration', (c, p) =>
+    json(200, configurationOf(c.fns.updateConfiguration(principalOf(c), fnRef(c, p), body(c))))),
+  rest('POST', '/2015-03-31/functions/{FunctionName}/invocations', invokeRoute),
+  rest('POST', '/2015-03-31/functions/{FunctionName}/policy', (c, p) =>
+    json(201, { Statement: c.fns.addPermission(principalOf(c), fnRef(c, p), body(c)) })),
+  rest('GET', '/2015-03-31/functions/{FunctionName}/policy', (c, p) => json(200, c.fns.getPolicy(principalOf(c), fnRef(c, p)))),
+  rest('DELETE', '/2015-03-31/functions/{FunctionName}/policy/{StatementId}', (c, p) => {
+    c.fns.removePermission(principalOf(c), fnRef(c, p), p.StatementId as string, { RevisionId: c.req.query.RevisionId });
+    return empty(204);
+  }),
+];
+
+/** Builds Lambda; `logs` is the Logs service's internal API (see `computeServices`). */
+export function createLambda(rt: CloudRuntime, opts: LambdaOptions): LambdaParts {
+  let root: Promise<string> | undefined;
+  let tempRoot: string | undefined;
+  const codeRoot = () => (root ??= (async () => {
+    const dataDir = rt.dataDir();
+    if (dataDir) {
+      const dir = join(dataDir, 'lambda');
+      await mkdir(dir, { recursive: true });
+      return dir;
+    }
+    tempRoot = await mkdtemp(join(tmpdir(), 'hangar-lambda-'));
+    return tempRoot;
+  })());
+  // Code paths are resolved lazily, once the root exists (it is created before any code is stored).
+  let rootDir = '';
+  const invoker = createInvoker({
+    rt, logs: opts.logs, nodePath: sdkNodePath(), idleMs: opts.idleMs ?? 5 * 60_000,
+    codeDir: (fn) => join(rootDir, fn.codeDir),
+  });
+  const fns = createFunctions({ rt, invoker, codeRoot: async () => (rootDir = await codeRoot()) });
+
+  const service: Service = {
+    signingName: 'lambda',
+    protocol: 'rest-json',
+    async handle(req) {
+      const m = matchRest(routes, req.method, req.path);
+      if (!m) throw new AwsError('UnknownOperationException', `Unknown operation ${req.method} ${req.path}`, 404);
+      await codeRoot().then((d) => (rootDir = d));
+      return m.route.run({ req, endpoint: rt.endpoint(), fns, invoker }, m.params);
+    },
+    snapshot: () => fns.snapshot(),
+    async restore(state) {
+      fns.restore(state);
+      rootDir = await codeRoot();
+    },
+    async close() {
+      fns.close();
+      await invoker.close();
+      if (tempRoot) await rm(tempRoot, { recursive: true, force: true });
+    },
+  };
+
+  // GetFunction's Code.Location: a bearer URL for the zip, like AWS's presigned S3 URL.
+  const codeRoute: DataPlaneRoute = {
+    match: (_host, path) => path.startsWith('/_aws/lambda-code/'),
+    async handle(req) {
+      const token = new URL(req.url, 'http://x').pathname.split('/')[3] ?? '';
+      const f = fns.byCodeToken(token);
+      if (!f || req.method !== 'GET') return json(404, { message: 'Not Found' });
+      const zip = await readFile(join(await codeRoot(), `${f.codeDir}.zip`));
+      return { status: 200, headers: { 'content-type': 'application/zip' }, body: zip };
+    },
+  };
+
+  const api: LambdaApi = {
+    async invokeAsService(input) {
+      await codeRoot().then((d) => (rootDir = d));
+      let ref;
+      try {
+        ref = parseFunctionRef(input.functionRef, input.accountId, input.region);
+      } catch {
+        return { kind: 'not-found' };
+      }
+      const f = fns.find(ref.accountId, ref.region, ref.name);
+      if (!f || (ref.qualifier !== undefined && ref.qualifier !== '$LATEST')) return { kind: 'not-found' };
+      const allowed = allowsService(f.policy, {
+        servicePrincipal: input.servicePrincipal, action: 'lambda:InvokeFunction',
+        sourceArn: input.sourceArn, sourceAccount: input.accountId,
+      });
+      if (!allowed) return { kind: 'denied' };
+      if (f.state !== 'Active') return { kind: 'not-ready' };
+      const r = await invoker.invoke(f, input.event);
+      return r.functionError ? { kind: 'function-error', payload: r.payload } : { kind: 'ok', payload: r.payload };
+    },
+  };
+
+  return { service, dataPlane: [codeRoute], api };
+}
+
+/** Lambda wired to the Logs API of `createLogs(rt)` (see `computeServices` in ./compute.ts). */
+export const lambdaService = (logs: LogsApi): ServiceFactory => (rt) => createLambda(rt, { logs });

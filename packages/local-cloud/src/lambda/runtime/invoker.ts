@@ -1,0 +1,221 @@
+/**
+ * Runs invocations: keeps warm sandboxes per function (reused while the function's code and
+ * configuration are unchanged and the execution-role credentials are fresh), enforces the
+ * timeout, writes START/END/REPORT and the function's output to CloudWatch Logs, and shapes
+ * results and errors the way Lambda's Invoke answers them.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { CloudRuntime } from '../../internal/contract.js';
+import type { LogsApi } from '../../logs/index.js';
+import { functionArn, functionKey, logGroupOf, type FunctionRecord } from '../model.js';
+import { logStreamName, sandboxEnv } from './environment.js';
+import { startSandbox, type FunctionErrorBody, type Sandbox } from './sandbox.js';
+
+export interface InvokeResult {
+  readonly requestId: string;
+  /** The payload Invoke answers: the handler's JSON result or Lambda's error object. */
+  readonly payload: string;
+  readonly functionError?: 'Unhandled';
+  /** The invocation's log lines (for `LogType: Tail`). */
+  readonly logLines: readonly string[];
+}
+
+export interface InvokerDeps {
+  readonly rt: CloudRuntime;
+  readonly logs: LogsApi;
+  readonly nodePath: string | undefined;
+  /** How long an idle sandbox stays warm. */
+  readonly idleMs: number;
+  /** Absolute directory of a function's unpacked code. */
+  readonly codeDir: (fn: FunctionRecord) => string;
+}
+
+interface WarmEnv {
+  readonly sandbox: Sandbox;
+  readonly generation: number;
+  readonly credentialsExpireAt: number;
+  readonly stream: string;
+  /** The partial last line and the lines not yet written to Logs. */
+  partial: string;
+  pending: { timestamp: number; message: string }[];
+  /** Collects the current invocation's lines for Tail. */
+  capture?: string[];
+  idleTimer?: NodeJS.Timeout;
+}
+
+const MAX_RESPONSE_BYTES = 6_291_556;
+const INIT_TIMEOUT_MS = 10_000;
+
+export interface Invoker {
+  invoke(fn: FunctionRecord, event: string, opts?: { clientContext?: unknown }): Promise<InvokeResult>;
+  /** Stops the warm sandboxes of a function (after an update or delete). */
+  retire(fn: FunctionRecord): void;
+  close(): Promise<void>;
+}
+
+export function createInvoker(deps: InvokerDeps): Invoker {
+  const { rt, logs } = deps;
+  const idle = new Map<string, WarmEnv[]>();
+  const all = new Set<WarmEnv>();
+
+  const scopeOf = (fn: FunctionRecord) => ({ accountId: fn.accountId, region: fn.region });
+  const flush = (fn: FunctionRecord, env: WarmEnv) => {
+    if (env.pending.length === 0) return;
+    logs.write(scopeOf(fn), logGroupOf(fn.name), env.stream, env.pending);
+    env.pending = [];
+  };
+  const line = (env: WarmEnv, message: string) => {
+    env.pending.push({ timestamp: rt.now().getTime(), message });
+    env.capture?.push(message);
+  };
+  const output = (env: WarmEnv, text: string) => {
+    const parts = (env.partial + text).split('\n');
+    env.partial = parts.pop() ?? '';
+    for (const p of parts) line(env, p);
+  };
+
+  async function spawnEnv(fn: FunctionRecord): Promise<{ env: WarmEnv; init: Awaited<Sandbox['ready']> }> {
+    const credentials = rt.identity.assumeRoleForService(fn.role, 'lambda.amazonaws.com', fn.name);
+    const stream = logStreamName(rt.now());
+    let env: WarmEnv | undefined;
+    const early: string[] = [];
+    const sandbox = startSandbox({
+      cwd: deps.codeDir(fn),
+      env: sandboxEnv({ fn, taskRoot: deps.codeDir(fn), credentials, logStream: stream, endpoint: rt.endpoint(), nodePath: deps.nodePath }),
+      memoryMb: fn.memorySize,
+      initTimeoutMs: INIT_TIMEOUT_MS,
+      onLog: (text) => (env ? output(env, text) : early.push(text)),
+    });
+    env = { sandbox, generation: fn.generation, credentialsExpireAt: credentials.expiration.getTime(), stream, partial: '', pending: [] };
+    for (const t of early) output(env, t);
+    all.add(env);
+    const init = await sandbox.ready;
+    return { env, init };
+  }
+
+  function take(fn: FunctionRecord): WarmEnv | undefined {
+    const list = idle.get(functionKey(fn.accountId, fn.region, fn.name)) ?? [];
+    while (list.length > 0) {
+      const env = list.pop() as WarmEnv;
+      clearTimeout(env.idleTimer);
+      // Credentials are refreshed by starting a new environment a minute before they expire.
+      if (env.sandbox.alive() && env.generation === fn.generation && env.credentialsExpireAt - rt.now().getTime() > 60_000) return env;
+      discard(fn, env);
+    }
+    return undefined;
+  }
+
+  function discard(fn: FunctionRecord, env: WarmEnv) {
+    clearTimeout(env.idleTimer);
+    env.sandbox.kill();
+    if (env.partial) output(env, '\n');
+    flush(fn, env);
+    all.delete(env);
+  }
+
+  function release(fn: FunctionRecord, env: WarmEnv) {
+    if (!env.sandbox.alive() || env.generation !== fn.generation) return discard(fn, env);
+    const key = functionKey(fn.accountId, fn.region, fn.name);
+    const list = idle.get(key) ?? [];
+    idle.set(key, list);
+    list.push(env);
+    env.idleTimer = setTimeout(() => {
+      const i = list.indexOf(env);
+      if (i >= 0) list.splice(i, 1);
+      discard(fn, env);
+    }, deps.idleMs);
+    env.idleTimer.unref();
+  }
+
+  async function invoke(fn: FunctionRecord, event: string, opts: { clientContext?: unknown } = {}): Promise<InvokeResult> {
+    const requestId = randomUUID();
+    let env = take(fn);
+    let initMs: number | undefined;
+    let failure: FunctionErrorBody | undefined;
+    const timeoutBody = (): FunctionErrorBody => ({
+      errorType: 'Sandbox.Timedout',
+      errorMessage: `RequestId: ${requestId} Error: Task timed out after ${fn.timeout.toFixed(2)} seconds`,
+    });
+    if (!env) {
+      const spawned = await spawnEnv(fn);
+      env = spawned.env;
+      const init = spawned.init;
+      if (init.kind === 'ready') initMs = init.initMs;
+      else if (init.kind === 'error') failure = init.error;
+      else if (init.kind === 'timeout') failure = timeoutBody();
+      else failure = exitError(requestId, init);
+    }
+    const capture: string[] = [];
+    env.capture = capture;
+    line(env, `START RequestId: ${requestId} Version: $LATEST`);
+    const started = performance.now();
+    let payload: string;
+    let functionError: 'Unhandled' | undefined;
+    let maxRssKb = 0;
+    let status = '';
+    if (failure) {
+      payload = JSON.stringify(failure);
+      functionError = 'Unhandled';
+      status = '\tStatus: error';
+    } else {
+      const outcome = await env.sandbox.invoke({ requestId, event, invokedFunctionArn: functionArn(fn), clientContext: opts.clientContext }, fn.timeout * 1000);
+      if (outcome.kind === 'ok' && Buffer.byteLength(outcome.payload) > MAX_RESPONSE_BYTES) {
+        payload = JSON.stringify({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).` });
+        functionError = 'Unhandled';
+        maxRssKb = outcome.maxRssKb;
+      } else if (outcome.kind === 'ok') {
+        payload = outcome.payload;
+        maxRssKb = outcome.maxRssKb;
+      } else if (outcome.kind === 'error') {
+        payload = JSON.stringify(outcome.error);
+        functionError = 'Unhandled';
+        maxRssKb = outcome.maxRssKb;
+      } else if (outcome.kind === 'timeout') {
+        payload = JSON.stringify(timeoutBody());
+        functionError = 'Unhandled';
+        line(env, `${rt.now().toISOString()} ${requestId} Task timed out after ${fn.timeout.toFixed(2)} seconds`);
+        status = '\tStatus: timeout';
+      } else {
+        payload = JSON.stringify(exitError(requestId, outcome));
+        functionError = 'Unhandled';
+        status = '\tStatus: error\tError Type: Runtime.ExitError';
+      }
+    }
+    const duration = performance.now() - started;
+    if (env.partial) output(env, '\n');
+    line(env, `END RequestId: ${requestId}`);
+    line(env, [
+      `REPORT RequestId: ${requestId}`, `Duration: ${duration.toFixed(2)} ms`, `Billed Duration: ${Math.max(1, Math.ceil(duration))} ms`,
+      `Memory Size: ${fn.memorySize} MB`, `Max Memory Used: ${Math.max(1, Math.round(maxRssKb / 1024))} MB`,
+      ...(initMs !== undefined ? [`Init Duration: ${initMs.toFixed(2)} ms`] : []),
+    ].join('\t') + `\t${status}`);
+    env.capture = undefined;
+    flush(fn, env);
+    if (failure) discard(fn, env);
+    else release(fn, env);
+    return { requestId, payload, ...(functionError ? { functionError } : {}), logLines: capture };
+  }
+
+  return {
+    invoke,
+    retire(fn) {
+      const key = functionKey(fn.accountId, fn.region, fn.name);
+      for (const env of idle.get(key) ?? []) discard(fn, env);
+      idle.delete(key);
+    },
+    async close() {
+      for (const env of all) {
+        clearTimeout(env.idleTimer);
+        env.sandbox.kill();
+      }
+      all.clear();
+      idle.clear();
+    },
+  };
+}
+
+function exitError(requestId: string, e: { code: number | null; signal: NodeJS.Signals | null; oom: boolean }): FunctionErrorBody {
+  const how = e.oom ? 'signal: killed' : e.signal ? `signal: ${e.signal === 'SIGKILL' ? 'killed' : e.signal.replace(/^SIG/, '').toLowerCase()}` : `exit status ${e.code ?? 1}`;
+  return { errorType: e.oom ? 'Runtime.OutOfMemory' : 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${how}` };
+}

@@ -1,0 +1,85 @@
+/**
+ * CloudWatch Logs state: log groups and streams per account and region. Plain data so that
+ * snapshot() is JSON; the operations and Lambda's log writer both go through these functions.
+ */
+
+export interface LogEvent {
+  readonly timestamp: number;
+  readonly message: string;
+  readonly ingestionTime: number;
+}
+
+export interface LogStream {
+  readonly name: string;
+  readonly creationTime: number;
+  events: LogEvent[];
+  /** Events dropped from the front to bound memory; keeps token offsets stable. */
+  dropped: number;
+  lastIngestionTime?: number;
+}
+
+export interface LogGroup {
+  readonly name: string;
+  readonly creationTime: number;
+  retentionInDays?: number;
+  streams: Record<string, LogStream>;
+}
+
+/** accountId/region -> group name -> group. */
+export interface LogsState {
+  scopes: Record<string, Record<string, LogGroup>>;
+}
+
+export interface Scope {
+  readonly accountId: string;
+  readonly region: string;
+}
+
+/** Oldest events are dropped past this many per stream, so a chatty function cannot exhaust memory. */
+export const MAX_EVENTS_PER_STREAM = 20_000;
+
+export const scopeKey = (s: Scope): string => `${s.accountId}/${s.region}`;
+
+export function groupsOf(state: LogsState, scope: Scope): Record<string, LogGroup> {
+  const key = scopeKey(scope);
+  return (state.scopes[key] ??= {});
+}
+
+export function ensureGroup(state: LogsState, scope: Scope, name: string, now: number): LogGroup {
+  const groups = groupsOf(state, scope);
+  return (groups[name] ??= { name, creationTime: now, streams: {} });
+}
+
+export function ensureStream(group: LogGroup, name: string, now: number): LogStream {
+  return (group.streams[name] ??= { name, creationTime: now, events: [], dropped: 0 });
+}
+
+/** Appends events (kept in timestamp order, as CloudWatch returns them) and trims the oldest. */
+export function appendEvents(stream: LogStream, events: readonly { timestamp: number; message: string }[], now: number): void {
+  if (events.length === 0) return;
+  for (const e of events) stream.events.push({ timestamp: e.timestamp, message: e.message, ingestionTime: now });
+  const n = stream.events.length;
+  if (n > 1 && (stream.events[n - 1] as LogEvent).timestamp < (stream.events[n - 1 - events.length]?.timestamp ?? 0)) {
+    stream.events.sort((a, b) => a.timestamp - b.timestamp);
+  }
+  stream.lastIngestionTime = now;
+  const over = stream.events.length - MAX_EVENTS_PER_STREAM;
+  if (over > 0) {
+    stream.events.splice(0, over);
+    stream.dropped += over;
+  }
+}
+
+export function storedBytes(group: LogGroup): number {
+  let n = 0;
+  for (const s of Object.values(group.streams)) for (const e of s.events) n += Buffer.byteLength(e.message) + 26;
+  return n;
+}
+
+/** Restores state from a snapshot, tolerating a missing or foreign value (a fresh data dir). */
+export function restoreState(value: unknown): LogsState {
+  if (value && typeof value === 'object' && 'scopes' in value && typeof (value as LogsState).scopes === 'object') {
+    return value as LogsState;
+  }
+  return { scopes: {} };
+}
