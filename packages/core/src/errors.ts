@@ -62,6 +62,16 @@ export const errorCodes = {
   DEPLOY_COMPONENT_CHANGED: spec(409, 'user', false, 'An instance is deployed with one component and a deploy names another.'),
   DEPLOY_COMPONENT_FAILED: spec(500, 'internal', false, 'A component failed with an unexpected error (not an AWS error).'),
   DEPLOY_INTERRUPTED: spec(503, 'internal', true, 'The engine stopped while the deployment was running.'),
+
+  // providers and the credential broker (packages/engine: providers/)
+  PROVIDER_NOT_CONFIGURED: spec(400, 'user', false, 'No provider is linked for the app, stage or instance being deployed; Hangar never falls back to other credentials.'),
+  PROVIDER_NOT_VERIFIED: spec(400, 'user', false, 'The provider that serves this deployment has not passed verification.'),
+  PROVIDER_ROLE_NOT_SET: spec(400, 'user', false, 'A provider cannot be verified before it has a role ARN.'),
+  PROVIDER_EXTERNAL_ID_NOT_ENFORCED: spec(400, 'user', false, "The role can be assumed without the provider's external ID, or with a wrong one (confused deputy)."),
+  PROVIDER_SUBJECT_NOT_ENFORCED: spec(400, 'user', false, "A web-identity role accepts the engine's tokens for another organisation."),
+  PROVIDER_ACCOUNT_MISMATCH: spec(400, 'user', false, "The role's session is in a different AWS account from the provider's."),
+  PROVIDER_ASSUME_FAILED: spec(502, 'upstream', false, "AWS refused to let the engine assume the provider's role."),
+  PROVIDER_ENGINE_IDENTITY_FAILED: spec(502, 'upstream', false, "STS refused the engine's own configured AWS credentials."),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCodes;

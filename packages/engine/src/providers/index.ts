@@ -1,8 +1,44 @@
-// Placeholder until the providers feature lands: same signature, no behaviour.
+/**
+ * Providers: the roles an org registers, the proof that they enforce the engine's external ID,
+ * the OIDC issuer for web-identity roles, and the broker that turns a provider into short
+ * per-deployment sessions. Wired by createEngine (engine.ts).
+ */
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { HangarError } from '@hangar/core';
 import type { CoreDeps, CredentialBroker, Feature } from '../types.js';
+import { createBroker } from './broker.js';
+import { createOidcIssuer } from './oidc.js';
+import { createRepo } from './repo.js';
+import { registerProviderRoutes } from './routes.js';
+import { principalFromCallerArn } from './setup.js';
+import { awsErrorFacts, stsClient, withSts } from './sts.js';
+import { providersMigrations } from './tables.js';
 
-export function createProvidersFeature(_deps: CoreDeps): Feature & { broker: CredentialBroker } {
-  const missing = () => { throw new HangarError('INTERNAL', 'providers are not built yet'); };
-  return { name: 'providers', migrations: {}, register: async () => {}, broker: { resolve: missing, open: missing } };
+export function createProvidersFeature(deps: CoreDeps): Feature & { broker: CredentialBroker } {
+  const repo = createRepo(deps.db);
+  const oidc = createOidcIssuer({ db: deps.db, clock: deps.clock, config: deps.config });
+  let principal: Promise<string> | undefined;
+
+  /** The engine's own IAM principal, asked of STS once and cached (a failure is not cached). */
+  function enginePrincipal(): Promise<string> {
+    principal ??= withSts(stsClient(deps.config.aws, deps.config.aws.region), (c) => c.send(new GetCallerIdentityCommand({})))
+      .then((r) => principalFromCallerArn(r.Arn!))
+      .catch((err) => {
+        principal = undefined;
+        const f = awsErrorFacts(err);
+        throw new HangarError('PROVIDER_ENGINE_IDENTITY_FAILED',
+          `The engine's own AWS identity was refused by STS (${f.awsCode}${f.requestId ? `, request id ${f.requestId}` : ''}). ` +
+          'Check the access key in the engine configuration (aws.credentials) and aws.endpoint, then restart the engine.',
+          { details: { awsCode: f.awsCode, requestId: f.requestId } });
+      });
+    return principal;
+  }
+
+  return {
+    name: 'providers',
+    migrations: providersMigrations,
+    async register(app) { registerProviderRoutes(app, { ...deps, repo, oidc, enginePrincipal }); },
+    async start() { await oidc.ensureKey(); },
+    broker: createBroker({ ...deps, repo, oidc }),
+  };
 }

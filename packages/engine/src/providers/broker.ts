@@ -1,0 +1,125 @@
+/**
+ * The credential broker: which provider serves a deployment, and short sessions for it that live
+ * only in this process. Each issuance is audited (never a secret) and its values are registered
+ * with the logger so no log line can carry them.
+ */
+import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, type Credentials } from '@aws-sdk/client-sts';
+import { HangarError, SessionCredentials } from '@hangar/core';
+import type { CoreDeps, CredentialBroker, CredentialRequest, CredentialSession, ResolvedProvider } from '../types.js';
+import type { OidcIssuer } from './oidc.js';
+import type { ProviderRow, Repo } from './repo.js';
+import { pickLink } from './resolve.js';
+import { keyIdTail, needsRefresh, oidcSubject, sessionName, sessionPolicy, sessionTags, sourceIdentity } from './session-params.js';
+import { assumeFailed, stsClient, withSts } from './sts.js';
+
+export function notConfiguredMessage(where: { appLabel: string; stage: string; publicUrl: string }): string {
+  return [
+    `No provider is linked for app "${where.appLabel}" stage "${where.stage}", so Hangar has no AWS role to deploy with (it never falls back to other credentials).`,
+    'Register a role and link it:',
+    '  hangar providers create <name> --role-arn <arn>',
+    '  hangar providers verify <name>',
+    `  hangar providers link <name> --org-default    (or: --app ${where.appLabel} --stage ${where.stage})`,
+    `or use the dashboard: ${where.publicUrl.replace(/\/+$/, '')}/providers`,
+  ].join('\n');
+}
+
+export function createBroker(deps: CoreDeps & { repo: Repo; oidc: OidcIssuer }): CredentialBroker {
+  const { repo, clock, logger, audit, config } = deps;
+
+  async function resolve(target: { orgId: string; appId: string; stage: string; instanceId: string }): Promise<ResolvedProvider> {
+    const links = await repo.linksOfOrg(target.orgId);
+    const link = pickLink(links, target);
+    if (!link) {
+      const name = (await repo.appNames(target.orgId, [target.appId])).get(target.appId) ?? target.appId;
+      throw new HangarError('PROVIDER_NOT_CONFIGURED', notConfiguredMessage({ appLabel: name, stage: target.stage, publicUrl: config.publicUrl }),
+        { details: { appId: target.appId, stage: target.stage } });
+    }
+    const p = await repo.find(target.orgId, link.provider_id);
+    if (!p) throw new HangarError('PROVIDER_NOT_CONFIGURED', notConfiguredMessage({ appLabel: target.appId, stage: target.stage, publicUrl: config.publicUrl }));
+    if (p.status !== 'verified' || !p.role_arn) {
+      throw new HangarError('PROVIDER_NOT_VERIFIED',
+        `Provider "${p.name}" (linked at the ${link.scope} level) is ${p.status === 'failed' ? 'failing verification' : 'not verified yet'}, so it cannot be used. ` +
+        `Run \`hangar providers verify ${p.name}${p.role_arn ? '' : ' --role-arn <arn>'}\` and fix what it reports, or open ${config.publicUrl.replace(/\/+$/, '')}/providers.`,
+        { details: { providerId: p.id, status: p.status } });
+    }
+    return {
+      id: p.id, name: p.name, mode: p.mode, roleArn: p.role_arn, region: p.region,
+      sessionDurationSeconds: p.session_duration_seconds, linkedAt: link.scope,
+    };
+  }
+
+  async function assume(p: ProviderRow & { role_arn: string }, req: CredentialRequest): Promise<Credentials> {
+    const ids = { orgId: req.orgId, appId: req.appId, stage: req.stage };
+    const common = {
+      RoleArn: p.role_arn,
+      RoleSessionName: sessionName(req.deploymentId),
+      DurationSeconds: p.session_duration_seconds,
+      ...(sessionPolicy(req.permissions) ? { Policy: sessionPolicy(req.permissions) } : {}),
+    };
+    const fix = `Run \`hangar providers verify ${p.name}\` to see which check fails and how to fix the role.`;
+    try {
+      const out = await withSts(stsClient(config.aws, p.region), async (c) => {
+        if (p.mode === 'assume-role') {
+          return c.send(new AssumeRoleCommand({ ...common, ExternalId: p.external_id, SourceIdentity: sourceIdentity(req.actor.name), Tags: sessionTags(ids) }));
+        }
+        // Web identity: tags and source identity travel as claims of the engine-signed token.
+        const token = await deps.oidc.sign(oidcSubject(ids), {
+          'https://aws.amazon.com/tags': { principal_tags: Object.fromEntries(sessionTags(ids).map((t) => [t.Key, [t.Value]])) },
+          'https://aws.amazon.com/source_identity': sourceIdentity(req.actor.name),
+        });
+        return c.send(new AssumeRoleWithWebIdentityCommand({ ...common, WebIdentityToken: token }));
+      });
+      if (!out.Credentials?.AccessKeyId || !out.Credentials.SecretAccessKey) throw new Error('STS answered without credentials');
+      return out.Credentials;
+    } catch (err) {
+      throw assumeFailed(err, p.role_arn, fix);
+    }
+  }
+
+  async function open(req: CredentialRequest): Promise<CredentialSession> {
+    const p = await repo.find(req.orgId, req.provider.id);
+    if (!p || p.status !== 'verified' || !p.role_arn) {
+      throw new HangarError('PROVIDER_NOT_VERIFIED', `Provider "${req.provider.name}" is no longer verified in this organisation; run \`hangar providers verify ${req.provider.name}\`.`);
+    }
+    const provider = p as ProviderRow & { role_arn: string };
+    const secrets: string[] = [];
+    let closed = false;
+
+    async function issue(refresh: boolean): Promise<SessionCredentials> {
+      const c = await assume(provider, req);
+      const creds = new SessionCredentials({ accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken, expiration: c.Expiration });
+      for (const s of creds.secrets()) { logger.addSecret(s); secrets.push(s); }
+      await audit.append({
+        orgId: req.orgId, kind: 'credentials.issued', actor: req.actor.name, subject: `deployment:${req.deploymentId}`,
+        data: {
+          providerId: provider.id, provider: provider.name, mode: provider.mode, roleArn: provider.role_arn, linkedAt: req.provider.linkedAt,
+          sessionName: sessionName(req.deploymentId), sourceIdentity: sourceIdentity(req.actor.name),
+          tags: Object.fromEntries(sessionTags(req).map((t) => [t.Key, t.Value])),
+          expiresAt: creds.expiration?.toISOString() ?? null, accessKeyIdLast4: keyIdTail(c.AccessKeyId!),
+          sessionPolicy: req.permissions && req.permissions.length > 0, refresh,
+        },
+      });
+      return creds;
+    }
+
+    let creds = await issue(false);
+    let refreshing: Promise<SessionCredentials> | undefined;
+    return {
+      region: provider.region,
+      endpoint: config.aws.endpoint,
+      async current() {
+        if (closed) throw new HangarError('INTERNAL', `The credential session for deployment ${req.deploymentId} was used after it closed.`);
+        if (!needsRefresh(creds.expiration, clock.now())) return creds;
+        refreshing ??= issue(true).then((c) => { creds = c; return c; }).finally(() => { refreshing = undefined; });
+        return refreshing;
+      },
+      close() {
+        if (closed) return;
+        closed = true;
+        for (const s of secrets.splice(0)) logger.removeSecret(s);
+      },
+    };
+  }
+
+  return { resolve, open };
+}
