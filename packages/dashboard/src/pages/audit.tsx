@@ -1,0 +1,139 @@
+import { useState, type ReactNode } from 'react';
+import type { OrgContext } from '../app.js';
+import type { AuditEvent, AuditVerify } from '../api/types.js';
+import { EmptyState, ErrorBanner, Loading, PageHeader, Time } from '../components/ui.js';
+import { useLoad } from '../components/use-load.js';
+import { useRouter } from '../router.js';
+import { useSession } from '../session.js';
+
+const KINDS = [
+  'credentials.issued', 'deployment.started', 'deployment.finished',
+  'provider.created', 'provider.updated', 'provider.verified', 'provider.linked', 'provider.unlinked', 'provider.deleted',
+  'token.created', 'token.revoked', 'member.added', 'member.role_changed', 'member.removed', 'org.created', 'session.created',
+];
+
+export function AuditPage({ ctx }: { ctx: OrgContext }) {
+  const { api } = useSession();
+  const { search, navigate, path } = useRouter();
+  const kind = search.get('kind') ?? '';
+  const actor = search.get('actor') ?? '';
+  const [actorDraft, setActorDraft] = useState(actor);
+  const base = `/orgs/${ctx.org.id}/audit`;
+  const [older, setOlder] = useState<{ events: AuditEvent[]; nextBefore: number | null } | undefined>();
+  const query = new URLSearchParams({ limit: '50', ...(kind ? { kind } : {}), ...(actor ? { actor } : {}) });
+  const events = useLoad(async () => { setOlder(undefined); return api.get<{ events: AuditEvent[]; nextBefore: number | null }>(`${base}?${query}`); }, [base, kind, actor]);
+  const verify = useLoad(() => api.get<AuditVerify>(`${base}/verify`), [base]);
+
+  function setFilter(next: { kind?: string; actor?: string }) {
+    const q = new URLSearchParams();
+    const k = next.kind ?? kind;
+    const a = next.actor ?? actor;
+    if (k) q.set('kind', k);
+    if (a) q.set('actor', a);
+    navigate(`${path}${q.size ? `?${q}` : ''}`, { replace: true });
+  }
+
+  const all = [...(events.data?.events ?? []), ...(older?.events ?? [])];
+  const nextBefore = older ? older.nextBefore : events.data?.nextBefore ?? null;
+  async function loadOlder() {
+    if (!nextBefore) return;
+    const q = new URLSearchParams(query);
+    q.set('before', String(nextBefore));
+    const page = await api.get<{ events: AuditEvent[]; nextBefore: number | null }>(`${base}?${q}`);
+    setOlder({ events: [...(older?.events ?? []), ...page.events], nextBefore: page.nextBefore });
+  }
+
+  return (
+    <div className="stack">
+      <PageHeader
+        title="Audit log"
+        description="Every credential issued, provider change, deployment and token change in this organisation, newest first. Each event is chained to the one before it by hash."
+        actions={<ChainBadge verify={verify.data} error={verify.error} loading={verify.loading} />}
+      />
+      {verify.data && !verify.data.ok && (
+        <div className="banner banner-bad" role="alert"><div><strong>The audit chain does not verify</strong>{verify.data.brokenAt.reason}</div></div>
+      )}
+      <div className="card">
+        <form className="filters" onSubmit={(e) => { e.preventDefault(); setFilter({ actor: actorDraft.trim() }); }} aria-label="Filter the audit log">
+          <div className="field">
+            <label htmlFor="audit-kind">Kind</label>
+            <select id="audit-kind" value={kind} onChange={(e) => setFilter({ kind: e.target.value })}>
+              <option value="">All kinds</option>
+              {KINDS.map((k) => <option key={k} value={k}>{k}</option>)}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="audit-actor">Actor</label>
+            <input id="audit-actor" type="search" placeholder="user:alice@example.com or token:ci" value={actorDraft} onChange={(e) => setActorDraft(e.target.value)} style={{ minWidth: 280 }} />
+          </div>
+          <button type="submit" className="btn">Apply</button>
+          {(kind || actor) && <button type="button" className="btn btn-ghost" onClick={() => { setActorDraft(''); navigate(path, { replace: true }); }}>Clear filters</button>}
+        </form>
+        {events.loading && !events.data ? <Loading what="the audit log" /> : events.error ? <div className="card-body"><ErrorBanner error={events.error} title="Could not load the audit log" /></div> : all.length === 0 ? (
+          <EmptyState title={kind || actor ? 'No events match these filters' : 'No events yet'} icon="≡">
+            {kind || actor ? 'Clear the filters to see every event.' : 'Events appear here as providers are added, deployments run and tokens change.'}
+          </EmptyState>
+        ) : (
+          <div className="table-wrap"><table aria-label="Audit events">
+            <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Actor</th><th scope="col">Details</th></tr></thead>
+            <tbody>
+              {all.map((e) => (
+                <tr key={e.id} data-kind={e.kind}>
+                  <td className="muted">{e.seq}</td>
+                  <td><Time iso={e.ts} /></td>
+                  <td><span className="tag">{e.kind}</span></td>
+                  <td>
+                    <button type="button" className="btn btn-ghost btn-sm" title="Show only this actor" onClick={() => { setActorDraft(e.actor); setFilter({ actor: e.actor }); }}>{e.actor}</button>
+                  </td>
+                  <td><EventDetails event={e} /></td>
+                </tr>
+              ))}
+            </tbody>
+          </table></div>
+        )}
+        {nextBefore && <div className="card-body"><button type="button" className="btn" onClick={() => void loadOlder()}>Load older events</button></div>}
+      </div>
+    </div>
+  );
+}
+
+function ChainBadge({ verify, error, loading }: { verify: AuditVerify | undefined; error: unknown; loading: boolean }) {
+  if (loading && !verify) return <span className="pill">Checking chain…</span>;
+  if (error || !verify) return <span className="pill pill-warn" data-testid="chain-badge">Chain not checked</span>;
+  return verify.ok
+    ? <span className="pill pill-ok" data-testid="chain-badge" title={`${verify.count} events, each linked to the one before`}>Hash chain verified · {verify.count} events</span>
+    : <span className="pill pill-bad" data-testid="chain-badge">Hash chain broken at event {verify.brokenAt.seq}</span>;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+}
+
+/** Credential issuances get their own layout: provider, role, session name, source identity, expiry. */
+function EventDetails({ event }: { event: AuditEvent }) {
+  const d = event.data;
+  const facts: [string, ReactNode][] = [];
+  if (event.kind === 'credentials.issued') {
+    facts.push(['Provider', str(d.provider) ?? str(d.providerId) ?? '—']);
+    facts.push(['Role', <code key="r">{str(d.roleArn) ?? '—'}</code>]);
+    facts.push(['Session name', <code key="s">{str(d.sessionName) ?? '—'}</code>]);
+    facts.push(['Source identity', <code key="i">{str(d.sourceIdentity) ?? '—'}</code>]);
+    facts.push(['Expires', <Time key="e" iso={str(d.expiresAt)} />]);
+    if (d.refresh) facts.push(['Refresh', 'yes']);
+  } else {
+    for (const [k, v] of Object.entries(d)) {
+      if (v === null || v === undefined || typeof v === 'object') continue;
+      facts.push([k, String(v)]);
+    }
+  }
+  return (
+    <div>
+      {event.subject && <div className="small muted">{event.subject}</div>}
+      {facts.length > 0 && (
+        <dl className="facts small">
+          {facts.map(([k, v]) => <div key={k} style={{ display: 'contents' }}><dt>{k}</dt><dd>{v}</dd></div>)}
+        </dl>
+      )}
+    </div>
+  );
+}
