@@ -206,10 +206,10 @@ function configFields(config: FunctionConfig) {
   };
 }
 
-/** arn:aws:execute-api:<region>:<account>:<apiId>/*, from the function's ARN (same partition, region, account). */
+/** The execute-api ARN pattern for every stage and route of the API, in the function's partition, region and account. */
 export function executeApiArn(functionArn: string, apiId: string): string {
   const [, partition, , region, account] = functionArn.split(':');
-  return `arn:${partition}:execute-api:${region}:${account}:${apiId}/*`;
+  return `arn:${partition}:execute-api:${region}:${account}:${apiId}/*/*`;
 }
 
 /**

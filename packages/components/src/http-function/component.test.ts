@@ -46,7 +46,7 @@ test('first deploy creates and wires everything, then an unchanged redeploy make
   assert.deepEqual(created.Environment, { Variables: { STAGE: 'dev' } });
   const perm = aws.calls.find((c) => c.command === 'AddPermissionCommand')!.input;
   assert.equal(perm.Principal, 'apigateway.amazonaws.com');
-  assert.equal(perm.SourceArn, 'arn:aws:execute-api:us-east-1:222222222222:api1/*');
+  assert.equal(perm.SourceArn, 'arn:aws:execute-api:us-east-1:222222222222:api1/*/*');
   assert.ok(logs.some((l) => l.startsWith('Creating execution role hangar-shop-dev-api-')), logs.join('\n'));
   assert.equal(zips(), 1);
 
