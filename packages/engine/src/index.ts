@@ -1,1 +1,25 @@
-export {};
+export { createEngine } from './engine.js';
+export type { CreateEngineOptions, Engine, RouteInfo } from './engine.js';
+export { runEngineServer } from './server.js';
+export type { RunEngineServerOptions, RunningEngine } from './server.js';
+export { loadConfigFromEnv, resolveConfig, engineSettingsSchema, parseDatabaseUrl } from './config.js';
+export type { EngineSettings, EngineServerOptions } from './config.js';
+export { createLogger } from './logger.js';
+export type { LoggerOptions, LogLevel } from './logger.js';
+export { openStore } from './store/db.js';
+export type { Store, Dialect } from './store/db.js';
+export { createAudit } from './audit/audit.js';
+export type { Audit, AuditEvent, AuditQuery, VerifyResult } from './audit/audit.js';
+export type { Bootstrap } from './platform.js';
+export type { Org, User, Member, OrgWithRole } from './orgs/orgs.js';
+export type { TokenInfo, CreatedToken } from './tokens/tokens.js';
+export type { Authenticator, Identity, RouteAuthConfig } from './http/auth.js';
+export { requireRole } from './http/guard.js';
+export { parse } from './http/validate.js';
+export { roleRank } from './types.js';
+export type {
+  Actor, AuditApi, AuditEventInput, Clock, CoreDeps, CredentialBroker, CredentialRequest, CredentialSession,
+  Database, Db, EngineConfig, Feature, Logger, RequestAuth, ResolvedProvider, Role,
+} from './types.js';
+export { createTestEngine, openTestStore, testDatabases, testPostgresUrl } from './testing.js';
+export type { TestEngine, TestEngineOptions, TestStore } from './testing.js';

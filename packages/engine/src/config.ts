@@ -1,0 +1,135 @@
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { HangarError } from '@hangar/core';
+import type { EngineConfig } from './types.js';
+
+/** Engine settings as a person writes them; `resolveConfig` turns them into a frozen EngineConfig. */
+export const engineSettingsSchema = z.object({
+  dataDir: z.string().min(1).describe('Folder for the SQLite database and the blob store.'),
+  publicUrl: z.url({ protocol: /^https?$/ }).optional().describe('The URL clients and AWS (OIDC) reach the engine at; default http://127.0.0.1:<port>.'),
+  databaseUrl: z.string().min(1).optional().describe('postgres://… for PostgreSQL; a file path or sqlite:<path> for SQLite; default <dataDir>/hangar.db.'),
+  port: z.number().int().min(0).max(65535).default(7300),
+  host: z.string().min(1).default('127.0.0.1'),
+  aws: z.object({
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as us-east-1').default('us-east-1'),
+    endpoint: z.url({ protocol: /^https?$/ }).optional().describe('Only for the local cloud or an AWS-compatible endpoint.'),
+    accessKeyId: z.string().min(16, 'expected an access key id (16 or more characters)'),
+    secretAccessKey: z.string().min(16, 'expected a secret access key (16 or more characters)'),
+  }),
+  limits: z.object({
+    maxFiles: z.number().int().positive().default(50_000),
+    maxTotalBytes: z.number().int().positive().default(512 * 1024 * 1024),
+    maxFileBytes: z.number().int().positive().default(100 * 1024 * 1024),
+  }).prefault({}),
+  workers: z.number().int().min(0).max(64).default(2),
+});
+export type EngineSettings = z.input<typeof engineSettingsSchema>;
+
+/** What `runEngineServer` needs: the engine's config and where to listen. */
+export interface EngineServerOptions {
+  readonly config: EngineConfig;
+  readonly port: number;
+  readonly host: string;
+}
+
+export function parseDatabaseUrl(value: string | undefined, dataDir: string): EngineConfig['database'] {
+  if (!value) return { kind: 'sqlite', path: join(dataDir, 'hangar.db') };
+  if (/^postgres(ql)?:\/\//.test(value)) return { kind: 'postgres', url: value };
+  const path = value.replace(/^sqlite:(\/\/)?/, '');
+  return { kind: 'sqlite', path: isAbsolute(path) ? path : resolve(dataDir, path) };
+}
+
+function problems(error: z.ZodError, name: (path: PropertyKey[]) => string): string {
+  return error.issues.map((i) => `${name(i.path)}: ${i.message}`).join('; ');
+}
+
+/** Validate settings, fill defaults, and freeze. Throws ENGINE_CONFIG_INVALID naming each bad setting. */
+export function resolveConfig(settings: EngineSettings): EngineServerOptions {
+  const r = engineSettingsSchema.safeParse(settings);
+  if (!r.success) {
+    throw new HangarError('ENGINE_CONFIG_INVALID', `Engine settings are not valid: ${problems(r.error, (p) => p.map(String).join('.'))}`);
+  }
+  return freeze(r.data);
+}
+
+function freeze(s: z.output<typeof engineSettingsSchema>): EngineServerOptions {
+  const dataDir = resolve(s.dataDir);
+  const config: EngineConfig = {
+    publicUrl: (s.publicUrl ?? `http://${s.host === '0.0.0.0' ? '127.0.0.1' : s.host}:${s.port}`).replace(/\/+$/, ''),
+    dataDir,
+    database: Object.freeze(parseDatabaseUrl(s.databaseUrl, dataDir)),
+    aws: Object.freeze({
+      region: s.aws.region,
+      ...(s.aws.endpoint ? { endpoint: s.aws.endpoint.replace(/\/+$/, '') } : {}),
+      credentials: Object.freeze({ accessKeyId: s.aws.accessKeyId, secretAccessKey: s.aws.secretAccessKey }),
+    }),
+    limits: Object.freeze({ ...s.limits }),
+    workers: s.workers,
+  };
+  return Object.freeze({ config: Object.freeze(config), port: s.port, host: s.host });
+}
+
+/** Which environment variable feeds which setting (also how errors name the variable). */
+const envNames: Record<string, string> = {
+  dataDir: 'HANGAR_DATA_DIR',
+  publicUrl: 'HANGAR_PUBLIC_URL',
+  databaseUrl: 'HANGAR_DATABASE_URL',
+  port: 'HANGAR_PORT',
+  host: 'HANGAR_HOST',
+  'aws.region': 'HANGAR_AWS_REGION',
+  'aws.endpoint': 'HANGAR_AWS_ENDPOINT',
+  'aws.accessKeyId': 'HANGAR_ENGINE_ACCESS_KEY_ID',
+  'aws.secretAccessKey': 'HANGAR_ENGINE_SECRET_ACCESS_KEY',
+  workers: 'HANGAR_WORKERS',
+};
+
+const fixes: Record<string, string> = {
+  HANGAR_ENGINE_ACCESS_KEY_ID: "set it to the access key id of the engine's own IAM identity (`hangar up` does this for the local cloud)",
+  HANGAR_ENGINE_SECRET_ACCESS_KEY: "set it to the secret access key of the engine's own IAM identity",
+  HANGAR_PORT: 'set it to a port number from 0 to 65535',
+  HANGAR_PUBLIC_URL: 'set it to the http(s) URL clients use to reach the engine, e.g. https://hangar.example.com',
+  HANGAR_AWS_ENDPOINT: 'leave it unset for real AWS, or set an http(s) URL',
+  HANGAR_AWS_REGION: 'set it to an AWS region such as us-east-1',
+  HANGAR_WORKERS: 'set it to a whole number from 0 to 64',
+};
+
+function numberOrRaw(v: string | undefined): number | string | undefined {
+  if (v === undefined || v === '') return undefined;
+  return /^\d+$/.test(v) ? Number(v) : v;
+}
+
+/**
+ * Read the engine's settings from HANGAR_* environment variables (pass `process.env`). Values are
+ * validated once; an error names the variable, what is wrong and how to fix it. The secret is
+ * never part of a message.
+ */
+export function loadConfigFromEnv(env: Readonly<Record<string, string | undefined>>): EngineServerOptions {
+  const v = (k: string) => (env[k] === '' ? undefined : env[k]);
+  const home = v('HOME') ?? homedir();
+  const raw = {
+    dataDir: v('HANGAR_DATA_DIR') ?? join(home, '.hangar', 'engine'),
+    publicUrl: v('HANGAR_PUBLIC_URL'),
+    databaseUrl: v('HANGAR_DATABASE_URL'),
+    port: numberOrRaw(v('HANGAR_PORT')),
+    host: v('HANGAR_HOST'),
+    aws: {
+      region: v('HANGAR_AWS_REGION'),
+      endpoint: v('HANGAR_AWS_ENDPOINT'),
+      accessKeyId: v('HANGAR_ENGINE_ACCESS_KEY_ID'),
+      secretAccessKey: v('HANGAR_ENGINE_SECRET_ACCESS_KEY'),
+    },
+    workers: numberOrRaw(v('HANGAR_WORKERS')),
+  };
+  const r = engineSettingsSchema.safeParse(raw);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => {
+      const key = i.path.map(String).join('.');
+      const name = envNames[key] ?? key;
+      const given = i.code === 'invalid_type' && i.input === undefined ? 'it is not set' : i.message;
+      return `${name}: ${given}${fixes[name] ? `; ${fixes[name]}` : ''}`;
+    });
+    throw new HangarError('ENGINE_CONFIG_INVALID', `The engine's environment is not valid: ${lines.join('; ')}.`);
+  }
+  return freeze(r.data);
+}

@@ -1,0 +1,54 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database, Db, EngineConfig } from '../types.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** An open store: the Kysely handle, its dialect, and how to close it. */
+export interface Store {
+  readonly db: Db;
+  readonly dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /** PostgreSQL only: a schema to use (created if missing) instead of the connection's default; tests use one per run. */
+  readonly schema?: string;
+  /** PostgreSQL only: pool size; default 10. */
+  readonly maxConnections?: number;
+}
+
+/** Open SQLite (better-sqlite3, WAL, foreign keys on) or PostgreSQL (pg pool) behind one Kysely handle. */
+export async function openStore(database: EngineConfig['database'], options: OpenStoreOptions = {}): Promise<Store> {
+  if (database.kind === 'sqlite') {
+    if (database.path !== ':memory:') mkdirSync(dirname(database.path), { recursive: true });
+    const sqlite = new SqliteDatabase(database.path);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return { db, dialect: 'sqlite', close: () => db.destroy() };
+  }
+  const schema = options.schema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
+  if (schema) {
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    try { await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`); } finally { await admin.end(); }
+  }
+  const pool = new pg.Pool({
+    connectionString: database.url,
+    max: options.maxConnections ?? 10,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+/** Which SQL dialect a Kysely handle speaks (for the few statements that differ, such as row locks). */
+export function dialectOf(db: Db): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
