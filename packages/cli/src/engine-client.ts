@@ -10,6 +10,8 @@ export interface EngineClient {
   sentBytes(): number;
   json<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T>;
   putBytes(path: string, bytes: Uint8Array): Promise<void>;
+  /** A GET whose answer is text (e.g. newline-delimited JSON log lines). */
+  text(path: string): Promise<string>;
   /** A streaming GET (server-sent events); the caller reads `body`. */
   stream(path: string, signal?: AbortSignal): Promise<Response>;
 }
@@ -71,6 +73,7 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
       const res = await send('PUT', path, bytes, 'application/octet-stream');
       await res.arrayBuffer();
     },
+    text: async (path) => (await send('GET', path, undefined, undefined)).text(),
     stream: (path, signal) => send('GET', path, undefined, undefined, signal),
   };
 }

@@ -1,1 +1,20 @@
-export {};
+/** The CLI's commands as plain async functions: `(ctx, options) => exit code`. */
+export type { CommandContext, Output, Prompter } from './context.js';
+export { main } from './main.js';
+export type { Extension } from './main.js';
+export { safeEnv, isCloudCredentialVariable } from './env.js';
+export { hangarHome, readLogin, writeLogin, configPath } from './config.js';
+export type { StoredLogin } from './config.js';
+export { createEngineClient } from './engine-client.js';
+export type { EngineClient } from './engine-client.js';
+export { deploy } from './commands/deploy.js';
+export type { DeployOptions, DeployResult } from './commands/deploy.js';
+export { remove, info, logs } from './commands/instance.js';
+export { login, logout, whoami } from './commands/login.js';
+export { init } from './commands/init.js';
+export { providersCreate, providersList, providersVerify, providersLink, providersUnlink, providersDelete } from './commands/providers.js';
+export { auditVerify, tokensCreate, tokensList, tokensRevoke } from './commands/audit-tokens.js';
+export { hashTree } from './source/hash-tree.js';
+export type { HashTreeResult, HashCacheEntry, TreeIo } from './source/hash-tree.js';
+export { walkTree } from './source/walk.js';
+export { planSourceRequest } from './source/delta.js';

@@ -1,0 +1,108 @@
+/**
+ * `hangar deploy`: load the project, hash and send its source (only what changed), start the
+ * deployment, follow its progress, print the outputs and the provider used. No cloud credentials
+ * are read anywhere on this path: the engine deploys with a role the organisation registered.
+ */
+import { sourceInputSchema, type ResolvedProject } from '@hangar/core';
+import type { CommandContext } from '../context.js';
+import { createUi, errorJson, printJson, reportError } from '../output.js';
+import { loadProject } from '../project-file.js';
+import { openSession, type Session } from '../session.js';
+import { deploymentPath, unwrapDeployment, waitForDeployment, type DeploymentView } from '../deploy/follow.js';
+import { sendSource, type SourceSummary } from '../source/send.js';
+
+export interface DeployOptions {
+  readonly stage?: string | undefined;
+  readonly json?: boolean | undefined;
+}
+
+export interface DeployResult {
+  deploymentId: string | null;
+  status: string;
+  outputs: Record<string, unknown>;
+  provider: { name: string | null; roleArn: string | null } | null;
+  upload: SourceSummary;
+  durationMs: number;
+  error?: { code: string; message: string };
+}
+
+const NO_CREDENTIALS = 'No local cloud credentials were read.';
+const emptyUpload: SourceSummary = { files: 0, bytes: 0, uploadedFiles: 0, uploadedBytes: 0, sentBytes: 0, hashedFiles: 0, manifestKind: 'none' };
+
+/** Inputs as the engine gets them: the code travels by manifest id, not by path. */
+export function engineInputs(project: ResolvedProject): Record<string, unknown> {
+  const { src: _src, ...rest } = project.inputs;
+  return rest;
+}
+
+export async function runDeployment(ctx: CommandContext, session: Session, project: ResolvedProject, action: 'deploy' | 'remove', body: { manifestId?: string }, quiet: boolean): Promise<DeploymentView> {
+  const ui = createUi(ctx, quiet);
+  const created = await session.client.json<{ deploymentId?: string; id?: string; deployment?: { id: string } }>('POST', `/api/v1/orgs/${encodeURIComponent(session.orgId)}/deployments`, {
+    app: project.app, stage: project.stage, name: project.name, component: project.component,
+    inputs: action === 'deploy' ? engineInputs(project) : {}, ...body, action,
+  });
+  const id = created.deploymentId ?? created.id ?? created.deployment?.id;
+  if (!id) throw new Error(`the engine answered POST /deployments without a deployment id: ${JSON.stringify(created)}`);
+  ui.step(`${action === 'deploy' ? 'Deploying' : 'Removing'} ${project.app}/${project.stage}/${project.name} (deployment ${id})`);
+  const final = await waitForDeployment(session.client, session.orgId, id, {
+    status: (s) => ui.info(`status: ${s}`),
+    log: (l) => (l.level === 'error' ? ui.warn(l.message) : ui.info(l.message)),
+  });
+  return final.id ? final : unwrapDeployment(await session.client.json('GET', deploymentPath(session.orgId, id)));
+}
+
+export function printOutcome(ctx: CommandContext, d: DeploymentView, durationMs: number): void {
+  const ui = createUi(ctx);
+  if (d.status === 'succeeded') {
+    ui.success(`${d.action === 'remove' ? 'Removed' : 'Deployed'} in ${(durationMs / 1000).toFixed(1)} s`);
+    for (const [k, v] of Object.entries(d.outputs ?? {})) ctx.stdout.write(`${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}\n`);
+  }
+  if (d.provider) ctx.stdout.write(`provider: ${d.provider.name ?? d.provider.id ?? 'unknown'} (role ${d.provider.roleArn ?? 'unknown'})\n`);
+  ctx.stdout.write(`${NO_CREDENTIALS}\n`);
+}
+
+export function deploymentError(d: DeploymentView): { code: string; message: string } | undefined {
+  if (d.status === 'succeeded') return undefined;
+  const e = d.error ?? { code: 'INTERNAL', message: 'The deployment failed without an error message.' };
+  const aws = [e.awsCode ? `AWS error ${e.awsCode}` : '', e.requestId ? `request id ${e.requestId}` : ''].filter(Boolean).join(', ');
+  return { code: e.code, message: aws ? `${e.message} (${aws})` : e.message };
+}
+
+export async function deploy(ctx: CommandContext, options: DeployOptions = {}): Promise<number> {
+  const started = Date.now();
+  const json = options.json === true;
+  const ui = createUi(ctx, json);
+  let result: DeployResult | undefined;
+  try {
+    const { dir, project } = loadProject(ctx.cwd, ctx.env, options.stage);
+    const session = await openSession(ctx);
+    let upload = emptyUpload;
+    let manifestId: string | undefined;
+    const src = project.inputs.src;
+    if (src !== undefined) {
+      const sent = await sendSource(ctx, session, project, dir, sourceInputSchema.parse(src), ui);
+      upload = sent.summary;
+      manifestId = sent.manifestId;
+    }
+    const before = session.client.sentBytes();
+    const d = await runDeployment(ctx, session, project, 'deploy', manifestId ? { manifestId } : {}, json);
+    upload = { ...upload, sentBytes: upload.sentBytes + (session.client.sentBytes() - before) };
+    const durationMs = Date.now() - started;
+    const error = deploymentError(d);
+    result = {
+      deploymentId: d.id, status: d.status, outputs: d.outputs ?? {},
+      provider: d.provider ? { name: d.provider.name, roleArn: d.provider.roleArn } : null,
+      upload, durationMs, ...(error ? { error } : {}),
+    };
+    if (json) printJson(ctx, result);
+    else {
+      printOutcome(ctx, d, durationMs);
+      if (error) ctx.stderr.write(`✖ ${error.message} (${error.code})\n`);
+    }
+    return error ? 1 : 0;
+  } catch (e) {
+    if (!json) return reportError(ctx, e, false);
+    printJson(ctx, { deploymentId: null, status: 'failed', outputs: {}, provider: null, upload: emptyUpload, durationMs: Date.now() - started, error: errorJson(e) });
+    return 1;
+  }
+}

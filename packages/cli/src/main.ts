@@ -1,0 +1,80 @@
+/**
+ * The `hangar` command line: parses arguments with commander and calls the command functions,
+ * which take a context (cwd, filtered env, streams) and return an exit code.
+ */
+import { Command, CommanderError } from 'commander';
+import type { CommandContext } from './context.js';
+import { deploy } from './commands/deploy.js';
+import { init } from './commands/init.js';
+import { info, logs, remove } from './commands/instance.js';
+import { login, logout, whoami } from './commands/login.js';
+import { providersCreate, providersDelete, providersLink, providersList, providersUnlink, providersVerify } from './commands/providers.js';
+import { auditVerify, tokensCreate, tokensList, tokensRevoke } from './commands/audit-tokens.js';
+
+/** Extra commands registered by other packages (e.g. `hangar up`). */
+export type Extension = (program: Command, ctx: CommandContext, done: (code: number) => void) => void;
+
+export async function main(argv: readonly string[], ctx: CommandContext, extensions: readonly Extension[] = []): Promise<number> {
+  let code = 0;
+  const done = (c: number) => { code = c; };
+  const program = new Command('hangar')
+    .description('Deploy serverless apps through a Hangar engine. No local cloud credentials are read.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void ctx.stdout.write(s), writeErr: (s) => void ctx.stderr.write(s) });
+
+  program.command('login').description('log in to an engine with an API token')
+    .option('--url <url>', 'engine URL').option('--token <token>', 'API token').option('--org <org>', 'organisation id or name')
+    .action(async (o) => done(await login(ctx, o)));
+  program.command('logout').description('forget the stored login').action(async () => done(await logout(ctx)));
+  program.command('whoami').description('show who the CLI is logged in as').option('--json')
+    .action(async (o) => done(await whoami(ctx, o)));
+  program.command('init').description('write a hangar.yml for an http-function')
+    .option('--name <name>').option('--app <app>').option('--force', 'overwrite an existing hangar.yml')
+    .action(async (o) => done(await init(ctx, o)));
+  program.command('deploy').description('deploy this project (only changed files are uploaded)')
+    .option('--stage <stage>').option('--json', 'print one JSON object')
+    .action(async (o) => done(await deploy(ctx, o)));
+  program.command('remove').description("remove this project's instance and everything it created")
+    .option('--stage <stage>').option('--json', 'print one JSON object')
+    .action(async (o) => done(await remove(ctx, o)));
+  program.command('info').description("show this project's instance: status, outputs, last deployment")
+    .option('--stage <stage>').option('--json', 'print one JSON object')
+    .action(async (o) => done(await info(ctx, o)));
+  program.command('logs').description("print the logs of this instance's last deployment")
+    .option('--stage <stage>')
+    .action(async (o) => done(await logs(ctx, o)));
+
+  const providers = program.command('providers').description('the IAM roles the engine assumes to deploy');
+  providers.command('create <name>').description('register a provider; prints its external ID, trust policy and template')
+    .option('--role-arn <arn>').option('--region <region>').option('--mode <mode>', 'assume-role or web-identity').option('--json')
+    .action(async (name: string, o) => done(await providersCreate(ctx, name, o)));
+  providers.command('list').option('--json').action(async (o) => done(await providersList(ctx, o)));
+  providers.command('verify <name>').description('prove the role works with the external ID and refuses without it')
+    .option('--role-arn <arn>').option('--json')
+    .action(async (name: string, o) => done(await providersVerify(ctx, name, o)));
+  const linkOptions = (c: Command) => c.option('--org-default', 'the organisation default')
+    .option('--app <app>').option('--stage <stage>').option('--instance [id]', "an instance (this project's when no id)").option('--json');
+  linkOptions(providers.command('link <name>').description('use this provider for the org, an app, an app stage or an instance'))
+    .action(async (name: string, o) => done(await providersLink(ctx, name, o)));
+  linkOptions(providers.command('unlink <name> [linkId]').description('remove a link (by id, or by the same flags as link)'))
+    .action(async (name: string, linkId: string | undefined, o) => done(await providersUnlink(ctx, name, linkId, o)));
+  providers.command('delete <name>').option('--json').action(async (name: string, o) => done(await providersDelete(ctx, name, o)));
+
+  program.command('audit').description('the audit log').command('verify').description('check the hash chain of the audit log')
+    .option('--json').action(async (o) => done(await auditVerify(ctx, o)));
+
+  const tokens = program.command('tokens').description('API tokens (e.g. for CI)');
+  tokens.command('create <name>').option('--json').action(async (name: string, o) => done(await tokensCreate(ctx, name, o)));
+  tokens.command('list').option('--json').action(async (o) => done(await tokensList(ctx, o)));
+  tokens.command('revoke <idOrName>').option('--json').action(async (id: string, o) => done(await tokensRevoke(ctx, id, o)));
+
+  for (const extend of extensions) extend(program, ctx, done);
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : (e.exitCode || 1);
+    throw e;
+  }
+  return code;
+}
