@@ -1,0 +1,14 @@
+import type { ComponentContext } from '@hangar/components';
+import type { z } from 'zod';
+
+/** What the engine needs of a component (structurally the `Component` of @hangar/components). */
+export interface RunnableComponent {
+  readonly name: string;
+  readonly inputs: z.ZodType<unknown>;
+  readonly permissions: readonly string[];
+  deploy(inputs: unknown, ctx: ComponentContext): Promise<{ outputs: Record<string, unknown>; state: Record<string, unknown> }>;
+  remove(ctx: ComponentContext): Promise<void>;
+}
+
+/** Finds a component by name; undefined when there is none. Defaults to @hangar/components' getComponent. */
+export type ComponentLookup = (name: string) => RunnableComponent | undefined;

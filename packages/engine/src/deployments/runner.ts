@@ -1,0 +1,153 @@
+import { HangarError, type SessionCredentials } from '@hangar/core';
+import { validateInputs, type ComponentContext } from '@hangar/components';
+import type { Actor, AuditApi, Clock, CredentialBroker, CredentialSession, Db, Logger, ResolvedProvider } from '../types.js';
+import type { SourceCache } from '../source/source-cache.js';
+import type { DeploymentBus } from './bus.js';
+import type { ComponentLookup } from './components.js';
+import { describeFailure, type DeploymentFailure } from './errors.js';
+import { createDeploymentLog } from './log-writer.js';
+import type { DeploymentRow } from './queue.js';
+
+export interface RunnerDeps {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly audit: AuditApi;
+  readonly broker: CredentialBroker;
+  readonly lookup: ComponentLookup;
+  readonly source: SourceCache;
+  readonly bus: DeploymentBus;
+  /** How often the run asks the session for fresh credentials (it refreshes before expiry). */
+  readonly refreshMs?: number;
+}
+
+const REDACTED = '[REDACTED]';
+
+/** Turns what a component returned into plain JSON text (dropping functions, class instances' internals). */
+function jsonText(value: unknown): string {
+  return JSON.stringify(value ?? {});
+}
+
+/**
+ * Runs one claimed deployment to its end. Never throws: every failure is recorded on the
+ * deployment (code, message, AWS code and request id) and the instance keeps its previous state
+ * and outputs. Credentials live only in this function's memory; every log line and error message
+ * is scrubbed of every secret value the session handed out.
+ */
+export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal?: AbortSignal): Promise<void> {
+  const { db, clock, bus } = deps;
+  const startedAt = dep.started_at ? new Date(dep.started_at) : clock.now();
+  const secrets = new Set<string>();
+  const scrub = (text: string): string => {
+    let out = text;
+    for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join(REDACTED);
+    return out;
+  };
+  const log = createDeploymentLog({ db, clock, bus, deploymentId: dep.id, scrub, onError: (e) => deps.logger.error('could not store a deployment log line', { deploymentId: dep.id, err: e }) });
+  const remember = (c: SessionCredentials): void => {
+    for (const s of c.secrets()) {
+      if (!secrets.has(s)) {
+        secrets.add(s);
+        deps.logger.addSecret(s);
+      }
+    }
+  };
+
+  bus.notify(dep.id);
+  let provider: ResolvedProvider | undefined;
+  let session: CredentialSession | undefined;
+  let refresher: NodeJS.Timeout | undefined;
+  let failure: DeploymentFailure | undefined;
+  let outputs: Record<string, unknown> = {};
+  const instance = await db.selectFrom('instances').selectAll().where('id', '=', dep.instance_id).executeTakeFirstOrThrow();
+  const app = await db.selectFrom('apps').select(['id', 'name']).where('id', '=', dep.app_id).executeTakeFirstOrThrow();
+  const subject = `deployment:${dep.id}`;
+  await deps.audit.append({
+    orgId: dep.org_id, kind: 'deployment.started', actor: dep.actor, subject,
+    data: { action: dep.action, instanceId: dep.instance_id, app: app.name, stage: dep.stage, name: instance.name, component: dep.component, manifestId: dep.manifest_id },
+  });
+
+  try {
+    const component = deps.lookup(dep.component);
+    if (!component) throw new HangarError('COMPONENT_NOT_FOUND', `There is no component "${dep.component}".`);
+    log.info(`${dep.action === 'deploy' ? 'Deploying' : 'Removing'} ${app.name}/${dep.stage}/${instance.name} (${dep.component}), deployment ${dep.id}`);
+    provider = await deps.broker.resolve({ orgId: dep.org_id, appId: dep.app_id, stage: dep.stage, instanceId: dep.instance_id });
+    await db.updateTable('deployments').set({ provider_id: provider.id, provider_name: provider.name, role_arn: provider.roleArn }).where('id', '=', dep.id).execute();
+    log.info(`Provider ${provider.name} (linked at ${provider.linkedAt}), role ${provider.roleArn}, region ${provider.region}`);
+    const ref = JSON.parse(dep.actor_ref) as { kind: Actor['kind']; id: string; userId: string };
+    const actor: Actor = { kind: ref.kind, id: ref.id, userId: ref.userId, name: dep.actor };
+    session = await deps.broker.open({
+      deploymentId: dep.id, orgId: dep.org_id, appId: dep.app_id, stage: dep.stage, instanceId: dep.instance_id, actor, provider, permissions: component.permissions,
+    });
+    const opened = session;
+    let credentials = await opened.current();
+    remember(credentials);
+    log.info(`Temporary credentials issued for session hangar-${dep.id}${credentials.expiration ? `, expiring ${credentials.expiration.toISOString()}` : ''}`);
+    refresher = setInterval(() => {
+      opened.current().then((c) => { remember(c); credentials = c; }, (e) => log.warn(`Could not refresh credentials: ${e instanceof Error ? e.message : String(e)}`));
+    }, deps.refreshMs ?? 60_000);
+    refresher.unref();
+
+    const manifestId = dep.manifest_id;
+    const ctx: ComponentContext = {
+      get credentials() { return credentials; },
+      region: opened.region,
+      ...(opened.endpoint ? { endpoint: opened.endpoint } : {}),
+      instance: { orgId: dep.org_id, appId: dep.app_id, app: app.name, stage: dep.stage, name: instance.name, instanceId: dep.instance_id },
+      state: Object.freeze(JSON.parse(instance.state) as Record<string, unknown>),
+      log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
+      ...(manifestId ? { source: { manifestId, zip: () => deps.source.assembleZip(manifestId) } } : {}),
+      ...(signal ? { signal } : {}),
+    };
+
+    if (dep.action === 'deploy') {
+      const inputs = validateInputs(component, JSON.parse(dep.inputs));
+      const result = await component.deploy(inputs, ctx);
+      outputs = JSON.parse(jsonText(result.outputs)) as Record<string, unknown>;
+      const state = scrub(jsonText(result.state));
+      await log.flush();
+      const now = clock.now().toISOString();
+      await db.transaction().execute(async (tx) => {
+        await tx.updateTable('instances').set({ status: 'deployed', component: dep.component, inputs: dep.inputs, outputs: scrub(jsonText(outputs)), state, last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
+        await tx.updateTable('deployments').set({ status: 'succeeded', outputs: scrub(jsonText(outputs)), finished_at: now }).where('id', '=', dep.id).execute();
+      });
+    } else {
+      await component.remove(ctx);
+      log.info('Removed everything the instance had created');
+      await log.flush();
+      const now = clock.now().toISOString();
+      await db.transaction().execute(async (tx) => {
+        await tx.updateTable('instances').set({ status: 'removed', outputs: '{}', state: '{}', last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
+        await tx.updateTable('deployments').set({ status: 'succeeded', outputs: '{}', finished_at: now }).where('id', '=', dep.id).execute();
+      });
+    }
+  } catch (err) {
+    const raw = describeFailure(err);
+    failure = { code: raw.code, message: scrub(raw.message), awsCode: raw.awsCode && scrub(raw.awsCode), requestId: raw.requestId && scrub(raw.requestId) };
+    if (raw.code === 'DEPLOY_COMPONENT_FAILED' || raw.code === 'INTERNAL') deps.logger.error('deployment failed unexpectedly', { deploymentId: dep.id, err: scrub(err instanceof Error ? `${err.stack ?? err.message}` : String(err)) });
+    log.error(`Failed: ${failure.message}${failure.awsCode ? ` [AWS ${failure.awsCode}${failure.requestId ? `, request id ${failure.requestId}` : ''}]` : ''}`);
+    await log.flush();
+    const now = clock.now().toISOString();
+    await db.transaction().execute(async (tx) => {
+      // The instance keeps its previous inputs, outputs and state: only the pointer to its last deployment moves.
+      await tx.updateTable('instances').set({ status: instance.status === 'deployed' ? 'deployed' : 'failed', last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
+      await tx.updateTable('deployments').set({
+        status: 'failed', error_code: failure!.code, error_message: failure!.message, aws_code: failure!.awsCode ?? null, aws_request_id: failure!.requestId ?? null, finished_at: now,
+      }).where('id', '=', dep.id).execute();
+    });
+  } finally {
+    if (refresher) clearInterval(refresher);
+    session?.close();
+    for (const s of secrets) deps.logger.removeSecret(s);
+  }
+  bus.notify(dep.id);
+  const durationMs = clock.now().getTime() - startedAt.getTime();
+  await deps.audit.append({
+    orgId: dep.org_id, kind: 'deployment.finished', actor: dep.actor, subject,
+    data: {
+      action: dep.action, instanceId: dep.instance_id, status: failure ? 'failed' : 'succeeded', durationMs,
+      providerId: provider?.id ?? null, providerName: provider?.name ?? null, roleArn: provider?.roleArn ?? null,
+      ...(failure ? { errorCode: failure.code, awsCode: failure.awsCode ?? null, awsRequestId: failure.requestId ?? null } : {}),
+    },
+  });
+}

@@ -1,0 +1,155 @@
+import type { Kysely, Migration } from 'kysely';
+
+export interface AppsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  created_at: string;
+}
+
+export type InstanceStatus = 'new' | 'deployed' | 'failed' | 'removed';
+
+export interface InstancesTable {
+  id: string;
+  org_id: string;
+  app_id: string;
+  stage: string;
+  name: string;
+  component: string;
+  /** new (never deployed), deployed, failed (never deployed successfully), removed. */
+  status: InstanceStatus;
+  inputs: string;
+  outputs: string;
+  state: string;
+  last_deployment_id: string | null;
+  updated_at: string;
+}
+
+export type DeploymentStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface DeploymentsTable {
+  /** dep_<time-ordered>: ordering by id is ordering by creation (the queue's FIFO order). */
+  id: string;
+  org_id: string;
+  app_id: string;
+  instance_id: string;
+  stage: string;
+  component: string;
+  action: 'deploy' | 'remove';
+  status: DeploymentStatus;
+  /** Actor.name, e.g. "user:alice" or "token:ci". */
+  actor: string;
+  /** JSON {kind, id, userId}: enough to rebuild the Actor for the credential broker; no secret. */
+  actor_ref: string;
+  manifest_id: string | null;
+  inputs: string;
+  provider_id: string | null;
+  provider_name: string | null;
+  role_arn: string | null;
+  outputs: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  aws_code: string | null;
+  aws_request_id: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface DeploymentLogsTable {
+  deployment_id: string;
+  seq: number;
+  ts: string;
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+declare module '../types.js' {
+  interface Database {
+    apps: AppsTable;
+    instances: InstancesTable;
+    deployments: DeploymentsTable;
+    deployment_logs: DeploymentLogsTable;
+  }
+}
+
+export const deploymentMigrations: Record<string, Migration> = {
+  '0050_apps_instances': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('apps')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('apps_org_name', ['org_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('instances')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id').onDelete('cascade'))
+        .addColumn('app_id', 'text', (c) => c.notNull().references('apps.id').onDelete('cascade'))
+        .addColumn('stage', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('component', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('inputs', 'text', (c) => c.notNull())
+        .addColumn('outputs', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('last_deployment_id', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('instances_org_app_stage_name', ['org_id', 'app_id', 'stage', 'name'])
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('instances').execute();
+      await db.schema.dropTable('apps').execute();
+    },
+  },
+  '0200_deployments': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('deployments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id').onDelete('cascade'))
+        .addColumn('app_id', 'text', (c) => c.notNull())
+        .addColumn('instance_id', 'text', (c) => c.notNull().references('instances.id').onDelete('cascade'))
+        .addColumn('stage', 'text', (c) => c.notNull())
+        .addColumn('component', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('actor_ref', 'text', (c) => c.notNull())
+        .addColumn('manifest_id', 'text')
+        .addColumn('inputs', 'text', (c) => c.notNull())
+        .addColumn('provider_id', 'text')
+        .addColumn('provider_name', 'text')
+        .addColumn('role_arn', 'text')
+        .addColumn('outputs', 'text')
+        .addColumn('error_code', 'text')
+        .addColumn('error_message', 'text')
+        .addColumn('aws_code', 'text')
+        .addColumn('aws_request_id', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('finished_at', 'text')
+        .execute();
+      await db.schema.createIndex('deployments_instance_status').on('deployments').columns(['instance_id', 'status', 'id']).execute();
+      await db.schema.createIndex('deployments_status_id').on('deployments').columns(['status', 'id']).execute();
+      await db.schema.createIndex('deployments_org_id').on('deployments').columns(['org_id', 'id']).execute();
+      await db.schema
+        .createTable('deployment_logs')
+        .addColumn('deployment_id', 'text', (c) => c.notNull().references('deployments.id').onDelete('cascade'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('ts', 'text', (c) => c.notNull())
+        .addColumn('level', 'text', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('deployment_logs_pk', ['deployment_id', 'seq'])
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('deployment_logs').execute();
+      await db.schema.dropTable('deployments').execute();
+    },
+  },
+};

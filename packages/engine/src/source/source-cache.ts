@@ -1,0 +1,185 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { applyDelta, HangarError, manifestId, type ManifestEntry, type SourceUploadRequest, type SourceUploadResponse } from '@hangar/core';
+import type { Clock, Db } from '../types.js';
+import type { BlobStore } from './blob-store.js';
+import { checkDeletes, checkEntries, checkTotals, decodeEntries, encodeEntries, sha256Pattern, type SourceLimits } from './manifest-rules.js';
+import { buildZip } from './zip.js';
+import './tables.js';
+
+export interface SourceCache {
+  /** POST /sources: store the manifest (full or delta against one the org holds) and say which blobs to upload. */
+  upload(orgId: string, request: SourceUploadRequest): Promise<SourceUploadResponse>;
+  /** PUT /blobs/:sha256: keep the bytes only if they hash to `sha256` and have the size a manifest declared. */
+  putBlob(orgId: string, sha256: string, bytes: Uint8Array): Promise<{ stored: boolean }>;
+  /** Throws SOURCE_MANIFEST_UNKNOWN / SOURCE_BLOBS_MISSING unless the org holds the manifest and all its blobs. */
+  requireComplete(orgId: string, manifestId: string): Promise<{ files: number; bytes: number }>;
+  /** The deterministic zip of a manifest, built once and then read from `dataDir/packages/<id>.zip`. */
+  assembleZip(manifestId: string): Promise<Uint8Array>;
+}
+
+export interface SourceCacheDeps {
+  readonly db: Db;
+  readonly blobs: BlobStore;
+  readonly clock: Clock;
+  readonly limits: SourceLimits;
+  /** Where assembled packages are cached: `<packagesDir>/<manifestId>.zip`. */
+  readonly packagesDir: string;
+}
+
+const chunk = <T>(items: readonly T[], size: number): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+};
+
+export function createSourceCache(deps: SourceCacheDeps): SourceCache {
+  const { db, blobs, clock, limits } = deps;
+  const building = new Map<string, Promise<Uint8Array>>();
+
+  /** Hashes (of those given) that this org has not uploaded and had verified. */
+  async function missingFor(orgId: string, hashes: Iterable<string>): Promise<string[]> {
+    const wanted = [...new Set(hashes)];
+    const held = new Set<string>();
+    for (const part of chunk(wanted, 500)) {
+      const rows = await db.selectFrom('org_blobs').select('sha256').where('org_id', '=', orgId).where('stored', '=', 1).where('sha256', 'in', part).execute();
+      for (const r of rows) held.add(r.sha256);
+    }
+    return wanted.filter((h) => !held.has(h)).sort();
+  }
+
+  async function declare(orgId: string, entries: Iterable<ManifestEntry>, missing: readonly string[]): Promise<void> {
+    if (missing.length === 0) return;
+    const sizeOf = new Map<string, number>();
+    for (const e of entries) sizeOf.set(e.sha256, e.size);
+    const now = clock.now().toISOString();
+    const rows = missing.map((sha256) => ({ org_id: orgId, sha256, size: sizeOf.get(sha256)!, stored: 0, created_at: now }));
+    for (const part of chunk(rows, 500)) {
+      await db
+        .insertInto('org_blobs')
+        .values(part)
+        .onConflict((oc) => oc.columns(['org_id', 'sha256']).doUpdateSet((eb) => ({ size: eb.ref('excluded.size') })).where('org_blobs.stored', '=', 0))
+        .execute();
+    }
+  }
+
+  async function loadManifest(orgId: string, id: string) {
+    return db.selectFrom('manifests').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+  }
+
+  async function save(orgId: string, id: string, entries: Iterable<ManifestEntry>, totals: { files: number; bytes: number }, complete: boolean): Promise<void> {
+    await db
+      .insertInto('manifests')
+      .values({ id, org_id: orgId, entries: encodeEntries(entries), files: totals.files, bytes: totals.bytes, complete: complete ? 1 : 0, created_at: clock.now().toISOString() })
+      .onConflict((oc) => oc.columns(['org_id', 'id']).doNothing())
+      .execute();
+    if (complete) await db.updateTable('manifests').set({ complete: 1 }).where('org_id', '=', orgId).where('id', '=', id).execute();
+  }
+
+  return {
+    async upload(orgId, request) {
+      if (request.kind === 'full') {
+        const entries = checkEntries(request.entries, limits);
+        const totals = checkTotals(entries, limits);
+        const id = manifestId(entries);
+        const missing = await missingFor(orgId, entries.map((e) => e.sha256));
+        await declare(orgId, entries, missing);
+        await save(orgId, id, entries, totals, missing.length === 0);
+        return { manifestId: id, missing, ...totals };
+      }
+      const put = checkEntries(request.put, limits);
+      checkDeletes(request.delete);
+      const baseRow = await loadManifest(orgId, request.base);
+      if (!baseRow) {
+        throw new HangarError('SOURCE_BASE_UNKNOWN', `The engine holds no manifest ${request.base} for this organisation; send the whole manifest (kind "full").`, { details: { base: request.base } });
+      }
+      const base = new Map(decodeEntries(baseRow.entries).map((e) => [e.path, e] as const));
+      const absent = request.delete.find((p) => !base.has(p));
+      if (absent !== undefined) {
+        throw new HangarError('SOURCE_MANIFEST_MISMATCH', `The delta deletes ${JSON.stringify(absent)}, which base manifest ${request.base} does not list; send the whole manifest (kind "full").`, { details: { path: absent } });
+      }
+      const next = applyDelta(base, put, request.delete);
+      const totals = checkTotals(next.values(), limits);
+      const id = manifestId(next.values());
+      if (id !== request.manifestId) {
+        throw new HangarError('SOURCE_MANIFEST_MISMATCH', `Base ${request.base} with this delta gives manifest ${id}, not ${request.manifestId} as the client computed; send the whole manifest (kind "full").`, {
+          details: { expected: request.manifestId, actual: id },
+        });
+      }
+      const candidates = baseRow.complete === 1 ? put.map((e) => e.sha256) : [...next.values()].map((e) => e.sha256);
+      const missing = await missingFor(orgId, candidates);
+      await declare(orgId, next.values(), missing);
+      await save(orgId, id, next.values(), totals, missing.length === 0);
+      return { manifestId: id, missing, ...totals };
+    },
+
+    async putBlob(orgId, sha256, bytes) {
+      if (!sha256Pattern.test(sha256)) throw new HangarError('VALIDATION_FAILED', `params.sha256: expected 64 lowercase hex characters, got ${JSON.stringify(sha256.slice(0, 80))}`);
+      const row = await db.selectFrom('org_blobs').select(['size', 'stored']).where('org_id', '=', orgId).where('sha256', '=', sha256).executeTakeFirst();
+      if (!row) {
+        throw new HangarError('SOURCE_BLOB_NOT_DECLARED', `No manifest of this organisation lists a file with sha256 ${sha256}; post the manifest (POST /sources) first, then upload what its "missing" list names.`, {
+          details: { sha256 },
+        });
+      }
+      const actual = createHash('sha256').update(bytes).digest('hex');
+      const declared = Number(row.size);
+      if (actual !== sha256 || bytes.length !== declared) {
+        throw new HangarError('SOURCE_BLOB_HASH_MISMATCH', `The upload for ${sha256} is ${bytes.length} bytes with sha256 ${actual}; the manifest declared ${declared} bytes with sha256 ${sha256}. Nothing was kept.`, {
+          details: { sha256, actualSha256: actual, size: bytes.length, declaredSize: declared },
+        });
+      }
+      if (!(await blobs.has(sha256))) await blobs.put(sha256, bytes);
+      if (row.stored !== 1) await db.updateTable('org_blobs').set({ stored: 1 }).where('org_id', '=', orgId).where('sha256', '=', sha256).execute();
+      return { stored: true };
+    },
+
+    async requireComplete(orgId, id) {
+      const row = await loadManifest(orgId, id);
+      if (!row) {
+        throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `This organisation never uploaded manifest ${id}; post it to /sources first and deploy with the manifestId it returns.`, { details: { manifestId: id } });
+      }
+      const totals = { files: Number(row.files), bytes: Number(row.bytes) };
+      if (row.complete === 1) return totals;
+      const missing = await missingFor(orgId, decodeEntries(row.entries).map((e) => e.sha256));
+      if (missing.length > 0) {
+        throw new HangarError('SOURCE_BLOBS_MISSING', `${missing.length} file(s) of manifest ${id} were never uploaded (first: ${missing[0]}); upload each hash with PUT /blobs/:sha256, then deploy again.`, {
+          details: { manifestId: id, missing: missing.slice(0, 20), count: missing.length },
+        });
+      }
+      await db.updateTable('manifests').set({ complete: 1 }).where('org_id', '=', orgId).where('id', '=', id).execute();
+      return totals;
+    },
+
+    assembleZip(id) {
+      const inflight = building.get(id);
+      if (inflight) return inflight;
+      const p = (async () => {
+        if (!sha256Pattern.test(id)) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `Not a manifest id: ${JSON.stringify(id.slice(0, 80))}.`);
+        const file = join(deps.packagesDir, `${id}.zip`);
+        try {
+          return new Uint8Array(await readFile(file));
+        } catch {
+          // not cached yet
+        }
+        const row = await db.selectFrom('manifests').select('entries').where('id', '=', id).where('complete', '=', 1).executeTakeFirst();
+        if (!row) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `Manifest ${id} is unknown or some of its files were never uploaded.`, { details: { manifestId: id } });
+        const zip = await buildZip(decodeEntries(row.entries), (sha) => blobs.get(sha));
+        await mkdir(deps.packagesDir, { recursive: true });
+        const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+        try {
+          await writeFile(tmp, zip);
+          await rename(tmp, file);
+        } catch (e) {
+          await unlink(tmp).catch(() => {});
+          throw e;
+        }
+        return zip;
+      })();
+      building.set(id, p);
+      const clear = () => building.delete(id);
+      p.then(clear, clear);
+      return p;
+    },
+  };
+}
