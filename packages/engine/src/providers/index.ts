@@ -38,7 +38,6 @@ export function createProvidersFeature(deps: CoreDeps): Feature & { broker: Cred
     name: 'providers',
     migrations: providersMigrations,
     async register(app) { registerProviderRoutes(app, { ...deps, repo, oidc, enginePrincipal }); },
-    async start() { await oidc.ensureKey(); },
     broker: createBroker({ ...deps, repo, oidc }),
   };
 }

@@ -92,6 +92,7 @@ export function createOidcIssuer(deps: { db: Db; clock: Clock; config: EngineCon
       };
     },
     async jwks() {
+      await key(); // the document is never empty, even before the first token
       const rows = await deps.db.selectFrom('oidc_keys').select(['public_jwk']).orderBy('created_at').execute();
       return { keys: rows.map((r) => JSON.parse(r.public_jwk) as JWK) };
     },
