@@ -10,6 +10,7 @@ import { openStore, type Store } from './store/db.js';
 import { collectMigrations, migrateToLatest } from './store/migrate.js';
 import { createProvidersFeature } from './providers/index.js';
 import { createDeploymentsFeature } from './deployments/index.js';
+import { createSessionFeature } from './session/index.js';
 
 export interface CreateEngineOptions {
   readonly config: EngineConfig;
@@ -22,6 +23,8 @@ export interface CreateEngineOptions {
   readonly authenticators?: readonly Authenticator[];
   /** Largest JSON body accepted by default, in bytes (routes may set their own `bodyLimit`); default 1 MiB. */
   readonly bodyLimit?: number;
+  /** The built dashboard served at "/" (default: packages/dashboard/dist). */
+  readonly dashboardDir?: string;
 }
 
 export interface RouteInfo { readonly method: string; readonly url: string }
@@ -78,7 +81,8 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     const platform = createPlatformFeature({ ...deps, audit });
     const providers = createProvidersFeature(deps);
     const deployments = createDeploymentsFeature({ ...deps, broker: providers.broker });
-    const features: Feature[] = [platform, providers, deployments];
+    const session = createSessionFeature(deps, options.dashboardDir ? { dashboardDir: options.dashboardDir } : {});
+    const features: Feature[] = [platform, providers, deployments, session];
 
     const applied = await migrateToLatest(db, collectMigrations(features));
     if (applied.length) logger.info('database migrated', { applied });
