@@ -1,0 +1,111 @@
+import { useEffect, useRef } from 'react';
+import type { OrgContext } from '../app.js';
+import type { Deployment, Instance, LogLine } from '../api/types.js';
+import { ApiError } from '../api/client.js';
+import { useDeploymentLog } from '../components/use-deployment-log.js';
+import { useLoad } from '../components/use-load.js';
+import { usePoll } from '../components/use-poll.js';
+import { EmptyState, ErrorBanner, formatDuration, Loading, PageHeader, StatusPill, Time } from '../components/ui.js';
+import { Link, useRouter } from '../router.js';
+import { useSession } from '../session.js';
+import { NotFound } from './not-found.js';
+import { Outputs } from './instances.js';
+
+export function InstancePage({ ctx, instanceId, deploymentId }: { ctx: OrgContext; instanceId: string; deploymentId?: string | undefined }) {
+  const { api } = useSession();
+  const { navigate } = useRouter();
+  const base = `/orgs/${ctx.org.id}`;
+  const instance = useLoad(() => api.get<Instance>(`${base}/instances/${instanceId}`), [base, instanceId]);
+  const deployments = useLoad(() => api.get<{ deployments: Deployment[] }>(`${base}/deployments?instanceId=${encodeURIComponent(instanceId)}&limit=50`), [base, instanceId]);
+  // New deployments (started from the CLI, say) appear without a reload.
+  usePoll(() => { deployments.reload(); }, 2000, !instance.error);
+
+  const list = deployments.data?.deployments ?? [];
+  const selected = deploymentId ? list.find((d) => d.id === deploymentId) : list[0];
+  const log = useDeploymentLog(ctx.org.id, selected, () => { deployments.reload(); instance.reload(); });
+
+  if (instance.error instanceof ApiError && instance.error.status === 404) return <NotFound what="instance" />;
+  if (instance.loading && !instance.data) return <Loading what="the instance" />;
+  if (instance.error || !instance.data) return <ErrorBanner error={instance.error} title="Could not load the instance" />;
+  const i = instance.data;
+  const liveStatus = selected && log.status ? log.status : selected?.status;
+
+  return (
+    <div className="stack">
+      <PageHeader
+        crumbs={<><Link to={`${base}/instances`}>Instances</Link> / {i.app} / {i.stage}</>}
+        title={<span className="row">{i.name} <StatusPill status={i.status} /></span>}
+        description={<>Component <span className="tag">{i.component}</span> · app <strong>{i.app}</strong> · stage <strong>{i.stage}</strong> · updated <Time iso={i.updatedAt} /></>}
+      />
+      <div className="card">
+        <div className="card-head"><h2>Outputs</h2></div>
+        <div className="card-body"><Outputs outputs={i.outputs} /></div>
+      </div>
+      <section className="card" aria-labelledby="history-h">
+        <div className="card-head"><h2 id="history-h">Deployment history</h2><span className="small muted">newest first</span></div>
+        {deployments.error ? <div className="card-body"><ErrorBanner error={deployments.error} title="Could not load deployments" /></div> : list.length === 0 ? (
+          <EmptyState title="No deployments yet" icon="↻">Run <code>hangar deploy</code> for this app and stage.</EmptyState>
+        ) : (
+          <div className="table-wrap"><table aria-label="Deployments">
+            <thead><tr><th scope="col">Deployment</th><th scope="col">Result</th><th scope="col">Who</th><th scope="col">When</th><th scope="col">Duration</th><th scope="col">Provider and role</th></tr></thead>
+            <tbody>
+              {list.map((d) => (
+                <tr key={d.id} className={d.id === selected?.id ? 'selected' : undefined} data-deployment={d.id} aria-selected={d.id === selected?.id}>
+                  <td><Link to={`${base}/instances/${i.id}/deployments/${d.id}`} aria-label={`Show the log of deployment ${d.id}`}><code>{d.id}</code></Link><div className="small muted">{d.action}</div></td>
+                  <td>
+                    <StatusPill status={d.id === selected?.id && liveStatus ? liveStatus : d.status} />
+                    {d.error && <div className="small" style={{ color: 'var(--bad)', marginTop: 4 }}><code>{d.error.code}</code>{d.error.awsCode ? ` · ${d.error.awsCode}` : ''}</div>}
+                  </td>
+                  <td>{d.actor}</td>
+                  <td><Time iso={d.createdAt} /></td>
+                  <td>{formatDuration(d.durationMs)}</td>
+                  <td>{d.provider ? <><strong>{d.provider.name ?? d.provider.id}</strong><div className="small"><code>{d.provider.roleArn ?? '—'}</code></div></> : <span className="muted">none</span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table></div>
+        )}
+      </section>
+      {selected && (
+        <section className="card" aria-labelledby="log-h">
+          <div className="card-head">
+            <h2 id="log-h">Log of <code>{selected.id}</code></h2>
+            <span className="row">
+              {log.live && <span className="pill pill-info pill-live" data-testid="live-badge">Live</span>}
+              <StatusPill status={liveStatus ?? selected.status} />
+              {deploymentId && list[0] && list[0].id !== deploymentId && <button type="button" className="btn btn-sm" onClick={() => navigate(`${base}/instances/${i.id}`)}>Follow the latest</button>}
+            </span>
+          </div>
+          <div className="card-body">
+            {selected.error && (
+              <div className="banner banner-bad" role="alert" style={{ marginBottom: 12 }}>
+                <div><strong>{selected.error.code}</strong>{selected.error.message}{selected.error.requestId && <div className="small">AWS request id <code>{selected.error.requestId}</code></div>}</div>
+              </div>
+            )}
+            <ErrorBanner error={log.error} title="Could not read the log" />
+            <LogView lines={log.lines} live={log.live} />
+          </div>
+        </section>
+      )}
+    </div>
+  );
+}
+
+function LogView({ lines, live }: { lines: LogLine[]; live: boolean }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (el && live) el.scrollTop = el.scrollHeight;
+  }, [lines.length, live]);
+  return (
+    <div className="log" ref={ref} role="log" aria-live={live ? 'polite' : 'off'} aria-label="Deployment log" tabIndex={0} data-testid="deployment-log">
+      {lines.length === 0 ? <div className="log-empty">{live ? 'Waiting for the first line…' : 'No log lines.'}</div> : lines.map((l) => (
+        <div key={l.seq} className={`log-line ${l.level}`}>
+          <span className="t">{new Date(l.ts).toLocaleTimeString(undefined, { hour12: false })}</span>
+          <span className="lvl">{l.level}</span>
+          <span className="m">{l.message}</span>
+        </div>
+      ))}
+    </div>
+  );
+}

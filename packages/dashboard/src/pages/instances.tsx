@@ -1,0 +1,76 @@
+import type { OrgContext } from '../app.js';
+import type { Instance } from '../api/types.js';
+import { EmptyState, ErrorBanner, formatDuration, Loading, OutputValue, PageHeader, StatusPill, Time } from '../components/ui.js';
+import { useLoad } from '../components/use-load.js';
+import { usePoll } from '../components/use-poll.js';
+import { Link } from '../router.js';
+import { useSession } from '../session.js';
+
+/** Instances grouped by app, then stage: what is deployed where, and what is deploying now. */
+export function InstancesPage({ ctx }: { ctx: OrgContext }) {
+  const { api } = useSession();
+  const base = `/orgs/${ctx.org.id}`;
+  const instances = useLoad(() => api.get<{ instances: Instance[] }>(`${base}/instances`), [base]);
+  usePoll(instances.reload, 3000);
+  const list = instances.data?.instances ?? [];
+  const groups = new Map<string, Map<string, Instance[]>>();
+  for (const i of [...list].sort((a, b) => a.app.localeCompare(b.app) || a.stage.localeCompare(b.stage) || a.name.localeCompare(b.name))) {
+    const byStage = groups.get(i.app) ?? new Map<string, Instance[]>();
+    groups.set(i.app, byStage);
+    byStage.set(i.stage, [...(byStage.get(i.stage) ?? []), i]);
+  }
+  return (
+    <div className="stack">
+      <PageHeader title="Instances" description="Everything deployed in this organisation, by app and stage. Deployments start from the CLI: hangar deploy." />
+      {instances.loading && !instances.data ? <div className="card"><Loading what="instances" /></div> : instances.error ? <ErrorBanner error={instances.error} title="Could not load instances" /> : list.length === 0 ? (
+        <div className="card">
+          <EmptyState title="Nothing deployed yet" icon="▦" action={<Link className="btn" to={`${base}/providers`}>Check providers</Link>}>
+            Run <code>hangar deploy</code> in a folder with a <code>hangar.yml</code>. The first deployment of an app and stage creates its instance here. It needs a verified provider linked to the organisation, app or stage.
+          </EmptyState>
+        </div>
+      ) : [...groups].map(([app, stages]) => (
+        <section key={app} className="card" aria-label={`App ${app}`}>
+          <div className="card-head"><h2 className="group-title">{app} <span className="small muted">{stages.size} stage{stages.size === 1 ? '' : 's'}</span></h2></div>
+          {[...stages].map(([stage, items]) => (
+            <div key={stage} className="table-wrap">
+              <table aria-label={`${app} / ${stage}`}>
+                <thead>
+                  <tr><th scope="colgroup" colSpan={5}>Stage <span className="tag">{stage}</span></th></tr>
+                  <tr><th scope="col">Instance</th><th scope="col">Component</th><th scope="col">Status</th><th scope="col">Last deployment</th><th scope="col">Outputs</th></tr>
+                </thead>
+                <tbody>
+                  {items.map((i) => (
+                    <tr key={i.id} data-instance={i.name}>
+                      <td><Link to={`${base}/instances/${i.id}`}><strong>{i.name}</strong></Link></td>
+                      <td><span className="tag">{i.component}</span></td>
+                      <td><StatusPill status={i.lastDeployment && (i.lastDeployment.status === 'running' || i.lastDeployment.status === 'queued') ? i.lastDeployment.status : i.status} /></td>
+                      <td>
+                        {i.lastDeployment ? (
+                          <>
+                            <Link to={`${base}/instances/${i.id}/deployments/${i.lastDeployment.id}`}><StatusPill status={i.lastDeployment.status} label={`${i.lastDeployment.action} ${i.lastDeployment.status}`} /></Link>
+                            <div className="small muted"><Time iso={i.lastDeployment.createdAt} /> · {i.lastDeployment.actor} · {formatDuration(i.lastDeployment.durationMs)}</div>
+                          </>
+                        ) : <span className="muted">—</span>}
+                      </td>
+                      <td><Outputs outputs={i.outputs} /></td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ))}
+        </section>
+      ))}
+    </div>
+  );
+}
+
+export function Outputs({ outputs }: { outputs: Record<string, unknown> | null | undefined }) {
+  const entries = Object.entries(outputs ?? {});
+  if (entries.length === 0) return <span className="muted">—</span>;
+  return (
+    <dl className="facts small">
+      {entries.map(([k, v]) => <div key={k} style={{ display: 'contents' }}><dt>{k}</dt><dd><OutputValue value={v} /></dd></div>)}
+    </dl>
+  );
+}

@@ -1,0 +1,68 @@
+import { useState } from 'react';
+import type { OrgContext } from '../app.js';
+import type { Instance, Provider } from '../api/types.js';
+import { ApiError } from '../api/client.js';
+import { LinkPanel, SetupPanel, VerifyPanel } from '../components/provider-parts.js';
+import { ErrorBanner, Loading, PageHeader, StatusPill, Time } from '../components/ui.js';
+import { useLoad } from '../components/use-load.js';
+import { Link, useRouter } from '../router.js';
+import { useSession } from '../session.js';
+import { NotFound } from './not-found.js';
+import { statusLabel } from './providers.js';
+
+export function ProviderPage({ ctx, providerId }: { ctx: OrgContext; providerId: string }) {
+  const { api } = useSession();
+  const { navigate } = useRouter();
+  const base = `/orgs/${ctx.org.id}/providers`;
+  const provider = useLoad(() => api.get<Provider>(`${base}/${providerId}`), [base, providerId]);
+  const instances = useLoad(() => api.get<{ instances: Instance[] }>(`/orgs/${ctx.org.id}/instances`), [ctx.org.id]);
+  const [error, setError] = useState<unknown>();
+  const admin = ctx.can('admin');
+
+  if (provider.error instanceof ApiError && provider.error.status === 404) return <NotFound what="provider" />;
+  if (provider.loading && !provider.data) return <Loading what="the provider" />;
+  if (provider.error || !provider.data) return <ErrorBanner error={provider.error} title="Could not load the provider" />;
+  const p = provider.data;
+  const apps = [...new Set((instances.data?.instances ?? []).map((i) => i.app))].sort();
+
+  async function remove() {
+    if (!window.confirm(`Delete provider "${p.name}"? Its links are removed; deployments that used it fail until another provider is linked.`)) return;
+    try { await api.send('DELETE', `${base}/${p.id}`); navigate(base); } catch (err) { setError(err); }
+  }
+
+  return (
+    <div className="stack">
+      <PageHeader
+        crumbs={<><Link to={base}>Providers</Link> / {p.name}</>}
+        title={<span className="row">{p.name} <StatusPill status={p.status === 'pending' ? 'unverified' : p.status} label={statusLabel[p.status]} /></span>}
+        description={p.roleArn ? <code>{p.roleArn}</code> : 'No role ARN yet.'}
+        actions={admin ? <button type="button" className="btn btn-danger" onClick={remove}>Delete provider</button> : undefined}
+      />
+      <ErrorBanner error={error} />
+      <div className="card"><div className="card-body">
+        <dl className="facts">
+          <dt>Mode</dt><dd>{p.mode}</dd>
+          <dt>Region</dt><dd>{p.region}</dd>
+          <dt>Account</dt><dd>{p.accountId ?? '—'}</dd>
+          <dt>Session length</dt><dd>{p.sessionDurationSeconds} s per deployment session, refreshed before expiry</dd>
+          <dt>External ID</dt><dd><code>{p.externalId}</code></dd>
+          <dt>Created</dt><dd><Time iso={p.createdAt} /> by {p.createdBy}</dd>
+        </dl>
+      </div></div>
+      <section className="card" aria-labelledby="verify-h">
+        <div className="card-head"><h2 id="verify-h">Verification</h2>{p.lastVerification && <span className="small muted">last run <Time iso={p.lastVerification.at} /></span>}</div>
+        <div className="card-body">
+          {!admin && !p.lastVerification ? <p className="muted">Not verified yet. An owner or admin can verify it.</p> : <VerifyPanel orgId={ctx.org.id} provider={p} canChange={admin} onResult={() => provider.reload()} />}
+        </div>
+      </section>
+      <section className="card" aria-labelledby="links-h">
+        <div className="card-head"><h2 id="links-h">Links</h2></div>
+        <div className="card-body"><LinkPanel orgId={ctx.org.id} provider={p} canChange={admin} onChange={() => provider.reload()} apps={apps} /></div>
+      </section>
+      <section className="card" aria-labelledby="setup-h">
+        <div className="card-head"><h2 id="setup-h">Role setup</h2></div>
+        <div className="card-body"><SetupPanel provider={p} /></div>
+      </section>
+    </div>
+  );
+}
