@@ -162,9 +162,16 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
         } catch {
           // not cached yet
         }
-        const row = await db.selectFrom('manifests').select('entries').where('id', '=', id).where('complete', '=', 1).executeTakeFirst();
-        if (!row) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `Manifest ${id} is unknown or some of its files were never uploaded.`, { details: { manifestId: id } });
-        const zip = await buildZip(decodeEntries(row.entries), (sha) => blobs.get(sha));
+        // The id is the content's hash, so any org's copy of the manifest describes the same files;
+        // callers have already checked (requireComplete) that the deploying org holds it and its blobs.
+        const row = await db.selectFrom('manifests').select('entries').where('id', '=', id).executeTakeFirst();
+        if (!row) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `Manifest ${id} is unknown to this engine.`, { details: { manifestId: id } });
+        const zip = await buildZip(decodeEntries(row.entries), async (sha) => {
+          if (!(await blobs.has(sha))) {
+            throw new HangarError('SOURCE_BLOBS_MISSING', `The contents of ${sha} (in manifest ${id}) were never uploaded; run the deploy again so the CLI uploads them.`, { details: { manifestId: id, missing: [sha] } });
+          }
+          return blobs.get(sha);
+        });
         await mkdir(deps.packagesDir, { recursive: true });
         const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
         try {

@@ -1,0 +1,161 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { manifestId, type ManifestEntry } from '@hangar/core';
+import { createHarness, type Harness } from '../deployments/_harness.js';
+import { testDatabases } from '../store/test-store.js';
+
+const sha = (b: string | Uint8Array) => createHash('sha256').update(b).digest('hex');
+const entry = (path: string, content: string, mode = 0o644): ManifestEntry => ({ path, sha256: sha(content), size: Buffer.byteLength(content), mode });
+
+for (const db of testDatabases()) {
+  describe(`source cache (${db.kind})`, { skip: db.skip }, () => {
+    let h: Harness;
+    before(async () => { h = await createHarness({ kind: db.kind, start: false, limits: { maxFiles: 5, maxTotalBytes: 1000, maxFileBytes: 400 } }); });
+    after(async () => { await h?.close(); });
+
+    const post = (org: string, body: unknown) => h.app.inject({ method: 'POST', url: `/api/v1/orgs/${org}/sources`, headers: h.as(org), payload: body as object });
+    const put = (org: string, hash: string, bytes: string | Buffer) =>
+      h.app.inject({ method: 'PUT', url: `/api/v1/orgs/${org}/blobs/${hash}`, headers: { ...h.as(org), 'content-type': 'application/octet-stream' }, payload: Buffer.from(bytes) });
+
+    const files = { 'index.js': 'exports.handler = async () => "v1";', 'lib/util.js': 'module.exports = 1;', 'bin/run': '#!/bin/sh\necho hi\n' };
+    const entries = [entry('index.js', files['index.js']), entry('lib/util.js', files['lib/util.js']), entry('bin/run', files['bin/run'], 0o755)];
+
+    test('full manifest: every hash missing, uploads verified, then nothing missing', async () => {
+      const res = await post(h.orgA, { kind: 'full', entries });
+      assert.equal(res.statusCode, 200, res.body);
+      const body = res.json();
+      assert.equal(body.manifestId, manifestId(entries));
+      assert.deepEqual([...body.missing].sort(), entries.map((e) => e.sha256).sort());
+      assert.equal(body.files, 3);
+      assert.equal(body.bytes, entries.reduce((n, e) => n + e.size, 0));
+      for (const [p, c] of Object.entries(files)) assert.equal((await put(h.orgA, sha(c), c)).statusCode, 204, p);
+      const again = (await post(h.orgA, { kind: 'full', entries })).json();
+      assert.deepEqual(again.missing, []);
+    });
+
+    test('a one-file change as a delta reports only that hash missing', async () => {
+      const base = manifestId(entries);
+      const changed = entry('index.js', 'exports.handler = async () => "v2";');
+      const next = [changed, ...entries.slice(1)];
+      const res = await post(h.orgA, { kind: 'delta', base, put: [changed], delete: [], manifestId: manifestId(next) });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json().missing, [changed.sha256]);
+      assert.equal(res.json().manifestId, manifestId(next));
+      // a delta that deletes a file
+      const fewer = entries.filter((e) => e.path !== 'lib/util.js');
+      const del = await post(h.orgA, { kind: 'delta', base, put: [], delete: ['lib/util.js'], manifestId: manifestId(fewer) });
+      assert.equal(del.statusCode, 200, del.body);
+      assert.deepEqual(del.json().missing, []);
+      assert.equal(del.json().files, 2);
+    });
+
+    test('a delta against a base the org does not hold is 409 SOURCE_BASE_UNKNOWN', async () => {
+      const res = await post(h.orgA, { kind: 'delta', base: 'a'.repeat(64), put: [], delete: [], manifestId: 'b'.repeat(64) });
+      assert.equal(res.statusCode, 409);
+      assert.equal(res.json().code, 'SOURCE_BASE_UNKNOWN');
+      // org B cannot build on org A's manifest either
+      const other = await post(h.orgB, { kind: 'delta', base: manifestId(entries), put: [], delete: [], manifestId: manifestId(entries) });
+      assert.equal(other.statusCode, 409);
+      assert.equal(other.json().code, 'SOURCE_BASE_UNKNOWN');
+    });
+
+    test('a delta whose result differs from the id the client computed is refused', async () => {
+      const res = await post(h.orgA, { kind: 'delta', base: manifestId(entries), put: [entry('x.js', 'x')], delete: [], manifestId: manifestId(entries) });
+      assert.equal(res.statusCode, 409);
+      assert.equal(res.json().code, 'SOURCE_MANIFEST_MISMATCH');
+    });
+
+    test('a tampered blob is refused and not stored; so is one of the wrong size', async () => {
+      const e = entry('new.js', 'the real content');
+      await post(h.orgA, { kind: 'full', entries: [e] });
+      const bad = await put(h.orgA, e.sha256, 'the evil content');
+      assert.equal(bad.statusCode, 400);
+      assert.equal(bad.json().code, 'SOURCE_BLOB_HASH_MISMATCH');
+      assert.equal(existsSync(join(h.dataDir, 'blobs', e.sha256.slice(0, 2), e.sha256.slice(2, 4), e.sha256)), false);
+      assert.deepEqual((await post(h.orgA, { kind: 'full', entries: [e] })).json().missing, [e.sha256]);
+      // Declared size differs from the real one: refused even though the hash is right.
+      const liar = { ...entry('liar.js', 'twelve bytes'), size: 5 };
+      await post(h.orgA, { kind: 'full', entries: [liar] });
+      const r = await put(h.orgA, liar.sha256, 'twelve bytes');
+      assert.equal(r.json().code, 'SOURCE_BLOB_HASH_MISMATCH');
+      // A blob no manifest declared is not accepted at all.
+      const stray = await put(h.orgA, sha('stray'), 'stray');
+      assert.equal(stray.json().code, 'SOURCE_BLOB_NOT_DECLARED');
+      // no temp files left behind
+      const dir = join(h.dataDir, 'blobs');
+      const walk = (d: string): string[] => (existsSync(d) ? readdirSync(d, { withFileTypes: true }).flatMap((x) => (x.isDirectory() ? walk(join(d, x.name)) : [x.name])) : []);
+      assert.ok(walk(dir).every((n) => !n.endsWith('.tmp')));
+    });
+
+    test('an empty file uploads with an empty body', async () => {
+      const e = entry('empty.txt', '');
+      await post(h.orgA, { kind: 'full', entries: [e] });
+      assert.equal((await put(h.orgA, e.sha256, '')).statusCode, 204);
+      assert.deepEqual((await post(h.orgA, { kind: 'full', entries: [e] })).json().missing, []);
+    });
+
+    test('hostile manifests are refused, naming the path and the rule', async () => {
+      const ok = entry('ok.js', 'ok');
+      const cases: Array<[string, ManifestEntry[], RegExp]> = [
+        ['absolute', [{ ...ok, path: '/etc/passwd' }], /"\/etc\/passwd" is absolute/],
+        ['dot-dot', [{ ...ok, path: 'a/../../etc/passwd' }], /"a\/..\/..\/etc\/passwd" contains "\.\."/],
+        ['windows absolute', [{ ...ok, path: 'C:/x' }], /"C:\/x" is absolute/],
+        ['backslash', [{ ...ok, path: 'a\\b' }], /backslash/],
+        ['duplicate', [ok, { ...ok }], /"ok\.js" is listed twice/],
+        ['bad sha', [{ ...ok, sha256: 'xyz' }], /"ok\.js" has sha256 "xyz"/],
+        ['negative size', [{ ...ok, size: -1 }], /"ok\.js" has size -1/],
+        ['fractional size', [{ ...ok, size: 1.5 }], /"ok\.js" has size 1.5/],
+        ['same hash two sizes', [ok, { ...ok, path: 'copy.js', size: 3 }], /"copy\.js" has size 3 but another file with the same sha256/],
+      ];
+      for (const [name, bad, re] of cases) {
+        const res = await post(h.orgA, { kind: 'full', entries: bad });
+        assert.equal(res.statusCode, 400, name);
+        assert.equal(res.json().code, 'SOURCE_MANIFEST_INVALID', name);
+        assert.match(res.json().message, re, name);
+      }
+      const del = await post(h.orgA, { kind: 'delta', base: manifestId(entries), put: [], delete: ['../x'], manifestId: manifestId(entries) });
+      assert.equal(del.json().code, 'SOURCE_MANIFEST_INVALID');
+      assert.match(del.json().message, /deleted path "\.\.\/x" contains "\.\."/);
+    });
+
+    test('limits: file count, total bytes, file size', async () => {
+      const many = Array.from({ length: 6 }, (_, i) => entry(`f${i}.js`, `f${i}`));
+      const r1 = await post(h.orgA, { kind: 'full', entries: many });
+      assert.equal(r1.statusCode, 413);
+      assert.equal(r1.json().code, 'SOURCE_LIMIT_EXCEEDED');
+      assert.match(r1.json().message, /6 files; the engine accepts up to 5/);
+      const big = Array.from({ length: 3 }, (_, i) => ({ ...entry(`b${i}`, `b${i}`), size: 350 }));
+      const r2 = await post(h.orgA, { kind: 'full', entries: big.map((e, i) => ({ ...e, sha256: sha(`b${i}`) })) });
+      assert.equal(r2.json().code, 'SOURCE_LIMIT_EXCEEDED');
+      assert.match(r2.json().message, /1050 bytes; the engine accepts up to 1000/);
+      const huge = await post(h.orgA, { kind: 'full', entries: [{ ...entry('huge.bin', 'x'), size: 401 }] });
+      assert.equal(huge.json().code, 'SOURCE_LIMIT_EXCEEDED');
+      assert.match(huge.json().message, /"huge\.bin" is 401 bytes/);
+      // an upload bigger than maxFileBytes is cut off by the body limit
+      const e = entry('ok2.js', 'ok2');
+      await post(h.orgA, { kind: 'full', entries: [e] });
+      const tooBig = await put(h.orgA, e.sha256, Buffer.alloc(500, 1));
+      assert.equal(tooBig.statusCode, 413);
+      assert.equal(tooBig.json().code, 'PAYLOAD_TOO_LARGE');
+    });
+
+    test('org B cannot learn which blobs org A holds: its missing list still has them', async () => {
+      const res = await post(h.orgB, { kind: 'full', entries });
+      assert.equal(res.statusCode, 200);
+      assert.deepEqual([...res.json().missing].sort(), entries.map((e) => e.sha256).sort());
+      // ...and org B must really upload the bytes before its manifest is complete
+      const dep = await h.feature.source.requireComplete(h.orgB, manifestId(entries)).catch((e: { code: string }) => e.code);
+      assert.equal(dep, 'SOURCE_BLOBS_MISSING');
+    });
+
+    test('viewers cannot upload; another org is not found', async () => {
+      const v = await h.app.inject({ method: 'POST', url: `/api/v1/orgs/${h.orgA}/sources`, headers: h.as(h.orgA, 'viewer'), payload: { kind: 'full', entries } });
+      assert.equal(v.statusCode, 403);
+      const x = await h.app.inject({ method: 'POST', url: `/api/v1/orgs/${h.orgA}/sources`, headers: h.as(h.orgB), payload: { kind: 'full', entries } });
+      assert.equal(x.statusCode, 404);
+    });
+  });
+}
