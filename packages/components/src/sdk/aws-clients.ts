@@ -9,6 +9,7 @@ export interface AwsClientConfig {
   readonly maxAttempts: number;
   readonly useFipsEndpoint: boolean;
   readonly useDualstackEndpoint: boolean;
+  readonly ignoreConfiguredEndpointUrls: boolean;
 }
 
 /**
@@ -24,5 +25,7 @@ export function awsClientConfig(ctx: Pick<ComponentContext, 'credentials' | 'reg
     maxAttempts: 3,
     useFipsEndpoint: false,
     useDualstackEndpoint: false,
+    // AWS_ENDPOINT_URL* or endpoint_url in a config file must never send our session token elsewhere.
+    ignoreConfiguredEndpointUrls: true,
   };
 }
