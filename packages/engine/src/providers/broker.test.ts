@@ -3,12 +3,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { HangarError, type SessionCredentials } from '@hangar/core';
-import { createTestEngine, type TestEngine } from '../testing.js';
+import { createTestEngine, testDatabases, type TestEngine } from '../testing.js';
 import type { Actor, CredentialBroker, ResolvedProvider } from '../types.js';
 import { createProvidersFeature } from './index.js';
 import { startCloudFixture, WORKLOAD_ACCOUNT, type CloudFixture } from './internal/cloud-fixture.js';
 
-describe('credential broker against the local cloud', () => {
+for (const db of testDatabases()) describe(`credential broker against the local cloud (${db.kind})`, { skip: db.skip }, () => {
   let fx: CloudFixture;
   let engine: TestEngine;
   let broker: CredentialBroker;
@@ -36,7 +36,7 @@ describe('credential broker against the local cloud', () => {
 
   before(async () => {
     fx = await startCloudFixture();
-    engine = await createTestEngine({ clock: fx.clock, config: { aws: { region: 'us-east-1', endpoint: fx.endpoint, credentials: fx.engineCredentials } } });
+    engine = await createTestEngine({ database: db.kind, clock: fx.clock, config: { aws: { region: 'us-east-1', endpoint: fx.endpoint, credentials: fx.engineCredentials } } });
     orgId = engine.seed!.org.id;
     base = `/api/v1/orgs/${orgId}/providers`;
     headers = engine.auth(engine.seed!.token);
