@@ -1,7 +1,10 @@
 /**
  * The services a local cloud serves besides IAM and STS (which are always there, being part of
- * authentication). Lambda, API Gateway and CloudWatch Logs are added here as they land.
+ * authentication): Lambda, API Gateway HTTP APIs and CloudWatch Logs, wired to each other.
  */
+import { apiGatewayService } from './apigateway/index.js';
 import type { ServiceFactory } from './internal/contract.js';
+import { lambdaService } from './lambda/index.js';
+import { logsService } from './logs/index.js';
 
-export const defaultServices: readonly ServiceFactory[] = [];
+export const defaultServices: readonly ServiceFactory[] = [lambdaService, apiGatewayService, logsService];

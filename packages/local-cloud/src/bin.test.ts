@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { createAccount } from './index.js';
+import { stsClient } from './test-support.js';
+
+const bin = fileURLToPath(new URL('./bin.ts', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+function run(args: string[]) {
+  return spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bin, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+describe('hangar-cloud binary', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hangar-cloud-bin-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints its endpoint, serves, and flushes state on SIGTERM', async () => {
+    const child = run(['--port', '0', '--data-dir', dir]);
+    try {
+      const endpoint = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /^endpoint: (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code} before printing the endpoint`)));
+        setTimeout(() => reject(new Error('no endpoint within 15 s')), 15_000).unref();
+      });
+      const root = await createAccount(endpoint, '111111111111');
+      const me = await stsClient(endpoint, root).send(new GetCallerIdentityCommand({}));
+      assert.equal(me.Account, '111111111111');
+      const clock = await fetch(`${endpoint}/_local/clock`, { method: 'POST', body: '{"advanceSeconds":1}' });
+      assert.equal(clock.status, 404, 'clock control is off without --allow-clock-control');
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    }
+    assert.ok(existsSync(join(dir, 'state.json')));
+  });
+
+  it('rejects a bad port with a usage message', async () => {
+    const child = run(['--port', 'many']);
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    assert.equal(code, 2);
+    assert.match(err, /--port must be a number/);
+  });
+});
