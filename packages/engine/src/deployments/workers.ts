@@ -24,7 +24,7 @@ export function createWorkerPool(opts: {
   let stopping = false;
   let loops: Promise<void>[] = [];
   const sleepers = new Set<() => void>();
-  const abort = new AbortController();
+  const running = new Set<AbortController>();
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -56,10 +56,15 @@ export function createWorkerPool(opts: {
         await sleep(opts.pollMs);
         continue;
       }
+      // One controller per run, so listeners a component adds die with its run.
+      const controller = new AbortController();
+      running.add(controller);
       try {
-        await opts.run(dep, abort.signal);
+        await opts.run(dep, controller.signal);
       } catch (e) {
         opts.logger.error('deployment run failed to record its end', { worker: n, deploymentId: dep.id, err: e });
+      } finally {
+        running.delete(controller);
       }
       // The instance is free again: another worker may be waiting for it.
       wake();
@@ -74,7 +79,7 @@ export function createWorkerPool(opts: {
     wake,
     async stop() {
       stopping = true;
-      abort.abort();
+      for (const c of running) c.abort();
       wake();
       await Promise.all(loops);
       loops = [];
