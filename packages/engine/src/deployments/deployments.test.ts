@@ -252,7 +252,7 @@ for (const db of testDatabases()) {
       });
       await second.start!();
       try {
-        const ids = [];
+        const ids: Array<{ deploymentId: string; instanceId: string }> = [];
         for (let i = 0; i < 4; i++) ids.push((await deploy({ name: 'multi', inputs: { value: `m${i}`, delayMs: 40 } })).json());
         for (const r of ids) assert.equal((await done(r.deploymentId)).status, 'succeeded');
         const runs = component.calls.filter((c) => c.instanceId === ids[0]!.instanceId).sort((x, y) => x.start - y.start);
