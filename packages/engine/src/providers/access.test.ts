@@ -1,11 +1,11 @@
 // Who may do what with providers: roles inside the org, and another org that must see nothing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestEngine, type TestEngine } from '../testing.js';
+import { createTestEngine, testDatabases, type TestEngine } from '../testing.js';
 import type { Role } from '../types.js';
 import { startCloudFixture, type CloudFixture } from './internal/cloud-fixture.js';
 
-describe('providers: roles and org isolation', () => {
+for (const db of testDatabases()) describe(`providers: roles and org isolation (${db.kind})`, { skip: db.skip }, () => {
   let fx: CloudFixture;
   let engine: TestEngine;
   let orgA: string;
@@ -15,7 +15,7 @@ describe('providers: roles and org isolation', () => {
 
   before(async () => {
     fx = await startCloudFixture();
-    engine = await createTestEngine({ clock: fx.clock, config: { aws: { region: 'us-east-1', endpoint: fx.endpoint, credentials: fx.engineCredentials } } });
+    engine = await createTestEngine({ database: db.kind, clock: fx.clock, config: { aws: { region: 'us-east-1', endpoint: fx.endpoint, credentials: fx.engineCredentials } } });
     orgA = engine.seed!.org.id;
     tokens.owner = engine.seed!.token.token;
     for (const role of ['admin', 'deployer', 'viewer'] as const) {

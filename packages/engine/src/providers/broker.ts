@@ -89,6 +89,7 @@ export function createBroker(deps: CoreDeps & { repo: Repo; oidc: OidcIssuer }):
       const c = await assume(provider, req);
       const creds = new SessionCredentials({ accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken, expiration: c.Expiration });
       for (const s of creds.secrets()) { logger.addSecret(s); secrets.push(s); }
+      if (closed) { for (const s of secrets.splice(0)) logger.removeSecret(s); } // a refresh that outlived close()
       await audit.append({
         orgId: req.orgId, kind: 'credentials.issued', actor: req.actor.name, subject: `deployment:${req.deploymentId}`,
         data: {

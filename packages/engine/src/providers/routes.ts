@@ -58,7 +58,7 @@ export function registerProviderRoutes(app: FastifyInstance, deps: CoreDeps & { 
     return { ...v, setup: setupView(p, { enginePrincipal: await deps.enginePrincipal(), oidc: deps.oidc.facts, endpoint: config.aws.endpoint }) };
   }
   async function assertNameFree(orgId: string, n: string) {
-    if (await repo.find(orgId, n)) throw new HangarError('CONFLICT', `A provider named "${n}" already exists in this organisation; choose another name or \`hangar providers get ${n}\`.`);
+    if (await repo.find(orgId, n)) throw new HangarError('CONFLICT', `A provider named "${n}" already exists in this organisation; choose another name (\`hangar providers list\` shows the ones in use).`);
   }
 
   app.post<{ Params: Params }>(base, async (req, reply) => {
@@ -121,7 +121,7 @@ export function registerProviderRoutes(app: FastifyInstance, deps: CoreDeps & { 
       p = (await repo.find(auth.orgId, p.id))!;
     }
     if (!p.role_arn) {
-      throw new HangarError('PROVIDER_ROLE_NOT_SET', `Provider "${p.name}" has no role ARN yet. Create the role from its setup (\`hangar providers get ${p.name}\`), then run \`hangar providers verify ${p.name} --role-arn <arn>\`.`);
+      throw new HangarError('PROVIDER_ROLE_NOT_SET', `Provider "${p.name}" has no role ARN yet. Create the role with the trust policy Hangar gave for it (printed by \`hangar providers create\`, and on ${config.publicUrl.replace(/\/+$/, '')}/providers), then run \`hangar providers verify ${p.name} --role-arn <arn>\`.`);
     }
     const result = await verifyProvider({ config, oidc: deps.oidc, enginePrincipal: deps.enginePrincipal, now: clock.now }, p as ProviderRow & { role_arn: string });
     await repo.update(auth.orgId, p.id, { status: result.status, last_verification: JSON.stringify(result), updated_at: now() });
@@ -162,7 +162,7 @@ export function registerProviderRoutes(app: FastifyInstance, deps: CoreDeps & { 
     const auth = requireRole(req, 'admin');
     const p = await load(auth.orgId, req.params.id);
     const n = await repo.removeLink(auth.orgId, p.id, req.params.linkId);
-    if (n === 0) throw new HangarError('NOT_FOUND', `Provider "${p.name}" has no link "${req.params.linkId}"; \`hangar providers get ${p.name}\` lists its links.`);
+    if (n === 0) throw new HangarError('NOT_FOUND', `Provider "${p.name}" has no link "${req.params.linkId}"; \`hangar providers list\` shows its links.`);
     await audit.append({ orgId: auth.orgId, kind: 'provider.unlinked', actor: auth.actor.name, subject: `provider:${p.id}`, data: { providerId: p.id, linkId: req.params.linkId } });
     return reply.code(204).send();
   });

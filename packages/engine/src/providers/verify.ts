@@ -42,7 +42,7 @@ export async function verifyProvider(deps: VerifyDeps, p: ProviderRow & { role_a
   const checks: Check[] = [];
   const expectedAccount = p.account_id ?? roleArnAccount(roleArn);
   const trustFix = (condition: string) =>
-    `Make the trust policy of ${roleArn} the one Hangar shows for this provider (\`hangar providers get ${p.name}\`, field setup.trustPolicy); it must include ${condition}.`;
+    `Make the trust policy of ${roleArn} the one Hangar gave for this provider (printed by \`hangar providers create\`; also GET /api/v1/orgs/<org>/providers/${p.name}, field setup.trustPolicy, and the dashboard's Providers page); it must include ${condition}.`;
 
   let session: Credentials | undefined;
   if (p.mode === 'assume-role') {
