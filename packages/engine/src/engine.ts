@@ -61,7 +61,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
   logger.addSecret(config.aws.credentials.accessKeyId);
 
   let store: Store | undefined;
-  const db = options.db ?? (store = await openStore(config.database)).db;
+  const db = options.db ?? (store = await openStore(config.database, { onPoolError: (err) => logger.warn('database connection lost; the pool will reconnect', { err }) })).db;
   const started: Feature[] = [];
   let app: FastifyInstance | undefined;
   let closed = false;

@@ -40,6 +40,9 @@ const PAGE = 500;
  * and its own hash covers its fields and that link. Appends lock the org's head row (FOR UPDATE on
  * PostgreSQL; SQLite serialises writers), so concurrent appends, even from several engine
  * processes, queue up instead of forking the chain.
+ *
+ * Call `append` after your own transaction commits, never inside `db.transaction()`: on SQLite the
+ * store has one connection, so an append inside another transaction would wait for it forever.
  */
 export function createAudit(db: Db, clock: Clock): Audit {
   const postgres = dialectOf(db) === 'postgres';

@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import type { Migration } from 'kysely';
 
 export interface AuditEventsTable {
   org_id: string;
@@ -29,7 +29,7 @@ declare module '../types.js' {
 
 /** 0003: the append-only, hash-chained audit log. */
 export const auditMigration: Migration = {
-  async up(db: Kysely<any>) {
+  async up(db) {
     await db.schema.createTable('audit_events')
       .addColumn('org_id', 'text', (c) => c.notNull())
       .addColumn('seq', 'integer', (c) => c.notNull())
@@ -49,7 +49,7 @@ export const auditMigration: Migration = {
       .addColumn('hash', 'text', (c) => c.notNull())
       .execute();
   },
-  async down(db: Kysely<any>) {
+  async down(db) {
     await db.schema.dropTable('audit_heads').execute();
     await db.schema.dropTable('audit_events').execute();
   },

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import { sql, type Migration } from 'kysely';
 import type { Role } from '../types.js';
 
 export interface OrgsTable { id: string; name: string; created_at: string }
@@ -15,7 +15,7 @@ declare module '../types.js' {
 
 /** 0001: organisations, users and who belongs where with which role. */
 export const orgsMigration: Migration = {
-  async up(db: Kysely<any>) {
+  async up(db) {
     await db.schema.createTable('orgs')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('name', 'text', (c) => c.notNull().unique())
@@ -36,7 +36,7 @@ export const orgsMigration: Migration = {
       .execute();
     await db.schema.createIndex('memberships_user_idx').on('memberships').column('user_id').execute();
   },
-  async down(db: Kysely<any>) {
+  async down(db) {
     await db.schema.dropTable('memberships').execute();
     await db.schema.dropTable('users').execute();
     await db.schema.dropTable('orgs').execute();

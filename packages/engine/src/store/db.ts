@@ -19,6 +19,9 @@ export interface OpenStoreOptions {
   readonly schema?: string;
   /** PostgreSQL only: pool size; default 10. */
   readonly maxConnections?: number;
+  /** PostgreSQL only: an idle connection failed (server restart, network). The pool replaces it; without a
+   * listener, node-postgres would crash the process. */
+  readonly onPoolError?: (err: Error) => void;
 }
 
 /** Open SQLite (better-sqlite3, WAL, foreign keys on) or PostgreSQL (pg pool) behind one Kysely handle. */
@@ -44,6 +47,7 @@ export async function openStore(database: EngineConfig['database'], options: Ope
     max: options.maxConnections ?? 10,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
+  pool.on('error', (err) => (options.onPoolError ?? (() => {}))(err));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
 }

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import { sql, type Migration } from 'kysely';
 
 export interface ApiTokensTable {
   id: string;
@@ -20,7 +20,7 @@ declare module '../types.js' {
 
 /** 0002: API tokens, stored as hashes only. */
 export const tokensMigration: Migration = {
-  async up(db: Kysely<any>) {
+  async up(db) {
     await db.schema.createTable('api_tokens')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id').onDelete('cascade'))
@@ -36,7 +36,7 @@ export const tokensMigration: Migration = {
     // One live token per name and user in an org, so "token:<name>" attributes to one token.
     await sql`create unique index api_tokens_live_name_idx on api_tokens (org_id, user_id, name) where revoked_at is null`.execute(db);
   },
-  async down(db: Kysely<any>) {
+  async down(db) {
     await db.schema.dropTable('api_tokens').execute();
   },
 };
