@@ -106,7 +106,7 @@ test('AWS errors keep their code and request id; AccessDenied names the missing 
   const fresh = setup();
   fresh.aws.failures.set('CreateRoleCommand', [awsError('AccessDenied', 'not authorized to perform iam:CreateRole')]);
   await assert.rejects(fresh.component.deploy(fresh.inputs(), fresh.ctx({})), (e: HangarError) =>
-    e.code === 'COMPONENT_AWS_ACCESS_DENIED' && /Allow iam:CreateRole/.test(e.message) && e.details?.requestId === 'req-AccessDenied');
+    e.code === 'COMPONENT_AWS_ACCESS_DENIED' && /iam:CreateRole on hangar-shop-dev-api-\w+ was refused \(AWS AccessDenied.*not authorized to perform iam:CreateRole\. Allow the action AWS names/.test(e.message) && e.details?.requestId === 'req-AccessDenied');
 });
 
 test('a deploy that failed half-way is finished next time without duplicating the role, function or API', async () => {

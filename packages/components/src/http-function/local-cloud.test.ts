@@ -6,7 +6,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GetApiCommand } from '@aws-sdk/client-apigatewayv2';
-import { GetRoleCommand } from '@aws-sdk/client-iam';
+import { AttachRolePolicyCommand, CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { GetFunctionCommand, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { SessionCredentials } from '@hangar/core';
 import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
@@ -16,7 +17,8 @@ import { isAwsError } from '../sdk/aws-errors.js';
 import type { ComponentContext } from '../sdk/component.js';
 import { validateInputs } from '../sdk/validate.js';
 import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctionClients } from './clients.js';
-import { createHttpFunction } from './component.js';
+import { createHttpFunction, httpFunctionPermissions } from './component.js';
+import { awsClientConfig } from '../sdk/aws-clients.js';
 import { applyHttpFunctionPlan } from './apply.js';
 import { basicExecutionPolicyArn } from './plan.js';
 
@@ -156,4 +158,39 @@ test('local cloud: deploy answers over HTTP, an unchanged redeploy calls nothing
   const gone = await fetch(url);
   assert.notEqual(gone.status, 200);
   await component.remove(context(reconfigured.state, 'manifest-2', 'v2')); // twice is fine
+});
+
+test('local cloud: a session narrowed to the component\'s declared permissions can deploy and remove it', async (t) => {
+  const reason = await missingServices();
+  if (reason) {
+    t.skip(reason);
+    return;
+  }
+  const rootClients = countingClients({ credentials, region: 'us-east-1', endpoint: cloud.endpoint } as ComponentContext);
+  const deployer = await rootClients.iam.send(new CreateRoleCommand({
+    RoleName: 'deployer',
+    AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::222222222222:root' }, Action: 'sts:AssumeRole' }] }),
+  }));
+  await rootClients.iam.send(new AttachRolePolicyCommand({ RoleName: 'deployer', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
+  const sts = new STSClient(awsClientConfig({ credentials, region: 'us-east-1', endpoint: cloud.endpoint }));
+  const component = createHttpFunction({ createClients: countingClients, maxWaitSeconds: 30 });
+  const sessionPolicy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: [...component.permissions], Resource: '*' }] });
+  try {
+    const out = await sts.send(new AssumeRoleCommand({ RoleArn: deployer.Role!.Arn!, RoleSessionName: 'hangar-dep-narrow', Policy: sessionPolicy }));
+    const c = out.Credentials!;
+    const narrowed = new SessionCredentials({ accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken!, expiration: c.Expiration! });
+    const ctx = (state: Record<string, unknown>): ComponentContext => ({ ...context(state, 'manifest-n', 'narrow'), credentials: narrowed, instance: { ...instance, instanceId: 'inst_narrow' } });
+    const deployed = await component.deploy(validateInputs(component, {}), ctx({}));
+    assert.equal(((await (await fetch(deployed.outputs.url as string)).json()) as { says: string }).says, 'narrow');
+    await component.remove(ctx(deployed.state));
+
+    // The narrowing is real: without the IAM actions, the deploy is refused with the code that says so.
+    const noIam = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: httpFunctionPermissions.filter((a) => !a.startsWith('iam:')), Resource: '*' }] });
+    const weak = (await sts.send(new AssumeRoleCommand({ RoleArn: deployer.Role!.Arn!, RoleSessionName: 'hangar-dep-weak', Policy: noIam }))).Credentials!;
+    const weakCreds = new SessionCredentials({ accessKeyId: weak.AccessKeyId!, secretAccessKey: weak.SecretAccessKey!, sessionToken: weak.SessionToken! });
+    await assert.rejects(component.deploy(validateInputs(component, {}), { ...ctx({}), credentials: weakCreds }), (e: { code?: string; details?: { awsCode?: string; requestId?: string } }) =>
+      e.code === 'COMPONENT_AWS_ACCESS_DENIED' && !!e.details?.requestId);
+  } finally {
+    sts.destroy();
+  }
 });

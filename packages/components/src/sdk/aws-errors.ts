@@ -36,7 +36,7 @@ export function toComponentError(e: unknown, action: string, resource: string): 
   const where = `${action} on ${resource}`;
   const tail = `(AWS ${e.name}${requestId ? `, request id ${requestId}` : ''}): ${e.message}`;
   if (accessDenied.has(e.name)) {
-    return new HangarError('COMPONENT_AWS_ACCESS_DENIED', `${where} was refused ${tail}. Allow ${action} in the provider role's policy.`, { details });
+    return new HangarError('COMPONENT_AWS_ACCESS_DENIED', `${where} was refused ${tail}. Allow the action AWS names in the provider role's permissions (and in any session policy).`, { details });
   }
   return new HangarError('COMPONENT_AWS_ERROR', `${where} failed ${tail}`, { details });
 }
