@@ -4,6 +4,7 @@
  * deployer role lives. Only the local cloud's admin route is Hangar-specific; everything else
  * goes through the IAM API exactly as it would in a real account.
  */
+import { createAccount } from '@hangar/local-cloud';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, CreateRoleCommand, AttachRolePolicyCommand, GetRoleCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 
 export interface AccessKey { readonly accessKeyId: string; readonly secretAccessKey: string }
@@ -17,16 +18,6 @@ export interface LocalAccounts {
   readonly workloadRoot: AccessKey;
 }
 
-async function createAccount(endpoint: string, accountId: string): Promise<AccessKey> {
-  const res = await fetch(`${endpoint}/_local/accounts`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ accountId }),
-  });
-  if (!res.ok) throw new Error(`the local cloud refused to create account ${accountId}: ${res.status} ${await res.text()}`);
-  const body = (await res.json()) as { accessKeyId: string; secretAccessKey: string };
-  return { accessKeyId: body.accessKeyId, secretAccessKey: body.secretAccessKey };
-}
 
 export function iamClient(endpoint: string, region: string, key: AccessKey): IAMClient {
   return new IAMClient({ endpoint, region, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey } });

@@ -1,0 +1,2 @@
+export { startEmbedded } from './start.js';
+export type { Embedded, EmbeddedOptions } from './start.js';
