@@ -6,7 +6,6 @@
  * `component.remove(ctx)` deletes what that state records.
  */
 import type { Component } from './sdk/component.js';
-import { createComponentRegistry } from './sdk/registry.js';
 import { createHttpFunction } from './http-function/component.js';
 
 export type { Component, ComponentContext, ComponentLogger, ComponentSource, DeployResult, InstanceRef } from './sdk/component.js';
