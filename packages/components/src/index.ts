@@ -19,10 +19,11 @@ export { httpFunctionInputs, type HttpFunctionInputs } from './http-function/inp
 export { httpFunctionNames, type HttpFunctionNames } from './http-function/names.js';
 export { createHttpFunctionClients, type HttpFunctionClients } from './http-function/clients.js';
 export {
-  planHttpFunction, observationsNeeded, basicExecutionPolicyArn,
+  planHttpFunction, currentState, observationsNeeded, configChanges, basicExecutionPolicyArn,
   type DesiredHttpFunction, type ObservedHttpFunction, type HttpFunctionOperation, type HttpFunctionPlan,
 } from './http-function/plan.js';
-export { applyHttpFunctionPlan, type ApplyDeps } from './http-function/apply.js';
+export { applyHttpFunctionPlan, lambdaTrustPolicy, type ApplyDeps } from './http-function/apply.js';
+export { observeHttpFunction, type ObserveWhat } from './http-function/observe.js';
 export type { HttpFunctionState, FunctionConfig } from './http-function/state.js';
 
 /** The components this Hangar ships, in the order `listComponents()` returns them. */
