@@ -1,0 +1,91 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { InjectOptions } from 'fastify';
+import { startEmbedded, type Embedded } from '../embedded/index.js';
+
+// The confused-deputy walk with real data: org A (the embedded default: a verified provider,
+// linked as the org default, through the real local cloud) and org B. B's owner calls every
+// org route under B's own path with A's real ids in every other parameter: nothing of A may be
+// seen, changed, linked or verified. Routes added later by any feature are walked too.
+let embedded: Embedded;
+let dataDir: string;
+let tokenA: string;
+let tokenB: string;
+let orgB: string;
+const idsOfA = new Set<string>();
+const secretsOfA: string[] = [];
+
+const ID = /\b(?:prv|pln|dep|ins|app|tok|usr|aud|org|ses)_[A-Za-z0-9]{6,}\b/g;
+
+async function get(token: string, url: string) {
+  return embedded.engine.engine.app.inject({ url, headers: { authorization: `Bearer ${token}` } });
+}
+
+before(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'hangar-cross-org-'));
+  embedded = await startEmbedded({ dataDir, port: 0, cloudPort: 0, logger: silent() });
+  tokenA = embedded.ownerToken!;
+  const b = await embedded.engine.engine.bootstrap.createOrg({ name: 'beta', owner: { email: 'bob@beta.example' } });
+  tokenB = b.token.token;
+  orgB = b.org.id;
+  // Everything A can list, harvested: ids to aim at, and facts that must never show up for B.
+  for (const r of orgRoutes()) {
+    if (r.method !== 'GET' || /:(?!orgId)/.test(r.url)) continue;
+    const res = await get(tokenA, r.url.replace(':orgId', embedded.orgId));
+    for (const m of res.body.match(ID) ?? []) idsOfA.add(m);
+  }
+  const providers = (await get(tokenA, `/api/v1/orgs/${embedded.orgId}/providers`)).json().providers as Array<{ id: string }>;
+  assert.ok(providers.length >= 1, 'org A has a provider');
+  const detail = (await get(tokenA, `/api/v1/orgs/${embedded.orgId}/providers/${providers[0]!.id}`)).json() as { setup?: { externalId?: string }; roleArn?: string };
+  secretsOfA.push(embedded.orgId, embedded.roleArn);
+  if (detail.setup?.externalId) secretsOfA.push(detail.setup.externalId);
+  idsOfA.delete(orgB);
+});
+
+after(async () => {
+  await embedded?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+function orgRoutes() {
+  return embedded.engine.engine.routes.filter((r) => r.method !== 'HEAD' && r.url.startsWith('/api/v1/orgs/:orgId'));
+}
+
+function silent() {
+  const noop = () => {};
+  const l = { debug: noop, info: noop, warn: noop, error: noop, addSecret: noop, removeSecret: noop, child: () => l };
+  return l;
+}
+
+test('org B cannot see, use, link, verify or change anything of org A through any route', async () => {
+  assert.ok([...idsOfA].some((x) => x.startsWith('prv_')) && [...idsOfA].some((x) => x.startsWith('pln_')), `no provider or link harvested: ${[...idsOfA].join(', ')}`);
+  assert.ok(idsOfA.size >= 4, `harvested A's ids: ${[...idsOfA].join(', ')}`);
+  const auditBefore = (await get(tokenA, `/api/v1/orgs/${embedded.orgId}/audit/verify`)).json();
+  const problems: string[] = [];
+  for (const r of orgRoutes()) {
+    const params = (r.url.match(/:(\w+)/g) ?? []).filter((p) => p !== ':orgId');
+    if (params.length === 0) continue;
+    // A's provider is also addressable by name; try that too (names are not checked as leaks: too common).
+    for (const id of [...idsOfA, embedded.providerName]) {
+      const url = r.url.replace(':orgId', orgB).replace(/:(\w+)/g, (_m, n: string) => (n === 'sha256' ? 'a'.repeat(64) : id));
+      const mutating = r.method !== 'GET';
+      const res = await embedded.engine.engine.app.inject({
+        method: r.method as InjectOptions['method'], url, headers: { authorization: `Bearer ${tokenB}` }, ...(mutating ? { payload: {} } : {}),
+      });
+      if (res.statusCode < 400 || res.statusCode === 401 || res.statusCode >= 500) problems.push(`${r.method} ${url}: ${res.statusCode} ${res.body.slice(0, 200)}`);
+      // The id we sent may be echoed back ("provider prv_… not found"); nothing else of A may appear.
+      const leaked = [...secretsOfA, ...idsOfA].filter((s) => s !== id && res.body.includes(s));
+      if (leaked.length) problems.push(`${r.method} ${url} revealed ${leaked.join(', ')}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+  const auditAfter = (await get(tokenA, `/api/v1/orgs/${embedded.orgId}/audit/verify`)).json();
+  assert.deepEqual(auditAfter, auditBefore, 'nothing was written to A\'s audit log');
+  const providers = (await get(tokenA, `/api/v1/orgs/${embedded.orgId}/providers`)).json().providers as Array<{ status: string }>;
+  assert.ok(providers.every((p) => p.status === 'verified'), 'A\'s provider is untouched');
+  const bProviders = (await get(tokenB, `/api/v1/orgs/${orgB}/providers`)).json().providers as unknown[];
+  assert.deepEqual(bProviders, [], 'B has no provider of its own, and sees none of A\'s');
+});
