@@ -102,6 +102,17 @@ for (const db of testDatabases()) describe(`credential broker against the local 
     assert.deepEqual(links.sort(), ['app', 'instance', 'org']);
   });
 
+  test('another org can neither resolve nor open this org\'s provider', async () => {
+    const b = await engine.bootstrap.createOrg({ name: `other-${db.kind}`, owner: { email: 'mallory@example.com' } });
+    const apps = await engine.db.withTables<{ apps: { id: string; org_id: string; name: string } }>().selectFrom('apps').select(['id']).where('org_id', '=', orgId).execute();
+    assert.ok(apps.length > 0);
+    await assert.rejects(broker.resolve({ orgId: b.org.id, appId: apps[0]!.id, stage: 'prod', instanceId: 'ins_pinned' }), { code: 'PROVIDER_NOT_CONFIGURED' });
+    const a = await broker.resolve({ orgId, appId: apps[0]!.id, stage: 'prod', instanceId: 'ins_pinned' });
+    await assert.rejects(broker.open({ deploymentId: 'dep_steal', orgId: b.org.id, appId: 'app_b', stage: 'prod', instanceId: 'ins_b', actor, provider: a }), { code: 'PROVIDER_NOT_CONFIGURED' });
+    const issuedToB = (await engine.audit.list(b.org.id, { kind: 'credentials.issued' })).length + (await engine.audit.list(orgId, { kind: 'credentials.issued' })).filter((e) => e.subject === 'deployment:dep_steal').length;
+    assert.equal(issuedToB, 0);
+  });
+
   test('a session is named for the deployment, attributed to the actor and tagged with ids', async () => {
     const p = await verifiedProvider('tagged');
     // Tighten the role so AWS itself refuses any session without exactly these tags and source identity.

@@ -78,7 +78,11 @@ export function createBroker(deps: CoreDeps & { repo: Repo; oidc: OidcIssuer }):
 
   async function open(req: CredentialRequest): Promise<CredentialSession> {
     const p = await repo.find(req.orgId, req.provider.id);
-    if (!p || p.status !== 'verified' || !p.role_arn) {
+    if (!p) {
+      // Scoped by org: another org's provider does not exist here, whatever id is passed in.
+      throw new HangarError('PROVIDER_NOT_CONFIGURED', `Provider "${req.provider.name}" is not a provider of this organisation. ${notConfiguredMessage({ appLabel: req.appId, stage: req.stage, publicUrl: config.publicUrl })}`);
+    }
+    if (p.status !== 'verified' || !p.role_arn) {
       throw new HangarError('PROVIDER_NOT_VERIFIED', `Provider "${req.provider.name}" is no longer verified in this organisation; run \`hangar providers verify ${req.provider.name}\`.`);
     }
     const provider = p as ProviderRow & { role_arn: string };

@@ -99,7 +99,10 @@ export function registerProviderRoutes(app: FastifyInstance, deps: CoreDeps & { 
     if (body.name !== undefined) patch.name = body.name;
     if (body.region !== undefined) patch.region = body.region;
     if (body.sessionDurationSeconds !== undefined) patch.session_duration_seconds = body.sessionDurationSeconds;
-    if (body.accountId !== undefined) patch.account_id = body.accountId;
+    if (body.accountId !== undefined && body.accountId !== p.account_id) {
+      patch.account_id = body.accountId;
+      patch.status = 'pending'; // the account check must be proven again
+    }
     if (body.roleArn !== undefined && body.roleArn !== p.role_arn) {
       patch.role_arn = body.roleArn;
       patch.status = 'pending'; // a new role has proven nothing yet

@@ -85,4 +85,7 @@ test('verify names the most serious failure and says how to fix each', () => {
   assert.match(bad.message!, /"sts:ExternalId":"hgr-ext-1"/);
   assert.match(bad.message!, /hangar providers verify prod/);
   assert.equal(summarise([failed('caller-identity-account', 't', 'd', 'f')], ctx).code, 'PROVIDER_ACCOUNT_MISMATCH');
+  // A probe that failed for another reason than being accepted does not claim the role is open.
+  const inconclusive = summarise([failed('refused-without-external-id', 't', 'Inconclusive: ThrottlingException', 'f', 'PROVIDER_ASSUME_FAILED')], ctx);
+  assert.equal(inconclusive.code, 'PROVIDER_ASSUME_FAILED');
 });

@@ -17,6 +17,8 @@ export interface Check {
   readonly detail: string;
   /** What to change when it failed; null when it passed. */
   readonly fix: string | null;
+  /** When a failure means something other than the check's usual code (e.g. an inconclusive probe). */
+  readonly code?: ErrorCode;
 }
 
 export interface Verification {
@@ -44,7 +46,7 @@ const severity: readonly ErrorCode[] = ['PROVIDER_EXTERNAL_ID_NOT_ENFORCED', 'PR
 export function summarise(checks: readonly Check[], ctx: { roleArn: string; providerName: string; at: string }): Verification {
   const failed = checks.filter((c) => !c.passed);
   if (failed.length === 0) return { status: 'verified', roleArn: ctx.roleArn, at: ctx.at, checks };
-  const codes = failed.map((c) => codeOf[c.id]);
+  const codes = failed.map((c) => c.code ?? codeOf[c.id]);
   const code = severity.find((s) => codes.includes(s))!;
   const lines = failed.map((c) => `- ${c.title}: ${c.detail}${c.fix ? `\n  Fix: ${c.fix}` : ''}`);
   const message = `Provider "${ctx.providerName}" is not usable: ${failed.length} of ${checks.length} checks failed for ${ctx.roleArn}.\n${lines.join('\n')}\nThen run \`hangar providers verify ${ctx.providerName}\` again.`;
@@ -54,6 +56,6 @@ export function summarise(checks: readonly Check[], ctx: { roleArn: string; prov
 export function passed(id: CheckId, title: string, detail: string): Check {
   return { id, title, passed: true, detail, fix: null };
 }
-export function failed(id: CheckId, title: string, detail: string, fix: string): Check {
-  return { id, title, passed: false, detail, fix };
+export function failed(id: CheckId, title: string, detail: string, fix: string, code?: ErrorCode): Check {
+  return { id, title, passed: false, detail, fix, ...(code ? { code } : {}) };
 }

@@ -138,6 +138,17 @@ describe('providers: create and verify against the local cloud', () => {
     assert.equal(res.json().code, 'PROVIDER_ROLE_NOT_SET');
   });
 
+  test('a provider asking for longer sessions than the role allows fails at verify, not mid-deploy', async () => {
+    const p = (await call('POST', '', { name: 'long-sessions', sessionDurationSeconds: 7200 })).json();
+    const roleArn = await fx.createRole('hangar-short-max', p.setup.trustPolicy); // MaxSessionDuration 3600
+    const v = (await call('POST', `/${p.id}/verify`, { roleArn })).json();
+    assert.equal(v.code, 'PROVIDER_ASSUME_FAILED');
+    assert.match(v.checks[0].detail, /ValidationError/);
+    assert.match(v.checks[0].fix, /MaxSessionDuration/);
+    await call('PATCH', `/${p.id}`, { sessionDurationSeconds: 3600 });
+    assert.equal((await call('POST', `/${p.id}/verify`, {})).json().status, 'verified');
+  });
+
   test('verify leaves no session credential in any log line', async () => {
     const joined = engine.logs.join('\n');
     assert.doesNotMatch(joined, /ASIA[A-Z0-9]{12,}/, 'no session access key id in the logs');

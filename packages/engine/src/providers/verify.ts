@@ -47,9 +47,10 @@ export async function verifyProvider(deps: VerifyDeps, p: ProviderRow & { role_a
   let session: Credentials | undefined;
   if (p.mode === 'assume-role') {
     const principal = await deps.enginePrincipal();
+    // The real calls use the provider's duration, so a role whose MaxSessionDuration is too short fails here, not mid-deploy.
     const assume = (externalId: string | undefined, extra: Partial<ConstructorParameters<typeof AssumeRoleCommand>[0]> = {}) =>
       attempt(() => withSts(sts(), async (c) => (await c.send(new AssumeRoleCommand({
-        RoleArn: roleArn, RoleSessionName: probeName, DurationSeconds: 900, ...(externalId ? { ExternalId: externalId } : {}), ...extra,
+        RoleArn: roleArn, RoleSessionName: probeName, DurationSeconds: p.session_duration_seconds, ...(externalId ? { ExternalId: externalId } : {}), ...extra,
       }))).Credentials));
 
     const cond = JSON.stringify({ Condition: externalIdCondition(p.external_id) });
@@ -58,20 +59,23 @@ export async function verifyProvider(deps: VerifyDeps, p: ProviderRow & { role_a
     checks.push(right.ok
       ? passed('assume-with-external-id', 'AssumeRole with the external ID succeeds', `The engine (${principal}) assumed ${roleArn}.`)
       : failed('assume-with-external-id', 'AssumeRole with the external ID succeeds', `AWS refused: ${describe(right.err)}.`,
-        `Check the role ARN, and that the role trusts the engine's principal ${principal} for sts:AssumeRole with ${cond}. ${trustFix('that principal and condition')}`));
+        `Check the role ARN, and that the role trusts the engine's principal ${principal} for sts:AssumeRole with ${cond}. ${trustFix('that principal and condition')} ` +
+        `If AWS says DurationSeconds exceeds MaxSessionDuration, raise the role's maximum session duration to ${p.session_duration_seconds} s or lower the provider's sessionDurationSeconds. ` +
+        'A role created seconds ago can take a few seconds before AWS lets it be assumed: verify again.'));
 
     for (const [id, title, extId] of [
       ['refused-without-external-id', 'AssumeRole without an external ID is refused', undefined],
       ['refused-with-wrong-external-id', 'AssumeRole with a wrong external ID is refused', generateExternalId()],
     ] as const) {
-      const r = await assume(extId);
+      // The shortest session: these probes test the trust policy and nothing else.
+      const r = await assume(extId, { DurationSeconds: 900 });
       if (r.ok) {
         checks.push(failed(id, title, 'AWS let the engine assume the role, so anyone using this engine could reach your account (confused deputy).',
           `Add this Condition block to the trust policy statement that allows ${principal}: ${cond}, and make it the only statement trusting that principal.`));
       } else if (isAccessDenied(r.err)) {
         checks.push(passed(id, title, 'Refused with AccessDenied, as it must be.'));
       } else {
-        checks.push(failed(id, title, `Expected AccessDenied, got ${describe(r.err)}.`, 'Fix the error above, then verify again.'));
+        checks.push(failed(id, title, `Inconclusive: expected AccessDenied, got ${describe(r.err)}.`, 'Fix the error above, then verify again.', 'PROVIDER_ASSUME_FAILED'));
       }
     }
 
@@ -86,8 +90,8 @@ export async function verifyProvider(deps: VerifyDeps, p: ProviderRow & { role_a
     }
   } else {
     const tokenFor = (orgId: string) => deps.oidc.sign(`org:${orgId}:app:verify:stage:verify`);
-    const assume = (token: string) => attempt(() => withSts(sts(), async (c) => (await c.send(new AssumeRoleWithWebIdentityCommand({
-      RoleArn: roleArn, RoleSessionName: probeName, DurationSeconds: 900, WebIdentityToken: token,
+    const assume = (token: string, duration = p.session_duration_seconds) => attempt(() => withSts(sts(), async (c) => (await c.send(new AssumeRoleWithWebIdentityCommand({
+      RoleArn: roleArn, RoleSessionName: probeName, DurationSeconds: duration, WebIdentityToken: token,
     }))).Credentials));
     const h = deps.oidc.facts.issuerHost;
     const subCond = JSON.stringify({ StringLike: { [`${h}:sub`]: orgSubjectPattern(p.org_id) } });
@@ -98,13 +102,13 @@ export async function verifyProvider(deps: VerifyDeps, p: ProviderRow & { role_a
       ? passed('web-identity-assume', 'AssumeRoleWithWebIdentity with a token for this org succeeds', `A token from ${deps.oidc.facts.issuer} for this org assumed ${roleArn}.`)
       : failed('web-identity-assume', 'AssumeRoleWithWebIdentity with a token for this org succeeds', `AWS refused: ${describe(right.err)}.`,
         `Register the OIDC provider ${deps.oidc.facts.issuer} (client id ${deps.oidc.facts.audience}) in account ${expectedAccount ?? '<account>'} and ${trustFix(`the conditions on ${h}:aud and ${h}:sub`)}`));
-    const other = await assume(await tokenFor('org_someone-else'));
+    const other = await assume(await tokenFor('org_someone-else'), 900);
     checks.push(other.ok
       ? failed('web-identity-refused-for-other-org', "A token for another org is refused", "AWS accepted another org's token, so any org on this engine could deploy into your account.",
         `Add this condition to the trust policy: ${subCond}.`)
       : isAccessDenied(other.err)
         ? passed('web-identity-refused-for-other-org', 'A token for another org is refused', 'Refused with AccessDenied, as it must be.')
-        : failed('web-identity-refused-for-other-org', 'A token for another org is refused', `Expected AccessDenied, got ${describe(other.err)}.`, 'Fix the error above, then verify again.'));
+        : failed('web-identity-refused-for-other-org', 'A token for another org is refused', `Inconclusive: expected AccessDenied, got ${describe(other.err)}.`, 'Fix the error above, then verify again.', 'PROVIDER_ASSUME_FAILED'));
   }
 
   if (session) {
