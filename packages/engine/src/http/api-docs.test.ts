@@ -1,0 +1,69 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { InjectOptions } from 'fastify';
+import { createTestEngine, type TestEngine } from '../testing.js';
+import { roleRank, type Role } from '../types.js';
+
+// docs/api.md is the single API reference: every route any feature registers must have a row,
+// and for routes that change something the row's role must be the lowest role the engine lets through.
+const docs = readFileSync(fileURLToPath(new URL('../../../../docs/api.md', import.meta.url)), 'utf8');
+const roles = ['viewer', 'deployer', 'admin', 'owner'] as const;
+
+interface Row { method: string; path: string; roleCell: string }
+function rows(): Map<string, Row> {
+  const out = new Map<string, Row>();
+  for (const line of docs.split('\n')) {
+    const m = /^\|\s*(GET|POST|PUT|PATCH|DELETE)\s*\|\s*`?([^`|]+?)`?\s*\|\s*([^|]*)\|/.exec(line);
+    if (!m) continue;
+    const path = m[2]!.trim().split('?')[0]!; // a row may show its query: /deployments?instanceId=&limit=
+    out.set(`${m[1]} ${path}`, { method: m[1]!, path, roleCell: m[3]!.trim() });
+  }
+  return out;
+}
+
+let engine: TestEngine;
+const tokens: Partial<Record<Role, string>> = {};
+before(async () => {
+  engine = await createTestEngine();
+  tokens.owner = engine.seed!.token.token;
+  for (const role of ['admin', 'deployer', 'viewer'] as const) {
+    const u = await engine.bootstrap.createUser({ email: `${role}@example.com` });
+    await engine.bootstrap.addMember(engine.seed!.org.id, u.id, role);
+    tokens[role] = (await engine.bootstrap.createToken(engine.seed!.org.id, u.id, role)).token;
+  }
+});
+after(() => engine?.close());
+
+const apiRoutes = () => engine.routes.filter((r) => r.method !== 'HEAD' && r.url.startsWith('/api/v1/'));
+
+test('every API route has a row in docs/api.md, and every row names a real route', () => {
+  const documented = rows();
+  const registered = new Set(apiRoutes().map((r) => `${r.method} ${r.url}`));
+  const missing = [...registered].filter((k) => !documented.has(k));
+  assert.deepEqual(missing, [], `add a row to docs/api.md for: ${missing.join(', ')}`);
+  const stale = [...documented.keys()].filter((k) => k.includes('/api/v1/') && !registered.has(k));
+  assert.deepEqual(stale, [], `docs/api.md documents routes that do not exist: ${stale.join(', ')}`);
+});
+
+test('the role documented for each route that changes something is the lowest role allowed through', async () => {
+  const documented = rows();
+  const wrong: string[] = [];
+  for (const r of apiRoutes()) {
+    if (!r.url.startsWith('/api/v1/orgs/:orgId') || r.method === 'GET') continue;
+    const row = documented.get(`${r.method} ${r.url}`);
+    if (!row) continue; // reported by the test above
+    const url = r.url.replace(/:(\w+)/g, (_m, name: string) => (name === 'orgId' ? engine.seed!.org.id : name === 'sha256' ? 'a'.repeat(64) : `x${name}`));
+    let lowest: Role | undefined;
+    for (const role of roles) {
+      const res = await engine.app.inject({ method: r.method as InjectOptions['method'], url, headers: { authorization: `Bearer ${tokens[role]}` } });
+      if (res.statusCode !== 403) { lowest = role; break; }
+    }
+    const named = roles.filter((x) => new RegExp(`\\b${x}\\b`).test(row.roleCell));
+    const min = named.sort((x, y) => roleRank[x] - roleRank[y])[0];
+    if (!lowest || !named.includes(lowest)) wrong.push(`${r.method} ${r.url}: docs say "${row.roleCell}", the engine lets ${lowest ?? 'nobody'} through first`);
+    else if (min !== lowest && !/own/.test(row.roleCell)) wrong.push(`${r.method} ${r.url}: docs say "${row.roleCell}", the engine lets ${lowest} through first`);
+  }
+  assert.deepEqual(wrong, []);
+});
