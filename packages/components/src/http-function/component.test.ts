@@ -154,3 +154,16 @@ test('a deploy without source says how to supply it', async () => {
   const { source: _s, ...noSource } = ctx({});
   await assert.rejects(component.deploy(inputs(), noSource), (e: HangarError) => e.code === 'COMPONENT_SOURCE_MISSING' && /inputs\.src/.test(e.message));
 });
+
+test('a function deleted outside Hangar is noticed on the next change and created again behind the same API', async () => {
+  const { aws, component, ctx, inputs, logs } = setup();
+  const first = await component.deploy(inputs(), ctx({}));
+  aws.functions.clear();
+  aws.reset();
+  const again = await component.deploy(inputs(), ctx(first.state, 'm2'));
+  const writes = aws.names().filter((n) => !n.startsWith('Get') && !n.startsWith('List'));
+  assert.deepEqual(writes, ['UpdateFunctionCode', 'CreateFunction', 'AddPermission']);
+  assert.equal(again.outputs.url, first.outputs.url);
+  assert.equal(aws.functions.size, 1);
+  assert.ok(logs.some((l) => /gone from AWS/.test(l)), logs.join('\n'));
+});

@@ -3,7 +3,7 @@ import type { Component, ComponentContext, DeployResult, InstanceRef } from '../
 import { applyHttpFunctionPlan } from './apply.js';
 import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctionClients } from './clients.js';
 import { httpFunctionInputs, type HttpFunctionInputs } from './inputs.js';
-import { httpFunctionNames } from './names.js';
+import { httpFunctionNames, type HttpFunctionNames } from './names.js';
 import { observeHttpFunction } from './observe.js';
 import { currentState, observationsNeeded, planHttpFunction, type DesiredHttpFunction } from './plan.js';
 import { httpFunctionStateSchema, type HttpFunctionState } from './state.js';
@@ -66,41 +66,50 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
         codeHash: `manifest:${ctx.source.manifestId}`,
       };
       return withClients(ctx, async (clients) => {
+        const names = knownNames(previous, desired.names);
         const need = observationsNeeded(previous);
         // Only a state missing parts (first deploy, or one that failed half-way) costs a look.
         const observed = need.role || need.function || need.apis
-          ? await observeHttpFunction(clients, desired.names, need, previous.api?.id, ctx.signal)
+          ? await observeHttpFunction(clients, names, need, previous.api?.id, ctx.signal)
           : {};
         const plan = planHttpFunction(desired, previous, observed);
         if (plan.operations.length === 0) ctx.log.info('No changes: the function and its HTTP API are up to date');
-        const state = await applyHttpFunctionPlan(plan, currentState(previous, observed), applyDeps(ctx, clients));
+        let state: HttpFunctionState;
+        try {
+          state = await applyHttpFunctionPlan(plan, currentState(previous, observed), applyDeps(ctx, clients));
+        } catch (e) {
+          if (!isGone(e)) throw e;
+          // Something the state records was deleted outside Hangar: look at everything, then converge.
+          ctx.log.warn(`${(e as HangarError).message.split(' (AWS')[0]}: it is gone from AWS; checking what exists and deploying again`);
+          const seen = await observeHttpFunction(clients, names, { role: true, function: true, apis: true }, previous.api?.id, ctx.signal);
+          state = await applyHttpFunctionPlan(planHttpFunction(desired, previous, seen), currentState(previous, seen), applyDeps(ctx, clients));
+        }
         return { outputs: outputsOf(state, ctx), state: state as Record<string, unknown> };
       });
     },
 
     async remove(ctx: ComponentContext): Promise<void> {
       const previous = readState(ctx.state);
-      const names = httpFunctionNames(ctx.instance);
+      const names = knownNames(previous, httpFunctionNames(ctx.instance));
       await withClients(ctx, async (clients) => {
         const observed = await observeHttpFunction(clients, names, { role: true, function: true, apis: true }, previous.api?.id, ctx.signal);
-        const withStateNames = await observeStateNames(clients, previous, names, ctx.signal);
-        const seen = { ...observed, ...withStateNames };
-        const plan = planHttpFunction(null, previous, seen);
-        await applyHttpFunctionPlan(plan, currentState(previous, seen), applyDeps(ctx, clients));
+        const plan = planHttpFunction(null, previous, observed);
+        await applyHttpFunctionPlan(plan, currentState(previous, observed), applyDeps(ctx, clients));
         ctx.log.info(plan.operations.length ? 'Removed the function, its HTTP API and its execution role' : 'Nothing to remove');
       });
     },
   };
 }
 
-/** When the state's names differ from today's derived ones (an app renamed), look those up instead. */
-async function observeStateNames(clients: HttpFunctionClients, previous: HttpFunctionState, names: ReturnType<typeof httpFunctionNames>, signal?: AbortSignal) {
-  const renamedRole = previous.role && previous.role.name !== names.roleName;
-  const renamedFn = previous.function && previous.function.name !== names.functionName;
-  if (!renamedRole && !renamedFn) return {};
-  const old = { functionName: previous.function?.name ?? names.functionName, roleName: previous.role?.name ?? names.roleName, apiName: names.apiName };
-  const o = await observeHttpFunction(clients, old, { role: !!renamedRole, function: !!renamedFn, apis: false }, undefined, signal);
-  return { ...(renamedRole ? { role: o.role } : {}), ...(renamedFn ? { function: o.function } : {}) };
+/** The names resources already have (recorded in state) win over today's derived ones (an app may be renamed). */
+function knownNames(previous: HttpFunctionState, derived: HttpFunctionNames): HttpFunctionNames {
+  return { functionName: previous.function?.name ?? derived.functionName, roleName: previous.role?.name ?? derived.roleName, apiName: derived.apiName };
+}
+
+const goneCodes = new Set(['ResourceNotFoundException', 'NotFoundException', 'NoSuchEntityException', 'NoSuchEntity']);
+
+function isGone(e: unknown): boolean {
+  return e instanceof HangarError && typeof e.details?.awsCode === 'string' && goneCodes.has(e.details.awsCode);
 }
 
 function readState(raw: Readonly<Record<string, unknown>>): HttpFunctionState {
