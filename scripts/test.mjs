@@ -3,7 +3,7 @@
 // workspace packages resolved to their sources (the "source" export condition).
 // Usage: node scripts/test.mjs [path-filter ...]   e.g. node scripts/test.mjs local-cloud
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,7 +21,7 @@ function walk(dir, out) {
 }
 
 const filters = process.argv.slice(2);
-const files = walk(join(root, 'packages'), []).concat(walk(join(root, 'bench'), []))
+const files = ['packages', 'e2e', 'bench'].flatMap((d) => (existsSync(join(root, d)) ? walk(join(root, d), []) : []))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 if (files.length === 0) {
