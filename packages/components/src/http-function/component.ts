@@ -80,7 +80,8 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
         } catch (e) {
           if (!isGone(e)) throw e;
           // Something the state records was deleted outside Hangar: look at everything, then converge.
-          ctx.log.warn(`${(e as HangarError).message.split(' (AWS')[0]}: it is gone from AWS; checking what exists and deploying again`);
+          const { action, resource } = (e as HangarError).details ?? {};
+          ctx.log.warn(`${String(action)} found ${String(resource)} gone from AWS; checking what exists and deploying again`);
           const seen = await observeHttpFunction(clients, names, { role: true, function: true, apis: true }, previous.api?.id, ctx.signal);
           state = await applyHttpFunctionPlan(planHttpFunction(desired, previous, seen), currentState(previous, seen), applyDeps(ctx, clients));
         }
