@@ -141,6 +141,7 @@ for (const db of testDatabases()) describe(`credential broker against the local 
       assert.equal(event!.data.providerId, p.id);
       assert.equal(event!.data.sessionName, 'hangar-dep_0001');
       assert.equal(event!.data.sourceIdentity, 'user_alice@example.com');
+      assert.deepEqual([event!.data.actorKind, event!.data.actorId, event!.data.userId], ['user', 'usr_test', 'usr_test'], 'attributable even when two actors sanitise alike');
       assert.equal(event!.data.expiresAt, creds.expiration!.toISOString());
       assert.deepEqual(event!.data.tags, { 'hangar:org': orgId, 'hangar:app': 'app_tagged', 'hangar:stage': 'prod' });
       const [keyId] = creds.secrets();

@@ -98,7 +98,7 @@ export function createBroker(deps: CoreDeps & { repo: Repo; oidc: OidcIssuer }):
         orgId: req.orgId, kind: 'credentials.issued', actor: req.actor.name, subject: `deployment:${req.deploymentId}`,
         data: {
           providerId: provider.id, provider: provider.name, mode: provider.mode, roleArn: provider.role_arn, linkedAt: req.provider.linkedAt,
-          sessionName: sessionName(req.deploymentId), sourceIdentity: sourceIdentity(req.actor.name),
+          sessionName: sessionName(req.deploymentId), sourceIdentity: sourceIdentity(req.actor.name), actorKind: req.actor.kind, actorId: req.actor.id, userId: req.actor.userId,
           tags: Object.fromEntries(sessionTags(req).map((t) => [t.Key, t.Value])),
           expiresAt: creds.expiration?.toISOString() ?? null, accessKeyIdLast4: keyIdTail(c.AccessKeyId!),
           sessionPolicy: req.permissions && req.permissions.length > 0, refresh,
