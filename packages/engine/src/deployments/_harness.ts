@@ -80,6 +80,8 @@ export async function createHarness(options: {
     ...(options.lookup ? { lookup: options.lookup } : {}),
     ...(options.blobs ? { blobs: options.blobs } : {}),
     ...(options.refreshMs ? { refreshMs: options.refreshMs } : {}),
+    ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+    ...(options.staleMs ? { staleMs: options.staleMs } : {}),
   });
   await migrateToLatest(store.db, { '0001_platform_orgs_users': orgsMigration, ...feature.migrations });
   const now = new Date().toISOString();

@@ -66,11 +66,15 @@ for (const db of testDatabases()) {
     });
 
     test('two deploys of one instance started together both finish, in turn, and the final state is the second', async () => {
-      const [a, b] = await Promise.all([deploy({ name: 'lock', inputs: { value: 'first', delayMs: 150 } }), deploy({ name: 'lock', inputs: { value: 'second', delayMs: 10 } })]);
+      // ...while a different instance is not held up by the lock (two workers)
+      const [a, b, o] = await Promise.all([
+        deploy({ name: 'lock', inputs: { value: 'first', delayMs: 300 } }),
+        deploy({ name: 'lock', inputs: { value: 'second', delayMs: 300 } }),
+        deploy({ name: 'other', inputs: { value: 'x', delayMs: 10 } }),
+      ]);
       const first = a.json().deploymentId as string;
       const second = b.json().deploymentId as string;
-      // a different instance is not held up by the lock (two workers)
-      const other = (await deploy({ name: 'other', inputs: { value: 'x', delayMs: 50 } })).json().deploymentId;
+      const other = o.json().deploymentId as string;
       const [d1, d2] = await Promise.all([done(first), done(second), done(other)]);
       assert.equal(d1.status, 'succeeded');
       assert.equal(d2.status, 'succeeded');
@@ -83,7 +87,7 @@ for (const db of testDatabases()) {
       assert.equal(inst.status, 'deployed');
       assert.equal(runs[1]!.state.deployedValue, ordered1, 'the second run saw the first one\'s state');
       const otherRun = component.calls.find((c) => c.value === 'x')!;
-      assert.ok(otherRun.start < runs[0]!.end, 'another instance ran while the first held its lock');
+      assert.ok(otherRun.end <= runs[1]!.start, 'another instance ran while the lock made the second wait');
     });
 
     test('a failed deployment keeps the previous outputs and state and records the AWS code and request id', async () => {
@@ -243,6 +247,22 @@ for (const db of testDatabases()) {
       assert.deepEqual(audits, ['deployment.started', 'deployment.finished']);
     });
 
+    test('a deployment left running by a dead engine process is failed as DEPLOY_INTERRUPTED and frees its instance', async () => {
+      const first = (await deploy({ name: 'zombie', inputs: { value: 'z1' } })).json();
+      await done(first.deploymentId);
+      const row = await h.store.db.selectFrom('deployments').selectAll().where('id', '=', first.deploymentId).executeTakeFirstOrThrow();
+      const hourAgo = new Date(Date.now() - 3600_000).toISOString();
+      await h.store.db.insertInto('deployments').values({
+        ...row, id: 'dep_000000000000zombie00', status: 'running', outputs: null, started_at: hourAgo, finished_at: null, heartbeat_at: hourAgo,
+      }).execute();
+      const next = (await deploy({ name: 'zombie', inputs: { value: 'z2' } })).json();
+      assert.equal((await done(next.deploymentId)).status, 'succeeded');
+      const zombie = (await get('/deployments/dep_000000000000zombie00')).json();
+      assert.equal(zombie.status, 'failed');
+      assert.equal(zombie.error.code, 'DEPLOY_INTERRUPTED');
+      assert.equal((await get(`/instances/${first.instanceId}`)).json().outputs.value, 'z2');
+    });
+
     test('two engine processes on one store still run one deployment per instance at a time', async () => {
       // A second deployments feature on the same database plays the second engine process.
       const second = createDeploymentsFeature({
@@ -264,3 +284,17 @@ for (const db of testDatabases()) {
     });
   });
 }
+
+describe('heartbeats keep a long deployment alive', () => {
+  test('a run longer than the stale limit is not reaped while its heartbeat is renewed', async () => {
+    const component = fakeComponent();
+    const h = await createHarness({ lookup: () => component, heartbeatMs: 20, staleMs: 150, pollMs: 20 });
+    try {
+      const res = await h.app.inject({ method: 'POST', url: `/api/v1/orgs/${h.orgA}/deployments`, headers: h.as(h.orgA), payload: { app: 'a', stage: 'dev', name: 'slow', component: 'fake', inputs: { value: 'slow', delayMs: 400 } } });
+      const ev = parseSse((await h.app.inject({ url: `/api/v1/orgs/${h.orgA}/deployments/${res.json().deploymentId}/events`, headers: h.as(h.orgA) })).body);
+      assert.equal(ev.at(-1)!.data.status, 'succeeded', JSON.stringify(ev.at(-1)));
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -10,7 +10,7 @@ import { dialectOf } from '../store/db.js';
 import { createDeploymentBus } from './bus.js';
 import type { ComponentLookup } from './components.js';
 import { createOrderedIds } from './ids.js';
-import { claimNext } from './queue.js';
+import { claimNext, reapStale } from './queue.js';
 import { registerDeploymentRoutes } from './routes.js';
 import { runDeployment } from './runner.js';
 import { createDeploymentService, type DeploymentService } from './service.js';
@@ -30,6 +30,10 @@ export interface DeploymentsOptions {
   readonly pollMs?: number;
   /** How often a run asks its credential session for fresh credentials; default 60 s. */
   readonly refreshMs?: number;
+  /** How often a running deployment renews its heartbeat; default 15 s. */
+  readonly heartbeatMs?: number;
+  /** A running deployment whose heartbeat is older than this is failed as DEPLOY_INTERRUPTED; default 2 min. */
+  readonly staleMs?: number;
 }
 
 export interface DeploymentsFeature extends Feature {
@@ -53,9 +57,12 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
     count: config.workers,
     pollMs,
     logger,
-    claim: () => claimNext(db, clock),
+    claim: async () => {
+      await reapStale(db, clock, deps.staleMs ?? 120_000);
+      return claimNext(db, clock);
+    },
     run: (dep, signal) =>
-      runDeployment({ db, clock, logger, audit: deps.audit, broker: deps.broker, lookup, source, bus, ...(deps.refreshMs ? { refreshMs: deps.refreshMs } : {}) }, dep, signal),
+      runDeployment({ db, clock, logger, audit: deps.audit, broker: deps.broker, lookup, source, bus, ...(deps.refreshMs ? { refreshMs: deps.refreshMs } : {}), ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}) }, dep, signal),
   });
   const service = createDeploymentService({ db, clock, lookup, source, newDeploymentId: createOrderedIds(clock, 'dep'), queued: () => workers.wake() });
 

@@ -33,7 +33,7 @@ export async function claimNext(db: Db, clock: Clock): Promise<DeploymentRow | u
     if (!candidate) return undefined;
     const result = await db
       .updateTable('deployments')
-      .set({ status: 'running', started_at: clock.now().toISOString() })
+      .set({ status: 'running', started_at: clock.now().toISOString(), heartbeat_at: clock.now().toISOString() })
       .where('id', '=', candidate.id)
       .where('status', '=', 'queued')
       .where(({ not, exists, selectFrom }) =>
@@ -52,4 +52,24 @@ export async function claimNext(db: Db, clock: Clock): Promise<DeploymentRow | u
     }
   }
   return undefined;
+}
+
+/**
+ * A running deployment whose heartbeat is older than `staleMs` belongs to an engine process that
+ * died: mark it failed (DEPLOY_INTERRUPTED) so its instance is free for the next one. Its
+ * instance keeps the state of its last successful deployment. Returns how many were reaped.
+ */
+export async function reapStale(db: Db, clock: Clock, staleMs: number): Promise<number> {
+  const now = clock.now();
+  const cutoff = new Date(now.getTime() - staleMs).toISOString();
+  const result = await db
+    .updateTable('deployments')
+    .set({
+      status: 'failed', error_code: 'DEPLOY_INTERRUPTED', finished_at: now.toISOString(),
+      error_message: 'The engine process running this deployment stopped (no heartbeat); deploy again. The previous state was kept.',
+    })
+    .where('status', '=', 'running')
+    .where((eb) => eb.or([eb('heartbeat_at', 'is', null), eb('heartbeat_at', '<', cutoff)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

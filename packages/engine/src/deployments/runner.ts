@@ -19,6 +19,8 @@ export interface RunnerDeps {
   readonly bus: DeploymentBus;
   /** How often the run asks the session for fresh credentials (it refreshes before expiry). */
   readonly refreshMs?: number;
+  /** How often the run renews its heartbeat (see reapStale); default 15 s. */
+  readonly heartbeatMs?: number;
 }
 
 const REDACTED = '[REDACTED]';
@@ -67,6 +69,11 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
     data: { action: dep.action, instanceId: dep.instance_id, app: app.name, stage: dep.stage, name: instance.name, component: dep.component, manifestId: dep.manifest_id },
   });
 
+  const heartbeat = setInterval(() => {
+    db.updateTable('deployments').set({ heartbeat_at: clock.now().toISOString() }).where('id', '=', dep.id).where('status', '=', 'running').execute()
+      .catch((e) => deps.logger.warn('could not renew a deployment heartbeat', { deploymentId: dep.id, err: e }));
+  }, deps.heartbeatMs ?? 15_000);
+  heartbeat.unref();
   try {
     const component = deps.lookup(dep.component);
     if (!component) throw new HangarError('COMPONENT_NOT_FOUND', `There is no component "${dep.component}".`);
@@ -136,6 +143,7 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
       }).where('id', '=', dep.id).execute();
     });
   } finally {
+    clearInterval(heartbeat);
     if (refresher) clearInterval(refresher);
     session?.close();
     for (const s of secrets) deps.logger.removeSecret(s);

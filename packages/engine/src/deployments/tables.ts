@@ -54,6 +54,8 @@ export interface DeploymentsTable {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** Renewed by the worker running it; a running deployment whose heartbeat stops was cut short. */
+  heartbeat_at: string | null;
 }
 
 export interface DeploymentLogsTable {
@@ -74,6 +76,14 @@ declare module '../types.js' {
 }
 
 export const deploymentMigrations: Record<string, Migration> = {
+  '0220_deployment_heartbeat': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('deployments').addColumn('heartbeat_at', 'text').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('deployments').dropColumn('heartbeat_at').execute();
+    },
+  },
   '0050_apps_instances': {
     async up(db: Kysely<any>) {
       await db.schema
