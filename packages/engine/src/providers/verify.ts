@@ -59,9 +59,10 @@ export async function verifyProvider(deps: VerifyDeps, p: ProviderRow & { role_a
     checks.push(right.ok
       ? passed('assume-with-external-id', 'AssumeRole with the external ID succeeds', `The engine (${principal}) assumed ${roleArn}.`)
       : failed('assume-with-external-id', 'AssumeRole with the external ID succeeds', `AWS refused: ${describe(right.err)}.`,
-        `Check the role ARN, and that the role trusts the engine's principal ${principal} for sts:AssumeRole with ${cond}. ${trustFix('that principal and condition')} ` +
-        `If AWS says DurationSeconds exceeds MaxSessionDuration, raise the role's maximum session duration to ${p.session_duration_seconds} s or lower the provider's sessionDurationSeconds. ` +
-        'A role created seconds ago can take a few seconds before AWS lets it be assumed: verify again.'));
+        awsErrorFacts(right.err).awsCode === 'ValidationError'
+          ? `Raise the role's MaxSessionDuration to at least ${p.session_duration_seconds} s, or lower the provider's sessionDurationSeconds (\`PATCH\` it, e.g. to 3600).`
+          : `Check the role ARN, and that the role trusts the engine's principal ${principal} for sts:AssumeRole with ${cond}. ${trustFix('that principal and condition')} ` +
+            'A role created seconds ago can take a few seconds before AWS lets it be assumed: verify again.'));
 
     for (const [id, title, extId] of [
       ['refused-without-external-id', 'AssumeRole without an external ID is refused', undefined],
