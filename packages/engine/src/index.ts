@@ -6,7 +6,9 @@ export { loadConfigFromEnv, resolveConfig, engineSettingsSchema, parseDatabaseUr
 export type { EngineSettings, EngineServerOptions } from './config.js';
 export { createLogger } from './logger.js';
 export type { LoggerOptions, LogLevel } from './logger.js';
-export { openStore } from './store/db.js';
+export { openStore, dialectOf } from './store/db.js';
+export { isUniqueViolation } from './store/errors.js';
+export { newId } from './store/ids.js';
 export type { Store, Dialect } from './store/db.js';
 export { createAudit } from './audit/audit.js';
 export type { Audit, AuditEvent, AuditQuery, VerifyResult } from './audit/audit.js';

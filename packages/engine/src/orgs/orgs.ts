@@ -1,6 +1,7 @@
 import { HangarError } from '@hangar/core';
 import type { AuditApi, Clock, Db, Role } from '../types.js';
 import { newId } from '../store/ids.js';
+import { isUniqueViolation } from '../store/errors.js';
 import './tables.js';
 
 export interface Org { readonly id: string; readonly name: string; readonly createdAt: string }
@@ -29,7 +30,12 @@ export function createOrgs({ db, clock, audit }: OrgsDeps) {
     const exists = await db.selectFrom('orgs').select('id').where('name', '=', name).executeTakeFirst();
     if (exists) throw new HangarError('CONFLICT', `An organisation named "${name}" already exists; pick another name.`);
     const row = { id: newId('org'), name, created_at: now() };
-    await db.insertInto('orgs').values(row).execute();
+    try {
+      await db.insertInto('orgs').values(row).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new HangarError('CONFLICT', `An organisation named "${name}" already exists; pick another name.`);
+      throw err;
+    }
     await audit.append({ orgId: row.id, kind: 'org.created', actor, subject: `org:${row.id}`, data: { name } });
     return org(row);
   }
@@ -55,7 +61,14 @@ export function createOrgs({ db, clock, audit }: OrgsDeps) {
     const existing = await findUserByEmail(email);
     if (existing) return existing;
     const row = { id: newId('usr'), email, name: input.name?.trim() || email.split('@')[0] || email, created_at: now() };
-    await db.insertInto('users').values(row).execute();
+    try {
+      await db.insertInto('users').values(row).execute();
+    } catch (err) {
+      // Someone else created this user a moment ago: theirs is the one.
+      const raced = isUniqueViolation(err) ? await findUserByEmail(email) : undefined;
+      if (raced) return raced;
+      throw err;
+    }
     return user(row);
   }
 
@@ -71,7 +84,12 @@ export function createOrgs({ db, clock, audit }: OrgsDeps) {
     const existing = await membership(orgId, userId);
     if (existing) throw new HangarError('CONFLICT', `${u.email} is already a member (role "${existing}"); change their role with PATCH /api/v1/orgs/${orgId}/members/${userId}.`);
     const created = now();
-    await db.insertInto('memberships').values({ org_id: orgId, user_id: userId, role, created_at: created }).execute();
+    try {
+      await db.insertInto('memberships').values({ org_id: orgId, user_id: userId, role, created_at: created }).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new HangarError('CONFLICT', `${u.email} is already a member of this organisation.`);
+      throw err;
+    }
     await audit.append({ orgId, kind: 'member.added', actor, subject: `user:${userId}`, data: { userId, email: u.email, role } });
     return { ...u, role, memberSince: created };
   }

@@ -10,6 +10,7 @@ import { tokensMigration } from '../tokens/tables.js';
 import { auditMigration } from '../audit/tables.js';
 import { createAudit } from '../audit/audit.js';
 import { createOrgs } from '../orgs/orgs.js';
+import { isUniqueViolation } from './errors.js';
 
 const platform = { name: 'platform', migrations: { '0001_platform_orgs_users': orgsMigration, '0002_platform_api_tokens': tokensMigration, '0003_platform_audit': auditMigration } };
 const clock = { now: () => new Date() };
@@ -40,6 +41,28 @@ for (const { kind, skip } of testDatabases()) {
       const u2 = await orgs.ensureUser({ email: 'same@example.com ' });
       assert.equal(u1.id, u2.id);
       await assert.rejects(sql`insert into memberships (org_id, user_id, role, created_at) values (${org.id}, ${u1.id}, 'god', 'now')`.execute(store.db));
+    });
+
+    test('the loser of a race to insert the same name gets CONFLICT, not a 500', async () => {
+      const orgs = createOrgs({ db: store.db, clock, audit: createAudit(store.db, clock) });
+      const results = await Promise.allSettled(Array.from({ length: 5 }, () => orgs.createOrg('racy-co', 'engine')));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as HangarError).code, 'CONFLICT');
+      const dup = await sql`insert into orgs (id, name, created_at) values ('org_dup', 'racy-co', 'now')`.execute(store.db).catch((e: unknown) => e);
+      assert.ok(isUniqueViolation(dup), String(dup));
+    });
+
+    test('two engine processes migrating one fresh database at once both come up', { skip: kind === 'postgres' ? false : 'one SQLite file has one engine' }, async () => {
+      const fresh = await openTestStore('postgres');
+      const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(fresh.db)).rows[0]!.s;
+      const other = await openStore({ kind: 'postgres', url: testPostgresUrl()! }, { schema, maxConnections: 2 });
+      try {
+        const [x, y] = await Promise.all([migrateToLatest(fresh.db, collectMigrations([platform])), migrateToLatest(other.db, collectMigrations([platform]))]);
+        assert.deepEqual([...x, ...y].sort(), ['0001_platform_orgs_users', '0002_platform_api_tokens', '0003_platform_audit']);
+      } finally {
+        await other.close();
+        await fresh.cleanup();
+      }
     });
 
     test('concurrent appends from two separate connection pools (two engine processes) keep one chain', { skip: kind === 'postgres' ? false : 'SQLite serialises writers in one file; covered by the single-pool test' }, async () => {

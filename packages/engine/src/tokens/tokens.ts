@@ -4,6 +4,7 @@ import { HangarError } from '@hangar/core';
 import type { AuditApi, Clock, Db } from '../types.js';
 import type { Authenticator, Identity } from '../http/auth.js';
 import { newId } from '../store/ids.js';
+import { isUniqueViolation } from '../store/errors.js';
 import './tables.js';
 import '../orgs/tables.js';
 
@@ -55,7 +56,12 @@ export function createTokens({ db, clock, audit }: TokensDeps) {
       id: newId('tok'), org_id: orgId, user_id: userId, name, hash: hashToken(token), prefix: token.slice(0, TOKEN_PREFIX.length + 4),
       created_at: clock.now().toISOString(), last_used_at: null, revoked_at: null,
     };
-    await db.insertInto('api_tokens').values(row).execute();
+    try {
+      await db.insertInto('api_tokens').values(row).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new HangarError('CONFLICT', `You already have a token named "${name}"; pick another name or revoke that one first.`);
+      throw err;
+    }
     await audit.append({ orgId, kind: 'token.created', actor, subject: `token:${row.id}`, data: { tokenId: row.id, name, userId, prefix: row.prefix } });
     return { ...info(row), token };
   }
