@@ -129,6 +129,7 @@ function createRunner(state: Mutable<HttpFunctionState>, deps: ApplyDeps): (op: 
         return;
       }
       case 'createIntegration': {
+        log.info(`Connecting HTTP API ${api().id} to ${fn().name} (AWS_PROXY, payload 2.0, route $default, stage $default)`);
         const out = await awsCall('apigateway:POST', `${api().id} integrations`, () => apigw.send(new CreateIntegrationCommand({
           ApiId: api().id, IntegrationType: 'AWS_PROXY', IntegrationUri: fn().arn, PayloadFormatVersion: '2.0',
         }), opts));

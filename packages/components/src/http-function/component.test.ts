@@ -167,3 +167,12 @@ test('a function deleted outside Hangar is noticed on the next change and create
   assert.equal(aws.functions.size, 1);
   assert.ok(logs.some((l) => /gone from AWS/.test(l)), logs.join('\n'));
 });
+
+test('an aborted deploy stops before its next AWS call', async () => {
+  const { aws, component, ctx, inputs } = setup();
+  const controller = new AbortController();
+  const base = ctx({});
+  const log = { ...base.log, info: (m: string) => { if (m.startsWith('Creating function')) controller.abort(new Error('deployment cancelled')); } };
+  await assert.rejects(component.deploy(inputs(), { ...base, log, signal: controller.signal }), /deployment cancelled/);
+  assert.equal(aws.names().includes('CreateApi'), false);
+});
