@@ -13,8 +13,8 @@ export interface HttpFunctionClients {
 
 export function createHttpFunctionClients(ctx: Pick<ComponentContext, 'credentials' | 'region' | 'endpoint'>): HttpFunctionClients {
   const config = awsClientConfig(ctx);
-  // IAM is global: real AWS signs it for us-east-1 whatever region the rest lives in.
-  return { iam: new IAMClient({ ...config, region: ctx.endpoint ? ctx.region : 'us-east-1' }), lambda: new LambdaClient(config), apigw: new ApiGatewayV2Client(config) };
+  // IAM is global; the SDK's endpoint rules send it to the partition's IAM endpoint from any region.
+  return { iam: new IAMClient(config), lambda: new LambdaClient(config), apigw: new ApiGatewayV2Client(config) };
 }
 
 export function destroyHttpFunctionClients(clients: HttpFunctionClients): void {
