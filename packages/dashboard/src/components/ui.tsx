@@ -77,7 +77,7 @@ export function CopyButton({ text, label = 'Copy', describedAs }: { text: string
     <button
       type="button"
       className="btn btn-sm"
-      aria-label={describedAs ? `${label} ${describedAs}` : label}
+      aria-label={`${done ? 'Copied' : label}${describedAs ? ` ${describedAs}` : ''}`}
       onClick={async () => {
         try { await navigator.clipboard.writeText(text); } catch { fallbackCopy(text); }
         setDone(true);

@@ -1,0 +1,306 @@
+/**
+ * The dashboard in headless Chromium against a real engine and the real local cloud: sign in, add
+ * and verify providers through the page, link one, watch a deployment live, read the audit log,
+ * tokens, a viewer's read-only view and another org's URL. Screenshots land in
+ * $HANGAR_TEST_OUTPUT/screenshots (default test-output/screenshots).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { browserSkipReason, ENGINE_ACCOUNT, shot, signIn, startWorld, WORKLOAD_ACCOUNT, type World } from './fixture.js';
+
+interface Seed {
+  orgId: string;
+  ownerToken: string;
+  viewerToken: string;
+  otherOrgId: string;
+  otherProviderId: string;
+  secondOrgId: string;
+}
+
+describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency: false }, () => {
+  let world: World;
+  let seed: Seed;
+  let page: Page;
+
+  before(async () => {
+    world = await startWorld();
+    const boot = world.engine.engine.bootstrap;
+    const acme = await boot.createOrg({ name: 'acme', owner: { email: 'alice@example.com', name: 'Alice Martin' } });
+    const viewer = await boot.createUser({ email: 'victor@example.com', name: 'Victor Viewer' });
+    await boot.addMember(acme.org.id, viewer.id, 'viewer');
+    const viewerToken = await boot.createToken(acme.org.id, viewer.id, 'victor-laptop');
+    const other = await boot.createOrg({ name: 'globex', owner: { email: 'bob@globex.example', name: 'Bob' } });
+    const res = await fetch(`${world.url}/api/v1/orgs/${other.org.id}/providers`, {
+      method: 'POST', headers: { authorization: `Bearer ${other.token.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'globex-secret-prod' }),
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    const otherProvider = (await res.json()) as { id: string };
+    // Alice also belongs to a second org, as a viewer: the sidebar then offers an org switcher.
+    const second = await boot.createOrg({ name: 'initech', owner: { email: 'peter@initech.example' } });
+    await boot.addMember(second.org.id, acme.user.id, 'viewer');
+    seed = { orgId: acme.org.id, ownerToken: acme.token.token, viewerToken: viewerToken.token, otherOrgId: other.org.id, otherProviderId: otherProvider.id, secondOrgId: second.org.id };
+    page = await world.newPage();
+  });
+  after(async () => { await world?.close(); });
+
+  test('sign in with an API token: a wrong one says why, a right one opens the instances page', async () => {
+    await page.goto('/');
+    await shot(page, '01-sign-in');
+    await page.getByLabel('API token').fill('hgr_this-is-not-a-real-token-0000000000000000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'not valid' }).waitFor();
+    await shot(page, '01-sign-in-error');
+    await signIn(page, seed.ownerToken);
+    await page.getByRole('heading', { name: 'Instances' }).waitFor();
+    assert.match(page.url(), new RegExp(`/orgs/${seed.orgId}/instances$`));
+    await page.getByText('Nothing deployed yet').waitFor();
+    // The token is not kept by the page: the session is an httpOnly cookie.
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === 'hangar_session');
+    assert.ok(session, 'a session cookie is set');
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, 'Strict');
+    assert.equal(await page.evaluate(() => document.cookie), '');
+    await shot(page, '02-instances-empty');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Providers' }).click();
+    await page.getByRole('heading', { name: 'No providers yet' }).waitFor();
+    await shot(page, '03-providers-empty');
+  });
+
+  test('add an AWS provider step by step, create its role from the trust policy shown, verify it and link it', async () => {
+    await page.goto(`/orgs/${seed.orgId}/providers`);
+    await page.getByRole('link', { name: 'Add AWS provider' }).click();
+    await page.getByLabel('Provider name').fill('production');
+    await shot(page, '04-provider-new-name');
+    await page.getByRole('button', { name: /Create and show the role setup/ }).click();
+
+    const externalId = (await page.getByTestId('external-id').textContent())!;
+    assert.ok(externalId.length >= 32, `external id ${externalId}`);
+    assert.equal(await page.getByTestId('engine-principal').textContent(), `arn:aws:iam::${ENGINE_ACCOUNT}:user/hangar-engine`);
+    const policyText = (await page.getByLabel('Trust policy', { exact: true }).textContent())!;
+    const policy = JSON.parse(policyText) as { Statement: { Condition: { StringEquals: Record<string, string> } }[] };
+    assert.equal(policy.Statement[0]!.Condition.StringEquals['sts:ExternalId'], externalId);
+    await page.getByRole('button', { name: 'Copy trust policy' }).click();
+    await page.getByRole('button', { name: 'Copied trust policy' }).waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CloudFormation template' }).click()]);
+    const template = JSON.parse(readFileSync((await download.path())!, 'utf8')) as { Resources: { HangarDeployerRole: { Properties: { AssumeRolePolicyDocument: unknown } } } };
+    assert.deepEqual(template.Resources.HangarDeployerRole.Properties.AssumeRolePolicyDocument, policy);
+    assert.equal(download.suggestedFilename(), 'hangar-production.cfn.json');
+    await shot(page, '05-provider-new-role-setup');
+
+    // What the person does in their account: create the role with exactly that trust policy.
+    const roleArn = await world.createRole('hangar-production', policy);
+    assert.equal(roleArn, `arn:aws:iam::${WORKLOAD_ACCOUNT}:role/hangar-production`);
+    await page.getByRole('button', { name: /I have created the role/ }).click();
+    await page.getByLabel('Role ARN').fill(roleArn);
+    await page.getByRole('button', { name: 'Verify', exact: true }).click();
+    await page.getByText('Verified', { exact: true }).waitFor({ timeout: 20_000 });
+    const checks = page.locator('[data-check]');
+    assert.ok((await checks.count()) >= 4);
+    for (const id of ['assume-with-external-id', 'refused-without-external-id', 'refused-with-wrong-external-id', 'caller-identity-account']) {
+      assert.equal(await page.locator(`[data-check="${id}"]`).getAttribute('data-passed'), 'true', id);
+    }
+    await shot(page, '06-provider-new-verified');
+
+    await page.getByRole('button', { name: 'Next: link it' }).click();
+    await page.getByLabel(/Organisation default/).check();
+    await page.getByRole('button', { name: 'Link provider' }).click();
+    await page.getByText('Linked', { exact: true }).waitFor();
+    await page.getByRole('list', { name: 'Links' }).getByText('Organisation default').waitFor();
+    await shot(page, '07-provider-new-linked');
+
+    await page.getByRole('link', { name: /Done/ }).click();
+    await page.getByRole('heading', { name: /production/ }).waitFor();
+    await shot(page, '08-provider-page');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Providers' }).click();
+    await page.getByRole('table', { name: 'Providers' }).getByText('Organisation default').waitFor();
+    await shot(page, '09-providers-list');
+  });
+
+  test('a role that does not require the external ID is refused, and the page shows which check failed and the fix', async () => {
+    await page.goto(`/orgs/${seed.orgId}/providers/new`);
+    await page.getByLabel('Provider name').fill('open-role');
+    await page.getByRole('button', { name: /Create and show the role setup/ }).click();
+    const principal = (await page.getByTestId('engine-principal').textContent())!;
+    // The confused-deputy mistake: trusting the engine without the external ID condition.
+    const roleArn = await world.createRole('hangar-open', {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: principal }, Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'] }],
+    });
+    await page.getByRole('button', { name: /I have created the role/ }).click();
+    await page.getByLabel('Role ARN').fill(roleArn);
+    await page.getByRole('button', { name: 'Verify', exact: true }).click();
+    await page.getByText(/Not usable \(PROVIDER_EXTERNAL_ID_NOT_ENFORCED\)/).waitFor({ timeout: 20_000 });
+    const failed = page.locator('[data-check="refused-without-external-id"]');
+    assert.equal(await failed.getAttribute('data-passed'), 'false');
+    assert.match((await failed.textContent())!, /How to fix:.*sts:ExternalId/s);
+    assert.equal(await page.getByRole('button', { name: 'Next: link it' }).isDisabled(), true);
+    await shot(page, '10-provider-verify-failed');
+  });
+
+  test('a deployment started from the CLI appears on the open instance page and finishes there, live', async () => {
+    const { deploy } = await import('@hangar/cli');
+    const base = mkdtempSync(join(tmpdir(), 'hangar-dash-project-'));
+    const dir = join(base, 'project');
+    const write = (p: string, text: string) => { mkdirSync(join(dir, p, '..'), { recursive: true }); writeFileSync(join(dir, p), text); };
+    write('hangar.yml', 'component: http-function\nname: api\napp: shop\nstage: dev\ninputs:\n  src: ./src\n  handler: index.handler\n');
+    write('src/index.mjs', 'export const handler = async () => ({ statusCode: 200, body: "v1" });\n');
+    const out = { text: '', write(s: string) { this.text += s; return true; } };
+    const ctx = () => ({ cwd: dir, env: { HANGAR_URL: world.url, HANGAR_TOKEN: seed.ownerToken, HANGAR_HOME: join(base, 'home') }, stdout: out, stderr: out });
+    try {
+      assert.equal(await deploy(ctx(), {}), 0, out.text);
+
+      await page.goto(`/orgs/${seed.orgId}/instances`);
+      const row = page.locator('tr[data-instance="api"]');
+      await row.waitFor();
+      const url = (await row.getByRole('link', { name: /^http/ }).textContent())!;
+      assert.match(url, /^http/);
+      await shot(page, '11-instances');
+      await row.getByRole('link', { name: 'api', exact: true }).click();
+      await page.getByRole('heading', { name: /api/ }).waitFor();
+      assert.equal(await page.locator('tr[data-deployment]').count(), 1);
+      // Mark this page: a reload would lose the mark.
+      await page.evaluate(() => { (window as unknown as { __noReload: boolean }).__noReload = true; });
+      const streams = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/events')).length);
+
+      write('src/index.mjs', 'export const handler = async () => ({ statusCode: 200, body: "v2" });\n');
+      // As slow as AWS is, so the deployment is still running when the page notices it.
+      world.setLambdaLatency(1500);
+      const second = deploy(ctx(), {}).finally(() => world.setLambdaLatency(0));
+      await page.locator('tr[data-deployment]').nth(1).waitFor({ timeout: 20_000 });
+      await page.getByTestId('live-badge').waitFor({ timeout: 20_000 });
+      await page.locator('tr[data-deployment]').first().locator('[data-status="running"]').waitFor();
+      await page.getByTestId('deployment-log').locator('.log-line').first().waitFor({ timeout: 20_000 });
+      await shot(page, '12-instance-live-running');
+      assert.equal(await second, 0, out.text);
+      const newest = page.locator('tr[data-deployment]').first();
+      await newest.locator('[data-status="succeeded"]').waitFor({ timeout: 20_000 });
+      await page.getByTestId('deployment-log').locator('.log-line').first().waitFor();
+      assert.equal(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true, 'the page was not reloaded');
+      const depId = await newest.getAttribute('data-deployment');
+      assert.match((await page.getByRole('heading', { name: /Log of/ }).textContent())!, new RegExp(depId!));
+      assert.match((await newest.textContent())!, /hangar-production/);
+      const streamsAfter = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/events')).length);
+      assert.ok(streamsAfter > streams, 'the running deployment was followed over its event stream');
+      await shot(page, '12-instance-live-finished');
+      assert.equal(await page.getByTestId('live-badge').count(), 0, 'the stream ended with the deployment');
+
+      // Any older deployment's log can be opened too.
+      await page.locator('tr[data-deployment]').nth(1).getByRole('link').click();
+      await page.getByTestId('deployment-log').locator('.log-line').first().waitFor();
+      await shot(page, '13-instance-older-log');
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  test('the audit log shows the credential issuance (provider, role, session name, source identity, expiry) and a verified chain', async () => {
+    await page.goto(`/orgs/${seed.orgId}/audit`);
+    await page.getByTestId('chain-badge').filter({ hasText: 'Hash chain verified' }).waitFor();
+    await shot(page, '14-audit');
+    await page.getByLabel('Kind').selectOption('credentials.issued');
+    const row = page.locator('tr[data-kind="credentials.issued"]').first();
+    await row.waitFor();
+    const text = (await row.textContent())!;
+    assert.match(text, /production/);
+    assert.match(text, new RegExp(`arn:aws:iam::${WORKLOAD_ACCOUNT}:role/hangar-production`));
+    assert.match(text, /Session name\s*hangar-dep_/);
+    assert.match(text, /Source identity\s*token[:_]owner/);
+    assert.match(text, /Expires/);
+    assert.equal(await page.locator('tr[data-kind]:not([data-kind="credentials.issued"])').count(), 0);
+    await shot(page, '15-audit-credentials');
+    await page.getByLabel('Kind').selectOption('');
+    await page.getByLabel('Actor').fill('user:alice@example.com');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.locator('tr[data-kind="provider.linked"]').waitFor();
+    const actors = await page.locator('tr[data-kind] td:nth-child(4)').allTextContents();
+    assert.ok(actors.length > 0 && actors.every((a) => a === 'user:alice@example.com'), actors.join(','));
+  });
+
+  test('tokens: a new token is shown once with a copy button, listed, and can be revoked', async () => {
+    await page.goto(`/orgs/${seed.orgId}/tokens`);
+    await page.getByLabel('Token name').fill('ci-deploy');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const token = (await page.getByTestId('new-token').textContent())!;
+    assert.match(token, /^hgr_/);
+    await page.getByRole('button', { name: 'Copy the new token' }).waitFor();
+    await shot(page, '16-tokens-created');
+    const who = await fetch(`${world.url}/api/v1/whoami`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(who.status, 200);
+    await page.reload();
+    await page.getByRole('cell', { name: 'ci-deploy', exact: true }).waitFor();
+    assert.equal(await page.getByText(token).count(), 0, 'the token is shown only once');
+    page.once('dialog', (d) => { void d.accept(); });
+    await page.getByRole('button', { name: 'Revoke token ci-deploy' }).click();
+    await page.locator('tr', { hasText: 'ci-deploy' }).locator('[data-status="revoked"]').waitFor();
+    assert.equal((await fetch(`${world.url}/api/v1/whoami`, { headers: { authorization: `Bearer ${token}` } })).status, 401);
+    await shot(page, '17-tokens');
+  });
+
+  test('a viewer sees everything but no button that changes anything, and the API refuses them anyway', async () => {
+    const viewer = await world.newPage();
+    try {
+      await signIn(viewer, seed.viewerToken);
+      const changeButtons = /Add AWS provider|^Verify$|Link provider|Unlink|Delete provider|Create token|Revoke|Create and show/;
+      for (const path of ['instances', 'providers', 'audit', 'tokens']) {
+        await viewer.goto(`/orgs/${seed.orgId}/${path}`);
+        await viewer.locator('main h1').waitFor();
+        await viewer.waitForLoadState('networkidle');
+        assert.equal(await viewer.getByRole('button', { name: changeButtons }).count(), 0, path);
+        assert.equal(await viewer.getByRole('link', { name: changeButtons }).count(), 0, path);
+        await shot(viewer, `18-viewer-${path}`);
+      }
+      await viewer.goto(`/orgs/${seed.orgId}/providers`);
+      await viewer.getByRole('link', { name: 'production' }).click();
+      await viewer.getByRole('heading', { name: 'Verification' }).waitFor();
+      await viewer.waitForLoadState('networkidle');
+      assert.equal(await viewer.getByRole('button', { name: changeButtons }).count(), 0);
+      assert.equal(await viewer.getByLabel('Role ARN').count(), 0);
+      await viewer.getByText('Organisation default').first().waitFor();
+      await shot(viewer, '19-viewer-provider');
+      const refused = await viewer.evaluate(async (orgId) => {
+        const s = await (await fetch('/api/v1/session')).json() as { csrfToken: string };
+        const r = await fetch(`/api/v1/orgs/${orgId}/providers`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrfToken }, body: JSON.stringify({ name: 'sneaky' }) });
+        return { status: r.status, body: await r.json() as { code: string } };
+      }, seed.orgId);
+      assert.deepEqual([refused.status, refused.body.code], [403, 'AUTH_FORBIDDEN']);
+    } finally {
+      await viewer.context().close();
+    }
+  });
+
+  test('another org\'s URL shows "Not found" and never its data; the org switcher lists only my orgs', async () => {
+    const asked: string[] = [];
+    page.on('request', (r) => { if (r.url().includes(seed.otherOrgId)) asked.push(r.url()); });
+    await page.goto(`/orgs/${seed.otherOrgId}/providers/${seed.otherProviderId}`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    assert.equal(await page.getByText('globex-secret-prod').count(), 0);
+    assert.equal(await page.getByText('globex').count(), 0);
+    assert.deepEqual(asked.filter((u) => u.includes('/api/')), [], 'the page never asked the API for the other org');
+    await shot(page, '20-cross-org-not-found');
+    // Even asked directly, the API says not found.
+    const direct = await page.evaluate(async (u) => (await fetch(u)).status, `/api/v1/orgs/${seed.otherOrgId}/providers/${seed.otherProviderId}`);
+    assert.equal(direct, 404);
+
+    const switcher = page.getByLabel('Organisation');
+    await page.goto(`/orgs/${seed.orgId}/providers`);
+    assert.deepEqual(await switcher.locator('option').allTextContents(), ['acme', 'initech']);
+    await switcher.selectOption({ label: 'initech' });
+    await page.waitForURL(new RegExp(`/orgs/${seed.secondOrgId}/providers$`));
+    await page.getByRole('heading', { name: 'No providers yet' }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Add AWS provider' }).count(), 0, 'a viewer in initech');
+    await shot(page, '21-org-switcher');
+  });
+
+  test('signing out returns to the sign-in page and the old cookie no longer works', async () => {
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'hangar_session')!;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').waitFor();
+    const res = await fetch(`${world.url}/api/v1/session`, { headers: { cookie: `${cookie.name}=${cookie.value}` } });
+    assert.equal(res.status, 401);
+  });
+});
