@@ -65,3 +65,15 @@ test('levels below the minimum are dropped; lines are JSON with ts, level, msg',
   assert.equal(rec.n, 1);
   assert.ok(typeof rec.ts === 'string');
 });
+
+test('a field that cannot be serialised still gives one scrubbed line, never a throw', () => {
+  const { lines, log } = capture();
+  log.addSecret('cyclic-secret-value');
+  const cyclic: Record<string, unknown> = { note: 'cyclic-secret-value' };
+  cyclic.self = cyclic;
+  log.warn('about cyclic-secret-value', { cyclic });
+  assert.equal(lines.length, 1);
+  const rec = JSON.parse(lines[0]!) as { msg: string; logError: string };
+  assert.equal(rec.msg, 'about [REDACTED]');
+  assert.match(rec.logError, /could not be serialised/);
+});

@@ -53,16 +53,13 @@ class Scrubber {
   }
 }
 
-function plain(value: unknown, seen = new WeakSet<object>()): unknown {
+/** Errors and bigints as JSON can carry them; everything else as is (cycles make the line fall back). */
+function plain(value: unknown): unknown {
   if (value instanceof Error) {
     const e = value as Error & { code?: unknown; cause?: unknown };
-    return { name: e.name, message: e.message, ...(e.code !== undefined ? { code: e.code } : {}), stack: e.stack, ...(e.cause !== undefined ? { cause: plain(e.cause, seen) } : {}) };
+    return { name: e.name, message: e.message, ...(e.code !== undefined ? { code: e.code } : {}), stack: e.stack, ...(e.cause !== undefined ? { cause: plain(e.cause) } : {}) };
   }
   if (typeof value === 'bigint') return value.toString();
-  if (value && typeof value === 'object') {
-    if (seen.has(value)) return '[Circular]';
-    seen.add(value);
-  }
   return value;
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HangarError } from '@hangar/core';
 import { requireRole } from '../http/guard.js';
@@ -16,7 +16,7 @@ const addMemberBody = z.object({
 const setRoleBody = z.object({ role }).strict();
 const memberParams = z.object({ orgId: z.string(), userId: z.string() });
 
-function identity(request: import('fastify').FastifyRequest) {
+function identity(request: FastifyRequest) {
   const id = request.identity;
   if (!id) throw new HangarError('AUTH_REQUIRED', 'This needs an API token: run `hangar login`.');
   return id;
