@@ -44,6 +44,15 @@ for (const db of testDatabases()) {
       assert.equal(res.statusCode, 200, res.body);
       assert.deepEqual(res.json().missing, [changed.sha256]);
       assert.equal(res.json().manifestId, manifestId(next));
+      // nothing changed: same id, nothing missing, the totals of the base
+      const noop = (await post(h.orgA, { kind: 'delta', base, put: [], delete: [], manifestId: base })).json();
+      assert.deepEqual(noop, { manifestId: base, missing: [], files: 3, bytes: entries.reduce((n, e) => n + e.size, 0) });
+      // a delta on top of a delta
+      const twice = entry('lib/util.js', 'module.exports = 2;');
+      const next2 = [changed, twice, entries[2]!];
+      const chained = await post(h.orgA, { kind: 'delta', base: manifestId(next), put: [twice], delete: [], manifestId: manifestId(next2) });
+      assert.equal(chained.statusCode, 200, chained.body);
+      assert.deepEqual(chained.json().missing.sort(), [changed.sha256, twice.sha256].sort(), 'the base\'s own unuploaded file is still reported');
       // a delta that deletes a file
       const fewer = entries.filter((e) => e.path !== 'lib/util.js');
       const del = await post(h.orgA, { kind: 'delta', base, put: [], delete: ['lib/util.js'], manifestId: manifestId(fewer) });

@@ -37,6 +37,14 @@ const chunk = <T>(items: readonly T[], size: number): T[][] => {
 export function createSourceCache(deps: SourceCacheDeps): SourceCache {
   const { db, blobs, clock, limits } = deps;
   const building = new Map<string, Promise<Uint8Array>>();
+  // The last few manifests, decoded: the next delta from the same CLI builds on one of them.
+  const recent = new Map<string, ReadonlyMap<string, ManifestEntry>>();
+  const remember = (orgId: string, id: string, m: ReadonlyMap<string, ManifestEntry>): void => {
+    const key = `${orgId}:${id}`;
+    recent.delete(key);
+    recent.set(key, m);
+    while (recent.size > 4) recent.delete(recent.keys().next().value!);
+  };
 
   /** Hashes (of those given) that this org has not uploaded and had verified. */
   async function missingFor(orgId: string, hashes: Iterable<string>): Promise<string[]> {
@@ -69,6 +77,12 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
   }
 
   async function save(orgId: string, id: string, entries: Iterable<ManifestEntry>, totals: { files: number; bytes: number }, complete: boolean): Promise<void> {
+    const held = await db.selectFrom('manifests').select('complete').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+    if (held) {
+      // Already stored (a no-op redeploy): skip re-encoding thousands of entries.
+      if (complete && held.complete !== 1) await db.updateTable('manifests').set({ complete: 1 }).where('org_id', '=', orgId).where('id', '=', id).execute();
+      return;
+    }
     await db
       .insertInto('manifests')
       .values({ id, org_id: orgId, entries: encodeEntries(entries), files: totals.files, bytes: totals.bytes, complete: complete ? 1 : 0, created_at: clock.now().toISOString() })
@@ -86,15 +100,29 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
         const missing = await missingFor(orgId, entries.map((e) => e.sha256));
         await declare(orgId, entries, missing);
         await save(orgId, id, entries, totals, missing.length === 0);
+        remember(orgId, id, new Map(entries.map((e) => [e.path, e] as const)));
         return { manifestId: id, missing, ...totals };
       }
       const put = checkEntries(request.put, limits);
       checkDeletes(request.delete);
-      const baseRow = await loadManifest(orgId, request.base);
-      if (!baseRow) {
+      if (put.length === 0 && request.delete.length === 0 && request.manifestId === request.base) {
+        // Nothing changed (a no-op redeploy): answer from the stored totals without reading the entries.
+        const held = await db.selectFrom('manifests').select(['files', 'bytes', 'complete']).where('org_id', '=', orgId).where('id', '=', request.base).executeTakeFirst();
+        if (held && held.complete === 1) return { manifestId: request.base, missing: [], files: Number(held.files), bytes: Number(held.bytes) };
+      }
+      const cached = recent.get(`${orgId}:${request.base}`);
+      let base: ReadonlyMap<string, ManifestEntry> | undefined;
+      let baseComplete = false;
+      if (cached) {
+        const row = await db.selectFrom('manifests').select('complete').where('org_id', '=', orgId).where('id', '=', request.base).executeTakeFirst();
+        if (row) [base, baseComplete] = [cached, row.complete === 1];
+      } else {
+        const row = await loadManifest(orgId, request.base);
+        if (row) [base, baseComplete] = [new Map(decodeEntries(row.entries).map((e) => [e.path, e] as const)), row.complete === 1];
+      }
+      if (!base) {
         throw new HangarError('SOURCE_BASE_UNKNOWN', `The engine holds no manifest ${request.base} for this organisation; send the whole manifest (kind "full").`, { details: { base: request.base } });
       }
-      const base = new Map(decodeEntries(baseRow.entries).map((e) => [e.path, e] as const));
       const absent = request.delete.find((p) => !base.has(p));
       if (absent !== undefined) {
         throw new HangarError('SOURCE_MANIFEST_MISMATCH', `The delta deletes ${JSON.stringify(absent)}, which base manifest ${request.base} does not list; send the whole manifest (kind "full").`, { details: { path: absent } });
@@ -107,10 +135,11 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
           details: { expected: request.manifestId, actual: id },
         });
       }
-      const candidates = baseRow.complete === 1 ? put.map((e) => e.sha256) : [...next.values()].map((e) => e.sha256);
+      const candidates = baseComplete ? put.map((e) => e.sha256) : [...next.values()].map((e) => e.sha256);
       const missing = await missingFor(orgId, candidates);
       await declare(orgId, next.values(), missing);
       await save(orgId, id, next.values(), totals, missing.length === 0);
+      remember(orgId, id, next);
       return { manifestId: id, missing, ...totals };
     },
 
