@@ -3,12 +3,12 @@
  * with the execution role's credentials; writes logs through the Logs service's internal API.
  *
  * Wiring: `createLambda(rt, { logs })` needs the Logs API; API Gateway needs `createLambda(...).api`.
- * `computeServices(rt)` builds all three (Logs, Lambda, API Gateway) wired together.
+ * `lambdaService` (./compute.ts) builds Logs, Lambda and API Gateway together, once per runtime.
  */
 import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AwsError, type CloudRuntime, type DataPlaneRoute, type Service, type ServiceFactory, type ServiceRequest } from '../internal/contract.js';
+import { AwsError, type CloudRuntime, type DataPlaneRoute, type Service, type ServiceRequest } from '../internal/contract.js';
 import type { LogsApi } from '../logs/index.js';
 import { MAX_REQUEST_BYTES, tooLarge } from './code.js';
 import { createFunctions, type Functions } from './functions.js';
@@ -237,5 +237,4 @@ export function createLambda(rt: CloudRuntime, opts: LambdaOptions): LambdaParts
   return { service, dataPlane: [codeRoute], api };
 }
 
-/** Lambda wired to the Logs API of `createLogs(rt)` (see `computeServices` in ./compute.ts). */
-export const lambdaService = (logs: LogsApi): ServiceFactory => (rt) => createLambda(rt, { logs });
+export { lambdaService, computeServices } from './compute.js';

@@ -1,7 +1,7 @@
 /**
  * CloudWatch Logs service (awsJson1_1). Lambda writes its function logs through `LogsApi`.
  */
-import { AwsError, type CloudRuntime, type Service, type ServiceFactory, type ServiceRequest } from '../internal/contract.js';
+import { AwsError, type CloudRuntime, type Service, type ServiceRequest } from '../internal/contract.js';
 import { logsOperations } from './operations.js';
 import { appendEvents, ensureGroup, ensureStream, restoreState, type LogsState, type Scope } from './store.js';
 
@@ -83,5 +83,4 @@ export function createLogs(rt: CloudRuntime): LogsParts {
   return { service, api };
 }
 
-/** The Logs service on its own (Lambda needs `createLogs(rt).api`; see `computeServices`). */
-export const logsService: ServiceFactory = (rt) => createLogs(rt);
+export { logsService } from '../lambda/compute.js';

@@ -154,6 +154,7 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     let functionError: 'Unhandled' | undefined;
     let maxRssKb = 0;
     let status = '';
+    let broken = false;
     if (failure) {
       payload = JSON.stringify(failure);
       functionError = 'Unhandled';
@@ -176,10 +177,12 @@ export function createInvoker(deps: InvokerDeps): Invoker {
         functionError = 'Unhandled';
         line(env, `${rt.now().toISOString()} ${requestId} Task timed out after ${fn.timeout.toFixed(2)} seconds`);
         status = '\tStatus: timeout';
+        broken = true;
       } else {
         payload = JSON.stringify(exitError(requestId, outcome));
         functionError = 'Unhandled';
         status = '\tStatus: error\tError Type: Runtime.ExitError';
+        broken = true;
       }
     }
     const duration = performance.now() - started;
@@ -192,7 +195,7 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     ].join('\t') + `\t${status}`);
     env.capture = undefined;
     flush(fn, env);
-    if (failure) discard(fn, env);
+    if (failure || broken) discard(fn, env);
     else release(fn, env);
     return { requestId, payload, ...(functionError ? { functionError } : {}), logLines: capture };
   }

@@ -77,6 +77,7 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
 
   const ready = new Promise<InitOutcome>((resolve) => {
     const timer = setTimeout(() => {
+      doomed = true;
       child.kill('SIGKILL');
       resolve({ kind: 'timeout' });
     }, opts.initTimeoutMs);
@@ -101,6 +102,7 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
     ready,
     alive: () => !exited && !doomed && child.connected,
     kill() {
+      doomed = true;
       if (!exited) child.kill('SIGKILL');
     },
     invoke(msg, timeoutMs) {
@@ -110,6 +112,7 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
           return;
         }
         const timer = setTimeout(() => {
+          doomed = true;
           child.kill('SIGKILL');
           resolve({ kind: 'timeout' });
         }, timeoutMs);
