@@ -61,6 +61,7 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
   let refresher: NodeJS.Timeout | undefined;
   let failure: DeploymentFailure | undefined;
   let outputs: Record<string, unknown> = {};
+  let newState = '{}';
   const instance = await db.selectFrom('instances').selectAll().where('id', '=', dep.instance_id).executeTakeFirstOrThrow();
   const app = await db.selectFrom('apps').select(['id', 'name']).where('id', '=', dep.app_id).executeTakeFirstOrThrow();
   const subject = `deployment:${dep.id}`;
@@ -111,51 +112,55 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
       const inputs = validateInputs(component, JSON.parse(dep.inputs));
       const result = await component.deploy(inputs, ctx);
       outputs = JSON.parse(jsonText(result.outputs)) as Record<string, unknown>;
-      const state = scrub(jsonText(result.state));
-      await log.flush();
-      const now = clock.now().toISOString();
-      await db.transaction().execute(async (tx) => {
-        await tx.updateTable('instances').set({ status: 'deployed', component: dep.component, inputs: dep.inputs, outputs: scrub(jsonText(outputs)), state, last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
-        await tx.updateTable('deployments').set({ status: 'succeeded', outputs: scrub(jsonText(outputs)), finished_at: now }).where('id', '=', dep.id).execute();
-      });
+      newState = scrub(jsonText(result.state));
     } else {
       await component.remove(ctx);
       log.info('Removed everything the instance had created');
-      await log.flush();
-      const now = clock.now().toISOString();
-      await db.transaction().execute(async (tx) => {
-        await tx.updateTable('instances').set({ status: 'removed', outputs: '{}', state: '{}', last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
-        await tx.updateTable('deployments').set({ status: 'succeeded', outputs: '{}', finished_at: now }).where('id', '=', dep.id).execute();
-      });
     }
   } catch (err) {
     const raw = describeFailure(err);
     failure = { code: raw.code, message: scrub(raw.message), awsCode: raw.awsCode && scrub(raw.awsCode), requestId: raw.requestId && scrub(raw.requestId) };
     if (raw.code === 'DEPLOY_COMPONENT_FAILED' || raw.code === 'INTERNAL') deps.logger.error('deployment failed unexpectedly', { deploymentId: dep.id, err: scrub(err instanceof Error ? `${err.stack ?? err.message}` : String(err)) });
     log.error(`Failed: ${failure.message}${failure.awsCode ? ` [AWS ${failure.awsCode}${failure.requestId ? `, request id ${failure.requestId}` : ''}]` : ''}`);
-    await log.flush();
-    const now = clock.now().toISOString();
-    await db.transaction().execute(async (tx) => {
-      // The instance keeps its previous inputs, outputs and state: only the pointer to its last deployment moves.
-      await tx.updateTable('instances').set({ status: instance.status === 'deployed' ? 'deployed' : 'failed', last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
-      await tx.updateTable('deployments').set({
-        status: 'failed', error_code: failure!.code, error_message: failure!.message, aws_code: failure!.awsCode ?? null, aws_request_id: failure!.requestId ?? null, finished_at: now,
-      }).where('id', '=', dep.id).execute();
-    });
   } finally {
     clearInterval(heartbeat);
     if (refresher) clearInterval(refresher);
     session?.close();
-    for (const s of secrets) deps.logger.removeSecret(s);
   }
-  bus.notify(dep.id);
-  const durationMs = clock.now().getTime() - startedAt.getTime();
-  await deps.audit.append({
-    orgId: dep.org_id, kind: 'deployment.finished', actor: dep.actor, subject,
-    data: {
-      action: dep.action, instanceId: dep.instance_id, status: failure ? 'failed' : 'succeeded', durationMs,
-      providerId: provider?.id ?? null, providerName: provider?.name ?? null, roleArn: provider?.roleArn ?? null,
-      ...(failure ? { errorCode: failure.code, awsCode: failure.awsCode ?? null, awsRequestId: failure.requestId ?? null } : {}),
-    },
-  });
+
+  try {
+    // Every line is stored before the status turns final (streams rely on it), and the audit
+    // event is written before too, so whoever sees "done" also finds deployment.finished.
+    await log.flush();
+    const finishedAt = clock.now();
+    await deps.audit.append({
+      orgId: dep.org_id, kind: 'deployment.finished', actor: dep.actor, subject,
+      data: {
+        action: dep.action, instanceId: dep.instance_id, status: failure ? 'failed' : 'succeeded', durationMs: finishedAt.getTime() - startedAt.getTime(),
+        providerId: provider?.id ?? null, providerName: provider?.name ?? null, roleArn: provider?.roleArn ?? null,
+        ...(failure ? { errorCode: failure.code, awsCode: failure.awsCode ?? null, awsRequestId: failure.requestId ?? null } : {}),
+      },
+    });
+    const now = finishedAt.toISOString();
+    const f = failure;
+    await db.transaction().execute(async (tx) => {
+      if (f) {
+        // The instance keeps its previous inputs, outputs and state: only the pointer to its last deployment moves.
+        await tx.updateTable('instances').set({ status: instance.status === 'deployed' ? 'deployed' : 'failed', last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
+        await tx.updateTable('deployments').set({
+          status: 'failed', error_code: f.code, error_message: f.message, aws_code: f.awsCode ?? null, aws_request_id: f.requestId ?? null, finished_at: now,
+        }).where('id', '=', dep.id).execute();
+      } else if (dep.action === 'deploy') {
+        const out = scrub(jsonText(outputs));
+        await tx.updateTable('instances').set({ status: 'deployed', component: dep.component, inputs: dep.inputs, outputs: out, state: newState, last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
+        await tx.updateTable('deployments').set({ status: 'succeeded', outputs: out, finished_at: now }).where('id', '=', dep.id).execute();
+      } else {
+        await tx.updateTable('instances').set({ status: 'removed', outputs: '{}', state: '{}', last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
+        await tx.updateTable('deployments').set({ status: 'succeeded', outputs: '{}', finished_at: now }).where('id', '=', dep.id).execute();
+      }
+    });
+  } finally {
+    for (const s of secrets) deps.logger.removeSecret(s);
+    bus.notify(dep.id);
+  }
 }
