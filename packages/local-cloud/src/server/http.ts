@@ -48,6 +48,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
       if (!done) reject(e);
       done = true;
     });
+    // A client that hangs up mid-body ends neither with 'end' nor always with 'error'.
+    req.on('close', () => {
+      if (!done) reject(new Error('the client closed the connection before sending the whole body'));
+      done = true;
+    });
   });
 }
 
@@ -159,6 +164,7 @@ export function createHandler(deps: HandlerDeps) {
         send(res, renderError(e, protocol, requestId, name), requestId, deps.now());
         return;
       }
+      if (res.destroyed) return; // the client went away; nothing to answer
       deps.log(`local-cloud: request ${requestId} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
       const internal = new AwsError(protocol === 'query' ? 'InternalFailure' : 'ServiceException', 'The request processing has failed because of an unknown error, exception or failure.', 500);
       send(res, renderError(internal, protocol, requestId, name), requestId, deps.now());

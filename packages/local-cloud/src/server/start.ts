@@ -119,8 +119,17 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;
-        for (const s of services.values()) await s.close?.();
-        persistence.flush();
+        try {
+          for (const s of services.values()) {
+            try {
+              await s.close?.();
+            } catch (e) {
+              log(`local-cloud: service ${s.signingName} failed to close: ${String(e)}`);
+            }
+          }
+        } finally {
+          persistence.flush();
+        }
       })();
       return stopped;
     },
