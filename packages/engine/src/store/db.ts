@@ -27,7 +27,8 @@ export interface OpenStoreOptions {
 /** Open SQLite (better-sqlite3, WAL, foreign keys on) or PostgreSQL (pg pool) behind one Kysely handle. */
 export async function openStore(database: EngineConfig['database'], options: OpenStoreOptions = {}): Promise<Store> {
   if (database.kind === 'sqlite') {
-    if (database.path !== ':memory:') mkdirSync(dirname(database.path), { recursive: true });
+    // The database holds token hashes and external IDs: keep its folder to the engine's own user.
+    if (database.path !== ':memory:') mkdirSync(dirname(database.path), { recursive: true, mode: 0o700 });
     const sqlite = new SqliteDatabase(database.path);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
