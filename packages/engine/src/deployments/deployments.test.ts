@@ -65,6 +65,27 @@ for (const db of testDatabases()) {
       assert.deepEqual(lines.body.trim().split('\n').map((l) => JSON.parse(l).seq), logs.map((e) => e.data.seq));
     });
 
+    test('the event stream follows a run live over a real socket and stops when the client goes away', async () => {
+      const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
+      const r = (await deploy({ name: 'socket', inputs: { value: 'sock', delayMs: 200 } })).json();
+      const res = await fetch(`${address}/api/v1/orgs/${h.orgA}/deployments/${r.deploymentId}/events`, { headers: h.as(h.orgA, 'viewer') });
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+      const text = await res.text();
+      const ev = parseSse(text);
+      assert.equal(ev.at(-1)!.event, 'done');
+      assert.ok(ev.some((e) => e.event === 'status' && e.data.status === 'running'), 'saw it running before it finished');
+      // a client that leaves early does not keep the stream (or the test process) busy
+      const slow = (await deploy({ name: 'socket', inputs: { value: 'sock2', delayMs: 300 } })).json();
+      const ac = new AbortController();
+      const early = await fetch(`${address}/api/v1/orgs/${h.orgA}/deployments/${slow.deploymentId}/events`, { headers: h.as(h.orgA, 'viewer'), signal: ac.signal });
+      const reader = early.body!.getReader();
+      await reader.read();
+      ac.abort();
+      await reader.read().catch(() => undefined);
+      assert.equal((await done(slow.deploymentId)).status, 'succeeded');
+    });
+
     test('two deploys of one instance started together both finish, in turn, and the final state is the second', async () => {
       // ...while a different instance is not held up by the lock (two workers)
       const [a, b, o] = await Promise.all([

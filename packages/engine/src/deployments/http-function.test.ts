@@ -7,13 +7,13 @@ import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-l
 import { manifestId, type ManifestEntry } from '@hangar/core';
 import { startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
 import { createLocalAccounts, ensureDeployerRole, iamClient, type LocalAccounts } from '../embedded/local-accounts.js';
-import { createTestEngine, type TestEngine } from '../testing.js';
+import { createTestEngine, testDatabases, type TestEngine } from '../testing.js';
 import { parseSse } from './_sse.js';
 
 const region = 'us-east-1';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
-describe('deploying http-function through the engine to the local cloud', () => {
+for (const db of testDatabases()) describe(`deploying http-function through the engine to the local cloud (${db.kind})`, { skip: db.skip }, () => {
   let cloud: LocalCloud;
   let accounts: LocalAccounts;
   let engine: TestEngine;
@@ -24,7 +24,7 @@ describe('deploying http-function through the engine to the local cloud', () => 
   before(async () => {
     cloud = await startLocalCloud({ port: 0, log: () => {} });
     accounts = await createLocalAccounts(cloud.endpoint, region);
-    engine = await createTestEngine({ config: { aws: { region, endpoint: cloud.endpoint, credentials: accounts.engineUser }, workers: 1 } });
+    engine = await createTestEngine({ database: db.kind, config: { aws: { region, endpoint: cloud.endpoint, credentials: accounts.engineUser }, workers: 1 } });
     base = `/api/v1/orgs/${engine.seed!.org.id}`;
     headers = engine.auth(engine.seed!.token);
     const p = await engine.app.inject({ method: 'POST', url: `${base}/providers`, headers, payload: { name: 'local' } });
