@@ -203,6 +203,8 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     await page.getByTestId('chain-badge').filter({ hasText: 'Hash chain verified' }).waitFor();
     await shot(page, '14-audit');
     await page.getByLabel('Kind').selectOption('credentials.issued');
+    await page.waitForURL(/kind=credentials\.issued/);
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-kind]').length > 0 && document.querySelectorAll('tr[data-kind]:not([data-kind="credentials.issued"])').length === 0);
     const row = page.locator('tr[data-kind="credentials.issued"]').first();
     await row.waitFor();
     const text = (await row.textContent())!;
@@ -216,6 +218,7 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     await page.getByLabel('Kind').selectOption('');
     await page.getByLabel('Actor').fill('user:alice@example.com');
     await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForFunction(() => [...document.querySelectorAll('tr[data-kind] td:nth-child(4)')].every((td) => td.textContent === 'user:alice@example.com'));
     await page.locator('tr[data-kind="provider.linked"]').waitFor();
     const actors = await page.locator('tr[data-kind] td:nth-child(4)').allTextContents();
     assert.ok(actors.length > 0 && actors.every((a) => a === 'user:alice@example.com'), actors.join(','));

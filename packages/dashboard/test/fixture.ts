@@ -143,6 +143,7 @@ function startLatencyProxy(target: string, latency: { lambda: number }): Promise
 }
 
 export async function shot(page: Page, name: string): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
 }
 

@@ -132,7 +132,7 @@ export function Time({ iso }: { iso: string | null | undefined }) {
 }
 
 export function formatTime(d: Date): string {
-  return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
 }
 
 export function formatDuration(ms: number | null | undefined): string {

@@ -75,15 +75,15 @@ export function AuditPage({ ctx }: { ctx: OrgContext }) {
           </EmptyState>
         ) : (
           <div className="table-wrap"><table aria-label="Audit events">
-            <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Actor</th><th scope="col">Details</th></tr></thead>
+            <thead><tr><th scope="col" className="shrink">#</th><th scope="col" className="shrink">When</th><th scope="col" className="shrink">Kind</th><th scope="col" className="shrink">Actor</th><th scope="col">Details</th></tr></thead>
             <tbody>
               {all.map((e) => (
                 <tr key={e.id} data-kind={e.kind}>
-                  <td className="muted">{e.seq}</td>
-                  <td><Time iso={e.ts} /></td>
-                  <td><span className="tag">{e.kind}</span></td>
-                  <td>
-                    <button type="button" className="btn btn-ghost btn-sm" title="Show only this actor" onClick={() => { setActorDraft(e.actor); setFilter({ actor: e.actor }); }}>{e.actor}</button>
+                  <td className="muted shrink">{e.seq}</td>
+                  <td className="shrink"><Time iso={e.ts} /></td>
+                  <td className="shrink"><span className="tag">{e.kind}</span></td>
+                  <td className="shrink">
+                    <button type="button" className="btn btn-ghost btn-sm actor-btn" title="Show only this actor" onClick={() => { setActorDraft(e.actor); setFilter({ actor: e.actor }); }}>{e.actor}</button>
                   </td>
                   <td><EventDetails event={e} /></td>
                 </tr>
@@ -112,28 +112,29 @@ function str(v: unknown): string | undefined {
 /** Credential issuances get their own layout: provider, role, session name, source identity, expiry. */
 function EventDetails({ event }: { event: AuditEvent }) {
   const d = event.data;
-  const facts: [string, ReactNode][] = [];
   if (event.kind === 'credentials.issued') {
-    facts.push(['Provider', str(d.provider) ?? str(d.providerId) ?? '—']);
-    facts.push(['Role', <code key="r">{str(d.roleArn) ?? '—'}</code>]);
-    facts.push(['Session name', <code key="s">{str(d.sessionName) ?? '—'}</code>]);
-    facts.push(['Source identity', <code key="i">{str(d.sourceIdentity) ?? '—'}</code>]);
-    facts.push(['Expires', <Time key="e" iso={str(d.expiresAt)} />]);
-    if (d.refresh) facts.push(['Refresh', 'yes']);
-  } else {
-    for (const [k, v] of Object.entries(d)) {
-      if (v === null || v === undefined || typeof v === 'object') continue;
-      facts.push([k, String(v)]);
-    }
+    const facts: [string, ReactNode][] = [
+      ['Provider', str(d.provider) ?? str(d.providerId) ?? '—'],
+      ['Role', <code key="r">{str(d.roleArn) ?? '—'}</code>],
+      ['Session name', <code key="s">{str(d.sessionName) ?? '—'}</code>],
+      ['Source identity', <code key="i">{str(d.sourceIdentity) ?? '—'}</code>],
+      ['Expires', <Time key="e" iso={str(d.expiresAt)} />],
+      ...(d.refresh ? [['Refresh', 'yes'] as [string, ReactNode]] : []),
+    ];
+    return (
+      <div>
+        {event.subject && <div className="subject">{event.subject}</div>}
+        <dl className="facts small">
+          {facts.map(([k, v]) => <div key={k} className="contents"><dt>{k}</dt><dd>{v}</dd></div>)}
+        </dl>
+      </div>
+    );
   }
+  const simple = Object.entries(d).filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object');
   return (
     <div>
-      {event.subject && <div className="small muted">{event.subject}</div>}
-      {facts.length > 0 && (
-        <dl className="facts small">
-          {facts.map(([k, v]) => <div key={k} style={{ display: 'contents' }}><dt>{k}</dt><dd>{v}</dd></div>)}
-        </dl>
-      )}
+      {event.subject && <div className="subject">{event.subject}</div>}
+      {simple.length > 0 && <div className="kvs">{simple.map(([k, v]) => <span key={k} className="kv"><span className="k">{k}</span><span className="v">{String(v)}</span></span>)}</div>}
     </div>
   );
 }

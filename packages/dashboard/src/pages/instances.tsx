@@ -33,9 +33,10 @@ export function InstancesPage({ ctx }: { ctx: OrgContext }) {
           <div className="card-head"><h2 className="group-title">{app} <span className="small muted">{stages.size} stage{stages.size === 1 ? '' : 's'}</span></h2></div>
           {[...stages].map(([stage, items]) => (
             <div key={stage} className="table-wrap">
-              <table aria-label={`${app} / ${stage}`}>
+              <table aria-label={`${app} / ${stage}`} className="fixed">
+                <colgroup><col style={{ width: '16%' }} /><col style={{ width: '14%' }} /><col style={{ width: '12%' }} /><col style={{ width: '24%' }} /><col /></colgroup>
                 <thead>
-                  <tr><th scope="colgroup" colSpan={5}>Stage <span className="tag">{stage}</span></th></tr>
+                  <tr><th scope="colgroup" colSpan={5} className="stage-row">Stage <span className="tag">{stage}</span> <span className="muted">· {items.length} instance{items.length === 1 ? '' : 's'}</span></th></tr>
                   <tr><th scope="col">Instance</th><th scope="col">Component</th><th scope="col">Status</th><th scope="col">Last deployment</th><th scope="col">Outputs</th></tr>
                 </thead>
                 <tbody>
@@ -70,7 +71,7 @@ export function Outputs({ outputs }: { outputs: Record<string, unknown> | null |
   if (entries.length === 0) return <span className="muted">—</span>;
   return (
     <dl className="facts small">
-      {entries.map(([k, v]) => <div key={k} style={{ display: 'contents' }}><dt>{k}</dt><dd><OutputValue value={v} /></dd></div>)}
+      {entries.map(([k, v]) => <div key={k} className="contents"><dt>{k}</dt><dd><OutputValue value={v} /></dd></div>)}
     </dl>
   );
 }

@@ -77,7 +77,7 @@ export function TokensPage({ ctx }: { ctx: OrgContext }) {
                 const mayRevoke = canCreate && !t.revokedAt && (t.userId === me || ctx.can('admin'));
                 return (
                   <tr key={t.id}>
-                    <td><strong>{t.name}</strong></td>
+                    <td className="nowrap"><strong>{t.name}</strong></td>
                     <td><span className="tag">{t.prefix}…</span></td>
                     <td>{owner ? owner.name || owner.email : <code>{t.userId}</code>}{t.userId === me && <span className="muted"> (you)</span>}</td>
                     <td><Time iso={t.createdAt} /></td>
