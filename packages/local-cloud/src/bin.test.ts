@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { createAccount } from './index.js';
-import { stsClient } from './test-support.js';
+import { rejectsWith, stsClient } from './test-support.js';
 
 const bin = fileURLToPath(new URL('./bin.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -36,6 +37,9 @@ describe('hangar-cloud binary', () => {
       const root = await createAccount(endpoint, '111111111111');
       const me = await stsClient(endpoint, root).send(new GetCallerIdentityCommand({}));
       assert.equal(me.Account, '111111111111');
+      // The default services are wired in: Lambda answers auth failures in its own protocol.
+      const lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: root.secretAccessKey }, maxAttempts: 1 });
+      await rejectsWith(lambda.send(new ListFunctionsCommand({})), 'UnrecognizedClientException', 403);
       const clock = await fetch(`${endpoint}/_local/clock`, { method: 'POST', body: '{"advanceSeconds":1}' });
       assert.equal(clock.status, 404, 'clock control is off without --allow-clock-control');
     } finally {

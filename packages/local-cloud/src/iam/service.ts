@@ -5,7 +5,7 @@ import { invalidAction, memberList, members, queryParams, queryResponse, require
 import { parsePolicy, PolicyError, type PolicyKind } from '../policy/document.js';
 import type { Identity } from './identity.js';
 import { managedPolicies } from './managed-policies.js';
-import { checkName, checkPath, mergeTags, oidcShape, parseTags, roleShape, userShape } from './shapes.js';
+import { checkName, checkPath, mergeTags, parseTags, roleShape, userShape } from './shapes.js';
 import { roleArn, userArn, type AccountRecord, type RoleRecord, type UserRecord } from './state.js';
 import { oidcOps } from './oidc.js';
 
