@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { manifestId } from '@hangar/core';
 import type { InjectOptions } from 'fastify';
 import { startEmbedded, type Embedded } from '../embedded/index.js';
 
@@ -31,6 +33,7 @@ before(async () => {
   const b = await embedded.engine.engine.bootstrap.createOrg({ name: 'beta', owner: { email: 'bob@beta.example' } });
   tokenB = b.token.token;
   orgB = b.org.id;
+  await deployInA();
   // Everything A can list, harvested: ids to aim at, and facts that must never show up for B.
   for (const r of orgRoutes()) {
     if (r.method !== 'GET' || /:(?!orgId)/.test(r.url)) continue;
@@ -42,6 +45,9 @@ before(async () => {
   const detail = (await get(tokenA, `/api/v1/orgs/${embedded.orgId}/providers/${providers[0]!.id}`)).json() as { setup?: { externalId?: string }; roleArn?: string };
   secretsOfA.push(embedded.orgId, embedded.roleArn);
   if (detail.setup?.externalId) secretsOfA.push(detail.setup.externalId);
+  const instances = (await get(tokenA, `/api/v1/orgs/${embedded.orgId}/instances`)).json().instances as Array<{ outputs: Record<string, unknown> }>;
+  for (const v of Object.values(instances[0]?.outputs ?? {})) if (typeof v === 'string' && v.length > 8) secretsOfA.push(v);
+  assert.ok(secretsOfA.some((v) => v.startsWith('http')), 'A\'s function URL is among the facts B must not see');
   idsOfA.delete(orgB);
 });
 
@@ -49,6 +55,29 @@ after(async () => {
   await embedded?.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** A real deployment in A (source upload, http-function through A's provider), so A has apps, instances, deployments and logs. */
+async function deployInA(): Promise<void> {
+  const app = embedded.engine.engine.app;
+  const headers = { authorization: `Bearer ${tokenA}` };
+  const base = `/api/v1/orgs/${embedded.orgId}`;
+  const code = Buffer.from('exports.handler = async () => ({ statusCode: 200, body: "a" });\n');
+  const entry = { path: 'index.js', sha256: createHash('sha256').update(code).digest('hex'), size: code.length, mode: 0o644 };
+  const up = await app.inject({ method: 'POST', url: `${base}/sources`, headers, payload: { kind: 'full', entries: [entry] } });
+  assert.equal(up.statusCode, 200, up.body);
+  const put = await app.inject({ method: 'PUT', url: `${base}/blobs/${entry.sha256}`, headers: { ...headers, 'content-type': 'application/octet-stream' }, payload: code });
+  assert.equal(put.statusCode, 204, put.body);
+  const dep = await app.inject({ method: 'POST', url: `${base}/deployments`, headers, payload: { app: 'web', stage: 'dev', name: 'api', component: 'http-function', inputs: { handler: 'index.handler' }, manifestId: manifestId([entry]) } });
+  assert.equal(dep.statusCode, 202, dep.body);
+  const id = (dep.json() as { deploymentId: string }).deploymentId;
+  for (let i = 0; i < 300; i++) {
+    const status = ((await get(tokenA, `${base}/deployments/${id}`)).json() as { status: string }).status;
+    if (status === 'succeeded') return;
+    assert.ok(status === 'queued' || status === 'running', `A's deployment ended ${status}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail('A\'s deployment did not finish in 15 s');
+}
 
 function orgRoutes() {
   return embedded.engine.engine.routes.filter((r) => r.method !== 'HEAD' && r.url.startsWith('/api/v1/orgs/:orgId'));
@@ -61,7 +90,9 @@ function silent() {
 }
 
 test('org B cannot see, use, link, verify or change anything of org A through any route', async () => {
-  assert.ok([...idsOfA].some((x) => x.startsWith('prv_')) && [...idsOfA].some((x) => x.startsWith('pln_')), `no provider or link harvested: ${[...idsOfA].join(', ')}`);
+  for (const prefix of ['prv_', 'pln_', 'dep_', 'ins_', 'tok_', 'usr_']) {
+    assert.ok([...idsOfA].some((x) => x.startsWith(prefix)), `no ${prefix} id harvested from A: ${[...idsOfA].join(', ')}`);
+  }
   assert.ok(idsOfA.size >= 4, `harvested A's ids: ${[...idsOfA].join(', ')}`);
   const auditBefore = (await get(tokenA, `/api/v1/orgs/${embedded.orgId}/audit/verify`)).json();
   const problems: string[] = [];
