@@ -18,6 +18,8 @@ let tokenA: string;
 let tokenB: string;
 let orgB: string;
 const idsOfA = new Set<string>();
+let manifestOfA: string;
+let instanceOfA: string;
 const secretsOfA: string[] = [];
 
 const ID = /\b(?:prv|pln|dep|ins|app|tok|usr|aud|org|ses)_[A-Za-z0-9]{6,}\b/g;
@@ -67,8 +69,10 @@ async function deployInA(): Promise<void> {
   assert.equal(up.statusCode, 200, up.body);
   const put = await app.inject({ method: 'PUT', url: `${base}/blobs/${entry.sha256}`, headers: { ...headers, 'content-type': 'application/octet-stream' }, payload: code });
   assert.equal(put.statusCode, 204, put.body);
-  const dep = await app.inject({ method: 'POST', url: `${base}/deployments`, headers, payload: { app: 'web', stage: 'dev', name: 'api', component: 'http-function', inputs: { handler: 'index.handler' }, manifestId: manifestId([entry]) } });
+  manifestOfA = manifestId([entry]);
+  const dep = await app.inject({ method: 'POST', url: `${base}/deployments`, headers, payload: { app: 'web', stage: 'dev', name: 'api', component: 'http-function', inputs: { handler: 'index.handler' }, manifestId: manifestOfA } });
   assert.equal(dep.statusCode, 202, dep.body);
+  instanceOfA = (dep.json() as { instanceId: string }).instanceId;
   const id = (dep.json() as { deploymentId: string }).deploymentId;
   for (let i = 0; i < 300; i++) {
     const status = ((await get(tokenA, `${base}/deployments/${id}`)).json() as { status: string }).status;
@@ -119,4 +123,31 @@ test('org B cannot see, use, link, verify or change anything of org A through an
   assert.ok(providers.every((p) => p.status === 'verified'), 'A\'s provider is untouched');
   const bProviders = (await get(tokenB, `/api/v1/orgs/${orgB}/providers`)).json().providers as unknown[];
   assert.deepEqual(bProviders, [], 'B has no provider of its own, and sees none of A\'s');
+});
+
+test('org B cannot name org A\'s instance, manifest or blobs in a body either', async () => {
+  const app = embedded.engine.engine.app;
+  const headers = { authorization: `Bearer ${tokenB}` };
+  const base = `/api/v1/orgs/${orgB}`;
+  const send = (method: 'POST' | 'PUT', url: string, payload: unknown) => app.inject({ method, url: `${base}${url}`, headers, payload: payload as object });
+
+  const prv = await send('POST', '/providers', { name: 'b-provider', accountId: '123456789012' });
+  assert.equal(prv.statusCode, 201, prv.body);
+  const link = await send('POST', `/providers/${(prv.json() as { id: string }).id}/links`, { scope: 'instance', instanceId: instanceOfA });
+  assert.equal(link.statusCode, 404, `linking A's instance: ${link.body}`);
+
+  const deploy = await send('POST', '/deployments', { app: 'web', stage: 'dev', name: 'api', component: 'http-function', inputs: {}, manifestId: manifestOfA });
+  assert.equal(deploy.statusCode, 400, `deploying A's manifest: ${deploy.body}`);
+  assert.equal(deploy.json().code, 'SOURCE_MANIFEST_UNKNOWN');
+
+  const delta = await send('POST', '/sources', { kind: 'delta', base: manifestOfA, put: [], delete: [], manifestId: manifestOfA });
+  assert.equal(delta.statusCode, 409, `a delta on A's manifest: ${delta.body}`);
+  assert.equal(delta.json().code, 'SOURCE_BASE_UNKNOWN');
+
+  const code = Buffer.from('exports.handler = async () => ({ statusCode: 200, body: "a" });\n');
+  const blob = await app.inject({ method: 'PUT', url: `${base}/blobs/${createHash('sha256').update(code).digest('hex')}`, headers: { ...headers, 'content-type': 'application/octet-stream' }, payload: code });
+  assert.equal(blob.statusCode, 409, `a blob only A declared: ${blob.body}`);
+  assert.equal(blob.json().code, 'SOURCE_BLOB_NOT_DECLARED');
+
+  for (const r of [link, deploy, delta, blob]) for (const s of secretsOfA) assert.ok(!r.body.includes(s), `revealed ${s}`);
 });
