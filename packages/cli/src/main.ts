@@ -4,12 +4,14 @@
  */
 import { Command, CommanderError } from 'commander';
 import type { CommandContext } from './context.js';
-import { deploy } from './commands/deploy.js';
-import { init } from './commands/init.js';
-import { info, logs, remove } from './commands/instance.js';
-import { login, logout, whoami } from './commands/login.js';
-import { providersCreate, providersDelete, providersLink, providersList, providersUnlink, providersVerify } from './commands/providers.js';
-import { auditVerify, tokensCreate, tokensList, tokensRevoke } from './commands/audit-tokens.js';
+
+// Commands are loaded when run, so `hangar --help` and each command pay only for what they use.
+const deployCmd = () => import('./commands/deploy.js');
+const initCmd = () => import('./commands/init.js');
+const instanceCmd = () => import('./commands/instance.js');
+const loginCmd = () => import('./commands/login.js');
+const providersCmd = () => import('./commands/providers.js');
+const auditTokensCmd = () => import('./commands/audit-tokens.js');
 
 /** Extra commands registered by other packages (e.g. `hangar up`). */
 export type Extension = (program: Command, ctx: CommandContext, done: (code: number) => void) => void;
@@ -24,49 +26,49 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
 
   program.command('login').description('log in to an engine with an API token')
     .option('--url <url>', 'engine URL').option('--token <token>', 'API token').option('--org <org>', 'organisation id or name')
-    .action(async (o) => done(await login(ctx, o)));
-  program.command('logout').description('forget the stored login').action(async () => done(await logout(ctx)));
+    .action(async (o) => done(await (await loginCmd()).login(ctx, o)));
+  program.command('logout').description('forget the stored login').action(async () => done(await (await loginCmd()).logout(ctx)));
   program.command('whoami').description('show who the CLI is logged in as').option('--json')
-    .action(async (o) => done(await whoami(ctx, o)));
+    .action(async (o) => done(await (await loginCmd()).whoami(ctx, o)));
   program.command('init').description('write a hangar.yml for an http-function')
     .option('--name <name>').option('--app <app>').option('--force', 'overwrite an existing hangar.yml')
-    .action(async (o) => done(await init(ctx, o)));
+    .action(async (o) => done(await (await initCmd()).init(ctx, o)));
   program.command('deploy').description('deploy this project (only changed files are uploaded)')
     .option('--stage <stage>').option('--json', 'print one JSON object')
-    .action(async (o) => done(await deploy(ctx, o)));
+    .action(async (o) => done(await (await deployCmd()).deploy(ctx, o)));
   program.command('remove').description("remove this project's instance and everything it created")
     .option('--stage <stage>').option('--json', 'print one JSON object')
-    .action(async (o) => done(await remove(ctx, o)));
+    .action(async (o) => done(await (await instanceCmd()).remove(ctx, o)));
   program.command('info').description("show this project's instance: status, outputs, last deployment")
     .option('--stage <stage>').option('--json', 'print one JSON object')
-    .action(async (o) => done(await info(ctx, o)));
+    .action(async (o) => done(await (await instanceCmd()).info(ctx, o)));
   program.command('logs').description("print the logs of this instance's last deployment")
     .option('--stage <stage>')
-    .action(async (o) => done(await logs(ctx, o)));
+    .action(async (o) => done(await (await instanceCmd()).logs(ctx, o)));
 
   const providers = program.command('providers').description('the IAM roles the engine assumes to deploy');
   providers.command('create <name>').description('register a provider; prints its external ID, trust policy and template')
     .option('--role-arn <arn>').option('--region <region>').option('--mode <mode>', 'assume-role or web-identity').option('--json')
-    .action(async (name: string, o) => done(await providersCreate(ctx, name, o)));
-  providers.command('list').option('--json').action(async (o) => done(await providersList(ctx, o)));
+    .action(async (name: string, o) => done(await (await providersCmd()).providersCreate(ctx, name, o)));
+  providers.command('list').option('--json').action(async (o) => done(await (await providersCmd()).providersList(ctx, o)));
   providers.command('verify <name>').description('prove the role works with the external ID and refuses without it')
     .option('--role-arn <arn>').option('--json')
-    .action(async (name: string, o) => done(await providersVerify(ctx, name, o)));
+    .action(async (name: string, o) => done(await (await providersCmd()).providersVerify(ctx, name, o)));
   const linkOptions = (c: Command) => c.option('--org-default', 'the organisation default')
     .option('--app <app>').option('--stage <stage>').option('--instance [id]', "an instance (this project's when no id)").option('--json');
   linkOptions(providers.command('link <name>').description('use this provider for the org, an app, an app stage or an instance'))
-    .action(async (name: string, o) => done(await providersLink(ctx, name, o)));
+    .action(async (name: string, o) => done(await (await providersCmd()).providersLink(ctx, name, o)));
   linkOptions(providers.command('unlink <name> [linkId]').description('remove a link (by id, or by the same flags as link)'))
-    .action(async (name: string, linkId: string | undefined, o) => done(await providersUnlink(ctx, name, linkId, o)));
-  providers.command('delete <name>').option('--json').action(async (name: string, o) => done(await providersDelete(ctx, name, o)));
+    .action(async (name: string, linkId: string | undefined, o) => done(await (await providersCmd()).providersUnlink(ctx, name, linkId, o)));
+  providers.command('delete <name>').option('--json').action(async (name: string, o) => done(await (await providersCmd()).providersDelete(ctx, name, o)));
 
   program.command('audit').description('the audit log').command('verify').description('check the hash chain of the audit log')
-    .option('--json').action(async (o) => done(await auditVerify(ctx, o)));
+    .option('--json').action(async (o) => done(await (await auditTokensCmd()).auditVerify(ctx, o)));
 
   const tokens = program.command('tokens').description('API tokens (e.g. for CI)');
-  tokens.command('create <name>').option('--json').action(async (name: string, o) => done(await tokensCreate(ctx, name, o)));
-  tokens.command('list').option('--json').action(async (o) => done(await tokensList(ctx, o)));
-  tokens.command('revoke <idOrName>').option('--json').action(async (id: string, o) => done(await tokensRevoke(ctx, id, o)));
+  tokens.command('create <name>').option('--json').action(async (name: string, o) => done(await (await auditTokensCmd()).tokensCreate(ctx, name, o)));
+  tokens.command('list').option('--json').action(async (o) => done(await (await auditTokensCmd()).tokensList(ctx, o)));
+  tokens.command('revoke <idOrName>').option('--json').action(async (id: string, o) => done(await (await auditTokensCmd()).tokensRevoke(ctx, id, o)));
 
   for (const extend of extensions) extend(program, ctx, done);
 

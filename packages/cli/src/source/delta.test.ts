@@ -32,3 +32,12 @@ test('an unchanged tree gives an empty delta of a few hundred bytes', () => {
   assert.deepEqual(req, { kind: 'delta', base: last.manifestId, put: [], delete: [], manifestId: last.manifestId });
   assert.ok(JSON.stringify(req).length < 300);
 });
+
+test('an unchanged tree is planned from the last id alone: the stored entries are not even read', () => {
+  const entries = [e('a', '1'), e('b', '2')];
+  const id = manifestId(entries);
+  const req = planSourceRequest({ manifestId: id, entries: () => { throw new Error('read the entries'); } }, entries);
+  assert.deepEqual(req, { kind: 'delta', base: id, put: [], delete: [], manifestId: id });
+  // A missing entries file (the .id survived alone) falls back to the full manifest.
+  assert.equal(planSourceRequest({ manifestId: 'f'.repeat(64), entries: () => undefined }, entries).kind, 'full');
+});

@@ -1,47 +1,41 @@
 /**
- * The hash cache on disk: one line per file, `path\tsize\tmtimeMs\tino\tsha256`, under
- * `$HANGAR_HOME/cache/`, keyed by the source folder's absolute path. Tab-separated lines parse
- * several times faster than JSON for 12,000 entries. A missing or damaged cache is just empty.
+ * The hash cache on disk, under `$HANGAR_HOME/cache/`, keyed by the source folder's absolute
+ * path: `{"v":1,"entries":[[path,size,mtimeMs,ino,sha256],...]}`. JSON.parse of compact arrays
+ * measured about twice as fast as splitting tab-separated lines for 12,000 entries, and this
+ * file is read on every deploy. A missing or damaged cache is just empty.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HashCache, HashCacheEntry } from './hash-tree.js';
 
-const HEADER = 'hangar-hash-cache 1';
+type Row = [string, number, number, number, string];
 
 export function hashCachePath(hangarHome: string, sourceRoot: string): string {
   const key = createHash('sha256').update(sourceRoot).digest('hex').slice(0, 32);
-  return join(hangarHome, 'cache', `tree-${key}.tsv`);
+  return join(hangarHome, 'cache', `tree-${key}.json`);
 }
 
 export function loadHashCache(file: string): Map<string, HashCacheEntry> {
   const cache = new Map<string, HashCacheEntry>();
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { v?: unknown; entries?: unknown };
+    if (doc.v !== 1 || !Array.isArray(doc.entries)) return cache;
+    for (const row of doc.entries as Row[]) {
+      if (!Array.isArray(row) || row.length !== 5 || typeof row[0] !== 'string' || typeof row[4] !== 'string') continue;
+      cache.set(row[0], { size: row[1], mtimeMs: row[2], ino: row[3], sha256: row[4] });
+    }
   } catch {
-    return cache;
-  }
-  const lines = text.split('\n');
-  if (lines[0] !== HEADER) return cache;
-  for (let i = 1; i < lines.length; i++) {
-    const f = lines[i]!.split('\t');
-    if (f.length !== 5) continue;
-    const [path, size, mtimeMs, ino, sha256] = f as [string, string, string, string, string];
-    cache.set(path, { size: Number(size), mtimeMs: Number(mtimeMs), ino: Number(ino), sha256 });
+    cache.clear();
   }
   return cache;
 }
 
 export function saveHashCache(file: string, cache: HashCache): void {
-  const parts = [HEADER];
-  for (const [path, e] of cache) {
-    if (path.includes('\t') || path.includes('\n')) continue;
-    parts.push(`${path}\t${e.size}\t${e.mtimeMs}\t${e.ino}\t${e.sha256}`);
-  }
+  const rows: Row[] = [];
+  for (const [path, e] of cache) rows.push([path, e.size, e.mtimeMs, e.ino, e.sha256]);
   mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, parts.join('\n'), { mode: 0o600 });
+  writeFileSync(tmp, JSON.stringify({ v: 1, entries: rows }), { mode: 0o600 });
   renameSync(tmp, file);
 }

@@ -95,12 +95,12 @@ test('the cache file round-trips and a damaged one is just empty', (t) => {
   const root = tree();
   const home = mkdtempSync(join(tmpdir(), 'hangar-home-'));
   t.after(() => { rmSync(root, { recursive: true, force: true }); rmSync(home, { recursive: true, force: true }); });
-  const file = join(home, 'cache', 'tree.tsv');
+  const file = join(home, 'cache', 'tree.json');
   const r = hashTree(root, { startedAt: Date.now() + 10_000 });
   saveHashCache(file, r.cache);
   assert.equal(statSync(file).mode & 0o777, 0o600);
   assert.deepEqual(loadHashCache(file), r.cache);
   writeFileSync(file, 'garbage');
   assert.equal(loadHashCache(file).size, 0);
-  assert.equal(loadHashCache(join(home, 'missing.tsv')).size, 0);
+  assert.equal(loadHashCache(join(home, 'missing.json')).size, 0);
 });

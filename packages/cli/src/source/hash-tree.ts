@@ -33,6 +33,8 @@ export interface HashTreeResult {
   /** Files read and hashed this time (not served from the cache). */
   readonly hashedFiles: number;
   readonly hashedBytes: number;
+  /** False when the cache to save equals the one given: saving it again can be skipped. */
+  readonly cacheChanged: boolean;
 }
 
 export interface HashTreeOptions {
@@ -56,6 +58,7 @@ export function hashTree(root: string, options: HashTreeOptions = {}): HashTreeR
   let bytes = 0;
   let hashedFiles = 0;
   let hashedBytes = 0;
+  let cacheChanged = false;
   for (const path of walkTree(root)) {
     const abs = join(root, path);
     const s = io.stat(abs);
@@ -72,8 +75,16 @@ export function hashTree(root: string, options: HashTreeOptions = {}): HashTreeR
       hashedBytes += size;
     }
     bytes += size;
-    if (s.mtimeMs < startedAt && size === s.size) next.set(path, { size, mtimeMs: s.mtimeMs, ino: s.ino, sha256 });
+    if (hit !== undefined && hit.sha256 === sha256 && hit.size === size && hit.mtimeMs === s.mtimeMs && hit.ino === s.ino) {
+      next.set(path, hit); // unchanged: reuse the object (fewer allocations on a 12,000-file no-op)
+    } else if (s.mtimeMs < startedAt && size === s.size) {
+      next.set(path, { size, mtimeMs: s.mtimeMs, ino: s.ino, sha256 });
+      cacheChanged = true;
+    } else if (hit !== undefined) {
+      cacheChanged = true;
+    }
     entries.push({ path, sha256, size, mode: normalizeMode(s.mode) });
   }
-  return { entries, cache: next, files: entries.length, bytes, hashedFiles, hashedBytes };
+  if (next.size !== cache.size) cacheChanged = true;
+  return { entries, cache: next, files: entries.length, bytes, hashedFiles, hashedBytes, cacheChanged };
 }

@@ -5,7 +5,7 @@ import type { Ui } from '../output.js';
 import type { Session } from '../session.js';
 import { hashCachePath, loadHashCache, saveHashCache } from './hash-cache-file.js';
 import { hashTree } from './hash-tree.js';
-import { loadLastManifest, manifestStatePath, saveLastManifest } from './manifest-state.js';
+import { manifestStatePath, openLastManifest, saveLastManifest } from './manifest-state.js';
 import { checkFolder, planSource, runHook } from './prepare.js';
 import { uploadSource } from './upload.js';
 
@@ -30,13 +30,13 @@ export async function sendSource(ctx: CommandContext, session: Session, project:
   const cacheFile = hashCachePath(session.home, plan.root);
   const startedAt = Date.now();
   const hashed = hashTree(plan.root, { cache: loadHashCache(cacheFile), startedAt });
-  saveHashCache(cacheFile, hashed.cache);
+  if (hashed.cacheChanged) saveHashCache(cacheFile, hashed.cache);
   ui.step(`Source: ${hashed.files} files, ${formatBytes(hashed.bytes)} (${hashed.hashedFiles} hashed, the rest unchanged)`);
   const stateFile = manifestStatePath(session.home, { url: session.url, orgId: session.orgId, app: project.app, stage: project.stage, name: project.name });
   const before = session.client.sentBytes();
   const up = await uploadSource({
     client: session.client, orgId: session.orgId, root: plan.root, entries: hashed.entries,
-    last: loadLastManifest(stateFile), onProgress: (t) => ui.info(t),
+    last: openLastManifest(stateFile), onProgress: (t) => ui.info(t),
   });
   saveLastManifest(stateFile, up.manifestId, hashed.entries);
   const sentBytes = session.client.sentBytes() - before;

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isHangarError, type ManifestEntry, type SourceUploadRequest, type SourceUploadResponse } from '@hangar/core';
 import type { EngineClient } from '../engine-client.js';
-import { fullRequest, planSourceRequest, type LastManifest } from './delta.js';
+import { fullRequest, planSourceRequest, type LastManifest, type LastManifestSource } from './delta.js';
 
 export interface UploadResult {
   readonly manifestId: string;
@@ -23,7 +23,7 @@ export interface UploadOptions {
   readonly orgId: string;
   readonly root: string;
   readonly entries: readonly ManifestEntry[];
-  readonly last: LastManifest | undefined;
+  readonly last: LastManifest | LastManifestSource | undefined;
   readonly concurrency?: number;
   readonly readFile?: (path: string) => Buffer;
   readonly onProgress?: (text: string) => void;
