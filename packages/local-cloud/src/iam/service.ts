@@ -238,7 +238,7 @@ export function createIamService(identity: Identity): Service {
       if (!principal) throw new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
       const account = identity.requireAccount(principal.accountId);
       const result = op({ params, principal, account, identity, arn: (r) => `arn:aws:iam::${account.accountId}:${r}` });
-      identity.changed();
+      if (!/^(Get|List)/.test(action)) identity.changed();
       return queryResponse(action, IAM_XMLNS, req.requestId, result);
     },
   };

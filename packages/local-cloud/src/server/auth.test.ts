@@ -6,7 +6,7 @@ import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { advanceClock, createAccount, startLocalCloud, type LocalCloud, type ServiceFactory } from '../index.js';
-import { iamClient, rejectsWith, stsClient, trustAccount, type Creds } from '../test-support.js';
+import { iamClient, rejectsWith, signedFetch, stsClient, trustAccount, type Creds } from '../test-support.js';
 
 // Stand-ins with Lambda's (rest-json) and Logs' (awsJson1_1) protocols, so the server's
 // authentication errors are checked through those SDK clients whatever those services do.
@@ -76,9 +76,11 @@ describe('authentication of every AWS request', () => {
     const session = { accessKeyId: out.Credentials!.AccessKeyId!, secretAccessKey: out.Credentials!.SecretAccessKey!, sessionToken: out.Credentials!.SessionToken! };
     assert.match(session.accessKeyId, /^ASIA[A-Z2-7]{16}$/);
     await stsClient(cloud.endpoint, session).send(new GetCallerIdentityCommand({}));
+    const presigned = await signedFetch(cloud.endpoint, session, { service: 'sts', method: 'GET', query: { Action: 'GetCallerIdentity', Version: '2011-06-15' }, presign: true });
+    assert.match(await presigned.text(), /assumed-role\/expiring\/s1/);
 
     await advanceClock(cloud.endpoint, 901);
-    // The SDK corrects its clock from the server's Date header and retries, then meets the expiry.
+    // Expiry is checked before clock skew, so even an SDK that has not corrected its clock hears ExpiredToken.
     const e = await rejectsWith(stsClient(cloud.endpoint, session, { maxAttempts: 3 }).send(new GetCallerIdentityCommand({})), 'ExpiredToken', 403);
     assert.match(e.message, /expired/);
     await rejectsWith(lambda(cloud.endpoint, session, { maxAttempts: 3 }).send(new ListFunctionsCommand({})), 'ExpiredTokenException', 403);

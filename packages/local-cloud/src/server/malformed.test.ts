@@ -77,6 +77,15 @@ describe('malformed input gets AWS-shaped errors and the process survives', () =
     assert.match(await wrong.text(), /<Code>SignatureDoesNotMatch<\/Code>/);
   });
 
+  it('UNSIGNED-PAYLOAD and a declared payload hash are honoured', async () => {
+    const unsigned = await signedFetch(cloud.endpoint, root, { service: 'sts', ...form({ Action: 'GetCallerIdentity' }), headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+    assert.equal(unsigned.status, 200);
+    const { createHash } = await import('node:crypto');
+    const { body, headers } = form({ Action: 'GetCallerIdentity' });
+    const hashed = await signedFetch(cloud.endpoint, root, { service: 'sts', body, headers: { ...headers, 'x-amz-content-sha256': createHash('sha256').update(body).digest('hex') } });
+    assert.equal(hashed.status, 200);
+  });
+
   it('a tampered body breaks the signature', async () => {
     const res = await signedFetch(cloud.endpoint, root, { service: 'sts', ...form({ Action: 'GetCallerIdentity' }), headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-amz-content-sha256': 'a'.repeat(64) } });
     assert.equal(res.status, 403);
