@@ -299,11 +299,27 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     await shot(page, '21-org-switcher');
   });
 
-  test('signing out returns to the sign-in page and the old cookie no longer works', async () => {
+  test('signing out returns to the sign-in page and the old cookie no longer works; signing in works by keyboard alone', async () => {
     const cookie = (await page.context().cookies()).find((c) => c.name === 'hangar_session')!;
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API token').waitFor();
     const res = await fetch(`${world.url}/api/v1/session`, { headers: { cookie: `${cookie.name}=${cookie.value}` } });
     assert.equal(res.status, 401);
+
+    // Keyboard only: the token field has focus, Enter submits, Tab reaches the navigation.
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'api-token');
+    await page.keyboard.type(seed.ownerToken);
+    await page.keyboard.press('Enter');
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    let reached = '';
+    for (let i = 0; i < 6 && reached !== 'Providers'; i++) {
+      await page.keyboard.press('Tab');
+      reached = (await page.evaluate(() => document.activeElement?.textContent)) ?? '';
+    }
+    assert.equal(reached, 'Providers');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/providers$/);
   });
 });

@@ -142,6 +142,7 @@ export function LinkPanel({ orgId, provider, canChange, onChange, apps }: { orgI
   }
 
   async function unlink(l: ProviderLink) {
+    if (!window.confirm(`Unlink "${provider.name}" from ${linkLabel(l).toLowerCase()}? Deployments there then need another provider.`)) return;
     setError(undefined);
     try { await api.send('DELETE', `/orgs/${orgId}/providers/${provider.id}/links/${l.id}`); onChange(); } catch (err) { setError(err); }
   }

@@ -74,15 +74,16 @@ export function AuditPage({ ctx }: { ctx: OrgContext }) {
             {kind || actor ? 'Clear the filters to see every event.' : 'Events appear here as providers are added, deployments run and tokens change.'}
           </EmptyState>
         ) : (
-          <div className="table-wrap"><table aria-label="Audit events">
-            <thead><tr><th scope="col" className="shrink">#</th><th scope="col" className="shrink">When</th><th scope="col" className="shrink">Kind</th><th scope="col" className="shrink">Actor</th><th scope="col">Details</th></tr></thead>
+          <div className="table-wrap"><table aria-label="Audit events" className="fixed">
+            <colgroup><col style={{ width: 56 }} /><col style={{ width: 200 }} /><col style={{ width: 210 }} /><col style={{ width: 230 }} /><col /></colgroup>
+            <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Actor</th><th scope="col">Details</th></tr></thead>
             <tbody>
               {all.map((e) => (
                 <tr key={e.id} data-kind={e.kind}>
-                  <td className="muted shrink">{e.seq}</td>
-                  <td className="shrink"><Time iso={e.ts} /></td>
-                  <td className="shrink"><span className="tag">{e.kind}</span></td>
-                  <td className="shrink">
+                  <td className="muted">{e.seq}</td>
+                  <td><Time iso={e.ts} /></td>
+                  <td><span className="tag">{e.kind}</span></td>
+                  <td>
                     <button type="button" className="btn btn-ghost btn-sm actor-btn" title="Show only this actor" onClick={() => { setActorDraft(e.actor); setFilter({ actor: e.actor }); }}>{e.actor}</button>
                   </td>
                   <td><EventDetails event={e} /></td>
@@ -134,7 +135,7 @@ function EventDetails({ event }: { event: AuditEvent }) {
   return (
     <div>
       {event.subject && <div className="subject">{event.subject}</div>}
-      {simple.length > 0 && <div className="kvs">{simple.map(([k, v]) => <span key={k} className="kv"><span className="k">{k}</span><span className="v">{String(v)}</span></span>)}</div>}
+      {simple.length> 0 && <div className="kvs">{simple.map(([k, v]) => <span key={k} className="kv"><span className="k">{k}</span><span className="v">{String(v)}</span></span>)}</div>}
     </div>
   );
 }

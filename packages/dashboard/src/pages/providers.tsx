@@ -43,7 +43,7 @@ export function ProvidersPage({ ctx }: { ctx: OrgContext }) {
                 <tr key={p.id}>
                   <td><Link to={`${base}/providers/${p.id}`}><strong>{p.name}</strong></Link><div className="small muted">{p.mode}</div></td>
                   <td>{p.roleArn ? <code>{p.roleArn}</code> : <span className="muted">no role yet</span>}</td>
-                  <td>{p.region}</td>
+                  <td className="nowrap">{p.region}</td>
                   <td><StatusPill status={p.status === 'pending' ? 'unverified' : p.status} label={statusLabel[p.status]} /></td>
                   <td>{p.links.length === 0 ? <span className="muted">not linked</span> : p.links.map((l) => <div key={l.id}>{linkLabel(l)}</div>)}</td>
                   <td><Time iso={p.createdAt} /><div className="small muted">{p.createdBy}</div></td>
