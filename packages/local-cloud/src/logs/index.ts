@@ -1,9 +1,11 @@
 /**
  * CloudWatch Logs service (awsJson1_1). Lambda writes its function logs through `LogsApi`.
  */
+import { join } from 'node:path';
 import { AwsError, type CloudRuntime, type Service, type ServiceRequest } from '../internal/contract.js';
+import { openJournal } from './journal.js';
 import { logsOperations } from './operations.js';
-import { appendEvents, ensureGroup, ensureStream, restoreState, type LogsState, type Scope } from './store.js';
+import { appendEvents, ensureGroup, ensureStream, scopeKey, type LogsState, type Scope } from './store.js';
 
 export type { Scope } from './store.js';
 
@@ -31,7 +33,9 @@ function header(req: ServiceRequest, name: string): string | undefined {
 
 /** Builds the Logs service and the API Lambda writes through. */
 export function createLogs(rt: CloudRuntime): LogsParts {
-  let state: LogsState = { scopes: {} };
+  const state: LogsState = { scopes: {} };
+  const dataDir = rt.dataDir();
+  const journal = openJournal(dataDir ? join(dataDir, 'logs.ndjson') : undefined, state);
 
   const service: Service = {
     signingName: 'logs',
@@ -59,21 +63,24 @@ export function createLogs(rt: CloudRuntime): LogsParts {
         scope: { accountId: principal.accountId, region: req.region },
         now: rt.now().getTime(),
         authorize: (action, resource) => rt.authorize(principal, action, resource),
-        changed: () => rt.changed(),
+        journal: (rec) => journal.append(rec),
       }, input);
       return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(out) };
     },
-    snapshot: () => state,
-    restore(value) {
-      state = restoreState(value);
+    async close() {
+      journal.flush();
     },
   };
 
   const api: LogsApi = {
     write(scope, group, stream, events) {
       const now = rt.now().getTime();
-      appendEvents(ensureStream(ensureGroup(state, scope, group, now), stream, now), events, now);
-      rt.changed();
+      const k = scopeKey(scope);
+      if (!state.scopes[k]?.[group]) journal.append({ op: 'group', k, g: group, t: now });
+      const g = ensureGroup(state, scope, group, now);
+      if (!g.streams[stream]) journal.append({ op: 'stream', k, g: group, s: stream, t: now });
+      appendEvents(ensureStream(g, stream, now), events, now);
+      journal.append({ op: 'events', k, g: group, s: stream, i: now, e: events.map((e) => [e.timestamp, e.message]) });
     },
     read(scope, group, stream) {
       return state.scopes[`${scope.accountId}/${scope.region}`]?.[group]?.streams[stream]?.events ?? [];

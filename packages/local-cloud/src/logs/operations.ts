@@ -5,8 +5,9 @@
 import { AwsError } from '../internal/contract.js';
 import { fieldReader } from '../lambda/rest.js';
 import { matchesFilter, parseFilterPattern } from './filter-pattern.js';
+import type { JournalRecord } from './journal.js';
 import {
-  appendEvents, ensureGroup, ensureStream, groupsOf, storedBytes,
+  appendEvents, ensureGroup, ensureStream, groupsOf, scopeKey, storedBytes,
   type LogGroup, type LogsState, type LogStream, type Scope,
 } from './store.js';
 
@@ -16,7 +17,8 @@ export interface LogsOpContext {
   readonly now: number;
   /** rt.authorize bound to the caller. */
   authorize(action: string, resource: string): void;
-  changed(): void;
+  /** Records a change for the data dir. */
+  journal(rec: JournalRecord): void;
 }
 
 type Input = Record<string, unknown>;
@@ -191,7 +193,7 @@ function createGroup(ctx: LogsOpContext, input: Input) {
   ctx.authorize('logs:CreateLogGroup', `${groupArn(ctx.scope, name)}:*`);
   if (groupsOf(ctx.state, ctx.scope)[name]) throw new AwsError('ResourceAlreadyExistsException', 'The specified log group already exists');
   ensureGroup(ctx.state, ctx.scope, name, ctx.now);
-  ctx.changed();
+  ctx.journal({ op: 'group', k: scopeKey(ctx.scope), g: name, t: ctx.now });
   return {};
 }
 
@@ -200,7 +202,7 @@ function deleteGroup(ctx: LogsOpContext, input: Input) {
   ctx.authorize('logs:DeleteLogGroup', `${groupArn(ctx.scope, name)}:*`);
   findGroup(ctx, name);
   delete groupsOf(ctx.state, ctx.scope)[name];
-  ctx.changed();
+  ctx.journal({ op: 'delete-group', k: scopeKey(ctx.scope), g: name });
   return {};
 }
 
@@ -212,7 +214,7 @@ function createStream(ctx: LogsOpContext, input: Input) {
   const g = findGroup(ctx, name);
   if (g.streams[stream]) throw new AwsError('ResourceAlreadyExistsException', 'The specified log stream already exists');
   ensureStream(g, stream, ctx.now);
-  ctx.changed();
+  ctx.journal({ op: 'stream', k: scopeKey(ctx.scope), g: name, s: stream, t: ctx.now });
   return {};
 }
 
@@ -236,7 +238,7 @@ function putEvents(ctx: LogsOpContext, input: Input) {
     }
   }
   appendEvents(s, events, ctx.now);
-  ctx.changed();
+  ctx.journal({ op: 'events', k: scopeKey(ctx.scope), g: name, s: s.name, i: ctx.now, e: events.map((e) => [e.timestamp, e.message]) });
   return { nextSequenceToken: String(s.dropped + s.events.length + 1).padStart(56, '4') };
 }
 
@@ -247,7 +249,7 @@ function deleteStream(ctx: LogsOpContext, input: Input) {
   const g = findGroup(ctx, name);
   findStream(g, stream);
   delete g.streams[stream as string];
-  ctx.changed();
+  ctx.journal({ op: 'delete-stream', k: scopeKey(ctx.scope), g: name, s: stream as string });
   return {};
 }
 
@@ -258,7 +260,7 @@ function putRetention(ctx: LogsOpContext, input: Input) {
   const allowed = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
   if (days === undefined || !allowed.includes(days)) throw invalid(`1 validation error detected: Value '${days ?? 'null'}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(', ')}]`);
   findGroup(ctx, name).retentionInDays = days;
-  ctx.changed();
+  ctx.journal({ op: 'retention', k: scopeKey(ctx.scope), g: name, d: days });
   return {};
 }
 

@@ -75,11 +75,3 @@ export function storedBytes(group: LogGroup): number {
   for (const s of Object.values(group.streams)) for (const e of s.events) n += Buffer.byteLength(e.message) + 26;
   return n;
 }
-
-/** Restores state from a snapshot, tolerating a missing or foreign value (a fresh data dir). */
-export function restoreState(value: unknown): LogsState {
-  if (value && typeof value === 'object' && 'scopes' in value && typeof (value as LogsState).scopes === 'object') {
-    return value as LogsState;
-  }
-  return { scopes: {} };
-}
