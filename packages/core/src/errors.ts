@@ -39,6 +39,8 @@ export const errorCodes = {
   // CLI and project file
   CLI_NOT_LOGGED_IN: spec(401, 'user', false, 'The CLI has no engine URL or token.'),
   CLI_ENGINE_UNREACHABLE: spec(503, 'upstream', true, 'The engine did not answer.'),
+  CLI_HOOK_FAILED: spec(400, 'user', false, "The project's build hook (inputs.src.hook) exited with an error."),
+  CLI_SOURCE_NOT_FOUND: spec(400, 'user', false, 'The folder named by inputs.src (or its dist) does not exist.'),
   PROJECT_FILE_NOT_FOUND: spec(400, 'user', false, 'No hangar.yml or serverless.yml in this folder.'),
   PROJECT_FILE_INVALID: spec(400, 'user', false, 'The project file does not match its schema.'),
   PROJECT_VARIABLE_UNRESOLVED: spec(400, 'user', false, 'A ${...} variable in the project file has no value.'),

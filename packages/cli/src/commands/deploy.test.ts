@@ -202,3 +202,25 @@ test('an unresolved ${env:X} in the project file stops the deploy before anythin
   assert.match(ctx.stderr.text(), /inputs\.env\.KEY: \$\{env:SHOP_KEY\} has no value.*\(PROJECT_VARIABLE_UNRESOLVED\)/);
   assert.equal(engine.requests.length, from);
 });
+
+test('a build hook runs in src before dist is uploaded; a failing hook or a missing folder stops the deploy with its code', async (t) => {
+  const p = tempProject('component: http-function\nname: api\ninputs:\n  src:\n    src: ./app\n    hook: mkdir -p ../out && echo built > ../out/index.mjs\n    dist: ./out\n');
+  t.after(() => p.cleanup());
+  p.write('app/index.ts', 'export {}\n');
+  const env = { HANGAR_HOME: p.home, HANGAR_URL: engine.url, HANGAR_TOKEN: engine.token };
+  const from = engine.requests.length;
+  const ok = testContext(p.dir, env);
+  assert.equal(await deploy(ok), 0, ok.stderr.text());
+  assert.match(ok.stderr.text(), /Running the build hook: mkdir -p/);
+  assert.deepEqual(sourcesRequests(from)[0]?.entries?.map((e) => e.path), ['index.mjs']);
+
+  p.write('hangar.yml', 'component: http-function\nname: api\ninputs:\n  src:\n    src: ./app\n    hook: exit 3\n');
+  const bad = testContext(p.dir, env);
+  assert.equal(await deploy(bad), 1);
+  assert.match(bad.stderr.text(), /inputs\.src\.hook: `exit 3` failed with exit code 3 .*\(CLI_HOOK_FAILED\)/);
+
+  p.write('hangar.yml', 'component: http-function\nname: api\ninputs:\n  src: ./nope\n');
+  const missing = testContext(p.dir, env);
+  assert.equal(await deploy(missing), 1);
+  assert.match(missing.stderr.text(), /inputs\.src: expected a folder, but .*nope does not exist.*\(CLI_SOURCE_NOT_FOUND\)/);
+});

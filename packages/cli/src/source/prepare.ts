@@ -25,7 +25,7 @@ export function planSource(projectDir: string, src: SourceInput): SourcePlan {
 export function checkFolder(path: string, field: string): void {
   const s = statSync(path, { throwIfNoEntry: false });
   if (!s?.isDirectory()) {
-    throw new HangarError('PROJECT_FILE_INVALID', `${field}: expected a folder, but ${path} ${s ? 'is not a folder' : 'does not exist'}.`);
+    throw new HangarError('CLI_SOURCE_NOT_FOUND', `${field}: expected a folder, but ${path} ${s ? 'is not a folder' : 'does not exist'}.`);
   }
 }
 
@@ -39,6 +39,6 @@ export async function runHook(hook: { command: string; cwd: string }, env: Reado
     child.on('close', (c) => done(c ?? 1));
   });
   if (code !== 0) {
-    throw new HangarError('VALIDATION_FAILED', `inputs.src.hook: \`${hook.command}\` failed with exit code ${code} in ${hook.cwd}; fix the build and deploy again.`);
+    throw new HangarError('CLI_HOOK_FAILED', `inputs.src.hook: \`${hook.command}\` failed with exit code ${code} in ${hook.cwd}; fix the build and deploy again.`);
   }
 }
