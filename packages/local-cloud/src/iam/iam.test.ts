@@ -107,6 +107,21 @@ describe('IAM', () => {
     assert.deepEqual(tags?.sort((x, y) => x.Key!.localeCompare(y.Key!)), [{ Key: 'a', Value: '3' }, { Key: 'b', Value: '2' }]);
   });
 
+  it('a session dies with its role, even if a role of the same name comes back', async () => {
+    const make = async () => {
+      await iam.send(new CreateRoleCommand({ RoleName: 'phoenix', AssumeRolePolicyDocument: trustAccount(A) }));
+      await iam.send(new AttachRolePolicyCommand({ RoleName: 'phoenix', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
+    };
+    await make();
+    const out = await stsClient(cloud.endpoint, rootA).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${A}:role/phoenix`, RoleSessionName: 'old' }));
+    const old = iamClient(cloud.endpoint, { accessKeyId: out.Credentials!.AccessKeyId!, secretAccessKey: out.Credentials!.SecretAccessKey!, sessionToken: out.Credentials!.SessionToken! });
+    await old.send(new GetRoleCommand({ RoleName: 'phoenix' }));
+    await iam.send(new DetachRolePolicyCommand({ RoleName: 'phoenix', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
+    await iam.send(new DeleteRoleCommand({ RoleName: 'phoenix' }));
+    await make();
+    await rejectsWith(old.send(new GetRoleCommand({ RoleName: 'phoenix' })), 'AccessDenied', 403);
+  });
+
   it('OIDC providers: https only (http on loopback), delete', async () => {
     await rejectsWith(iam.send(new CreateOpenIDConnectProviderCommand({ Url: 'http://idp.example.com', ClientIDList: ['x'] })), 'ValidationError', 400);
     const p = await iam.send(new CreateOpenIDConnectProviderCommand({ Url: 'https://idp.example.com/tenant', ClientIDList: ['x'], ThumbprintList: ['a'.repeat(40)] }));

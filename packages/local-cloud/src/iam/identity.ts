@@ -61,6 +61,7 @@ function parseStored(doc: string): PolicyDocument | undefined {
 
 export function createIdentity(deps: IdentityDeps) {
   const { state } = deps;
+  let lastPrune = 0;
 
   function account(accountId: string): AccountRecord | undefined {
     return state.accounts[accountId];
@@ -134,7 +135,11 @@ export function createIdentity(deps: IdentityDeps) {
     if (!acct) return undefined;
     const holder = p.kind === 'user' ? acct.users[p.userName ?? ''] : p.kind === 'assumed-role' ? acct.roles[p.roleName ?? ''] : undefined;
     if (!holder) return undefined;
-    if (p.kind === 'assumed-role' && roleArn(p.accountId, holder as RoleRecord) !== p.roleArn) return undefined;
+    // A session outlives neither its role nor a same-named role created after it (new role id).
+    if (p.kind === 'assumed-role') {
+      const role = holder as RoleRecord;
+      if (roleArn(p.accountId, role) !== p.roleArn || !p.userId.startsWith(`${role.roleId}:`)) return undefined;
+    }
     const docs = [...Object.values(holder.inlinePolicies), ...holder.attachedPolicies.map((a) => managedDocument(a) ?? '')];
     const tags: Record<string, string> = {};
     for (const t of holder.tags) tags[t.Key] = t.Value;
@@ -208,8 +213,12 @@ export function createIdentity(deps: IdentityDeps) {
       ...rest, accessKeyId: newAccessKeyId('ASIA'), secretAccessKey: newSecretAccessKey(), sessionToken: newSessionToken(),
       expiration: now + durationSeconds * 1000,
     };
-    // Forget sessions that expired more than a day ago, so the state does not grow forever.
-    for (const [id, old] of Object.entries(state.sessions)) if (old.expiration < now - 86_400_000) delete state.sessions[id];
+    // Forget sessions that expired more than a day ago (checked once a minute), so the state
+    // does not grow forever.
+    if (now - lastPrune > 60_000) {
+      lastPrune = now;
+      for (const [id, old] of Object.entries(state.sessions)) if (old.expiration < now - 86_400_000) delete state.sessions[id];
+    }
     state.sessions[record.accessKeyId] = record;
     deps.changed();
     return { record, principal: sessionPrincipal(record) };
