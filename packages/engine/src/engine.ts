@@ -4,7 +4,7 @@ import type { Clock, CoreDeps, Db, EngineConfig, Feature, Logger } from './types
 import { createAudit, type Audit } from './audit/audit.js';
 import { createErrorHandler, notFoundHandler } from './http/errors.js';
 import { installAuth, type Authenticator } from './http/auth.js';
-import { createLogger } from './logger.js';
+import { createLogger, scrubberOf } from './logger.js';
 import { createPlatformFeature, type Bootstrap } from './platform.js';
 import { openStore, type Store } from './store/db.js';
 import { collectMigrations, migrateToLatest } from './store/migrate.js';
@@ -76,7 +76,8 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
   };
 
   try {
-    const audit = createAudit(db, clock);
+    const scrub = scrubberOf(logger);
+    const audit = createAudit(db, clock, scrub ? { scrub } : {});
     const deps: CoreDeps = { db, clock, logger, audit, config };
     const platform = createPlatformFeature({ ...deps, audit });
     const providers = createProvidersFeature(deps);

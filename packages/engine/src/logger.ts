@@ -13,6 +13,18 @@ export interface LoggerOptions {
   readonly clock?: Clock;
 }
 
+/** The logger `createLogger` makes: a Logger that can also scrub any text with its secrets (the audit log uses it). */
+export interface ScrubbingLogger extends Logger {
+  scrub(text: string): string;
+  child(fields: Record<string, unknown>): ScrubbingLogger;
+}
+
+/** The logger's scrub function, when it has one (loggers from `createLogger` do). */
+export function scrubberOf(logger: Logger): ((text: string) => string) | undefined {
+  const l = logger as Partial<ScrubbingLogger>;
+  return typeof l.scrub === 'function' ? (text) => l.scrub!(text) : undefined;
+}
+
 const REDACTED = '[REDACTED]';
 // Shorter values would shred ordinary text; no real credential is this short.
 const MIN_SECRET_LENGTH = 4;
@@ -72,14 +84,14 @@ function plain(value: unknown): unknown {
  * log.addSecret(credentials.secretAccessKey);
  * log.child({ deploymentId }).info('assumed role', { roleArn });
  */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): ScrubbingLogger {
   const min = levelRank[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => { process.stderr.write(`${line}\n`); });
   const clock = options.clock ?? { now: () => new Date() };
   return makeLogger(new Scrubber(), options.fields ?? {}, min, write, clock);
 }
 
-function makeLogger(scrubber: Scrubber, base: Record<string, unknown>, min: number, write: (line: string) => void, clock: Clock): Logger {
+function makeLogger(scrubber: Scrubber, base: Record<string, unknown>, min: number, write: (line: string) => void, clock: Clock): ScrubbingLogger {
   const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (levelRank[level] < min) return;
     const record = { ts: clock.now().toISOString(), level, msg, ...base, ...fields };
@@ -102,5 +114,6 @@ function makeLogger(scrubber: Scrubber, base: Record<string, unknown>, min: numb
     child: (fields) => makeLogger(scrubber, { ...base, ...fields }, min, write, clock),
     addSecret: (value) => scrubber.add(value),
     removeSecret: (value) => scrubber.remove(value),
+    scrub: (text) => scrubber.scrub(text),
   };
 }

@@ -6,6 +6,7 @@ import { migrateToLatest } from '../store/migrate.js';
 import { orgsMigration } from '../orgs/tables.js';
 import { auditMigration } from './tables.js';
 import { createAudit, type Audit } from './audit.js';
+import { createLogger } from '../logger.js';
 
 const clock = { now: () => new Date('2026-01-02T03:04:05.000Z') };
 
@@ -45,6 +46,20 @@ for (const { kind, skip } of testDatabases()) {
       const events = await audit.list('org_conc', { limit: 100 });
       assert.deepEqual(events.map((e) => e.seq).sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i + 1));
       assert.deepEqual(await audit.verifyChain('org_conc'), { ok: true, count: 30 });
+    });
+
+    test('a secret registered with the engine logger never lands in an event; the chain still verifies', async () => {
+      const logger = createLogger({ write: () => {} });
+      const scrubbed = createAudit(store.db, clock, { scrub: logger.scrub });
+      const secret = 'ASIASESSIONKEY0000001/with"quote';
+      logger.addSecret(secret);
+      await scrubbed.append({ orgId: 'org_scrub', kind: 'credentials.issued', actor: 'token:ci', subject: `oops ${secret}`, data: { accessKeyId: secret, nested: [{ v: `x ${secret} y` }], token: `hgr_${'z'.repeat(43)}` } });
+      const rows = await store.db.selectFrom('audit_events').selectAll().where('org_id', '=', 'org_scrub').execute();
+      const text = JSON.stringify(rows);
+      assert.ok(!text.includes('ASIASESSIONKEY0000001'), text);
+      assert.ok(!text.includes('z'.repeat(43)), 'an API token in event data is scrubbed too');
+      assert.deepEqual((await scrubbed.list('org_scrub'))[0]!.data, { accessKeyId: '[REDACTED]', nested: [{ v: 'x [REDACTED] y' }], token: 'hgr_[REDACTED]' });
+      assert.deepEqual(await scrubbed.verifyChain('org_scrub'), { ok: true, count: 1 });
     });
 
     test('an altered event is named', async () => {

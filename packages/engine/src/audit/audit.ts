@@ -21,6 +21,8 @@ export type VerifyResult =
 export interface AuditQuery {
   readonly kind?: string;
   readonly actor?: string;
+  /** e.g. "provider:prv_…": everything that happened to one thing. */
+  readonly subject?: string;
   readonly limit?: number;
   /** Only events with a smaller seq (paging backwards). */
   readonly before?: number;
@@ -44,11 +46,19 @@ const PAGE = 500;
  * Call `append` after your own transaction commits, never inside `db.transaction()`: on SQLite the
  * store has one connection, so an append inside another transaction would wait for it forever.
  */
-export function createAudit(db: Db, clock: Clock): Audit {
+export interface AuditOptions {
+  /** Applied to each event's subject and data before it is chained and stored: the engine passes its
+   * logger's scrubber, so a secret registered with the logger can never land in the audit log either. */
+  readonly scrub?: (text: string) => string;
+}
+
+export function createAudit(db: Db, clock: Clock, options: AuditOptions = {}): Audit {
   const postgres = dialectOf(db) === 'postgres';
+  const scrub = options.scrub ?? ((text: string) => text);
 
   async function append(event: AuditEventInput): Promise<void> {
-    const data = canonicalJson(event.data ?? {});
+    const data = scrub(canonicalJson(event.data ?? {}));
+    const subject = event.subject === undefined ? null : scrub(event.subject);
     await db.transaction().execute(async (trx) => {
       await trx.insertInto('audit_heads').values({ org_id: event.orgId, seq: 0, hash: '' })
         .onConflict((oc) => oc.column('org_id').doNothing()).execute();
@@ -56,7 +66,7 @@ export function createAudit(db: Db, clock: Clock): Audit {
       const head = await (postgres ? q.forUpdate() : q).executeTakeFirstOrThrow();
       const fields = {
         orgId: event.orgId, seq: Number(head.seq) + 1, id: newId('aud'), ts: clock.now().toISOString(),
-        kind: event.kind, actor: event.actor, subject: event.subject ?? null, data, prevHash: head.hash,
+        kind: event.kind, actor: event.actor, subject, data, prevHash: head.hash,
       };
       const hash = eventHash(fields);
       await trx.insertInto('audit_events').values({
@@ -71,6 +81,7 @@ export function createAudit(db: Db, clock: Clock): Audit {
     let q = db.selectFrom('audit_events').selectAll().where('org_id', '=', orgId);
     if (query.kind) q = q.where('kind', '=', query.kind);
     if (query.actor) q = q.where('actor', '=', query.actor);
+    if (query.subject) q = q.where('subject', '=', query.subject);
     if (query.before !== undefined) q = q.where('seq', '<', query.before);
     const rows = await q.orderBy('seq', 'desc').limit(Math.min(Math.max(query.limit ?? 50, 1), 500)).execute();
     return rows.map((r) => ({ seq: Number(r.seq), id: r.id, ts: r.ts, kind: r.kind, actor: r.actor, subject: r.subject, data: parseData(r.data) }));

@@ -30,6 +30,9 @@ test('GET /audit pages newest first and filters by kind and actor', async () => 
   assert.deepEqual(byActor.events.map((e) => e.kind), ['token.created', 'member.added', 'org.created']);
   const byKind = (await get(`${base}?kind=member.added`)).json() as { events: unknown[] };
   assert.equal(byKind.events.length, 1);
+  const subject = encodeURIComponent(`user:${engine.seed!.owner.id}`);
+  const bySubject = (await get(`${base}?subject=${subject}`)).json() as { events: Array<{ kind: string }> };
+  assert.deepEqual(bySubject.events.map((e) => e.kind), ['member.added']);
 });
 
 test('bad audit queries name the parameter', async () => {

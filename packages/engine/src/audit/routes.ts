@@ -7,6 +7,7 @@ import type { Audit } from './audit.js';
 const listQuery = z.object({
   kind: z.string().min(1).max(100).optional(),
   actor: z.string().min(1).max(200).optional(),
+  subject: z.string().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: z.coerce.number().int().min(1).optional(),
 }).strict();
