@@ -1,27 +1,19 @@
 /** STS over the query protocol: GetCallerIdentity, AssumeRole, AssumeRoleWithWebIdentity. */
 import { AwsError, type Principal, type Service, type ServiceRequest, type ServiceResponse } from '../internal/contract.js';
-import { isoSeconds } from '../internal/ids.js';
 import { invalidAction, queryParams, queryResponse, type QueryParams } from '../internal/query.js';
 import type { Identity } from '../iam/identity.js';
-import type { SessionRecord } from '../iam/state.js';
 import { parsePolicy } from '../policy/document.js';
 import { evaluateTrust, type TrustCaller } from '../policy/evaluate.js';
 import {
   durationParam, externalIdParam, packedPolicySize, roleArnParam, sessionNameParam, sessionPolicyParams, sourceIdentityParam, tagParams,
 } from './params.js';
+import { credentialsShape } from './shapes.js';
 import { assumeRoleWithWebIdentity, createJwksCache } from './web-identity.js';
 
 export const STS_XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
 /** Actions STS serves without a signature. */
 export const UNSIGNED_STS_ACTIONS: ReadonlySet<string> = new Set(['AssumeRoleWithWebIdentity', 'AssumeRoleWithSAML']);
-
-export function credentialsShape(s: SessionRecord): Record<string, unknown> {
-  return {
-    AccessKeyId: s.accessKeyId, SecretAccessKey: s.secretAccessKey, SessionToken: s.sessionToken,
-    Expiration: isoSeconds(new Date(s.expiration)),
-  };
-}
 
 function notAuthorized(p: Principal, roleArn: string): AwsError {
   return new AwsError('AccessDenied', `User: ${p.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);

@@ -12,7 +12,7 @@ import { issuerKey } from '../iam/oidc.js';
 import { parsePolicy } from '../policy/document.js';
 import { evaluateTrust } from '../policy/evaluate.js';
 import { durationParam, packedPolicySize, roleArnParam, sessionNameParam, sessionPolicyParams } from './params.js';
-import { credentialsShape } from './service.js';
+import { credentialsShape } from './shapes.js';
 
 type Jwks = ReturnType<typeof createRemoteJWKSet>;
 
