@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -45,6 +45,7 @@ describe('persistence', () => {
     await advanceClock(first.endpoint, 600);
     await first.stop();
     assert.deepEqual(readdirSync(dir), ['state.json'], 'written atomically, no temp files left');
+    assert.equal(statSync(join(dir, 'state.json')).mode & 0o777, 0o600, 'secrets readable by the owner only');
 
     const second = await startLocalCloud({ port: 0, dataDir: dir, services: [counter], allowClockControl: true });
     try {

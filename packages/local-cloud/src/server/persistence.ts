@@ -25,7 +25,8 @@ export function createPersistence(dataDir: string | undefined, collect: () => un
     dirty = false;
     mkdirSync(dataDir, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(collect()));
+    // The state holds secret keys (as AWS's own stores do): readable by its owner only.
+    writeFileSync(tmp, JSON.stringify(collect()), { mode: 0o600 });
     renameSync(tmp, file);
   }
 
