@@ -89,17 +89,24 @@ export function createExecuteApi(deps: DataPlaneDeps): DataPlaneRoute {
       const timedOut = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), integration.timeoutInMillis);
       });
-      const outcome = await Promise.race([
-        deps.lambda.invokeAsService({
-          accountId: a.accountId, region: a.region, functionRef: functionOfUri(integration.integrationUri),
-          servicePrincipal: 'apigateway.amazonaws.com',
-          sourceArn: `arn:aws:execute-api:${a.region}:${a.accountId}:${apiId}/${stage.stageName}/${resource}`,
-          event: JSON.stringify(event),
-        }),
-        timedOut,
-      ]);
-      clearTimeout(timer);
       const base = { 'apigw-requestid': requestId };
+      let outcome: Awaited<ReturnType<LambdaApi['invokeAsService']>> | 'timeout';
+      try {
+        outcome = await Promise.race([
+          deps.lambda.invokeAsService({
+            accountId: a.accountId, region: a.region, functionRef: functionOfUri(integration.integrationUri),
+            servicePrincipal: 'apigateway.amazonaws.com',
+            sourceArn: `arn:aws:execute-api:${a.region}:${a.accountId}:${apiId}/${stage.stageName}/${resource}`,
+            event: JSON.stringify(event),
+          }),
+          timedOut,
+        ]);
+      } catch {
+        // e.g. the execution role can no longer be assumed: the caller sees what AWS shows.
+        return { ...internal(), headers: { 'content-type': 'application/json', ...base } };
+      } finally {
+        clearTimeout(timer);
+      }
       if (outcome === 'timeout') return { ...message(503, 'Service Unavailable'), headers: { 'content-type': 'application/json', ...base } };
       if (outcome.kind !== 'ok') return { ...internal(), headers: { 'content-type': 'application/json', ...base } };
       const mapped = mapResult(outcome.payload, version);

@@ -189,6 +189,28 @@ test('a restart with the same data dir keeps the function and the API serving', 
   assert.equal((await fetch(url(fx.cloud.endpoint, '/hello/again'))).status, 500);
 });
 
+/** Sends `body` instead of the serialised input: the request is still correctly signed. */
+async function withBody<T>(client: { middlewareStack: { add: (...a: never[]) => void; remove: (n: string) => boolean } }, body: string, run: () => Promise<T>): Promise<T> {
+  const mw = (next: (a: unknown) => Promise<unknown>) => async (args: unknown) => {
+    const request = (args as { request: { body: unknown; headers: Record<string, string> } }).request;
+    request.body = body;
+    request.headers['content-length'] = String(Buffer.byteLength(body));
+    return next(args);
+  };
+  client.middlewareStack.add(...([mw, { step: 'build', name: 'breakBody' }] as never[]));
+  try {
+    return await run();
+  } finally {
+    client.middlewareStack.remove('breakBody');
+  }
+}
+
+test('malformed JSON bodies get each protocol\'s AWS error and the cloud keeps serving', async () => {
+  await withBody(fx.c.apigw, '{"name": ', () => assert.rejects(fx.c.apigw.send(new CreateApiCommand({ Name: 'x', ProtocolType: 'HTTP' })), { name: 'BadRequestException' }));
+  await withBody(fx.c.logs, '{"logGroupName": ', () => assert.rejects(fx.c.logs.send(new DescribeLogGroupsCommand({})), { name: 'SerializationException' }));
+  assert.equal((await fx.c.apigw.send(new GetApiCommand({ ApiId: apiId }))).ApiId, apiId);
+});
+
 test('Logs errors have AWS shapes; DeleteLogGroup removes the group', async () => {
   await assert.rejects(fx.c.logs.send(new GetLogEventsCommand({ logGroupName: '/aws/lambda/nope', logStreamName: 'x' })),
     { name: 'ResourceNotFoundException', message: 'The specified log group does not exist.' });

@@ -7,8 +7,8 @@ import {
   GetPolicyCommand, InvokeCommand, ListFunctionsCommand, RemovePermissionCommand, UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
-import { CreateRoleCommand } from '@aws-sdk/client-iam';
-import { ACCOUNT, destroyClients, fixture, zipOf, type Fixture } from './test-support.js';
+import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { ACCOUNT, clientsFor, destroyClients, fixture, zipOf, type Fixture } from './test-support.js';
 
 const CANARY = 'server-env-canary-7f3a';
 process.env.HANGAR_TEST_CANARY = CANARY;
@@ -228,6 +228,31 @@ test('bad input gets AWS-shaped errors and the cloud keeps serving', async () =>
     malformed.middlewareStack.remove('breakBody');
   }
   assert.equal(dec((await invoke('main', {})).Payload).version, 'v2');
+});
+
+test('every operation is authorised: a user allowed to invoke one function can do only that', async () => {
+  await fx.c.iam.send(new CreateUserCommand({ UserName: 'caller' }));
+  await fx.c.iam.send(new PutUserPolicyCommand({
+    UserName: 'caller', PolicyName: 'invoke-main',
+    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:main` }] }),
+  }));
+  const key = (await fx.c.iam.send(new CreateAccessKeyCommand({ UserName: 'caller' }))).AccessKey;
+  const user = clientsFor(fx.cloud.endpoint, { accessKeyId: key?.AccessKeyId as string, secretAccessKey: key?.SecretAccessKey as string });
+  try {
+    const ok = await user.lambda.send(new InvokeCommand({ FunctionName: 'main', Payload: Buffer.from('{}') }));
+    assert.equal(ok.FunctionError, undefined);
+    await assert.rejects(user.lambda.send(new InvokeCommand({ FunctionName: 'who' })), { name: 'AccessDeniedException' });
+    await assert.rejects(user.lambda.send(new ListFunctionsCommand({})), { name: 'AccessDeniedException' });
+    await assert.rejects(user.lambda.send(new DeleteFunctionCommand({ FunctionName: 'main' })), { name: 'AccessDeniedException' });
+  } finally {
+    destroyClients(user);
+  }
+});
+
+test('concurrent invocations run in separate execution environments', async () => {
+  const outs = await Promise.all([1, 2, 3].map(() => invoke('main', { sleepMs: 300 })));
+  const pids = new Set(outs.map((o) => dec(o.Payload).pid));
+  assert.equal(pids.size, 3);
 });
 
 test('DeleteFunction removes it', async () => {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { CloudRuntime } from '../../internal/contract.js';
+import { AwsError, type CloudRuntime } from '../../internal/contract.js';
 import type { LogsApi } from '../../logs/index.js';
 import { functionArn, functionKey, logGroupOf, type FunctionRecord } from '../model.js';
 import { logStreamName, sandboxEnv } from './environment.js';
@@ -29,9 +29,15 @@ export interface InvokerDeps {
   readonly idleMs: number;
   /** Absolute directory of a function's unpacked code. */
   readonly codeDir: (fn: FunctionRecord) => string;
+  /**
+   * Execution environments per function at most (AWS allows 1,000 across an account; a laptop
+   * cannot run that many Node processes). Further invocations wait for a free one.
+   */
+  readonly maxEnvironmentsPerFunction?: number;
 }
 
 interface WarmEnv {
+  readonly key: string;
   readonly sandbox: Sandbox;
   readonly generation: number;
   readonly credentialsExpireAt: number;
@@ -58,6 +64,11 @@ export function createInvoker(deps: InvokerDeps): Invoker {
   const { rt, logs } = deps;
   const idle = new Map<string, WarmEnv[]>();
   const all = new Set<WarmEnv>();
+  const live = new Map<string, number>();
+  const waiters = new Map<string, (() => void)[]>();
+  const cap = deps.maxEnvironmentsPerFunction ?? 10;
+  const wake = (key: string) => waiters.get(key)?.shift()?.();
+  let closed = false;
 
   const scopeOf = (fn: FunctionRecord) => ({ accountId: fn.accountId, region: fn.region });
   const flush = (fn: FunctionRecord, env: WarmEnv) => {
@@ -87,7 +98,9 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       initTimeoutMs: INIT_TIMEOUT_MS,
       onLog: (text) => (env ? output(env, text) : early.push(text)),
     });
-    env = { sandbox, generation: fn.generation, credentialsExpireAt: credentials.expiration.getTime(), stream, partial: '', pending: [] };
+    const key = functionKey(fn.accountId, fn.region, fn.name);
+    live.set(key, (live.get(key) ?? 0) + 1);
+    env = { key, sandbox, generation: fn.generation, credentialsExpireAt: credentials.expiration.getTime(), stream, partial: '', pending: [] };
     for (const t of early) output(env, t);
     all.add(env);
     const init = await sandbox.ready;
@@ -111,7 +124,10 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     env.sandbox.kill();
     if (env.partial) output(env, '\n');
     flush(fn, env);
-    all.delete(env);
+    if (all.delete(env)) {
+      live.set(env.key, (live.get(env.key) ?? 1) - 1);
+      wake(env.key);
+    }
   }
 
   function release(fn: FunctionRecord, env: WarmEnv) {
@@ -120,6 +136,7 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     const list = idle.get(key) ?? [];
     idle.set(key, list);
     list.push(env);
+    wake(key);
     env.idleTimer = setTimeout(() => {
       const i = list.indexOf(env);
       if (i >= 0) list.splice(i, 1);
@@ -130,7 +147,19 @@ export function createInvoker(deps: InvokerDeps): Invoker {
 
   async function invoke(fn: FunctionRecord, event: string, opts: { clientContext?: unknown } = {}): Promise<InvokeResult> {
     const requestId = randomUUID();
+    const key = functionKey(fn.accountId, fn.region, fn.name);
+    const stopping = () => new AwsError('ServiceException', 'The local cloud is stopping.', 500);
+    if (closed) throw stopping();
     let env = take(fn);
+    while (!env && (live.get(key) ?? 0) >= cap) {
+      await new Promise<void>((resolve) => {
+        const list = waiters.get(key) ?? [];
+        waiters.set(key, list);
+        list.push(resolve);
+      });
+      if (closed) throw stopping();
+      env = take(fn);
+    }
     let initMs: number | undefined;
     let failure: FunctionErrorBody | undefined;
     const timeoutBody = (): FunctionErrorBody => ({
@@ -208,12 +237,16 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       idle.delete(key);
     },
     async close() {
+      closed = true;
       for (const env of all) {
         clearTimeout(env.idleTimer);
         env.sandbox.kill();
       }
       all.clear();
       idle.clear();
+      live.clear();
+      for (const list of waiters.values()) for (const w of list) w();
+      waiters.clear();
     },
   };
 }
