@@ -6,7 +6,7 @@ import { createErrorHandler, notFoundHandler } from './http/errors.js';
 import { installAuth, type Authenticator } from './http/auth.js';
 import { createLogger, scrubberOf } from './logger.js';
 import { createPlatformFeature, type Bootstrap } from './platform.js';
-import { openStore, type Store } from './store/db.js';
+import { dialectOf, openStore, type Store } from './store/db.js';
 import { collectMigrations, migrateToLatest } from './store/migrate.js';
 import { createProvidersFeature } from './providers/index.js';
 import { createDeploymentsFeature } from './deployments/index.js';
@@ -111,7 +111,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
       await f.start?.();
       started.push(f);
     }
-    logger.info('engine ready', { publicUrl: config.publicUrl, database: config.database.kind, features: features.map((f) => f.name) });
+    logger.info('engine ready', { publicUrl: config.publicUrl, database: dialectOf(db), features: features.map((f) => f.name) });
     return { app, db, config, logger, clock, audit, bootstrap: platform.bootstrap, routes, close };
   } catch (err) {
     await close().catch(() => {});
