@@ -58,6 +58,7 @@ test('the role documented for each org route is the lowest role the engine lets 
     let lowest: Role | undefined;
     for (const role of roles) {
       const res = await engine.app.inject({ method: r.method as InjectOptions['method'], url, headers: { authorization: `Bearer ${tokens[role]}` } });
+      if (res.statusCode >= 500) wrong.push(`${r.method} ${r.url} as ${role}: ${res.statusCode} ${res.body.slice(0, 160)} (unknown ids and missing bodies are the caller's mistake, not a 500)`);
       if (res.statusCode !== 403) { lowest = role; break; }
     }
     const named = roles.filter((x) => new RegExp(`\\b${x}\\b`).test(row.roleCell));
@@ -66,4 +67,17 @@ test('the role documented for each org route is the lowest role the engine lets 
     else if (min !== lowest && !/own/.test(row.roleCell)) wrong.push(`${r.method} ${r.url}: docs say "${row.roleCell}", the engine lets ${lowest} through first`);
   }
   assert.deepEqual(wrong, []);
+});
+
+test('no org route answers 500 to unknown ids, an empty body or no body', async () => {
+  const failures: string[] = [];
+  for (const r of apiRoutes()) {
+    if (!r.url.startsWith('/api/v1/orgs/:orgId')) continue;
+    const url = r.url.replace(/:(\w+)/g, (_m, name: string) => (name === 'orgId' ? engine.seed!.org.id : name === 'sha256' ? 'b'.repeat(64) : `x_${name}`));
+    for (const payload of r.method === 'GET' ? [undefined] : [undefined, {}]) {
+      const res = await engine.app.inject({ method: r.method as InjectOptions['method'], url, headers: { authorization: `Bearer ${tokens.owner}` }, ...(payload ? { payload } : {}) });
+      if (res.statusCode >= 500) failures.push(`${r.method} ${r.url} ${payload ? 'with {}' : 'without a body'}: ${res.statusCode} ${res.body.slice(0, 160)}`);
+    }
+  }
+  assert.deepEqual(failures, []);
 });
