@@ -75,16 +75,18 @@ export function AuditPage({ ctx }: { ctx: OrgContext }) {
           </EmptyState>
         ) : (
           <div className="table-wrap"><table aria-label="Audit events" className="fixed">
-            <colgroup><col style={{ width: 56 }} /><col style={{ width: 200 }} /><col style={{ width: 210 }} /><col style={{ width: 230 }} /><col /></colgroup>
-            <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Actor</th><th scope="col">Details</th></tr></thead>
+            <colgroup><col style={{ width: 52 }} /><col style={{ width: 180 }} /><col style={{ width: 260 }} /><col /></colgroup>
+            <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Event and actor</th><th scope="col">Details</th></tr></thead>
             <tbody>
               {all.map((e) => (
-                <tr key={e.id} data-kind={e.kind}>
+                <tr key={e.id} data-kind={e.kind} className={e.kind === 'credentials.issued' ? 'audit-credentials' : undefined}>
                   <td className="muted">{e.seq}</td>
                   <td><Time iso={e.ts} /></td>
-                  <td><span className="tag">{e.kind}</span></td>
                   <td>
-                    <button type="button" className="btn btn-ghost btn-sm actor-btn" title="Show only this actor" onClick={() => { setActorDraft(e.actor); setFilter({ actor: e.actor }); }}>{e.actor}</button>
+                    <span className="tag">{e.kind}</span>
+                    <div>
+                      <button type="button" className="btn btn-ghost btn-sm actor-btn" data-actor={e.actor} title="Show only this actor" onClick={() => { setActorDraft(e.actor); setFilter({ actor: e.actor }); }}>{e.actor}</button>
+                    </div>
                   </td>
                   <td><EventDetails event={e} /></td>
                 </tr>
