@@ -28,6 +28,8 @@ test('HANGAR_* variables are read: PostgreSQL URL, endpoint, region, port', () =
   assert.equal(config.aws.endpoint, 'http://127.0.0.1:4566');
   assert.equal(config.aws.region, 'eu-west-1');
   assert.equal(port, 8080);
+  assert.equal(loadConfigFromEnv({ ...base, HANGAR_LOG_LEVEL: 'debug' }).logLevel, 'debug');
+  assert.throws(() => loadConfigFromEnv({ ...base, HANGAR_LOG_LEVEL: 'loud' }), /HANGAR_LOG_LEVEL: expected debug, info, warn or error/);
   assert.equal(config.publicUrl, 'https://hangar.example.com');
 });
 

@@ -23,6 +23,7 @@ export const engineSettingsSchema = z.object({
     maxFileBytes: z.number().int().positive().default(100 * 1024 * 1024),
   }).prefault({}),
   workers: z.number().int().min(0).max(64).default(2),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'expected debug, info, warn or error' }).default('info'),
 });
 export type EngineSettings = z.input<typeof engineSettingsSchema>;
 
@@ -31,6 +32,8 @@ export interface EngineServerOptions {
   readonly config: EngineConfig;
   readonly port: number;
   readonly host: string;
+  /** Lowest level the default logger writes. */
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
 export function parseDatabaseUrl(value: string | undefined, dataDir: string): EngineConfig['database'] {
@@ -67,7 +70,7 @@ function freeze(s: z.output<typeof engineSettingsSchema>): EngineServerOptions {
     limits: Object.freeze({ ...s.limits }),
     workers: s.workers,
   };
-  return Object.freeze({ config: Object.freeze(config), port: s.port, host: s.host });
+  return Object.freeze({ config: Object.freeze(config), port: s.port, host: s.host, logLevel: s.logLevel });
 }
 
 /** Which environment variable feeds which setting (also how errors name the variable). */
@@ -82,6 +85,7 @@ const envNames: Record<string, string> = {
   'aws.accessKeyId': 'HANGAR_ENGINE_ACCESS_KEY_ID',
   'aws.secretAccessKey': 'HANGAR_ENGINE_SECRET_ACCESS_KEY',
   workers: 'HANGAR_WORKERS',
+  logLevel: 'HANGAR_LOG_LEVEL',
 };
 
 const fixes: Record<string, string> = {
@@ -120,6 +124,7 @@ export function loadConfigFromEnv(env: Readonly<Record<string, string | undefine
       secretAccessKey: v('HANGAR_ENGINE_SECRET_ACCESS_KEY'),
     },
     workers: numberOrRaw(v('HANGAR_WORKERS')),
+    logLevel: v('HANGAR_LOG_LEVEL'),
   };
   const r = engineSettingsSchema.safeParse(raw);
   if (!r.success) {

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import type { Clock, Logger } from './types.js';
 import type { EngineServerOptions } from './config.js';
 import { createEngine, type Engine } from './engine.js';
+import { createLogger } from './logger.js';
 
 export interface RunEngineServerOptions extends Partial<Omit<EngineServerOptions, 'config'>> {
   readonly config: EngineServerOptions['config'];
@@ -43,7 +44,8 @@ export async function runEngineServer(options: RunEngineServerOptions): Promise<
     port = await freePort(host);
     config = Object.freeze({ ...config, publicUrl: config.publicUrl.replace(/:0\/?$/, `:${port}`) });
   }
-  const engine = await createEngine({ config, ...(options.logger ? { logger: options.logger } : {}), ...(options.clock ? { clock: options.clock } : {}) });
+  const logger = options.logger ?? createLogger({ level: options.logLevel ?? 'info', ...(options.clock ? { clock: options.clock } : {}) });
+  const engine = await createEngine({ config, logger, ...(options.clock ? { clock: options.clock } : {}) });
   try {
     await engine.app.listen({ port, host });
   } catch (err) {
