@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateApiCommand, CreateIntegrationCommand, CreateRouteCommand, CreateStageCommand } from '@aws-sdk/client-apigatewayv2';
@@ -57,6 +57,7 @@ async function bareHttpFloor(n: number): Promise<number[]> {
 }
 
 async function main() {
+  const loadAtStart = r2(loadavg()[0] ?? 0);
   const dataDir = mkdtempSync(join(tmpdir(), 'hangar-bench-cloud-'));
   const cloud = await startCompute(dataDir);
   const root = await createAccount(cloud.endpoint, ACCOUNT);
@@ -155,6 +156,9 @@ async function main() {
         node: process.version,
         date: new Date().toISOString(),
         dataDir: true,
+        /** 1-minute load average at the end: the machine is shared, so high values mean noisy numbers. */
+        loadAverage1m: r2(loadavg()[0] ?? 0),
+        loadAverageAtStart1m: loadAtStart,
       },
       warmHttp: {
         requests: N,
@@ -186,6 +190,7 @@ async function main() {
       '# Local cloud benchmark',
       '',
       `Machine: ${m.nproc} CPUs (nproc), ${m.cpuModel}, Node ${m.node}, ${m.date}. Cloud in process with a data dir.`,
+      `Load average (1 min) at start / end: ${m.loadAverageAtStart1m} / ${m.loadAverage1m} — the machine is shared with other work; numbers taken under load are inflated.`,
       'Run: `node scripts/bench.mjs local-cloud`. Sequential requests, medians after warm-up.',
       '',
       '| measure | median | p90 | goal |',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { rm } from 'node:fs/promises';
 import {
-  CreateApiCommand, CreateIntegrationCommand, CreateRouteCommand, CreateStageCommand, DeleteRouteCommand, GetApiCommand,
+  CreateApiCommand, CreateDeploymentCommand, CreateIntegrationCommand, CreateRouteCommand, CreateStageCommand, DeleteRouteCommand, GetApiCommand,
   GetApisCommand, GetRoutesCommand, GetStageCommand, UpdateApiCommand,
 } from '@aws-sdk/client-apigatewayv2';
 import {
@@ -149,6 +149,27 @@ test('GetApi answers a working ApiEndpoint (Host-header form) and the control pl
   await assert.rejects(fx.c.apigw.send(new GetApiCommand({ ApiId: 'nonexisten' })), { name: 'NotFoundException' });
   const renamed = await fx.c.apigw.send(new UpdateApiCommand({ ApiId: apiId, Name: 'web2' }));
   assert.equal(renamed.Name, 'web2');
+});
+
+test('a named stage without auto-deploy serves only what CreateDeployment froze', async () => {
+  await fx.c.apigw.send(new CreateStageCommand({ ApiId: apiId, StageName: 'prod' }));
+  assert.equal((await fetch(url(fx.cloud.endpoint, '/prod/hello/x'))).status, 404, 'nothing deployed yet');
+  const d = await fx.c.apigw.send(new CreateDeploymentCommand({ ApiId: apiId, StageName: 'prod' }));
+  assert.match(d.DeploymentId ?? '', /^[a-z0-9]{6}$/);
+  const res = await fetch(url(fx.cloud.endpoint, '/prod/hello/x'));
+  assert.equal(res.status, 201);
+  const e = await res.json() as Record<string, unknown>;
+  assert.equal(e.stage, 'prod');
+  assert.equal(e.rawPath, '/prod/hello/x');
+  assert.equal(e.routeKey, 'GET /hello/{name}');
+  const routeCount = (await fx.c.apigw.send(new GetRoutesCommand({ ApiId: apiId }))).Items?.length;
+  await fx.c.apigw.send(new CreateRouteCommand({ ApiId: apiId, RouteKey: 'GET /only-in-default', Target: (await fx.c.apigw.send(new GetRoutesCommand({ ApiId: apiId }))).Items?.[0]?.Target }));
+  assert.equal((await fetch(url(fx.cloud.endpoint, '/prod/only-in-default'))).status, 201, 'served by the frozen ANY /{proxy+}');
+  assert.equal(((await (await fetch(url(fx.cloud.endpoint, '/prod/only-in-default'))).json()) as { routeKey: string }).routeKey, 'ANY /{proxy+}');
+  assert.equal(((await (await fetch(url(fx.cloud.endpoint, '/only-in-default'))).json()) as { routeKey: string }).routeKey, 'GET /only-in-default', 'the auto-deploy stage has it');
+  const added = (await fx.c.apigw.send(new GetRoutesCommand({ ApiId: apiId }))).Items?.find((r) => r.RouteKey === 'GET /only-in-default');
+  await fx.c.apigw.send(new DeleteRouteCommand({ ApiId: apiId, RouteId: added?.RouteId as string }));
+  assert.equal((await fx.c.apigw.send(new GetRoutesCommand({ ApiId: apiId }))).Items?.length, routeCount);
 });
 
 test('function output lands in /aws/lambda/<name> with START, END and REPORT lines', async () => {

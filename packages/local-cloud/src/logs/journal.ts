@@ -70,7 +70,7 @@ export function openJournal(file: string | undefined, state: LogsState): Journal
       }
     }
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, recordsOf(state).map((r) => `${JSON.stringify(r)}\n`).join(''));
+    writeFileSync(tmp, recordsOf(state).map((r) => `${JSON.stringify(r)}\n`).join(''), { mode: 0o600 });
     renameSync(tmp, file);
   }
   let pending: string[] = [];
@@ -81,7 +81,8 @@ export function openJournal(file: string | undefined, state: LogsState): Journal
     if (pending.length === 0) return;
     const text = pending.join('');
     pending = [];
-    appendFileSync(file, text);
+    // Owner-only, like the state file: functions may log anything.
+    appendFileSync(file, text, { mode: 0o600 });
   };
   return {
     append(rec) {
