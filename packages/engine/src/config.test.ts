@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HangarError } from '@hangar/core';
-import { loadConfigFromEnv } from './config.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ENGINE_ENV_VARS, loadConfigFromEnv } from './config.js';
 
 const base = {
   HOME: '/home/test',
@@ -48,4 +50,10 @@ test('errors name the variable and the fix, never the secret', () => {
     },
   );
   assert.throws(() => loadConfigFromEnv({ ...base, HANGAR_PUBLIC_URL: 'not a url' }), /HANGAR_PUBLIC_URL/);
+});
+
+test('docs/engine-config.md documents every variable the engine reads', () => {
+  const docs = readFileSync(fileURLToPath(new URL('../../../docs/engine-config.md', import.meta.url)), 'utf8');
+  assert.ok(ENGINE_ENV_VARS.length >= 11);
+  for (const name of ENGINE_ENV_VARS) assert.match(docs, new RegExp(`^\\| \`${name}\` \\|`, 'm'), `${name} has no row`);
 });

@@ -74,7 +74,7 @@ function freeze(s: z.output<typeof engineSettingsSchema>): EngineServerOptions {
 }
 
 /** Which environment variable feeds which setting (also how errors name the variable). */
-const envNames: Record<string, string> = {
+const envNames: Readonly<Record<string, string>> = {
   dataDir: 'HANGAR_DATA_DIR',
   publicUrl: 'HANGAR_PUBLIC_URL',
   databaseUrl: 'HANGAR_DATABASE_URL',
@@ -87,6 +87,9 @@ const envNames: Record<string, string> = {
   workers: 'HANGAR_WORKERS',
   logLevel: 'HANGAR_LOG_LEVEL',
 };
+
+/** Every variable the engine reads (docs/engine-config.md lists each). */
+export const ENGINE_ENV_VARS: readonly string[] = Object.freeze(Object.values(envNames));
 
 const fixes: Record<string, string> = {
   HANGAR_ENGINE_ACCESS_KEY_ID: "set it to the access key id of the engine's own IAM identity (`hangar up` does this for the local cloud)",

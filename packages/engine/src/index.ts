@@ -2,7 +2,7 @@ export { createEngine } from './engine.js';
 export type { CreateEngineOptions, Engine, RouteInfo } from './engine.js';
 export { runEngineServer } from './server.js';
 export type { RunEngineServerOptions, RunningEngine } from './server.js';
-export { loadConfigFromEnv, resolveConfig, engineSettingsSchema, parseDatabaseUrl } from './config.js';
+export { loadConfigFromEnv, resolveConfig, engineSettingsSchema, parseDatabaseUrl, ENGINE_ENV_VARS } from './config.js';
 export type { EngineSettings, EngineServerOptions } from './config.js';
 export { createLogger, scrubberOf } from './logger.js';
 export type { LoggerOptions, LogLevel, ScrubbingLogger } from './logger.js';
