@@ -4,9 +4,10 @@ import { request } from 'node:http';
 import { rm } from 'node:fs/promises';
 import {
   CreateApiCommand, CreateDeploymentCommand, CreateIntegrationCommand, CreateRouteCommand, CreateStageCommand, DeleteRouteCommand, GetApiCommand,
-  GetApisCommand, GetRoutesCommand, GetStageCommand, UpdateApiCommand,
+  GetApisCommand, GetRoutesCommand, GetStageCommand, GetStagesCommand, UpdateApiCommand,
 } from '@aws-sdk/client-apigatewayv2';
 import {
+  CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand,
   DeleteLogGroupCommand, DescribeLogGroupsCommand, DescribeLogStreamsCommand, FilterLogEventsCommand, GetLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { AddPermissionCommand, CreateFunctionCommand, InvokeCommand, RemovePermissionCommand, waitUntilFunctionActiveV2 } from '@aws-sdk/client-lambda';
@@ -230,6 +231,41 @@ test('malformed JSON bodies get each protocol\'s AWS error and the cloud keeps s
   await withBody(fx.c.apigw, '{"name": ', () => assert.rejects(fx.c.apigw.send(new CreateApiCommand({ Name: 'x', ProtocolType: 'HTTP' })), { name: 'BadRequestException' }));
   await withBody(fx.c.logs, '{"logGroupName": ', () => assert.rejects(fx.c.logs.send(new DescribeLogGroupsCommand({})), { name: 'SerializationException' }));
   assert.equal((await fx.c.apigw.send(new GetApiCommand({ ApiId: apiId }))).ApiId, apiId);
+});
+
+test('quick create (CreateApi with Target) makes a $default route and an auto-deploying $default stage', async () => {
+  const api = await fx.c.apigw.send(new CreateApiCommand({ Name: 'quick', ProtocolType: 'HTTP', Target: fnArn }));
+  const stages = await fx.c.apigw.send(new GetStagesCommand({ ApiId: api.ApiId }));
+  assert.deepEqual(stages.Items?.map((s) => [s.StageName, s.AutoDeploy]), [['$default', true]]);
+  const routes = await fx.c.apigw.send(new GetRoutesCommand({ ApiId: api.ApiId }));
+  assert.deepEqual(routes.Items?.map((r) => r.RouteKey), ['$default']);
+  await fx.c.lambda.send(new AddPermissionCommand({
+    FunctionName: 'web', StatementId: 'quick', Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com',
+    SourceArn: `arn:aws:execute-api:us-east-1:${ACCOUNT}:${api.ApiId}/*/$default`,
+  }));
+  const res = await fetch(`${fx.cloud.endpoint}/_aws/execute-api/${api.ApiId}/anything?q=1`);
+  assert.equal(res.status, 201);
+  assert.equal(((await res.json()) as { routeKey: string }).routeKey, '$default');
+});
+
+test('CreateLogGroup, CreateLogStream, PutLogEvents and paging through GetLogEvents', async () => {
+  await fx.c.logs.send(new CreateLogGroupCommand({ logGroupName: 'app' }));
+  await assert.rejects(fx.c.logs.send(new CreateLogGroupCommand({ logGroupName: 'app' })), { name: 'ResourceAlreadyExistsException' });
+  await fx.c.logs.send(new CreateLogStreamCommand({ logGroupName: 'app', logStreamName: 's' }));
+  const t = Date.now();
+  await fx.c.logs.send(new PutLogEventsCommand({ logGroupName: 'app', logStreamName: 's', logEvents: [1, 2, 3].map((i) => ({ timestamp: t + i, message: `m${i}` })) }));
+  await assert.rejects(fx.c.logs.send(new PutLogEventsCommand({ logGroupName: 'app', logStreamName: 's', logEvents: [{ timestamp: t + 9, message: 'a' }, { timestamp: t, message: 'b' }] })),
+    { name: 'InvalidParameterException' });
+  const first = await fx.c.logs.send(new GetLogEventsCommand({ logGroupName: 'app', logStreamName: 's', startFromHead: true, limit: 2 }));
+  assert.deepEqual(first.events?.map((e) => e.message), ['m1', 'm2']);
+  const next = await fx.c.logs.send(new GetLogEventsCommand({ logGroupName: 'app', logStreamName: 's', nextToken: first.nextForwardToken, limit: 2 }));
+  assert.deepEqual(next.events?.map((e) => e.message), ['m3']);
+  const end = await fx.c.logs.send(new GetLogEventsCommand({ logGroupName: 'app', logStreamName: 's', nextToken: next.nextForwardToken }));
+  assert.deepEqual(end.events, []);
+  assert.equal(end.nextForwardToken, next.nextForwardToken, 'the end of a stream answers the same token');
+  const latest = await fx.c.logs.send(new GetLogEventsCommand({ logGroupName: 'app', logStreamName: 's', limit: 1 }));
+  assert.deepEqual(latest.events?.map((e) => e.message), ['m3'], 'without startFromHead the newest events come back');
+  await fx.c.logs.send(new DeleteLogGroupCommand({ logGroupName: 'app' }));
 });
 
 test('Logs errors have AWS shapes; DeleteLogGroup removes the group', async () => {
