@@ -1,5 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { errorMessage, ApiError } from '../api/client.js';
+import { Icons } from './icons.js';
 
 export function PageHeader({ title, description, crumbs, actions }: { title: ReactNode; description?: ReactNode; crumbs?: ReactNode; actions?: ReactNode }) {
   return (
@@ -28,7 +29,7 @@ export function StatusPill({ status, label }: { status: string; label?: string }
   return <span className={`pill pill-${tone}${live ? ' pill-live' : ''}`} data-status={status}>{label ?? status}</span>;
 }
 
-export function EmptyState({ title, children, action, icon = '＋' }: { title: string; children?: ReactNode; action?: ReactNode; icon?: ReactNode }) {
+export function EmptyState({ title, children, action, icon = <Icons.plus /> }: { title: string; children?: ReactNode; action?: ReactNode; icon?: ReactNode }) {
   return (
     <div className="empty" role="status">
       <div className="empty-icon" aria-hidden="true">{icon}</div>

@@ -1,3 +1,4 @@
+import { Icons } from '../components/icons.js';
 import { useState, type ReactNode } from 'react';
 import type { OrgContext } from '../app.js';
 import type { AuditEvent, AuditVerify } from '../api/types.js';
@@ -70,7 +71,7 @@ export function AuditPage({ ctx }: { ctx: OrgContext }) {
           {(kind || actor) && <button type="button" className="btn btn-ghost" onClick={() => { setActorDraft(''); navigate(path, { replace: true }); }}>Clear filters</button>}
         </form>
         {events.loading && !events.data ? <Loading what="the audit log" /> : events.error ? <div className="card-body"><ErrorBanner error={events.error} title="Could not load the audit log" /></div> : all.length === 0 ? (
-          <EmptyState title={kind || actor ? 'No events match these filters' : 'No events yet'} icon="≡">
+          <EmptyState title={kind || actor ? 'No events match these filters' : 'No events yet'} icon={<Icons.audit />}>
             {kind || actor ? 'Clear the filters to see every event.' : 'Events appear here as providers are added, deployments run and tokens change.'}
           </EmptyState>
         ) : (

@@ -1,3 +1,4 @@
+import { Icons } from '../components/icons.js';
 import { useEffect, useRef } from 'react';
 import type { OrgContext } from '../app.js';
 import type { Deployment, Instance, LogLine } from '../api/types.js';
@@ -44,7 +45,7 @@ export function InstancePage({ ctx, instanceId, deploymentId }: { ctx: OrgContex
       <section className="card" aria-labelledby="history-h">
         <div className="card-head"><h2 id="history-h">Deployment history</h2><span className="small muted">newest first</span></div>
         {deployments.error ? <div className="card-body"><ErrorBanner error={deployments.error} title="Could not load deployments" /></div> : list.length === 0 ? (
-          <EmptyState title="No deployments yet" icon="↻">Run <code>hangar deploy</code> for this app and stage.</EmptyState>
+          <EmptyState title="No deployments yet" icon={<Icons.deploy />}>Run <code>hangar deploy</code> for this app and stage.</EmptyState>
         ) : (
           <div className="table-wrap"><table aria-label="Deployments">
             <thead><tr><th scope="col">Deployment</th><th scope="col">Result</th><th scope="col">Who</th><th scope="col">When</th><th scope="col">Duration</th><th scope="col">Provider and role</th></tr></thead>

@@ -1,3 +1,4 @@
+import { Icons } from '../components/icons.js';
 import type { OrgContext } from '../app.js';
 import type { Instance } from '../api/types.js';
 import { EmptyState, ErrorBanner, formatDuration, Loading, OutputValue, PageHeader, StatusPill, Time } from '../components/ui.js';
@@ -24,7 +25,7 @@ export function InstancesPage({ ctx }: { ctx: OrgContext }) {
       <PageHeader title="Instances" description="Everything deployed in this organisation, by app and stage. Deployments start from the CLI: hangar deploy." />
       {instances.loading && !instances.data ? <div className="card"><Loading what="instances" /></div> : instances.error ? <ErrorBanner error={instances.error} title="Could not load instances" /> : list.length === 0 ? (
         <div className="card">
-          <EmptyState title="Nothing deployed yet" icon="▦" action={<Link className="btn" to={`${base}/providers`}>Check providers</Link>}>
+          <EmptyState title="Nothing deployed yet" icon={<Icons.instances />} action={<Link className="btn" to={`${base}/providers`}>Check providers</Link>}>
             Run <code>hangar deploy</code> in a folder with a <code>hangar.yml</code>. The first deployment of an app and stage creates its instance here. It needs a verified provider linked to the organisation, app or stage.
           </EmptyState>
         </div>

@@ -1,3 +1,4 @@
+import { Icons } from '../components/icons.js';
 import { useSession } from '../session.js';
 import { Link } from '../router.js';
 
@@ -8,7 +9,7 @@ export function NotFound({ what }: { what?: string }) {
   return (
     <div className="card">
       <div className="empty" role="alert">
-        <div className="empty-icon" aria-hidden="true">?</div>
+        <div className="empty-icon" aria-hidden="true"><Icons.search /></div>
         <h1 style={{ fontSize: 18, marginBottom: 4 }}>Not found</h1>
         <p>{what ? `This ${what} does not exist, or you do not have access to it.` : 'This page does not exist, or you do not have access to it.'}</p>
         <Link className="btn" to={home}>Go to your instances</Link>

@@ -1,3 +1,4 @@
+import { Icons } from '../components/icons.js';
 import type { OrgContext } from '../app.js';
 import type { Provider, ProviderLink } from '../api/types.js';
 import { EmptyState, ErrorBanner, Loading, PageHeader, StatusPill, Time } from '../components/ui.js';
@@ -32,7 +33,7 @@ export function ProvidersPage({ ctx }: { ctx: OrgContext }) {
       />
       <div className="card">
         {providers.loading && !providers.data ? <Loading what="providers" /> : providers.error ? <div className="card-body"><ErrorBanner error={providers.error} title="Could not load providers" /></div> : list.length === 0 ? (
-          <EmptyState title="No providers yet" icon="⛨" action={add}>
+          <EmptyState title="No providers yet" icon={<Icons.providers />} action={add}>
             {canAdd ? 'Add one to let Hangar deploy into your AWS account. It takes a few minutes: create a role from the template we give you, then verify it.' : 'No providers yet — an owner or admin can add one to let Hangar deploy into your AWS account.'}
           </EmptyState>
         ) : (

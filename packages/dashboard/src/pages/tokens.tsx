@@ -1,3 +1,4 @@
+import { Icons } from '../components/icons.js';
 import { useState, type FormEvent } from 'react';
 import type { OrgContext } from '../app.js';
 import type { Member, TokenInfo } from '../api/types.js';
@@ -67,7 +68,7 @@ export function TokensPage({ ctx }: { ctx: OrgContext }) {
       <div className="card">
         <div className="card-head"><h2>Tokens</h2><span className="muted small">{ctx.can('admin') ? 'Everyone’s tokens in this organisation' : 'Your tokens'}</span></div>
         {tokens.loading && !tokens.data ? <Loading what="tokens" /> : tokens.error ? <div className="card-body"><ErrorBanner error={tokens.error} title="Could not load tokens" /></div> : list.length === 0 ? (
-          <EmptyState title="No tokens yet">{canCreate ? 'Create one above for the CLI or for CI.' : 'Ask a deployer, admin or owner to create one.'}</EmptyState>
+          <EmptyState title="No tokens yet" icon={<Icons.tokens />}>{canCreate ? 'Create one above for the CLI or for CI.' : 'Ask a deployer, admin or owner to create one.'}</EmptyState>
         ) : (
           <div className="table-wrap"><table>
             <thead><tr><th scope="col">Name</th><th scope="col">Prefix</th><th scope="col">Owner</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th>{canCreate && <th scope="col"><span className="sr-only">Actions</span></th>}</tr></thead>
