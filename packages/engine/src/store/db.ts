@@ -49,6 +49,13 @@ export async function openStore(database: EngineConfig['database'], options: Ope
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   pool.on('error', (err) => (options.onPoolError ?? (() => {}))(err));
+  try {
+    await pool.query('select 1');
+  } catch (err) {
+    await pool.end().catch(() => {});
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(`Cannot use the PostgreSQL database at ${withoutPassword(database.url)}: ${why}. Check HANGAR_DATABASE_URL and that the server is running and reachable.`);
+  }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
 }
@@ -56,4 +63,15 @@ export async function openStore(database: EngineConfig['database'], options: Ope
 /** Which SQL dialect a Kysely handle speaks (for the few statements that differ, such as row locks). */
 export function dialectOf(db: Db): Dialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/** A database URL fit for a message: the password masked. */
+export function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(an unparseable URL)';
+  }
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { HangarError } from '@hangar/core';
 import { openTestStore, testDatabases, testPostgresUrl, type TestStore } from './test-store.js';
-import { openStore } from './db.js';
+import { openStore, withoutPassword } from './db.js';
 import { collectMigrations, migrateToLatest } from './migrate.js';
 import { orgsMigration } from '../orgs/tables.js';
 import { tokensMigration } from '../tokens/tables.js';
@@ -14,6 +14,15 @@ import { isUniqueViolation } from './errors.js';
 
 const platform = { name: 'platform', migrations: { '0001_platform_orgs_users': orgsMigration, '0002_platform_api_tokens': tokensMigration, '0003_platform_audit': auditMigration } };
 const clock = { now: () => new Date() };
+
+test('an unreachable PostgreSQL is reported with its address and without its password', async () => {
+  await assert.rejects(openStore({ kind: 'postgres', url: 'postgres://hangar:s3cret-pw@127.0.0.1:1/hangar' }), (e: Error) => {
+    assert.match(e.message, /Cannot use the PostgreSQL database at postgres:\/\/hangar:\*\*\*@127\.0\.0\.1:1\/hangar: .*HANGAR_DATABASE_URL/);
+    assert.ok(!e.message.includes('s3cret-pw'));
+    return true;
+  });
+  assert.equal(withoutPassword('not a url'), '(an unparseable URL)');
+});
 
 test('a migration name claimed by two features is refused before anything runs', () => {
   assert.throws(() => collectMigrations([platform, { name: 'other', migrations: { '0001_platform_orgs_users': orgsMigration } }]), /declared by both "platform" and "other"/);
