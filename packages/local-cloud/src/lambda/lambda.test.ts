@@ -250,7 +250,7 @@ test('every operation is authorised: a user allowed to invoke one function can d
 });
 
 test('concurrent invocations run in separate execution environments', async () => {
-  const outs = await Promise.all([1, 2, 3].map(() => invoke('main', { sleepMs: 300 })));
+  const outs = await Promise.all([1, 2, 3].map(() => invoke('main', { sleepMs: 2500 })));
   const pids = new Set(outs.map((o) => dec(o.Payload).pid));
   assert.equal(pids.size, 3);
 });

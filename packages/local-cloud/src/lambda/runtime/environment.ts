@@ -67,5 +67,10 @@ export function sandboxEnv({ fn, taskRoot, credentials, logStream, endpoint, nod
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_SESSION_TOKEN: credentials.sessionToken,
     AWS_ENDPOINT_URL: endpoint,
+    // Not set by AWS, but this sandbox runs on a developer's machine: never let an SDK in the
+    // handler fall back to the host's ~/.aws files or probe instance metadata.
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
