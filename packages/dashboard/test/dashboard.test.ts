@@ -111,6 +111,12 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     await page.getByRole('button', { name: 'Link provider' }).click();
     await page.getByText('Linked', { exact: true }).waitFor();
     await page.getByRole('list', { name: 'Links' }).getByText('Organisation default').waitFor();
+    // A more specific link too: one app and stage.
+    await page.getByLabel(/An app and a stage/).check();
+    await page.getByLabel('App', { exact: true }).fill('shop');
+    await page.getByLabel('Stage', { exact: true }).fill('prod');
+    await page.getByRole('button', { name: 'Link provider' }).click();
+    await page.getByRole('list', { name: 'Links' }).getByText('App shop · stage prod').waitFor();
     await shot(page, '07-provider-new-linked');
 
     await page.getByRole('link', { name: /Done/ }).click();
@@ -218,8 +224,8 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     await page.getByLabel('Kind').selectOption('');
     await page.getByLabel('Actor').fill('user:alice@example.com');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.waitForFunction(() => [...document.querySelectorAll('tr[data-kind] [data-actor]')].every((td) => td.textContent === 'user:alice@example.com'));
-    await page.locator('tr[data-kind="provider.linked"]').waitFor();
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('tr[data-kind] [data-actor]')).every((td) => td.textContent === 'user:alice@example.com'));
+    await page.locator('tr[data-kind="provider.linked"]').first().waitFor();
     const actors = await page.locator('tr[data-kind] [data-actor]').allTextContents();
     assert.ok(actors.length > 0 && actors.every((a) => a === 'user:alice@example.com'), actors.join(','));
   });

@@ -110,7 +110,7 @@ export async function startWorld(): Promise<World> {
       async newPage() {
         const context = await browser.newContext({ baseURL: engine.url, viewport: { width: 1360, height: 900 }, deviceScaleFactor: 1 });
         const page = await context.newPage();
-        page.setDefaultTimeout(10_000);
+        page.setDefaultTimeout(20_000); // generous: CI runs these next to every other test on two cores
         return page;
       },
     };
