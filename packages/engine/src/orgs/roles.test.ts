@@ -111,6 +111,17 @@ test('the last owner cannot be demoted or removed; removing a member revokes the
   assert.deepEqual(await engine.audit.verifyChain(orgId), { ok: true, count: (await engine.audit.list(orgId, { limit: 500 })).length });
 });
 
+test('an admin can neither demote nor remove an owner, nor promote anyone to owner', async () => {
+  assert.equal((await call('admin', 'PATCH', `/members/${users.owner}`, { role: 'viewer' })).statusCode, 403);
+  assert.equal((await call('admin', 'DELETE', `/members/${users.owner}`)).statusCode, 403);
+  const promote = await call('admin', 'PATCH', `/members/${users.viewer}`, { role: 'owner' });
+  assert.equal(promote.statusCode, 403);
+  assert.equal(promote.json().code, 'AUTH_FORBIDDEN');
+  const members = (await call('owner', 'GET', '/members')).json().members as Array<{ id: string; role: string }>;
+  assert.equal(members.find((m) => m.id === users.owner)?.role, 'owner');
+  assert.equal(members.find((m) => m.id === users.viewer)?.role, 'viewer');
+});
+
 test('whoami lists the orgs and roles; GET /orgs lists mine', async () => {
   const who = await engine.app.inject({ url: '/api/v1/whoami', headers: { authorization: `Bearer ${tokens.viewer}` } });
   assert.deepEqual(who.json().orgs.map((o: { name: string; role: string }) => [o.name, o.role]), [['acme', 'viewer']]);
