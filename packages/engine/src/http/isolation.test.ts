@@ -8,7 +8,7 @@ import type { RouteInfo } from '../engine.js';
 // routes added later by any engineer are covered without touching this file.
 let engine: TestEngine;
 let a: NonNullable<TestEngine['seed']>;
-let b: { orgId: string; token: string };
+let b: { orgId: string; token: string; byRole: string[] };
 let viewerA: string;
 let both: string;
 
@@ -16,7 +16,12 @@ before(async () => {
   engine = await createTestEngine();
   a = engine.seed!;
   const beta = await engine.bootstrap.createOrg({ name: 'beta', owner: { email: 'bob@beta.example' } });
-  b = { orgId: beta.org.id, token: beta.token.token };
+  b = { orgId: beta.org.id, token: beta.token.token, byRole: [] };
+  for (const role of ['admin', 'deployer', 'viewer'] as const) {
+    const u = await engine.bootstrap.createUser({ email: `${role}@beta.example` });
+    await engine.bootstrap.addMember(b.orgId, u.id, role);
+    b.byRole.push((await engine.bootstrap.createToken(b.orgId, u.id, role)).token);
+  }
   const viewer = await engine.bootstrap.createUser({ email: 'val@example.com' });
   await engine.bootstrap.addMember(a.org.id, viewer.id, 'viewer');
   viewerA = (await engine.bootstrap.createToken(a.org.id, viewer.id, 'viewer')).token;
@@ -57,9 +62,9 @@ test('the walk sees the platform routes and the other features\' routes', () => 
   }
 });
 
-test('org B\'s token on every org A route answers 404 NOT_FOUND and shows nothing of A', async () => {
+test('org B\'s tokens, of every role, on every org A route answer 404 NOT_FOUND and show nothing of A', async () => {
   const auditBefore = await engine.audit.verifyChain(a.org.id);
-  for (const token of [b.token, both]) {
+  for (const token of [b.token, ...b.byRole, both]) {
     for (const r of orgRoutes()) {
       const res = await engine.app.inject(request(r, token, true));
       assert.equal(res.statusCode, 404, `${r.method} ${r.url}: ${res.statusCode} ${res.body}`);
