@@ -102,7 +102,7 @@ test('Event and DryRun invocations answer 202 and 204; Event still runs', async 
   assert.equal(dry.StatusCode, 204);
   const { FilterLogEventsCommand } = await import('@aws-sdk/client-cloudwatch-logs');
   let seen = false;
-  for (let i = 0; i < 50 && !seen; i++) {
+  for (let i = 0; i < 150 && !seen; i++) {
     const r = await fx.c.logs.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/main', filterPattern: '"async-run-1"' }));
     seen = (r.events?.length ?? 0) > 0;
     if (!seen) await new Promise((res) => setTimeout(res, 100));

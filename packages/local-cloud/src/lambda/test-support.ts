@@ -12,7 +12,6 @@ import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { STSClient } from '@aws-sdk/client-sts';
 import { createAccount, startLocalCloud, type LocalCloud } from '../index.js';
-import { apiGatewayService, lambdaService, logsService } from './compute.js';
 
 export const ACCOUNT = '111111111111';
 export const REGION = 'us-east-1';
@@ -30,7 +29,9 @@ export interface Clients {
 }
 
 export function clientsFor(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }): Clients {
-  const cfg = { endpoint, region: REGION, credentials, maxAttempts: 1 };
+  // Two attempts: the SDK retries a keep-alive socket the server closed just as it was reused
+  // (the server's 5 s keep-alive timeout); AWS errors are not retried either way.
+  const cfg = { endpoint, region: REGION, credentials, maxAttempts: 2 };
   return {
     lambda: new LambdaClient(cfg), apigw: new ApiGatewayV2Client(cfg), logs: new CloudWatchLogsClient(cfg),
     iam: new IAMClient(cfg), sts: new STSClient(cfg),
@@ -38,7 +39,8 @@ export function clientsFor(endpoint: string, credentials: { accessKeyId: string;
 }
 
 export async function startCompute(dataDir?: string): Promise<LocalCloud> {
-  return startLocalCloud({ port: 0, dataDir, services: [lambdaService, apiGatewayService, logsService], log: () => undefined });
+  // The default services: Lambda, API Gateway and Logs as `src/services.ts` wires them.
+  return startLocalCloud({ port: 0, dataDir, log: () => undefined });
 }
 
 export interface Fixture {
