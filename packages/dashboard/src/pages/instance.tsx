@@ -47,12 +47,13 @@ export function InstancePage({ ctx, instanceId, deploymentId }: { ctx: OrgContex
         {deployments.error ? <div className="card-body"><ErrorBanner error={deployments.error} title="Could not load deployments" /></div> : list.length === 0 ? (
           <EmptyState title="No deployments yet" icon={<Icons.deploy />}>Run <code>hangar deploy</code> for this app and stage.</EmptyState>
         ) : (
-          <div className="table-wrap"><table aria-label="Deployments">
+          <div className="table-wrap"><table aria-label="Deployments" className="fixed">
+            <colgroup><col style={{ width: 240 }} /><col style={{ width: 130 }} /><col style={{ width: 170 }} /><col style={{ width: 190 }} /><col style={{ width: 90 }} /><col /></colgroup>
             <thead><tr><th scope="col">Deployment</th><th scope="col">Result</th><th scope="col">Who</th><th scope="col">When</th><th scope="col">Duration</th><th scope="col">Provider and role</th></tr></thead>
             <tbody>
               {list.map((d) => (
                 <tr key={d.id} className={d.id === selected?.id ? 'selected' : undefined} data-deployment={d.id} aria-selected={d.id === selected?.id}>
-                  <td><Link to={`${base}/instances/${i.id}/deployments/${d.id}`} aria-label={`Show the log of deployment ${d.id}`}><code>{d.id}</code></Link><div className="small muted">{d.action}</div></td>
+                  <td><Link to={`${base}/instances/${i.id}/deployments/${d.id}`} aria-label={`Show the log of deployment ${d.id}`}><code className="nowrap">{d.id}</code></Link><div className="small muted">{d.action}</div></td>
                   <td>
                     <StatusPill status={d.id === selected?.id && liveStatus ? liveStatus : d.status} />
                     {d.error && <div className="small" style={{ color: 'var(--bad)', marginTop: 4 }}><code>{d.error.code}</code>{d.error.awsCode ? ` · ${d.error.awsCode}` : ''}</div>}
