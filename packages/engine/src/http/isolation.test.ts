@@ -104,3 +104,16 @@ test('a viewer of org A gets 403 AUTH_FORBIDDEN on every route that changes some
   }
   assert.deepEqual(failures, []);
 });
+
+// A token is bound to its org; a dashboard session signed in with it should be too, or a leaked CI
+// token of a user who belongs to several orgs opens all of them through POST /api/v1/session.
+// Owned by the dashboard session feature (src/session/): marked todo until it binds sessions.
+test('a dashboard session made from a token opens only that token\'s org', { todo: 'session/: the session identity does not carry the token\'s org yet' }, async () => {
+  const signIn = await engine.app.inject({ method: 'POST', url: '/api/v1/session', payload: { token: both } });
+  assert.equal(signIn.statusCode, 200, signIn.body);
+  const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
+  const own = await engine.app.inject({ url: `/api/v1/orgs/${b.orgId}/members`, headers: { cookie } });
+  assert.equal(own.statusCode, 200);
+  const other = await engine.app.inject({ url: `/api/v1/orgs/${a.org.id}/members`, headers: { cookie } });
+  assert.equal(other.statusCode, 404, 'a session from a token issued in beta opened acme');
+});
