@@ -3,6 +3,7 @@
  * answers to `HangarError`s and counts the bytes of every request body sent.
  */
 import { HangarError, isErrorCode } from '@hangar/core';
+import { fromFetch, nodeTransport, type TransportResponse } from './transport.js';
 
 export interface EngineClient {
   readonly url: string;
@@ -12,8 +13,8 @@ export interface EngineClient {
   putBytes(path: string, bytes: Uint8Array): Promise<void>;
   /** A GET whose answer is text (e.g. newline-delimited JSON log lines). */
   text(path: string): Promise<string>;
-  /** A streaming GET (server-sent events); the caller reads `body`. */
-  stream(path: string, signal?: AbortSignal): Promise<Response>;
+  /** A streaming GET (server-sent events); the caller reads `chunks()` and calls `close()`. */
+  stream(path: string, signal?: AbortSignal): Promise<TransportResponse>;
 }
 
 export interface EngineClientOptions {
@@ -22,7 +23,7 @@ export interface EngineClientOptions {
   readonly fetch?: typeof fetch;
 }
 
-async function toError(res: Response, method: string, path: string): Promise<HangarError> {
+async function toError(res: TransportResponse, method: string, path: string): Promise<HangarError> {
   let code: string | undefined;
   let message: string | undefined;
   const text = await res.text().catch(() => '');
@@ -40,23 +41,23 @@ async function toError(res: Response, method: string, path: string): Promise<Han
 }
 
 export function createEngineClient(options: EngineClientOptions): EngineClient {
-  const doFetch = options.fetch ?? globalThis.fetch;
+  const transport = options.fetch ? fromFetch(options.fetch) : nodeTransport();
   const base = options.url.replace(/\/+$/, '');
   let sent = 0;
 
-  async function send(method: string, path: string, body: string | Uint8Array | undefined, contentType: string | undefined, signal?: AbortSignal): Promise<Response> {
+  async function send(method: string, path: string, body: string | Uint8Array | undefined, contentType: string | undefined, signal?: AbortSignal): Promise<TransportResponse> {
     const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, accept: 'application/json' };
     if (contentType !== undefined) headers['content-type'] = contentType;
     if (body !== undefined) sent += typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-    let res: Response;
+    let res: TransportResponse;
     try {
-      res = await doFetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }), ...(signal ? { signal } : {}) });
+      res = await transport(`${base}${path}`, { method, headers, body, signal });
     } catch (e) {
       if (signal?.aborted) throw e;
-      const why = e instanceof Error ? ((e.cause as { code?: string } | undefined)?.code ?? e.message) : String(e);
+      const why = e instanceof Error ? ((e as { code?: string }).code ?? (e.cause as { code?: string } | undefined)?.code ?? e.message) : String(e);
       throw new HangarError('CLI_ENGINE_UNREACHABLE', `Could not reach the engine at ${base} (${why}). Check that it is running (\`hangar up\` starts one locally) or log in to another with \`hangar login --url <engine>\`.`, { cause: e });
     }
-    if (!res.ok) throw await toError(res, method, path);
+    if (res.status < 200 || res.status > 299) throw await toError(res, method, path);
     return res;
   }
 
@@ -65,13 +66,12 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
     sentBytes: () => sent,
     async json<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
       const res = await send(method, path, body === undefined ? undefined : JSON.stringify(body), body === undefined ? undefined : 'application/json');
-      if (res.status === 204) return undefined as T;
-      const text = await res.text();
+      const text = await res.text(); // read even when empty (204), so the connection is reused
       return (text === '' ? undefined : JSON.parse(text)) as T;
     },
     async putBytes(path: string, bytes: Uint8Array): Promise<void> {
       const res = await send('PUT', path, bytes, 'application/octet-stream');
-      await res.arrayBuffer();
+      await res.text();
     },
     text: async (path) => (await send('GET', path, undefined, undefined)).text(),
     stream: (path, signal) => send('GET', path, undefined, undefined, signal),

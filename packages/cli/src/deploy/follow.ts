@@ -65,18 +65,15 @@ export async function followEvents(client: EngineClient, orgId: string, id: stri
   };
   const parser = createParser({ onEvent });
   const res = await client.stream(`${deploymentPath(orgId, id)}/events`, abort.signal);
-  if (!res.body) return last;
   const decoder = new TextDecoder();
-  const reader = res.body.getReader();
   try {
-    while (!done) {
-      const { value, done: ended } = await reader.read();
-      if (ended) break;
-      parser.feed(decoder.decode(value, { stream: true }));
+    for await (const chunk of res.chunks()) {
+      parser.feed(decoder.decode(chunk, { stream: true }));
+      if (done) break;
     }
   } finally {
+    res.close();
     abort.abort();
-    await reader.cancel().catch(() => undefined);
   }
   return last;
 }

@@ -31,7 +31,11 @@ function tree(): string {
 
 function countingIo(): TreeIo & { reads: string[] } {
   const reads: string[] = [];
-  return { reads, stat: nodeTreeIo.stat, readFile: (p) => { reads.push(p); return nodeTreeIo.readFile(p); } };
+  return {
+    reads, stat: nodeTreeIo.stat,
+    readFile: (p) => { reads.push(p); return nodeTreeIo.readFile(p); },
+    readWithStat: (p) => { reads.push(p); return nodeTreeIo.readWithStat(p); },
+  };
 }
 
 test('the walk keeps node_modules and skips .git, .hangar, every .env* file and symlinked folders', (t) => {

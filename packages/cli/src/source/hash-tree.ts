@@ -3,7 +3,7 @@
  * changed since the cache was written, so a no-op costs a walk and a stat per file.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { normalizeMode, type ManifestEntry } from '@hangar/core';
 import { walkTree } from './walk.js';
@@ -17,12 +17,35 @@ export interface HashCacheEntry {
 /** path -> what it hashed to, and the stat it had then. */
 export type HashCache = ReadonlyMap<string, HashCacheEntry>;
 
+type FileStat = { size: number; mtimeMs: number; ino: number; mode: number };
+
 /** File-system calls, passed in so tests can count reads. */
 export interface TreeIo {
-  stat(path: string): { size: number; mtimeMs: number; ino: number; mode: number };
+  stat(path: string): FileStat;
   readFile(path: string): Buffer;
+  /** Open, fstat and read in one go: the same system calls as readFile, so a file never seen
+   * before costs no separate stat. */
+  readWithStat(path: string): { stat: FileStat; data: Buffer };
 }
-export const nodeTreeIo: TreeIo = { stat: (p) => statSync(p), readFile: (p) => readFileSync(p) };
+
+function readWithStat(path: string): { stat: FileStat; data: Buffer } {
+  const fd = openSync(path, 'r');
+  try {
+    const stat = fstatSync(fd);
+    const data = Buffer.allocUnsafe(stat.size);
+    let off = 0;
+    while (off < stat.size) {
+      const n = readSync(fd, data, off, stat.size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    // A file changed while being read is caught later: the engine checks each blob's hash and size.
+    return { stat, data: off === stat.size ? data : data.subarray(0, off) };
+  } finally {
+    closeSync(fd);
+  }
+}
+export const nodeTreeIo: TreeIo = { stat: (p) => statSync(p), readFile: (p) => readFileSync(p), readWithStat };
 
 export interface HashTreeResult {
   readonly entries: ManifestEntry[];
@@ -61,18 +84,29 @@ export function hashTree(root: string, options: HashTreeOptions = {}): HashTreeR
   let cacheChanged = false;
   for (const path of walkTree(root)) {
     const abs = join(root, path);
-    const s = io.stat(abs);
     const hit = cache.get(path);
+    let s: FileStat;
     let sha256: string;
-    let size = s.size;
-    if (hit !== undefined && hit.size === s.size && hit.mtimeMs === s.mtimeMs && hit.ino === s.ino) {
-      sha256 = hit.sha256;
-    } else {
-      const data = io.readFile(abs);
-      sha256 = sha256Hex(data);
-      size = data.length;
+    let size: number;
+    if (hit === undefined) {
+      const r = io.readWithStat(abs);
+      s = r.stat;
+      sha256 = sha256Hex(r.data);
+      size = r.data.length;
       hashedFiles++;
       hashedBytes += size;
+    } else {
+      s = io.stat(abs);
+      size = s.size;
+      if (hit.size === s.size && hit.mtimeMs === s.mtimeMs && hit.ino === s.ino) {
+        sha256 = hit.sha256;
+      } else {
+        const data = io.readFile(abs);
+        sha256 = sha256Hex(data);
+        size = data.length;
+        hashedFiles++;
+        hashedBytes += size;
+      }
     }
     bytes += size;
     if (hit !== undefined && hit.sha256 === sha256 && hit.size === size && hit.mtimeMs === s.mtimeMs && hit.ino === s.ino) {
