@@ -18,19 +18,22 @@ export function AuditPage({ ctx }: { ctx: OrgContext }) {
   const { search, navigate, path } = useRouter();
   const kind = search.get('kind') ?? '';
   const actor = search.get('actor') ?? '';
+  const subject = search.get('subject') ?? '';
   const [actorDraft, setActorDraft] = useState(actor);
   const base = `/orgs/${ctx.org.id}/audit`;
   const [older, setOlder] = useState<{ events: AuditEvent[]; nextBefore: number | null } | undefined>();
-  const query = new URLSearchParams({ limit: '50', ...(kind ? { kind } : {}), ...(actor ? { actor } : {}) });
-  const events = useLoad(async () => { setOlder(undefined); return api.get<{ events: AuditEvent[]; nextBefore: number | null }>(`${base}?${query}`); }, [base, kind, actor]);
+  const query = new URLSearchParams({ limit: '50', ...(kind ? { kind } : {}), ...(actor ? { actor } : {}), ...(subject ? { subject } : {}) });
+  const events = useLoad(async () => { setOlder(undefined); return api.get<{ events: AuditEvent[]; nextBefore: number | null }>(`${base}?${query}`); }, [base, kind, actor, subject]);
   const verify = useLoad(() => api.get<AuditVerify>(`${base}/verify`), [base]);
 
-  function setFilter(next: { kind?: string; actor?: string }) {
+  function setFilter(next: { kind?: string; actor?: string; subject?: string }) {
     const q = new URLSearchParams();
     const k = next.kind ?? kind;
     const a = next.actor ?? actor;
+    const sub = next.subject ?? subject;
     if (k) q.set('kind', k);
     if (a) q.set('actor', a);
+    if (sub) q.set('subject', sub);
     navigate(`${path}${q.size ? `?${q}` : ''}`, { replace: true });
   }
 
@@ -68,11 +71,17 @@ export function AuditPage({ ctx }: { ctx: OrgContext }) {
             <input id="audit-actor" type="search" placeholder="user:alice@example.com or token:ci" value={actorDraft} onChange={(e) => setActorDraft(e.target.value)} style={{ minWidth: 280 }} />
           </div>
           <button type="submit" className="btn">Apply</button>
-          {(kind || actor) && <button type="button" className="btn btn-ghost" onClick={() => { setActorDraft(''); navigate(path, { replace: true }); }}>Clear filters</button>}
+          {subject && (
+            <span className="kv" style={{ alignSelf: 'center', padding: '4px 8px' }}>
+              <span className="k">subject</span><span className="v">{subject}</span>
+              <button type="button" className="btn btn-ghost btn-sm" style={{ padding: '0 4px' }} aria-label={`Remove the subject filter ${subject}`} onClick={() => setFilter({ subject: '' })}>✕</button>
+            </span>
+          )}
+          {(kind || actor || subject) && <button type="button" className="btn btn-ghost" onClick={() => { setActorDraft(''); navigate(path, { replace: true }); }}>Clear filters</button>}
         </form>
         {events.loading && !events.data ? <Loading what="the audit log" /> : events.error ? <div className="card-body"><ErrorBanner error={events.error} title="Could not load the audit log" /></div> : all.length === 0 ? (
-          <EmptyState title={kind || actor ? 'No events match these filters' : 'No events yet'} icon={<Icons.audit />}>
-            {kind || actor ? 'Clear the filters to see every event.' : 'Events appear here as providers are added, deployments run and tokens change.'}
+          <EmptyState title={kind || actor || subject ? 'No events match these filters' : 'No events yet'} icon={<Icons.audit />}>
+            {kind || actor || subject ? 'Clear the filters to see every event.' : 'Events appear here as providers are added, deployments run and tokens change.'}
           </EmptyState>
         ) : (
           <div className="table-wrap"><table aria-label="Audit events" className="fixed">
@@ -89,7 +98,7 @@ export function AuditPage({ ctx }: { ctx: OrgContext }) {
                       <button type="button" className="btn btn-ghost btn-sm actor-btn" data-actor={e.actor} title="Show only this actor" onClick={() => { setActorDraft(e.actor); setFilter({ actor: e.actor }); }}>{e.actor}</button>
                     </div>
                   </td>
-                  <td><EventDetails event={e} /></td>
+                  <td><EventDetails event={e} onSubject={(sub) => setFilter({ subject: sub })} /></td>
                 </tr>
               ))}
             </tbody>
@@ -114,8 +123,11 @@ function str(v: unknown): string | undefined {
 }
 
 /** Credential issuances get their own layout: provider, role, session name, source identity, expiry. */
-function EventDetails({ event }: { event: AuditEvent }) {
+function EventDetails({ event, onSubject }: { event: AuditEvent; onSubject(subject: string): void }) {
   const d = event.data;
+  const subject = event.subject && (
+    <button type="button" className="btn btn-ghost btn-sm subject subject-btn" title="Show only events about this" onClick={() => onSubject(event.subject!)}>{event.subject}</button>
+  );
   if (event.kind === 'credentials.issued') {
     const facts: [string, ReactNode][] = [
       ['Provider', str(d.provider) ?? str(d.providerId) ?? '—'],
@@ -127,7 +139,7 @@ function EventDetails({ event }: { event: AuditEvent }) {
     ];
     return (
       <div>
-        {event.subject && <div className="subject">{event.subject}</div>}
+        {subject}
         <dl className="facts small">
           {facts.map(([k, v]) => <div key={k} className="contents"><dt>{k}</dt><dd>{v}</dd></div>)}
         </dl>
@@ -137,7 +149,7 @@ function EventDetails({ event }: { event: AuditEvent }) {
   const simple = Object.entries(d).filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object');
   return (
     <div>
-      {event.subject && <div className="subject">{event.subject}</div>}
+      {subject}
       {simple.length> 0 && <div className="kvs">{simple.map(([k, v]) => <span key={k} className="kv"><span className="k">{k}</span><span className="v">{String(v)}</span></span>)}</div>}
     </div>
   );

@@ -75,6 +75,7 @@ export function InstancePage({ ctx, instanceId, deploymentId }: { ctx: OrgContex
             <span className="row">
               {log.live && <span className="pill pill-info pill-live" data-testid="live-badge">Live</span>}
               <StatusPill status={liveStatus ?? selected.status} />
+              <Link className="btn btn-sm" to={`${base}/audit?subject=${encodeURIComponent(`deployment:${selected.id}`)}`}>Audit events</Link>
               {deploymentId && list[0] && list[0].id !== deploymentId && <button type="button" className="btn btn-sm" onClick={() => navigate(`${base}/instances/${i.id}`)}>Follow the latest</button>}
             </span>
           </div>

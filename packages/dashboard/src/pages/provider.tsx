@@ -36,7 +36,10 @@ export function ProviderPage({ ctx, providerId }: { ctx: OrgContext; providerId:
         crumbs={<><Link to={base}>Providers</Link> / {p.name}</>}
         title={<span className="row">{p.name} <StatusPill status={p.status === 'pending' ? 'unverified' : p.status} label={statusLabel[p.status]} /></span>}
         description={p.roleArn ? <code>{p.roleArn}</code> : 'No role ARN yet.'}
-        actions={admin ? <button type="button" className="btn btn-danger" onClick={remove}>Delete provider</button> : undefined}
+        actions={<>
+          <Link className="btn" to={`/orgs/${ctx.org.id}/audit?subject=${encodeURIComponent(`provider:${p.id}`)}`}>Audit trail</Link>
+          {admin && <button type="button" className="btn btn-danger" onClick={remove}>Delete provider</button>}
+        </>}
       />
       <ErrorBanner error={error} />
       <div className="card"><div className="card-body">
