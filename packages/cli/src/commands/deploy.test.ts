@@ -65,7 +65,8 @@ test('first deploy sends the full manifest and every blob; --json prints exactly
   const from = engine.requests.length;
   const { code, result } = await deployJson(p);
   assert.equal(code, 0);
-  assert.deepEqual(Object.keys(result).sort(), ['deploymentId', 'durationMs', 'outputs', 'provider', 'status', 'upload']);
+  assert.deepEqual(Object.keys(result).sort(), ['deploymentId', 'durationMs', 'outputs', 'provider', 'status', 'timings', 'upload']);
+  assert.deepEqual(Object.keys(result.timings).sort(), ['deployMs', 'engineRunMs', 'hashMs', 'uploadMs']);
   assert.equal(result.status, 'succeeded');
   assert.match(String(result.outputs.url), /^http:/);
   assert.deepEqual(result.provider, { name: 'default', roleArn: 'arn:aws:iam::222222222222:role/hangar-deployer' });

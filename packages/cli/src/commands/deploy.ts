@@ -23,6 +23,9 @@ export interface DeployResult {
   provider: { name: string | null; roleArn: string | null } | null;
   upload: SourceSummary;
   durationMs: number;
+  /** Where the time went: hashing, uploading, and the deployment itself (from its start to its
+   * end as the CLI saw it, and as the engine measured its run). */
+  timings: { hashMs: number; uploadMs: number; deployMs: number; engineRunMs: number | null };
   error?: { code: string; message: string };
 }
 
@@ -78,21 +81,25 @@ export async function deploy(ctx: CommandContext, options: DeployOptions = {}): 
     const session = await openSession(ctx);
     let upload = emptyUpload;
     let manifestId: string | undefined;
+    let timings = { hashMs: 0, uploadMs: 0 };
     const src = project.inputs.src;
     if (src !== undefined) {
       const sent = await sendSource(ctx, session, project, dir, sourceInputSchema.parse(src), ui);
       upload = sent.summary;
       manifestId = sent.manifestId;
+      timings = sent.timings;
     }
     const before = session.client.sentBytes();
+    const deployStart = performance.now();
     const d = await runDeployment(ctx, session, project, 'deploy', manifestId ? { manifestId } : {}, json);
+    const deployMs = Math.round(performance.now() - deployStart);
     upload = { ...upload, sentBytes: upload.sentBytes + (session.client.sentBytes() - before) };
     const durationMs = Date.now() - started;
     const error = deploymentError(d);
     result = {
       deploymentId: d.id, status: d.status, outputs: d.outputs ?? {},
       provider: d.provider ? { name: d.provider.name, roleArn: d.provider.roleArn } : null,
-      upload, durationMs, ...(error ? { error } : {}),
+      upload, durationMs, timings: { ...timings, deployMs, engineRunMs: d.durationMs ?? null }, ...(error ? { error } : {}),
     };
     if (json) printJson(ctx, result);
     else {
@@ -102,7 +109,7 @@ export async function deploy(ctx: CommandContext, options: DeployOptions = {}): 
     return error ? 1 : 0;
   } catch (e) {
     if (!json) return reportError(ctx, e, false);
-    printJson(ctx, { deploymentId: null, status: 'failed', outputs: {}, provider: null, upload: emptyUpload, durationMs: Date.now() - started, error: errorJson(e) });
+    printJson(ctx, { deploymentId: null, status: 'failed', outputs: {}, provider: null, upload: emptyUpload, durationMs: Date.now() - started, timings: null, error: errorJson(e) });
     return 1;
   }
 }

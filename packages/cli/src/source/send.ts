@@ -20,7 +20,15 @@ export interface SourceSummary {
   readonly manifestKind: 'full' | 'delta' | 'none';
 }
 
-export async function sendSource(ctx: CommandContext, session: Session, project: ResolvedProject, dir: string, src: SourceInput, ui: Ui): Promise<{ manifestId: string; summary: SourceSummary }> {
+export interface SourceTimings {
+  /** Walking, stat-ing and hashing the tree (plus the build hook, if any). */
+  readonly hashMs: number;
+  /** The manifest request and the blob uploads. */
+  readonly uploadMs: number;
+}
+
+export async function sendSource(ctx: CommandContext, session: Session, project: ResolvedProject, dir: string, src: SourceInput, ui: Ui): Promise<{ manifestId: string; summary: SourceSummary; timings: SourceTimings }> {
+  const t0 = performance.now();
   const plan = planSource(dir, src);
   if (plan.hook) {
     ui.step(`Running the build hook: ${plan.hook.command}`);
@@ -34,6 +42,7 @@ export async function sendSource(ctx: CommandContext, session: Session, project:
   ui.step(`Source: ${hashed.files} files, ${formatBytes(hashed.bytes)} (${hashed.hashedFiles} hashed, the rest unchanged)`);
   const stateFile = manifestStatePath(session.home, { url: session.url, orgId: session.orgId, app: project.app, stage: project.stage, name: project.name });
   const before = session.client.sentBytes();
+  const t1 = performance.now();
   const up = await uploadSource({
     client: session.client, orgId: session.orgId, root: plan.root, entries: hashed.entries,
     last: openLastManifest(stateFile), onProgress: (t) => ui.info(t),
@@ -41,8 +50,10 @@ export async function sendSource(ctx: CommandContext, session: Session, project:
   saveLastManifest(stateFile, up.manifestId, hashed.entries);
   const sentBytes = session.client.sentBytes() - before;
   ui.info(`sent ${formatBytes(sentBytes)} (${up.kind} manifest), uploaded ${up.uploadedFiles} file${up.uploadedFiles === 1 ? '' : 's'} (${formatBytes(up.uploadedBytes)})`);
+  const t2 = performance.now();
   return {
     manifestId: up.manifestId,
+    timings: { hashMs: Math.round(t1 - t0), uploadMs: Math.round(t2 - t1) },
     summary: { files: hashed.files, bytes: hashed.bytes, uploadedFiles: up.uploadedFiles, uploadedBytes: up.uploadedBytes, sentBytes, hashedFiles: hashed.hashedFiles, manifestKind: up.kind },
   };
 }
