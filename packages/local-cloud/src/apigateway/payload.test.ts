@@ -8,12 +8,18 @@ const ctx = {
   pathParameters: { id: '7' }, stageVariables: {},
 };
 
+interface Ev {
+  version: string; rawQueryString: string; queryStringParameters: unknown; cookies: unknown; headers: Record<string, string>;
+  body: string; isBase64Encoded: boolean; pathParameters: unknown;
+  requestContext: { http: { method: string; sourceIp: string }; time: string };
+}
+
 test('a request becomes a 2.0 event with cookies split out and text bodies kept', () => {
   const e = eventV2({
     method: 'GET', rawPath: '/items/7', rawQueryString: 'a=1&a=2&b=x%20y',
     headers: { 'Content-Type': 'application/json', cookie: 'c1=v1; c2=v2', 'x-multi': ['1', '2'] },
     body: Buffer.from('{"k":1}'), sourceIp: '127.0.0.1',
-  }, ctx) as Record<string, any>;
+  }, ctx) as unknown as Ev;
   assert.equal(e.version, '2.0');
   assert.equal(e.rawQueryString, 'a=1&a=2&b=x%20y');
   assert.deepEqual(e.queryStringParameters, { a: '1,2', b: 'x y' });

@@ -17,7 +17,7 @@ import { allowsService } from './policy.js';
 import { empty, json, jsonBody, matchRest, rest, type RestRoute } from './rest.js';
 import { sdkNodePath } from './runtime/environment.js';
 import { createInvoker, type InvokeResult, type Invoker } from './runtime/invoker.js';
-import { parseFunctionRef, read } from './validate.js';
+import { parseFunctionRef } from './validate.js';
 
 export type { InvokeResult } from './runtime/invoker.js';
 

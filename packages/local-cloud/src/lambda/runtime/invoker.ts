@@ -89,18 +89,20 @@ export function createInvoker(deps: InvokerDeps): Invoker {
   async function spawnEnv(fn: FunctionRecord): Promise<{ env: WarmEnv; init: Awaited<Sandbox['ready']> }> {
     const credentials = rt.identity.assumeRoleForService(fn.role, 'lambda.amazonaws.com', fn.name);
     const stream = logStreamName(rt.now());
-    let env: WarmEnv | undefined;
+    // Output can arrive before the environment record exists; it is replayed into it.
+    const holder: { env?: WarmEnv } = {};
     const early: string[] = [];
     const sandbox = startSandbox({
       cwd: deps.codeDir(fn),
       env: sandboxEnv({ fn, taskRoot: deps.codeDir(fn), credentials, logStream: stream, endpoint: rt.endpoint(), nodePath: deps.nodePath }),
       memoryMb: fn.memorySize,
       initTimeoutMs: INIT_TIMEOUT_MS,
-      onLog: (text) => (env ? output(env, text) : early.push(text)),
+      onLog: (text) => (holder.env ? output(holder.env, text) : early.push(text)),
     });
     const key = functionKey(fn.accountId, fn.region, fn.name);
     live.set(key, (live.get(key) ?? 0) + 1);
-    env = { key, sandbox, generation: fn.generation, credentialsExpireAt: credentials.expiration.getTime(), stream, partial: '', pending: [] };
+    const env: WarmEnv = { key, sandbox, generation: fn.generation, credentialsExpireAt: credentials.expiration.getTime(), stream, partial: '', pending: [] };
+    holder.env = env;
     for (const t of early) output(env, t);
     all.add(env);
     const init = await sandbox.ready;
