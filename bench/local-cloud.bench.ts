@@ -163,7 +163,7 @@ async function main() {
       warmHttp: {
         requests: N,
         totalMedianMs: r2(median(total)), totalP90Ms: r2(p90(total)),
-        handlerMedianMs: r2(median(handler)),
+        handlerMedianMs: Math.round(median(handler) * 1000) / 1000,
         addedMedianMs: r2(median(added)), addedP90Ms: r2(p90(added)),
         goalAddedMedianMs: 3, met: median(added) < 3,
         bareNodeHttpRoundTripMedianMs: r2(median(floor)),
