@@ -111,9 +111,9 @@ export function createExecuteApi(deps: DataPlaneDeps): DataPlaneRoute {
       if (outcome.kind !== 'ok') return { ...internal(), headers: { 'content-type': 'application/json', ...base } };
       const mapped = mapResult(outcome.payload, version);
       if (!mapped) return { ...internal(), headers: { 'content-type': 'application/json', ...base } };
-      const headers: Record<string, string> = { ...mapped.headers, ...base };
-      // Several Set-Cookie headers need an array; Node's writeHead accepts one for any header.
-      if (mapped.cookies.length) (headers as Record<string, string | string[]>)['set-cookie'] = [...mapped.cookies];
+      const headers: Record<string, string | string[]> = { ...mapped.headers, ...base };
+      // Each cookie is its own Set-Cookie header, as API Gateway sends them.
+      if (mapped.cookies.length) headers['set-cookie'] = [...mapped.cookies];
       return { status: mapped.status, headers, body: mapped.body };
     },
   };

@@ -56,7 +56,8 @@ export interface ServiceRequest {
 
 export interface ServiceResponse {
   readonly status: number;
-  readonly headers?: Record<string, string>;
+  /** Arrays become repeated headers (Set-Cookie). */
+  readonly headers?: Record<string, string | string[]>;
   readonly body?: string | Buffer;
 }
 

@@ -66,7 +66,7 @@ function flatHeaders(req: IncomingMessage): Record<string, string> {
 
 function send(res: ServerResponse, r: ServiceResponse, requestId: string, now: Date, close = false): void {
   if (res.headersSent || res.destroyed) return;
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v;
   headers['x-amzn-requestid'] ??= requestId;
   // The server clock, so SDK clients correct their skew after POST /_local/clock.

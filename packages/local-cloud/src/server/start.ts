@@ -94,7 +94,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     services, dataPlane, identity, log, now: clock.now, maxBodyBytes: options.maxBodyBytes ?? 70 * 1024 * 1024,
     admin: createAdmin({ identity, clock, allowClockControl: options.allowClockControl === true, changed: persistence.changed }),
   });
-  const server = createServer({ keepAliveTimeout: 5000 }, handler);
+  // Idle sockets stay open longer than SDK clients keep them in their pools (as AWS front ends do),
+  // so a client never reuses a socket the server is closing at that moment.
+  const server = createServer({ keepAliveTimeout: 65_000 }, handler);
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
