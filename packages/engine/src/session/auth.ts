@@ -36,7 +36,8 @@ export interface SessionAuthenticator {
   identifySession(request: FastifyRequest): Promise<SessionIdentity | undefined>;
   /**
    * The RequestAuth for an org-scoped route (`:orgId` in its params), or undefined when there is
-   * no live session. A session user who is not a member of the org gets NOT_FOUND, as with tokens.
+   * no live session. An org the session was not signed in to (or the user is not a member of)
+   * gets NOT_FOUND, as with tokens.
    */
   authenticateSession(request: FastifyRequest): Promise<RequestAuth | undefined>;
 }
@@ -58,7 +59,7 @@ export function createSessionAuthenticator(store: SessionStore): SessionAuthenti
       if (!identity) return undefined;
       const orgId = (request.params as { orgId?: unknown } | undefined)?.orgId;
       if (typeof orgId !== 'string') return undefined;
-      const role = await store.roleIn(identity.userId, orgId);
+      const role = identity.orgIds.includes(orgId) ? await store.roleIn(identity.userId, orgId) : undefined;
       if (!role) throw new HangarError('NOT_FOUND', `Organisation "${orgId}" was not found.`);
       return { orgId, userId: identity.userId, role, actor: identity.actor };
     },

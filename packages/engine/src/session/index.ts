@@ -4,7 +4,7 @@
  *
  * It plugs into the platform's auth hook through `app.addAuthenticator` (see http/auth.ts): a
  * request without an Authorization header but with a live session cookie is the session's user,
- * in every org they belong to, with their membership role there.
+ * in the orgs whose (org-bound) API tokens signed in to the session, with their role there.
  */
 import type { FastifyRequest } from 'fastify';
 import type { CoreDeps, Feature } from '../types.js';
@@ -25,7 +25,7 @@ export interface SessionFeatureOptions {
 }
 
 export type SessionFeature = Feature & SessionAuthenticator & {
-  /** For the platform's `addAuthenticator`: the session's user as an Identity (not bound to one org). */
+  /** For the platform's `addAuthenticator`: the session's user as an Identity bound to the org asked for (when the session holds it). */
   authenticator(request: FastifyRequest): Promise<Identity | undefined>;
 };
 
@@ -36,7 +36,12 @@ export function createSessionFeature(deps: CoreDeps, options: SessionFeatureOpti
     // The session routes read the cookie themselves (signing in again must not need a CSRF token).
     if (request.routeOptions.url === SESSION_ROUTE) return undefined;
     const identity = await auth.identifySession(request);
-    return identity && { userId: identity.userId, actor: identity.actor };
+    if (!identity) return undefined;
+    // The platform's Identity binds to one org; a session may hold several, so bind to the one asked
+    // for when the session holds it, and otherwise to one it does hold (the platform then answers 404).
+    const asked = (request.routeOptions.url ?? '').includes(':orgId') ? (request.params as { orgId?: string }).orgId : undefined;
+    const orgId = asked !== undefined && identity.orgIds.includes(asked) ? asked : identity.orgIds[0];
+    return { userId: identity.userId, actor: identity.actor, ...(orgId ? { orgId } : {}) };
   };
   return {
     name: 'session',

@@ -26,8 +26,11 @@ export function registerSessionRoutes(app: FastifyInstance, deps: CoreDeps, stor
       try { host = new URL(origin).host; } catch { host = undefined; }
       if (host !== request.headers.host) throw new HangarError('AUTH_CSRF', `Refused a sign-in requested from another site (${origin}).`);
     }
-    const { secret, identity, tokenOrgId } = await store.create(token);
-    await deps.audit.append({ orgId: tokenOrgId, kind: 'session.created', actor: identity.actor.name, subject: `session:${identity.sessionId}`, data: { tokenId: identity.tokenId, expiresAt: identity.expiresAt } });
+    // Signed in already (same user): the token's org joins this session rather than starting another.
+    const current = sessionSecretOf(request);
+    const { secret, identity, tokenId, tokenOrgId } = await store.create(token, current);
+    const added = secret === current;
+    await deps.audit.append({ orgId: tokenOrgId, kind: added ? 'session.org_added' : 'session.created', actor: identity.actor.name, subject: `session:${identity.sessionId}`, data: { tokenId, expiresAt: identity.expiresAt } });
     const maxAge = (Date.parse(identity.expiresAt) - deps.clock.now().getTime()) / 1000;
     reply.header('set-cookie', sessionCookie(secret, { maxAgeSeconds: maxAge, secure })).headers(noStore);
     return { ...(await store.describe(identity)), csrfToken: csrfTokenFor(secret) };

@@ -88,15 +88,42 @@ for (const { kind, skip } of testDatabases()) {
       assert.ok(!res.body.includes(`other-${kind}`));
     });
 
-    test('a user in several orgs sees them all, with their role in each', async () => {
+    test('a session opens only the orgs whose tokens signed in to it; signing in with another org\'s token adds that org', async () => {
       const second = await engine.bootstrap.createOrg({ name: `second-${kind}`, owner: { email: `carol-${kind}@example.com` } });
       await engine.bootstrap.addMember(second.org.id, engine.seed!.owner.id, 'viewer');
+      const secondToken = await engine.bootstrap.createToken(second.org.id, engine.seed!.owner.id, `alice-second-${kind}`);
       const { res, cookie, csrf } = await signIn(engine.seed!.token.token);
-      const orgs = res.json().orgs as { id: string; role: string }[];
+      assert.deepEqual(res.json().orgs.map((o: { id: string }) => o.id), [engine.seed!.org.id]);
+      // A member of `second`, but this session was made with an acme token: second stays closed.
+      const closed = await engine.app.inject({ url: `/api/v1/orgs/${second.org.id}/members`, headers: { cookie } });
+      assert.equal(closed.statusCode, 404);
+
+      const added = await engine.app.inject({ method: 'POST', url: '/api/v1/session', headers: { cookie }, payload: { token: secondToken.token } });
+      assert.equal(added.statusCode, 200, added.body);
+      assert.equal(cookieOf(added.headers['set-cookie']), cookie, 'the same session, not a new one');
+      const orgs = added.json().orgs as { id: string; role: string }[];
+      assert.deepEqual(orgs.map((o) => o.id).sort(), [engine.seed!.org.id, second.org.id].sort());
       assert.equal(orgs.find((o) => o.id === second.org.id)?.role, 'viewer');
+      assert.equal((await engine.app.inject({ url: `/api/v1/orgs/${second.org.id}/members`, headers: { cookie } })).statusCode, 200);
       const refused = await engine.app.inject({ method: 'POST', url: `/api/v1/orgs/${second.org.id}/tokens`, headers: { cookie, 'x-csrf-token': csrf }, payload: { name: 'nope' } });
       assert.equal(refused.statusCode, 403);
       assert.equal(refused.json().code, 'AUTH_FORBIDDEN');
+
+      // Revoking the second org's token closes that org again, and only that one.
+      await engine.app.inject({ method: 'DELETE', url: `/api/v1/orgs/${second.org.id}/tokens/${secondToken.id}`, headers: engine.auth(second.token) });
+      assert.equal((await engine.app.inject({ url: `/api/v1/orgs/${second.org.id}/members`, headers: { cookie } })).statusCode, 404);
+      assert.equal((await engine.app.inject({ url: `/api/v1/orgs/${engine.seed!.org.id}/members`, headers: { cookie } })).statusCode, 200);
+    });
+
+    test('another user\'s token never joins a session: it starts a new one', async () => {
+      const other = await engine.bootstrap.createOrg({ name: `third-${kind}`, owner: { email: `dave-${kind}@example.com` } });
+      const { cookie } = await signIn(engine.seed!.token.token);
+      const res = await engine.app.inject({ method: 'POST', url: '/api/v1/session', headers: { cookie }, payload: { token: other.token.token } });
+      assert.equal(res.statusCode, 200);
+      assert.notEqual(cookieOf(res.headers['set-cookie']), cookie);
+      assert.deepEqual(res.json().orgs.map((o: { id: string }) => o.id), [other.org.id]);
+      const mine = await engine.app.inject({ url: '/api/v1/session', headers: { cookie } });
+      assert.deepEqual(mine.json().orgs.map((o: { id: string }) => o.id), [engine.seed!.org.id]);
     });
 
     test('signing out ends the session and clears the cookie; it needs the CSRF token', async () => {

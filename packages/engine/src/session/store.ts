@@ -1,4 +1,9 @@
-/** Sessions in the database: created from an API token, found by the cookie's secret, ended on sign-out. */
+/**
+ * Sessions in the database: created from an API token, found by the cookie's secret, ended on
+ * sign-out. API tokens are bound to one org, and so is what a session opens: each org in it was
+ * added by signing in with a live token of that org (of the same user); revoking that token
+ * closes that org to the session.
+ */
 import { HangarError } from '@hangar/core';
 import type { Actor, CoreDeps, Role } from '../types.js';
 import { newId } from '../store/ids.js';
@@ -14,7 +19,8 @@ export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 export interface SessionIdentity {
   readonly sessionId: string;
   readonly userId: string;
-  readonly tokenId: string;
+  /** The orgs this session opens (each through a live token of it), in the order they were added. */
+  readonly orgIds: readonly string[];
   readonly expiresAt: string;
   readonly actor: Actor;
 }
@@ -26,9 +32,12 @@ export interface SessionDescription {
 }
 
 export interface SessionStore {
-  /** Sign in with an API token; throws AUTH_REQUIRED when it is unknown or revoked. */
-  create(token: string): Promise<{ secret: string; identity: SessionIdentity; tokenOrgId: string }>;
-  /** The live session for a cookie secret (not expired, its token not revoked), or undefined. */
+  /**
+   * Sign in with an API token; throws AUTH_REQUIRED when it is unknown or revoked. With the secret
+   * of a live session of the same user, the token's org is added to that session instead.
+   */
+  create(token: string, current?: string): Promise<{ secret: string; identity: SessionIdentity; tokenId: string; tokenOrgId: string }>;
+  /** The live session for a cookie secret (not expired, at least one of its tokens live), or undefined. */
   find(secret: string): Promise<SessionIdentity | undefined>;
   remove(secret: string): Promise<void>;
   describe(identity: SessionIdentity): Promise<SessionDescription>;
@@ -41,17 +50,43 @@ function actorFor(userId: string, email: string): Actor {
 }
 
 export function createSessionStore({ db, clock }: Pick<CoreDeps, 'db' | 'clock'>): SessionStore {
+  async function find(secret: string): Promise<SessionIdentity | undefined> {
+    const session = await db.selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .select(['sessions.id as sessionId', 'sessions.user_id as userId', 'sessions.expires_at as expiresAt', 'users.email as email'])
+      .where('sessions.secret_hash', '=', hashSecret(secret))
+      .where('sessions.expires_at', '>', clock.now().toISOString())
+      .executeTakeFirst();
+    if (!session) return undefined;
+    const orgs = await db.selectFrom('session_orgs')
+      .innerJoin('api_tokens', 'api_tokens.id', 'session_orgs.token_id')
+      .select(['session_orgs.org_id as orgId'])
+      .where('session_orgs.session_id', '=', session.sessionId)
+      .where('api_tokens.revoked_at', 'is', null)
+      .where('api_tokens.org_id', '=', (eb) => eb.ref('session_orgs.org_id'))
+      .orderBy('session_orgs.created_at').orderBy('session_orgs.org_id')
+      .execute();
+    if (orgs.length === 0) return undefined;
+    return { sessionId: session.sessionId, userId: session.userId, orgIds: orgs.map((o) => o.orgId), expiresAt: session.expiresAt, actor: actorFor(session.userId, session.email) };
+  }
+
   return {
-    async create(token) {
+    async create(token, current) {
       const now = clock.now();
       const row = await db.selectFrom('api_tokens')
         .innerJoin('users', 'users.id', 'api_tokens.user_id')
-        .select(['api_tokens.id as tokenId', 'api_tokens.org_id as orgId', 'users.id as userId', 'users.email as email'])
+        .select(['api_tokens.id as tokenId', 'api_tokens.org_id as orgId', 'users.id as userId'])
         .where('api_tokens.hash', '=', hashToken(token))
         .where('api_tokens.revoked_at', 'is', null)
         .executeTakeFirst();
       if (!row) {
         throw new HangarError('AUTH_REQUIRED', 'That API token is not valid, or it has been revoked. Check that you pasted all of it, or ask an owner or admin of your organisation for a new one.');
+      }
+      const existing = current ? await find(current) : undefined;
+      if (existing && existing.userId === row.userId && current) {
+        await db.deleteFrom('session_orgs').where('session_id', '=', existing.sessionId).where('org_id', '=', row.orgId).execute();
+        await db.insertInto('session_orgs').values({ session_id: existing.sessionId, org_id: row.orgId, token_id: row.tokenId, created_at: now.toISOString() }).execute();
+        return { secret: current, identity: (await find(current))!, tokenId: row.tokenId, tokenOrgId: row.orgId };
       }
       await db.deleteFrom('sessions').where('expires_at', '<=', now.toISOString()).execute();
       const secret = newSessionSecret();
@@ -60,24 +95,17 @@ export function createSessionStore({ db, clock }: Pick<CoreDeps, 'db' | 'clock'>
       await db.insertInto('sessions').values({
         id, secret_hash: hashSecret(secret), user_id: row.userId, token_id: row.tokenId, created_at: now.toISOString(), expires_at: expiresAt,
       }).execute();
-      return { secret, tokenOrgId: row.orgId, identity: { sessionId: id, userId: row.userId, tokenId: row.tokenId, expiresAt, actor: actorFor(row.userId, row.email) } };
+      await db.insertInto('session_orgs').values({ session_id: id, org_id: row.orgId, token_id: row.tokenId, created_at: now.toISOString() }).execute();
+      return { secret, identity: (await find(secret))!, tokenId: row.tokenId, tokenOrgId: row.orgId };
     },
 
-    async find(secret) {
-      const row = await db.selectFrom('sessions')
-        .innerJoin('api_tokens', 'api_tokens.id', 'sessions.token_id')
-        .innerJoin('users', 'users.id', 'sessions.user_id')
-        .select(['sessions.id as sessionId', 'sessions.user_id as userId', 'sessions.token_id as tokenId', 'sessions.expires_at as expiresAt', 'users.email as email'])
-        .where('sessions.secret_hash', '=', hashSecret(secret))
-        .where('sessions.expires_at', '>', clock.now().toISOString())
-        .where('api_tokens.revoked_at', 'is', null)
-        .executeTakeFirst();
-      if (!row) return undefined;
-      return { sessionId: row.sessionId, userId: row.userId, tokenId: row.tokenId, expiresAt: row.expiresAt, actor: actorFor(row.userId, row.email) };
-    },
+    find,
 
     async remove(secret) {
-      await db.deleteFrom('sessions').where('secret_hash', '=', hashSecret(secret)).execute();
+      const s = await db.selectFrom('sessions').select('id').where('secret_hash', '=', hashSecret(secret)).executeTakeFirst();
+      if (!s) return;
+      await db.deleteFrom('session_orgs').where('session_id', '=', s.id).execute();
+      await db.deleteFrom('sessions').where('id', '=', s.id).execute();
     },
 
     async describe(identity) {
@@ -86,6 +114,7 @@ export function createSessionStore({ db, clock }: Pick<CoreDeps, 'db' | 'clock'>
         .innerJoin('orgs', 'orgs.id', 'memberships.org_id')
         .select(['orgs.id as id', 'orgs.name as name', 'memberships.role as role'])
         .where('memberships.user_id', '=', identity.userId)
+        .where('memberships.org_id', 'in', [...identity.orgIds])
         .orderBy('orgs.name')
         .execute();
       return { user, orgs, expiresAt: identity.expiresAt };

@@ -13,8 +13,16 @@ export interface SessionsTable {
   expires_at: string;
 }
 
+/** Which orgs a session opens, each through the (org-bound) API token that was signed in with. */
+export interface SessionOrgsTable {
+  session_id: string;
+  org_id: string;
+  token_id: string;
+  created_at: string;
+}
+
 declare module '../types.js' {
-  interface Database { sessions: SessionsTable }
+  interface Database { sessions: SessionsTable; session_orgs: SessionOrgsTable }
 }
 
 export const sessionMigrations: Record<string, Migration> = {
@@ -34,6 +42,23 @@ export const sessionMigrations: Record<string, Migration> = {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async down(db: Kysely<any>) {
       await db.schema.dropTable('sessions').execute();
+    },
+  },
+  // A token is bound to one org, so a session opens only the orgs whose tokens signed in to it.
+  '0301_session_orgs': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('session_orgs')
+        .addColumn('session_id', 'text', (c) => c.notNull().references('sessions.id').onDelete('cascade'))
+        .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id').onDelete('cascade'))
+        .addColumn('token_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('session_orgs_pk', ['session_id', 'org_id'])
+        .execute();
+    },
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('session_orgs').execute();
     },
   },
 };
