@@ -4,6 +4,7 @@ import { Icons } from './components/icons.js';
 import { Loading } from './components/ui.js';
 import { Link, match, useRouter } from './router.js';
 import { useSession } from './session.js';
+import { AddOrgPage } from './pages/add-org.js';
 import { AuditPage } from './pages/audit.js';
 import { InstancePage } from './pages/instance.js';
 import { InstancesPage } from './pages/instances.js';
@@ -58,6 +59,7 @@ export function App() {
     const ctx: OrgContext = { org, can: (min) => roleRank[org.role] >= roleRank[min] };
     return <Shell current={org} section={r.section}>{r.render(ctx, params)}</Shell>;
   }
+  if (path === '/add-org') return <Shell current={undefined} section="">{<AddOrgPage />}</Shell>;
   if (path === '/' || path === '/signin') {
     return firstOrg ? <Loading what="your organisation" /> : <Shell current={undefined} section=""><NoOrgs /></Shell>;
   }
@@ -106,6 +108,7 @@ function Shell({ current, section, children }: { current: SessionOrg | undefined
             ) : (
               <><span className="sr-only">Organisation</span><label aria-hidden="true">Organisation</label><div className="org-name">{org.name}</div></>
             )}
+            <Link className="add-org" to="/add-org">+ Add an organisation</Link>
           </div>
         )}
         {org && (

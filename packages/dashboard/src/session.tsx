@@ -6,7 +6,8 @@ interface SessionValue {
   api: Api;
   /** undefined while loading, null when signed out */
   session: SessionInfo | null | undefined;
-  signIn(token: string): Promise<void>;
+  /** Sign in; when already signed in, a token of another org (same user) adds that org. */
+  signIn(token: string): Promise<SessionInfo>;
   signOut(): Promise<void>;
   /** Called when the engine answers 401: the session ended (expired, or its token was revoked). */
   expired(): void;
@@ -28,7 +29,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const value = useMemo<SessionValue>(() => ({
     api,
     session,
-    signIn: async (token) => { accept(await api.send<SessionInfo>('POST', '/session', { token })); },
+    signIn: async (token) => { const s = await api.send<SessionInfo>('POST', '/session', { token }); accept(s); return s; },
     signOut: async () => {
       try { await api.send('DELETE', '/session'); } finally { accept(null); }
     },

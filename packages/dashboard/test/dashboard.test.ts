@@ -19,6 +19,8 @@ interface Seed {
   otherOrgId: string;
   otherProviderId: string;
   secondOrgId: string;
+  /** Alice's token in initech, where she is a viewer. */
+  secondToken: string;
 }
 
 describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency: false }, () => {
@@ -39,10 +41,15 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     });
     assert.equal(res.status, 201, await res.clone().text());
     const otherProvider = (await res.json()) as { id: string };
-    // Alice also belongs to a second org, as a viewer: the sidebar then offers an org switcher.
+    // Alice also belongs to a second org, as a viewer. Tokens are bound to one org, and so is a
+    // session: initech opens only once she signs in with an initech token too.
     const second = await boot.createOrg({ name: 'initech', owner: { email: 'peter@initech.example' } });
     await boot.addMember(second.org.id, acme.user.id, 'viewer');
-    seed = { orgId: acme.org.id, ownerToken: acme.token.token, viewerToken: viewerToken.token, otherOrgId: other.org.id, otherProviderId: otherProvider.id, secondOrgId: second.org.id };
+    const secondToken = await boot.createToken(second.org.id, acme.user.id, 'alice-initech');
+    seed = {
+      orgId: acme.org.id, ownerToken: acme.token.token, viewerToken: viewerToken.token, otherOrgId: other.org.id, otherProviderId: otherProvider.id,
+      secondOrgId: second.org.id, secondToken: secondToken.token,
+    };
     page = await world.newPage();
   });
   after(async () => { await world?.close(); });
@@ -294,7 +301,7 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     }
   });
 
-  test('another org\'s URL shows "Not found" and never its data; the org switcher lists only my orgs', async () => {
+  test('another org\'s URL shows "Not found" and never its data; a token of my other org adds it to the switcher', async () => {
     const asked: string[] = [];
     page.on('request', (r) => { if (r.url().includes(seed.otherOrgId)) asked.push(r.url()); });
     await page.goto(`/orgs/${seed.otherOrgId}/providers/${seed.otherProviderId}`);
@@ -306,6 +313,15 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     // Even asked directly, the API says not found.
     const direct = await page.evaluate(async (u) => (await fetch(u)).status, `/api/v1/orgs/${seed.otherOrgId}/providers/${seed.otherProviderId}`);
     assert.equal(direct, 404);
+
+    // An org she belongs to, but her session was opened with an acme token: still not found.
+    await page.goto(`/orgs/${seed.secondOrgId}/instances`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    await page.getByRole('link', { name: '+ Add an organisation' }).click();
+    await page.getByLabel('API token').fill(seed.secondToken);
+    await page.getByRole('button', { name: 'Add organisation' }).click();
+    await page.waitForURL(new RegExp(`/orgs/${seed.secondOrgId}/instances$`));
+    await page.getByText('Nothing deployed yet').waitFor();
 
     const switcher = page.getByLabel('Organisation');
     await page.goto(`/orgs/${seed.orgId}/providers`);
