@@ -319,6 +319,7 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     await page.getByRole('heading', { name: 'Not found' }).waitFor();
     await page.getByRole('link', { name: '+ Add an organisation' }).click();
     await page.getByLabel('API token').fill(seed.secondToken);
+    await shot(page, '21-add-organisation');
     await page.getByRole('button', { name: 'Add organisation' }).click();
     await page.waitForURL(new RegExp(`/orgs/${seed.secondOrgId}/instances$`));
     await page.getByText('Nothing deployed yet').waitFor();
@@ -331,7 +332,7 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     await page.waitForURL(new RegExp(`/orgs/${seed.secondOrgId}/providers$`));
     await page.getByRole('heading', { name: 'No providers yet' }).waitFor();
     assert.equal(await page.getByRole('link', { name: 'Add AWS provider' }).count(), 0, 'a viewer in initech');
-    await shot(page, '21-org-switcher');
+    await shot(page, '22-org-switcher');
   });
 
   test('signing out returns to the sign-in page and the old cookie no longer works; signing in works by keyboard alone', async () => {

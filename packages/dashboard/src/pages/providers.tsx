@@ -34,7 +34,7 @@ export function ProvidersPage({ ctx }: { ctx: OrgContext }) {
       <div className="card">
         {providers.loading && !providers.data ? <Loading what="providers" /> : providers.error ? <div className="card-body"><ErrorBanner error={providers.error} title="Could not load providers" /></div> : list.length === 0 ? (
           <EmptyState title="No providers yet" icon={<Icons.providers />} action={add}>
-            {canAdd ? 'Add one to let Hangar deploy into your AWS account. It takes a few minutes: create a role from the template we give you, then verify it.' : 'No providers yet — an owner or admin can add one to let Hangar deploy into your AWS account.'}
+            {canAdd ? 'Add one to let Hangar deploy into your AWS account. It takes a few minutes: create a role from the template we give you, then verify it.' : 'An owner or admin can add one to let Hangar deploy into your AWS account.'}
           </EmptyState>
         ) : (
           <div className="table-wrap"><table aria-label="Providers">
