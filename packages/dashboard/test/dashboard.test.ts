@@ -182,7 +182,7 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
 
       write('src/index.mjs', 'export const handler = async () => ({ statusCode: 200, body: "v2" });\n');
       // As slow as AWS is, so the deployment is still running when the page notices it.
-      world.setLambdaLatency(1500);
+      world.setLambdaLatency(2500);
       const second = deploy(ctx(), {}).finally(() => world.setLambdaLatency(0));
       await page.locator('tr[data-deployment]').nth(1).waitFor({ timeout: 20_000 });
       await page.getByTestId('live-badge').waitFor({ timeout: 20_000 });
