@@ -10,7 +10,7 @@ import { useSession } from '../session.js';
 const KINDS = [
   'credentials.issued', 'deployment.started', 'deployment.finished',
   'provider.created', 'provider.updated', 'provider.verified', 'provider.linked', 'provider.unlinked', 'provider.deleted',
-  'token.created', 'token.revoked', 'member.added', 'member.role_changed', 'member.removed', 'org.created', 'session.created',
+  'token.created', 'token.revoked', 'member.added', 'member.role_changed', 'member.removed', 'org.created', 'session.created', 'session.org_added', 'provider.verification_failed',
 ];
 
 export function AuditPage({ ctx }: { ctx: OrgContext }) {
