@@ -40,9 +40,12 @@ export async function openSession(ctx: CommandContext): Promise<Session> {
   const envToken = ctx.env.HANGAR_TOKEN;
   const stored = envUrl && envToken ? undefined : readLogin(home);
   const url = envUrl ? normalizeUrl(envUrl) : stored?.url;
-  const token = envToken || stored?.token;
+  // A stored token is only ever sent to the engine it was stored for.
+  const token = envToken || (stored !== undefined && stored.url === url ? stored.token : undefined);
   if (!url || !token) {
-    throw new HangarError('CLI_NOT_LOGGED_IN', 'Not logged in to an engine. Run `hangar login --url <engine> --token <token>`, or set HANGAR_URL and HANGAR_TOKEN.');
+    throw new HangarError('CLI_NOT_LOGGED_IN', envUrl && !envToken
+      ? `HANGAR_URL is set to ${envUrl} but no token is stored for it: set HANGAR_TOKEN too, or run \`hangar login --url ${envUrl}\`.`
+      : 'Not logged in to an engine. Run `hangar login --url <engine> --token <token>`, or set HANGAR_URL and HANGAR_TOKEN.');
   }
   const client = sessionClient(ctx, url, token);
   const sameAsStored = stored !== undefined && stored.url === url && stored.token === token;

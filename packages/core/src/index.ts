@@ -4,5 +4,5 @@ export { SessionCredentials } from './credentials.js';
 export type { AwsCredentialIdentity } from './credentials.js';
 export { manifestId, applyDelta, invalidPathReason, normalizeMode } from './manifest.js';
 export type { ManifestEntry, SourceUploadRequest, SourceUploadResponse } from './manifest.js';
-export { parseProject, formatIssues, projectFileNames, projectFileSchema, sourceInputSchema, resolveString, resolveVariables } from './project/index.js';
-export type { ParseProjectOptions, ProjectFile, ResolvedProject, SourceInput, VariableContext } from './project/index.js';
+export { parseProject, formatIssues, projectFileNames, checkProjectShape, resolveString, resolveVariables } from './project/index.js';
+export type { ParseProjectOptions, ProjectFile, ProjectIssue, ResolvedProject, SourceInput, VariableContext } from './project/index.js';

@@ -172,6 +172,13 @@ test('HANGAR_URL and HANGAR_TOKEN override the stored login (CI), with no config
   const bad = await deployJson(p, { HANGAR_URL: engine.url, HANGAR_TOKEN: 'hgr_revoked' });
   assert.equal(bad.code, 1);
   assert.equal(bad.result.error?.code, 'AUTH_REQUIRED');
+  // HANGAR_URL alone pointing elsewhere never receives the stored token.
+  const from = engine.requests.length;
+  const elsewhere = await deployJson(p, { HANGAR_URL: 'http://127.0.0.1:9' });
+  assert.equal(elsewhere.code, 1);
+  assert.equal(elsewhere.result.error?.code, 'CLI_NOT_LOGGED_IN');
+  assert.match(elsewhere.result.error?.message ?? '', /set HANGAR_TOKEN too/);
+  assert.equal(engine.requests.length, from);
 });
 
 test('user errors print the message and the next command, exit 1, and --json stays one object', async (t) => {

@@ -3,7 +3,7 @@
  * deployment, follow its progress, print the outputs and the provider used. No cloud credentials
  * are read anywhere on this path: the engine deploys with a role the organisation registered.
  */
-import { sourceInputSchema, type ResolvedProject } from '@hangar/core';
+import type { ResolvedProject, SourceInput } from '@hangar/core';
 import type { CommandContext } from '../context.js';
 import { createUi, errorJson, printJson, reportError } from '../output.js';
 import { loadProject } from '../project-file.js';
@@ -84,7 +84,7 @@ export async function deploy(ctx: CommandContext, options: DeployOptions = {}): 
     let timings = { hashMs: 0, uploadMs: 0 };
     const src = project.inputs.src;
     if (src !== undefined) {
-      const sent = await sendSource(ctx, session, project, dir, sourceInputSchema.parse(src), ui);
+      const sent = await sendSource(ctx, session, project, dir, src as SourceInput, ui) // checked by parseProject;
       upload = sent.summary;
       manifestId = sent.manifestId;
       timings = sent.timings;

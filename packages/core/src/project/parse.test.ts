@@ -89,3 +89,15 @@ test('a stage that comes from a variable is validated once resolved', () => {
 test('broken YAML says so', () => {
   fails(() => parseProject('component: [unclosed\n', { fileName: 'hangar.yml', env: {} }), 'PROJECT_FILE_INVALID', /hangar\.yml is not valid YAML/);
 });
+
+test('every shape rule reports its own dotted path', () => {
+  const bad = (yml: string, re: RegExp) => fails(() => parseProject(yml, { fileName: 'hangar.yml', env: {} }), 'PROJECT_FILE_INVALID', re);
+  bad('- a\n- b\n', /\(file\): expected a mapping with component, name, app, stage and inputs, got \["a","b"\]/);
+  bad('component: Http_Function\nname: a\n', /component: expected a component name such as "http-function".*got "Http_Function"/);
+  bad('component: http-function\nname: a\napp: 1x\n', /app: expected the app name: .*got "1x"/);
+  bad('component: http-function\nname: a\norg: 42\n', /org: expected the org name as a string, got 42/);
+  bad('component: http-function\nname: a\ninputs: [1]\n', /inputs: expected a mapping of the component's inputs, got \[1\]/);
+  bad('component: http-function\nname: a\ninputs:\n  src: { src: ./a, hook: 1, out: x }\n',
+    /inputs\.src\.out: unknown field; expected only src, hook and dist\ninputs\.src\.hook: expected a shell command, e\.g\. "npm run build", got 1/);
+  bad('component: http-function\nname: a\ninputs:\n  src: { hook: make }\n', /inputs\.src\.src: expected the folder to run the hook in, got nothing/);
+});

@@ -3,9 +3,8 @@
  * Pure (no file system): the caller reads the file and passes the (filtered) environment.
  */
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { HangarError } from '../errors.js';
-import { projectFileSchema, type ResolvedProject } from './schema.js';
+import { checkProjectShape, type ProjectFile, type ProjectIssue, type ResolvedProject } from './schema.js';
 import { resolveString, resolveVariables, type VariableContext } from './variables.js';
 
 export const projectFileNames = ['hangar.yml', 'hangar.yaml', 'serverless.yml', 'serverless.yaml'] as const;
@@ -37,13 +36,10 @@ function shown(value: unknown): string {
 }
 
 /** One line per issue: `inputs.src: expected a folder path, got 42`. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[], root: unknown, prefix = ''): string {
+export function formatIssues(issues: readonly ProjectIssue[], root: unknown): string {
   return issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((k) => `${dotted([...issue.path, k]) || k}: unknown field; expected only component, name, app, org, stage and inputs`).join('\n');
-    }
-    const path = prefix + dotted(issue.path);
-    return `${path || '(file)'}: ${issue.message}, got ${shown(valueAt(root, issue.path))}`;
+    const path = dotted(issue.path) || '(file)';
+    return issue.unknownField ? `${path}: ${issue.message}` : `${path}: ${issue.message}, got ${shown(valueAt(root, issue.path))}`;
   }).join('\n');
 }
 
@@ -64,11 +60,11 @@ export function parseProject(text: string, options: ParseProjectOptions): Resolv
   // Check the shape before variables so a typo is reported as such, not as a missing variable;
   // each ${...} stands in as "x" here, and the resolved values are checked again below.
   const placeholder: VariableContext = { env: new Proxy({}, { get: () => 'x' }), self: { stage: 'x', app: 'x', name: 'x', org: 'x' } };
-  const shape = projectFileSchema.safeParse(resolveVariables(raw, '', { ...placeholder }));
-  if (!shape.success) {
-    throw new HangarError('PROJECT_FILE_INVALID', `${options.fileName} is not valid:\n${formatIssues(shape.error.issues, raw)}`);
+  const shapeIssues = checkProjectShape(resolveVariables(raw, '', { ...placeholder }));
+  if (shapeIssues.length > 0) {
+    throw new HangarError('PROJECT_FILE_INVALID', `${options.fileName} is not valid:\n${formatIssues(shapeIssues, raw)}`);
   }
-  const file = raw as typeof shape.data;
+  const file = raw as ProjectFile;
   const env = options.env;
   const stageCtx: VariableContext = { env, self: {} };
   const stage = options.stage ?? (file.stage === undefined ? 'dev' : resolveString(file.stage, 'stage', stageCtx));
@@ -79,9 +75,9 @@ export function parseProject(text: string, options: ParseProjectOptions): Resolv
   const inputs = resolveVariables(file.inputs ?? {}, 'inputs', ctx) as Record<string, unknown>;
   // Resolved values must still fit the shape (e.g. a stage from ${env:STAGE}).
   const resolved = { component: file.component, name, app, stage, ...(org === undefined ? {} : { org }), inputs };
-  const again = projectFileSchema.safeParse(resolved);
-  if (!again.success) {
-    throw new HangarError('PROJECT_FILE_INVALID', `${options.fileName} is not valid once its variables are resolved:\n${formatIssues(again.error.issues, resolved)}`);
+  const again = checkProjectShape(resolved);
+  if (again.length > 0) {
+    throw new HangarError('PROJECT_FILE_INVALID', `${options.fileName} is not valid once its variables are resolved:\n${formatIssues(again, resolved)}`);
   }
   return deepFreeze({ file: options.fileName, component: file.component, name, app, stage, org, inputs });
 }
