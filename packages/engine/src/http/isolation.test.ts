@@ -107,8 +107,8 @@ test('a viewer of org A gets 403 AUTH_FORBIDDEN on every route that changes some
 
 // A token is bound to its org; a dashboard session signed in with it should be too, or a leaked CI
 // token of a user who belongs to several orgs opens all of them through POST /api/v1/session.
-// Owned by the dashboard session feature (src/session/): marked todo until it binds sessions.
-test('a dashboard session made from a token opens only that token\'s org', { todo: 'session/: the session identity does not carry the token\'s org yet' }, async () => {
+// A leaked CI token must not open its user's other orgs through a dashboard session.
+test('a dashboard session made from a token opens only that token\'s org', async () => {
   const signIn = await engine.app.inject({ method: 'POST', url: '/api/v1/session', payload: { token: both } });
   assert.equal(signIn.statusCode, 200, signIn.body);
   const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
