@@ -309,9 +309,11 @@ for (const db of testDatabases()) {
 describe('heartbeats keep a long deployment alive', () => {
   test('a run longer than the stale limit is not reaped while its heartbeat is renewed', async () => {
     const component = fakeComponent();
-    const h = await createHarness({ lookup: () => component, heartbeatMs: 20, staleMs: 150, pollMs: 20 });
+    // The run lasts 2.5x the stale limit; heartbeats come 12x more often than the limit, so a busy
+    // shared machine (event-loop stalls of a few hundred ms) cannot make this flaky.
+    const h = await createHarness({ lookup: () => component, heartbeatMs: 50, staleMs: 600, pollMs: 20 });
     try {
-      const res = await h.app.inject({ method: 'POST', url: `/api/v1/orgs/${h.orgA}/deployments`, headers: h.as(h.orgA), payload: { app: 'a', stage: 'dev', name: 'slow', component: 'fake', inputs: { value: 'slow', delayMs: 400 } } });
+      const res = await h.app.inject({ method: 'POST', url: `/api/v1/orgs/${h.orgA}/deployments`, headers: h.as(h.orgA), payload: { app: 'a', stage: 'dev', name: 'slow', component: 'fake', inputs: { value: 'slow', delayMs: 1500 } } });
       const ev = parseSse((await h.app.inject({ url: `/api/v1/orgs/${h.orgA}/deployments/${res.json().deploymentId}/events`, headers: h.as(h.orgA) })).body);
       assert.equal(ev.at(-1)!.data.status, 'succeeded', JSON.stringify(ev.at(-1)));
     } finally {
