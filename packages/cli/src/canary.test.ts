@@ -30,9 +30,16 @@ let engine: FakeEngine;
 let base: string;
 
 before(async () => {
-  // The binary, built from the current sources (core first: the CLI imports its build).
-  execFileSync('npx', ['tsc', '-b', 'packages/core'], { cwd: repo, stdio: 'pipe' });
-  execFileSync('npx', ['tsc', '-p', 'packages/cli'], { cwd: repo, stdio: 'pipe' });
+  // The binary, built from the current sources. `tsc -b` is incremental: when the build is up to
+  // date (as after `npm test`'s build) it writes nothing, so other tests running the binary at the
+  // same time never see a half-written file. If another package's work in progress does not
+  // compile, build just core and the CLI.
+  try {
+    execFileSync('npx', ['tsc', '-b', 'packages/cli'], { cwd: repo, stdio: 'pipe' });
+  } catch {
+    execFileSync('npx', ['tsc', '-b', 'packages/core'], { cwd: repo, stdio: 'pipe' });
+    execFileSync('npx', ['tsc', '-p', 'packages/cli'], { cwd: repo, stdio: 'pipe' });
+  }
   engine = await startFakeEngine();
   base = mkdtempSync(join(tmpdir(), 'hangar-canary-'));
 });

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { normalizeMode, type ManifestEntry } from '@hangar/core';
 import { walkTree } from './walk.js';
 
@@ -82,8 +82,9 @@ export function hashTree(root: string, options: HashTreeOptions = {}): HashTreeR
   let hashedFiles = 0;
   let hashedBytes = 0;
   let cacheChanged = false;
-  for (const path of walkTree(root)) {
-    const abs = join(root, path);
+  const base = resolve(root).replace(/[\\/]+$/, '');
+  for (const path of walkTree(base)) {
+    const abs = `${base}${sep}${path}`;
     const hit = cache.get(path);
     let s: FileStat;
     let sha256: string;
