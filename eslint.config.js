@@ -11,6 +11,11 @@ export default tseslint.config(
     },
   },
   {
+    // Kysely migrations take Kysely<any>: a migration must not depend on today's schema types.
+    files: ['**/tables.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },

@@ -31,6 +31,16 @@ const canaries = Object.values(CANARY);
 
 interface CliResult { code: number; stdout: string; stderr: string }
 
+/** What `hangar deploy --json` prints (the fields these tests read). */
+interface DeployJson {
+  deploymentId: string;
+  status: string;
+  outputs: { url?: string };
+  provider: { name: string | null; roleArn: string | null };
+  upload: { files: number; uploadedFiles: number; uploadedBytes: number; sentBytes: number };
+  error?: { code: string; message: string };
+}
+
 function lines(logs: string[]): string { return logs.join('\n'); }
 
 /** Every row of every table of the engine's SQLite store, as text. */
@@ -91,8 +101,8 @@ describe('keyless deploys, end to end', { timeout: 240_000 }, () => {
   };
   const deployJson = async (env: Record<string, string>) => {
     const r = await cli(['deploy', '--json'], env);
-    let json: Record<string, any> = {};
-    try { json = JSON.parse(r.stdout); } catch { assert.fail(`deploy --json printed no JSON object (exit ${r.code}): ${r.stdout}\n${r.stderr}`); }
+    let json = {} as DeployJson;
+    try { json = JSON.parse(r.stdout) as DeployJson; } catch { assert.fail(`deploy --json printed no JSON object (exit ${r.code}): ${r.stdout}\n${r.stderr}`); }
     return { ...r, json };
   };
   const cloudActions = (from: number) => toCloud!.exchanges.slice(from).map((e) => {
@@ -161,7 +171,7 @@ describe('keyless deploys, end to end', { timeout: 240_000 }, () => {
     assert.ok(actions.includes('AssumeRole'), `engine assumed the provider role: ${actions.join(', ')}`);
     assert.ok(!r.json.upload.files || r.json.upload.files === 1, 'the .env file in src was not uploaded');
 
-    const answer = await fetch(r.json.outputs.url as string);
+    const answer = await fetch(r.json.outputs.url!);
     assert.equal(answer.status, 200);
     const body = (await answer.json()) as { greeting: string; env: Record<string, string> };
     assert.equal(body.greeting, 'one');
@@ -213,7 +223,7 @@ describe('keyless deploys, end to end', { timeout: 240_000 }, () => {
     actions = cloudActions(from);
     assert.ok(actions.some((a) => a.startsWith('PUT') && a.endsWith('/code')), `UpdateFunctionCode was called: ${actions.join(', ')}`);
     assert.ok(!actions.some((a) => a.startsWith('PUT') && a.endsWith('/configuration')), `no configuration update: ${actions.join(', ')}`);
-    const answer = (await (await fetch(changed.json.outputs.url as string)).json()) as { greeting: string };
+    const answer = (await (await fetch(changed.json.outputs.url!)).json()) as { greeting: string };
     assert.equal(answer.greeting, 'two');
   });
 
@@ -223,9 +233,9 @@ describe('keyless deploys, end to end', { timeout: 240_000 }, () => {
     const r = await deployJson({ HANGAR_URL: toEngine.url, HANGAR_TOKEN: other.token.token, GREETING: 'x' });
     assert.notEqual(r.code, 0);
     assert.equal(r.json.status, 'failed');
-    assert.equal(r.json.error.code, 'PROVIDER_NOT_CONFIGURED');
-    assert.match(r.json.error.message, /hangar providers create/);
-    assert.match(r.json.error.message, /hangar providers link/);
+    assert.equal(r.json.error?.code, 'PROVIDER_NOT_CONFIGURED');
+    assert.match(r.json.error?.message ?? '', /hangar providers create/);
+    assert.match(r.json.error?.message ?? '', /hangar providers link/);
     assert.equal(toCloud!.exchanges.length, from, `the engine sent nothing to the cloud: ${cloudActions(from).join(', ')}`);
   });
 
@@ -239,13 +249,14 @@ describe('keyless deploys, end to end', { timeout: 240_000 }, () => {
     const orgId = embedded.orgId;
     const get = async (id: string) => {
       const res = await fetch(`${embedded.engineUrl}/api/v1/orgs/${orgId}/deployments/${id}`, { headers: { authorization: `Bearer ${embedded.ownerToken}` } });
-      const j = (await res.json()) as Record<string, any>;
-      return (j.deployment ?? j) as { createdAt: string; startedAt: string; finishedAt: string };
+      type Times = { createdAt: string; startedAt: string; finishedAt: string };
+      const j = (await res.json()) as Times & { deployment?: Times };
+      return j.deployment ?? j;
     };
     const [da, db] = [await get(a.json.deploymentId), await get(b.json.deploymentId)];
     const [firstRun, secondRun, secondGreeting] = da.createdAt <= db.createdAt ? [da, db, 'second'] : [db, da, 'first'];
     assert.ok(firstRun.finishedAt <= secondRun.startedAt, 'one ran after the other, not at the same time');
-    const answer = (await (await fetch(a.json.outputs.url as string)).json()) as { env: Record<string, string> };
+    const answer = (await (await fetch(a.json.outputs.url!)).json()) as { env: Record<string, string> };
     assert.equal(answer.env.GREETING, secondGreeting);
   });
 });

@@ -55,7 +55,7 @@ declare module '../types.js' {
 
 export const providersMigrations: Record<string, Migration> = {
   '0100_providers': {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+     
     async up(db: Kysely<any>) {
       await db.schema.createTable('providers')
         .addColumn('id', 'text', (c) => c.primaryKey())
@@ -94,7 +94,7 @@ export const providersMigrations: Record<string, Migration> = {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
     },
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+     
     async down(db: Kysely<any>) {
       await db.schema.dropTable('oidc_keys').execute();
       await db.schema.dropTable('provider_links').execute();

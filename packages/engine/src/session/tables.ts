@@ -27,7 +27,7 @@ declare module '../types.js' {
 
 export const sessionMigrations: Record<string, Migration> = {
   '0300_sessions': {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+     
     async up(db: Kysely<any>) {
       await db.schema.createTable('sessions')
         .addColumn('id', 'text', (c) => c.primaryKey())
@@ -39,14 +39,14 @@ export const sessionMigrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('sessions_user_idx').on('sessions').column('user_id').execute();
     },
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+     
     async down(db: Kysely<any>) {
       await db.schema.dropTable('sessions').execute();
     },
   },
   // A token is bound to one org, so a session opens only the orgs whose tokens signed in to it.
   '0301_session_orgs': {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+     
     async up(db: Kysely<any>) {
       await db.schema.createTable('session_orgs')
         .addColumn('session_id', 'text', (c) => c.notNull().references('sessions.id').onDelete('cascade'))
@@ -56,7 +56,7 @@ export const sessionMigrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint('session_orgs_pk', ['session_id', 'org_id'])
         .execute();
     },
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+     
     async down(db: Kysely<any>) {
       await db.schema.dropTable('session_orgs').execute();
     },
