@@ -70,6 +70,22 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
   tokens.command('list').option('--json').action(async (o) => done(await (await auditTokensCmd()).tokensList(ctx, o)));
   tokens.command('revoke <idOrName>').option('--json').action(async (id: string, o) => done(await (await auditTokensCmd()).tokensRevoke(ctx, id, o)));
 
+  // @commands:thin-cli (commands added by this work go directly below this line)
+
+  // @commands:engine-serve (commands added by this work go directly below this line)
+
+  // @commands:contract (commands added by this work go directly below this line)
+
+  // @commands:invitations-ci-trust (commands added by this work go directly below this line)
+
+  // @commands:sandbox (commands added by this work go directly below this line)
+
+  // @commands:engine-hardening (commands added by this work go directly below this line)
+
+  // @commands:audit (commands added by this work go directly below this line)
+
+  // @commands:cli-sources (commands added by this work go directly below this line)
+
   for (const extend of extensions) extend(program, ctx, done);
 
   try {

@@ -74,6 +74,21 @@ export const errorCodes = {
   PROVIDER_ACCOUNT_MISMATCH: spec(400, 'user', false, "The role's session is in a different AWS account from the provider's."),
   PROVIDER_ASSUME_FAILED: spec(502, 'upstream', false, "AWS refused to let the engine assume the provider's role."),
   PROVIDER_ENGINE_IDENTITY_FAILED: spec(502, 'upstream', false, "STS refused the engine's own configured AWS credentials."),
+  // @errors:thin-cli (codes added by this work go directly below this line)
+
+  // @errors:engine-serve (codes added by this work go directly below this line)
+
+  // @errors:contract (codes added by this work go directly below this line)
+
+  // @errors:invitations-ci-trust (codes added by this work go directly below this line)
+
+  // @errors:sandbox (codes added by this work go directly below this line)
+
+  // @errors:engine-hardening (codes added by this work go directly below this line)
+
+  // @errors:audit (codes added by this work go directly below this line)
+
+  // @errors:cli-sources (codes added by this work go directly below this line)
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCodes;

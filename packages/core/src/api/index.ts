@@ -1,0 +1,14 @@
+/**
+ * `@hangar/core/api`: the engine's API contract (routes, request and reply schemas, SSE events).
+ * One file per feature; each exports its routes with `defineRoute`.
+ */
+export { defineRoute } from './route.js';
+export type { ApiRoute, ApiRole, RouteAccess, HttpMethod, ReplyOf, BodyOf, QueryOf } from './route.js';
+// feature contracts (one export line per feature file):
+// @contract:platform
+// @contract:providers
+// @contract:deployments
+// @contract:session
+// @contract:audit
+// @contract:invitations
+// @contract:ci-trust

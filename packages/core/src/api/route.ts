@@ -1,0 +1,40 @@
+/**
+ * The engine's API contract: every route is declared once here (method, path, lowest role,
+ * request schemas, reply schema) and used by the engine to validate and serialise, and by the
+ * CLI and the dashboard for their types. Import it from `@hangar/core/api` (it loads zod; the CLI
+ * imports types only, so its start-up does not pay for zod).
+ */
+import type { z } from 'zod';
+
+export type ApiRole = 'viewer' | 'deployer' | 'admin' | 'owner';
+/** `public`: no credential; `any`: any valid credential (token or session), no org role checked. */
+export type RouteAccess = ApiRole | 'public' | 'any';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface ApiRoute {
+  readonly method: HttpMethod;
+  /** Fastify path syntax, e.g. `/api/v1/orgs/:orgId/tokens/:tokenId`. */
+  readonly path: string;
+  /** Lowest role that may call it (docs/api.md shows the same). */
+  readonly access: RouteAccess;
+  readonly summary: string;
+  readonly params?: z.ZodType;
+  readonly query?: z.ZodType;
+  readonly body?: z.ZodType;
+  /** Success status (default 200). */
+  readonly status?: number;
+  /** Reply body schema for the success status; omit for 204 / streams. */
+  readonly reply?: z.ZodType;
+}
+
+/** Declare a route; the literal types are kept so clients can infer bodies and replies. */
+export function defineRoute<const R extends ApiRoute>(route: R): R {
+  return route;
+}
+
+/** The reply body type of a route (what a client gets back). */
+export type ReplyOf<R extends ApiRoute> = R['reply'] extends z.ZodType ? z.output<R['reply']> : void;
+/** The request body type of a route (what a client sends). */
+export type BodyOf<R extends ApiRoute> = R['body'] extends z.ZodType ? z.input<R['body']> : undefined;
+/** The query type of a route. */
+export type QueryOf<R extends ApiRoute> = R['query'] extends z.ZodType ? z.input<R['query']> : undefined;
