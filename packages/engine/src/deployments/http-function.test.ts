@@ -23,7 +23,7 @@ for (const db of testDatabases()) describe(`deploying http-function through the 
 
   before(async () => {
     cloud = await startLocalCloud({ port: 0, log: () => {} });
-    accounts = await createLocalAccounts(cloud.endpoint, region);
+    accounts = await createLocalAccounts(cloud.endpoint, cloud.adminToken, region);
     engine = await createTestEngine({ database: db.kind, config: { aws: { region, endpoint: cloud.endpoint, credentials: accounts.engineUser }, workers: 1 } });
     base = `/api/v1/orgs/${engine.seed!.org.id}`;
     headers = engine.auth(engine.seed!.token);

@@ -96,7 +96,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   try {
     let accounts = saved?.accounts;
     if (!accounts) {
-      accounts = await createLocalAccounts(cloud.endpoint, region);
+      accounts = await createLocalAccounts(cloud.endpoint, cloud.adminToken, region);
       step(`Created local AWS accounts: engine ${accounts.engineAccountId} (IAM user ${accounts.engineUser.arn}), workload ${accounts.workloadAccountId}`);
     }
     const { config, host } = resolveConfig({
