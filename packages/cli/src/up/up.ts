@@ -132,4 +132,9 @@ export const upExtension: Extension = (program: Command, ctx: CommandContext, do
       process.once('SIGINT', () => res());
       process.once('SIGTERM', () => res());
     }))));
+  program.command('cloud').description('the local cloud `hangar up` runs')
+    .command('credentials').description('print an aws CLI profile with root credentials of a local cloud account (the workload account by default)')
+    .option('--account <id>', 'the 12-digit account id (created if absent)')
+    .option('--data-dir <dir>', 'the data dir `hangar up` uses (default: $HANGAR_HOME/local)')
+    .action(async (o: { account?: string; dataDir?: string }) => done(await (await import('./cloud.js')).cloudCredentials(ctx, o)));
 };

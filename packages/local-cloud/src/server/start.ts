@@ -1,5 +1,7 @@
 /** startLocalCloud: wires the identity core, the services, persistence and the HTTP port. */
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createIamService } from '../iam/service.js';
 import { createIdentity, type AccountCredentials } from '../iam/identity.js';
@@ -60,6 +62,9 @@ interface SavedState {
 }
 
 export type { AccountCredentials };
+
+/** `<dataDir>/endpoint`: the endpoint of the cloud running on that data dir (absent when stopped). */
+export const ENDPOINT_FILE = 'endpoint';
 
 /**
  * Starts the local cloud.
@@ -131,6 +136,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   });
   const port = (server.address() as AddressInfo).port;
   endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // Where tools (`hangar cloud credentials`) find the running cloud; removed at stop.
+  const endpointFile = options.dataDir ? join(options.dataDir, ENDPOINT_FILE) : undefined;
+  if (endpointFile) writeFileSync(endpointFile, `${endpoint}\n`, { mode: 0o600 });
 
   let stopped: Promise<void> | undefined;
   return {
@@ -154,6 +162,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           }
         } finally {
           persistence.flush();
+          if (endpointFile) rmSync(endpointFile, { force: true });
         }
       })();
       return stopped;
