@@ -54,8 +54,9 @@ export interface Sandbox {
  */
 export function sandboxFlags(opts: Pick<SandboxOptions, 'readPaths' | 'writePaths' | 'memoryMb'>): string[] {
   for (const p of [...opts.readPaths, ...opts.writePaths]) {
-    // Node 20 splits each --allow-fs-* value on commas; such a path would silently grant the wrong thing.
-    if (!p.startsWith('/') || p.includes(',')) throw new Error(`A sandbox path must be absolute and free of commas: ${JSON.stringify(p)}`);
+    // A relative grant would be resolved against the child's cwd. (A comma in a path is taken
+    // whole by Node 20.20, with a warning; older Node 20 split it, granting less, never more.)
+    if (!p.startsWith('/')) throw new Error(`A sandbox path must be absolute: ${JSON.stringify(p)}`);
   }
   return [
     '--experimental-permission',
