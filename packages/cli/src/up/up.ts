@@ -74,6 +74,7 @@ export async function up(ctx: CommandContext, options: UpOptions, waitForStop: (
     out(`  Engine     ${embedded.engineUrl}`);
     out(`  Dashboard  ${embedded.dashboardUrl}   (sign in with the API token above, or \`hangar tokens create <name>\`)`);
     out(`  Cloud      ${embedded.cloudUrl}   (local AWS-compatible endpoint)`);
+    out(`             (\`hangar cloud credentials\` prints an aws CLI profile for it; admin token in ${join(dataDir, 'cloud', 'admin-token')})`);
     out('');
 
     if (options.example) {
