@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import {
   CreateFunctionCommand, InvokeCommand, UpdateFunctionConfigurationCommand, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
+import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { rejectsWith } from '../test-support.js';
 import { breakages, escapes, SANDBOX_PROBE, type ProbeReport } from './sandbox-probe.js';
 import { fixture, zipOf, type Fixture } from './test-support.js';
@@ -102,6 +103,8 @@ test('variables that would lift the sandbox (NODE_OPTIONS grants, LD_PRELOAD) ar
   assert.equal(out.env.LD_PRELOAD, undefined);
   assert.equal(out.env.NODE_ENV, 'production');
   assert.equal(out.env.KEEP, 'yes');
+  const logged = await fx.c.logs.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/envy', filterPattern: '"did not pass"' }));
+  assert.match(logged.events?.[0]?.message ?? '', /WARN\tThe local cloud did not pass the environment variables NODE_OPTIONS, LD_PRELOAD to this function/);
 
   await deploy('maps', { 'index.js': 'exports.handler = async () => ({ sourceMaps: process.sourceMapsEnabled, opts: process.env.NODE_OPTIONS });' }, {
     Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps' } },
