@@ -60,15 +60,62 @@ export function applyDelta(base: ReadonlyMap<string, ManifestEntry>, put: readon
   return next;
 }
 
+// Characters no file name needs and that make a name lie about itself: C0/C1 controls and DEL
+// (a newline forges a log line, ESC drives the terminal), the bidi embeddings, overrides and
+// isolates of "Trojan Source" (U+202A-202E, U+2066-2069) that show a name reordered, and UTF-16
+// surrogates that pair with nothing (not text: no file system can store them as written).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const BIDI = /[\u202a-\u202e\u2066-\u2069]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** Linux, macOS and Windows all stop at 255 bytes per name. */
+export const MAX_PATH_SEGMENT_BYTES = 255;
+export const MAX_PATH_BYTES = 1024;
+
+function utf8Length(s: string): number {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no count.
+  return s.length * 3 <= MAX_PATH_SEGMENT_BYTES ? s.length : Buffer.byteLength(s, 'utf8');
+}
+
 /** Why a path is not acceptable in a manifest, or undefined when it is. */
 export function invalidPathReason(path: string): string | undefined {
   if (path.length === 0) return 'is empty';
-  if (path.length > 1024) return 'is longer than 1024 characters';
   if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return 'is absolute; paths must be relative to the source folder';
   if (path.includes('\\')) return 'contains a backslash; use "/"';
   if (path.includes('\0')) return 'contains a NUL byte';
+  if (CONTROL.test(path)) return 'contains a control character (such as a newline or an escape)';
+  if (BIDI.test(path)) return 'contains a bidi override or isolate (U+202A-202E, U+2066-2069), which makes a name display as something else';
+  if (LONE_SURROGATE.test(path)) return 'contains an unpaired UTF-16 surrogate, which is not text';
+  if (path.length > MAX_PATH_BYTES || (path.length * 3 > MAX_PATH_BYTES && Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES)) {
+    return `is longer than ${MAX_PATH_BYTES} bytes`;
+  }
   const parts = path.split('/');
   if (parts.some((p) => p === '..')) return 'contains ".."';
   if (parts.some((p) => p === '' || p === '.')) return 'has an empty or "." segment';
+  const long = parts.find((p) => utf8Length(p) > MAX_PATH_SEGMENT_BYTES);
+  if (long !== undefined) return `has a segment of ${Buffer.byteLength(long, 'utf8')} bytes (${JSON.stringify(long.slice(0, 20))}...); file systems allow at most ${MAX_PATH_SEGMENT_BYTES} bytes per name`;
   return undefined;
+}
+
+/**
+ * A path listed as a file that is also a folder of another path (`x` and `x/y`): no file system
+ * can hold both, so the package could not be built. Returns the first pair found.
+ */
+export function findPathConflict(paths: Iterable<string>): { file: string; under: string } | undefined {
+  const files = new Set<string>();
+  const dirs = new Map<string, string>();
+  for (const p of paths) {
+    files.add(p);
+    for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) {
+      const d = p.slice(0, i);
+      if (!dirs.has(d)) dirs.set(d, p);
+    }
+  }
+  for (const [d, under] of dirs) if (files.has(d)) return { file: d, under };
+  return undefined;
+}
+
+/** A path quoted for a message: controls, bidi characters and lone surrogates escaped, long ones cut. */
+export function printablePath(path: string): string {
+  const cut = path.length > 200 ? `${path.slice(0, 200)}...` : path;
+  return JSON.stringify(cut).replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
