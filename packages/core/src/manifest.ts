@@ -64,6 +64,7 @@ export function applyDelta(base: ReadonlyMap<string, ManifestEntry>, put: readon
 // (a newline forges a log line, ESC drives the terminal), the bidi embeddings, overrides and
 // isolates of "Trojan Source" (U+202A-202E, U+2066-2069) that show a name reordered, and UTF-16
 // surrogates that pair with nothing (not text: no file system can store them as written).
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const BIDI = /[\u202a-\u202e\u2066-\u2069]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

@@ -51,12 +51,58 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** More alias uses than any hand-written file needs; a "billion laughs" file needs far more. */
+const MAX_ALIAS_COUNT = 100;
+
+/** YAML to plain values, refusing alias bombs (each alias expands to its whole anchor). */
+function toPlain(doc: ReturnType<typeof parseDocument>, fileName: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (e) {
+    // The yaml library throws a ReferenceError for aliases it will not expand (too many, or
+    // used before their anchor); anything else from a document that parsed is a bug, not the file's.
+    if (!(e instanceof ReferenceError)) throw e;
+    const excessive = /excessive alias count/i.test(e.message);
+    throw new HangarError('PROJECT_FILE_INVALID', excessive
+      ? `${fileName} expands YAML aliases (*name) beyond ${MAX_ALIAS_COUNT} copies, the shape of a "billion laughs" file that exhausts memory; write the values out, or reuse fewer anchors.`
+      : `${fileName} is not valid YAML: ${e.message}`, { cause: e });
+  }
+}
+
+/** The path of the first `__proto__` key (or `constructor` holding `prototype`): harmless in the
+ * parsed value, but JavaScript code that copies it changes a prototype, so the engine refuses
+ * such keys in any JSON it receives; better said here, in the project file's terms. */
+function protoKeyPath(value: unknown, path: readonly PropertyKey[]): PropertyKey[] | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = protoKeyPath(value[i], [...path, i]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+  if (own(value, '__proto__')) return [...path, '__proto__'];
+  const ctor = (value as Record<string, unknown>).constructor;
+  if (own(value, 'constructor') && ctor !== null && typeof ctor === 'object' && own(ctor, 'prototype')) return [...path, 'constructor', 'prototype'];
+  for (const [k, v] of Object.entries(value)) {
+    const found = protoKeyPath(v, [...path, k]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 export function parseProject(text: string, options: ParseProjectOptions): ResolvedProject {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new HangarError('PROJECT_FILE_INVALID', `${options.fileName} is not valid YAML: ${doc.errors[0]!.message}`);
   }
-  const raw: unknown = doc.toJS() ?? {};
+  const raw: unknown = toPlain(doc, options.fileName);
+  const proto = protoKeyPath(raw, []);
+  if (proto) {
+    const what = proto.at(-1) === '__proto__' ? '"__proto__"' : '"constructor" holding "prototype"';
+    throw new HangarError('PROJECT_FILE_INVALID', `${options.fileName} is not valid:\n${dotted(proto)}: a key named ${what} is not accepted: JavaScript code that copies it changes an object's prototype (prototype pollution). Rename the key.`);
+  }
   // Check the shape before variables so a typo is reported as such, not as a missing variable;
   // each ${...} stands in as "x" here, and the resolved values are checked again below.
   const placeholder: VariableContext = { env: new Proxy({}, { get: () => 'x' }), self: { stage: 'x', app: 'x', name: 'x', org: 'x' } };

@@ -19,10 +19,22 @@ function unresolved(path: string, ref: string, why: string): HangarError {
   return new HangarError('PROJECT_VARIABLE_UNRESOLVED', `${path}: \${${ref}} ${why}`, { details: { path, variable: ref } });
 }
 
+/** Hangar's own settings (HANGAR_TOKEN above all): never a deployment's input. A prefix, so
+ * settings added later are covered too. */
+const HANGAR_OWN = /^HANGAR_/i;
+/** The one HANGAR_ name that is the project's, not Hangar's: nothing in Hangar reads it, and the
+ * README and examples/hello-http choose the stage with `${env:HANGAR_STAGE, 'dev'}`. */
+const PROJECT_OWNED = new Set(['HANGAR_STAGE']);
+
 function resolveOne(ref: string, path: string, ctx: VariableContext): string {
   const env = ENV_REF.exec(ref);
   if (env) {
     const [, name, single, double] = env;
+    if (HANGAR_OWN.test(name!) && !PROJECT_OWNED.has(name!)) {
+      // Refused even with a default: a resolved value lands in plain text in the instance's
+      // inputs (readable by every member, viewers included) and in the function's environment.
+      throw new HangarError('PROJECT_VARIABLE_REFUSED', `${path}: \${${ref}} is refused: ${name} is one of Hangar's own variables (HANGAR_TOKEN is your API token), and its value would be stored in plain text in the instance's inputs, which every member of the organisation can read, and in the function's environment. Remove the reference; give the function what it needs under a name of its own.`, { details: { path, variable: name } });
+    }
     const value = ctx.env[name!];
     if (value !== undefined) return value;
     const fallback = single ?? double;
