@@ -46,3 +46,10 @@ test('printablePath shows what a terminal would otherwise hide or reorder', () =
   assert.equal(printablePath('lone\uD800'), '"lone\\ud800"');
   assert.match(printablePath('x'.repeat(500)), /^"x{200}\.\.\."$/);
 });
+
+test('the fast path for ordinary paths agrees with the rules at its edges', () => {
+  assert.equal(invalidPathReason('a'.repeat(86)), undefined, 'an 86-character segment leaves the fast path and still passes');
+  assert.equal(invalidPathReason(`${'d'.repeat(200)}/${'f'.repeat(200)}`), undefined);
+  assert.equal(invalidPathReason('.hidden/.x'), undefined);
+  for (const p of ['./a', 'a/.', 'a/../b', '../a', 'a//b', 'a/', '/a', 'a\\b', 'C:/a', '.', '..']) assert.ok(invalidPathReason(p), p);
+});

@@ -12,7 +12,7 @@
  */
 import { closeSync, lstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { HangarError, findPathConflict, invalidPathReason, printablePath } from '@hangar/core';
+import { HangarError, invalidPathReason, printablePath } from '@hangar/core';
 import type { WalkNotes } from './walk.js';
 
 export interface SourceGuard {
@@ -60,8 +60,12 @@ function refuse(field: string, root: string, why: string): never {
  */
 function awsShaped(realRoot: string, name: string): boolean {
   const path = join(realRoot, name);
-  const st = lstatSync(path, { throwIfNoEntry: false });
-  if (st === undefined) return false;
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(path); // ENOENT, or ENOTDIR when the root is a file (checkFolder says so next)
+  } catch {
+    return false;
+  }
   let file = path;
   if (st.isSymbolicLink()) {
     file = realOrResolved(path);
@@ -86,21 +90,28 @@ function awsShaped(realRoot: string, name: string): boolean {
 
 /** Refuses a source folder of credentials; returns the folders to leave out of it. */
 export function checkSourceRoot(root: string, places: GuardPlaces, field = 'inputs.src'): SourceGuard {
-  const real = realOrResolved(root);
-  const shown = real === resolve(root) ? root : `${root}, really ${real}`;
   // The home folder is resolved (a link such as /home -> /usr/home), never anything inside ~/.aws.
   const homes = [...new Set([resolve(places.home), realOrResolved(places.home)])];
   const credentialDirs: Array<[string, string]> = homes.flatMap((h) => [
     ['~/.aws', join(h, '.aws')], ['~/.ssh', join(h, '.ssh')], ['~/.config/gcloud', join(h, '.config', 'gcloud')],
   ] as Array<[string, string]>);
   const hangarHomes = [...new Set([resolve(places.hangarHome), realOrResolved(places.hangarHome)])];
-  for (const [label, dir] of [...credentialDirs, ...hangarHomes.map((d): [string, string] => ['$HANGAR_HOME', d])]) {
-    if (real === dir) refuse(field, shown, `is ${label}, a folder of credentials`);
-    if (isInside(real, dir)) refuse(field, shown, `is inside ${label} (${dir}), a folder of credentials`);
-  }
-  for (const [label, dir] of credentialDirs) {
-    if (isInside(dir, real)) refuse(field, shown, `holds ${label} (${dir}), a folder of credentials`);
-  }
+  const check = (path: string, shown: string): void => {
+    for (const [label, dir] of [...credentialDirs, ...hangarHomes.map((d): [string, string] => ['$HANGAR_HOME', d])]) {
+      if (path === dir) refuse(field, shown, `is ${label}, a folder of credentials`);
+      if (isInside(path, dir)) refuse(field, shown, `is inside ${label} (${dir}), a folder of credentials`);
+    }
+    for (const [label, dir] of credentialDirs) {
+      if (isInside(dir, path)) refuse(field, shown, `holds ${label} (${dir}), a folder of credentials`);
+    }
+  };
+  // By its path first, so a root written as ~/.aws is refused without the CLI touching it at all;
+  // then by its real path, for a link with another name that leads there.
+  const resolved = resolve(root);
+  check(resolved, root);
+  const real = realOrResolved(resolved);
+  if (real !== resolved) check(real, `${root}, really ${real}`);
+  const shown = real === resolved ? root : `${root}, really ${real}`;
   for (const name of AWS_FILE_NAMES) {
     if (awsShaped(real, name)) refuse(field, shown, `holds \`${name}\`, an AWS ${name} file (it has [profile ...] sections or aws_* keys)`);
   }
@@ -125,16 +136,16 @@ export function refuseOutsideLinks(notes: WalkNotes, root: string, field = 'inpu
   });
 }
 
-/** The manifest rules the engine applies, checked before anything is sent. */
-export function checkSourcePaths(paths: readonly string[], root: string): void {
+/**
+ * The path rules the engine applies, checked before anything is sent. Not the "file and folder"
+ * rule: a file system cannot hold "x" as a file beside "x/y", so a walked tree never breaks it
+ * (the engine still checks whole manifests).
+ */
+export function checkSourcePaths(paths: Iterable<string>, root: string): void {
   for (const p of paths) {
     const reason = invalidPathReason(p);
     if (reason) throw new HangarError('SOURCE_PATH_INVALID', `The source file ${printablePath(p)} in ${root} ${reason}; rename it (or move it out of the source folder) and deploy again.`, { details: { path: p, rule: reason } });
   }
-  // A file system cannot hold "x" as a file and "x/y", so a walked tree never has such a pair;
-  // the check is for the manifest's sake and costs one pass.
-  const conflict = findPathConflict(paths);
-  if (conflict) throw new HangarError('SOURCE_PATH_INVALID', `The source file ${printablePath(conflict.file)} in ${root} is also a folder (of ${printablePath(conflict.under)}); rename one of them.`, { details: { path: conflict.file } });
 }
 
 /** One line per kind of thing left out, for the deploy to print once. */

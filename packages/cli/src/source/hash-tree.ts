@@ -94,7 +94,8 @@ export function hashTree(root: string, options: HashTreeOptions = {}): HashTreeR
   const paths = walkTree(base, { notes, ...(options.excludeDirs ? { excludeDirs: options.excludeDirs } : {}) });
   // Refused before a single file is read: links out of the root, paths the engine would refuse.
   refuseOutsideLinks(notes, base, options.field);
-  checkSourcePaths(paths, base);
+  // A path in the cache passed this check when it was first hashed: a no-op deploy checks none.
+  checkSourcePaths(cache.size === 0 ? paths : paths.filter((p) => !cache.has(p)), base);
   for (const path of paths) {
     const abs = `${base}${sep}${path}`;
     const hit = cache.get(path);

@@ -55,8 +55,9 @@ export function checkSourceEarly(ctx: CommandContext, dir: string, src: SourceIn
     checkSourceRoot(plan.root, places(ctx), fieldOf(src));
     return { plan };
   }
+  const guard = checkSourceRoot(plan.root, places(ctx), fieldOf(src)); // first: it never touches ~/.aws, checkFolder would stat it
   checkFolder(plan.root, fieldOf(src));
-  return { plan, guard: checkSourceRoot(plan.root, places(ctx), fieldOf(src)) };
+  return { plan, guard };
 }
 
 export async function sendSource(ctx: CommandContext, session: Session, project: ResolvedProject, dir: string, src: SourceInput, ui: Ui, checked?: CheckedSource): Promise<{ manifestId: string; summary: SourceSummary; timings: SourceTimings }> {
@@ -68,8 +69,8 @@ export async function sendSource(ctx: CommandContext, session: Session, project:
     await runHook(plan.hook, ctx.env as Record<string, string>, ctx.stderr);
   }
   if (guard === undefined) {
-    checkFolder(plan.root, fieldOf(src));
     guard = checkSourceRoot(plan.root, places(ctx), fieldOf(src));
+    checkFolder(plan.root, fieldOf(src));
   }
   const cacheFile = hashCachePath(session.home, plan.root);
   const startedAt = Date.now();
