@@ -1,4 +1,5 @@
 /** Hash the project's source with the local caches, send it, and remember what the engine accepted. */
+import { homedir } from 'node:os';
 import type { ResolvedProject, SourceInput } from '@hangar/core';
 import type { CommandContext } from '../context.js';
 import type { Ui } from '../output.js';
@@ -6,7 +7,6 @@ import type { Session } from '../session.js';
 import { hashCachePath, loadHashCache, saveHashCache } from './hash-cache-file.js';
 import { hashTree } from './hash-tree.js';
 import { manifestStatePath, openLastManifest, saveLastManifest } from './manifest-state.js';
-import { homedir } from 'node:os';
 import { hangarHome } from '../config.js';
 import { checkSourceRoot, describeLeftOut, type GuardPlaces, type SourceGuard } from './guard.js';
 import { checkFolder, planSource, runHook, type SourcePlan } from './prepare.js';
