@@ -153,3 +153,14 @@ test('an engine that dies while the deployment streams: "engine connection lost"
   assert.equal(await deploy(json, { json: true }), 1);
   assert.equal((JSON.parse(json.stdout.text()) as DeployResult).error?.code, 'CLI_ENGINE_UNREACHABLE');
 });
+
+test('${env:AWS_SECRET_ACCESS_KEY} is refused as withheld even when the variable is set, and nothing is sent', async (t) => {
+  const p = tempProject('component: http-function\nname: api\ninputs:\n  src: ./src\n  env:\n    K: ${env:AWS_SECRET_ACCESS_KEY}\n');
+  t.after(() => p.cleanup());
+  const from = engine.requests.length;
+  const r = await run(p, { AWS_SECRET_ACCESS_KEY: CANARY.secret });
+  assert.equal(r.code, 1);
+  assert.match(r.err, /inputs\.env\.K: \$\{env:AWS_SECRET_ACCESS_KEY\} has no value here: .*cloud credential variable.*\(PROJECT_VARIABLE_REFUSED\)/);
+  assert.equal(engine.requests.length, from);
+  assert.ok(!r.err.includes(CANARY.secret));
+});

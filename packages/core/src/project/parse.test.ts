@@ -134,3 +134,12 @@ test('${env:HANGAR_*} is refused, even with a default, saying why: the token wou
   // The project's own choice of stage variable (README, examples/hello-http) is not Hangar's.
   assert.equal(parseProject("component: http-function\nname: api\nstage: ${env:HANGAR_STAGE, 'dev'}\n", { fileName: 'hangar.yml', env: { HANGAR_STAGE: 'qa' } }).stage, 'qa');
 });
+
+test('a variable the caller withheld (the CLI: cloud credentials) says so instead of "set it"; a default still applies', () => {
+  const withheld = (n: string) => n.startsWith('AWS_');
+  fails(() => parseProject('component: http-function\nname: api\ninputs:\n  env:\n    K: ${env:AWS_SECRET_ACCESS_KEY}\n', { fileName: 'hangar.yml', env: {}, withheld }),
+    'PROJECT_VARIABLE_REFUSED', /^inputs\.env\.K: \$\{env:AWS_SECRET_ACCESS_KEY\} has no value here: AWS_SECRET_ACCESS_KEY is a cloud credential variable, and the CLI never passes those/);
+  const p = parseProject("component: http-function\nname: api\ninputs:\n  region: ${env:AWS_REGION, 'eu-west-1'}\n", { fileName: 'hangar.yml', env: { AWS_REGION: 'us-east-1' }, withheld });
+  assert.equal(p.inputs.region, 'eu-west-1', 'withheld even when the environment passed in holds it');
+  fails(() => parseProject('component: http-function\nname: api\ninputs:\n  k: ${env:AWS_ACCESS_KEY_ID}\n', { fileName: 'hangar.yml', env: { AWS_ACCESS_KEY_ID: 'AKIACANARY' }, withheld }), 'PROJECT_VARIABLE_REFUSED', /cloud credential variable/);
+});

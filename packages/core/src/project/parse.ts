@@ -15,6 +15,8 @@ export interface ParseProjectOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** `--stage`: wins over the file's `stage`. */
   readonly stage?: string | undefined;
+  /** Variables removed from `env` on purpose (see `VariableContext.withheld`). */
+  readonly withheld?: ((name: string) => boolean) | undefined;
 }
 
 function dotted(path: readonly PropertyKey[]): string {
@@ -111,13 +113,13 @@ export function parseProject(text: string, options: ParseProjectOptions): Resolv
     throw new HangarError('PROJECT_FILE_INVALID', `${options.fileName} is not valid:\n${formatIssues(shapeIssues, raw)}`);
   }
   const file = raw as ProjectFile;
-  const env = options.env;
-  const stageCtx: VariableContext = { env, self: {} };
+  const { env, withheld } = options;
+  const stageCtx: VariableContext = { env, withheld, self: {} };
   const stage = options.stage ?? (file.stage === undefined ? 'dev' : resolveString(file.stage, 'stage', stageCtx));
-  const org = file.org === undefined ? undefined : resolveString(file.org, 'org', { env, self: { stage } });
-  const app = resolveString(file.app ?? file.name, 'app', { env, self: { stage, ...(org === undefined ? {} : { org }) } });
-  const name = resolveString(file.name, 'name', { env, self: { stage, app, ...(org === undefined ? {} : { org }) } });
-  const ctx: VariableContext = { env, self: { stage, app, name, ...(org === undefined ? {} : { org }) } };
+  const org = file.org === undefined ? undefined : resolveString(file.org, 'org', { env, withheld, self: { stage } });
+  const app = resolveString(file.app ?? file.name, 'app', { env, withheld, self: { stage, ...(org === undefined ? {} : { org }) } });
+  const name = resolveString(file.name, 'name', { env, withheld, self: { stage, app, ...(org === undefined ? {} : { org }) } });
+  const ctx: VariableContext = { env, withheld, self: { stage, app, name, ...(org === undefined ? {} : { org }) } };
   const inputs = resolveVariables(file.inputs ?? {}, 'inputs', ctx) as Record<string, unknown>;
   // Resolved values must still fit the shape (e.g. a stage from ${env:STAGE}).
   const resolved = { component: file.component, name, app, stage, ...(org === undefined ? {} : { org }), inputs };

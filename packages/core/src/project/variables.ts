@@ -9,6 +9,9 @@ export interface VariableContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Values for ${stage}, ${app}, ${name}, ${org}; a missing key means "not available here". */
   readonly self: Readonly<Partial<Record<'stage' | 'app' | 'name' | 'org', string>>>;
+  /** Names the caller removed from `env` on purpose (the CLI: cloud credentials), so an unset one
+   * is explained as withheld rather than as "set it", which would not help. */
+  readonly withheld?: ((name: string) => boolean) | undefined;
 }
 
 const VARIABLE = /\$\{([^}]*)\}/g;
@@ -35,10 +38,13 @@ function resolveOne(ref: string, path: string, ctx: VariableContext): string {
       // inputs (readable by every member, viewers included) and in the function's environment.
       throw new HangarError('PROJECT_VARIABLE_REFUSED', `${path}: \${${ref}} is refused: ${name} is one of Hangar's own variables (HANGAR_TOKEN is your API token), and its value would be stored in plain text in the instance's inputs, which every member of the organisation can read, and in the function's environment. Remove the reference; give the function what it needs under a name of its own.`, { details: { path, variable: name } });
     }
-    const value = ctx.env[name!];
+    const value = ctx.withheld?.(name!) ? undefined : ctx.env[name!]; // withheld even if the env passed in holds it
     if (value !== undefined) return value;
     const fallback = single ?? double;
     if (fallback !== undefined) return fallback;
+    if (ctx.withheld?.(name!)) {
+      throw new HangarError('PROJECT_VARIABLE_REFUSED', `${path}: \${${ref}} has no value here: ${name} is a cloud credential variable, and the CLI never passes those to project files (it reads no cloud credentials; the engine deploys with its provider's role). Remove the reference, or give a default: \${env:${name}, 'value'}`, { details: { path, variable: name } });
+    }
     throw unresolved(path, ref, `has no value: the environment variable ${name} is not set. Set it (e.g. \`export ${name}=...\`) or give a default: \${env:${name}, 'value'}`);
   }
   const self = SELF_REF.exec(ref);
