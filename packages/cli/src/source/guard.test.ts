@@ -107,6 +107,8 @@ test('a link to a file outside the source folder (~/.aws/credentials) is refused
   refused(() => hashTree(p.src, { io }), 'CLI_SOURCE_LINK_OUTSIDE',
     /^inputs\.src \(.*\) has 2 symbolic links to files outside it: "key" -> .*\/home\/\.ssh\/id_ed25519, "settings\.ini" -> .*\/home\/\.aws\/credentials\. The CLI never follows a link out of the source folder.*copy of the file.*nothing was uploaded\.$/);
   assert.deepEqual(io.reads, [], 'nothing was read');
+  for (let i = 0; i < 6; i++) symlinkSync(join(p.home, '.aws', 'credentials'), join(p.src, `c${i}`));
+  refused(() => hashTree(p.src, { io }), 'CLI_SOURCE_LINK_OUTSIDE', /has 8 symbolic links to files outside it: "c0" -> .*, "c4" -> [^,]* and 3 more\. /);
 });
 
 test('links inside the folder are followed, unless they lead to a .env file or a skipped folder; links to folders and dangling links are skipped', (t) => {

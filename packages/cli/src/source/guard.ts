@@ -130,7 +130,7 @@ function list(items: readonly string[], max = 5): string {
 export function refuseOutsideLinks(notes: WalkNotes, root: string, field = 'inputs.src'): void {
   const links = notes.outsideLinks;
   if (links.length === 0) return;
-  const shown = links.slice(0, 5).map((l) => `${printablePath(l.path)} -> ${l.target}`);
+  const shown = links.map((l) => `${printablePath(l.path)} -> ${l.target}`);
   throw new HangarError('CLI_SOURCE_LINK_OUTSIDE', `${field} (${root}) has ${links.length === 1 ? 'a symbolic link' : `${links.length} symbolic links`} to files outside it: ${list(shown)}. The CLI never follows a link out of the source folder (it could upload a file such as ~/.aws/credentials). Replace the link with a copy of the file, or build into inputs.src.dist with a hook that copies it; nothing was uploaded.`, {
     details: { links: links.map((l) => l.path) },
   });
