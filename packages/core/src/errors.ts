@@ -89,6 +89,11 @@ export const errorCodes = {
   // @errors:audit (codes added by this work go directly below this line)
 
   // @errors:cli-sources (codes added by this work go directly below this line)
+  SOURCE_PATH_INVALID: spec(400, 'user', false, "A source file's path is not accepted: a segment over 255 bytes, a path over 1024 bytes, a control, bidi or unpaired-surrogate character, or a path that is both a file and a folder."),
+  CLI_SOURCE_REFUSED: spec(400, 'user', false, 'inputs.src is, is inside, or holds a folder of credentials (~/.aws, ~/.ssh, ~/.config/gcloud, $HANGAR_HOME, or AWS-shaped credentials/config files).'),
+  CLI_SOURCE_LINK_OUTSIDE: spec(400, 'user', false, 'A symbolic link in the source folder points at a file outside it; the CLI does not follow it.'),
+  PROJECT_VARIABLE_REFUSED: spec(400, 'user', false, "A project file reads a variable the CLI never passes to it: one of Hangar's own HANGAR_* settings (stored in plain text if it were), or a cloud credential."),
+  CLI_ENGINE_CONNECTION_LOST: spec(503, 'upstream', true, 'The engine stopped answering while the CLI was following a deployment.'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCodes;

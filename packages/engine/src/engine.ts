@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Clock, CoreDeps, Db, EngineConfig, Feature, Logger } from './types.js';
 import { createAudit, type Audit } from './audit/audit.js';
 import { createErrorHandler, notFoundHandler } from './http/errors.js';
+import { installJsonBodyParser } from './http/json-body.js';
 import { installAuth, type Authenticator } from './http/auth.js';
 import { createLogger, scrubberOf } from './logger.js';
 import { createPlatformFeature, type Bootstrap } from './platform.js';
@@ -98,6 +99,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
       for (const method of [r.method].flat()) routes.push({ method, url: r.url });
     });
     app.setErrorHandler(createErrorHandler(logger));
+    installJsonBodyParser(app);
     app.setNotFoundHandler(notFoundHandler);
     app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id); });
     app.addHook('onResponse', async (request, reply) => {

@@ -9,7 +9,7 @@ import { createUi, errorJson, printJson, reportError } from '../output.js';
 import { loadProject } from '../project-file.js';
 import { openSession, type Session } from '../session.js';
 import { deploymentPath, unwrapDeployment, waitForDeployment, type DeploymentView } from '../deploy/follow.js';
-import { sendSource, type SourceSummary } from '../source/send.js';
+import { checkSourceEarly, sendSource, type SourceSummary } from '../source/send.js';
 
 export interface DeployOptions {
   readonly stage?: string | undefined;
@@ -78,13 +78,15 @@ export async function deploy(ctx: CommandContext, options: DeployOptions = {}): 
   let result: DeployResult | undefined;
   try {
     const { dir, project } = loadProject(ctx.cwd, ctx.env, options.stage);
+    const src = project.inputs.src as SourceInput | undefined; // checked by parseProject
+    // A source folder of credentials is refused before the engine hears of this deploy.
+    const checked = src === undefined ? undefined : checkSourceEarly(ctx, dir, src);
     const session = await openSession(ctx);
     let upload = emptyUpload;
     let manifestId: string | undefined;
     let timings = { hashMs: 0, uploadMs: 0 };
-    const src = project.inputs.src;
     if (src !== undefined) {
-      const sent = await sendSource(ctx, session, project, dir, src as SourceInput, ui) // checked by parseProject;
+      const sent = await sendSource(ctx, session, project, dir, src, ui, checked);
       upload = sent.summary;
       manifestId = sent.manifestId;
       timings = sent.timings;

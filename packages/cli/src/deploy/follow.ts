@@ -5,6 +5,7 @@
  * carries `{ status }`, and a terminal status (or the stream's end) stops following.
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { HangarError, isHangarError } from '@hangar/core';
 import type { EngineClient } from '../engine-client.js';
 
 export type DeploymentStatus = 'queued' | 'running' | 'succeeded' | 'failed';
@@ -78,11 +79,40 @@ export async function followEvents(client: EngineClient, orgId: string, id: stri
   return last;
 }
 
+/** A dropped stream or an engine that no longer answers, as opposed to an answer that is an error. */
+function isConnectionTrouble(e: unknown): boolean {
+  return !isHangarError(e) || e.code === 'CLI_ENGINE_UNREACHABLE';
+}
+
+function connectionLost(id: string, last: string, cause: unknown): HangarError {
+  const why = cause instanceof Error ? ((cause as { code?: string }).code ?? cause.message) : String(cause);
+  return new HangarError('CLI_ENGINE_CONNECTION_LOST', `Engine connection lost (${why}); deployment ${id} is ${last} as last seen, and may still finish. See \`hangar info\` once the engine is back.`, {
+    cause, details: { deploymentId: id, lastStatus: last },
+  });
+}
+
 /** Follow until finished, then return the stored deployment (status, outputs, provider, error). */
 export async function waitForDeployment(client: EngineClient, orgId: string, id: string, on: FollowHandlers): Promise<DeploymentView> {
+  let last = 'queued'; // what the engine answered when the deployment was created
+  const seen: FollowHandlers = { ...on, status: (s) => { last = s; on.status?.(s); } };
   for (let attempt = 0; attempt < 600; attempt++) {
-    await followEvents(client, orgId, id, on);
-    const d = unwrapDeployment(await client.json('GET', deploymentPath(orgId, id)));
+    let dropped: unknown;
+    try {
+      await followEvents(client, orgId, id, seen);
+    } catch (e) {
+      if (!isConnectionTrouble(e)) throw e;
+      dropped = e; // the stream broke: ask for the deployment itself before deciding the engine is gone
+    }
+    let d: DeploymentView | undefined;
+    for (let tries = 1; d === undefined; tries++) {
+      try {
+        d = unwrapDeployment(await client.json('GET', deploymentPath(orgId, id)));
+      } catch (e) {
+        if (!isConnectionTrouble(e)) throw e;
+        if (tries === 2) throw connectionLost(id, last, dropped ?? e);
+        await new Promise((r) => setTimeout(r, 500)); // one more try: a blip, or a restart already done
+      }
+    }
     if (TERMINAL.has(d.status)) return d;
     // The stream ended early (a proxy timeout, an engine restart): pick it up again.
     await new Promise((r) => setTimeout(r, 200));
