@@ -12,7 +12,7 @@ import { createProvidersFeature } from './providers/index.js';
 import { createDeploymentsFeature } from './deployments/index.js';
 import { createSessionFeature } from './session/index.js';
 import { createCheckpoints, defaultCheckpointSettings } from './audit/checkpoints.js';
-import { loadCheckpointSigner } from './audit/checkpoint-key.js';
+import { loadCheckpointSigner, trustedCheckpointKeys } from './audit/checkpoint-key.js';
 import { createAuditCheckpointsFeature } from './audit/checkpoint-feature.js';
 
 export interface CreateEngineOptions {
@@ -85,7 +85,8 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
       settings: config.audit
         ? { every: config.audit.checkpointEvery, intervalMs: config.audit.checkpointIntervalMs }
         : defaultCheckpointSettings,
-      loadSigner: () => loadCheckpointSigner({ db, clock, dataDir: config.dataDir }),
+      loadSigner: () => loadCheckpointSigner(config.dataDir),
+      trustedKeys: (current) => trustedCheckpointKeys(config.dataDir, current, (msg, fields) => logger.warn(msg, fields)),
     });
     const audit = createAudit(db, clock, { ...(scrub ? { scrub } : {}), onAppended: checkpoints.afterAppend, checkpoints });
     const deps: CoreDeps = { db, clock, logger, audit, config };

@@ -17,17 +17,13 @@ export interface AuditCheckpointsTable {
   signature: string;
 }
 
-/** Public halves of the checkpoint signing keys (every engine sharing the store adds its own). */
-export interface AuditKeysTable { key_id: string; algorithm: string; public_key: string; created_at: string }
-
 declare module '../types.js' {
   interface Database {
     audit_checkpoints: AuditCheckpointsTable;
-    audit_keys: AuditKeysTable;
   }
 }
 
-/** 0004: signed audit checkpoints and their public keys. */
+/** 0004: signed audit checkpoints. Their keys are NOT in the store (see checkpoint-key.ts): a database alone must not be able to vouch for itself. */
 export const auditCheckpointsMigration: Migration = {
   async up(db) {
     await db.schema.createTable('audit_checkpoints')
@@ -42,15 +38,8 @@ export const auditCheckpointsMigration: Migration = {
       .addColumn('signature', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint('audit_checkpoints_pk', ['org_id', 'seq'])
       .execute();
-    await db.schema.createTable('audit_keys')
-      .addColumn('key_id', 'text', (c) => c.primaryKey())
-      .addColumn('algorithm', 'text', (c) => c.notNull())
-      .addColumn('public_key', 'text', (c) => c.notNull())
-      .addColumn('created_at', 'text', (c) => c.notNull())
-      .execute();
   },
   async down(db) {
-    await db.schema.dropTable('audit_keys').execute();
     await db.schema.dropTable('audit_checkpoints').execute();
   },
 };

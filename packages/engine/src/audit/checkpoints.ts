@@ -12,8 +12,8 @@ import { dialectOf } from '../store/db.js';
 import { newId } from '../store/ids.js';
 import type { CheckpointSigner } from './checkpoint-key.js';
 import type { AuditCheckpointsTable } from './checkpoint-tables.js';
-import type { VerifyResult } from './audit.js';
 import './checkpoint-tables.js';
+import type { VerifyResult } from './audit.js';
 import './tables.js';
 
 export interface CheckpointSettings {
@@ -50,6 +50,8 @@ const PAGE = 500;
 export function createCheckpoints(deps: {
   db: Db; clock: Clock; logger: Logger; settings: CheckpointSettings;
   loadSigner: () => Promise<CheckpointSigner>;
+  /** The keys to trust and publish (from the data dir, never from the store). */
+  trustedKeys: (current: CheckpointSigner) => Promise<AuditPublicKey[]>;
 }): Checkpoints {
   const { db, clock, logger, settings } = deps;
   const postgres = dialectOf(db) === 'postgres';
@@ -71,7 +73,16 @@ export function createCheckpoints(deps: {
       const head = await (postgres ? q.forUpdate() : q).executeTakeFirst(); // appends lock this row too
       if (!head) return null;
       const last = await trx.selectFrom('audit_checkpoints').selectAll().where('org_id', '=', orgId).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-      if (last && Number(last.event_count) === Number(head.seq)) return toExported(last);
+      if (last) {
+        // Never sign over a log that no longer holds what the newest checkpoint vouched for.
+        const count = Number(last.event_count);
+        const at = count === 0 ? { hash: '' } : await trx.selectFrom('audit_events').select('hash').where('org_id', '=', orgId).where('seq', '=', count).executeTakeFirst();
+        if (Number(head.seq) < count || at?.hash !== last.head_hash) {
+          logger.error('the audit log no longer matches its newest signed checkpoint (truncated or rewritten); no new checkpoint is signed over it — run `hangar audit verify`', { orgId, checkpoint: last.id });
+          return toExported(last);
+        }
+        if (count === Number(head.seq)) return toExported(last);
+      }
       const fields = {
         orgId, seq: (last ? Number(last.seq) : 0) + 1, id: newId('ckp'), ts: clock.now().toISOString(),
         eventCount: Number(head.seq), headHash: head.hash, prevSignature: last?.signature ?? '', keyId: k.keyId,
@@ -103,10 +114,7 @@ export function createCheckpoints(deps: {
   }
 
   async function keys(): Promise<AuditPublicKey[]> {
-    const own = await key();
-    const rows = await db.selectFrom('audit_keys').selectAll().orderBy('created_at', 'asc').execute();
-    const all = rows.map((r) => ({ keyId: r.key_id, algorithm: 'Ed25519' as const, publicKey: r.public_key, createdAt: r.created_at }));
-    return [...all.filter((k) => k.keyId === own.keyId), ...all.filter((k) => k.keyId !== own.keyId)];
+    return deps.trustedKeys(await key());
   }
 
   async function sweep(): Promise<void> {
