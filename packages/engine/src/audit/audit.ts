@@ -3,6 +3,7 @@ import { dialectOf } from '../store/db.js';
 import { newId } from '../store/ids.js';
 import { canonicalJson, eventHash } from './chain.js';
 import './tables.js';
+import './checkpoint-tables.js'; // so every user of the audit (and its .d.ts) sees the checkpoint table too
 
 export interface AuditEvent {
   readonly seq: number;
