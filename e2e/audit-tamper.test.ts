@@ -27,6 +27,7 @@ describe('the audit trail survives a database rewrite, end to end', { timeout: 2
   let work: string;
   let embedded: Embedded;
   let dbFile: string;
+  const engineLog: string[] = [];
 
   const cli = async (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
     try {
@@ -63,7 +64,9 @@ describe('the audit trail survives a database rewrite, end to end', { timeout: 2
     if (!existsSync(cliBin)) await run('npx', ['tsc', '-b', 'packages/cli'], { cwd: root });
     work = mkdtempSync(join(tmpdir(), 'hangar-e2e-audit-'));
     cpSync(join(root, 'examples/hello-http'), join(work, 'project'), { recursive: true });
-    embedded = await startEmbedded({ dataDir: join(work, 'data'), port: 0, cloudPort: 0, step: () => undefined });
+    const line = (level: string) => (msg: string, fields?: Record<string, unknown>) => engineLog.push(`${level} ${msg} ${JSON.stringify(fields ?? {})}`);
+    const logger = { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error'), addSecret: () => {}, removeSecret: () => {}, child: () => logger };
+    embedded = await startEmbedded({ dataDir: join(work, 'data'), port: 0, cloudPort: 0, step: () => undefined, logger });
     dbFile = join(work, 'data', 'engine', 'hangar.db');
   });
   after(async () => {
@@ -110,6 +113,7 @@ describe('the audit trail survives a database rewrite, end to end', { timeout: 2
       const plain = await cli(['audit', 'verify']);
       assert.equal(plain.code, 1, 'the signed checkpoint catches it even without the export');
       assert.match(plain.stderr, /rewritten and the chain recomputed/);
+      assert.ok(engineLog.some((l) => l.startsWith('error the audit log no longer matches its newest signed checkpoint')), 'the engine refused to sign over the rewrite, and said so');
     });
   });
 

@@ -97,7 +97,7 @@ for (const database of testDatabases()) describe(`signed audit checkpoints, expo
   test('every N events the engine signs the head with its own Ed25519 key, chained to the previous checkpoint; the key is public', async () => {
     const { checkpoints } = (await api('/audit/checkpoints')).json() as AuditExport;
     assert.deepEqual(checkpoints.map((c) => [c.seq, c.eventCount]), [[1, 5], [2, 10], [3, 15]]);
-    const keysRes = await engine.app.inject({ url: '/api/v1/audit/keys' }); // no credentials
+    const keysRes = await engine.app.inject({ url: '/.well-known/hangar-audit-keys.json' }); // no credentials
     assert.equal(keysRes.statusCode, 200);
     const [key] = (keysRes.json() as { keys: AuditExport['keys'] }).keys;
     assert.equal(key!.algorithm, 'Ed25519');

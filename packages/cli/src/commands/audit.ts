@@ -8,6 +8,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { HangarError } from '@hangar/core';
 import { parseAuditExport, verifyAuditExport, type AuditExport, type AuditPublicKey, type AuditVerifyReport } from '@hangar/core/audit';
+import type { AuditExportReply, AuditKeysReply } from '@hangar/core/api';
 import type { CommandContext } from '../context.js';
 import { createUi, printJson, reportError } from '../output.js';
 import { openSession, type Session } from '../session.js';
@@ -20,7 +21,7 @@ export interface AuditExportOptions {
 }
 
 async function fetchExport(s: Session): Promise<AuditExport> {
-  return s.client.json<AuditExport>('GET', `/api/v1/orgs/${encodeURIComponent(s.orgId)}/audit/export`);
+  return s.client.json<AuditExportReply>('GET', `/api/v1/orgs/${encodeURIComponent(s.orgId)}/audit/export`);
 }
 
 export async function auditExport(ctx: CommandContext, o: AuditExportOptions = {}): Promise<number> {
@@ -80,7 +81,7 @@ export async function auditVerify(ctx: CommandContext, o: AuditVerifyOptions = {
     const current = await fetchExport(s);
     const trustedKeys: AuditPublicKey[] = earlier
       ? earlier.keys
-      : (await s.client.json<{ keys: AuditPublicKey[] }>('GET', '/api/v1/audit/keys')).keys;
+      : (await s.client.json<AuditKeysReply>('GET', '/.well-known/hangar-audit-keys.json')).keys;
     const report = verifyAuditExport(current, { trustedKeys, ...(earlier ? { against: earlier } : {}) });
     if (o.json) printJson(ctx, report);
     else if (report.ok) {

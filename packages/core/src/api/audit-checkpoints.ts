@@ -44,10 +44,10 @@ export const auditExportSchema = z.object({
   checkpoints: z.array(auditCheckpointSchema),
 });
 
-/** Public: anyone verifying an export needs the keys, not a login. */
+/** Public, next to the OIDC JWKS: anyone verifying an export needs the keys, not a login. */
 export const auditKeysRoute = defineRoute({
   method: 'GET',
-  path: '/api/v1/audit/keys',
+  path: '/.well-known/hangar-audit-keys.json',
   access: 'public',
   summary: "The public keys that sign audit checkpoints (this engine's current key first).",
   reply: z.object({ keys: z.array(auditPublicKeySchema) }),
@@ -60,15 +60,6 @@ export const auditCheckpointsListRoute = defineRoute({
   summary: "The org's signed checkpoints, oldest first.",
   params: orgParams,
   reply: z.object({ checkpoints: z.array(auditCheckpointSchema) }),
-});
-
-export const auditCheckpointCreateRoute = defineRoute({
-  method: 'POST',
-  path: '/api/v1/orgs/:orgId/audit/checkpoints',
-  access: 'viewer',
-  summary: "Sign a checkpoint of the org's head now (unless the newest one already covers it).",
-  params: orgParams,
-  reply: z.object({ checkpoint: auditCheckpointSchema.nullable() }),
 });
 
 export const auditExportRoute = defineRoute({

@@ -29,7 +29,6 @@ export function registerRoute<R extends ApiRoute>(
   app.route({
     method: route.method,
     url: route.path,
-    ...(route.access === 'public' ? { config: { public: true } } : {}),
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     handler: async (request, reply) => {
       const params = (route.params ? parse(route.params, request.params, 'params') : undefined) as Out<R['params']>;
