@@ -125,7 +125,37 @@ for (const db of testDatabases()) describe(`issuance intent is audited before ST
     assert.deepEqual(await kindsOf('dep_blocked'), ['credentials.requested', 'credentials.issued']);
     assert.equal((await engine.audit.verifyChain(orgId)).ok, true);
   });
+
+  test('when the issuance cannot be recorded after STS answered, the credentials are discarded unused', async () => {
+    proxy.calls.length = 0;
+    const release = await refuseKind(engine, 'credentials.issued');
+    try {
+      await assert.rejects(broker.open(request('dep_unrecorded')), (e: HangarError) => {
+        assert.equal(e.code, 'AUDIT_WRITE_FAILED');
+        assert.match(e.message, /STS issued session hangar-dep_unrecorded but its audit event could not be written .*discarded unused/);
+        return true;
+      });
+    } finally {
+      await release();
+    }
+    assert.equal(proxy.calls.length, 1);
+    assert.deepEqual(await kindsOf('dep_unrecorded'), ['credentials.requested'], 'the attempt is on record');
+  });
 });
+
+/** A trigger that refuses audit events of one kind, as a store failing at that moment would. */
+async function refuseKind(engine: TestEngine, kind: string): Promise<() => Promise<void>> {
+  if (engine.databaseKind === 'sqlite') {
+    await sql`create trigger refuse_kind before insert on audit_events when new.kind = ${sql.lit(kind)} begin select raise(abort, 'disk I/O error'); end`.execute(engine.db);
+    return async () => { await sql`drop trigger refuse_kind`.execute(engine.db); };
+  }
+  await sql`create function refuse_kind() returns trigger as $$ begin if new.kind = ${sql.lit(kind)} then raise exception 'could not extend file: No space left on device'; end if; return new; end $$ language plpgsql`.execute(engine.db);
+  await sql`create trigger refuse_kind before insert on audit_events for each row execute function refuse_kind()`.execute(engine.db);
+  return async () => {
+    await sql`drop trigger refuse_kind on audit_events`.execute(engine.db);
+    await sql`drop function refuse_kind()`.execute(engine.db);
+  };
+}
 
 /**
  * SQLite: another connection really holds the write lock (the engine waits its busy timeout, then

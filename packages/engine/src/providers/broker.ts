@@ -128,8 +128,7 @@ export function createBroker(deps: CoreDeps & { repo: Repo; oidc: OidcIssuer }):
         throw err;
       }
       const creds = new SessionCredentials({ accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken, expiration: c.Expiration });
-      const mine = creds.secrets();
-      for (const s of mine) { logger.addSecret(s); secrets.push(s); }
+      for (const s of creds.secrets()) { logger.addSecret(s); secrets.push(s); }
       if (closed) { for (const s of secrets.splice(0)) logger.removeSecret(s); } // a refresh that outlived close()
       try {
         await audit.append({
