@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { HangarError } from '@hangar/core';
 import { checkpointMaterial, checkpointSignatureValid } from '@hangar/core/audit';
 import { loadConfigFromEnv } from '../config.js';
+import { createEngine } from '../engine.js';
+import { createLogger } from '../logger.js';
 import { createTestEngine } from '../testing.js';
 import { checkpointKeyFile, loadCheckpointSigner, trustedCheckpointKeys, trustedKeysDir } from './checkpoint-key.js';
 
@@ -51,6 +53,25 @@ test('the sweep signs orgs whose head moved, even below the event threshold', as
     assert.equal((await list()).length, 1, 'nothing new to sign: no new checkpoint');
   } finally {
     await engine.close();
+  }
+});
+
+test('an engine whose store holds checkpoints signed by a key it does not trust says so at start', async () => {
+  const first = await createTestEngine({ config: { audit: { checkpointEvery: 1, checkpointIntervalMs: 3_600_000 } } });
+  try {
+    assert.ok((await first.db.selectFrom('audit_checkpoints').selectAll().execute()).length > 0);
+    // Another engine, with its own data dir (so its own key), sharing this store.
+    const otherDir = mkdtempSync(join(tmpdir(), 'hangar-ckpkey-other-'));
+    const logs: string[] = [];
+    try {
+      const second = await createEngine({ config: { ...first.config, dataDir: otherDir, workers: 0 }, db: first.db, logger: createLogger({ level: 'warn', write: (l) => logs.push(l) }) });
+      await second.close();
+    } finally {
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+    assert.ok(logs.some((l) => l.includes('signed by keys this engine does not trust')), logs.join('\n'));
+  } finally {
+    await first.close();
   }
 });
 

@@ -184,6 +184,13 @@ export function createCheckpoints(deps: {
     },
     async start() {
       await key();
+      // Several engines on one store must share the key; say so at start, not at the first verify.
+      const trusted = new Set((await keys()).map((k) => k.keyId));
+      const used = await db.selectFrom('audit_checkpoints').select('key_id').distinct().execute();
+      const unknown = used.map((r) => r.key_id).filter((id) => !trusted.has(id));
+      if (unknown.length > 0) {
+        logger.warn('audit checkpoints in the store are signed by keys this engine does not trust, so they will not verify: copy the checkpoint-key.pem of the engine that signed them into this data dir (or its public key into audit/trusted-keys/)', { keyIds: unknown });
+      }
       timer = setInterval(() => {
         sweeping ??= sweep()
           .catch((err: unknown) => logger.warn('audit checkpoint sweep failed; it runs again at the next interval', { err }))
