@@ -12,6 +12,7 @@ const instanceCmd = () => import('./commands/instance.js');
 const loginCmd = () => import('./commands/login.js');
 const providersCmd = () => import('./commands/providers.js');
 const auditTokensCmd = () => import('./commands/audit-tokens.js');
+const auditCmd = () => import('./commands/audit.js');
 
 /** Extra commands registered by other packages (e.g. `hangar up`). */
 export type Extension = (program: Command, ctx: CommandContext, done: (code: number) => void) => void;
@@ -62,8 +63,10 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
     .action(async (name: string, linkId: string | undefined, o) => done(await (await providersCmd()).providersUnlink(ctx, name, linkId, o)));
   providers.command('delete <name>').option('--json').action(async (name: string, o) => done(await (await providersCmd()).providersDelete(ctx, name, o)));
 
-  program.command('audit').description('the audit log').command('verify').description('check the hash chain of the audit log')
-    .option('--json').action(async (o) => done(await (await auditTokensCmd()).auditVerify(ctx, o)));
+  const audit = program.command('audit').description('the audit log');
+  audit.command('verify').description('check the hash chain and the signed checkpoints of the audit log, here in the CLI')
+    .option('--against <export>', 'also prove nothing in this earlier `hangar audit export` file changed or vanished (trusting only its keys)')
+    .option('--json').action(async (o) => done(await (await auditCmd()).auditVerify(ctx, o)));
 
   const tokens = program.command('tokens').description('API tokens (e.g. for CI)');
   tokens.command('create <name>').option('--json').action(async (name: string, o) => done(await (await auditTokensCmd()).tokensCreate(ctx, name, o)));
@@ -83,6 +86,9 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
   // @commands:engine-hardening (commands added by this work go directly below this line)
 
   // @commands:audit (commands added by this work go directly below this line)
+  audit.command('export').description('write every audit event, the signed checkpoints and the public keys to a file (one JSON document)')
+    .option('--out <file>', 'where to write it (default: stdout)').option('--bucket <s3-url>', 'an S3-compatible bucket (not available yet)').option('--json')
+    .action(async (o) => done(await (await auditCmd()).auditExport(ctx, o)));
 
   // @commands:cli-sources (commands added by this work go directly below this line)
 

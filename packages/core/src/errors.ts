@@ -87,6 +87,9 @@ export const errorCodes = {
   // @errors:engine-hardening (codes added by this work go directly below this line)
 
   // @errors:audit (codes added by this work go directly below this line)
+  AUDIT_WRITE_FAILED: spec(503, 'internal', true, 'An audit event could not be written, so the action that needed it (such as asking STS for credentials) was not taken.'),
+  AUDIT_EXPORT_INVALID: spec(400, 'user', false, 'The file given as an audit export is not one `hangar audit export` wrote, or cannot be read.'),
+  AUDIT_EXPORT_TARGET_UNSUPPORTED: spec(400, 'user', false, 'Audit export to an S3-compatible bucket is not available yet.'),
 
   // @errors:cli-sources (codes added by this work go directly below this line)
   SOURCE_PATH_INVALID: spec(400, 'user', false, "A source file's path is not accepted: a segment over 255 bytes, a path over 1024 bytes, a control, bidi or unpaired-surrogate character, or a path that is both a file and a folder."),

@@ -228,7 +228,7 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     assert.match(text, /Expires/);
     assert.equal(await page.locator('tr[data-kind]:not([data-kind="credentials.issued"])').count(), 0);
     await shot(page, '15-audit-credentials');
-    // Everything about that deployment: started, credentials issued, finished.
+    // Everything about that deployment: started, credentials requested then issued, finished.
     const subject = (await row.locator('.subject-btn').textContent())!;
     assert.match(subject, /^deployment:dep_/);
     await page.getByLabel('Kind').selectOption('');
@@ -237,7 +237,7 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     await page.waitForURL(/subject=deployment/);
     await page.waitForFunction((sub) => Array.from(document.querySelectorAll('tr[data-kind] .subject-btn')).every((b) => b.textContent === sub), subject);
     await page.locator('tr[data-kind="deployment.finished"]').waitFor();
-    assert.deepEqual((await page.locator('tr[data-kind]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')))).sort(), ['credentials.issued', 'deployment.finished', 'deployment.started']);
+    assert.deepEqual((await page.locator('tr[data-kind]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')))).sort(), ['credentials.issued', 'credentials.requested', 'deployment.finished', 'deployment.started']);
     await page.getByRole('button', { name: 'Clear filters' }).click();
     await page.getByLabel('Actor').fill('user:alice@example.com');
     await page.getByRole('button', { name: 'Apply' }).click();

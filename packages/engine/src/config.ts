@@ -23,6 +23,10 @@ export const engineSettingsSchema = z.object({
     maxFileBytes: z.number().int().positive().default(100 * 1024 * 1024),
   }).prefault({}),
   workers: z.number().int().min(0).max(64).default(2),
+  audit: z.object({
+    checkpointEvery: z.number().int().min(1).max(1_000_000).default(100).describe('Sign an audit checkpoint after this many new events of an org.'),
+    checkpointMinutes: z.number().int().min(1).max(1440).default(15).describe('Sign a checkpoint of every org with new events at least this often.'),
+  }).prefault({}),
   logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'expected debug, info, warn or error' }).default('info'),
 });
 export type EngineSettings = z.input<typeof engineSettingsSchema>;
@@ -69,6 +73,7 @@ function freeze(s: z.output<typeof engineSettingsSchema>): EngineServerOptions {
     }),
     limits: Object.freeze({ ...s.limits }),
     workers: s.workers,
+    audit: Object.freeze({ checkpointEvery: s.audit.checkpointEvery, checkpointIntervalMs: s.audit.checkpointMinutes * 60_000 }),
   };
   return Object.freeze({ config: Object.freeze(config), port: s.port, host: s.host, logLevel: s.logLevel });
 }
@@ -86,6 +91,8 @@ const envNames: Readonly<Record<string, string>> = {
   'aws.secretAccessKey': 'HANGAR_ENGINE_SECRET_ACCESS_KEY',
   workers: 'HANGAR_WORKERS',
   logLevel: 'HANGAR_LOG_LEVEL',
+  'audit.checkpointEvery': 'HANGAR_AUDIT_CHECKPOINT_EVERY',
+  'audit.checkpointMinutes': 'HANGAR_AUDIT_CHECKPOINT_MINUTES',
 };
 
 /** Every variable the engine reads (docs/engine-config.md lists each). */
@@ -99,6 +106,8 @@ const fixes: Record<string, string> = {
   HANGAR_AWS_ENDPOINT: 'leave it unset for real AWS, or set an http(s) URL',
   HANGAR_AWS_REGION: 'set it to an AWS region such as us-east-1',
   HANGAR_WORKERS: 'set it to a whole number from 0 to 64',
+  HANGAR_AUDIT_CHECKPOINT_EVERY: 'set it to a whole number of events, 1 or more (default 100)',
+  HANGAR_AUDIT_CHECKPOINT_MINUTES: 'set it to a whole number of minutes from 1 to 1440 (default 15)',
 };
 
 function numberOrRaw(v: string | undefined): number | string | undefined {
@@ -127,6 +136,10 @@ export function loadConfigFromEnv(env: Readonly<Record<string, string | undefine
       secretAccessKey: v('HANGAR_ENGINE_SECRET_ACCESS_KEY'),
     },
     workers: numberOrRaw(v('HANGAR_WORKERS')),
+    audit: {
+      checkpointEvery: numberOrRaw(v('HANGAR_AUDIT_CHECKPOINT_EVERY')),
+      checkpointMinutes: numberOrRaw(v('HANGAR_AUDIT_CHECKPOINT_MINUTES')),
+    },
     logLevel: v('HANGAR_LOG_LEVEL'),
   };
   const r = engineSettingsSchema.safeParse(raw);

@@ -12,6 +12,9 @@ import { collectMigrations, migrateToLatest } from './store/migrate.js';
 import { createProvidersFeature } from './providers/index.js';
 import { createDeploymentsFeature } from './deployments/index.js';
 import { createSessionFeature } from './session/index.js';
+import { createCheckpoints, defaultCheckpointSettings } from './audit/checkpoints.js';
+import { loadCheckpointSigner, trustedCheckpointKeys } from './audit/checkpoint-key.js';
+import { createAuditCheckpointsFeature } from './audit/checkpoint-feature.js';
 
 export interface CreateEngineOptions {
   readonly config: EngineConfig;
@@ -78,13 +81,22 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
 
   try {
     const scrub = scrubberOf(logger);
-    const audit = createAudit(db, clock, scrub ? { scrub } : {});
+    const checkpoints = createCheckpoints({
+      db, clock, logger,
+      settings: config.audit
+        ? { every: config.audit.checkpointEvery, intervalMs: config.audit.checkpointIntervalMs }
+        : defaultCheckpointSettings,
+      loadSigner: () => loadCheckpointSigner(config.dataDir),
+      trustedKeys: (current) => trustedCheckpointKeys(config.dataDir, current, (msg, fields) => logger.warn(msg, fields)),
+    });
+    const audit = createAudit(db, clock, { ...(scrub ? { scrub } : {}), onAppended: checkpoints.afterAppend, checkpoints });
     const deps: CoreDeps = { db, clock, logger, audit, config };
     const platform = createPlatformFeature({ ...deps, audit });
     const providers = createProvidersFeature(deps);
     const deployments = createDeploymentsFeature({ ...deps, broker: providers.broker });
     const session = createSessionFeature(deps, options.dashboardDir ? { dashboardDir: options.dashboardDir } : {});
-    const features: Feature[] = [platform, providers, deployments, session];
+    const auditCheckpoints = createAuditCheckpointsFeature({ checkpoints, publicUrl: config.publicUrl });
+    const features: Feature[] = [platform, auditCheckpoints, providers, deployments, session];
 
     const applied = await migrateToLatest(db, collectMigrations(features));
     if (applied.length) logger.info('database migrated', { applied });

@@ -75,6 +75,8 @@ export interface EngineConfig {
   readonly limits: { readonly maxFiles: number; readonly maxTotalBytes: number; readonly maxFileBytes: number };
   /** Deployment workers in this process. */
   readonly workers: number;
+  /** Signed audit checkpoints: after `checkpointEvery` events of an org, or every `checkpointIntervalMs` (default 100 / 15 min). */
+  readonly audit?: { readonly checkpointEvery: number; readonly checkpointIntervalMs: number };
 }
 
 /** What every feature is given. */

@@ -1,22 +1,9 @@
-/** `hangar audit verify` and `hangar tokens create|list|revoke`. */
+/** `hangar tokens create|list|revoke` (`hangar audit …` is in audit.ts). */
 import type { CommandContext } from '../context.js';
 import { createUi, printJson, reportError } from '../output.js';
 import { openSession } from '../session.js';
 
 type Json = { json?: boolean | undefined };
-
-export async function auditVerify(ctx: CommandContext, o: Json = {}): Promise<number> {
-  try {
-    const s = await openSession(ctx);
-    const r = await s.client.json<{ ok: boolean; count: number; brokenAt?: { seq: number; id: string | null; reason: string } }>('GET', `/api/v1/orgs/${encodeURIComponent(s.orgId)}/audit/verify`);
-    if (o.json) printJson(ctx, r);
-    else if (r.ok) createUi(ctx).success(`Audit chain intact: ${r.count} events.`);
-    else ctx.stderr.write(`✖ Audit chain broken at event ${r.brokenAt?.seq}${r.brokenAt?.id ? ` (${r.brokenAt.id})` : ''}: ${r.brokenAt?.reason} (${r.count} events before it are intact) (AUDIT_CHAIN_BROKEN)\n`);
-    return r.ok ? 0 : 1;
-  } catch (e) {
-    return reportError(ctx, e, o.json === true);
-  }
-}
 
 interface TokenInfo { id: string; name: string; prefix: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null }
 

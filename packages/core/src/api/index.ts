@@ -10,5 +10,6 @@ export type { ApiRoute, ApiRole, RouteAccess, HttpMethod, ReplyOf, BodyOf, Query
 // @contract:deployments
 // @contract:session
 // @contract:audit
+export * from './audit-checkpoints.js';
 // @contract:invitations
 // @contract:ci-trust

@@ -8,7 +8,7 @@ import { useRouter } from '../router.js';
 import { useSession } from '../session.js';
 
 const KINDS = [
-  'credentials.issued', 'deployment.started', 'deployment.finished',
+  'credentials.requested', 'credentials.issued', 'credentials.failed', 'deployment.started', 'deployment.finished',
   'provider.created', 'provider.updated', 'provider.verified', 'provider.linked', 'provider.unlinked', 'provider.deleted',
   'token.created', 'token.revoked', 'member.added', 'member.role_changed', 'member.removed', 'org.created', 'session.created', 'session.org_added', 'provider.verification_failed',
 ];
@@ -122,19 +122,20 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 }
 
-/** Credential issuances get their own layout: provider, role, session name, source identity, expiry. */
+/** Credential requests, issuances and failures get their own layout: provider, role, session name, source identity, expiry or AWS error. */
 function EventDetails({ event, onSubject }: { event: AuditEvent; onSubject(subject: string): void }) {
   const d = event.data;
   const subject = event.subject && (
     <button type="button" className="btn btn-ghost btn-sm subject subject-btn" title="Show only events about this" onClick={() => onSubject(event.subject!)}>{event.subject}</button>
   );
-  if (event.kind === 'credentials.issued') {
+  if (event.kind === 'credentials.issued' || event.kind === 'credentials.requested' || event.kind === 'credentials.failed') {
     const facts: [string, ReactNode][] = [
       ['Provider', str(d.provider) ?? str(d.providerId) ?? '—'],
       ['Role', <code key="r">{str(d.roleArn) ?? '—'}</code>],
       ['Session name', <code key="s">{str(d.sessionName) ?? '—'}</code>],
       ['Source identity', <code key="i">{str(d.sourceIdentity) ?? '—'}</code>],
-      ['Expires', <Time key="e" iso={str(d.expiresAt)} />],
+      ...(event.kind === 'credentials.issued' ? [['Expires', <Time key="e" iso={str(d.expiresAt)} />] as [string, ReactNode]] : []),
+      ...(event.kind === 'credentials.failed' ? [['AWS error', <code key="a">{str(d.awsCode) ?? '—'}</code>] as [string, ReactNode]] : []),
       ...(d.refresh ? [['Refresh', 'yes'] as [string, ReactNode]] : []),
     ];
     return (
