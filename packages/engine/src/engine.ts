@@ -11,6 +11,7 @@ import { collectMigrations, migrateToLatest } from './store/migrate.js';
 import { createProvidersFeature } from './providers/index.js';
 import { createDeploymentsFeature } from './deployments/index.js';
 import { createSessionFeature } from './session/index.js';
+import { createInvitationsFeature } from './invitations/index.js';
 
 export interface CreateEngineOptions {
   readonly config: EngineConfig;
@@ -83,7 +84,8 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     const providers = createProvidersFeature(deps);
     const deployments = createDeploymentsFeature({ ...deps, broker: providers.broker });
     const session = createSessionFeature(deps, options.dashboardDir ? { dashboardDir: options.dashboardDir } : {});
-    const features: Feature[] = [platform, providers, deployments, session];
+    const invitations = createInvitationsFeature(deps);
+    const features: Feature[] = [platform, providers, deployments, session, invitations];
 
     const applied = await migrateToLatest(db, collectMigrations(features));
     if (applied.length) logger.info('database migrated', { applied });

@@ -11,4 +11,6 @@ export type { ApiRoute, ApiRole, RouteAccess, HttpMethod, ReplyOf, BodyOf, Query
 // @contract:session
 // @contract:audit
 // @contract:invitations
+export * from './invitations.js';
 // @contract:ci-trust
+export * from './ci-trust.js';
