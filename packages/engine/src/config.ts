@@ -24,6 +24,10 @@ export const engineSettingsSchema = z.object({
   }).prefault({}),
   workers: z.number().int().min(0).max(64).default(2),
   logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'expected debug, info, warn or error' }).default('info'),
+  ci: z.object({
+    allowInsecureIssuers: z.boolean({ error: 'expected 1 (true) or 0 (false)' }).default(false)
+      .describe('Accept loopback http OIDC issuers in CI trusts (tests, the local cloud); never for a real deployment.'),
+  }).prefault({}),
 });
 export type EngineSettings = z.input<typeof engineSettingsSchema>;
 
@@ -69,6 +73,7 @@ function freeze(s: z.output<typeof engineSettingsSchema>): EngineServerOptions {
     }),
     limits: Object.freeze({ ...s.limits }),
     workers: s.workers,
+    ci: Object.freeze({ allowInsecureIssuers: s.ci.allowInsecureIssuers }),
   };
   return Object.freeze({ config: Object.freeze(config), port: s.port, host: s.host, logLevel: s.logLevel });
 }
@@ -86,6 +91,7 @@ const envNames: Readonly<Record<string, string>> = {
   'aws.secretAccessKey': 'HANGAR_ENGINE_SECRET_ACCESS_KEY',
   workers: 'HANGAR_WORKERS',
   logLevel: 'HANGAR_LOG_LEVEL',
+  'ci.allowInsecureIssuers': 'HANGAR_CI_ALLOW_INSECURE_ISSUERS',
 };
 
 /** Every variable the engine reads (docs/engine-config.md lists each). */
@@ -99,7 +105,15 @@ const fixes: Record<string, string> = {
   HANGAR_AWS_ENDPOINT: 'leave it unset for real AWS, or set an http(s) URL',
   HANGAR_AWS_REGION: 'set it to an AWS region such as us-east-1',
   HANGAR_WORKERS: 'set it to a whole number from 0 to 64',
+  HANGAR_CI_ALLOW_INSECURE_ISSUERS: 'set it to 1 only for tests or the local cloud, or leave it unset (0)',
 };
+
+function flagOrRaw(v: string | undefined): boolean | string | undefined {
+  if (v === undefined) return undefined;
+  if (v === '1' || v === 'true') return true;
+  if (v === '0' || v === 'false') return false;
+  return v;
+}
 
 function numberOrRaw(v: string | undefined): number | string | undefined {
   if (v === undefined || v === '') return undefined;
@@ -128,6 +142,7 @@ export function loadConfigFromEnv(env: Readonly<Record<string, string | undefine
     },
     workers: numberOrRaw(v('HANGAR_WORKERS')),
     logLevel: v('HANGAR_LOG_LEVEL'),
+    ci: { allowInsecureIssuers: flagOrRaw(v('HANGAR_CI_ALLOW_INSECURE_ISSUERS')) },
   };
   const r = engineSettingsSchema.safeParse(raw);
   if (!r.success) {

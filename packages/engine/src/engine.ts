@@ -12,6 +12,7 @@ import { createProvidersFeature } from './providers/index.js';
 import { createDeploymentsFeature } from './deployments/index.js';
 import { createSessionFeature } from './session/index.js';
 import { createInvitationsFeature } from './invitations/index.js';
+import { createCiTrustFeature } from './ci-trust/index.js';
 
 export interface CreateEngineOptions {
   readonly config: EngineConfig;
@@ -85,7 +86,8 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     const deployments = createDeploymentsFeature({ ...deps, broker: providers.broker });
     const session = createSessionFeature(deps, options.dashboardDir ? { dashboardDir: options.dashboardDir } : {});
     const invitations = createInvitationsFeature(deps);
-    const features: Feature[] = [platform, providers, deployments, session, invitations];
+    const ciTrust = createCiTrustFeature(deps);
+    const features: Feature[] = [platform, providers, deployments, session, invitations, ciTrust];
 
     const applied = await migrateToLatest(db, collectMigrations(features));
     if (applied.length) logger.info('database migrated', { applied });
@@ -105,7 +107,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     app.addHook('onResponse', async (request, reply) => {
       logger.debug('request', { reqId: request.id, method: request.method, route: request.routeOptions.url ?? null, status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
     });
-    installAuth(app, db, [platform.tokens.authenticator, ...(options.authenticators ?? [])]);
+    installAuth(app, db, [ciTrust.authenticator, platform.tokens.authenticator, ...(options.authenticators ?? [])]);
 
     for (const f of features) await f.register(app);
     await app.ready();
