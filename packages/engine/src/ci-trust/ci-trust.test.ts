@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { ManifestEntry } from '@hangar/core';
+import type { JWTPayload } from 'jose';
 import { startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
 import { createLocalAccounts, ensureDeployerRole, iamClient } from '../embedded/local-accounts.js';
 import { createTestEngine, testDatabases, type TestEngine } from '../testing.js';
@@ -54,7 +55,7 @@ for (const db of testDatabases()) describe(`CI trusts and the OIDC exchange (${d
   });
 
   const exchange = (token: string, org = engine.seed!.org.id) => engine.app.inject({ method: 'POST', url: '/api/v1/ci/exchange', payload: { orgId: org, token } });
-  async function ciToken(claims: object = good): Promise<string> {
+  async function ciToken(claims: JWTPayload = good): Promise<string> {
     const r = await exchange(await issuer.sign(claims));
     assert.equal(r.statusCode, 200, r.body);
     return r.json().token as string;
