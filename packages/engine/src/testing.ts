@@ -11,6 +11,7 @@ import type { Authenticator } from './http/auth.js';
 
 export { openTestStore, testDatabases, testPostgresUrl, PG_SKIP_REASON } from './store/test-store.js';
 export type { TestStore } from './store/test-store.js';
+export { startTestIssuer, type TestIssuer } from './ci-trust/_oidc-issuer.js';
 
 export interface TestEngineOptions {
   /** Default "sqlite". */
