@@ -131,6 +131,13 @@ for (const db of testDatabases()) describe(`CI trusts and the OIDC exchange (${d
       assert.equal(r.json().code, 'CI_SCOPE_FORBIDDEN', what);
     }
     assert.match(refused[0]![1].json().message, /only deploy app "shop" stage "prod"/);
+    // A deployment of another stage, read by id: refused too.
+    const other = await engine.app.inject({ method: 'POST', url: `${base}/deployments`, headers: owner, payload: { app: 'shop', stage: 'dev', name: 'api', component: 'http-function', inputs: { src: '.', handler: 'index.handler' } } });
+    for (const suffix of ['', '/events', '/logs']) {
+      const r = await engine.app.inject({ url: `${base}/deployments/${other.json().deploymentId}${suffix}`, headers });
+      assert.equal(r.statusCode, 403, `deployment${suffix}: ${r.body}`);
+      assert.equal(r.json().code, 'CI_SCOPE_FORBIDDEN');
+    }
     // Nothing was created by the refused deploys.
     const apps = await engine.db.selectFrom('apps').select('name').execute();
     assert.ok(!apps.some((a) => a.name === 'other'));
@@ -197,7 +204,7 @@ for (const db of testDatabases()) describe(`CI trusts and the OIDC exchange (${d
     assert.equal(globbed.statusCode, 200, globbed.body);
     assert.equal(globbed.json().stage, 'dev');
     const token = as(globbed.json().token);
-    assert.equal((await engine.app.inject({ url: `${base}/instances/by-name/shop/dev/api`, headers: token })).json().code, 'NOT_FOUND');
+    assert.equal((await engine.app.inject({ url: `${base}/instances/by-name/shop/dev/nothing`, headers: token })).json().code, 'NOT_FOUND');
     const list = await engine.app.inject({ url: `${base}/ci-trusts`, headers: owner });
     assert.deepEqual(list.json().trusts.map((t: { name: string }) => t.name), ['shop-prod', 'tmp']);
     assert.equal((await engine.app.inject({ method: 'DELETE', url: `${base}/ci-trusts/tmp`, headers: owner })).statusCode, 204);

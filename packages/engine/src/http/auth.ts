@@ -67,7 +67,7 @@ export function installAuth(app: FastifyInstance, db: Db, initial: readonly Auth
       throw new HangarError('AUTH_REQUIRED', 'This needs an API token: run `hangar login`, or send `Authorization: Bearer <token>` (set HANGAR_TOKEN in CI).');
     }
     request.identity = identity;
-    if (identity.scope) checkScopedRoute(identity.scope, request.method, route, request.params);
+    if (identity.scope) await checkScopedRoute(db, identity.scope, identity.orgId, request.method, route, request.params);
     if (!route.includes(':orgId')) return;
     const orgId = (request.params as { orgId?: string }).orgId ?? '';
     if (identity.orgId !== undefined && identity.orgId !== orgId) throw orgNotFound(orgId);

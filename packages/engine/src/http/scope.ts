@@ -6,7 +6,8 @@
  * by the deployment service against the app and stage in the request body.
  */
 import { HangarError } from '@hangar/core';
-import type { CredentialScope, RequestAuth } from '../types.js';
+import type { CredentialScope, Db, RequestAuth } from '../types.js';
+import '../deployments/tables.js';
 
 /** The only routes a scoped credential may call. */
 const ALLOWED = new Set([
@@ -25,11 +26,19 @@ function outOfScope(scope: CredentialScope, what: string): HangarError {
   });
 }
 
-/** Refuse a route a scoped credential may not call, or a path naming another app or stage. */
-export function checkScopedRoute(scope: CredentialScope, method: string, route: string, params: unknown): void {
+/**
+ * Refuse a route a scoped credential may not call, a path naming another app or stage, or a
+ * deployment (read by id) of another app or stage. An unknown deployment id is left to the route (404).
+ */
+export async function checkScopedRoute(db: Db, scope: CredentialScope, boundOrgId: string | undefined, method: string, route: string, params: unknown): Promise<void> {
   if (!ALLOWED.has(`${method} ${route}`)) throw outOfScope(scope, `${method} ${route} is not allowed`);
-  const p = params as { app?: string; stage?: string };
+  const p = params as { orgId?: string; app?: string; stage?: string; id?: string };
   if (p.app !== undefined || p.stage !== undefined) requireScope({ scope }, p.app ?? '', p.stage ?? '');
+  if (route.startsWith('/api/v1/orgs/:orgId/deployments/:id') && p.id !== undefined && p.orgId === boundOrgId) {
+    const d = await db.selectFrom('deployments').innerJoin('apps', 'apps.id', 'deployments.app_id')
+      .select(['apps.name as app', 'deployments.stage']).where('deployments.org_id', '=', p.orgId ?? '').where('deployments.id', '=', p.id).executeTakeFirst();
+    if (d && (d.app !== scope.app || d.stage !== scope.stage)) throw outOfScope(scope, `deployment ${p.id} is of app "${d.app}" stage "${d.stage}"`);
+  }
 }
 
 /** For routes that act on an app and stage: refuse a scoped credential for any other. Unscoped credentials pass. */
