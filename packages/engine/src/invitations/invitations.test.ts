@@ -160,6 +160,16 @@ for (const { kind, skip } of testDatabases()) {
       assert.match(bad.json().message, /body\.role: expected one of owner, admin, deployer, viewer/);
     });
 
+    test('the same code redeemed twice at once: exactly one wins', async () => {
+      const { code } = await invite('race@example.com');
+      const results = await Promise.all([accept(code), accept(code), accept(code)]);
+      const statuses = results.map((r) => r.statusCode).sort();
+      assert.deepEqual(statuses, [201, 409, 409], results.map((r) => r.body).join('\n'));
+      for (const r of results.filter((x) => x.statusCode === 409)) assert.equal(r.json().code, 'INVITATION_USED');
+      const tokens = await engine.db.selectFrom('api_tokens').innerJoin('users', 'users.id', 'api_tokens.user_id').select('api_tokens.id').where('users.email', '=', 'race@example.com').execute();
+      assert.equal(tokens.length, 1);
+    });
+
     test('two invitations of one email: the second acceptance is refused and writes nothing', async () => {
       const a = await invite('twice@example.com');
       const b = await invite('twice@example.com', 'viewer');
