@@ -172,9 +172,14 @@ for (const db of testDatabases()) describe(`CI trusts and the OIDC exchange (${d
       for (const [, , , code] of cases) assert.ok(refusals.includes(code), `no audited refusal with ${code}`);
       assert.ok(refusals.length >= cases.length);
       assert.equal(other.hits.size, 0, 'the engine fetched keys from an issuer no trust names');
-      const wrongOrg = await exchange(await issuer.sign(good), 'org_doesnotexist0000');
+      const wrongOrg = await exchange(await other.sign(good), 'org_doesnotexist0000');
       assert.equal(wrongOrg.statusCode, 403);
       assert.equal(wrongOrg.json().code, 'CI_TRUST_NO_MATCH');
+      // Whether the organisation exists is not told apart, and no trust's patterns are shown to the caller.
+      const realOrg = await exchange(await other.sign(good), engine.seed!.org.id);
+      assert.equal(realOrg.json().message.replace(engine.seed!.org.id, 'X'), wrongOrg.json().message.replace('org_doesnotexist0000', 'X'));
+      const wrongSub = await exchange(await issuer.sign({ ...good, sub: 'repo:evil/x' }));
+      assert.ok(!wrongSub.body.includes(SUB) && !wrongSub.body.includes('shop-prod'), wrongSub.body);
       // The discovery document is cached: one fetch for everything above.
       assert.equal(issuer.hits.get('/.well-known/openid-configuration'), 1);
     } finally {

@@ -46,6 +46,11 @@ export interface CreateTrustInput {
   readonly claims: Record<string, string>; readonly role: 'deployer' | 'viewer'; readonly app: string; readonly stage: string;
 }
 
+/** The same words whether the organisation exists or not, so the public route does not tell. */
+function noTrustForIssuer(orgRef: string, iss: string): string {
+  return `Organisation ${JSON.stringify(orgRef)} has no CI trust for issuer ${JSON.stringify(iss)} (or no such organisation exists). Check HANGAR_ORG, and the issuers in \`hangar ci-trust list\`.`;
+}
+
 /** A refused exchange: the code and message the caller gets, and what the audit log records. */
 class Refusal extends HangarError {
   constructor(code: ErrorCode, message: string, readonly facts: Record<string, unknown> = {}) { super(code, message); }
@@ -88,7 +93,7 @@ export function createCiTrusts(deps: CiTrustsDeps) {
   }
 
   /** Verify the CI provider's token and match it to a trust; throws a Refusal naming what failed. */
-  async function verify(orgId: string, token: string): Promise<{ trust: CiTrustsTable; claims: JWTPayload }> {
+  async function verify(orgId: string, orgRef: string, token: string): Promise<{ trust: CiTrustsTable; claims: JWTPayload }> {
     let alg: string | undefined;
     let unverified: JWTPayload;
     try {
@@ -104,7 +109,7 @@ export function createCiTrusts(deps: CiTrustsDeps) {
     const facts = { issuer: short(iss), subject: short(unverified.sub), audience: short(unverified.aud) };
     const candidates = await db.selectFrom('ci_trusts').selectAll().where('org_id', '=', orgId).where('issuer', '=', iss.replace(/\/+$/, '')).orderBy('name').execute();
     if (!candidates.length) {
-      throw new Refusal('CI_TRUST_NO_MATCH', `No CI trust of this organisation has issuer ${JSON.stringify(iss)}; \`hangar ci-trust list\` shows the trusted issuers.`, facts);
+      throw new Refusal('CI_TRUST_NO_MATCH', noTrustForIssuer(orgRef, iss), facts);
     }
     const problem = issuerProblem(iss, deps.allowInsecureIssuers);
     if (problem) throw new Refusal('CI_ISSUER_INSECURE', `The CI token's issuer is not acceptable: ${problem}.`, facts);
@@ -126,7 +131,9 @@ export function createCiTrusts(deps: CiTrustsDeps) {
         return v !== undefined && globMatches(p, v);
       }));
     if (!trust) {
-      throw new Refusal('CI_TRUST_NO_MATCH', `No CI trust for issuer ${iss} matches subject ${JSON.stringify(sub)} (and its other claims); the trusts expect ${candidates.map((c) => `"${c.subject}" (${c.name})`).join(', ')}.`, facts);
+      // The trusts' patterns are not in the answer (anyone may call this route); admins see them with `hangar ci-trust list`,
+      // and the audit event names the trusts that were tried.
+      throw new Refusal('CI_TRUST_NO_MATCH', `No CI trust for issuer ${iss} matches subject ${JSON.stringify(sub)} and the token's other claims; compare them with \`hangar ci-trust list\`.`, { ...facts, tried: candidates.map((c) => c.name) });
     }
     return { trust, claims };
   }
@@ -159,11 +166,13 @@ export function createCiTrusts(deps: CiTrustsDeps) {
     const org = await db.selectFrom('orgs').select(['id', 'name']).where((eb) => eb.or([eb('id', '=', orgRef), eb('name', '=', orgRef)])).executeTakeFirst();
     if (!org) {
       logger.warn('CI token exchange for an unknown organisation', { org: orgRef.slice(0, 100) });
-      throw new HangarError('CI_TRUST_NO_MATCH', `No CI trust accepts this token: organisation ${JSON.stringify(orgRef)} has none (or does not exist). Set HANGAR_ORG to the organisation's id or name.`);
+      let iss = '';
+      try { iss = String(decodeJwt(token).iss ?? ''); } catch { /* the same answer as for a bad token of a real org's issuer */ }
+      throw new HangarError('CI_TRUST_NO_MATCH', noTrustForIssuer(orgRef, iss));
     }
     let verified: Awaited<ReturnType<typeof verify>>;
     try {
-      verified = await verify(org.id, token);
+      verified = await verify(org.id, orgRef, token);
     } catch (e) {
       const err = e instanceof HangarError ? e : new HangarError('INTERNAL', 'CI token exchange failed');
       await audit.append({
