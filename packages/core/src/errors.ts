@@ -85,6 +85,7 @@ export const errorCodes = {
   INVITATION_USED: spec(409, 'user', false, 'The invitation was already accepted; a code works once.'),
   INVITATION_EXPIRED: spec(410, 'user', false, 'The invitation is older than 7 days.'),
   INVITATION_REVOKED: spec(410, 'user', false, 'An admin revoked the invitation.'),
+  INVITATION_SIGN_IN_REQUIRED: spec(401, 'user', false, 'The invitation is for an email that already has a Hangar account; it must be redeemed signed in as that account.'),
   CI_TOKEN_INVALID: spec(401, 'user', false, 'The CI OIDC token is malformed, unsigned (alg none), signed with an unknown key (kid) or its signature does not verify.'),
   CI_TOKEN_EXPIRED: spec(401, 'user', false, 'The CI OIDC token is expired (exp) or not valid yet (nbf).'),
   CI_TRUST_NO_MATCH: spec(403, 'user', false, "No CI trust of the organisation accepts the token's issuer, audience, subject and claims."),

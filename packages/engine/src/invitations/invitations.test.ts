@@ -135,7 +135,17 @@ for (const { kind, skip } of testDatabases()) {
       assert.ok(!(await engine.audit.list(engine.seed!.org.id)).some((e) => JSON.stringify(e).includes(other.user.id)), 'the audit log names her user id before she accepted');
 
       const invited = await inject('POST', `${base()}/invitations`, owner(), { email: 'carol@other.dev', role: 'deployer' });
-      const ok = await accept(invited.json().code);
+      // The code alone (which the inviting admin has seen) does not add an existing account, nor
+      // does another account's credential: only Carol, signed in, consents.
+      const before = await counts();
+      for (const token of [undefined, owner()]) {
+        const r = await inject('POST', '/api/v1/invitations/accept', token, { code: invited.json().code });
+        assert.equal(r.statusCode, 401, r.body);
+        assert.equal(r.json().code, 'INVITATION_SIGN_IN_REQUIRED');
+        for (const secret of [other.user.id, 'Carol Secret', other.user.createdAt]) assert.ok(!r.body.includes(secret), r.body);
+      }
+      assert.deepEqual(await counts(), before);
+      const ok = await inject('POST', '/api/v1/invitations/accept', other.token.token, { code: invited.json().code });
       assert.equal(ok.statusCode, 201, ok.body);
       assert.equal(ok.json().user.id, other.user.id, 'the existing user joins (with consent, by redeeming the code)');
       const newToken = ok.json().token.token as string;
@@ -173,9 +183,10 @@ for (const { kind, skip } of testDatabases()) {
     test('two invitations of one email: the second acceptance is refused and writes nothing', async () => {
       const a = await invite('twice@example.com');
       const b = await invite('twice@example.com', 'viewer');
-      assert.equal((await accept(a.code)).statusCode, 201);
+      const first = await accept(a.code);
+      assert.equal(first.statusCode, 201);
       const before = await counts();
-      const r = await accept(b.code);
+      const r = await inject('POST', '/api/v1/invitations/accept', first.json().token.token, { code: b.code });
       assert.equal(r.statusCode, 409);
       assert.equal(r.json().code, 'CONFLICT');
       assert.deepEqual(await counts(), before);

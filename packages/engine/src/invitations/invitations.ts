@@ -76,7 +76,7 @@ export function createInvitations({ db, clock, audit }: InvitationsDeps) {
    * a new API token and the invitation's acceptance; the audit events follow the commit. A refused
    * code (unknown, used, revoked, expired) writes nothing.
    */
-  async function accept(input: { code: string; name?: string | undefined; tokenName?: string | undefined }): Promise<AcceptedInvitation> {
+  async function accept(input: { code: string; name?: string | undefined; tokenName?: string | undefined }, caller?: { userId: string }): Promise<AcceptedInvitation> {
     const unknown = new HangarError('INVITATION_NOT_FOUND', 'This invitation code is unknown: copy the whole code (it starts with hgi_), or ask an admin for a new invitation.');
     if (!CODE_PATTERN.test(input.code.trim())) throw unknown;
     const hash = hashCode(input.code.trim());
@@ -95,7 +95,13 @@ export function createInvitations({ db, clock, audit }: InvitationsDeps) {
       const tokens = createTokens({ db: trx, clock, audit: buffered });
       const org = await orgs.getOrg(inv.org_id);
       if (!org) throw unknown;
-      const user = await orgs.ensureUser({ email: inv.email, name: input.name });
+      // An existing account joins only with its own consent: the code alone (which the inviting
+      // admin has seen) is not enough, the caller must be signed in as that account.
+      const existing = await orgs.findUserByEmail(inv.email);
+      if (existing && existing.id !== caller?.userId) {
+        throw new HangarError('INVITATION_SIGN_IN_REQUIRED', 'This invitation is for an email that already has a Hangar account: redeem it signed in as that account (`hangar login --url <engine> --invite <code>` sends your stored login for that engine; or set HANGAR_TOKEN to one of your tokens).');
+      }
+      const user = existing ?? (await orgs.ensureUser({ email: inv.email, name: input.name }));
       const actor = `user:${user.email}`;
       await orgs.addMember(inv.org_id, user.id, inv.role, actor);
       const token = await tokens.create(inv.org_id, user.id, input.tokenName ?? 'cli', actor);

@@ -29,5 +29,9 @@ export function registerInvitationRoutes(app: FastifyInstance, invitations: Invi
     return { invitation: await invitations.revoke(auth.orgId, params.invitationId, auth.actor.name) };
   });
 
-  registerRoute(app, acceptInvitationRoute, async ({ body }) => invitations.accept(body));
+  // Public (the invitee may have no account yet); a caller who sends their credential is that account.
+  registerRoute(app, acceptInvitationRoute, async ({ body, request }) => {
+    const id = request.identity;
+    return invitations.accept(body, id && id.actor.kind !== 'ci' ? { userId: id.userId } : undefined);
+  });
 }
