@@ -231,6 +231,31 @@ for (const db of testDatabases()) describe(`CI trusts and the OIDC exchange (${d
   });
 });
 
+describe('CI trusts whose issuer cannot be reached', () => {
+  test('the exchange answers 502 CI_ISSUER_UNREACHABLE (retryable) and is audited', async () => {
+    const engine = await createTestEngine();
+    const gone = await startTestIssuer();
+    try {
+      const org = engine.seed!.org.id;
+      const t = await engine.app.inject({
+        method: 'POST', url: `/api/v1/orgs/${org}/ci-trusts`, headers: engine.auth(engine.seed!.token),
+        payload: { name: 'gone', issuer: gone.url, audience: 'a', subject: '*', app: 'shop', stage: 'dev' },
+      });
+      assert.equal(t.statusCode, 201, t.body);
+      const token = await gone.sign({ aud: 'a', sub: 'x' });
+      await gone.stop();
+      const r = await engine.app.inject({ method: 'POST', url: '/api/v1/ci/exchange', payload: { orgId: org, token } });
+      assert.equal(r.statusCode, 502, r.body);
+      assert.equal(r.json().code, 'CI_ISSUER_UNREACHABLE');
+      assert.match(r.json().message, new RegExp(gone.url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
+      assert.deepEqual((await engine.audit.list(org, { kind: 'ci.exchange_refused' })).map((e) => e.data.code), ['CI_ISSUER_UNREACHABLE']);
+    } finally {
+      await gone.stop().catch(() => {});
+      await engine.close();
+    }
+  });
+});
+
 describe('CI trusts on an engine that does not allow insecure issuers', () => {
   test('a loopback http issuer is refused, naming the setting', async () => {
     const engine = await createTestEngine({ config: { ci: { allowInsecureIssuers: false } } });
