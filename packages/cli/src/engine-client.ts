@@ -46,7 +46,8 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
   let sent = 0;
 
   async function send(method: string, path: string, body: string | Uint8Array | undefined, contentType: string | undefined, signal?: AbortSignal): Promise<TransportResponse> {
-    const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, accept: 'application/json' };
+    // No token: a public route (redeeming an invitation, exchanging a CI OIDC token).
+    const headers: Record<string, string> = { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), accept: 'application/json' };
     if (contentType !== undefined) headers['content-type'] = contentType;
     if (body !== undefined) sent += typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
     let res: TransportResponse;

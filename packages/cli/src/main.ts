@@ -13,6 +13,8 @@ const loginCmd = () => import('./commands/login.js');
 const providersCmd = () => import('./commands/providers.js');
 const auditTokensCmd = () => import('./commands/audit-tokens.js');
 const auditCmd = () => import('./commands/audit.js');
+const membersCmd = () => import('./commands/members.js');
+const ciTrustCmd = () => import('./commands/ci-trust.js');
 
 /** Extra commands registered by other packages (e.g. `hangar up`). */
 export type Extension = (program: Command, ctx: CommandContext, done: (code: number) => void) => void;
@@ -27,6 +29,7 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
 
   program.command('login').description('log in to an engine with an API token')
     .option('--url <url>', 'engine URL').option('--token <token>', 'API token').option('--org <org>', 'organisation id or name')
+    .option('--invite <code>', 'redeem an invitation code for your own token').option('--name <name>', 'your name (with --invite)')
     .action(async (o) => done(await (await loginCmd()).login(ctx, o)));
   program.command('logout').description('forget the stored login').action(async () => done(await (await loginCmd()).logout(ctx)));
   program.command('whoami').description('show who the CLI is logged in as').option('--json')
@@ -80,6 +83,27 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
   // @commands:contract (commands added by this work go directly below this line)
 
   // @commands:invitations-ci-trust (commands added by this work go directly below this line)
+  const members = program.command('members').description('who belongs to the organisation; invitations');
+  members.command('list').option('--json').action(async (o) => done(await (await membersCmd()).membersList(ctx, o)));
+  members.command('invite <email>').description('invite someone; prints a one-time code (7 days) they redeem with `hangar login --invite`')
+    .option('--role <role>', 'owner, admin, deployer or viewer', 'deployer').option('--json')
+    .action(async (email: string, o) => done(await (await membersCmd()).membersInvite(ctx, email, o)));
+  members.command('invitations').description('pending invitations').option('--all', 'accepted, revoked and expired too').option('--json')
+    .action(async (o) => done(await (await membersCmd()).membersInvitations(ctx, o)));
+  members.command('revoke-invite <id>').option('--json').action(async (id: string, o) => done(await (await membersCmd()).membersRevokeInvite(ctx, id, o)));
+  members.command('role <member> <role>').description('change a member\'s role (member: email or user id)').option('--json')
+    .action(async (who: string, role: string, o) => done(await (await membersCmd()).membersRole(ctx, who, role, o)));
+  members.command('remove <member>').description('remove a member and revoke their tokens here').option('--json')
+    .action(async (who: string, o) => done(await (await membersCmd()).membersRemove(ctx, who, o)));
+
+  const ciTrust = program.command('ci-trust').description("let a CI provider's OIDC tokens deploy one app and stage (no long-lived token)");
+  ciTrust.command('create <name>').requiredOption('--issuer <url>', 'OIDC issuer, e.g. https://token.actions.githubusercontent.com')
+    .requiredOption('--audience <aud>').requiredOption('--subject <pattern>', "the token's sub, exact or with * globs")
+    .option('--claim <name=pattern>', 'another claim that must match (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--role <role>', 'deployer or viewer', 'deployer').requiredOption('--app <app>').requiredOption('--stage <stage>').option('--json')
+    .action(async (name: string, o) => done(await (await ciTrustCmd()).ciTrustCreate(ctx, name, o)));
+  ciTrust.command('list').option('--json').action(async (o) => done(await (await ciTrustCmd()).ciTrustList(ctx, o)));
+  ciTrust.command('delete <idOrName>').option('--json').action(async (id: string, o) => done(await (await ciTrustCmd()).ciTrustDelete(ctx, id, o)));
 
   // @commands:sandbox (commands added by this work go directly below this line)
 

@@ -42,6 +42,14 @@ export async function openSession(ctx: CommandContext): Promise<Session> {
   const url = envUrl ? normalizeUrl(envUrl) : stored?.url;
   // A stored token is only ever sent to the engine it was stored for.
   const token = envToken || (stored !== undefined && stored.url === url ? stored.token : undefined);
+  if (url && envUrl && !envToken) {
+    // CI without a long-lived token: the job's OIDC token is exchanged for a short-lived one.
+    const oidc = await import('./ci-oidc.js');
+    if (oidc.hasOidcToken(ctx.env)) {
+      const ci = await oidc.exchangeOidcToken(ctx, url);
+      return { home, url, orgId: ci.orgId, client: sessionClient(ctx, url, ci.token) };
+    }
+  }
   if (!url || !token) {
     throw new HangarError('CLI_NOT_LOGGED_IN', envUrl && !envToken
       ? `HANGAR_URL is set to ${envUrl} but no token is stored for it: set HANGAR_TOKEN too, or run \`hangar login --url ${envUrl}\`.`

@@ -81,6 +81,18 @@ export const errorCodes = {
   // @errors:contract (codes added by this work go directly below this line)
 
   // @errors:invitations-ci-trust (codes added by this work go directly below this line)
+  INVITATION_NOT_FOUND: spec(404, 'user', false, 'The invitation code is unknown (mistyped, or never issued).'),
+  INVITATION_USED: spec(409, 'user', false, 'The invitation was already accepted; a code works once.'),
+  INVITATION_EXPIRED: spec(410, 'user', false, 'The invitation is older than 7 days.'),
+  INVITATION_REVOKED: spec(410, 'user', false, 'An admin revoked the invitation.'),
+  INVITATION_SIGN_IN_REQUIRED: spec(401, 'user', false, 'The invitation is for an email that already has a Hangar account; it must be redeemed signed in as that account.'),
+  CI_TOKEN_INVALID: spec(401, 'user', false, 'The CI OIDC token is malformed, unsigned (alg none), signed with an unknown key (kid) or its signature does not verify.'),
+  CI_TOKEN_EXPIRED: spec(401, 'user', false, 'The CI OIDC token is expired (exp) or not valid yet (nbf).'),
+  CI_TRUST_NO_MATCH: spec(403, 'user', false, "No CI trust of the organisation accepts the token's issuer, audience, subject and claims."),
+  CI_ISSUER_INSECURE: spec(400, 'user', false, 'A CI trust issuer must be an https URL (loopback http only when the engine allows insecure issuers).'),
+  CI_ISSUER_UNREACHABLE: spec(502, 'upstream', true, "The CI issuer's OIDC discovery document or JWKS could not be fetched or is not valid."),
+  CI_SCOPE_FORBIDDEN: spec(403, 'user', false, 'A CI token tried something outside its scope (another app or stage, or anything but deploying).'),
+  CLI_OIDC_TOKEN_UNAVAILABLE: spec(400, 'user', false, 'The CLI could not get an OIDC ID token from the CI environment.'),
 
   // @errors:sandbox (codes added by this work go directly below this line)
 

@@ -32,6 +32,9 @@ test('HANGAR_* variables are read: PostgreSQL URL, endpoint, region, port', () =
   assert.equal(port, 8080);
   assert.equal(loadConfigFromEnv({ ...base, HANGAR_LOG_LEVEL: 'debug' }).logLevel, 'debug');
   assert.throws(() => loadConfigFromEnv({ ...base, HANGAR_LOG_LEVEL: 'loud' }), /HANGAR_LOG_LEVEL: expected debug, info, warn or error/);
+  assert.equal(loadConfigFromEnv(base).config.ci?.allowInsecureIssuers, false);
+  assert.equal(loadConfigFromEnv({ ...base, HANGAR_CI_ALLOW_INSECURE_ISSUERS: '1' }).config.ci?.allowInsecureIssuers, true);
+  assert.throws(() => loadConfigFromEnv({ ...base, HANGAR_CI_ALLOW_INSECURE_ISSUERS: 'yes' }), /HANGAR_CI_ALLOW_INSECURE_ISSUERS: .*set it to 1 only for tests/);
   assert.equal(config.publicUrl, 'https://hangar.example.com');
 });
 

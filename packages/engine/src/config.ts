@@ -28,6 +28,10 @@ export const engineSettingsSchema = z.object({
     checkpointMinutes: z.number().int().min(1).max(1440).default(15).describe('Sign a checkpoint of every org with new events at least this often.'),
   }).prefault({}),
   logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'expected debug, info, warn or error' }).default('info'),
+  ci: z.object({
+    allowInsecureIssuers: z.boolean({ error: 'expected 1 (true) or 0 (false)' }).default(false)
+      .describe('Accept loopback http OIDC issuers in CI trusts (tests, the local cloud); never for a real deployment.'),
+  }).prefault({}),
 });
 export type EngineSettings = z.input<typeof engineSettingsSchema>;
 
@@ -74,6 +78,7 @@ function freeze(s: z.output<typeof engineSettingsSchema>): EngineServerOptions {
     limits: Object.freeze({ ...s.limits }),
     workers: s.workers,
     audit: Object.freeze({ checkpointEvery: s.audit.checkpointEvery, checkpointIntervalMs: s.audit.checkpointMinutes * 60_000 }),
+    ci: Object.freeze({ allowInsecureIssuers: s.ci.allowInsecureIssuers }),
   };
   return Object.freeze({ config: Object.freeze(config), port: s.port, host: s.host, logLevel: s.logLevel });
 }
@@ -93,6 +98,7 @@ const envNames: Readonly<Record<string, string>> = {
   logLevel: 'HANGAR_LOG_LEVEL',
   'audit.checkpointEvery': 'HANGAR_AUDIT_CHECKPOINT_EVERY',
   'audit.checkpointMinutes': 'HANGAR_AUDIT_CHECKPOINT_MINUTES',
+  'ci.allowInsecureIssuers': 'HANGAR_CI_ALLOW_INSECURE_ISSUERS',
 };
 
 /** Every variable the engine reads (docs/engine-config.md lists each). */
@@ -108,7 +114,15 @@ const fixes: Record<string, string> = {
   HANGAR_WORKERS: 'set it to a whole number from 0 to 64',
   HANGAR_AUDIT_CHECKPOINT_EVERY: 'set it to a whole number of events, 1 or more (default 100)',
   HANGAR_AUDIT_CHECKPOINT_MINUTES: 'set it to a whole number of minutes from 1 to 1440 (default 15)',
+  HANGAR_CI_ALLOW_INSECURE_ISSUERS: 'set it to 1 only for tests or the local cloud, or leave it unset (0)',
 };
+
+function flagOrRaw(v: string | undefined): boolean | string | undefined {
+  if (v === undefined) return undefined;
+  if (v === '1' || v === 'true') return true;
+  if (v === '0' || v === 'false') return false;
+  return v;
+}
 
 function numberOrRaw(v: string | undefined): number | string | undefined {
   if (v === undefined || v === '') return undefined;
@@ -141,6 +155,7 @@ export function loadConfigFromEnv(env: Readonly<Record<string, string | undefine
       checkpointMinutes: numberOrRaw(v('HANGAR_AUDIT_CHECKPOINT_MINUTES')),
     },
     logLevel: v('HANGAR_LOG_LEVEL'),
+    ci: { allowInsecureIssuers: flagOrRaw(v('HANGAR_CI_ALLOW_INSECURE_ISSUERS')) },
   };
   const r = engineSettingsSchema.safeParse(raw);
   if (!r.success) {

@@ -15,6 +15,8 @@ import { createSessionFeature } from './session/index.js';
 import { createCheckpoints, defaultCheckpointSettings } from './audit/checkpoints.js';
 import { loadCheckpointSigner, trustedCheckpointKeys } from './audit/checkpoint-key.js';
 import { createAuditCheckpointsFeature } from './audit/checkpoint-feature.js';
+import { createInvitationsFeature } from './invitations/index.js';
+import { createCiTrustFeature } from './ci-trust/index.js';
 
 export interface CreateEngineOptions {
   readonly config: EngineConfig;
@@ -96,7 +98,9 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     const deployments = createDeploymentsFeature({ ...deps, broker: providers.broker });
     const session = createSessionFeature(deps, options.dashboardDir ? { dashboardDir: options.dashboardDir } : {});
     const auditCheckpoints = createAuditCheckpointsFeature({ checkpoints, publicUrl: config.publicUrl });
-    const features: Feature[] = [platform, auditCheckpoints, providers, deployments, session];
+    const invitations = createInvitationsFeature(deps);
+    const ciTrust = createCiTrustFeature(deps);
+    const features: Feature[] = [platform, auditCheckpoints, providers, deployments, session, invitations, ciTrust];
 
     const applied = await migrateToLatest(db, collectMigrations(features));
     if (applied.length) logger.info('database migrated', { applied });
@@ -117,7 +121,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     app.addHook('onResponse', async (request, reply) => {
       logger.debug('request', { reqId: request.id, method: request.method, route: request.routeOptions.url ?? null, status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
     });
-    installAuth(app, db, [platform.tokens.authenticator, ...(options.authenticators ?? [])]);
+    installAuth(app, db, [ciTrust.authenticator, platform.tokens.authenticator, ...(options.authenticators ?? [])]);
 
     for (const f of features) await f.register(app);
     await app.ready();

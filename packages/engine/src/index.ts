@@ -23,7 +23,7 @@ export type {
   Actor, AuditApi, AuditEventInput, Clock, CoreDeps, CredentialBroker, CredentialRequest, CredentialSession,
   Database, Db, EngineConfig, Feature, Logger, RequestAuth, ResolvedProvider, Role,
 } from './types.js';
-export { createTestEngine, openTestStore, testDatabases, testPostgresUrl } from './testing.js';
-export type { TestEngine, TestEngineOptions, TestStore } from './testing.js';
+export { createTestEngine, openTestStore, testDatabases, testPostgresUrl, startTestIssuer } from './testing.js';
+export type { TestEngine, TestEngineOptions, TestStore, TestIssuer } from './testing.js';
 export { startEmbedded } from './embedded/index.js';
 export type { Embedded, EmbeddedOptions } from './embedded/index.js';

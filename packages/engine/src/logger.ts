@@ -32,6 +32,8 @@ const MIN_SECRET_LENGTH = 4;
 const patterns: ReadonlyArray<[RegExp, string]> = [
   [/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, `$1${REDACTED}`],
   [/hgr_[A-Za-z0-9_-]{8,}/g, `hgr_${REDACTED}`],
+  // CI tokens and invitation codes
+  [/hg([ci])_[A-Za-z0-9_-]{8,}/g, `hg$1_${REDACTED}`],
 ];
 
 /** The secret set shared by a logger and all its children. */

@@ -10,10 +10,17 @@ export interface LoginOptions {
   readonly token?: string | undefined;
   /** Org id or name, when the token's user belongs to several. */
   readonly org?: string | undefined;
+  /** An invitation code (`hgi_…`) to redeem instead of a token. */
+  readonly invite?: string | undefined;
+  readonly name?: string | undefined;
 }
 
 export async function login(ctx: CommandContext, options: LoginOptions = {}): Promise<number> {
   try {
+    if (options.invite) {
+      await (await import('./login-invite.js')).loginWithInvite(ctx, { url: options.url, invite: options.invite, name: options.name });
+      return 0;
+    }
     let url = options.url ?? ctx.env.HANGAR_URL;
     let token = options.token ?? ctx.env.HANGAR_TOKEN;
     if (!url) url = await ctx.prompt?.text('Engine URL', { placeholder: 'http://127.0.0.1:7300' });

@@ -12,4 +12,6 @@ export type { ApiRoute, ApiRole, RouteAccess, HttpMethod, ReplyOf, BodyOf, Query
 // @contract:audit
 export * from './audit-checkpoints.js';
 // @contract:invitations
+export * from './invitations.js';
 // @contract:ci-trust
+export * from './ci-trust.js';

@@ -5,6 +5,7 @@ import type { Clock, Db, RequestAuth } from '../types.js';
 import type { SourceCache } from '../source/source-cache.js';
 import type { ComponentLookup } from './components.js';
 import { randomId } from './ids.js';
+import { requireScope } from '../http/scope.js';
 import { deploymentView, instanceView, type DeploymentView, type InstanceView } from './views.js';
 
 const nameRule = 'letters, digits, "-" and "_", 1-64 characters, starting with a letter or digit';
@@ -76,6 +77,7 @@ export function createDeploymentService(deps: {
 
   return {
     async create(auth, body) {
+      requireScope(auth, body.app, body.stage);
       const orgId = auth.orgId;
       const app = await db.selectFrom('apps').select('id').where('org_id', '=', orgId).where('name', '=', body.app).executeTakeFirst();
       const existing = app ? await findInstance(orgId, app.id, body.stage, body.name) : undefined;

@@ -103,6 +103,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       dataDir: join(dataDir, 'engine'),
       port,
       aws: { region, endpoint: options.engineCloudEndpoint ? await options.engineCloudEndpoint(cloud.endpoint) : cloud.endpoint, accessKeyId: accounts.engineUser.accessKeyId, secretAccessKey: accounts.engineUser.secretAccessKey },
+      // Local development: CI trusts may name a loopback http issuer (e.g. a test OIDC issuer).
+      ci: { allowInsecureIssuers: true },
     });
     engine = await runEngineServer({ config: { ...config, publicUrl: port === 0 ? `http://${host}:0` : config.publicUrl }, port, host, ...(options.logger ? { logger: options.logger } : {}) });
     step(`Engine at ${engine.url}`);

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { ApiRoute } from '@hangar/core/api';
 import { parse } from './validate.js';
+import { requireRole } from './guard.js';
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -30,7 +31,11 @@ export function registerRoute<R extends ApiRoute>(
     method: route.method,
     url: route.path,
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
+    // A public route answers callers without credentials (see installAuth).
+    ...(route.access === 'public' ? { config: { public: true } } : {}),
     handler: async (request, reply) => {
+      // The role is checked before the body, so a caller without it learns nothing from validation.
+      if (route.access !== 'public' && route.access !== 'any') requireRole(request, route.access);
       const params = (route.params ? parse(route.params, request.params, 'params') : undefined) as Out<R['params']>;
       const query = (route.query ? parse(route.query, request.query, 'query') : undefined) as Out<R['query']>;
       const body = (route.body ? parse(route.body, request.body ?? {}, 'body') : undefined) as Out<R['body']>;

@@ -8,11 +8,6 @@ import type { Tokens } from '../tokens/tokens.js';
 import type { Orgs } from './orgs.js';
 
 const role = z.enum(['owner', 'admin', 'deployer', 'viewer'], { error: 'expected one of owner, admin, deployer, viewer' });
-const addMemberBody = z.object({
-  email: z.email({ error: 'expected an email address' }).max(254),
-  name: z.string().trim().min(1).max(100).optional(),
-  role,
-}).strict();
 const setRoleBody = z.object({ role }).strict();
 const memberParams = z.object({ orgId: z.string(), userId: z.string() });
 
@@ -23,7 +18,7 @@ function identity(request: FastifyRequest) {
 }
 
 /** Only an owner may hand out (or take away) the owner role. */
-function checkGrant(callerRole: Role, granted: Role): void {
+export function checkGrant(callerRole: Role, granted: Role): void {
   if (granted === 'owner' && callerRole !== 'owner') {
     throw new HangarError('AUTH_FORBIDDEN', 'Only an owner can make someone an owner.');
   }
@@ -59,14 +54,7 @@ export function registerOrgRoutes(app: FastifyInstance, orgs: Orgs, tokens: Toke
     return { members: await orgs.listMembers(auth.orgId) };
   });
 
-  app.post('/api/v1/orgs/:orgId/members', async (request, reply) => {
-    const auth = requireRole(request, 'admin');
-    const body = parse(addMemberBody, request.body, 'body');
-    checkGrant(auth.role, body.role);
-    const user = await orgs.ensureUser({ email: body.email, name: body.name });
-    const member = await orgs.addMember(auth.orgId, user.id, body.role, auth.actor.name);
-    return reply.status(201).send({ member });
-  });
+  // POST /api/v1/orgs/:orgId/members invites (no one is added without accepting): see invitations/routes.ts.
 
   app.patch('/api/v1/orgs/:orgId/members/:userId', async (request) => {
     const auth = requireRole(request, 'admin');
