@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import type { CommandContext } from './context.js';
+import { cliVersion } from './version.js';
 
 // Commands are loaded when run, so `hangar --help` and each command pay only for what they use.
 const deployCmd = () => import('./commands/deploy.js');
@@ -12,6 +13,7 @@ const instanceCmd = () => import('./commands/instance.js');
 const loginCmd = () => import('./commands/login.js');
 const providersCmd = () => import('./commands/providers.js');
 const auditTokensCmd = () => import('./commands/audit-tokens.js');
+const upCmd = () => import('./commands/up.js');
 
 /** Extra commands registered by other packages (e.g. `hangar up`). */
 export type Extension = (program: Command, ctx: CommandContext, done: (code: number) => void) => void;
@@ -21,6 +23,7 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
   const done = (c: number) => { code = c; };
   const program = new Command('hangar')
     .description('Deploy serverless apps through a Hangar engine. No local cloud credentials are read.')
+    .version(cliVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void ctx.stdout.write(s), writeErr: (s) => void ctx.stderr.write(s) });
 
@@ -71,6 +74,16 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
   tokens.command('revoke <idOrName>').option('--json').action(async (id: string, o) => done(await (await auditTokensCmd()).tokensRevoke(ctx, id, o)));
 
   // @commands:thin-cli (commands added by this work go directly below this line)
+  program.command('up').description('start the engine, the local cloud and the dashboard on this machine (first start sets everything up; needs @hangar/local)')
+    .option('--data-dir <dir>', 'where state lives (default: $HANGAR_HOME/local); the engine logs to <dir>/engine.log')
+    .option('--port <port>', 'engine and dashboard port (default: $HANGAR_PORT, else 7300; 0 picks a free one)')
+    .option('--cloud-port <port>', 'local cloud port (default: engine port + 1)')
+    .option('--example [dir]', 'deploy an example project after start (default: examples/hello-http)')
+    .option('--exit', 'stop after setup instead of serving')
+    .action(async (o) => done(await (await upCmd()).up(ctx, o, () => new Promise<void>((res) => {
+      process.once('SIGINT', () => res());
+      process.once('SIGTERM', () => res());
+    }))));
 
   // @commands:engine-serve (commands added by this work go directly below this line)
 
