@@ -1,10 +1,7 @@
 /**
  * `hangar up`: the embedded default. Starts the local cloud and the engine (which serves the
- * dashboard), does the first-start setup visibly, logs the CLI in, and with `--example` deploys
+ * dashboard), does the first-start setup visibly, logs this CLI in, and with `--example` deploys
  * examples/hello-http and shows its URL answering. Runs until Ctrl-C (or `--exit`).
- *
- * The CLI loads this module only when `hangar up` runs, and passes in what it needs of the CLI
- * (login file, deploy) so that this package never imports the CLI and the CLI never installs a server.
  */
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,25 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '@hangar/engine';
 import pc from 'picocolors';
 import { startEmbedded } from './start.js';
-
-/** What `up` is given: the CLI's command context (cwd, filtered env, streams). */
-export interface UpContext {
-  readonly cwd: string;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdout: { write(chunk: string): unknown };
-  readonly stderr: { write(chunk: string): unknown };
-}
-
-export interface UpLogin { readonly url: string; readonly token: string; readonly orgId: string }
-
-/** The CLI functions `up` uses, passed in by the CLI. */
-export interface UpCli {
-  hangarHome(env: Readonly<Record<string, string | undefined>>, cwd: string): string;
-  readLogin(home: string): UpLogin | undefined;
-  writeLogin(home: string, login: UpLogin): void;
-  deploy(ctx: UpContext, options: Record<string, never>): Promise<number>;
-  loadProject(dir: string, env: Readonly<Record<string, string | undefined>>): { project: { readonly app: string; readonly stage: string; readonly name: string } };
-}
+import { portInUse, type UpCli, type UpContext } from './up-cli.js';
 
 export interface UpOptions {
   readonly dataDir?: string;
@@ -52,19 +31,6 @@ function portOption(value: string | undefined, name: string): number | undefined
 /** examples/hello-http in this repository (this module runs from packages/local/dist or src). */
 export function bundledExample(): string {
   return fileURLToPath(new URL('../../../examples/hello-http', import.meta.url));
-}
-
-/** A listen error for a port someone else holds, as the person can fix it. */
-function portInUse(e: unknown, ports: { port: number | undefined; cloudPort: number | undefined }): string | undefined {
-  const err = e as { code?: unknown; port?: unknown; message?: unknown };
-  if (err?.code !== 'EADDRINUSE') return undefined;
-  const port = typeof err.port === 'number' ? err.port : Number(/:(\d+)\s*$/.exec(String(err.message))?.[1] ?? NaN);
-  const engine = ports.port ?? 7300;
-  const isCloud = Number.isInteger(port) && port !== engine && port === (ports.cloudPort ?? engine + 1);
-  const which = Number.isInteger(port) ? `port ${port}` : 'a port Hangar needs';
-  return isCloud
-    ? `${which} (the local cloud's) is in use — another \`hangar up\`? use --cloud-port, or --port / HANGAR_PORT (the cloud takes the next port)`
-    : `${which} is in use — another \`hangar up\`? use --port or HANGAR_PORT`;
 }
 
 export async function up(ctx: UpContext, options: UpOptions, waitForStop: () => Promise<void>, cli: UpCli): Promise<number> {
