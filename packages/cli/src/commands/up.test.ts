@@ -13,7 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testContext } from '../testing/helpers.js';
-import { up, NOT_INSTALLED } from './up.js';
+import { up, NOT_INSTALLED, type LocalPackage } from './up.js';
+import type * as Local from '@hangar/local';
+
+// Compile time: the CLI's view of @hangar/local (it loads it by a dynamic import) is the real one.
+export const localMatchesTheCliView: LocalPackage['up'] = null as unknown as typeof Local.up;
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));

@@ -17,7 +17,7 @@ export interface UpOptions {
 }
 
 /** The part of `@hangar/local` the CLI calls (its own types live there; the CLI does not import them). */
-interface LocalPackage {
+export interface LocalPackage {
   up(ctx: CommandContext, options: UpOptions, waitForStop: () => Promise<void>, cli: {
     hangarHome: typeof hangarHome; readLogin: typeof readLogin; writeLogin: typeof writeLogin;
     deploy: typeof deploy; loadProject: typeof loadProject;
