@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { eventHash, type AuditExport } from '@hangar/core/audit';
-import { startEmbedded, type Embedded } from '@hangar/engine';
+import { startEmbedded, type Embedded } from '@hangar/local';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { startEmbedded, type Embedded } from '@hangar/engine';
+import { startEmbedded, type Embedded } from '@hangar/local';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 
 const run = promisify(execFile);

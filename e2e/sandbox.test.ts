@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { main, writeLogin, type CommandContext } from '@hangar/cli';
 import { createAccount } from '@hangar/local-cloud';
-import { startEmbedded, type Embedded } from '@hangar/engine';
+import { startEmbedded, type Embedded } from '@hangar/local';
 import { breakages, escapes, SANDBOX_PROBE, type ProbeReport } from '../packages/local-cloud/src/lambda/sandbox-probe.js';
 
 const HOST_CANARY = 'host-env-canary-e2e-83c1f0';

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import type { CommandContext } from './context.js';
+import { cliVersion } from './version.js';
 
 // Commands are loaded when run, so `hangar --help` and each command pay only for what they use.
 const deployCmd = () => import('./commands/deploy.js');
@@ -15,6 +16,7 @@ const auditTokensCmd = () => import('./commands/audit-tokens.js');
 const auditCmd = () => import('./commands/audit.js');
 const membersCmd = () => import('./commands/members.js');
 const ciTrustCmd = () => import('./commands/ci-trust.js');
+const upCmd = () => import('./commands/up.js');
 
 /** Extra commands registered by other packages (e.g. `hangar up`). */
 export type Extension = (program: Command, ctx: CommandContext, done: (code: number) => void) => void;
@@ -24,6 +26,7 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
   const done = (c: number) => { code = c; };
   const program = new Command('hangar')
     .description('Deploy serverless apps through a Hangar engine. No local cloud credentials are read.')
+    .version(cliVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void ctx.stdout.write(s), writeErr: (s) => void ctx.stderr.write(s) });
 
@@ -77,6 +80,16 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
   tokens.command('revoke <idOrName>').option('--json').action(async (id: string, o) => done(await (await auditTokensCmd()).tokensRevoke(ctx, id, o)));
 
   // @commands:thin-cli (commands added by this work go directly below this line)
+  program.command('up').description('start the engine, the local cloud and the dashboard on this machine (first start sets everything up; needs @hangar/local)')
+    .option('--data-dir <dir>', 'where state lives (default: $HANGAR_HOME/local); the engine logs to <dir>/engine.log')
+    .option('--port <port>', 'engine and dashboard port (default: $HANGAR_PORT, else 7300; 0 picks a free one)')
+    .option('--cloud-port <port>', 'local cloud port (default: engine port + 1)')
+    .option('--example [dir]', 'deploy an example project after start (default: examples/hello-http)')
+    .option('--exit', 'stop after setup instead of serving')
+    .action(async (o) => done(await (await upCmd()).up(ctx, o, () => new Promise<void>((res) => {
+      process.once('SIGINT', () => res());
+      process.once('SIGTERM', () => res());
+    }))));
 
   // @commands:engine-serve (commands added by this work go directly below this line)
 
@@ -106,6 +119,11 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
   ciTrust.command('delete <idOrName>').option('--json').action(async (id: string, o) => done(await (await ciTrustCmd()).ciTrustDelete(ctx, id, o)));
 
   // @commands:sandbox (commands added by this work go directly below this line)
+  program.command('cloud').description('the local cloud `hangar up` runs')
+    .command('credentials').description('print an aws CLI profile with root credentials of a local cloud account (the workload account by default)')
+    .option('--account <id>', 'the 12-digit account id (created if absent)')
+    .option('--data-dir <dir>', 'the data dir `hangar up` uses (default: $HANGAR_HOME/local)')
+    .action(async (o: { account?: string; dataDir?: string }) => done(await (await import('./commands/cloud.js')).cloudCredentials(ctx, o)));
 
   // @commands:engine-hardening (commands added by this work go directly below this line)
 

@@ -25,5 +25,5 @@ export type {
 } from './types.js';
 export { createTestEngine, openTestStore, testDatabases, testPostgresUrl, startTestIssuer } from './testing.js';
 export type { TestEngine, TestEngineOptions, TestStore, TestIssuer } from './testing.js';
-export { startEmbedded } from './embedded/index.js';
-export type { Embedded, EmbeddedOptions } from './embedded/index.js';
+export { parseSse } from './deployments/_sse.js';
+export type { SseEvent } from './deployments/_sse.js';

@@ -10,7 +10,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmbedded, startTestIssuer, type Embedded, type TestIssuer } from '@hangar/engine';
+import { startTestIssuer, type TestIssuer } from '@hangar/engine';
+import { startEmbedded, type Embedded } from '@hangar/local';
 import { testContext } from '../testing/helpers.js';
 import { main } from '../main.js';
 

@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmbedded, type Embedded } from '@hangar/engine';
+import { startEmbedded, type Embedded } from '@hangar/local';
 import { testContext } from '../testing/helpers.js';
 import { main } from '../main.js';
 

@@ -12,7 +12,6 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
 import { main } from '../main.js';
 import { testContext } from '../testing/helpers.js';
-import { upExtension } from './up.js';
 
 let dir: string;
 let cloud: LocalCloud;
@@ -28,7 +27,7 @@ after(async () => {
 
 async function hangar(args: string[], env: Record<string, string> = {}) {
   const ctx = testContext(dir, { HANGAR_HOME: join(dir, 'home'), ...env });
-  const code = await main(args, ctx, [upExtension]);
+  const code = await main(args, ctx);
   return { code, out: ctx.stdout.text(), err: ctx.stderr.text() };
 }
 

@@ -7,10 +7,14 @@ import { createHash } from 'node:crypto';
 import type { ManifestEntry } from '@hangar/core';
 import type { JWTPayload } from 'jose';
 import { startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
-import { createLocalAccounts, ensureDeployerRole, iamClient } from '../embedded/local-accounts.js';
-import { createTestEngine, testDatabases, type TestEngine } from '../testing.js';
-import { parseSse } from '../deployments/_sse.js';
-import { startTestIssuer, type TestIssuer } from './_oidc-issuer.js';
+import type { Kysely } from 'kysely';
+import { createTestEngine, parseSse, startTestIssuer, testDatabases, type TestEngine, type TestIssuer } from '@hangar/engine';
+import { createLocalAccounts, ensureDeployerRole, iamClient } from './local-accounts.js';
+
+/** The two engine tables this test reads (the engine's table types are internal to it). */
+interface ReadTables { ci_tokens: { hash: string }; apps: { name: string } }
+let engineRef: TestEngine | undefined;
+const tables = () => engineRef!.db as unknown as Kysely<ReadTables>;
 
 const region = 'us-east-1';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -30,7 +34,7 @@ for (const db of testDatabases()) describe(`CI trusts and the OIDC exchange (${d
     issuer = await startTestIssuer();
     cloud = await startLocalCloud({ port: 0, log: () => {} });
     const accounts = await createLocalAccounts(cloud.endpoint, cloud.adminToken, region);
-    engine = await createTestEngine({ database: db.kind, clock, config: { aws: { region, endpoint: cloud.endpoint, credentials: accounts.engineUser }, workers: 1 } });
+    engine = engineRef = await createTestEngine({ database: db.kind, clock, config: { aws: { region, endpoint: cloud.endpoint, credentials: accounts.engineUser }, workers: 1 } });
     base = `/api/v1/orgs/${engine.seed!.org.id}`;
     owner = engine.auth(engine.seed!.token);
     const p = await engine.app.inject({ method: 'POST', url: `${base}/providers`, headers: owner, payload: { name: 'local' } });
@@ -83,7 +87,7 @@ for (const db of testDatabases()) describe(`CI trusts and the OIDC exchange (${d
     assert.deepEqual([got.orgId, got.app, got.stage, got.role, got.trust.name], [engine.seed!.org.id, 'shop', 'prod', 'deployer', 'shop-prod']);
     const ttl = Date.parse(got.expiresAt) - clock.now().getTime();
     assert.ok(ttl > 14 * 60_000 && ttl <= 15 * 60_000, `lives ${ttl} ms`);
-    const stored = await engine.db.selectFrom('ci_tokens').selectAll().execute();
+    const stored = await tables().selectFrom('ci_tokens').selectAll().execute();
     assert.ok(stored.some((t) => t.hash === sha(got.token)) && !JSON.stringify(stored).includes(got.token), 'stored as a hash only');
 
     const headers = as(got.token);
@@ -139,7 +143,7 @@ for (const db of testDatabases()) describe(`CI trusts and the OIDC exchange (${d
       assert.equal(r.json().code, 'CI_SCOPE_FORBIDDEN');
     }
     // Nothing was created by the refused deploys.
-    const apps = await engine.db.selectFrom('apps').select('name').execute();
+    const apps = await tables().selectFrom('apps').select('name').execute();
     assert.ok(!apps.some((a) => a.name === 'other'));
     // Another org's routes: still refused, and without saying whether that org exists.
     const foreign = await engine.app.inject({ url: '/api/v1/orgs/org_doesnotexist0000/providers', headers });

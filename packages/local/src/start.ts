@@ -7,9 +7,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
-import { resolveConfig } from '../config.js';
-import { runEngineServer, type RunningEngine } from '../server.js';
-import type { Logger } from '../types.js';
+import { resolveConfig, runEngineServer, type Logger, type RunningEngine } from '@hangar/engine';
 import { createLocalAccounts, ensureDeployerRole, iamClient, type LocalAccounts } from './local-accounts.js';
 
 export interface EmbeddedOptions {
