@@ -24,7 +24,7 @@ export const engineSettingsSchema = z.object({
     if ((a.accessKeyId === undefined) === (a.secretAccessKey === undefined)) return;
     const missing = a.accessKeyId === undefined ? 'accessKeyId' : 'secretAccessKey';
     ctx.addIssue({ code: 'custom', path: [missing], message: 'the access key id and the secret access key are set together or not at all' });
-  }),
+  }).prefault({}),
   limits: z.object({
     maxFiles: z.number().int().positive().default(50_000),
     maxTotalBytes: z.number().int().positive().default(512 * 1024 * 1024),
