@@ -8,6 +8,10 @@
 import { Command, CommanderError } from 'commander';
 import type { EngineIo } from './cli/io.js';
 
+// The AWS SDK warns on every start that releases after January 2027 need Node 22: an operator
+// learns that from the docs, not from each log. Set before any SDK module loads (commands load lazily).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 async function main(argv: readonly string[], io: EngineIo): Promise<number> {
   let code = 0;
   const program = new Command('hangar-engine')

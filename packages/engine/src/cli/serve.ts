@@ -31,6 +31,15 @@ export async function serve(io: EngineIo, options: ServeOptions = {}): Promise<n
     io.stderr.write(`hangar-engine: ${describeError(err)}\n`);
     return 1;
   }
+  // Requests in flight, so a stopping engine lets clients that followed a deployment to its end
+  // (event stream, then a last read) finish before the port closes.
+  let inFlight = 0;
+  let lastActivity = Date.now();
+  running.engine.app.server.on('request', (_req, res) => {
+    inFlight++;
+    lastActivity = Date.now();
+    res.once('close', () => { inFlight--; lastActivity = Date.now(); });
+  });
   logger.info('serving the API and the dashboard', {
     url: running.url, dashboard: `${running.url}/`, publicUrl: running.engine.config.publicUrl,
     awsIdentity: settings.config.aws.credentials ? 'HANGAR_ENGINE_ACCESS_KEY_ID' : 'default provider chain',
@@ -45,8 +54,12 @@ export async function serve(io: EngineIo, options: ServeOptions = {}): Promise<n
       void (async () => {
         let code = 0;
         try {
+          const deadline = Date.now() + settings.shutdownGraceMs;
           const drained = await running.engine.drain(settings.shutdownGraceMs);
           if (!drained.finished) logger.warn('shutdown grace period over; these deployments are left for the interruption logic', { deploymentIds: drained.stillRunning });
+          // Within what is left of the grace period, wait for the API to be quiet (no request in
+          // flight for a second): a CLI that saw its deployment end reads it once more.
+          while (Date.now() < deadline && (inFlight > 0 || Date.now() - lastActivity < 1000)) await new Promise((r) => setTimeout(r, 100));
           // Event streams of finished deployments may still be open: close them rather than wait.
           const closing = running.close();
           const timer = setTimeout(() => running.engine.app.server.closeAllConnections(), 5000);
