@@ -202,6 +202,18 @@ for (const db of databases) {
       assert.ok(!badKey.stdout.includes('wrong-secret'), 'the secret is never echoed');
       assert.match(badKey.stdout, /ENGINE_CHECK_FAILED/);
 
+      // No engine key: the engine process (and only it) lets the AWS SDK's default chain find its
+      // identity; here the chain's environment provider stands in for a task role or instance profile.
+      const chain = await run(bins.engine, ['check'], { env: {
+        ...engineEnv, HANGAR_ENGINE_ACCESS_KEY_ID: '', HANGAR_ENGINE_SECRET_ACCESS_KEY: '',
+        AWS_ACCESS_KEY_ID: engineEnv.HANGAR_ENGINE_ACCESS_KEY_ID!, AWS_SECRET_ACCESS_KEY: engineEnv.HANGAR_ENGINE_SECRET_ACCESS_KEY!,
+      } });
+      assert.equal(chain.code, 0, chain.stdout + chain.stderr);
+      assert.match(chain.stdout, /✔ engine identity: arn:aws:iam::100000000001:user\/hangar-engine .*from the AWS SDK's default provider chain/);
+      const none = await run(bins.engine, ['check'], { env: { ...engineEnv, HANGAR_ENGINE_ACCESS_KEY_ID: '', HANGAR_ENGINE_SECRET_ACCESS_KEY: '', AWS_EC2_METADATA_DISABLED: 'true' } });
+      assert.equal(none.code, 1);
+      assert.match(none.stdout, /✖ engine identity from the AWS SDK's default provider chain .*give the engine's host an IAM role .*or set HANGAR_ENGINE_ACCESS_KEY_ID and HANGAR_ENGINE_SECRET_ACCESS_KEY/);
+
       const half = await run(bins.engine, ['check'], { env: { ...engineEnv, HANGAR_ENGINE_SECRET_ACCESS_KEY: '' } });
       assert.equal(half.code, 1);
       assert.match(half.stdout, /✖ HANGAR_ENGINE_SECRET_ACCESS_KEY: it is not set .*HANGAR_ENGINE_ACCESS_KEY_ID/);
