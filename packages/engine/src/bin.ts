@@ -19,7 +19,11 @@ async function main(argv: readonly string[], io: EngineIo): Promise<number> {
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
   program.command('serve').description('migrate (unless HANGAR_MIGRATE=off), serve the API and the dashboard; SIGTERM drains')
-    .action(async () => { code = await (await import('./cli/serve.js')).serve(io); });
+    .action(async () => {
+      code = await (await import('./cli/serve.js')).serve(io);
+      // Deployments left running after the grace period (and their sockets) must not keep the process up.
+      process.exit(code);
+    });
   program.command('bootstrap').description('on an empty database, create the first org and its owner and print the owner\'s API token once')
     .requiredOption('--org <name>', 'the organisation name').requiredOption('--owner <email>', "the owner's email").option('--owner-name <name>', "the owner's display name")
     .action(async (o: { org: string; owner: string; ownerName?: string }) => { code = await (await import('./cli/bootstrap.js')).bootstrap(io, o); });

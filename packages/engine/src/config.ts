@@ -12,7 +12,7 @@ export const engineSettingsSchema = z.object({
     .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^(postgres(ql)?|sqlite):\/\//i.test(v), 'expected postgres://… or a SQLite file path')
     .refine((v) => !/^postgres(ql)?:\/\//i.test(v) || URL.canParse(v), 'expected a PostgreSQL URL such as postgres://user@host:5432/hangar')
     .optional().describe('postgres://… for PostgreSQL; a file path or sqlite:<path> for SQLite; default <dataDir>/hangar.db.'),
-  port: z.number().int().min(0).max(65535).default(7300),
+  port: z.number({ error: 'expected a whole number' }).int().min(0, 'expected 0 to 65535').max(65535, 'expected 0 to 65535').default(7300),
   host: z.string().regex(/^\S+$/, 'expected an address such as 127.0.0.1, without spaces').default('127.0.0.1'),
   aws: z.object({
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as us-east-1').default('us-east-1'),
@@ -30,7 +30,7 @@ export const engineSettingsSchema = z.object({
     maxTotalBytes: z.number().int().positive().default(512 * 1024 * 1024),
     maxFileBytes: z.number().int().positive().default(100 * 1024 * 1024),
   }).prefault({}),
-  workers: z.number().int().min(0).max(64).default(2),
+  workers: z.number({ error: 'expected a whole number' }).int().min(0, 'expected 0 to 64').max(64, 'expected 0 to 64').default(2),
   logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'expected debug, info, warn or error' }).default('info'),
   migrate: z.boolean({ error: 'expected on or off' }).default(true).describe('Bring the database schema up to date at start; off: refuse to start on a database that is behind.'),
   shutdownGraceSeconds: z.number({ error: 'expected a whole number of seconds' }).int().min(0).max(86_400).default(30)

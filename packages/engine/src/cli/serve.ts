@@ -40,6 +40,7 @@ export async function serve(io: EngineIo, options: ServeOptions = {}): Promise<n
     lastActivity = Date.now();
     res.once('close', () => { inFlight--; lastActivity = Date.now(); });
   });
+  io.stderr.write(`hangar-engine: serving ${running.url} (dashboard ${running.url}/, public URL ${running.engine.config.publicUrl}); logs are JSON lines on stdout\n`);
   logger.info('serving the API and the dashboard', {
     url: running.url, dashboard: `${running.url}/`, publicUrl: running.engine.config.publicUrl,
     awsIdentity: settings.config.aws.credentials ? 'HANGAR_ENGINE_ACCESS_KEY_ID' : 'default provider chain',
@@ -48,7 +49,12 @@ export async function serve(io: EngineIo, options: ServeOptions = {}): Promise<n
   return new Promise<number>((resolve) => {
     let stopping = false;
     const shutdown = (signal: string): void => {
-      if (stopping) return;
+      if (stopping) {
+        // A second signal (Ctrl-C twice): stop waiting; what still runs is left for the interruption logic.
+        logger.warn('second signal: exiting without waiting for running deployments', { signal });
+        resolve(1);
+        return;
+      }
       stopping = true;
       logger.info('draining: no new deployment will be claimed', { signal, graceSeconds: settings.shutdownGraceMs / 1000 });
       void (async () => {
@@ -73,6 +79,6 @@ export async function serve(io: EngineIo, options: ServeOptions = {}): Promise<n
         resolve(code);
       })();
     };
-    (options.onSignal ?? ((h) => { process.once('SIGTERM', () => h('SIGTERM')); process.once('SIGINT', () => h('SIGINT')); }))(shutdown);
+    (options.onSignal ?? ((h) => { process.on('SIGTERM', () => h('SIGTERM')); process.on('SIGINT', () => h('SIGINT')); }))(shutdown);
   });
 }
