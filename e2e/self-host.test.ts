@@ -214,6 +214,11 @@ for (const db of databases) {
       assert.equal(none.code, 1);
       assert.match(none.stdout, /✖ engine identity from the AWS SDK's default provider chain .*give the engine's host an IAM role .*or set HANGAR_ENGINE_ACCESS_KEY_ID and HANGAR_ENGINE_SECRET_ACCESS_KEY/);
 
+      const noDb = await run(bins.engine, ['check'], { env: { ...engineEnv, HANGAR_DATABASE_URL: 'postgres://hangar:pw-not-shown@127.0.0.1:1/hangar' } });
+      assert.equal(noDb.code, 1);
+      assert.match(noDb.stdout, /✖ database: PostgreSQL at postgres:\/\/hangar:\*\*\*@127\.0\.0\.1:1\/hangar could not be reached: .*Check HANGAR_DATABASE_URL/);
+      assert.ok(!noDb.stdout.includes('pw-not-shown'), 'the database password is never shown');
+
       const half = await run(bins.engine, ['check'], { env: { ...engineEnv, HANGAR_ENGINE_SECRET_ACCESS_KEY: '' } });
       assert.equal(half.code, 1);
       assert.match(half.stdout, /✖ HANGAR_ENGINE_SECRET_ACCESS_KEY: it is not set .*HANGAR_ENGINE_ACCESS_KEY_ID/);
