@@ -312,7 +312,8 @@ for (const db of databases) {
         if (!runningId) await new Promise((r) => setTimeout(r, 25));
       }
       assert.ok(runningId, 'saw the deployment before it finished');
-      engine!.child.kill('SIGTERM');
+      const first = engine!;
+      first.child.kill('SIGTERM');
       const result = await follower;
       assert.equal(result.code, 0, `${result.stdout}${result.stderr}\nengine:\n${engine!.stdout.split('\n').slice(-15).join('\n')}${engine!.stderr}`);
       assert.equal((JSON.parse(result.stdout) as { status: string }).status, 'succeeded');
@@ -326,8 +327,10 @@ for (const db of databases) {
       // The same database serves again (and HANGAR_MIGRATE=off accepts it: it is up to date).
       const restarted = await startEngine({ HANGAR_MIGRATE: 'off' });
       engine = restarted.p;
-      const status = await (await fetch(`${restarted.url}/api/v1/orgs/${orgId}/deployments/${runningId}`, { headers })).json() as { status: string };
+      const status = await (await fetch(`${restarted.url}/api/v1/orgs/${orgId}/deployments/${runningId}`, { headers })).json() as { status: string; finishedAt: string };
       assert.equal(status.status, 'succeeded');
+      const drainingAt = first.records().find((r) => r.msg === 'draining: no new deployment will be claimed')!.ts as string;
+      assert.ok(status.finishedAt > drainingAt, `the deployment finished (${status.finishedAt}) after the engine began draining (${drainingAt})`);
       engine.child.kill('SIGINT');
       assert.equal((await engine.exited).code, 0);
     });
