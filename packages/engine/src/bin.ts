@@ -5,6 +5,7 @@
  * database and the engine's AWS identity work. Settings come only from HANGAR_* variables
  * (docs/engine-config.md).
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { EngineIo } from './cli/io.js';
 
@@ -16,6 +17,7 @@ async function main(argv: readonly string[], io: EngineIo): Promise<number> {
   let code = 0;
   const program = new Command('hangar-engine')
     .description('The Hangar engine. Configured by HANGAR_* environment variables (docs/engine-config.md).')
+    .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version, '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
   program.command('serve').description('migrate (unless HANGAR_MIGRATE=off), serve the API and the dashboard; SIGTERM drains')
