@@ -50,7 +50,8 @@ class Proc {
     this.child = spawn(process.execPath, [file, ...args], { env: { PATH: process.env.PATH ?? '', ...quiet, ...env }, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => { this.stdout += d; });
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => { this.stderr += d; });
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+    // 'close', not 'exit': all of its output has been read by then.
+    this.exited = new Promise((resolve) => this.child.once('close', (code, signal) => resolve({ code, signal })));
   }
 
   async waitFor(re: RegExp, what: string): Promise<RegExpExecArray> {
@@ -333,6 +334,45 @@ for (const db of databases) {
       assert.ok(status.finishedAt > drainingAt, `the deployment finished (${status.finishedAt}) after the engine began draining (${drainingAt})`);
       engine.child.kill('SIGINT');
       assert.equal((await engine.exited).code, 0);
+    });
+
+    test('a deployment outliving HANGAR_SHUTDOWN_GRACE is left running for the interruption logic, and the engine still exits', async () => {
+      const started = await startEngine({ HANGAR_SHUTDOWN_GRACE: '0' });
+      engine = started.p;
+      const project = join(work, 'hello-http');
+      const env = { ...cliEnv(), HANGAR_URL: started.url, HANGAR_TOKEN: token };
+      // Removed first, so the deploy creates everything again and is still running when the signal comes.
+      const removed = await run(bins.cli, ['remove', '--json'], { env, cwd: project });
+      assert.equal(removed.code, 0, removed.stdout + removed.stderr);
+      const follower = run(bins.cli, ['deploy', '--json'], { env, cwd: project });
+      const headers = { authorization: `Bearer ${token}` };
+      let runningId: string | undefined;
+      for (let i = 0; i < 1200 && !runningId; i++) {
+        const list = await (await fetch(`${started.url}/api/v1/orgs/${orgId}/deployments`, { headers })).json() as { deployments: { id: string; status: string }[] };
+        runningId = list.deployments.find((x) => x.status === 'running')?.id;
+        if (!runningId) await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.ok(runningId, 'saw the deployment running');
+      started.p.child.kill('SIGTERM');
+      assert.equal((await started.p.exited).code, 0, started.p.stderr);
+      await follower;
+      const left = started.p.records().find((r) => r.msg === 'shutdown grace period over; these deployments are left for the interruption logic');
+      assert.ok(left, started.p.stdout.split('\n').slice(-8).join('\n'));
+      assert.deepEqual(left.deploymentIds, [runningId]);
+
+      const next = await startEngine();
+      engine = next.p;
+      const after = await (await fetch(`${next.url}/api/v1/orgs/${orgId}/deployments/${runningId}`, { headers })).json() as { status: string; error?: { code: string } | null };
+      if (db.kind === 'sqlite') {
+        // One process owns a SQLite store: the next start fails what the last one left running.
+        assert.equal(after.status, 'failed');
+        assert.equal(after.error?.code, 'DEPLOY_INTERRUPTED');
+      } else {
+        // On PostgreSQL another engine may still own it; it is failed once its heartbeat is stale (2 min).
+        assert.equal(after.status, 'running');
+      }
+      next.p.child.kill('SIGTERM');
+      assert.equal((await next.p.exited).code, 0);
     });
   });
 }

@@ -66,7 +66,9 @@ export async function serve(io: EngineIo, options: ServeOptions = {}): Promise<n
           // Within what is left of the grace period, wait for the API to be quiet (no request in
           // flight for a second): a CLI that saw its deployment end reads it once more.
           while (Date.now() < deadline && (inFlight > 0 || Date.now() - lastActivity < 1000)) await new Promise((r) => setTimeout(r, 100));
-          // Event streams of finished deployments may still be open: close them rather than wait.
+          // Leaving deployments behind: stop now, without waiting for their followers' streams.
+          // Otherwise event streams of finished deployments may still be open: close them rather than wait.
+          if (!drained.finished) running.engine.app.server.closeAllConnections();
           const closing = running.close();
           const timer = setTimeout(() => running.engine.app.server.closeAllConnections(), 5000);
           await closing;
