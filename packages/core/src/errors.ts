@@ -77,6 +77,10 @@ export const errorCodes = {
   // @errors:thin-cli (codes added by this work go directly below this line)
 
   // @errors:engine-serve (codes added by this work go directly below this line)
+  ENGINE_DATABASE_BEHIND: spec(503, 'user', false, 'HANGAR_MIGRATE=off and the database lacks migrations this engine needs.'),
+  ENGINE_BOOTSTRAP_REFUSED: spec(409, 'user', false, '`hangar-engine bootstrap` was run on a database that already has an organisation.'),
+  ENGINE_CHECK_FAILED: spec(400, 'user', false, '`hangar-engine check` found a setting, the database or the engine identity not working.'),
+  PROVIDER_ISSUER_NOT_PUBLIC: spec(400, 'user', false, "AWS cannot reach the engine's OIDC issuer (HANGAR_PUBLIC_URL is http or a loopback/private address)."),
 
   // @errors:contract (codes added by this work go directly below this line)
 

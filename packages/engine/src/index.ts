@@ -1,11 +1,11 @@
 export { createEngine } from './engine.js';
-export type { CreateEngineOptions, Engine, RouteInfo } from './engine.js';
+export type { CreateEngineOptions, DrainResult, Engine, RouteInfo } from './engine.js';
 export { runEngineServer } from './server.js';
 export type { RunEngineServerOptions, RunningEngine } from './server.js';
 export { loadConfigFromEnv, resolveConfig, engineSettingsSchema, parseDatabaseUrl, ENGINE_ENV_VARS } from './config.js';
 export type { EngineSettings, EngineServerOptions } from './config.js';
-export { createLogger, scrubberOf } from './logger.js';
-export type { LoggerOptions, LogLevel, ScrubbingLogger } from './logger.js';
+export { createLogContext, createLogger, scrubberOf } from './logger.js';
+export type { LogContext, LoggerOptions, LogLevel, ScrubbingLogger } from './logger.js';
 export { openStore, dialectOf } from './store/db.js';
 export { isUniqueViolation } from './store/errors.js';
 export { newId } from './store/ids.js';

@@ -75,7 +75,13 @@ export interface EngineConfig {
     readonly region: string;
     /** Undefined for real AWS; the local cloud's URL in the embedded default and in tests. */
     readonly endpoint?: string;
-    readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+    /**
+     * The engine's own long-lived key (HANGAR_ENGINE_ACCESS_KEY_ID / _SECRET_ACCESS_KEY). When absent,
+     * the AWS SDK's default provider chain supplies the identity (ECS task role, EC2 instance profile,
+     * EKS web-identity file…): the only place Hangar lets the SDK find credentials on its own, and
+     * only in the engine process, which runs on the operator's infrastructure (never in the CLI).
+     */
+    readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   };
   readonly limits: { readonly maxFiles: number; readonly maxTotalBytes: number; readonly maxFileBytes: number };
   /** Deployment workers in this process. */
@@ -103,6 +109,8 @@ export interface Feature {
   /** Register routes (under /api/v1/...) on the engine's Fastify instance. */
   register(app: FastifyInstance): Promise<void>;
   start?(): Promise<void>;
+  /** Stop taking new work and wait up to `graceMs` for work in progress; report what is still running. */
+  drain?(graceMs: number): Promise<{ readonly stillRunning: readonly string[] }>;
   stop?(): Promise<void>;
 }
 

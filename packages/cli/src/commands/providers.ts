@@ -14,6 +14,8 @@ interface LinkView { id: string; scope: string; app: string | null; stage: strin
 interface ProviderView {
   id: string; name: string; mode: string; roleArn: string | null; region: string; externalId: string; status: string; links: LinkView[];
   setup?: { externalId: string; enginePrincipal: string; trustPolicy: unknown; cloudFormationTemplate: string; consoleUrl: string | null };
+  /** E.g. a web-identity issuer real AWS could not reach. */
+  warnings?: string[];
 }
 interface VerifyAnswer { status: string; code?: string; message?: string; checks: { id: string; title: string; passed: boolean; detail: string; fix: string | null }[] }
 
@@ -59,6 +61,7 @@ export async function providersCreate(ctx: CommandContext, name: string, o: Prov
     const p = await s.client.json<ProviderView>('POST', base(s), {
       name, ...(o.roleArn ? { roleArn: o.roleArn } : {}), ...(o.region ? { region: o.region } : {}), ...(o.mode ? { mode: o.mode } : {}),
     });
+    for (const w of p.warnings ?? []) ctx.stderr.write(`warning: ${w}\n`);
     if (o.json) printJson(ctx, p);
     else printSetup(ctx, p);
   });

@@ -44,8 +44,9 @@ const PAGE = 500;
  * PostgreSQL; SQLite serialises writers), so concurrent appends, even from several engine
  * processes, queue up instead of forking the chain.
  *
- * Call `append` after your own transaction commits, never inside `db.transaction()`: on SQLite the
- * store has one connection, so an append inside another transaction would wait for it forever.
+ * Call `append` after your own transaction commits, never inside `db.transaction()` (on SQLite the
+ * store has one connection, so an append inside another transaction would wait for it forever),
+ * unless the audit itself was created on that transaction.
  */
 export interface AuditOptions {
   /** Applied to each event's subject and data before it is chained and stored: the engine passes its
@@ -67,7 +68,10 @@ export function createAudit(db: Db, clock: Clock, options: AuditOptions = {}): A
   async function append(event: AuditEventInput): Promise<void> {
     const data = scrub(canonicalJson(event.data ?? {}));
     const subject = event.subject === undefined ? null : scrub(event.subject);
-    const seq = await db.transaction().execute(async (trx) => {
+    // Given a transaction (e.g. `hangar-engine bootstrap` writes an org and its audit trail all or
+    // nothing), append inside it; otherwise in a transaction of its own.
+    const inTx = <T>(body: (trx: Db) => Promise<T>): Promise<T> => (db.isTransaction ? body(db) : db.transaction().execute(body));
+    const seq = await inTx(async (trx) => {
       await trx.insertInto('audit_heads').values({ org_id: event.orgId, seq: 0, hash: '' })
         .onConflict((oc) => oc.column('org_id').doNothing()).execute();
       const q = trx.selectFrom('audit_heads').selectAll().where('org_id', '=', event.orgId);

@@ -8,6 +8,7 @@ import type { CoreDeps } from '../types.js';
 import type { OidcIssuer } from './oidc.js';
 import type { ProviderRow, Repo } from './repo.js';
 import { scopeKey } from './resolve.js';
+import { issuerProblem } from './issuer.js';
 import { generateExternalId, newId } from './session-params.js';
 import { roleArnAccount } from './setup.js';
 import type { LinkScope } from './tables.js';
@@ -65,6 +66,9 @@ export function registerProviderRoutes(app: FastifyInstance, deps: CoreDeps & { 
     const auth = requireRole(req, 'admin');
     const body = parse(createBody, req.body ?? {}, 'body');
     await assertNameFree(auth.orgId, body.name);
+    const issuer = body.mode === 'web-identity' ? issuerProblem(config.publicUrl, config.aws.endpoint) : undefined;
+    if (issuer?.severity === 'error') throw new HangarError('PROVIDER_ISSUER_NOT_PUBLIC', issuer.message);
+    if (issuer) deps.logger.warn('web-identity provider with an issuer real AWS cannot reach', { issuer: config.publicUrl, provider: body.name });
     await deps.enginePrincipal(); // fail before storing anything if the engine's own identity is broken
     const t = now();
     const row: ProviderRow = {
@@ -76,7 +80,7 @@ export function registerProviderRoutes(app: FastifyInstance, deps: CoreDeps & { 
     await repo.insert(row);
     await audit.append({ orgId: auth.orgId, kind: 'provider.created', actor: auth.actor.name, subject: `provider:${row.id}`,
       data: { providerId: row.id, name: row.name, mode: row.mode, roleArn: row.role_arn, region: row.region, sessionDurationSeconds: row.session_duration_seconds } });
-    return reply.code(201).send(await view(row, true));
+    return reply.code(201).send({ ...(await view(row, true)), ...(issuer ? { warnings: [issuer.message] } : {}) });
   });
 
   app.get<{ Params: Params }>(base, async (req) => {
