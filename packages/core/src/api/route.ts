@@ -38,3 +38,7 @@ export type ReplyOf<R extends ApiRoute> = R['reply'] extends z.ZodType ? z.outpu
 export type BodyOf<R extends ApiRoute> = R['body'] extends z.ZodType ? z.input<R['body']> : undefined;
 /** The query type of a route. */
 export type QueryOf<R extends ApiRoute> = R['query'] extends z.ZodType ? z.input<R['query']> : undefined;
+/** `T` with every array and object read-only (what a handler may return, what a client may send). */
+export type DeepReadonly<T> = T extends (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+/** The path parameters of a route (`{ orgId, id }` for `/api/v1/orgs/:orgId/providers/:id`). */
+export type ParamsOf<R extends ApiRoute> = R['params'] extends z.ZodType ? z.input<R['params']> : undefined;

@@ -1,24 +1,15 @@
 import { HangarError } from '@hangar/core';
 import { validateInputs } from '@hangar/components';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { createDeployment } from '@hangar/core/api';
 import type { Clock, Db, RequestAuth } from '../types.js';
 import type { SourceCache } from '../source/source-cache.js';
 import type { ComponentLookup } from './components.js';
 import { randomId } from './ids.js';
 import { deploymentView, instanceView, type DeploymentView, type InstanceView } from './views.js';
 
-const nameRule = 'letters, digits, "-" and "_", 1-64 characters, starting with a letter or digit';
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, `expected ${nameRule}`);
-
-export const createDeploymentSchema = z.object({
-  app: name,
-  stage: name,
-  name,
-  component: z.string().min(1).max(100),
-  inputs: z.record(z.string(), z.unknown()).default({}),
-  manifestId: z.string().regex(/^[0-9a-f]{64}$/, 'expected a manifest id from POST /sources (64 lowercase hex characters)').optional(),
-  action: z.enum(['deploy', 'remove']).default('deploy'),
-});
+/** The body of POST /deployments (declared in the API contract). */
+export const createDeploymentSchema = createDeployment.body;
 export type CreateDeploymentBody = z.output<typeof createDeploymentSchema>;
 
 export interface DeploymentService {
