@@ -3,7 +3,7 @@
  * One file per feature; each exports its routes with `defineRoute`.
  */
 export { defineRoute } from './route.js';
-export type { ApiRoute, ApiRole, RouteAccess, HttpMethod, ReplyOf, BodyOf, QueryOf, ParamsOf, DeepReadonly } from './route.js';
+export type { ApiRoute, ApiRole, RouteAccess, HttpMethod, ReplyOf, BodyOf, QueryOf, ParamsOf, DeepReadonly, CallInput } from './route.js';
 // feature contracts (one export line per feature file):
 // @contract:platform
 export * from './platform.js';

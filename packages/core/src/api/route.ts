@@ -40,5 +40,10 @@ export type BodyOf<R extends ApiRoute> = R['body'] extends z.ZodType ? z.input<R
 export type QueryOf<R extends ApiRoute> = R['query'] extends z.ZodType ? z.input<R['query']> : undefined;
 /** `T` with every array and object read-only (what a handler may return, what a client may send). */
 export type DeepReadonly<T> = T extends (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+/** What a client sends to a route: its path parameters, query and body, typed by the contract. */
+export type CallInput<R extends ApiRoute> =
+  & (ParamsOf<R> extends undefined ? { readonly params?: undefined } : { readonly params: ParamsOf<R> })
+  & (QueryOf<R> extends undefined ? { readonly query?: undefined } : { readonly query?: QueryOf<R> })
+  & (BodyOf<R> extends undefined ? { readonly body?: undefined } : { readonly body: DeepReadonly<BodyOf<R>> });
 /** The path parameters of a route (`{ orgId, id }` for `/api/v1/orgs/:orgId/providers/:id`). */
 export type ParamsOf<R extends ApiRoute> = R['params'] extends z.ZodType ? z.input<R['params']> : undefined;
