@@ -162,7 +162,7 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     await page.getByLabel(/Every stage of one app/).check();
     await page.getByLabel('App', { exact: true }).fill('legacy');
     await page.getByRole('button', { name: 'Link provider' }).click();
-    const warning = page.getByRole('status').filter({ hasText: 'Not verified yet' });
+    const warning = page.getByRole('status').filter({ hasText: 'Linked, but not verified yet' });
     await warning.waitFor();
     assert.match((await warning.textContent())!, /deployments that use this link are refused \(PROVIDER_NOT_VERIFIED\) until `hangar providers verify open-role` succeeds/);
     await shot(page, '10b-provider-link-unverified-warning');

@@ -196,8 +196,8 @@ export function LinkPanel({ orgId, provider, canChange, onChange, apps }: { orgI
             </div>
           )}
           <ErrorBanner error={error} title="Could not link" />
-          {done && <Banner tone="ok" title="Linked">{linkLabel(done.link)} now deploys with “{provider.name}”.</Banner>}
-          {done?.warning && <Banner tone="warn" title="Not verified yet">{done.warning}</Banner>}
+          {done && !done.warning && <Banner tone="ok" title="Linked">{linkLabel(done.link)} now deploys with “{provider.name}”.</Banner>}
+          {done?.warning && <Banner tone="warn" title="Linked, but not verified yet">{done.warning}</Banner>}
           <div><button className="btn btn-primary" type="submit" disabled={busy}>{busy ? 'Linking…' : 'Link provider'}</button></div>
         </form>
       )}

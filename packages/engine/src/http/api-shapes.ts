@@ -21,7 +21,7 @@ const methodOrder = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 /** Every route the contract declares, by path, then method. */
 export function contractRoutes(): ApiRoute[] {
-  return Object.values(contract).filter(isRoute)
+  return (Object.values(contract) as unknown[]).filter(isRoute)
     .sort((a, b) => a.path.localeCompare(b.path) || methodOrder.indexOf(a.method) - methodOrder.indexOf(b.method));
 }
 
