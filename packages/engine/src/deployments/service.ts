@@ -5,6 +5,7 @@ import { createDeployment } from '@hangar/core/api';
 import type { Clock, Db, RequestAuth } from '../types.js';
 import type { SourceCache } from '../source/source-cache.js';
 import type { ComponentLookup } from './components.js';
+import { createAppsRepo } from './apps-repo.js';
 import { randomId } from './ids.js';
 import { deploymentView, instanceView, type DeploymentView, type InstanceView } from './views.js';
 
@@ -32,11 +33,9 @@ export function createDeploymentService(deps: {
 }): DeploymentService {
   const { db, clock } = deps;
 
+  const apps = createAppsRepo(db, clock);
   async function ensureApp(orgId: string, app: string): Promise<string> {
-    const existing = await db.selectFrom('apps').select('id').where('org_id', '=', orgId).where('name', '=', app).executeTakeFirst();
-    if (existing) return existing.id;
-    await db.insertInto('apps').values({ id: randomId('app'), org_id: orgId, name: app, created_at: clock.now().toISOString() }).onConflict((oc) => oc.columns(['org_id', 'name']).doNothing()).execute();
-    return (await db.selectFrom('apps').select('id').where('org_id', '=', orgId).where('name', '=', app).executeTakeFirstOrThrow()).id;
+    return (await apps.ensure(orgId, app)).id;
   }
 
   async function findInstance(orgId: string, appId: string, stage: string, name: string) {

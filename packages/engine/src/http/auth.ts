@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HangarError } from '@hangar/core';
 import type { Actor, Db, RequestAuth } from '../types.js';
-import '../orgs/tables.js';
+import { membershipRole } from '../orgs/reads.js';
 
 /** Who is calling, before any org is considered. */
 export interface Identity {
@@ -65,10 +65,9 @@ export function installAuth(app: FastifyInstance, db: Db, initial: readonly Auth
     if (!route.includes(':orgId')) return;
     const orgId = (request.params as { orgId?: string }).orgId ?? '';
     if (identity.orgId !== undefined && identity.orgId !== orgId) throw orgNotFound(orgId);
-    const m = await db.selectFrom('memberships').select('role')
-      .where('org_id', '=', orgId).where('user_id', '=', identity.userId).executeTakeFirst();
-    if (!m) throw orgNotFound(orgId);
-    const auth: RequestAuth = { orgId, userId: identity.userId, role: m.role, actor: identity.actor };
+    const role = await membershipRole(db, orgId, identity.userId);
+    if (!role) throw orgNotFound(orgId);
+    const auth: RequestAuth = { orgId, userId: identity.userId, role, actor: identity.actor };
     request.auth = auth;
   });
 }

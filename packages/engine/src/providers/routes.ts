@@ -120,7 +120,7 @@ export function registerProviderRoutes(app: FastifyInstance, deps: CoreDeps & { 
     };
     let appId: string | null = null;
     let instanceId: string | null = null;
-    if (body.scope === 'app' || body.scope === 'app-stage') appId = (await repo.ensureApp(auth.orgId, body.app!, now())).id;
+    if (body.scope === 'app' || body.scope === 'app-stage') appId = (await repo.ensureApp(auth.orgId, body.app!)).id;
     if (body.scope === 'instance') {
       const ins = await repo.instance(auth.orgId, body.instanceId!);
       if (!ins) throw new HangarError('NOT_FOUND', `Instance "${body.instanceId}" was not found in this organisation; \`hangar info\` in the project folder shows its id.`);
