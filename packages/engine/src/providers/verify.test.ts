@@ -125,6 +125,10 @@ describe('providers: create and verify against the local cloud', () => {
     const check = v.checks.find((c: { id: string }) => c.id === 'caller-identity-account');
     assert.equal(check.passed, false);
     assert.match(check.detail, new RegExp(`Expected account ${OTHER_ACCOUNT}.*account ${WORKLOAD_ACCOUNT}`));
+    // No dead end: the fix names a command that exists, and following it makes verify pass.
+    assert.ok(check.fix.includes(`hangar providers update other-account --account-id ${WORKLOAD_ACCOUNT}`), check.fix);
+    assert.equal((await call('PATCH', `/${p.id}`, { accountId: WORKLOAD_ACCOUNT })).json().status, 'pending');
+    assert.equal((await call('POST', `/${p.id}/verify`, {})).json().status, 'verified');
   });
 
   test('a role that does not exist fails with PROVIDER_ASSUME_FAILED and the AWS code', async () => {
