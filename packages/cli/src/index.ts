@@ -12,7 +12,7 @@ export type { DeployOptions, DeployResult } from './commands/deploy.js';
 export { remove, info, logs } from './commands/instance.js';
 export { login, logout, whoami } from './commands/login.js';
 export { init } from './commands/init.js';
-export { providersCreate, providersList, providersVerify, providersLink, providersUnlink, providersDelete } from './commands/providers.js';
+export { providersCreate, providersList, providersUpdate, providersVerify, providersLink, providersUnlink, providersDelete } from './commands/providers.js';
 export { tokensCreate, tokensList, tokensRevoke } from './commands/audit-tokens.js';
 export { auditExport, auditVerify } from './commands/audit.js';
 export type { AuditExportOptions, AuditVerifyOptions } from './commands/audit.js';

@@ -55,7 +55,8 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
 
   const providers = program.command('providers').description('the IAM roles the engine assumes to deploy');
   providers.command('create <name>').description('register a provider; prints its external ID, trust policy and template')
-    .option('--role-arn <arn>').option('--region <region>').option('--mode <mode>', 'assume-role or web-identity').option('--json')
+    .option('--role-arn <arn>').option('--region <region>').option('--mode <mode>', 'assume-role or web-identity')
+    .option('--template-file <file>', 'also write the CloudFormation template to this file').option('--json')
     .action(async (name: string, o) => done(await (await providersCmd()).providersCreate(ctx, name, o)));
   providers.command('list').option('--json').action(async (o) => done(await (await providersCmd()).providersList(ctx, o)));
   providers.command('verify <name>').description('prove the role works with the external ID and refuses without it')
@@ -94,6 +95,9 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
   // @commands:engine-serve (commands added by this work go directly below this line)
 
   // @commands:contract (commands added by this work go directly below this line)
+  providers.command('update <name>').description('change a provider\'s role, region or account; it must pass verify again')
+    .option('--role-arn <arn>').option('--region <region>').option('--account-id <id>', 'the 12-digit AWS account the role is in').option('--json')
+    .action(async (name: string, o) => done(await (await providersCmd()).providersUpdate(ctx, name, o)));
 
   // @commands:invitations-ci-trust (commands added by this work go directly below this line)
   const members = program.command('members').description('who belongs to the organisation; invitations');

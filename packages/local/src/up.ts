@@ -3,6 +3,7 @@
  * dashboard), does the first-start setup visibly, logs this CLI in, and with `--example` deploys
  * examples/hello-http and shows its URL answering. Runs until Ctrl-C (or `--exit`).
  */
+import type { instanceByName, ReplyOf } from '@hangar/core/api';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,8 +119,8 @@ async function showAnswer(ctx: UpContext, embedded: { engineUrl: string; orgId: 
   const path = ['instances', 'by-name', project.app, project.stage, project.name].map(encodeURIComponent).join('/');
   const res = await fetch(`${embedded.engineUrl}/api/v1/orgs/${encodeURIComponent(embedded.orgId)}/${path}`, { headers: { authorization: `Bearer ${login.token}` } });
   if (!res.ok) return;
-  const body = (await res.json()) as { outputs?: Record<string, unknown>; instance?: { outputs?: Record<string, unknown> } };
-  const url = (body.outputs ?? body.instance?.outputs)?.url;
+  const body = (await res.json()) as ReplyOf<typeof instanceByName>;
+  const url = body.outputs.url;
   if (typeof url !== 'string') return;
   const answer = await fetch(url);
   out('');

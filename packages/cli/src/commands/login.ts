@@ -3,7 +3,7 @@ import { HangarError } from '@hangar/core';
 import type { CommandContext } from '../context.js';
 import { configPath, hangarHome, normalizeUrl, removeLogin, writeLogin } from '../config.js';
 import { createUi, printJson, reportError } from '../output.js';
-import { chooseOrg, openSession, sessionClient, type WhoAmI } from '../session.js';
+import { chooseOrg, fetchWhoAmI, openSession, sessionClient } from '../session.js';
 
 export interface LoginOptions {
   readonly url?: string | undefined;
@@ -29,7 +29,7 @@ export async function login(ctx: CommandContext, options: LoginOptions = {}): Pr
       throw new HangarError('CLI_NOT_LOGGED_IN', 'Give the engine and a token: `hangar login --url <engine> --token <token>` (or run it in a terminal to be asked).');
     }
     url = normalizeUrl(url);
-    const who = await sessionClient(ctx, url, token).json<WhoAmI>('GET', '/api/v1/whoami');
+    const who = await fetchWhoAmI(sessionClient(ctx, url, token));
     const orgId = chooseOrg(who, options.org ?? ctx.env.HANGAR_ORG);
     const home = hangarHome(ctx.env, ctx.cwd);
     writeLogin(home, { url, token, orgId });
@@ -51,10 +51,10 @@ export async function logout(ctx: CommandContext): Promise<number> {
 export async function whoami(ctx: CommandContext, options: { json?: boolean | undefined } = {}): Promise<number> {
   try {
     const session = await openSession(ctx);
-    const who = await session.client.json<WhoAmI>('GET', '/api/v1/whoami');
+    const who = await fetchWhoAmI(session.client);
     const org = who.orgs.find((o) => o.id === session.orgId);
     if (options.json) {
-      printJson(ctx, { url: session.url, user: who.user, org: org ?? { id: session.orgId }, actor: who.actor ?? null });
+      printJson(ctx, { url: session.url, user: who.user, org: org ?? { id: session.orgId }, actor: who.actor });
     } else {
       ctx.stdout.write(`${who.user.email} (${who.user.name}) in ${org?.name ?? session.orgId} [${session.orgId}] as ${org?.role ?? 'member'}\nengine: ${session.url}\n`);
     }

@@ -1,4 +1,5 @@
 import { Icons } from '../components/icons.js';
+import type { listAudit, verifyAudit } from '@hangar/core/api';
 import { useState, type ReactNode } from 'react';
 import type { OrgContext } from '../app.js';
 import type { AuditEvent, AuditVerify } from '../api/types.js';
@@ -22,9 +23,10 @@ export function AuditPage({ ctx }: { ctx: OrgContext }) {
   const [actorDraft, setActorDraft] = useState(actor);
   const base = `/orgs/${ctx.org.id}/audit`;
   const [older, setOlder] = useState<{ events: AuditEvent[]; nextBefore: number | null } | undefined>();
-  const query = new URLSearchParams({ limit: '50', ...(kind ? { kind } : {}), ...(actor ? { actor } : {}), ...(subject ? { subject } : {}) });
-  const events = useLoad(async () => { setOlder(undefined); return api.get<{ events: AuditEvent[]; nextBefore: number | null }>(`${base}?${query}`); }, [base, kind, actor, subject]);
-  const verify = useLoad(() => api.get<AuditVerify>(`${base}/verify`), [base]);
+  const query = { limit: 50, ...(kind ? { kind } : {}), ...(actor ? { actor } : {}), ...(subject ? { subject } : {}) };
+  const list = (before?: number) => api.call<typeof listAudit>('GET', '/api/v1/orgs/:orgId/audit', { params: { orgId: ctx.org.id }, query: { ...query, ...(before ? { before } : {}) } });
+  const events = useLoad(async () => { setOlder(undefined); return list(); }, [base, kind, actor, subject]);
+  const verify = useLoad(() => api.call<typeof verifyAudit>('GET', '/api/v1/orgs/:orgId/audit/verify', { params: { orgId: ctx.org.id } }), [base]);
 
   function setFilter(next: { kind?: string; actor?: string; subject?: string }) {
     const q = new URLSearchParams();
@@ -41,9 +43,7 @@ export function AuditPage({ ctx }: { ctx: OrgContext }) {
   const nextBefore = older ? older.nextBefore : events.data?.nextBefore ?? null;
   async function loadOlder() {
     if (!nextBefore) return;
-    const q = new URLSearchParams(query);
-    q.set('before', String(nextBefore));
-    const page = await api.get<{ events: AuditEvent[]; nextBefore: number | null }>(`${base}?${q}`);
+    const page = await list(nextBefore);
     setOlder({ events: [...(older?.events ?? []), ...page.events], nextBefore: page.nextBefore });
   }
 

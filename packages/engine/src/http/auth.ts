@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HangarError } from '@hangar/core';
 import type { Actor, CredentialScope, Db, RequestAuth, Role } from '../types.js';
 import { checkScopedRoute } from './scope.js';
-import '../orgs/tables.js';
+import { membershipRole } from '../orgs/reads.js';
 
 /** Who is calling, before any org is considered. */
 export interface Identity {
@@ -73,10 +73,9 @@ export function installAuth(app: FastifyInstance, db: Db, initial: readonly Auth
     if (identity.orgId !== undefined && identity.orgId !== orgId) throw orgNotFound(orgId);
     let role = identity.role;
     if (role === undefined) {
-      const m = await db.selectFrom('memberships').select('role')
-        .where('org_id', '=', orgId).where('user_id', '=', identity.userId).executeTakeFirst();
+      const m = await membershipRole(db, orgId, identity.userId);
       if (!m) throw orgNotFound(orgId);
-      role = m.role;
+      role = m;
     } else if (identity.orgId === undefined) {
       throw orgNotFound(orgId); // a credential with its own role is always bound to one org
     }

@@ -1,15 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { HangarError } from '@hangar/core';
+import { getOrg, listMembers, listOrgs, removeMember, setMemberRole, whoami } from '@hangar/core/api';
 import { requireRole } from '../http/guard.js';
-import { parse } from '../http/validate.js';
+import { registerRoute } from '../http/route.js';
 import { roleRank, type Role } from '../types.js';
 import type { Tokens } from '../tokens/tokens.js';
 import type { Orgs } from './orgs.js';
-
-const role = z.enum(['owner', 'admin', 'deployer', 'viewer'], { error: 'expected one of owner, admin, deployer, viewer' });
-const setRoleBody = z.object({ role }).strict();
-const memberParams = z.object({ orgId: z.string(), userId: z.string() });
 
 function identity(request: FastifyRequest) {
   const id = request.identity;
@@ -28,7 +24,7 @@ export function checkGrant(callerRole: Role, granted: Role): void {
 }
 
 export function registerOrgRoutes(app: FastifyInstance, orgs: Orgs, tokens: Tokens): void {
-  app.get('/api/v1/whoami', async (request) => {
+  registerRoute(app, whoami, async ({ request }) => {
     const id = identity(request);
     const user = await orgs.getUser(id.userId);
     if (!user) throw new HangarError('AUTH_REQUIRED', 'The user behind this credential no longer exists.');
@@ -36,30 +32,29 @@ export function registerOrgRoutes(app: FastifyInstance, orgs: Orgs, tokens: Toke
     return { user, actor: id.actor, orgs: id.orgId ? mine.filter((o) => o.id === id.orgId) : mine };
   });
 
-  app.get('/api/v1/orgs', async (request) => {
+  registerRoute(app, listOrgs, async ({ request }) => {
     const id = identity(request);
     const mine = await orgs.listOrgsFor(id.userId);
     return { orgs: id.orgId ? mine.filter((o) => o.id === id.orgId) : mine };
   });
 
-  app.get('/api/v1/orgs/:orgId', async (request) => {
+  registerRoute(app, getOrg, async ({ request }) => {
     const auth = requireRole(request, 'viewer');
     const org = await orgs.getOrg(auth.orgId);
     if (!org) throw new HangarError('NOT_FOUND', `Organisation ${auth.orgId} not found.`);
     return { org: { ...org, role: auth.role } };
   });
 
-  app.get('/api/v1/orgs/:orgId/members', async (request) => {
+  registerRoute(app, listMembers, async ({ request }) => {
     const auth = requireRole(request, 'viewer');
     return { members: await orgs.listMembers(auth.orgId) };
   });
 
   // POST /api/v1/orgs/:orgId/members invites (no one is added without accepting): see invitations/routes.ts.
 
-  app.patch('/api/v1/orgs/:orgId/members/:userId', async (request) => {
+  registerRoute(app, setMemberRole, async ({ request, params, body }) => {
     const auth = requireRole(request, 'admin');
-    const { userId } = parse(memberParams, request.params, 'params');
-    const body = parse(setRoleBody, request.body, 'body');
+    const { userId } = params;
     const current = await orgs.membership(auth.orgId, userId);
     if (!current) throw new HangarError('NOT_FOUND', `User ${userId} is not a member of this organisation.`);
     checkGrant(auth.role, body.role);
@@ -67,14 +62,13 @@ export function registerOrgRoutes(app: FastifyInstance, orgs: Orgs, tokens: Toke
     return { member: await orgs.setRole(auth.orgId, userId, body.role, auth.actor.name) };
   });
 
-  app.delete('/api/v1/orgs/:orgId/members/:userId', async (request, reply) => {
+  registerRoute(app, removeMember, async ({ request, params }) => {
     const auth = requireRole(request, 'admin');
-    const { userId } = parse(memberParams, request.params, 'params');
+    const { userId } = params;
     const current = await orgs.membership(auth.orgId, userId);
     if (!current) throw new HangarError('NOT_FOUND', `User ${userId} is not a member of this organisation.`);
     checkGrant(auth.role, current);
     await orgs.removeMember(auth.orgId, userId, auth.actor.name);
     await tokens.revokeAllFor(auth.orgId, userId, auth.actor.name);
-    return reply.status(204).send();
   });
 }

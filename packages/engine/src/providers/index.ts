@@ -15,7 +15,7 @@ import { awsErrorFacts, stsClient, withSts } from './sts.js';
 import { providersMigrations } from './tables.js';
 
 export function createProvidersFeature(deps: CoreDeps): Feature & { broker: CredentialBroker } {
-  const repo = createRepo(deps.db);
+  const repo = createRepo(deps.db, deps.clock);
   const oidc = createOidcIssuer({ db: deps.db, clock: deps.clock, config: deps.config });
   let principal: Promise<string> | undefined;
 

@@ -1,5 +1,6 @@
 import { findPathConflict, HangarError, invalidPathReason, normalizeMode, printablePath, type ManifestEntry } from '@hangar/core';
 import { z } from 'zod';
+import { sourceUpload } from '@hangar/core/api';
 
 export interface SourceLimits {
   readonly maxFiles: number;
@@ -7,24 +8,8 @@ export interface SourceLimits {
   readonly maxFileBytes: number;
 }
 
-const entry = z.object({
-  path: z.string(),
-  sha256: z.string(),
-  size: z.number(),
-  mode: z.number().int(),
-});
-
-/** The wire shape of POST /sources; the rules that name a path are checked by `checkEntries`. */
-export const sourceUploadSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('full'), entries: z.array(entry) }),
-  z.object({
-    kind: z.literal('delta'),
-    base: z.string().regex(/^[0-9a-f]{64}$/, 'expected a manifest id (64 lowercase hex characters)'),
-    put: z.array(entry),
-    delete: z.array(z.string()),
-    manifestId: z.string().regex(/^[0-9a-f]{64}$/, 'expected a manifest id (64 lowercase hex characters)'),
-  }),
-]);
+/** The wire shape of POST /sources (declared in the API contract); the rules that name a path are checked by `checkEntries`. */
+export const sourceUploadSchema = sourceUpload;
 
 export const sha256Pattern = /^[0-9a-f]{64}$/;
 
