@@ -11,7 +11,7 @@ import { claimText, globMatches, issuerProblem } from './match.js';
 import type { IssuerKeys } from './issuer.js';
 import type { CiTrustsTable } from './tables.js';
 import './tables.js';
-import '../orgs/tables.js';
+import { orgByIdOrName } from '../orgs/reads.js';
 
 export const CI_TOKEN_PREFIX = 'hgc_';
 /** A CI token lives at most this long (the bound: 15 minutes). */
@@ -163,7 +163,7 @@ export function createCiTrusts(deps: CiTrustsDeps) {
 
   /** Exchange a CI provider's OIDC token for a short-lived, scoped Hangar token. Every attempt is audited. */
   async function exchange(orgRef: string, token: string): Promise<CiExchangeReply> {
-    const org = await db.selectFrom('orgs').select(['id', 'name']).where((eb) => eb.or([eb('id', '=', orgRef), eb('name', '=', orgRef)])).executeTakeFirst();
+    const org = await orgByIdOrName(db, orgRef);
     if (!org) {
       logger.warn('CI token exchange for an unknown organisation', { org: orgRef.slice(0, 100) });
       let iss = '';

@@ -3,12 +3,11 @@
  * database, and the owner's API token printed once. Refused when any org exists. All or nothing:
  * the org, the user, the membership, the token and their audit events are one transaction.
  */
-import { sql } from 'kysely';
 import { HangarError } from '@hangar/core';
 import { loadConfigFromEnv } from '../config.js';
 import { openEngineStore } from '../engine.js';
 import { createLogger } from '../logger.js';
-import { dialectOf } from '../store/db.js';
+import { existingOrgNamesLocked } from '../orgs/reads.js';
 import type { CreatedToken } from '../tokens/tokens.js';
 import type { Org, User } from '../orgs/orgs.js';
 import { describeError, type EngineIo } from './io.js';
@@ -31,12 +30,11 @@ export async function bootstrap(io: EngineIo, options: BootstrapOptions): Promis
     try {
       await store.prepare(settings.migrate);
       created = await store.db.transaction().execute(async (tx) => {
-        // Two bootstraps at once on PostgreSQL: the second waits here, then sees the first one's org.
-        if (dialectOf(tx) === 'postgres') await sql`lock table orgs in share row exclusive mode`.execute(tx);
-        const existing = await tx.selectFrom('orgs').select(['name']).limit(2).execute();
+        // Two bootstraps at once on PostgreSQL: the second waits here (same transaction), then sees the first one's org.
+        const existing = await existingOrgNamesLocked(tx, 2);
         if (existing.length > 0) {
           throw new HangarError('ENGINE_BOOTSTRAP_REFUSED',
-            `This database already has an organisation (${existing.map((o) => `"${o.name}"`).join(', ')}${existing.length > 1 ? ', …' : ''}); bootstrap only creates the first one. ` +
+            `This database already has an organisation (${existing.map((o) => `"${o}"`).join(', ')}${existing.length > 1 ? ', …' : ''}); bootstrap only creates the first one. ` +
             "Log in with an owner's API token (`hangar login --url <engine> --token <token>`), or ask an owner to add you.");
         }
         return store.platformOn(tx).bootstrap.createOrg({ name: options.org, owner: { email: options.owner, ...(options.ownerName ? { name: options.ownerName } : {}) }, tokenName: 'owner' });

@@ -1,7 +1,7 @@
 /**
  * DEPLOYMENTS owns the `apps` and `instances` tables (migration 0050). Other features (providers
- * linking a provider to an app or an instance) read and create them only through this repo, so no
- * file outside this folder reaches into them.
+ * linking a provider to an app or an instance, the scope check of CI tokens) read and create them
+ * only through this repo, so no file outside this folder reaches into them.
  */
 import type { Selectable } from 'kysely';
 import type { Clock, Db } from '../types.js';
@@ -42,3 +42,9 @@ export function createAppsRepo(db: Db, clock: Clock) {
   };
 }
 export type AppsRepo = ReturnType<typeof createAppsRepo>;
+
+/** The app name and stage of the org's deployment `id`, or undefined when the org has no such deployment. */
+export async function deploymentAppStage(db: Db, orgId: string, id: string): Promise<{ app: string; stage: string } | undefined> {
+  return db.selectFrom('deployments').innerJoin('apps', 'apps.id', 'deployments.app_id')
+    .select(['apps.name as app', 'deployments.stage']).where('deployments.org_id', '=', orgId).where('deployments.id', '=', id).executeTakeFirst();
+}

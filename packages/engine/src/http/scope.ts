@@ -7,7 +7,7 @@
  */
 import { HangarError } from '@hangar/core';
 import type { CredentialScope, Db, RequestAuth } from '../types.js';
-import '../deployments/tables.js';
+import { deploymentAppStage } from '../deployments/apps-repo.js';
 
 /** The only routes a scoped credential may call. */
 const ALLOWED = new Set([
@@ -35,8 +35,7 @@ export async function checkScopedRoute(db: Db, scope: CredentialScope, boundOrgI
   const p = params as { orgId?: string; app?: string; stage?: string; id?: string };
   if (p.app !== undefined || p.stage !== undefined) requireScope({ scope }, p.app ?? '', p.stage ?? '');
   if (route.startsWith('/api/v1/orgs/:orgId/deployments/:id') && p.id !== undefined && p.orgId === boundOrgId) {
-    const d = await db.selectFrom('deployments').innerJoin('apps', 'apps.id', 'deployments.app_id')
-      .select(['apps.name as app', 'deployments.stage']).where('deployments.org_id', '=', p.orgId ?? '').where('deployments.id', '=', p.id).executeTakeFirst();
+    const d = await deploymentAppStage(db, p.orgId ?? '', p.id);
     if (d && (d.app !== scope.app || d.stage !== scope.stage)) throw outOfScope(scope, `deployment ${p.id} is of app "${d.app}" stage "${d.stage}"`);
   }
 }

@@ -5,6 +5,7 @@ import type { AuditApi, AuditEventInput, Clock, Db, Role } from '../types.js';
 import { dialectOf } from '../store/db.js';
 import { newId } from '../store/ids.js';
 import { createOrgs, normaliseEmail } from '../orgs/orgs.js';
+import { memberRoleByEmail } from '../orgs/reads.js';
 import { createTokens } from '../tokens/tokens.js';
 import type { InvitationsTable } from './tables.js';
 import './tables.js';
@@ -35,9 +36,8 @@ export function createInvitations({ db, clock, audit }: InvitationsDeps) {
 
   async function invite(orgId: string, emailIn: string, role: Role, actor: string): Promise<{ invitation: Invitation; code: string }> {
     const email = normaliseEmail(emailIn);
-    const member = await db.selectFrom('memberships').innerJoin('users', 'users.id', 'memberships.user_id')
-      .select('memberships.role').where('memberships.org_id', '=', orgId).where('users.email', '=', email).executeTakeFirst();
-    if (member) throw new HangarError('CONFLICT', `${email} is already a member of this organisation (role "${member.role}"); change their role with \`hangar members role ${email} ROLE\`.`);
+    const memberRole = await memberRoleByEmail(db, orgId, email);
+    if (memberRole) throw new HangarError('CONFLICT', `${email} is already a member of this organisation (role "${memberRole}"); change their role with \`hangar members role ${email} ROLE\`.`);
     const code = `${INVITATION_PREFIX}${randomBytes(32).toString('base64url')}`;
     const now = clock.now();
     const row: InvitationsTable = {

@@ -3,7 +3,9 @@
  * features (the auth hook, the dashboard session) read them only through these functions, so no
  * file outside the platform reaches into its tables.
  */
+import { sql } from 'kysely';
 import type { Db, Role } from '../types.js';
+import { dialectOf } from '../store/db.js';
 import './tables.js';
 import '../tokens/tables.js';
 
@@ -11,6 +13,30 @@ import '../tokens/tables.js';
 export async function membershipRole(db: Db, orgId: string, userId: string): Promise<Role | undefined> {
   const m = await db.selectFrom('memberships').select('role').where('org_id', '=', orgId).where('user_id', '=', userId).executeTakeFirst();
   return m?.role;
+}
+
+/** The role in the org of the member with this (normalised) email, or undefined when no member has it. */
+export async function memberRoleByEmail(db: Db, orgId: string, email: string): Promise<Role | undefined> {
+  const m = await db.selectFrom('memberships').innerJoin('users', 'users.id', 'memberships.user_id')
+    .select('memberships.role').where('memberships.org_id', '=', orgId).where('users.email', '=', email).executeTakeFirst();
+  return m?.role;
+}
+
+/** The org whose id or name is `ref` (the CI exchange takes either). */
+export async function orgByIdOrName(db: Db, ref: string): Promise<{ id: string; name: string } | undefined> {
+  return db.selectFrom('orgs').select(['id', 'name']).where((eb) => eb.or([eb('id', '=', ref), eb('name', '=', ref)])).executeTakeFirst();
+}
+
+/**
+ * For creating the first org: up to `limit` names of the orgs that exist. Call it inside the
+ * transaction that creates the org (pass its handle): on PostgreSQL it first locks the orgs table
+ * against other writers until that transaction ends, so a second bootstrap at once waits, then
+ * sees the first one's org.
+ */
+export async function existingOrgNamesLocked(tx: Db, limit: number): Promise<string[]> {
+  if (dialectOf(tx) === 'postgres') await sql`lock table orgs in share row exclusive mode`.execute(tx);
+  const rows = await tx.selectFrom('orgs').select(['name']).limit(limit).execute();
+  return rows.map((r) => r.name);
 }
 
 export async function userById(db: Db, userId: string): Promise<{ id: string; name: string; email: string } | undefined> {
