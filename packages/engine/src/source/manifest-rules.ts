@@ -1,5 +1,4 @@
 import { findPathConflict, HangarError, invalidPathReason, normalizeMode, printablePath, type ManifestEntry } from '@hangar/core';
-import { z } from 'zod';
 import { sourceUpload } from '@hangar/core/api';
 
 export interface SourceLimits {
