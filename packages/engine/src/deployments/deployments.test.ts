@@ -67,10 +67,14 @@ for (const db of testDatabases()) {
 
     test('the event stream follows a run live over a real socket and stops when the client goes away', async () => {
       const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
-      const r = (await deploy({ name: 'socket', inputs: { value: 'sock', delayMs: 200 } })).json();
+      // The run waits at a gate until the stream is connected, so "running" is seen however slow the machine.
+      const gate = component.gate('socket-live');
+      const r = (await deploy({ name: 'socket', inputs: { value: 'sock', gate: 'socket-live' } })).json();
+      await gate.entered;
       const res = await fetch(`${address}/api/v1/orgs/${h.orgA}/deployments/${r.deploymentId}/events`, { headers: h.as(h.orgA, 'viewer') });
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+      gate.open();
       const text = await res.text();
       const ev = parseSse(text);
       assert.equal(ev.at(-1)!.event, 'done');
@@ -87,28 +91,43 @@ for (const db of testDatabases()) {
     });
 
     test('two deploys of one instance started together both finish, in turn, and the final state is the second', async () => {
-      // ...while a different instance is not held up by the lock (two workers)
-      const [a, b, o] = await Promise.all([
-        deploy({ name: 'lock', inputs: { value: 'first', delayMs: 300 } }),
-        deploy({ name: 'lock', inputs: { value: 'second', delayMs: 300 } }),
-        deploy({ name: 'other', inputs: { value: 'x', delayMs: 10 } }),
+      // Deterministic: each run waits at a gate the test opens, so nothing depends on timing. The
+      // queue order is the id order (ids are time-ordered); whichever the ids say is first must be
+      // the one that runs first, even when the two requests race each other.
+      const [a, b] = await Promise.all([
+        deploy({ name: 'lock', inputs: { value: 'first', gate: 'lock-first' } }),
+        deploy({ name: 'lock', inputs: { value: 'second', gate: 'lock-second' } }),
       ]);
+      assert.equal(a.statusCode, 202, a.body);
+      assert.equal(b.statusCode, 202, b.body);
       const first = a.json().deploymentId as string;
       const second = b.json().deploymentId as string;
-      const other = o.json().deploymentId as string;
-      const [d1, d2] = await Promise.all([done(first), done(second), done(other)]);
+      const [earlier, later] = first < second ? [first, second] : [second, first];
+      const [value1, value2] = first < second ? ['first', 'second'] : ['second', 'first'];
+      const gate1 = component.gate(`lock-${value1}`);
+      const gate2 = component.gate(`lock-${value2}`);
+      const winner = await Promise.race([gate1.entered.then(() => value1), gate2.entered.then(() => value2)]);
+      assert.equal(winner, value1, `the deployment queued first (${earlier}) runs first`);
+      // While the first holds the instance, another instance runs (two workers) and the second waits.
+      const o = (await deploy({ name: 'other', inputs: { value: 'x' } })).json();
+      assert.equal((await done(o.deploymentId)).status, 'succeeded');
+      assert.equal((await get(`/deployments/${later}`)).json().status, 'queued');
+      assert.equal(gate2.isEntered(), false);
+      gate1.open();
+      await gate2.entered;
+      assert.equal((await get(`/deployments/${earlier}`)).json().status, 'succeeded');
+      gate2.open();
+      const [d1, d2] = await Promise.all([done(earlier), done(later)]);
       assert.equal(d1.status, 'succeeded');
       assert.equal(d2.status, 'succeeded');
       const runs = component.calls.filter((c) => c.instanceId === a.json().instanceId);
-      const [ordered1, ordered2] = first < second ? ['first', 'second'] : ['second', 'first'];
-      assert.deepEqual(runs.map((r) => r.value), [ordered1, ordered2]);
+      assert.deepEqual(runs.map((r) => r.value), [value1, value2]);
       assert.ok(runs[1]!.start >= runs[0]!.end, 'the second started only after the first ended');
+      assert.equal(runs[1]!.state.deployedValue, value1, 'the second run saw the first one\'s state');
       const inst = (await get(`/instances/${a.json().instanceId}`)).json();
-      assert.equal(inst.outputs.value, ordered2);
+      assert.equal(inst.outputs.value, value2);
       assert.equal(inst.status, 'deployed');
-      assert.equal(runs[1]!.state.deployedValue, ordered1, 'the second run saw the first one\'s state');
-      const otherRun = component.calls.find((c) => c.value === 'x')!;
-      assert.ok(otherRun.end <= runs[1]!.start, 'another instance ran while the lock made the second wait');
+      assert.equal(inst.lastDeployment.id, later);
     });
 
     test('a failed deployment keeps the previous outputs and state and records the AWS code and request id', async () => {

@@ -35,11 +35,26 @@ export async function migrateToLatest(db: Db, migrations: Record<string, Migrati
     allowUnorderedMigrations: true,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let outcome = await migrator.migrateToLatest();
+  // Kysely looks for its bookkeeping table by introspecting every schema of the database; a schema
+  // dropped meanwhile by someone else (another engine's test, an operator) fails that look-up with
+  // 3F000 "schema does not exist" although ours is fine. Nothing was applied then: look again.
+  for (let attempt = 1; attempt <= 5 && outcome.error && isVanishedSchema(outcome.error, schema); attempt++) {
+    await new Promise((r) => setTimeout(r, 20 * attempt));
+    outcome = await migrator.migrateToLatest();
+  }
+  const { error, results } = outcome;
   const failed = results?.find((r) => r.status === 'Error');
   if (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new Error(`database migration ${failed ? `"${failed.migrationName}" ` : ''}failed: ${why}`, { cause: error });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** A PostgreSQL "schema does not exist" error about a schema other than the one we migrate. */
+function isVanishedSchema(error: unknown, ours: string | undefined): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (e?.code !== '3F000' || typeof e.message !== 'string') return false;
+  return ours === undefined || !e.message.includes(`"${ours}"`);
 }
