@@ -21,6 +21,8 @@ export const engineSettingsSchema = z.object({
     maxFiles: z.number().int().positive().default(50_000),
     maxTotalBytes: z.number().int().positive().default(512 * 1024 * 1024),
     maxFileBytes: z.number().int().positive().default(100 * 1024 * 1024),
+    maxManifestEntries: z.number({ error: 'expected a whole number of entries' }).int().positive().max(1_000_000).default(20_000)
+      .describe('Most entries one manifest (or a delta and the manifest it gives) may list; refused with SOURCE_LIMIT_EXCEEDED before anything is stored.'),
   }).prefault({}),
   workers: z.number().int().min(0).max(64).default(2),
   logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'expected debug, info, warn or error' }).default('info'),
@@ -86,6 +88,7 @@ const envNames: Readonly<Record<string, string>> = {
   'aws.secretAccessKey': 'HANGAR_ENGINE_SECRET_ACCESS_KEY',
   workers: 'HANGAR_WORKERS',
   logLevel: 'HANGAR_LOG_LEVEL',
+  'limits.maxManifestEntries': 'HANGAR_MAX_MANIFEST_ENTRIES',
 };
 
 /** Every variable the engine reads (docs/engine-config.md lists each). */
@@ -99,6 +102,7 @@ const fixes: Record<string, string> = {
   HANGAR_AWS_ENDPOINT: 'leave it unset for real AWS, or set an http(s) URL',
   HANGAR_AWS_REGION: 'set it to an AWS region such as us-east-1',
   HANGAR_WORKERS: 'set it to a whole number from 0 to 64',
+  HANGAR_MAX_MANIFEST_ENTRIES: 'set it to a whole number of manifest entries from 1 to 1000000 (default 20000)',
 };
 
 function numberOrRaw(v: string | undefined): number | string | undefined {
@@ -128,6 +132,7 @@ export function loadConfigFromEnv(env: Readonly<Record<string, string | undefine
     },
     workers: numberOrRaw(v('HANGAR_WORKERS')),
     logLevel: v('HANGAR_LOG_LEVEL'),
+    limits: { maxManifestEntries: numberOrRaw(v('HANGAR_MAX_MANIFEST_ENTRIES')) },
   };
   const r = engineSettingsSchema.safeParse(raw);
   if (!r.success) {

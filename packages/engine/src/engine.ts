@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Clock, CoreDeps, Db, EngineConfig, Feature, Logger } from './types.js';
 import { createAudit, type Audit } from './audit/audit.js';
@@ -7,6 +8,7 @@ import { installAuth, type Authenticator } from './http/auth.js';
 import { createLogger, scrubberOf } from './logger.js';
 import { createPlatformFeature, type Bootstrap } from './platform.js';
 import { dialectOf, openStore, type Store } from './store/db.js';
+import { lockDataDir, lockFile, type DataDirLock } from './store/data-dir-lock.js';
 import { collectMigrations, migrateToLatest } from './store/migrate.js';
 import { createProvidersFeature } from './providers/index.js';
 import { createDeploymentsFeature } from './deployments/index.js';
@@ -25,6 +27,12 @@ export interface CreateEngineOptions {
   readonly bodyLimit?: number;
   /** The built dashboard served at "/" (default: packages/dashboard/dist). */
   readonly dashboardDir?: string;
+  /**
+   * SQLite only: the lock on `config.dataDir` when the caller already holds it (`hangar up` takes
+   * it before starting anything). The engine then does not take its own, and does not release this
+   * one on close. Without it, an engine that opens a SQLite store takes the lock itself.
+   */
+  readonly dataDirLock?: DataDirLock;
 }
 
 export interface RouteInfo { readonly method: string; readonly url: string }
@@ -60,8 +68,32 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
   logger.addSecret(config.aws.credentials.secretAccessKey);
   logger.addSecret(config.aws.credentials.accessKeyId);
 
+  // One engine per SQLite store: take the data dir's lock before opening (or recovering) anything.
+  // The OS drops it when this process ends, however it ends. PostgreSQL is shared by design.
+  const locks: DataDirLock[] = [];
+  const exclusiveStore = !options.db && config.database.kind === 'sqlite' && config.database.path !== ':memory:';
+  if (exclusiveStore && config.database.kind === 'sqlite') {
+    if (!options.dataDirLock) locks.push(lockDataDir(config.dataDir));
+    const dbPath = resolve(config.database.path);
+    if (dirname(dbPath) !== resolve(config.dataDir)) {
+      try {
+        locks.push(lockFile(`${dbPath}.engine-lock`, `the database ${dbPath}`));
+      } catch (err) {
+        for (const l of locks) l.release();
+        throw err;
+      }
+    }
+  }
+  const releaseLocks = () => { for (const l of locks.splice(0).reverse()) l.release(); };
+
   let store: Store | undefined;
-  const db = options.db ?? (store = await openStore(config.database, { onPoolError: (err) => logger.warn('database connection lost; the pool will reconnect', { err }) })).db;
+  let db: Db;
+  try {
+    db = options.db ?? (store = await openStore(config.database, { onPoolError: (err) => logger.warn('database connection lost; the pool will reconnect', { err }) })).db;
+  } catch (err) {
+    releaseLocks();
+    throw err;
+  }
   const started: Feature[] = [];
   let app: FastifyInstance | undefined;
   let closed = false;
@@ -71,8 +103,12 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     for (const f of [...started].reverse()) {
       try { await f.stop?.(); } catch (err) { logger.error('feature failed to stop', { feature: f.name, err }); }
     }
-    if (app) await app.close();
-    if (store) await store.close();
+    try {
+      if (app) await app.close();
+      if (store) await store.close();
+    } finally {
+      releaseLocks();
+    }
   };
 
   try {
@@ -81,7 +117,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     const deps: CoreDeps = { db, clock, logger, audit, config };
     const platform = createPlatformFeature({ ...deps, audit });
     const providers = createProvidersFeature(deps);
-    const deployments = createDeploymentsFeature({ ...deps, broker: providers.broker });
+    const deployments = createDeploymentsFeature({ ...deps, broker: providers.broker, exclusiveStore });
     const session = createSessionFeature(deps, options.dashboardDir ? { dashboardDir: options.dashboardDir } : {});
     const features: Feature[] = [platform, providers, deployments, session];
 

@@ -72,7 +72,7 @@ export interface EngineConfig {
     readonly endpoint?: string;
     readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   };
-  readonly limits: { readonly maxFiles: number; readonly maxTotalBytes: number; readonly maxFileBytes: number };
+  readonly limits: { readonly maxFiles: number; readonly maxTotalBytes: number; readonly maxFileBytes: number; readonly maxManifestEntries: number };
   /** Deployment workers in this process. */
   readonly workers: number;
 }

@@ -69,7 +69,7 @@ export async function createHarness(options: {
   const config: EngineConfig = {
     publicUrl: 'http://127.0.0.1:7300', dataDir, database: { kind: 'sqlite', path: join(dataDir, 'unused.db') },
     aws: { region: 'us-east-1', credentials: { accessKeyId: 'AKIAENGINE', secretAccessKey: 'engine-secret' } },
-    limits: { maxFiles: 1000, maxTotalBytes: 10 * 1024 * 1024, maxFileBytes: 1024 * 1024, ...options.limits },
+    limits: { maxFiles: 1000, maxTotalBytes: 10 * 1024 * 1024, maxFileBytes: 1024 * 1024, maxManifestEntries: 1000, ...options.limits },
     workers: options.workers ?? 2,
   };
   const feature = createDeploymentsFeature({

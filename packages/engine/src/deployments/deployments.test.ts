@@ -303,11 +303,62 @@ for (const db of testDatabases()) {
       assert.equal((await get(`/instances/${first.instanceId}`)).json().outputs.value, 'z2');
     });
 
+    test('a run failed as DEPLOY_INTERRUPTED while it ran (its lease taken over) ends failed, never succeeded carrying the error', async () => {
+      const ok = (await deploy({ name: 'overtaken', inputs: { value: 'before' } })).json();
+      assert.equal((await done(ok.deploymentId)).status, 'succeeded');
+      const gate = component.gate('overtaken');
+      const r = (await deploy({ name: 'overtaken', inputs: { value: 'late', gate: 'overtaken' } })).json();
+      await gate.entered;
+      // What a newcomer engine (or a reaper that judged the lease expired) does meanwhile.
+      await h.store.db.updateTable('deployments').set({ status: 'failed', error_code: 'DEPLOY_INTERRUPTED', error_message: 'interrupted', finished_at: new Date().toISOString() }).where('id', '=', r.deploymentId).execute();
+      gate.open();
+      const deadline = Date.now() + 30_000;
+      while (!h.logs.some((l) => l.includes('its result is discarded') && l.includes(r.deploymentId)) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+      const rec = (await get(`/deployments/${r.deploymentId}`)).json();
+      assert.equal(rec.status, 'failed');
+      assert.equal(rec.error.code, 'DEPLOY_INTERRUPTED');
+      assert.equal(rec.outputs ?? null, null);
+      const inst = (await get(`/instances/${r.instanceId}`)).json();
+      assert.equal(inst.outputs.value, 'before', 'the overtaken run did not write the instance');
+      assert.equal(h.audit.filter((e) => e.kind === 'deployment.finished' && e.subject === `deployment:${r.deploymentId}`).length, 0, 'the run did not add a second finished event to the reaper\'s');
+    });
+
+    test('an engine starting on a shared store fails only runs whose lease expired, each with its finished audit event', async () => {
+      const ok = (await deploy({ name: 'leases', inputs: { value: 'l' } })).json();
+      await done(ok.deploymentId);
+      const row = await h.store.db.selectFrom('deployments').selectAll().where('id', '=', ok.deploymentId).executeTakeFirstOrThrow();
+      const fresh = new Date().toISOString();
+      const hourAgo = new Date(Date.now() - 3600_000).toISOString();
+      await h.store.db.insertInto('deployments').values([
+        { ...row, id: 'dep_0000000000000000alive001', status: 'running', outputs: null, started_at: fresh, finished_at: null, heartbeat_at: fresh },
+        { ...row, id: 'dep_0000000000000000expired1', status: 'running', outputs: null, started_at: hourAgo, finished_at: null, heartbeat_at: hourAgo },
+      ]).execute();
+      const audit: Array<{ kind: string; subject?: string; data: Record<string, unknown> }> = [];
+      const newcomer = createDeploymentsFeature({
+        db: h.store.db, clock: { now: () => new Date() }, logger: createLogger({ write: () => {} }),
+        config: { publicUrl: 'x', dataDir: h.dataDir, database: { kind: 'sqlite', path: ':memory:' }, aws: { region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }, limits: { maxFiles: 10, maxTotalBytes: 10, maxFileBytes: 10, maxManifestEntries: 10 }, workers: 0 },
+        audit: { append: async (e) => void audit.push(e) }, broker: fb.broker, lookup: () => component, pollMs: 60_000,
+      });
+      await newcomer.start!();
+      try {
+        const alive = await h.store.db.selectFrom('deployments').selectAll().where('id', '=', 'dep_0000000000000000alive001').executeTakeFirstOrThrow();
+        assert.equal(alive.status, 'running', 'a live lease is never touched by an engine that just started');
+        assert.equal(alive.error_code, null);
+        const expired = await h.store.db.selectFrom('deployments').selectAll().where('id', '=', 'dep_0000000000000000expired1').executeTakeFirstOrThrow();
+        assert.equal(expired.status, 'failed');
+        assert.equal(expired.error_code, 'DEPLOY_INTERRUPTED');
+        assert.deepEqual(audit.map((e) => [e.kind, e.subject, e.data['status'], e.data['errorCode']]), [['deployment.finished', 'deployment:dep_0000000000000000expired1', 'failed', 'DEPLOY_INTERRUPTED']]);
+      } finally {
+        await newcomer.stop!();
+        await h.store.db.deleteFrom('deployments').where('id', '=', 'dep_0000000000000000alive001').execute();
+      }
+    });
+
     test('two engine processes on one store still run one deployment per instance at a time', async () => {
       // A second deployments feature on the same database plays the second engine process.
       const second = createDeploymentsFeature({
         db: h.store.db, clock: { now: () => new Date() }, logger: createLogger({ write: () => {} }),
-        config: { publicUrl: 'x', dataDir: h.dataDir, database: { kind: 'sqlite', path: ':memory:' }, aws: { region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }, limits: { maxFiles: 10, maxTotalBytes: 10, maxFileBytes: 10 }, workers: 2 },
+        config: { publicUrl: 'x', dataDir: h.dataDir, database: { kind: 'sqlite', path: ':memory:' }, aws: { region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }, limits: { maxFiles: 10, maxTotalBytes: 10, maxFileBytes: 10, maxManifestEntries: 10 }, workers: 2 },
         audit: { append: async () => {} }, broker: fb.broker, lookup: () => component, pollMs: 20,
       });
       await second.start!();

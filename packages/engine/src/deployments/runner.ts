@@ -6,6 +6,7 @@ import type { DeploymentBus } from './bus.js';
 import type { ComponentLookup } from './components.js';
 import { describeFailure, type DeploymentFailure } from './errors.js';
 import { createDeploymentLog } from './log-writer.js';
+import { storeUnavailable } from '../store/errors.js';
 import type { DeploymentRow } from './queue.js';
 
 export interface RunnerDeps {
@@ -132,35 +133,71 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
     // Every line is stored before the status turns final (streams rely on it), and the audit
     // event is written before too, so whoever sees "done" also finds deployment.finished.
     await log.flush();
-    const finishedAt = clock.now();
-    await deps.audit.append({
-      orgId: dep.org_id, kind: 'deployment.finished', actor: dep.actor, subject,
-      data: {
-        action: dep.action, instanceId: dep.instance_id, status: failure ? 'failed' : 'succeeded', durationMs: finishedAt.getTime() - startedAt.getTime(),
-        providerId: provider?.id ?? null, providerName: provider?.name ?? null, roleArn: provider?.roleArn ?? null,
-        ...(failure ? { errorCode: failure.code, awsCode: failure.awsCode ?? null, awsRequestId: failure.requestId ?? null } : {}),
-      },
-    });
-    const now = finishedAt.toISOString();
     const f = failure;
-    await db.transaction().execute(async (tx) => {
-      if (f) {
-        // The instance keeps its previous inputs, outputs and state: only the pointer to its last deployment moves.
-        await tx.updateTable('instances').set({ status: instance.status === 'deployed' ? 'deployed' : 'failed', last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
-        await tx.updateTable('deployments').set({
-          status: 'failed', error_code: f.code, error_message: f.message, aws_code: f.awsCode ?? null, aws_request_id: f.requestId ?? null, finished_at: now,
-        }).where('id', '=', dep.id).execute();
-      } else if (dep.action === 'deploy') {
-        const out = scrub(jsonText(outputs));
-        await tx.updateTable('instances').set({ status: 'deployed', component: dep.component, inputs: dep.inputs, outputs: out, state: newState, last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
-        await tx.updateTable('deployments').set({ status: 'succeeded', outputs: out, finished_at: now }).where('id', '=', dep.id).execute();
-      } else {
-        await tx.updateTable('instances').set({ status: 'removed', outputs: '{}', state: '{}', last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
-        await tx.updateTable('deployments').set({ status: 'succeeded', outputs: '{}', finished_at: now }).where('id', '=', dep.id).execute();
+    let audited = false;
+    await untilStoreAnswers(deps, dep.id, signal, async () => {
+      const finishedAt = clock.now();
+      const now = finishedAt.toISOString();
+      // Still ours? If the deployment was failed as DEPLOY_INTERRUPTED meanwhile (its lease ran out
+      // and another engine reaped it, writing its finished event), its record stays as the reaper
+      // left it: never `succeeded` carrying an error, and the instance may already be another run's.
+      const renewed = await db.updateTable('deployments').set({ heartbeat_at: now }).where('id', '=', dep.id).where('status', '=', 'running').executeTakeFirst();
+      if (Number(renewed.numUpdatedRows) !== 1) {
+        deps.logger.warn('a deployment was marked interrupted while it ran; its result is discarded', { deploymentId: dep.id, outcome: f ? f.code : 'succeeded' });
+        return;
       }
+      if (!audited) {
+        await deps.audit.append({
+          orgId: dep.org_id, kind: 'deployment.finished', actor: dep.actor, subject,
+          data: {
+            action: dep.action, instanceId: dep.instance_id, status: f ? 'failed' : 'succeeded', durationMs: finishedAt.getTime() - startedAt.getTime(),
+            providerId: provider?.id ?? null, providerName: provider?.name ?? null, roleArn: provider?.roleArn ?? null,
+            ...(f ? { errorCode: f.code, awsCode: f.awsCode ?? null, awsRequestId: f.requestId ?? null } : {}),
+          },
+        });
+        audited = true;
+      }
+      await db.transaction().execute(async (tx) => {
+        const stillRunning = <T extends { numUpdatedRows: bigint }>(r: T): void => {
+          if (Number(r.numUpdatedRows) !== 1) throw new Error(`deployment ${dep.id} stopped being running before its end was recorded`);
+        };
+        if (f) {
+          stillRunning(await tx.updateTable('deployments').set({
+            status: 'failed', error_code: f.code, error_message: f.message, aws_code: f.awsCode ?? null, aws_request_id: f.requestId ?? null, finished_at: now,
+          }).where('id', '=', dep.id).where('status', '=', 'running').executeTakeFirst());
+          // The instance keeps its previous inputs, outputs and state: only the pointer to its last deployment moves.
+          await tx.updateTable('instances').set({ status: instance.status === 'deployed' ? 'deployed' : 'failed', last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
+        } else if (dep.action === 'deploy') {
+          const out = scrub(jsonText(outputs));
+          stillRunning(await tx.updateTable('deployments').set({ status: 'succeeded', error_code: null, error_message: null, outputs: out, finished_at: now }).where('id', '=', dep.id).where('status', '=', 'running').executeTakeFirst());
+          await tx.updateTable('instances').set({ status: 'deployed', component: dep.component, inputs: dep.inputs, outputs: out, state: newState, last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
+        } else {
+          stillRunning(await tx.updateTable('deployments').set({ status: 'succeeded', error_code: null, error_message: null, outputs: '{}', finished_at: now }).where('id', '=', dep.id).where('status', '=', 'running').executeTakeFirst());
+          await tx.updateTable('instances').set({ status: 'removed', outputs: '{}', state: '{}', last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
+        }
+      });
     });
   } finally {
     for (const s of secrets) deps.logger.removeSecret(s);
     bus.notify(dep.id);
+  }
+}
+
+/**
+ * Runs `step` again while the store is unavailable (locked, disk full, connection lost), so the
+ * end of a run is recorded once the store is back instead of leaving the deployment running until
+ * its lease expires. Gives up when the worker pool stops (`signal`); other errors pass through.
+ */
+async function untilStoreAnswers(deps: RunnerDeps, deploymentId: string, signal: AbortSignal | undefined, step: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await step();
+      return;
+    } catch (err) {
+      const store = storeUnavailable(err);
+      if (!store || signal?.aborted) throw err;
+      deps.logger.warn('could not record the end of a deployment: the store is unavailable; retrying', { deploymentId, attempt, err: store.message });
+      await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** Math.min(attempt, 6))));
+    }
   }
 }
