@@ -20,12 +20,13 @@ export const testProvider: ResolvedProvider = {
 };
 
 /** Hands out per-deployment fake credentials; `provider: undefined` behaves like an org with no provider. */
-export function fakeBroker(opts: { provider?: ResolvedProvider } = { provider: testProvider }) {
+export function fakeBroker(opts: { provider?: ResolvedProvider; beforeResolve?: () => Promise<void> } = { provider: testProvider }) {
   const opened: CredentialRequest[] = [];
   const issued: SessionCredentials[] = [];
   let closed = 0;
   const broker: CredentialBroker = {
     async resolve() {
+      await opts.beforeResolve?.();
       if (!opts.provider) throw new HangarError('PROVIDER_NOT_CONFIGURED', 'No provider is linked for this app, stage or org. Create one with `hangar providers create` and link it with `hangar providers link`.');
       return opts.provider;
     },
