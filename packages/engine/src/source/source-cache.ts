@@ -42,6 +42,26 @@ function checkEntryCount(count: number, limit: number, what: string): void {
   }
 }
 
+/**
+ * checkEntries over a long list in batches, letting other requests run between them. A path
+ * listed in two batches is caught here by asking the same rules about the pair, so the message is
+ * the one checkEntries gives; same-hash-same-size across batches is checkTotals' job.
+ */
+async function checkEntriesInBatches(entries: readonly ManifestEntry[], limits: SourceLimits): Promise<ManifestEntry[]> {
+  if (entries.length <= 2000) return checkEntries(entries, limits);
+  const out: ManifestEntry[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < entries.length; i += 2000) {
+    for (const e of checkEntries(entries.slice(i, i + 2000), limits)) {
+      if (seen.has(e.path)) checkEntries([e, e], limits);
+      seen.add(e.path);
+      out.push(e);
+    }
+    await yieldToLoop();
+  }
+  return out;
+}
+
 const chunk = <T>(items: readonly T[], size: number): T[][] => {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -100,9 +120,12 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       if (complete && held.complete !== 1) await db.updateTable('manifests').set({ complete: 1 }).where('org_id', '=', orgId).where('id', '=', id).execute();
       return;
     }
+    await yieldToLoop();
+    const encoded = encodeEntries(entries);
+    await yieldToLoop();
     await db
       .insertInto('manifests')
-      .values({ id, org_id: orgId, entries: encodeEntries(entries), files: totals.files, bytes: totals.bytes, complete: complete ? 1 : 0, created_at: clock.now().toISOString() })
+      .values({ id, org_id: orgId, entries: encoded, files: totals.files, bytes: totals.bytes, complete: complete ? 1 : 0, created_at: clock.now().toISOString() })
       .onConflict((oc) => oc.columns(['org_id', 'id']).doNothing())
       .execute();
     if (complete) await db.updateTable('manifests').set({ complete: 1 }).where('org_id', '=', orgId).where('id', '=', id).execute();
@@ -112,9 +135,11 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
     async upload(orgId, request) {
       if (request.kind === 'full') {
         checkEntryCount(request.entries.length, limits.maxManifestEntries, 'The manifest has');
-        const entries = checkEntries(request.entries, limits);
+        const entries = await checkEntriesInBatches(request.entries, limits);
         const totals = checkTotals(entries, limits);
+        await yieldToLoop();
         const id = manifestId(entries);
+        await yieldToLoop();
         const missing = await missingFor(orgId, entries.map((e) => e.sha256));
         await declare(orgId, entries, missing);
         await save(orgId, id, entries, totals, missing.length === 0);
@@ -122,7 +147,7 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
         return { manifestId: id, missing, ...totals };
       }
       checkEntryCount(request.put.length, limits.maxManifestEntries, 'The delta puts');
-      const put = checkEntries(request.put, limits);
+      const put = await checkEntriesInBatches(request.put, limits);
       checkDeletes(request.delete);
       if (put.length === 0 && request.delete.length === 0 && request.manifestId === request.base) {
         // Nothing changed (a no-op redeploy): answer from the stored totals without reading the entries.
