@@ -63,12 +63,18 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
   let failure: DeploymentFailure | undefined;
   let outputs: Record<string, unknown> = {};
   let newState = '{}';
-  const instance = await db.selectFrom('instances').selectAll().where('id', '=', dep.instance_id).executeTakeFirstOrThrow();
-  const app = await db.selectFrom('apps').select(['id', 'name']).where('id', '=', dep.app_id).executeTakeFirstOrThrow();
   const subject = `deployment:${dep.id}`;
-  await deps.audit.append({
-    orgId: dep.org_id, kind: 'deployment.started', actor: dep.actor, subject,
-    data: { action: dep.action, instanceId: dep.instance_id, app: app.name, stage: dep.stage, name: instance.name, component: dep.component, manifestId: dep.manifest_id },
+  // Nothing has touched the cloud yet: with the store locked or away, wait for it rather than fail.
+  const { instance, app } = await untilStoreAnswers(deps, dep.id, signal, async () => {
+    const found = {
+      instance: await db.selectFrom('instances').selectAll().where('id', '=', dep.instance_id).executeTakeFirstOrThrow(),
+      app: await db.selectFrom('apps').select(['id', 'name']).where('id', '=', dep.app_id).executeTakeFirstOrThrow(),
+    };
+    await deps.audit.append({
+      orgId: dep.org_id, kind: 'deployment.started', actor: dep.actor, subject,
+      data: { action: dep.action, instanceId: dep.instance_id, app: found.app.name, stage: dep.stage, name: found.instance.name, component: dep.component, manifestId: dep.manifest_id },
+    });
+    return found;
   });
 
   const heartbeat = setInterval(() => {
@@ -185,18 +191,17 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
 
 /**
  * Runs `step` again while the store is unavailable (locked, disk full, connection lost), so the
- * end of a run is recorded once the store is back instead of leaving the deployment running until
- * its lease expires. Gives up when the worker pool stops (`signal`); other errors pass through.
+ * start and the end of a run are recorded once the store is back instead of leaving the
+ * deployment running until its lease expires. Gives up when the worker pool stops (`signal`); other errors pass through.
  */
-async function untilStoreAnswers(deps: RunnerDeps, deploymentId: string, signal: AbortSignal | undefined, step: () => Promise<void>): Promise<void> {
+async function untilStoreAnswers<T>(deps: RunnerDeps, deploymentId: string, signal: AbortSignal | undefined, step: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await step();
-      return;
+      return await step();
     } catch (err) {
       const store = storeUnavailable(err);
       if (!store || signal?.aborted) throw err;
-      deps.logger.warn('could not record the end of a deployment: the store is unavailable; retrying', { deploymentId, attempt, err: store.message });
+      deps.logger.warn('could not record a deployment\'s start or end: the store is unavailable; retrying', { deploymentId, attempt, err: store.message });
       await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** Math.min(attempt, 6))));
     }
   }
