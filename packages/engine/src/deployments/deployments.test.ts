@@ -394,3 +394,33 @@ describe('heartbeats keep a long deployment alive', () => {
     }
   });
 });
+
+describe('a run that lost its lease stops', () => {
+  test('when another engine fails a running deployment as interrupted, the run is aborted through its signal and its result discarded', async () => {
+    const component = fakeComponent();
+    const h = await createHarness({ lookup: () => component, heartbeatMs: 50, pollMs: 20 });
+    try {
+      // The component waits up to 10 minutes, returning early only if its signal aborts.
+      const res = await h.app.inject({ method: 'POST', url: `/api/v1/orgs/${h.orgA}/deployments`, headers: h.as(h.orgA), payload: { app: 'a', stage: 'dev', name: 'lost', component: 'fake', inputs: { value: 'lost', delayMs: 600_000 } } });
+      const id = res.json().deploymentId as string;
+      const deadline = Date.now() + 60_000;
+      while (!h.logs.some((l) => l.includes(`deploying value=lost`)) && !(await h.store.db.selectFrom('deployment_logs').select('seq').where('deployment_id', '=', id).where('message', '=', 'deploying value=lost').executeTakeFirst())) {
+        assert.ok(Date.now() < deadline, 'the run started');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await h.store.db.updateTable('deployments').set({ status: 'failed', error_code: 'DEPLOY_INTERRUPTED', error_message: 'interrupted elsewhere', finished_at: new Date().toISOString() }).where('id', '=', id).execute();
+      while (!h.logs.some((l) => l.includes('its result is discarded') && l.includes(id))) {
+        assert.ok(Date.now() < deadline, 'the run ended well before its 10 minutes');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(h.logs.some((l) => l.includes('lost its lease') && l.includes(id)));
+      const call = component.calls.find((c) => c.value === 'lost')!;
+      assert.ok(call.end - call.start < 300_000, 'aborted, not waited out');
+      const row = await h.store.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      assert.equal(row.status, 'failed');
+      assert.equal(row.error_code, 'DEPLOY_INTERRUPTED');
+    } finally {
+      await h.close();
+    }
+  });
+});

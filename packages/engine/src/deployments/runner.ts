@@ -77,8 +77,19 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
     return found;
   });
 
+  // The component's signal also fires when this run loses its lease: another engine judged it
+  // dead (no heartbeat) and failed it as DEPLOY_INTERRUPTED, so the instance may already run its
+  // next deployment elsewhere; this run must stop touching the cloud.
+  const leaseLost = new AbortController();
+  const runSignal = signal ? AbortSignal.any([signal, leaseLost.signal]) : leaseLost.signal;
   const heartbeat = setInterval(() => {
-    db.updateTable('deployments').set({ heartbeat_at: clock.now().toISOString() }).where('id', '=', dep.id).where('status', '=', 'running').execute()
+    db.updateTable('deployments').set({ heartbeat_at: clock.now().toISOString() }).where('id', '=', dep.id).where('status', '=', 'running').executeTakeFirst()
+      .then((r) => {
+        if (Number(r.numUpdatedRows) === 0 && !leaseLost.signal.aborted) {
+          deps.logger.warn('a running deployment lost its lease (failed as interrupted elsewhere); aborting it', { deploymentId: dep.id });
+          leaseLost.abort();
+        }
+      })
       .catch((e) => deps.logger.warn('could not renew a deployment heartbeat', { deploymentId: dep.id, err: e }));
   }, deps.heartbeatMs ?? 15_000);
   heartbeat.unref();
@@ -112,7 +123,7 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
       state: Object.freeze(JSON.parse(instance.state) as Record<string, unknown>),
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
       ...(manifestId ? { source: { manifestId, zip: () => deps.source.assembleZip(manifestId) } } : {}),
-      ...(signal ? { signal } : {}),
+      signal: runSignal,
     };
 
     if (dep.action === 'deploy') {
