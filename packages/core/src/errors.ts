@@ -101,6 +101,8 @@ export const errorCodes = {
   // @errors:sandbox (codes added by this work go directly below this line)
 
   // @errors:engine-hardening (codes added by this work go directly below this line)
+  ENGINE_DATA_DIR_LOCKED: spec(409, 'user', false, 'Another engine process already uses this SQLite data dir.'),
+  ENGINE_STORE_UNAVAILABLE: spec(503, 'upstream', true, "The engine's database is locked, full or unreachable."),
 
   // @errors:audit (codes added by this work go directly below this line)
   AUDIT_WRITE_FAILED: spec(503, 'internal', true, 'An audit event could not be written, so the action that needed it (such as asking STS for credentials) was not taken.'),

@@ -89,7 +89,7 @@ export async function startWorld(): Promise<World> {
         dataDir,
         database: { kind: 'sqlite', path: join(dataDir, 'hangar.db') },
         aws: { region: 'us-east-1', endpoint: proxyEndpoint, credentials: { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! } },
-        limits: { maxFiles: 10_000, maxTotalBytes: 64 * 1024 * 1024, maxFileBytes: 16 * 1024 * 1024 },
+        limits: { maxFiles: 10_000, maxTotalBytes: 64 * 1024 * 1024, maxFileBytes: 16 * 1024 * 1024, maxManifestEntries: 10_000 },
         workers: 1,
       },
     });

@@ -38,6 +38,13 @@ test('HANGAR_* variables are read: PostgreSQL URL, endpoint, region, port', () =
   assert.equal(config.publicUrl, 'https://hangar.example.com');
 });
 
+test('HANGAR_MAX_MANIFEST_ENTRIES sets limits.maxManifestEntries (default 20,000); a bad value names the variable', () => {
+  assert.equal(loadConfigFromEnv(base).config.limits.maxManifestEntries, 20_000);
+  assert.equal(loadConfigFromEnv({ ...base, HANGAR_MAX_MANIFEST_ENTRIES: '500' }).config.limits.maxManifestEntries, 500);
+  assert.equal(loadConfigFromEnv({ ...base, HANGAR_MAX_MANIFEST_ENTRIES: '500' }).config.limits.maxFiles, 50_000, 'the other limits keep their defaults');
+  assert.throws(() => loadConfigFromEnv({ ...base, HANGAR_MAX_MANIFEST_ENTRIES: 'lots' }), /HANGAR_MAX_MANIFEST_ENTRIES: .*set it to a whole number of manifest entries/);
+});
+
 test('errors name the variable and the fix, never the secret', () => {
   const secret = 'short';
   assert.throws(

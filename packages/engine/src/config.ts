@@ -29,6 +29,8 @@ export const engineSettingsSchema = z.object({
     maxFiles: z.number().int().positive().default(50_000),
     maxTotalBytes: z.number().int().positive().default(512 * 1024 * 1024),
     maxFileBytes: z.number().int().positive().default(100 * 1024 * 1024),
+    maxManifestEntries: z.number({ error: 'expected a whole number of entries' }).int().positive().max(1_000_000).default(20_000)
+      .describe('Most entries one manifest (or a delta and the manifest it gives) may list; refused with SOURCE_LIMIT_EXCEEDED before anything is stored.'),
   }).prefault({}),
   workers: z.number({ error: 'expected a whole number' }).int().min(0, 'expected 0 to 64').max(64, 'expected 0 to 64').default(2),
   logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'expected debug, info, warn or error' }).default('info'),
@@ -120,6 +122,7 @@ const envNames: Readonly<Record<string, string>> = {
   'ci.allowInsecureIssuers': 'HANGAR_CI_ALLOW_INSECURE_ISSUERS',
   migrate: 'HANGAR_MIGRATE',
   shutdownGraceSeconds: 'HANGAR_SHUTDOWN_GRACE',
+  'limits.maxManifestEntries': 'HANGAR_MAX_MANIFEST_ENTRIES',
 };
 
 /** Every variable the engine reads (docs/engine-config.md lists each). */
@@ -142,6 +145,7 @@ const fixes: Record<string, string> = {
   HANGAR_LOG_LEVEL: 'set it to debug, info, warn or error',
   HANGAR_MIGRATE: 'set it to on (the default) or off',
   HANGAR_SHUTDOWN_GRACE: 'set it to a whole number of seconds from 0 to 86400 (default 30)',
+  HANGAR_MAX_MANIFEST_ENTRIES: 'set it to a whole number of manifest entries from 1 to 1000000 (default 20000)',
 };
 
 /** Variables whose value must never appear in a message. */
@@ -189,6 +193,7 @@ export function loadConfigFromEnv(env: Readonly<Record<string, string | undefine
     ci: { allowInsecureIssuers: onOff(v('HANGAR_CI_ALLOW_INSECURE_ISSUERS')) },
     migrate: onOff(v('HANGAR_MIGRATE')),
     shutdownGraceSeconds: numberOrRaw(v('HANGAR_SHUTDOWN_GRACE')),
+    limits: { maxManifestEntries: numberOrRaw(v('HANGAR_MAX_MANIFEST_ENTRIES')) },
   };
   const r = engineSettingsSchema.safeParse(raw);
   if (!r.success) {

@@ -1,5 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { HangarError } from '@hangar/core';
 import type { Clock, CoreDeps, Db, EngineConfig, Feature, Logger } from './types.js';
@@ -10,6 +11,7 @@ import { installAuth, type Authenticator } from './http/auth.js';
 import { createLogContext, createLogger, scrubberOf } from './logger.js';
 import { createPlatformFeature, type Bootstrap, type PlatformFeature } from './platform.js';
 import { dialectOf, openStore, type Store } from './store/db.js';
+import { lockDataDir, lockFile, type DataDirLock } from './store/data-dir-lock.js';
 import { collectMigrations, migrateToLatest, pendingMigrations } from './store/migrate.js';
 import { createProvidersFeature } from './providers/index.js';
 import { createDeploymentsFeature } from './deployments/index.js';
@@ -39,6 +41,12 @@ export interface CreateEngineOptions {
    * ENGINE_DATABASE_BEHIND when a migration is pending, e.g. when upgrades are migrated by a separate job.
    */
   readonly migrate?: boolean;
+  /**
+   * SQLite only: the lock on `config.dataDir` when the caller already holds it (`hangar up` takes
+   * it before starting anything). The engine then does not take its own, and does not release this
+   * one on close. Without it, an engine that opens a SQLite store takes the lock itself.
+   */
+  readonly dataDirLock?: DataDirLock;
 }
 
 /** What `drain` left behind: deployment ids still running when the grace period ended. */
@@ -73,13 +81,13 @@ const systemClock: Clock = { now: () => new Date() };
  * Every feature, in migration order. Without `checkpoints` (the store-only commands: bootstrap,
  * check) the audit checkpoints feature contributes its migrations only.
  */
-function createFeatures(deps: CoreDeps, audit: Audit, dashboardDir?: string, checkpoints?: Checkpoints) {
+function createFeatures(deps: CoreDeps, audit: Audit, dashboardDir?: string, checkpoints?: Checkpoints, exclusiveStore = false) {
   const platform = createPlatformFeature({ ...deps, audit });
   const auditCheckpoints: Feature = checkpoints
     ? createAuditCheckpointsFeature({ checkpoints, publicUrl: deps.config.publicUrl })
     : { name: 'audit-checkpoints', migrations: { '0004_platform_audit_checkpoints': auditCheckpointsMigration }, register: async () => {} };
   const providers = createProvidersFeature(deps);
-  const deployments = createDeploymentsFeature({ ...deps, broker: providers.broker });
+  const deployments = createDeploymentsFeature({ ...deps, broker: providers.broker, exclusiveStore });
   const session = createSessionFeature(deps, dashboardDir ? { dashboardDir } : {});
   const invitations = createInvitationsFeature(deps);
   const ciTrust = createCiTrustFeature(deps);
@@ -155,8 +163,32 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     logger.addSecret(config.aws.credentials.accessKeyId);
   }
 
+  // One engine per SQLite store: take the data dir's lock before opening (or recovering) anything.
+  // The OS drops it when this process ends, however it ends. PostgreSQL is shared by design.
+  const locks: DataDirLock[] = [];
+  const exclusiveStore = !options.db && config.database.kind === 'sqlite' && config.database.path !== ':memory:';
+  if (exclusiveStore && config.database.kind === 'sqlite') {
+    if (!options.dataDirLock) locks.push(lockDataDir(config.dataDir));
+    const dbPath = resolve(config.database.path);
+    if (dirname(dbPath) !== resolve(config.dataDir)) {
+      try {
+        locks.push(lockFile(`${dbPath}.engine-lock`, `the database ${dbPath}`));
+      } catch (err) {
+        for (const l of locks) l.release();
+        throw err;
+      }
+    }
+  }
+  const releaseLocks = () => { for (const l of locks.splice(0).reverse()) l.release(); };
+
   let store: Store | undefined;
-  const db = options.db ?? (store = await openStore(config.database, { onPoolError: (err) => logger.warn('database connection lost; the pool will reconnect', { err }) })).db;
+  let db: Db;
+  try {
+    db = options.db ?? (store = await openStore(config.database, { onPoolError: (err) => logger.warn('database connection lost; the pool will reconnect', { err }) })).db;
+  } catch (err) {
+    releaseLocks();
+    throw err;
+  }
   const started: Feature[] = [];
   let app: FastifyInstance | undefined;
   let closed = false;
@@ -166,8 +198,12 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     for (const f of [...started].reverse()) {
       try { await f.stop?.(); } catch (err) { logger.error('feature failed to stop', { feature: f.name, err }); }
     }
-    if (app) await app.close();
-    if (store) await store.close();
+    try {
+      if (app) await app.close();
+      if (store) await store.close();
+    } finally {
+      releaseLocks();
+    }
   };
 
   try {
@@ -182,7 +218,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     });
     const audit = createAudit(db, clock, { ...(scrub ? { scrub } : {}), onAppended: checkpoints.afterAppend, checkpoints });
     const deps: CoreDeps = { db, clock, logger, audit, config };
-    const { platform, ciTrust, features } = createFeatures(deps, audit, options.dashboardDir, checkpoints);
+    const { platform, ciTrust, features } = createFeatures(deps, audit, options.dashboardDir, checkpoints, exclusiveStore);
     await prepareDatabase(db, features, logger, options.migrate !== false);
 
     app = Fastify({

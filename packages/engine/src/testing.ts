@@ -64,7 +64,7 @@ export async function createTestEngine(options: TestEngineOptions = {}): Promise
     dataDir,
     database: { kind: 'sqlite', path: join(dataDir, 'hangar.db') },
     aws: { region: 'us-east-1', credentials: { accessKeyId: 'AKIATESTENGINE000000', secretAccessKey: 'test-engine-secret-key-not-real-000000' } },
-    limits: { maxFiles: 20_000, maxTotalBytes: 256 * 1024 * 1024, maxFileBytes: 64 * 1024 * 1024 },
+    limits: { maxFiles: 20_000, maxTotalBytes: 256 * 1024 * 1024, maxFileBytes: 64 * 1024 * 1024, maxManifestEntries: 20_000 },
     workers: 1,
     ci: { allowInsecureIssuers: true },
     ...options.config,

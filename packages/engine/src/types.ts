@@ -83,7 +83,7 @@ export interface EngineConfig {
      */
     readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   };
-  readonly limits: { readonly maxFiles: number; readonly maxTotalBytes: number; readonly maxFileBytes: number };
+  readonly limits: { readonly maxFiles: number; readonly maxTotalBytes: number; readonly maxFileBytes: number; readonly maxManifestEntries: number };
   /** Deployment workers in this process. */
   readonly workers: number;
   /** Signed audit checkpoints: after `checkpointEvery` events of an org, or every `checkpointIntervalMs` (default 100 / 15 min). */

@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
-import { resolveConfig, runEngineServer, type Logger, type RunningEngine } from '@hangar/engine';
+import { lockDataDir, resolveConfig, runEngineServer, type DataDirLock, type Logger, type RunningEngine } from '@hangar/engine';
 import { createLocalAccounts, ensureDeployerRole, iamClient, type LocalAccounts } from './local-accounts.js';
 
 export interface EmbeddedOptions {
@@ -88,7 +88,16 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   const port = options.port ?? 7300;
   const cloudPort = options.cloudPort ?? (port === 0 ? 0 : port + 1);
 
-  const cloud = await startLocalCloud({ port: cloudPort, dataDir: join(dataDir, 'cloud') });
+  // One `hangar up` per data dir: the lock is taken before the cloud or the engine touches it (a
+  // second `up` stops here, naming the first, instead of starting a second cloud on the same files).
+  const lock = lockDataDir(dataDir);
+  let cloud: LocalCloud;
+  try {
+    cloud = await startLocalCloud({ port: cloudPort, dataDir: join(dataDir, 'cloud') });
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
   step(`Local cloud (AWS-compatible: IAM, STS, Lambda, HTTP APIs, Logs) at ${cloud.endpoint}`);
   let engine: RunningEngine | undefined;
   try {
@@ -108,7 +117,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     step(`Engine at ${engine.url}`);
 
     if (saved) {
-      return finish(engine, cloud, { orgId: saved.orgId, providerName: saved.providerName, roleArn: saved.roleArn, ownerToken: undefined, firstStart: false });
+      return finish(engine, cloud, lock, { orgId: saved.orgId, providerName: saved.providerName, roleArn: saved.roleArn, ownerToken: undefined, firstStart: false });
     }
 
     const { org, token } = await engine.engine.bootstrap.createOrg({ name: 'local', owner: { email: 'owner@localhost', name: 'Local owner' }, tokenName: 'hangar-up' });
@@ -131,15 +140,16 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     await api(engine, token.token, 'POST', `${base}/${created.id}/links`, { scope: 'org' });
     step('Verified the provider (the role refuses a missing or wrong external ID) and made it the org default');
     writeState(stateFile, { version: 1, region, accounts, orgId: org.id, providerName: 'local', roleArn });
-    return finish(engine, cloud, { orgId: org.id, providerName: 'local', roleArn, ownerToken: token.token, firstStart: true });
+    return finish(engine, cloud, lock, { orgId: org.id, providerName: 'local', roleArn, ownerToken: token.token, firstStart: true });
   } catch (e) {
     await engine?.close();
     await cloud.stop();
+    lock.release();
     throw e;
   }
 }
 
-function finish(engine: RunningEngine, cloud: LocalCloud, facts: Pick<Embedded, 'orgId' | 'providerName' | 'roleArn' | 'ownerToken' | 'firstStart'>): Embedded {
+function finish(engine: RunningEngine, cloud: LocalCloud, lock: DataDirLock, facts: Pick<Embedded, 'orgId' | 'providerName' | 'roleArn' | 'ownerToken' | 'firstStart'>): Embedded {
   let closed = false;
   return {
     ...facts,
@@ -153,6 +163,7 @@ function finish(engine: RunningEngine, cloud: LocalCloud, facts: Pick<Embedded, 
       closed = true;
       await engine.close();
       await cloud.stop();
+      lock.release();
     },
   };
 }

@@ -22,10 +22,43 @@ const inputs = z.object({
   fail: z.enum(['hangar-aws', 'raw-aws', 'plain']).optional(),
   memory: z.number().int().min(128, 'expected a whole number from 128 to 10240 (MB)').max(10240).optional(),
   leak: z.boolean().optional(),
+  /** Wait (after logging, before finishing) until the test opens the gate of this name. */
+  gate: z.string().optional(),
 }).strict();
 
-export function fakeComponent(name = 'fake'): RunnableComponent & { calls: FakeCall[] } {
+/** A test-controlled barrier: `entered` resolves when a run reaches it; the run goes on after `open()`. */
+export interface Gate {
+  readonly entered: Promise<void>;
+  readonly isEntered: () => boolean;
+  open(): void;
+}
+
+function createGate(): Gate & { enter(): Promise<void> } {
+  let entered = false;
+  let markEntered!: () => void;
+  let release!: () => void;
+  const enteredP = new Promise<void>((r) => { markEntered = r; });
+  const opened = new Promise<void>((r) => { release = r; });
+  return {
+    entered: enteredP,
+    isEntered: () => entered,
+    open: () => release(),
+    enter() {
+      entered = true;
+      markEntered();
+      return opened;
+    },
+  };
+}
+
+export function fakeComponent(name = 'fake'): RunnableComponent & { calls: FakeCall[]; gate(name: string): Gate } {
   const calls: FakeCall[] = [];
+  const gates = new Map<string, ReturnType<typeof createGate>>();
+  const gate = (g: string) => {
+    let found = gates.get(g);
+    if (!found) gates.set(g, (found = createGate()));
+    return found;
+  };
   const pause = (ms: number, signal?: AbortSignal) => new Promise<void>((r) => {
     const stop = () => { clearTimeout(t); r(); };
     const t = setTimeout(() => { signal?.removeEventListener('abort', stop); r(); }, ms);
@@ -36,6 +69,7 @@ export function fakeComponent(name = 'fake'): RunnableComponent & { calls: FakeC
     inputs: inputs as z.ZodType<unknown>,
     permissions: ['lambda:GetFunction'],
     calls,
+    gate,
     async deploy(raw: unknown, ctx: ComponentContext) {
       const i = raw as z.output<typeof inputs>;
       const start = performance.now();
@@ -44,6 +78,7 @@ export function fakeComponent(name = 'fake'): RunnableComponent & { calls: FakeC
       if (i.leak) ctx.log.warn(`oops: key=${creds.accessKeyId} secret=${creds.secretAccessKey} token=${creds.sessionToken}`);
       const zip = ctx.source ? await ctx.source.zip() : undefined;
       await pause(i.delayMs, ctx.signal);
+      if (i.gate) await gate(i.gate).enter();
       calls.push({
         action: 'deploy', value: i.value, state: { ...ctx.state }, instanceId: ctx.instance.instanceId, start, end: performance.now(), sawSecretKey: creds.secretAccessKey.startsWith('fake-secret-'),
         ...(ctx.source ? { manifestId: ctx.source.manifestId, zipBytes: zip!.length } : {}),

@@ -20,12 +20,13 @@ export const testProvider: ResolvedProvider = {
 };
 
 /** Hands out per-deployment fake credentials; `provider: undefined` behaves like an org with no provider. */
-export function fakeBroker(opts: { provider?: ResolvedProvider } = { provider: testProvider }) {
+export function fakeBroker(opts: { provider?: ResolvedProvider; beforeResolve?: () => Promise<void> } = { provider: testProvider }) {
   const opened: CredentialRequest[] = [];
   const issued: SessionCredentials[] = [];
   let closed = 0;
   const broker: CredentialBroker = {
     async resolve() {
+      await opts.beforeResolve?.();
       if (!opts.provider) throw new HangarError('PROVIDER_NOT_CONFIGURED', 'No provider is linked for this app, stage or org. Create one with `hangar providers create` and link it with `hangar providers link`.');
       return opts.provider;
     },
@@ -69,7 +70,7 @@ export async function createHarness(options: {
   const config: EngineConfig = {
     publicUrl: 'http://127.0.0.1:7300', dataDir, database: { kind: 'sqlite', path: join(dataDir, 'unused.db') },
     aws: { region: 'us-east-1', credentials: { accessKeyId: 'AKIAENGINE', secretAccessKey: 'engine-secret' } },
-    limits: { maxFiles: 1000, maxTotalBytes: 10 * 1024 * 1024, maxFileBytes: 1024 * 1024, ...options.limits },
+    limits: { maxFiles: 1000, maxTotalBytes: 10 * 1024 * 1024, maxFileBytes: 1024 * 1024, maxManifestEntries: 1000, ...options.limits },
     workers: options.workers ?? 2,
   };
   const feature = createDeploymentsFeature({

@@ -67,10 +67,14 @@ for (const db of testDatabases()) {
 
     test('the event stream follows a run live over a real socket and stops when the client goes away', async () => {
       const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
-      const r = (await deploy({ name: 'socket', inputs: { value: 'sock', delayMs: 200 } })).json();
+      // The run waits at a gate until the stream is connected, so "running" is seen however slow the machine.
+      const gate = component.gate('socket-live');
+      const r = (await deploy({ name: 'socket', inputs: { value: 'sock', gate: 'socket-live' } })).json();
+      await gate.entered;
       const res = await fetch(`${address}/api/v1/orgs/${h.orgA}/deployments/${r.deploymentId}/events`, { headers: h.as(h.orgA, 'viewer') });
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+      gate.open();
       const text = await res.text();
       const ev = parseSse(text);
       assert.equal(ev.at(-1)!.event, 'done');
@@ -87,28 +91,43 @@ for (const db of testDatabases()) {
     });
 
     test('two deploys of one instance started together both finish, in turn, and the final state is the second', async () => {
-      // ...while a different instance is not held up by the lock (two workers)
-      const [a, b, o] = await Promise.all([
-        deploy({ name: 'lock', inputs: { value: 'first', delayMs: 300 } }),
-        deploy({ name: 'lock', inputs: { value: 'second', delayMs: 300 } }),
-        deploy({ name: 'other', inputs: { value: 'x', delayMs: 10 } }),
+      // Deterministic: each run waits at a gate the test opens, so nothing depends on timing. The
+      // queue order is the id order (ids are time-ordered); whichever the ids say is first must be
+      // the one that runs first, even when the two requests race each other.
+      const [a, b] = await Promise.all([
+        deploy({ name: 'lock', inputs: { value: 'first', gate: 'lock-first' } }),
+        deploy({ name: 'lock', inputs: { value: 'second', gate: 'lock-second' } }),
       ]);
+      assert.equal(a.statusCode, 202, a.body);
+      assert.equal(b.statusCode, 202, b.body);
       const first = a.json().deploymentId as string;
       const second = b.json().deploymentId as string;
-      const other = o.json().deploymentId as string;
-      const [d1, d2] = await Promise.all([done(first), done(second), done(other)]);
+      const [earlier, later] = first < second ? [first, second] : [second, first];
+      const [value1, value2] = first < second ? ['first', 'second'] : ['second', 'first'];
+      const gate1 = component.gate(`lock-${value1}`);
+      const gate2 = component.gate(`lock-${value2}`);
+      const winner = await Promise.race([gate1.entered.then(() => value1), gate2.entered.then(() => value2)]);
+      assert.equal(winner, value1, `the deployment queued first (${earlier}) runs first`);
+      // While the first holds the instance, another instance runs (two workers) and the second waits.
+      const o = (await deploy({ name: 'other', inputs: { value: 'x' } })).json();
+      assert.equal((await done(o.deploymentId)).status, 'succeeded');
+      assert.equal((await get(`/deployments/${later}`)).json().status, 'queued');
+      assert.equal(gate2.isEntered(), false);
+      gate1.open();
+      await gate2.entered;
+      assert.equal((await get(`/deployments/${earlier}`)).json().status, 'succeeded');
+      gate2.open();
+      const [d1, d2] = await Promise.all([done(earlier), done(later)]);
       assert.equal(d1.status, 'succeeded');
       assert.equal(d2.status, 'succeeded');
       const runs = component.calls.filter((c) => c.instanceId === a.json().instanceId);
-      const [ordered1, ordered2] = first < second ? ['first', 'second'] : ['second', 'first'];
-      assert.deepEqual(runs.map((r) => r.value), [ordered1, ordered2]);
+      assert.deepEqual(runs.map((r) => r.value), [value1, value2]);
       assert.ok(runs[1]!.start >= runs[0]!.end, 'the second started only after the first ended');
+      assert.equal(runs[1]!.state.deployedValue, value1, 'the second run saw the first one\'s state');
       const inst = (await get(`/instances/${a.json().instanceId}`)).json();
-      assert.equal(inst.outputs.value, ordered2);
+      assert.equal(inst.outputs.value, value2);
       assert.equal(inst.status, 'deployed');
-      assert.equal(runs[1]!.state.deployedValue, ordered1, 'the second run saw the first one\'s state');
-      const otherRun = component.calls.find((c) => c.value === 'x')!;
-      assert.ok(otherRun.end <= runs[1]!.start, 'another instance ran while the lock made the second wait');
+      assert.equal(inst.lastDeployment.id, later);
     });
 
     test('a failed deployment keeps the previous outputs and state and records the AWS code and request id', async () => {
@@ -284,11 +303,65 @@ for (const db of testDatabases()) {
       assert.equal((await get(`/instances/${first.instanceId}`)).json().outputs.value, 'z2');
     });
 
+    test('a run failed as DEPLOY_INTERRUPTED while it ran (its lease taken over) ends failed, never succeeded carrying the error', async () => {
+      const ok = (await deploy({ name: 'overtaken', inputs: { value: 'before' } })).json();
+      assert.equal((await done(ok.deploymentId)).status, 'succeeded');
+      const gate = component.gate('overtaken');
+      const r = (await deploy({ name: 'overtaken', inputs: { value: 'late', gate: 'overtaken' } })).json();
+      await gate.entered;
+      // What a newcomer engine (or a reaper that judged the lease expired) does meanwhile.
+      await h.store.db.updateTable('deployments').set({ status: 'failed', error_code: 'DEPLOY_INTERRUPTED', error_message: 'interrupted', finished_at: new Date().toISOString() }).where('id', '=', r.deploymentId).execute();
+      gate.open();
+      const deadline = Date.now() + 30_000;
+      while (!h.logs.some((l) => l.includes('its result is discarded') && l.includes(r.deploymentId)) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+      const rec = (await get(`/deployments/${r.deploymentId}`)).json();
+      assert.equal(rec.status, 'failed');
+      assert.equal(rec.error.code, 'DEPLOY_INTERRUPTED');
+      assert.equal(rec.outputs ?? null, null);
+      const inst = (await get(`/instances/${r.instanceId}`)).json();
+      assert.equal(inst.outputs.value, 'before', 'the overtaken run did not write the instance');
+      assert.equal(h.audit.filter((e) => e.kind === 'deployment.finished' && e.subject === `deployment:${r.deploymentId}`).length, 0, 'the run did not add a second finished event to the reaper\'s');
+    });
+
+    test('an engine starting on a shared store fails only runs whose lease expired, each with its finished audit event', async () => {
+      const ok = (await deploy({ name: 'leases', inputs: { value: 'l' } })).json();
+      await done(ok.deploymentId);
+      const row = await h.store.db.selectFrom('deployments').selectAll().where('id', '=', ok.deploymentId).executeTakeFirstOrThrow();
+      const fresh = new Date().toISOString();
+      const hourAgo = new Date(Date.now() - 3600_000).toISOString();
+      await h.store.db.insertInto('deployments').values([
+        { ...row, id: 'dep_0000000000000000alive001', status: 'running', outputs: null, started_at: fresh, finished_at: null, heartbeat_at: fresh },
+        { ...row, id: 'dep_0000000000000000expired1', status: 'running', outputs: null, started_at: hourAgo, finished_at: null, heartbeat_at: hourAgo },
+      ]).execute();
+      const audit: Array<{ kind: string; subject?: string; data: Record<string, unknown> }> = [];
+      const newcomer = createDeploymentsFeature({
+        db: h.store.db, clock: { now: () => new Date() }, logger: createLogger({ write: () => {} }),
+        config: { publicUrl: 'x', dataDir: h.dataDir, database: { kind: 'sqlite', path: ':memory:' }, aws: { region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }, limits: { maxFiles: 10, maxTotalBytes: 10, maxFileBytes: 10, maxManifestEntries: 10 }, workers: 0 },
+        audit: { append: async (e) => void audit.push(e) }, broker: fb.broker, lookup: () => component, pollMs: 60_000,
+      });
+      await newcomer.start!();
+      try {
+        const alive = await h.store.db.selectFrom('deployments').selectAll().where('id', '=', 'dep_0000000000000000alive001').executeTakeFirstOrThrow();
+        assert.equal(alive.status, 'running', 'a live lease is never touched by an engine that just started');
+        assert.equal(alive.error_code, null);
+        const expired = await h.store.db.selectFrom('deployments').selectAll().where('id', '=', 'dep_0000000000000000expired1').executeTakeFirstOrThrow();
+        assert.equal(expired.status, 'failed');
+        assert.equal(expired.error_code, 'DEPLOY_INTERRUPTED');
+        // Reaped once, with one finished event: by the newcomer, or by the running engine's own
+        // reaper if its poll came first (both judge by the lease; neither touched the live one).
+        const reapedEvents = [...audit, ...h.audit].filter((e) => e.subject === 'deployment:dep_0000000000000000expired1' || e.subject === 'deployment:dep_0000000000000000alive001');
+        assert.deepEqual(reapedEvents.map((e) => [e.kind, e.subject, e.data['status'], e.data['errorCode']]), [['deployment.finished', 'deployment:dep_0000000000000000expired1', 'failed', 'DEPLOY_INTERRUPTED']]);
+      } finally {
+        await newcomer.stop!();
+        await h.store.db.deleteFrom('deployments').where('id', '=', 'dep_0000000000000000alive001').execute();
+      }
+    });
+
     test('two engine processes on one store still run one deployment per instance at a time', async () => {
       // A second deployments feature on the same database plays the second engine process.
       const second = createDeploymentsFeature({
         db: h.store.db, clock: { now: () => new Date() }, logger: createLogger({ write: () => {} }),
-        config: { publicUrl: 'x', dataDir: h.dataDir, database: { kind: 'sqlite', path: ':memory:' }, aws: { region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }, limits: { maxFiles: 10, maxTotalBytes: 10, maxFileBytes: 10 }, workers: 2 },
+        config: { publicUrl: 'x', dataDir: h.dataDir, database: { kind: 'sqlite', path: ':memory:' }, aws: { region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }, limits: { maxFiles: 10, maxTotalBytes: 10, maxFileBytes: 10, maxManifestEntries: 10 }, workers: 2 },
         audit: { append: async () => {} }, broker: fb.broker, lookup: () => component, pollMs: 20,
       });
       await second.start!();
@@ -316,6 +389,36 @@ describe('heartbeats keep a long deployment alive', () => {
       const res = await h.app.inject({ method: 'POST', url: `/api/v1/orgs/${h.orgA}/deployments`, headers: h.as(h.orgA), payload: { app: 'a', stage: 'dev', name: 'slow', component: 'fake', inputs: { value: 'slow', delayMs: 1500 } } });
       const ev = parseSse((await h.app.inject({ url: `/api/v1/orgs/${h.orgA}/deployments/${res.json().deploymentId}/events`, headers: h.as(h.orgA) })).body);
       assert.equal(ev.at(-1)!.data.status, 'succeeded', JSON.stringify(ev.at(-1)));
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('a run that lost its lease stops', () => {
+  test('when another engine fails a running deployment as interrupted, the run is aborted through its signal and its result discarded', async () => {
+    const component = fakeComponent();
+    const h = await createHarness({ lookup: () => component, heartbeatMs: 50, pollMs: 20 });
+    try {
+      // The component waits up to 10 minutes, returning early only if its signal aborts.
+      const res = await h.app.inject({ method: 'POST', url: `/api/v1/orgs/${h.orgA}/deployments`, headers: h.as(h.orgA), payload: { app: 'a', stage: 'dev', name: 'lost', component: 'fake', inputs: { value: 'lost', delayMs: 600_000 } } });
+      const id = res.json().deploymentId as string;
+      const deadline = Date.now() + 60_000;
+      while (!h.logs.some((l) => l.includes(`deploying value=lost`)) && !(await h.store.db.selectFrom('deployment_logs').select('seq').where('deployment_id', '=', id).where('message', '=', 'deploying value=lost').executeTakeFirst())) {
+        assert.ok(Date.now() < deadline, 'the run started');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await h.store.db.updateTable('deployments').set({ status: 'failed', error_code: 'DEPLOY_INTERRUPTED', error_message: 'interrupted elsewhere', finished_at: new Date().toISOString() }).where('id', '=', id).execute();
+      while (!h.logs.some((l) => l.includes('its result is discarded') && l.includes(id))) {
+        assert.ok(Date.now() < deadline, 'the run ended well before its 10 minutes');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(h.logs.some((l) => l.includes('lost its lease') && l.includes(id)));
+      const call = component.calls.find((c) => c.value === 'lost')!;
+      assert.ok(call.end - call.start < 300_000, 'aborted, not waited out');
+      const row = await h.store.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      assert.equal(row.status, 'failed');
+      assert.equal(row.error_code, 'DEPLOY_INTERRUPTED');
     } finally {
       await h.close();
     }

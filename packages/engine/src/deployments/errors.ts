@@ -1,4 +1,5 @@
 import { isHangarError } from '@hangar/core';
+import { storeUnavailable } from '../store/errors.js';
 
 export interface DeploymentFailure {
   readonly code: string;
@@ -21,6 +22,9 @@ const accessDenied = new Set(['AccessDenied', 'AccessDeniedException']);
  * (`awsCode`, `requestId`); a raw AWS SDK error that slipped through is recognised by `$metadata`.
  */
 export function describeFailure(err: unknown): DeploymentFailure {
+  // The engine's own database locked, full or gone mid-run: not the component's fault, and retryable.
+  const store = isHangarError(err) ? undefined : storeUnavailable(err);
+  if (store) return { code: store.code, message: store.message, awsCode: undefined, requestId: undefined };
   if (isHangarError(err)) {
     const d = err.details ?? {};
     return {

@@ -6,11 +6,10 @@ import { createSourceCache, type SourceCache } from '../source/source-cache.js';
 import { registerSourceRoutes } from '../source/routes.js';
 import { sourceMigrations } from '../source/tables.js';
 import { registerInstanceRoutes } from '../instances/routes.js';
-import { dialectOf } from '../store/db.js';
 import { createDeploymentBus } from './bus.js';
 import type { ComponentLookup } from './components.js';
 import { createOrderedIds } from './ids.js';
-import { claimNext, reapStale } from './queue.js';
+import { claimNext, reapInterrupted } from './queue.js';
 import { registerDeploymentRoutes } from './routes.js';
 import { runDeployment } from './runner.js';
 import { createDeploymentService, type DeploymentService } from './service.js';
@@ -34,6 +33,13 @@ export interface DeploymentsOptions {
   readonly heartbeatMs?: number;
   /** A running deployment whose heartbeat is older than this is failed as DEPLOY_INTERRUPTED; default 2 min. */
   readonly staleMs?: number;
+  /**
+   * This process holds the store's exclusive lock (a SQLite data dir taken with lockDataDir), so a
+   * deployment still marked running at start was cut short by this engine's own stop or crash:
+   * start-up fails them all as DEPLOY_INTERRUPTED. Otherwise (PostgreSQL, shared by several
+   * engines; or a store the caller opened) only deployments whose heartbeat lease expired are.
+   */
+  readonly exclusiveStore?: boolean;
 }
 
 export interface DeploymentsFeature extends Feature {
@@ -53,12 +59,14 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
   const blobs = deps.blobs ?? createFsBlobStore(join(config.dataDir, 'blobs'));
   const source = createSourceCache({ db, blobs, clock, limits: config.limits, packagesDir: join(config.dataDir, 'packages') });
   const bus = createDeploymentBus();
+  const staleMs = deps.staleMs ?? 120_000;
+  const reapDeps = { db, clock, audit: deps.audit };
   const workers = createWorkerPool({
     count: config.workers,
     pollMs,
     logger,
     claim: async () => {
-      await reapStale(db, clock, deps.staleMs ?? 120_000);
+      await reapInterrupted(reapDeps, { staleMs, reason: 'The engine process running this deployment stopped (no heartbeat); deploy again. The previous state was kept.' });
       return claimNext(db, clock);
     },
     run: (dep, signal) =>
@@ -77,13 +85,15 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
       await registerInstanceRoutes(app, service);
     },
     async start() {
-      if (dialectOf(db) === 'sqlite') {
-        // One process owns a SQLite store: a run still marked running was cut short by a restart.
-        await db
-          .updateTable('deployments')
-          .set({ status: 'failed', error_code: 'DEPLOY_INTERRUPTED', error_message: 'The engine stopped while this deployment was running; deploy again.', finished_at: clock.now().toISOString() })
-          .where('status', '=', 'running')
-          .execute();
+      if (deps.exclusiveStore) {
+        // Nobody else can be running them: what is still marked running was cut short when this
+        // engine last stopped (a crash or kill -9 included). Each gets its finished audit event.
+        const n = await reapInterrupted(reapDeps, { reason: 'The engine stopped while this deployment was running; deploy again. The previous state was kept.' });
+        if (n) logger.warn('deployments interrupted by the previous engine stop were marked failed', { count: n });
+      } else {
+        // Shared store: only runs whose engine stopped renewing their lease; live ones are left alone.
+        const n = await reapInterrupted(reapDeps, { staleMs, reason: 'The engine process running this deployment stopped (no heartbeat); deploy again. The previous state was kept.' });
+        if (n) logger.warn('deployments whose engine stopped heartbeating were marked failed', { count: n });
       }
       workers.start();
     },

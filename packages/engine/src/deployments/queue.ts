@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { Clock, Db } from '../types.js';
+import type { AuditApi, Clock, Db } from '../types.js';
 import type { DeploymentsTable } from './tables.js';
 
 export type DeploymentRow = Selectable<DeploymentsTable>;
@@ -55,21 +55,51 @@ export async function claimNext(db: Db, clock: Clock): Promise<DeploymentRow | u
 }
 
 /**
- * A running deployment whose heartbeat is older than `staleMs` belongs to an engine process that
- * died: mark it failed (DEPLOY_INTERRUPTED) so its instance is free for the next one. Its
- * instance keeps the state of its last successful deployment. Returns how many were reaped.
+ * Fails running deployments as DEPLOY_INTERRUPTED (status `failed`) and writes each one's
+ * `deployment.finished` audit event, so its instance is free for the next deployment; the instance
+ * keeps the state of its last successful deployment.
+ *
+ * Which ones: with `staleMs`, those whose heartbeat is older than that — their engine process
+ * stopped (killed, machine lost); this is how engines sharing a PostgreSQL database decide, and a
+ * live run's lease is never touched. Without `staleMs`, every running one: only for the holder
+ * of a SQLite store's exclusive lock (see lockDataDir), who knows no other process can be running
+ * them. Each row is claimed with a conditional UPDATE, so when two engines reap at once each
+ * deployment is reaped — and audited — once. Returns how many were reaped.
  */
-export async function reapStale(db: Db, clock: Clock, staleMs: number): Promise<number> {
-  const now = clock.now();
-  const cutoff = new Date(now.getTime() - staleMs).toISOString();
-  const result = await db
-    .updateTable('deployments')
-    .set({
-      status: 'failed', error_code: 'DEPLOY_INTERRUPTED', finished_at: now.toISOString(),
-      error_message: 'The engine process running this deployment stopped (no heartbeat); deploy again. The previous state was kept.',
-    })
-    .where('status', '=', 'running')
-    .where((eb) => eb.or([eb('heartbeat_at', 'is', null), eb('heartbeat_at', '<', cutoff)]))
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+export async function reapInterrupted(
+  deps: { db: Db; clock: Clock; audit: AuditApi },
+  opts: { staleMs?: number; reason: string },
+): Promise<number> {
+  const { db, clock } = deps;
+  let reaped = 0;
+  for (;;) {
+    const now = clock.now();
+    const cutoff = opts.staleMs === undefined ? undefined : new Date(now.getTime() - opts.staleMs).toISOString();
+    let q = db.selectFrom('deployments').selectAll().where('status', '=', 'running');
+    if (cutoff) q = q.where((eb) => eb.or([eb('heartbeat_at', 'is', null), eb('heartbeat_at', '<', cutoff)]));
+    const rows = await q.orderBy('id').limit(100).execute();
+    let progress = 0;
+    for (const dep of rows) {
+      let u = db
+        .updateTable('deployments')
+        .set({ status: 'failed', error_code: 'DEPLOY_INTERRUPTED', error_message: opts.reason, finished_at: now.toISOString() })
+        .where('id', '=', dep.id)
+        .where('status', '=', 'running');
+      if (cutoff) u = u.where((eb) => eb.or([eb('heartbeat_at', 'is', null), eb('heartbeat_at', '<', cutoff)]));
+      const result = await u.executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) continue;
+      progress++;
+      const startedAt = dep.started_at ? new Date(dep.started_at) : now;
+      await deps.audit.append({
+        orgId: dep.org_id, kind: 'deployment.finished', actor: dep.actor, subject: `deployment:${dep.id}`,
+        data: {
+          action: dep.action, instanceId: dep.instance_id, status: 'failed', durationMs: Math.max(0, now.getTime() - startedAt.getTime()),
+          providerId: dep.provider_id, providerName: dep.provider_name, roleArn: dep.role_arn,
+          errorCode: 'DEPLOY_INTERRUPTED', awsCode: null, awsRequestId: null,
+        },
+      });
+    }
+    reaped += progress;
+    if (rows.length < 100 || progress === 0) return reaped;
+  }
 }

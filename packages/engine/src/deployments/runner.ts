@@ -6,6 +6,7 @@ import type { DeploymentBus } from './bus.js';
 import type { ComponentLookup } from './components.js';
 import { describeFailure, type DeploymentFailure } from './errors.js';
 import { createDeploymentLog } from './log-writer.js';
+import { storeUnavailable } from '../store/errors.js';
 import type { DeploymentRow } from './queue.js';
 
 export interface RunnerDeps {
@@ -62,16 +63,33 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
   let failure: DeploymentFailure | undefined;
   let outputs: Record<string, unknown> = {};
   let newState = '{}';
-  const instance = await db.selectFrom('instances').selectAll().where('id', '=', dep.instance_id).executeTakeFirstOrThrow();
-  const app = await db.selectFrom('apps').select(['id', 'name']).where('id', '=', dep.app_id).executeTakeFirstOrThrow();
   const subject = `deployment:${dep.id}`;
-  await deps.audit.append({
-    orgId: dep.org_id, kind: 'deployment.started', actor: dep.actor, subject,
-    data: { action: dep.action, instanceId: dep.instance_id, app: app.name, stage: dep.stage, name: instance.name, component: dep.component, manifestId: dep.manifest_id },
+  // Nothing has touched the cloud yet: with the store locked or away, wait for it rather than fail.
+  const { instance, app } = await untilStoreAnswers(deps, dep.id, signal, async () => {
+    const found = {
+      instance: await db.selectFrom('instances').selectAll().where('id', '=', dep.instance_id).executeTakeFirstOrThrow(),
+      app: await db.selectFrom('apps').select(['id', 'name']).where('id', '=', dep.app_id).executeTakeFirstOrThrow(),
+    };
+    await deps.audit.append({
+      orgId: dep.org_id, kind: 'deployment.started', actor: dep.actor, subject,
+      data: { action: dep.action, instanceId: dep.instance_id, app: found.app.name, stage: dep.stage, name: found.instance.name, component: dep.component, manifestId: dep.manifest_id },
+    });
+    return found;
   });
 
+  // The component's signal also fires when this run loses its lease: another engine judged it
+  // dead (no heartbeat) and failed it as DEPLOY_INTERRUPTED, so the instance may already run its
+  // next deployment elsewhere; this run must stop touching the cloud.
+  const leaseLost = new AbortController();
+  const runSignal = signal ? AbortSignal.any([signal, leaseLost.signal]) : leaseLost.signal;
   const heartbeat = setInterval(() => {
-    db.updateTable('deployments').set({ heartbeat_at: clock.now().toISOString() }).where('id', '=', dep.id).where('status', '=', 'running').execute()
+    db.updateTable('deployments').set({ heartbeat_at: clock.now().toISOString() }).where('id', '=', dep.id).where('status', '=', 'running').executeTakeFirst()
+      .then((r) => {
+        if (Number(r.numUpdatedRows) === 0 && !leaseLost.signal.aborted) {
+          deps.logger.warn('a running deployment lost its lease (failed as interrupted elsewhere); aborting it', { deploymentId: dep.id });
+          leaseLost.abort();
+        }
+      })
       .catch((e) => deps.logger.warn('could not renew a deployment heartbeat', { deploymentId: dep.id, err: e }));
   }, deps.heartbeatMs ?? 15_000);
   heartbeat.unref();
@@ -105,7 +123,7 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
       state: Object.freeze(JSON.parse(instance.state) as Record<string, unknown>),
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
       ...(manifestId ? { source: { manifestId, zip: () => deps.source.assembleZip(manifestId) } } : {}),
-      ...(signal ? { signal } : {}),
+      signal: runSignal,
     };
 
     if (dep.action === 'deploy') {
@@ -132,35 +150,70 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
     // Every line is stored before the status turns final (streams rely on it), and the audit
     // event is written before too, so whoever sees "done" also finds deployment.finished.
     await log.flush();
-    const finishedAt = clock.now();
-    await deps.audit.append({
-      orgId: dep.org_id, kind: 'deployment.finished', actor: dep.actor, subject,
-      data: {
-        action: dep.action, instanceId: dep.instance_id, status: failure ? 'failed' : 'succeeded', durationMs: finishedAt.getTime() - startedAt.getTime(),
-        providerId: provider?.id ?? null, providerName: provider?.name ?? null, roleArn: provider?.roleArn ?? null,
-        ...(failure ? { errorCode: failure.code, awsCode: failure.awsCode ?? null, awsRequestId: failure.requestId ?? null } : {}),
-      },
-    });
-    const now = finishedAt.toISOString();
     const f = failure;
-    await db.transaction().execute(async (tx) => {
-      if (f) {
-        // The instance keeps its previous inputs, outputs and state: only the pointer to its last deployment moves.
-        await tx.updateTable('instances').set({ status: instance.status === 'deployed' ? 'deployed' : 'failed', last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
-        await tx.updateTable('deployments').set({
-          status: 'failed', error_code: f.code, error_message: f.message, aws_code: f.awsCode ?? null, aws_request_id: f.requestId ?? null, finished_at: now,
-        }).where('id', '=', dep.id).execute();
-      } else if (dep.action === 'deploy') {
-        const out = scrub(jsonText(outputs));
-        await tx.updateTable('instances').set({ status: 'deployed', component: dep.component, inputs: dep.inputs, outputs: out, state: newState, last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
-        await tx.updateTable('deployments').set({ status: 'succeeded', outputs: out, finished_at: now }).where('id', '=', dep.id).execute();
-      } else {
-        await tx.updateTable('instances').set({ status: 'removed', outputs: '{}', state: '{}', last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
-        await tx.updateTable('deployments').set({ status: 'succeeded', outputs: '{}', finished_at: now }).where('id', '=', dep.id).execute();
+    let audited = false;
+    await untilStoreAnswers(deps, dep.id, signal, async () => {
+      const finishedAt = clock.now();
+      const now = finishedAt.toISOString();
+      // Still ours? If the deployment was failed as DEPLOY_INTERRUPTED meanwhile (its lease ran out
+      // and another engine reaped it, writing its finished event), its record stays as the reaper
+      // left it: never `succeeded` carrying an error, and the instance may already be another run's.
+      const renewed = await db.updateTable('deployments').set({ heartbeat_at: now }).where('id', '=', dep.id).where('status', '=', 'running').executeTakeFirst();
+      if (Number(renewed.numUpdatedRows) !== 1) {
+        deps.logger.warn('a deployment was marked interrupted while it ran; its result is discarded', { deploymentId: dep.id, outcome: f ? f.code : 'succeeded' });
+        return;
       }
+      if (!audited) {
+        await deps.audit.append({
+          orgId: dep.org_id, kind: 'deployment.finished', actor: dep.actor, subject,
+          data: {
+            action: dep.action, instanceId: dep.instance_id, status: f ? 'failed' : 'succeeded', durationMs: finishedAt.getTime() - startedAt.getTime(),
+            providerId: provider?.id ?? null, providerName: provider?.name ?? null, roleArn: provider?.roleArn ?? null,
+            ...(f ? { errorCode: f.code, awsCode: f.awsCode ?? null, awsRequestId: f.requestId ?? null } : {}),
+          },
+        });
+        audited = true;
+      }
+      await db.transaction().execute(async (tx) => {
+        const stillRunning = <T extends { numUpdatedRows: bigint }>(r: T): void => {
+          if (Number(r.numUpdatedRows) !== 1) throw new Error(`deployment ${dep.id} stopped being running before its end was recorded`);
+        };
+        if (f) {
+          stillRunning(await tx.updateTable('deployments').set({
+            status: 'failed', error_code: f.code, error_message: f.message, aws_code: f.awsCode ?? null, aws_request_id: f.requestId ?? null, finished_at: now,
+          }).where('id', '=', dep.id).where('status', '=', 'running').executeTakeFirst());
+          // The instance keeps its previous inputs, outputs and state: only the pointer to its last deployment moves.
+          await tx.updateTable('instances').set({ status: instance.status === 'deployed' ? 'deployed' : 'failed', last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
+        } else if (dep.action === 'deploy') {
+          const out = scrub(jsonText(outputs));
+          stillRunning(await tx.updateTable('deployments').set({ status: 'succeeded', error_code: null, error_message: null, outputs: out, finished_at: now }).where('id', '=', dep.id).where('status', '=', 'running').executeTakeFirst());
+          await tx.updateTable('instances').set({ status: 'deployed', component: dep.component, inputs: dep.inputs, outputs: out, state: newState, last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
+        } else {
+          stillRunning(await tx.updateTable('deployments').set({ status: 'succeeded', error_code: null, error_message: null, outputs: '{}', finished_at: now }).where('id', '=', dep.id).where('status', '=', 'running').executeTakeFirst());
+          await tx.updateTable('instances').set({ status: 'removed', outputs: '{}', state: '{}', last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
+        }
+      });
     });
   } finally {
     for (const s of secrets) deps.logger.removeSecret(s);
     bus.notify(dep.id);
+  }
+}
+
+/**
+ * Runs `step` again while the store is unavailable (locked, disk full, connection lost), so the
+ * start and the end of a run are recorded once the store is back instead of leaving the
+ * deployment running until its lease expires. Gives up when the worker pool stops (`signal`); other errors pass through.
+ */
+async function untilStoreAnswers<T>(deps: RunnerDeps, deploymentId: string, signal: AbortSignal | undefined, step: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      const store = storeUnavailable(err);
+      if (!store || signal?.aborted) throw err;
+      deps.logger.warn('could not record a deployment\'s start or end: the store is unavailable; retrying', { deploymentId, attempt, err: store.message });
+      await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** Math.min(attempt, 6))));
+    }
   }
 }

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { createDeployment } from '@hangar/core/api';
 import type { Clock, Db, RequestAuth } from '../types.js';
 import type { SourceCache } from '../source/source-cache.js';
+import { dialectOf } from '../store/db.js';
 import type { ComponentLookup } from './components.js';
 import { createAppsRepo } from './apps-repo.js';
 import { randomId } from './ids.js';
@@ -28,7 +29,8 @@ export function createDeploymentService(deps: {
   clock: Clock;
   lookup: ComponentLookup;
   source: SourceCache;
-  newDeploymentId: () => string;
+  /** A new time-ordered id sorting after `after` (the instance's newest deployment), if given. */
+  newDeploymentId: (after?: string) => string;
   /** Called after a deployment is queued. */
   queued: () => void;
 }): DeploymentService {
@@ -97,17 +99,27 @@ export function createDeploymentService(deps: {
           .execute();
         instanceId = (await findInstance(orgId, appId, body.stage, body.name))!.id;
       }
-      const deploymentId = deps.newDeploymentId();
-      await db
-        .insertInto('deployments')
-        .values({
-          id: deploymentId, org_id: orgId, app_id: appId, instance_id: instanceId, stage: body.stage, component: componentName, action: body.action, status: 'queued',
-          actor: auth.actor.name, actor_ref: JSON.stringify({ kind: auth.actor.kind, id: auth.actor.id, userId: auth.actor.userId }),
-          manifest_id: body.manifestId ?? null, inputs: JSON.stringify(body.action === 'deploy' ? body.inputs : {}),
-          provider_id: null, provider_name: null, role_arn: null, outputs: null, error_code: null, error_message: null, aws_code: null, aws_request_id: null,
-          created_at: now, started_at: null, finished_at: null, heartbeat_at: null,
-        })
-        .execute();
+      // The queue runs an instance's deployments in id order, so an id must never be visible after
+      // a later one: create them one at a time per instance (a row lock on PostgreSQL; SQLite has
+      // one writer) and give each an id after the instance's newest. Without this, two requests
+      // racing on PostgreSQL could commit out of id order and the later one would run first.
+      const id = instanceId;
+      const deploymentId = await db.transaction().execute(async (tx) => {
+        if (dialectOf(db) === 'postgres') await tx.selectFrom('instances').select('id').where('id', '=', id).forUpdate().execute();
+        const newest = await tx.selectFrom('deployments').select('id').where('instance_id', '=', id).orderBy('id', 'desc').limit(1).executeTakeFirst();
+        const depId = deps.newDeploymentId(newest?.id);
+        await tx
+          .insertInto('deployments')
+          .values({
+            id: depId, org_id: orgId, app_id: appId, instance_id: id, stage: body.stage, component: componentName, action: body.action, status: 'queued',
+            actor: auth.actor.name, actor_ref: JSON.stringify({ kind: auth.actor.kind, id: auth.actor.id, userId: auth.actor.userId }),
+            manifest_id: body.manifestId ?? null, inputs: JSON.stringify(body.action === 'deploy' ? body.inputs : {}),
+            provider_id: null, provider_name: null, role_arn: null, outputs: null, error_code: null, error_message: null, aws_code: null, aws_request_id: null,
+            created_at: now, started_at: null, finished_at: null, heartbeat_at: null,
+          })
+          .execute();
+        return depId;
+      });
       deps.queued();
       return { deploymentId, status: 'queued', instanceId };
     },

@@ -45,13 +45,18 @@ export function createWorkerPool(opts: {
       sleepers.add(done);
     });
 
+  // Counts wake() calls, so a wake that comes while a loop is busy claiming (not yet asleep) is
+  // not lost: the loop sees the count moved and looks again instead of sleeping for pollMs.
+  let wakes = 0;
   const wake = () => {
+    wakes++;
     for (const s of [...sleepers]) s();
   };
 
   async function loop(n: number): Promise<void> {
     while (!stopping) {
       let dep: DeploymentRow | undefined;
+      const seen = wakes;
       try {
         dep = await opts.claim();
       } catch (e) {
@@ -61,7 +66,7 @@ export function createWorkerPool(opts: {
         continue;
       }
       if (!dep) {
-        await sleep(opts.pollMs);
+        if (wakes === seen) await sleep(opts.pollMs);
         continue;
       }
       // One controller per run, so listeners a component adds die with its run.

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { HangarError, isHangarError, type ErrorCode } from '@hangar/core';
 import type { Logger } from '../types.js';
+import { storeUnavailable } from '../store/errors.js';
 
 export interface ErrorBody { code: ErrorCode; message: string; details?: Readonly<Record<string, unknown>> }
 
@@ -41,7 +42,7 @@ function fromFastify(err: FastifyError, request: FastifyRequest): HangarError | 
  */
 export function createErrorHandler(logger: Logger) {
   return function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-    const known = isHangarError(error) ? error : fromFastify(error as FastifyError, request);
+    const known = isHangarError(error) ? error : (fromFastify(error as FastifyError, request) ?? storeUnavailable(error));
     if (known && known.code !== 'INTERNAL' && known.status < 500) {
       return reply.status(known.status).send(known.toJSON());
     }

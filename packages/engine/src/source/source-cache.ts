@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile, unlink } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyDelta, HangarError, manifestId, type ManifestEntry, type SourceUploadRequest, type SourceUploadResponse } from '@hangar/core';
 import type { Clock, Db } from '../types.js';
 import type { BlobStore } from './blob-store.js';
 import { checkDeletes, checkEntries, checkTotals, decodeEntries, encodeEntries, sha256Pattern, type SourceLimits } from './manifest-rules.js';
-import { buildZip } from './zip.js';
+import { createPackager, type Packager } from './zip-pool.js';
 import './tables.js';
 
 export interface SourceCache {
@@ -23,9 +23,43 @@ export interface SourceCacheDeps {
   readonly db: Db;
   readonly blobs: BlobStore;
   readonly clock: Clock;
-  readonly limits: SourceLimits;
+  readonly limits: SourceLimits & { readonly maxManifestEntries: number };
   /** Where assembled packages are cached: `<packagesDir>/<manifestId>.zip`. */
   readonly packagesDir: string;
+  /** Builds zips off the event loop; default a pool of two worker threads. */
+  readonly packager?: Packager;
+}
+
+/** Lets other requests run between batches of a long manifest's work. */
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** A manifest (or what a delta gives) over limits.maxManifestEntries: refused before anything is stored. */
+function checkEntryCount(count: number, limit: number, what: string): void {
+  if (count > limit) {
+    throw new HangarError('SOURCE_LIMIT_EXCEEDED', `${what} ${count} entries; the engine accepts up to ${limit} per manifest (limits.maxManifestEntries, HANGAR_MAX_MANIFEST_ENTRIES). Exclude what the function does not need from inputs.src (node_modules of dev tools, build caches), or bundle it.`, {
+      details: { entries: count, limit },
+    });
+  }
+}
+
+/**
+ * checkEntries over a long list in batches, letting other requests run between them. A path
+ * listed in two batches is caught here by asking the same rules about the pair, so the message is
+ * the one checkEntries gives; same-hash-same-size across batches is checkTotals' job.
+ */
+async function checkEntriesInBatches(entries: readonly ManifestEntry[], limits: SourceLimits): Promise<ManifestEntry[]> {
+  if (entries.length <= 2000) return checkEntries(entries, limits);
+  const out: ManifestEntry[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < entries.length; i += 2000) {
+    for (const e of checkEntries(entries.slice(i, i + 2000), limits)) {
+      if (seen.has(e.path)) checkEntries([e, e], limits);
+      seen.add(e.path);
+      out.push(e);
+    }
+    await yieldToLoop();
+  }
+  return out;
 }
 
 const chunk = <T>(items: readonly T[], size: number): T[][] => {
@@ -36,6 +70,7 @@ const chunk = <T>(items: readonly T[], size: number): T[][] => {
 
 export function createSourceCache(deps: SourceCacheDeps): SourceCache {
   const { db, blobs, clock, limits } = deps;
+  const packager = deps.packager ?? createPackager();
   const building = new Map<string, Promise<Uint8Array>>();
   // The last few manifests, decoded: the next delta from the same CLI builds on one of them.
   const recent = new Map<string, ReadonlyMap<string, ManifestEntry>>();
@@ -51,6 +86,7 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
     const wanted = [...new Set(hashes)];
     const held = new Set<string>();
     for (const part of chunk(wanted, 500)) {
+      await yieldToLoop();
       const rows = await db.selectFrom('org_blobs').select('sha256').where('org_id', '=', orgId).where('stored', '=', 1).where('sha256', 'in', part).execute();
       for (const r of rows) held.add(r.sha256);
     }
@@ -64,6 +100,7 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
     const now = clock.now().toISOString();
     const rows = missing.map((sha256) => ({ org_id: orgId, sha256, size: sizeOf.get(sha256)!, stored: 0, created_at: now }));
     for (const part of chunk(rows, 500)) {
+      await yieldToLoop();
       await db
         .insertInto('org_blobs')
         .values(part)
@@ -83,9 +120,12 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       if (complete && held.complete !== 1) await db.updateTable('manifests').set({ complete: 1 }).where('org_id', '=', orgId).where('id', '=', id).execute();
       return;
     }
+    await yieldToLoop();
+    const encoded = encodeEntries(entries);
+    await yieldToLoop();
     await db
       .insertInto('manifests')
-      .values({ id, org_id: orgId, entries: encodeEntries(entries), files: totals.files, bytes: totals.bytes, complete: complete ? 1 : 0, created_at: clock.now().toISOString() })
+      .values({ id, org_id: orgId, entries: encoded, files: totals.files, bytes: totals.bytes, complete: complete ? 1 : 0, created_at: clock.now().toISOString() })
       .onConflict((oc) => oc.columns(['org_id', 'id']).doNothing())
       .execute();
     if (complete) await db.updateTable('manifests').set({ complete: 1 }).where('org_id', '=', orgId).where('id', '=', id).execute();
@@ -94,16 +134,20 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
   return {
     async upload(orgId, request) {
       if (request.kind === 'full') {
-        const entries = checkEntries(request.entries, limits);
+        checkEntryCount(request.entries.length, limits.maxManifestEntries, 'The manifest has');
+        const entries = await checkEntriesInBatches(request.entries, limits);
         const totals = checkTotals(entries, limits);
+        await yieldToLoop();
         const id = manifestId(entries);
+        await yieldToLoop();
         const missing = await missingFor(orgId, entries.map((e) => e.sha256));
         await declare(orgId, entries, missing);
         await save(orgId, id, entries, totals, missing.length === 0);
         remember(orgId, id, new Map(entries.map((e) => [e.path, e] as const)));
         return { manifestId: id, missing, ...totals };
       }
-      const put = checkEntries(request.put, limits);
+      checkEntryCount(request.put.length, limits.maxManifestEntries, 'The delta puts');
+      const put = await checkEntriesInBatches(request.put, limits);
       checkDeletes(request.delete);
       if (put.length === 0 && request.delete.length === 0 && request.manifestId === request.base) {
         // Nothing changed (a no-op redeploy): answer from the stored totals without reading the entries.
@@ -128,6 +172,7 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
         throw new HangarError('SOURCE_MANIFEST_MISMATCH', `The delta deletes ${JSON.stringify(absent)}, which base manifest ${request.base} does not list; send the whole manifest (kind "full").`, { details: { path: absent } });
       }
       const next = applyDelta(base, put, request.delete);
+      checkEntryCount(next.size, limits.maxManifestEntries, 'The manifest this delta gives has');
       const totals = checkTotals(next.values(), limits);
       const id = manifestId(next.values());
       if (id !== request.manifestId) {
@@ -195,21 +240,23 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
         // callers have already checked (requireComplete) that the deploying org holds it and its blobs.
         const row = await db.selectFrom('manifests').select('entries').where('id', '=', id).executeTakeFirst();
         if (!row) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `Manifest ${id} is unknown to this engine.`, { details: { manifestId: id } });
-        const zip = await buildZip(decodeEntries(row.entries), async (sha) => {
+        const read = async (sha: string): Promise<Uint8Array> => {
           if (!(await blobs.has(sha))) {
             throw new HangarError('SOURCE_BLOBS_MISSING', `The contents of ${sha} (in manifest ${id}) were never uploaded; run the deploy again so the CLI uploads them.`, { details: { manifestId: id, missing: [sha] } });
           }
           return blobs.get(sha);
-        });
+        };
         await mkdir(deps.packagesDir, { recursive: true });
         const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
         try {
-          await writeFile(tmp, zip);
+          // Compressed in a worker thread, written straight to the temp file: the API stays responsive.
+          await packager.build(decodeEntries(row.entries), read, tmp);
           await rename(tmp, file);
         } catch (e) {
           await unlink(tmp).catch(() => {});
           throw e;
         }
+        const zip = new Uint8Array(await readFile(file));
         return zip;
       })();
       building.set(id, p);

@@ -1,12 +1,15 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import { manifestId, type ManifestEntry } from '@hangar/core';
 import { createHarness, type Harness } from '../deployments/_harness.js';
 import { buildZip } from './zip.js';
+import { createPackager } from './zip-pool.js';
 
 const sha = (b: string) => createHash('sha256').update(b).digest('hex');
 const entry = (path: string, content: string, mode = 0o644): ManifestEntry => ({ path, sha256: sha(content), size: Buffer.byteLength(content), mode });
@@ -37,6 +40,40 @@ describe('buildZip', () => {
     assert.deepEqual(Object.keys(unzipped), ['a.js', 'a/b.js', 'bin/run', 'z.js']);
     assert.equal(strFromU8(unzipped['bin/run']!), '#!/bin/sh\n');
     assert.deepEqual(centralModes(one), [['a.js', 0o644], ['a/b.js', 0o644], ['bin/run', 0o755], ['z.js', 0o644]]);
+  });
+});
+
+describe('buildZipInWorker (the packager)', () => {
+  test('writes the very same bytes as buildZip, so CodeSha256 stays stable, for small, empty and large incompressible files', async () => {
+    const blobs = new Map<string, Uint8Array>();
+    const add = (path: string, bytes: Uint8Array, mode = 0o644): ManifestEntry => {
+      const h = createHash('sha256').update(bytes).digest('hex');
+      blobs.set(h, bytes);
+      return { path, sha256: h, size: bytes.length, mode };
+    };
+    const entries = [
+      add('b.js', new TextEncoder().encode('b'.repeat(10_000))),
+      add('empty.txt', new Uint8Array(0)),
+      add('bin/tool', new TextEncoder().encode('#!/bin/sh\necho hi\n'), 0o755),
+      add('big.bin', new Uint8Array(randomBytes(3 * 1024 * 1024))),
+      ...Array.from({ length: 300 }, (_, i) => add(`lib/f${i}.js`, new TextEncoder().encode(`module.exports = ${i};\n`.repeat(i % 7 + 1)))),
+    ];
+    const read = async (h: string) => new Uint8Array(blobs.get(h)!);
+    const dir = mkdtempSync(join(tmpdir(), 'hangar-zip-'));
+    try {
+      const reference = await buildZip(entries, read);
+      const out = join(dir, 'w.zip');
+      // A small in-flight window makes the main thread wait for the worker's acks.
+      const size = await createPackager({ maxInFlightBytes: 64 * 1024 }).build([...entries].reverse(), read, out);
+      const bytes = readFileSync(out);
+      assert.equal(size, bytes.length);
+      assert.equal(createHash('sha256').update(bytes).digest('hex'), createHash('sha256').update(reference).digest('hex'));
+      assert.equal(Object.keys(unzipSync(new Uint8Array(bytes))).length, entries.length);
+      // a blob whose size differs from the manifest is refused, and the worker does not outlive the build
+      await assert.rejects(createPackager().build([{ ...entries[0]!, size: 1 }], read, join(dir, 'bad.zip')), /has 10000 bytes, the manifest says 1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

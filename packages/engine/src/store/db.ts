@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
 import type { Database, Db, EngineConfig } from '../types.js';
+import { markStoreError } from './errors.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -33,7 +34,7 @@ export async function openStore(database: EngineConfig['database'], options: Ope
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), log: markFailedQueries });
     return { db, dialect: 'sqlite', close: () => db.destroy() };
   }
   const schema = options.schema;
@@ -49,6 +50,11 @@ export async function openStore(database: EngineConfig['database'], options: Ope
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   pool.on('error', (err) => (options.onPoolError ?? (() => {}))(err));
+  // A refused or lost connection surfaces from pool.connect, outside any query: mark it as the store's.
+  // (pool.query calls connect with a callback: that form is passed through untouched.)
+  const connect = pool.connect.bind(pool) as (cb?: unknown) => Promise<pg.PoolClient> | undefined;
+  (pool as { connect: (cb?: unknown) => unknown }).connect = (cb?: unknown) =>
+    cb === undefined ? connect()!.catch((err: unknown) => { markStoreError(err); throw err; }) : connect(cb);
   try {
     await pool.query('select 1');
   } catch (err) {
@@ -56,8 +62,13 @@ export async function openStore(database: EngineConfig['database'], options: Ope
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(`Cannot use the PostgreSQL database at ${withoutPassword(database.url)}: ${why}. Check HANGAR_DATABASE_URL and that the server is running and reachable.`);
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: markFailedQueries });
   return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+/** Kysely's log hook sees every failed query: mark its error as the store's (see storeUnavailable). */
+function markFailedQueries(event: LogEvent): void {
+  if (event.level === 'error') markStoreError(event.error);
 }
 
 /** Which SQL dialect a Kysely handle speaks (for the few statements that differ, such as row locks). */

@@ -22,8 +22,16 @@ export function collectMigrations(features: readonly Pick<Feature, 'name' | 'mig
  * lets several engine processes start at once. A failure names the migration and its error.
  */
 export async function migrateToLatest(db: Db, migrations: Record<string, Migration>): Promise<string[]> {
-  const migrator = await migratorFor(db, migrations);
-  const { error, results } = await migrator.migrateToLatest();
+  const { migrator, schema } = await migratorFor(db, migrations);
+  let outcome = await migrator.migrateToLatest();
+  // Kysely looks for its bookkeeping table by introspecting every schema of the database; a schema
+  // dropped meanwhile by someone else (another engine's test, an operator) fails that look-up with
+  // 3F000 "schema does not exist" although ours is fine. Nothing was applied then: look again.
+  for (let attempt = 1; attempt <= 5 && outcome.error && isVanishedSchema(outcome.error, schema); attempt++) {
+    await new Promise((r) => setTimeout(r, 20 * attempt));
+    outcome = await migrator.migrateToLatest();
+  }
+  const { error, results } = outcome;
   const failed = results?.find((r) => r.status === 'Error');
   if (error) {
     const why = error instanceof Error ? error.message : String(error);
@@ -34,11 +42,11 @@ export async function migrateToLatest(db: Db, migrations: Record<string, Migrati
 
 /** The migrations this engine knows that the store has not applied yet (HANGAR_MIGRATE=off refuses to start when there are any). */
 export async function pendingMigrations(db: Db, migrations: Record<string, Migration>): Promise<string[]> {
-  const migrator = await migratorFor(db, migrations);
+  const { migrator } = await migratorFor(db, migrations);
   return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
 
-async function migratorFor(db: Db, migrations: Record<string, Migration>): Promise<Migrator> {
+async function migratorFor(db: Db, migrations: Record<string, Migration>): Promise<{ migrator: Migrator; schema: string | undefined }> {
   let schema: string | undefined;
   if (dialectOf(db) === 'postgres') {
     // Pin the bookkeeping tables to this connection's schema: otherwise Kysely may see another
@@ -46,10 +54,18 @@ async function migratorFor(db: Db, migrations: Record<string, Migration>): Promi
     const r = await sql<{ s: string }>`select current_schema() as s`.execute(db);
     schema = r.rows[0]?.s;
   }
-  return new Migrator({
+  const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
     allowUnorderedMigrations: true,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
+  return { migrator, schema };
+}
+
+/** A PostgreSQL "schema does not exist" error about a schema other than the one we migrate. */
+function isVanishedSchema(error: unknown, ours: string | undefined): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (e?.code !== '3F000' || typeof e.message !== 'string') return false;
+  return ours === undefined || !e.message.includes(`"${ours}"`);
 }
