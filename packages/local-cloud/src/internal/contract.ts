@@ -46,6 +46,8 @@ export interface ServiceRequest {
   readonly query: Readonly<Record<string, string>>;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer;
+  /** For a `streaming` service: the unread request body (then `body` is empty). */
+  readonly stream?: NodeJS.ReadableStream;
   /** From the SigV4 credential scope. */
   readonly region: string;
   readonly service: string;
@@ -58,7 +60,8 @@ export interface ServiceResponse {
   readonly status: number;
   /** Arrays become repeated headers (Set-Cookie). */
   readonly headers?: Record<string, string | string[]>;
-  readonly body?: string | Buffer;
+  /** A stream is piped as is (the service sets content-length); never sent for HEAD. */
+  readonly body?: string | Buffer | NodeJS.ReadableStream;
 }
 
 /** What every service can reach: the clock, persistence, the other services' internal APIs. */
@@ -107,8 +110,16 @@ export interface IdentityApi {
 export interface Service {
   /** SigV4 signing name: 'iam' | 'sts' | 'lambda' | 'apigateway' | 'logs'. */
   readonly signingName: string;
-  /** How its errors are shaped: query (XML ErrorResponse), rest-json (Lambda, API Gateway), json (Logs, x-amz-json-1.1). */
-  readonly protocol: 'query' | 'rest-json' | 'json';
+  /** How its errors are shaped: query (XML ErrorResponse), rest-json (Lambda, API Gateway), json (Logs, x-amz-json-1.1), rest-xml (S3). */
+  readonly protocol: 'query' | 'rest-json' | 'json' | 'rest-xml';
+  /**
+   * The server does not read the body: it hands it over as `req.stream` and does not check a
+   * declared `x-amz-content-sha256` (the service does, as it streams). Presigned requests are
+   * verified with `UNSIGNED-PAYLOAD` (S3's rule).
+   */
+  readonly streaming?: boolean;
+  /** Unsigned requests this service takes (S3's anonymous access), by Host and path. */
+  acceptsAnonymous?(host: string, path: string): boolean;
   handle(req: ServiceRequest): Promise<ServiceResponse>;
   /** Plain-JSON persistent state, written to the data dir by the server after changed(). */
   snapshot?(): unknown;

@@ -71,8 +71,22 @@ function send(res: ServerResponse, r: ServiceResponse, requestId: string, now: D
   headers['x-amzn-requestid'] ??= requestId;
   // The server clock, so SDK clients correct their skew after POST /_local/clock.
   headers.date = now.toUTCString();
+  if (r.body !== undefined && typeof r.body !== 'string' && !Buffer.isBuffer(r.body)) {
+    // A streamed body (S3 objects): the service set content-length.
+    const stream = r.body as NodeJS.ReadableStream & { destroy?: () => void };
+    res.writeHead(r.status, headers);
+    if (res.req.method === 'HEAD') {
+      stream.destroy?.();
+      res.end();
+      return;
+    }
+    stream.on('error', () => res.destroy());
+    res.on('close', () => stream.destroy?.());
+    stream.pipe(res);
+    return;
+  }
   const body = r.body === undefined ? Buffer.alloc(0) : typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
-  headers['content-length'] = String(body.length);
+  headers['content-length'] ??= String(body.length);
   if (close) headers.connection = 'close';
   res.writeHead(r.status, headers);
   res.end(body);
@@ -82,6 +96,12 @@ function unsignedStsAction(body: Buffer, query: Record<string, string | string[]
   const fromQuery = query.Action;
   const action = typeof fromQuery === 'string' ? fromQuery : new URLSearchParams(body.toString('utf8')).get('Action');
   return action !== null && UNSIGNED_STS_ACTIONS.has(action);
+}
+
+function lastValues(query: Record<string, string | string[]>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [k, v] of Object.entries(query)) flat[k] = Array.isArray(v) ? v[v.length - 1]! : v;
+  return flat;
 }
 
 export function createHandler(deps: HandlerDeps) {
@@ -121,6 +141,22 @@ export function createHandler(deps: HandlerDeps) {
     let protocol: Protocol = service?.protocol ?? guessProtocol(headers['content-type']);
     const fail = (e: AwsError): void => send(res, renderError(e, protocol, requestId, signingName), requestId, deps.now());
 
+    // Unsigned requests a service takes as anonymous (S3 public access) go to it without a principal.
+    if (auth.kind === 'none') {
+      const anon = [...deps.services.values()].find((s) => s.acceptsAnonymous?.(host, path));
+      if (anon) {
+        protocol = anon.protocol;
+        const out = await anon.handle({ method, path, query: lastValues(query), headers, body: Buffer.alloc(0), stream: req, region: 'us-east-1', service: anon.signingName, requestId, principal: undefined });
+        return send(res, out, requestId, deps.now());
+      }
+    }
+    // A streaming service (S3) reads the body itself, after the signature is checked.
+    if (auth.kind === 'signed' && service?.streaming) {
+      const principal = await authenticate(auth.parts, { method, rawPath, rawQuery, headers, body: Buffer.alloc(0), streamed: true }, deps.identity, protocol);
+      const out = await service.handle({ method, path, query: lastValues(query), headers, body: Buffer.alloc(0), stream: req, region: auth.parts.region, service: auth.parts.service, requestId, principal });
+      return send(res, out, requestId, deps.now());
+    }
+
     const body = await readBody(req, deps.maxBodyBytes);
     if (body === 'too-large') {
       return send(res, renderError(authError('too-large', protocol, `Request must be smaller than ${deps.maxBodyBytes} bytes.`), protocol, requestId, signingName), requestId, deps.now(), true);
@@ -143,9 +179,7 @@ export function createHandler(deps: HandlerDeps) {
       region = auth.parts.region;
     }
 
-    const flatQuery: Record<string, string> = {};
-    for (const [k, v] of Object.entries(query)) flatQuery[k] = Array.isArray(v) ? v[v.length - 1]! : v;
-    const out = await service.handle({ method, path, query: flatQuery, headers, body, region, service: signingName!, requestId, principal });
+    const out = await service.handle({ method, path, query: lastValues(query), headers, body, region, service: signingName!, requestId, principal });
     send(res, out, requestId, deps.now());
   }
 

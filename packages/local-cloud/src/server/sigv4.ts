@@ -29,6 +29,8 @@ export interface WireRequest {
   readonly rawQuery: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer;
+  /** The body is streamed to the service, which checks the declared payload hash itself. */
+  readonly streamed?: boolean;
 }
 
 function scope(credential: string): { accessKeyId: string; shortDate: string; region: string; service: string } | undefined {
@@ -148,7 +150,7 @@ export async function verifySignature(parts: SignedParts, wire: WireRequest, sec
     if (v !== undefined) headers[name] = v;
   }
   const payloadHeader = wire.headers['x-amz-content-sha256'];
-  if (payloadHeader !== undefined && payloadHeader !== 'UNSIGNED-PAYLOAD' && !payloadHeader.startsWith('STREAMING-')) {
+  if (!wire.streamed && payloadHeader !== undefined && payloadHeader !== 'UNSIGNED-PAYLOAD' && !payloadHeader.startsWith('STREAMING-')) {
     if (payloadHeader !== sha256Hex(wire.body)) return false;
   }
   const query = parseRawQuery(wire.rawQuery);
@@ -159,7 +161,9 @@ export async function verifySignature(parts: SignedParts, wire: WireRequest, sec
   let expected: string;
   if (parts.presigned) {
     for (const k of ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Security-Token']) delete query[k];
-    const request = new HttpRequest({ method: wire.method, protocol: 'http:', hostname: headers.host ?? '', path: wire.rawPath, query, headers, body: wire.body });
+    // A streamed (S3) presigned request is signed over UNSIGNED-PAYLOAD: a body that is no buffer says so.
+    const body = wire.streamed ? {} : wire.body;
+    const request = new HttpRequest({ method: wire.method, protocol: 'http:', hostname: headers.host ?? '', path: wire.rawPath, query, headers, body });
     const out = await signer.presign(request, {
       signingDate, expiresIn: parts.expiresSeconds ?? 900, signableHeaders: signed, unhoistableHeaders: signed,
     });
