@@ -111,7 +111,7 @@ function parseRange(range: string | undefined, size: number): [number, number] |
   }
   const start = Number(m[1]);
   const end = m[2] === '' ? size - 1 : Number(m[2]);
-  if (end < start) return undefined;
+  if (m[2] !== '' && end < start) return undefined;
   if (start >= size) return 'unsatisfiable';
   return [start, Math.min(end, size - 1)];
 }
