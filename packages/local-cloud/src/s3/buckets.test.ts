@@ -43,7 +43,7 @@ describe('S3 buckets', () => {
     // (The SDK adds the client's region as LocationConstraint when none is given.)
     // A constraint not matching the endpoint's region, or an explicit us-east-1.
     await rejectsWith(s3(cloud.endpoint, root).send(new CreateBucketCommand({ Bucket: 'euro-bucket-3', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })), 'IllegalLocationConstraintException', 400);
-    await rejectsWith(s3(cloud.endpoint, root).send(new CreateBucketCommand({ Bucket: 'euro-bucket-4', CreateBucketConfiguration: { LocationConstraint: 'us-east-1' } })), 'InvalidLocationConstraint', 400);
+    await rejectsWith(s3(cloud.endpoint, root).send(new CreateBucketCommand({ Bucket: 'euro-bucket-4', CreateBucketConfiguration: { LocationConstraint: 'us-east-1' as 'eu-west-1' } })), 'InvalidLocationConstraint', 400);
     // A request for the bucket signed for the wrong region names the right one.
     const e = await rejectsWith(s3(cloud.endpoint, root).send(new PutObjectCommand({ Bucket: 'euro-bucket', Key: 'k', Body: 'x' })), 'AuthorizationHeaderMalformed', 400);
     assert.match(e.message, /expecting 'eu-west-1'/);
