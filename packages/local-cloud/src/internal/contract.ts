@@ -118,8 +118,8 @@ export interface Service {
    * verified with `UNSIGNED-PAYLOAD` (S3's rule).
    */
   readonly streaming?: boolean;
-  /** Unsigned requests this service takes (S3's anonymous access), by Host and path. */
-  acceptsAnonymous?(host: string, path: string): boolean;
+  /** Unsigned requests this service takes (S3's anonymous access, CORS preflights, websites). */
+  acceptsAnonymous?(req: { host: string; path: string; method: string; headers: Readonly<Record<string, string>> }): boolean;
   handle(req: ServiceRequest): Promise<ServiceResponse>;
   /** Plain-JSON persistent state, written to the data dir by the server after changed(). */
   snapshot?(): unknown;

@@ -8,10 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AwsError, type CloudRuntime, type Principal, type Service, type ServiceFactory, type ServiceRequest, type ServiceResponse } from '../internal/contract.js';
 import { bucketOps } from './buckets.js';
+import { bucketPolicyDecision, configOps, corsHeaders, matchCors, preflight } from './config.js';
 import { S3Error, accessDenied, noSuchBucket, renderS3Error } from './errors.js';
 import { multipartOps } from './multipart.js';
 import { objectOps } from './objects.js';
 import { createFiles, type BucketMeta, type Files, type S3State } from './store.js';
+import { serveWebsite, websiteTarget } from './website.js';
 
 export interface S3Ctx {
   readonly req: ServiceRequest;
@@ -53,8 +55,16 @@ export function locate(host: string, path: string): { bucket: string; key: strin
 const UNSUPPORTED = [
   'acl', 'accelerate', 'analytics', 'encryption', 'intelligent-tiering', 'inventory', 'legal-hold', 'lifecycle', 'logging',
   'metrics', 'notification', 'object-lock', 'ownershipControls', 'replication', 'requestPayment', 'restore', 'retention',
-  'select', 'torrent', 'versioning', 'versions', 'attributes', 'policyStatus', 'cors', 'website', 'publicAccessBlock',
-  'policy', 'tagging',
+  'select', 'torrent', 'versioning', 'versions', 'attributes', 'policyStatus',
+];
+
+// Bucket sub-resources: [query key, PUT, GET, DELETE].
+const BUCKET_CONFIG: [string, S3Op, S3Op, S3Op][] = [
+  ['policy', configOps.putBucketPolicy, configOps.getBucketPolicy, configOps.deleteBucketPolicy],
+  ['publicAccessBlock', configOps.putPublicAccessBlock, configOps.getPublicAccessBlock, configOps.deletePublicAccessBlock],
+  ['tagging', configOps.putBucketTagging, configOps.getBucketTagging, configOps.deleteBucketTagging],
+  ['cors', configOps.putBucketCors, configOps.getBucketCors, configOps.deleteBucketCors],
+  ['website', configOps.putBucketWebsite, configOps.getBucketWebsite, configOps.deleteBucketWebsite],
 ];
 
 function route(req: ServiceRequest, bucket: string, key: string): S3Op {
@@ -64,6 +74,19 @@ function route(req: ServiceRequest, bucket: string, key: string): S3Op {
   const unsupported = UNSUPPORTED.find(has);
   if (unsupported) {
     return async () => { throw new S3Error('NotImplemented', `This local S3 does not implement the ${unsupported} sub-resource.`, 501); };
+  }
+  if (m === 'OPTIONS' && bucket) return preflight;
+  if (bucket && !key) {
+    const conf = BUCKET_CONFIG.find(([k]) => has(k));
+    if (conf) {
+      const op = m === 'PUT' ? conf[1] : m === 'GET' ? conf[2] : m === 'DELETE' ? conf[3] : undefined;
+      if (op) return op;
+    }
+  }
+  if (bucket && key && has('tagging')) {
+    if (m === 'PUT') return configOps.putObjectTagging;
+    if (m === 'GET') return configOps.getObjectTagging;
+    if (m === 'DELETE') return configOps.deleteObjectTagging;
   }
   if (!bucket) {
     if (m === 'GET') return bucketOps.listBuckets;
@@ -100,19 +123,34 @@ export function createS3(rt: CloudRuntime): Service {
     if (!stream) throw new AwsError('InternalError', 'S3 needs the request stream.', 500);
     const { bucket, key } = locate(req.headers.host ?? '', req.path);
     const principal = req.principal;
-    const deniedFor = (action: string, resource: string): S3Error => accessDenied(principal
-      ? `User: ${principal.arn} is not authorized to perform: ${action} on resource: "arn:aws:s3:::${resource}" because no resource-based policy allows the ${action} action`
+    const deniedFor = (action: string, resource: string, why: string): S3Error => accessDenied(principal
+      ? `User: ${principal.arn} is not authorized to perform: ${action} on resource: "arn:aws:s3:::${resource}" ${why}`
       : 'Access Denied');
+    /**
+     * As S3 evaluates it: an explicit deny in the bucket policy wins; in the owner's account the
+     * identity policies or the bucket policy may allow; another account needs both; anonymous
+     * callers only the bucket policy.
+     */
     const authorize = (action: string, resource: string, b?: BucketMeta): void => {
-      if (!principal) throw deniedFor(action, resource);
-      // No bucket policies yet: another account's bucket is out of reach.
-      if (b && b.owner !== principal.accountId) throw deniedFor(action, resource);
+      const fromBucket = bucketPolicyDecision(b, principal, action, resource, rt.now());
+      if (fromBucket === 'deny') throw deniedFor(action, resource, 'with an explicit deny in a resource-based policy');
+      if (!principal) {
+        if (fromBucket === 'allow') return;
+        throw accessDenied();
+      }
+      let identityDenied: AwsError | undefined;
       try {
         rt.authorize(principal, action, `arn:aws:s3:::${resource}`);
       } catch (e) {
-        if (e instanceof AwsError) throw accessDenied(e.message);
-        throw e;
+        if (!(e instanceof AwsError)) throw e;
+        identityDenied = e;
       }
+      if (!b || b.owner === principal.accountId) {
+        if (!identityDenied || fromBucket === 'allow') return;
+        throw accessDenied(identityDenied.message);
+      }
+      if (fromBucket !== 'allow') throw deniedFor(action, resource, `because no resource-based policy allows the ${action} action`);
+      if (identityDenied) throw accessDenied(identityDenied.message);
     };
     const ctx: S3Ctx = {
       req, stream, bucket, key, state, files, principal, rt,
@@ -137,13 +175,22 @@ export function createS3(rt: CloudRuntime): Service {
         }
       },
     };
+    // CORS response headers for a request from a browser origin the bucket's rules allow.
+    const corsFor = (name: string): Record<string, string> => {
+      const origin = req.headers.origin;
+      const b = origin && name && Object.hasOwn(state.buckets, name) ? state.buckets[name] : undefined;
+      const rule = b && origin ? matchCors(b.cors, origin, req.method === 'HEAD' ? 'HEAD' : req.method, []) : undefined;
+      return rule && origin ? corsHeaders(rule, origin, req.method, undefined) : {};
+    };
     try {
       // Header-signed S3 requests must declare their payload hash.
       if (principal && req.headers.authorization !== undefined && req.headers['x-amz-content-sha256'] === undefined) {
         throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256', 400);
       }
+      const site = websiteTarget(req.headers.host ?? '', req.path);
+      if (site) return await serveWebsite(ctx, site);
       const out = await route(req, bucket, key)(ctx);
-      return { ...out, headers: { 'x-amz-request-id': req.requestId, 'x-amz-id-2': req.requestId, ...(out.headers ?? {}) } };
+      return { ...out, headers: { 'x-amz-request-id': req.requestId, 'x-amz-id-2': req.requestId, ...corsFor(bucket), ...(out.headers ?? {}) } };
     } catch (e) {
       if (e instanceof AwsError) return renderS3Error(e, req.requestId, req.method);
       throw e;
@@ -154,7 +201,10 @@ export function createS3(rt: CloudRuntime): Service {
     signingName: 's3',
     protocol: 'rest-xml',
     streaming: true,
-    acceptsAnonymous: (host, path) => VIRTUAL_HOST.test(host.replace(/:\d+$/, '').toLowerCase()) || path === PATH_PREFIX || path.startsWith(`${PATH_PREFIX}/`),
+    acceptsAnonymous: ({ host, path, method, headers }) => VIRTUAL_HOST.test(host.replace(/:\d+$/, '').toLowerCase())
+      || path === PATH_PREFIX || path.startsWith(`${PATH_PREFIX}/`) || websiteTarget(host, path) !== undefined
+      // A browser's CORS preflight to a path-style URL carries no signature.
+      || (method === 'OPTIONS' && headers['access-control-request-method'] !== undefined),
     handle,
     snapshot: () => state,
     restore(saved) {

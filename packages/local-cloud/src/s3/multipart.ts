@@ -8,6 +8,7 @@ import { mkdir, rename } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { readSmallBody, receiveBody } from './body.js';
 import { headerOf, newHasher } from './checksums.js';
+import { tagsFromHeader } from './config.js';
 import { S3Error, noSuchUpload } from './errors.js';
 import type { S3Ctx, S3Op } from './index.js';
 import { storedHeaders, userMetadata, validateKey } from './names.js';
@@ -44,7 +45,7 @@ const createMultipartUpload: S3Op = async (ctx) => {
   const uploadId = newUploadId();
   b.uploads[uploadId] = {
     uploadId, key: ctx.key, initiated: ctx.now(), initiator: initiator(ctx), headers: storedHeaders(ctx.req.headers),
-    metadata: userMetadata(ctx.req.headers), checksumAlgorithm: algorithm, parts: {},
+    metadata: userMetadata(ctx.req.headers), checksumAlgorithm: algorithm, parts: {}, tags: tagsFromHeader(ctx.req.headers['x-amz-tagging']),
   };
   await mkdir(ctx.files.uploadDir(uploadId), { recursive: true });
   ctx.changed();
@@ -169,7 +170,7 @@ const completeMultipartUpload: S3Op = async (ctx) => {
   }
   delete b.uploads[uploadId];
   await commitObject(ctx, b, ctx.key, temp, {
-    size: parts.reduce((s, p) => s + p.size, 0), etag, lastModified: ctx.now(), headers: u.headers, metadata: u.metadata, checksum, parts: parts.length,
+    size: parts.reduce((s, p) => s + p.size, 0), etag, lastModified: ctx.now(), headers: u.headers, metadata: u.metadata, checksum, parts: parts.length, tags: u.tags,
   });
   await ctx.files.remove(ctx.files.uploadDir(uploadId));
   const location = `${ctx.rt.endpoint()}/${ctx.bucket}/${ctx.key.split('/').map(encodeURIComponent).join('/')}`;

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readSmallBody, receiveBody } from './body.js';
 import { CHECKSUM_ALGORITHMS, headerOf, newHasher, type ChecksumAlgorithm } from './checksums.js';
+import { tagsFromHeader } from './config.js';
 import { S3Error, noSuchBucket, noSuchKey } from './errors.js';
 import type { S3Ctx, S3Op } from './index.js';
 import { storedHeaders, userMetadata, validateKey } from './names.js';
@@ -80,6 +81,7 @@ const putObject: S3Op = async (ctx) => {
   validateKey(key);
   ctx.authorize('s3:PutObject', `${ctx.bucket}/${key}`, b);
   const metadata = userMetadata(req.headers);
+  const tags = tagsFromHeader(req.headers['x-amz-tagging']);
   // Conditional writes: If-None-Match: * (create only) and If-Match (replace that version only).
   const existing = objectOf(b, key);
   if (req.headers['if-none-match'] !== undefined) {
@@ -94,7 +96,7 @@ const putObject: S3Op = async (ctx) => {
   const got = await receiveBody(ctx.stream, req.headers, temp);
   const meta = await commitObject(ctx, b, key, temp, {
     size: got.size, etag: `"${got.md5}"`, lastModified: ctx.now(), headers: storedHeaders(req.headers), metadata,
-    checksum: got.checksum ? { ...got.checksum, type: 'FULL_OBJECT' } : undefined,
+    checksum: got.checksum ? { ...got.checksum, type: 'FULL_OBJECT' } : undefined, tags,
   });
   return { status: 200, headers: { etag: meta.etag, ...checksumHeaders(meta) } };
 };
@@ -126,6 +128,8 @@ function objectHeaders(meta: ObjectMeta): Record<string, string> {
     ...meta.headers, etag: meta.etag, 'last-modified': new Date(meta.lastModified).toUTCString(), 'accept-ranges': 'bytes',
   };
   for (const [k, v] of Object.entries(meta.metadata)) h[`x-amz-meta-${k}`] = v;
+  const tagCount = Object.keys(meta.tags ?? {}).length;
+  if (tagCount > 0) h['x-amz-tagging-count'] = String(tagCount);
   return h;
 }
 
@@ -264,6 +268,7 @@ const copyObject: S3Op = async (ctx) => {
     headers: directive === 'REPLACE' ? storedHeaders(req.headers) : { ...src.meta.headers },
     metadata: directive === 'REPLACE' ? userMetadata(req.headers) : { ...src.meta.metadata },
     checksum: algorithm && copied.checksum ? { algorithm, value: copied.checksum, type: 'FULL_OBJECT' } : undefined,
+    tags: (req.headers['x-amz-tagging-directive'] ?? 'COPY').toUpperCase() === 'REPLACE' ? tagsFromHeader(req.headers['x-amz-tagging']) : src.meta.tags,
   });
   const checksumEl = meta.checksum ? el(`Checksum${meta.checksum.algorithm}`, meta.checksum.value) + el('ChecksumType', 'FULL_OBJECT') : '';
   return {

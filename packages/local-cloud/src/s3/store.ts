@@ -20,6 +20,7 @@ export interface ObjectMeta {
   metadata: Record<string, string>;
   checksum?: { algorithm: ChecksumAlgorithm; value: string; type: 'FULL_OBJECT' | 'COMPOSITE' };
   parts?: number;
+  tags?: Record<string, string>;
 }
 
 export interface PartMeta {
@@ -39,6 +40,7 @@ export interface UploadMeta {
   metadata: Record<string, string>;
   checksumAlgorithm?: ChecksumAlgorithm;
   parts: Record<string, PartMeta>;
+  tags?: Record<string, string>;
 }
 
 export interface BucketMeta {
@@ -50,6 +52,32 @@ export interface BucketMeta {
   uploads: Record<string, UploadMeta>;
   policy?: string;
   tags?: Record<string, string>;
+  /** New buckets (undefined) block all public access, as on AWS since April 2023; null once deleted. */
+  publicAccessBlock?: PublicAccessBlock | null;
+  cors?: CorsRule[];
+  website?: WebsiteConfig;
+}
+
+export interface PublicAccessBlock {
+  BlockPublicAcls: boolean;
+  IgnorePublicAcls: boolean;
+  BlockPublicPolicy: boolean;
+  RestrictPublicBuckets: boolean;
+}
+
+export interface CorsRule {
+  id?: string;
+  allowedOrigins: string[];
+  allowedMethods: string[];
+  allowedHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
+}
+
+export interface WebsiteConfig {
+  indexSuffix?: string;
+  errorKey?: string;
+  redirectAllTo?: { hostName: string; protocol?: string };
 }
 
 export interface S3State {

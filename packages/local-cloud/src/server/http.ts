@@ -143,7 +143,7 @@ export function createHandler(deps: HandlerDeps) {
 
     // Unsigned requests a service takes as anonymous (S3 public access) go to it without a principal.
     if (auth.kind === 'none') {
-      const anon = [...deps.services.values()].find((s) => s.acceptsAnonymous?.(host, path));
+      const anon = [...deps.services.values()].find((s) => s.acceptsAnonymous?.({ host, path, method, headers }));
       if (anon) {
         protocol = anon.protocol;
         const out = await anon.handle({ method, path, query: lastValues(query), headers, body: Buffer.alloc(0), stream: req, region: 'us-east-1', service: anon.signingName, requestId, principal: undefined });
