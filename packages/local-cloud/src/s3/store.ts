@@ -4,7 +4,7 @@
  * as files under `<root>/objects` and `<root>/uploads` (never in memory).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChecksumAlgorithm } from './checksums.js';
@@ -96,6 +96,8 @@ export interface Files {
 }
 
 export function createFiles(root: string): Files {
+  // Temp files are uploads that never finished (a crash mid-body): nothing refers to them.
+  rmSync(join(root, 'tmp'), { recursive: true, force: true });
   for (const d of ['objects', 'uploads', 'tmp']) mkdirSync(join(root, d), { recursive: true });
   const id = (): string => randomBytes(12).toString('hex');
   return {
