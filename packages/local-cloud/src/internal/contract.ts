@@ -48,12 +48,23 @@ export interface ServiceRequest {
   readonly body: Buffer;
   /** For a `streaming` service: the unread request body (then `body` is empty). */
   readonly stream?: NodeJS.ReadableStream;
+  /** For a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]` body: computes the chunk signatures it must carry. */
+  readonly chunkSigning?: ChunkSigning;
   /** From the SigV4 credential scope. */
   readonly region: string;
   readonly service: string;
   readonly requestId: string;
   /** Undefined only for the unauthenticated STS calls AssumeRoleWithWebIdentity. */
   readonly principal: Principal | undefined;
+}
+
+/** SigV4 chunk signatures, chained from the request's (seed) signature. */
+export interface ChunkSigning {
+  readonly seed: string;
+  /** The signature a chunk whose data hashes to `dataSha256Hex` must carry after `previous`. */
+  chunk(previous: string, dataSha256Hex: string): string;
+  /** The signature of the trailing headers (their canonical `name:value\n` text hashed). */
+  trailer(previous: string, trailerSha256Hex: string): string;
 }
 
 export interface ServiceResponse {

@@ -8,6 +8,7 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { S3Error } from './errors.js';
+import type { ChunkSigning } from '../internal/contract.js';
 import { algorithmOfHeader, newHasher, type ChecksumAlgorithm } from './checksums.js';
 
 export interface Received {
@@ -20,12 +21,28 @@ export interface Received {
 
 const STREAMING = /^STREAMING-/;
 
-/** Decodes aws-chunked framing: `<hex>[;chunk-signature=…]\r\n<data>\r\n … 0\r\n<trailers>\r\n\r\n`. */
-async function* decodeChunked(source: AsyncIterable<Buffer>, trailers: Record<string, string>): AsyncGenerator<Buffer> {
+const badSignature = (): S3Error => new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', 403);
+
+/**
+ * Decodes aws-chunked framing: `<hex>[;chunk-signature=…]\r\n<data>\r\n … 0\r\n<trailers>\r\n\r\n`.
+ * With `signing`, every chunk's signature (chained from the seed) and the trailer's are checked.
+ */
+async function* decodeChunked(source: AsyncIterable<Buffer>, trailers: Record<string, string>, signing?: ChunkSigning): AsyncGenerator<Buffer> {
   let buf: Buffer = Buffer.alloc(0);
   let remaining = -1; // bytes of chunk data still to come; -1 while reading a chunk header
   let state = 'header' as 'header' | 'data' | 'crlf' | 'trailer' | 'done';
   const bad = (): S3Error => new S3Error('IncompleteBody', 'The request body is not valid aws-chunked encoding.', 400);
+  let previous = signing?.seed ?? '';
+  let chunkSig = '';
+  let chunkHash = createHash('sha256');
+  const trailerLines: string[] = [];
+  let trailerSig: string | undefined;
+  const endChunk = (): void => {
+    if (!signing) return;
+    if (signing.chunk(previous, chunkHash.digest('hex')) !== chunkSig) throw badSignature();
+    previous = chunkSig;
+    chunkHash = createHash('sha256');
+  };
   for await (const chunk of source) {
     buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
     for (;;) {
@@ -38,18 +55,35 @@ async function* decodeChunked(source: AsyncIterable<Buffer>, trailers: Record<st
         const line = buf.subarray(0, nl).toString('latin1');
         buf = buf.subarray(nl + 2);
         if (state === 'header') {
-          const size = parseInt(line.split(';')[0]!, 16);
+          const [hex, ...ext] = line.split(';');
+          const size = parseInt(hex!, 16);
           if (!Number.isFinite(size) || size < 0) throw bad();
-          if (size === 0) state = 'trailer';
-          else {
+          chunkSig = ext.find((e) => e.startsWith('chunk-signature='))?.slice('chunk-signature='.length) ?? '';
+          if (signing && !chunkSig) throw badSignature();
+          if (size === 0) {
+            endChunk();
+            state = 'trailer';
+          } else {
             remaining = size;
             state = 'data';
           }
         } else if (line === '') {
+          if (signing && trailerLines.length > 0) {
+            const hash = createHash('sha256').update(trailerLines.map((l) => `${l}\n`).join('')).digest('hex');
+            if (trailerSig === undefined || signing.trailer(previous, hash) !== trailerSig) throw badSignature();
+          }
           state = 'done';
         } else {
           const i = line.indexOf(':');
-          if (i > 0) trailers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+          if (i > 0) {
+            const name = line.slice(0, i).trim().toLowerCase();
+            const value = line.slice(i + 1).trim();
+            if (name === 'x-amz-trailer-signature') trailerSig = value;
+            else {
+              trailers[name] = value;
+              trailerLines.push(`${name}:${value}`);
+            }
+          }
         }
       } else if (state === 'data') {
         if (buf.length === 0) break;
@@ -57,7 +91,11 @@ async function* decodeChunked(source: AsyncIterable<Buffer>, trailers: Record<st
         const part = buf.subarray(0, take);
         buf = buf.subarray(take);
         remaining -= take;
-        if (remaining === 0) state = 'crlf';
+        if (signing) chunkHash.update(part);
+        if (remaining === 0) {
+          endChunk();
+          state = 'crlf';
+        }
         yield part;
       } else if (state === 'crlf') {
         if (buf.length < 2) break;
@@ -79,8 +117,11 @@ async function* decodeChunked(source: AsyncIterable<Buffer>, trailers: Record<st
  * Throws S3Error (BadDigest, XAmzContentSHA256Mismatch, IncompleteBody, InvalidDigest,
  * MissingContentLength, InvalidRequest) and removes the file when anything is wrong.
  */
-export async function receiveBody(stream: NodeJS.ReadableStream, headers: Readonly<Record<string, string>>, file: string): Promise<Received> {
+export async function receiveBody(stream: NodeJS.ReadableStream, headers: Readonly<Record<string, string>>, file: string, chunkSigning?: ChunkSigning): Promise<Received> {
   const payloadHash = headers['x-amz-content-sha256'];
+  const signedChunks = payloadHash?.startsWith('STREAMING-AWS4-HMAC-SHA256-PAYLOAD') === true;
+  // Anonymous or presigned requests cannot sign chunks.
+  if (signedChunks && !chunkSigning) throw new S3Error('InvalidRequest', 'Signed chunks need a request signed with the Authorization header.', 400);
   const encodings = (headers['content-encoding'] ?? '').split(',').map((e) => e.trim().toLowerCase());
   const chunked = encodings.includes('aws-chunked') || (payloadHash !== undefined && STREAMING.test(payloadHash));
   const declared = chunked ? headers['x-amz-decoded-content-length'] : headers['content-length'];
@@ -123,7 +164,7 @@ export async function receiveBody(stream: NodeJS.ReadableStream, headers: Readon
       yield c;
     }
   })() : undefined;
-  const decoded = chunked ? decodeChunked(raw ?? (stream as AsyncIterable<Buffer>), trailers) : (raw ?? (stream as AsyncIterable<Buffer>));
+  const decoded = chunked ? decodeChunked(raw ?? (stream as AsyncIterable<Buffer>), trailers, signedChunks ? chunkSigning : undefined) : (raw ?? (stream as AsyncIterable<Buffer>));
   try {
     await pipeline(decoded, async function* (src: AsyncIterable<Buffer>) {
       for await (const c of src) {

@@ -74,7 +74,7 @@ const uploadPart: S3Op = async (ctx) => {
   ctx.authorize('s3:PutObject', `${ctx.bucket}/${ctx.key}`, b);
   const u = uploadOf(ctx, b);
   const temp = ctx.files.tempPath();
-  const got = await receiveBody(ctx.stream, ctx.req.headers, temp);
+  const got = await receiveBody(ctx.stream, ctx.req.headers, temp, ctx.req.chunkSigning);
   if (got.size > 5 * 1024 ** 3) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', 400);
   // The upload may have been aborted or completed while the body streamed in.
   if (b.uploads[u.uploadId] !== u) {

@@ -93,7 +93,7 @@ const putObject: S3Op = async (ctx) => {
     if (!etagListMatches(req.headers['if-match'], existing.etag)) throw preconditionFailed('If-Match');
   }
   const temp = ctx.files.tempPath();
-  const got = await receiveBody(ctx.stream, req.headers, temp);
+  const got = await receiveBody(ctx.stream, req.headers, temp, req.chunkSigning);
   const meta = await commitObject(ctx, b, key, temp, {
     size: got.size, etag: `"${got.md5}"`, lastModified: ctx.now(), headers: storedHeaders(req.headers), metadata,
     checksum: got.checksum ? { ...got.checksum, type: 'FULL_OBJECT' } : undefined, tags,

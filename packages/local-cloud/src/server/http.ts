@@ -9,7 +9,7 @@ import type { Identity } from '../iam/identity.js';
 import { UNSIGNED_STS_ACTIONS } from '../sts/service.js';
 import { authenticate } from './auth.js';
 import { authError, guessProtocol, renderError, type Protocol } from './errors.js';
-import { parseAuth, parseRawQuery } from './sigv4.js';
+import { chunkSigning, parseAuth, parseRawQuery } from './sigv4.js';
 
 export interface HandlerDeps {
   readonly services: ReadonlyMap<string, Service>;
@@ -153,7 +153,9 @@ export function createHandler(deps: HandlerDeps) {
     // A streaming service (S3) reads the body itself, after the signature is checked.
     if (auth.kind === 'signed' && service?.streaming) {
       const principal = await authenticate(auth.parts, { method, rawPath, rawQuery, headers, body: Buffer.alloc(0), streamed: true }, deps.identity, protocol);
-      const out = await service.handle({ method, path, query: lastValues(query), headers, body: Buffer.alloc(0), stream: req, region: auth.parts.region, service: auth.parts.service, requestId, principal });
+      const key = headers['x-amz-content-sha256']?.startsWith('STREAMING-AWS4-HMAC-SHA256-') ? deps.identity.lookupKey(auth.parts.accessKeyId, auth.parts.securityToken) : undefined;
+      const chunks = key?.kind === 'found' ? chunkSigning(auth.parts, key.secretAccessKey) : undefined;
+      const out = await service.handle({ method, path, query: lastValues(query), headers, body: Buffer.alloc(0), stream: req, chunkSigning: chunks, region: auth.parts.region, service: auth.parts.service, requestId, principal });
       return send(res, out, requestId, deps.now());
     }
 

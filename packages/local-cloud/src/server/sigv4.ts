@@ -179,3 +179,19 @@ export async function verifySignature(parts: SignedParts, wire: WireRequest, sec
   const b = Buffer.from(parts.signature);
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** Chunk signing for streaming uploads (S3's aws-chunked with chunk-signature), as AWS documents it. */
+export function chunkSigning(parts: SignedParts, secretAccessKey: string): { seed: string; chunk(previous: string, dataSha256Hex: string): string; trailer(previous: string, trailerSha256Hex: string): string } {
+  const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data).digest();
+  const key = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, parts.shortDate), parts.region), parts.service), 'aws4_request');
+  const scope = `${parts.shortDate}/${parts.region}/${parts.service}/aws4_request`;
+  return {
+    seed: parts.signature,
+    chunk: (previous, dataSha256Hex) => createHmac('sha256', key)
+      .update(['AWS4-HMAC-SHA256-PAYLOAD', parts.amzDate, scope, previous, EMPTY_SHA256, dataSha256Hex].join('\n')).digest('hex'),
+    trailer: (previous, trailerSha256Hex) => createHmac('sha256', key)
+      .update(['AWS4-HMAC-SHA256-TRAILER', parts.amzDate, scope, previous, trailerSha256Hex].join('\n')).digest('hex'),
+  };
+}
