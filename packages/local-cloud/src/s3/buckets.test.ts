@@ -4,8 +4,11 @@ import {
   CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetBucketLocationCommand, GetObjectCommand, HeadBucketCommand,
   ListBucketsCommand, PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import { createAccount, type LocalCloud } from '../index.js';
-import { rejectsWith, signedFetch, type Creds } from '../test-support.js';
+import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { advanceClock, createAccount, type LocalCloud } from '../index.js';
+import { iamClient, rejectsWith, signedFetch, stsClient, trustAccount, type Creds } from '../test-support.js';
 import { bucketNameProblem } from './names.js';
 import { s3, s3VirtualHosted, startS3Cloud, text } from './test-support.js';
 
@@ -126,5 +129,23 @@ describe('S3 buckets', () => {
     });
     assert.equal(res.status, 400);
     assert.match(await res.text(), /XAmzContentSHA256Mismatch/);
+  });
+
+  // Last: it moves the server clock.
+  it('refuses an expired presigned URL and expired session credentials', async () => {
+    const c = s3(cloud.endpoint, root);
+    await c.send(new CreateBucketCommand({ Bucket: 'expiry-bucket' }));
+    await c.send(new PutObjectCommand({ Bucket: 'expiry-bucket', Key: 'k.txt', Body: 'soon gone' }));
+    const url = await getSignedUrl(c, new GetObjectCommand({ Bucket: 'expiry-bucket', Key: 'k.txt' }), { expiresIn: 60 });
+    assert.equal(await (await fetch(url)).text(), 'soon gone');
+    const iam = iamClient(cloud.endpoint, root);
+    await iam.send(new CreateRoleCommand({ RoleName: 'short', AssumeRolePolicyDocument: trustAccount('111111111111') }));
+    const out = await stsClient(cloud.endpoint, root).send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::111111111111:role/short', RoleSessionName: 'short', DurationSeconds: 900 }));
+    const session = s3(cloud.endpoint, { accessKeyId: out.Credentials!.AccessKeyId!, secretAccessKey: out.Credentials!.SecretAccessKey!, sessionToken: out.Credentials!.SessionToken! });
+    await advanceClock(cloud.endpoint, 3600);
+    const expired = await fetch(url);
+    assert.equal(expired.status, 403);
+    assert.match(await expired.text(), /<Code>AccessDenied<\/Code><Message>Request has expired<\/Message>/);
+    await rejectsWith(session.send(new ListBucketsCommand({})), 'ExpiredToken', 400);
   });
 });

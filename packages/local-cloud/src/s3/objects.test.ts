@@ -205,6 +205,21 @@ describe('S3 objects', () => {
     assert.equal(await text((await c.send(new GetObjectCommand({ Bucket: B, Key: 'dir/copied odd.txt' }))).Body), 'odd name');
   });
 
+  it('applies response-* overrides on a signed GetObject and lists with ListObjects v1 markers', async () => {
+    await c.send(new PutObjectCommand({ Bucket: B, Key: 'override.txt', Body: 'x', ContentType: 'text/plain' }));
+    const got = await c.send(new GetObjectCommand({ Bucket: B, Key: 'override.txt', ResponseContentType: 'application/json', ResponseContentDisposition: 'attachment' }));
+    assert.equal(got.ContentType, 'application/json');
+    assert.equal(got.ContentDisposition, 'attachment');
+    const { ListObjectsCommand } = await import('@aws-sdk/client-s3');
+    const V = 'v1-list-bucket';
+    await c.send(new CreateBucketCommand({ Bucket: V }));
+    for (const k of ['a', 'b/1', 'b/2', 'c']) await c.send(new PutObjectCommand({ Bucket: V, Key: k, Body: k }));
+    const first = await c.send(new ListObjectsCommand({ Bucket: V, Delimiter: '/', MaxKeys: 2 }));
+    assert.deepEqual([first.Contents?.map((o) => o.Key), first.CommonPrefixes?.map((p) => p.Prefix), first.IsTruncated, first.NextMarker], [['a'], ['b/'], true, 'b/']);
+    const rest = await c.send(new ListObjectsCommand({ Bucket: V, Delimiter: '/', Marker: first.NextMarker }));
+    assert.deepEqual(rest.Contents?.map((o) => o.Key), ['c']);
+  });
+
   it('lists with prefix, delimiter, max-keys, continuation token and start-after', async () => {
     const L = 'list-bucket';
     await c.send(new CreateBucketCommand({ Bucket: L }));
