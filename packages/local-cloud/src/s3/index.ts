@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AwsError, type CloudRuntime, type Principal, type Service, type ServiceFactory, type ServiceRequest, type ServiceResponse } from '../internal/contract.js';
 import { bucketOps } from './buckets.js';
+import { lifecycleOps, sweep } from './lifecycle.js';
 import { bucketPolicyDecision, configOps, corsHeaders, matchCors, preflight } from './config.js';
 import { S3Error, accessDenied, noSuchBucket, renderS3Error } from './errors.js';
 import { multipartOps } from './multipart.js';
@@ -53,7 +54,7 @@ export function locate(host: string, path: string): { bucket: string; key: strin
 
 // Sub-resources this local S3 does not implement: answered NotImplemented instead of misread.
 const UNSUPPORTED = [
-  'acl', 'accelerate', 'analytics', 'encryption', 'intelligent-tiering', 'inventory', 'legal-hold', 'lifecycle', 'logging',
+  'acl', 'accelerate', 'analytics', 'encryption', 'intelligent-tiering', 'inventory', 'legal-hold', 'logging',
   'metrics', 'notification', 'object-lock', 'ownershipControls', 'replication', 'requestPayment', 'restore', 'retention',
   'select', 'torrent', 'versioning', 'versions', 'attributes', 'policyStatus',
 ];
@@ -65,6 +66,7 @@ const BUCKET_CONFIG: [string, S3Op, S3Op, S3Op][] = [
   ['tagging', configOps.putBucketTagging, configOps.getBucketTagging, configOps.deleteBucketTagging],
   ['cors', configOps.putBucketCors, configOps.getBucketCors, configOps.deleteBucketCors],
   ['website', configOps.putBucketWebsite, configOps.getBucketWebsite, configOps.deleteBucketWebsite],
+  ['lifecycle', lifecycleOps.putLifecycle, lifecycleOps.getLifecycle, lifecycleOps.deleteLifecycle],
 ];
 
 function route(req: ServiceRequest, bucket: string, key: string): S3Op {
@@ -183,6 +185,9 @@ export function createS3(rt: CloudRuntime): Service {
       return rule && origin ? corsHeaders(rule, origin, req.method, undefined) : {};
     };
     try {
+      // Lifecycle expiration, applied lazily to the bucket this request touches.
+      const touched = websiteTarget(req.headers.host ?? '', req.path)?.bucket ?? bucket;
+      if (touched && Object.hasOwn(state.buckets, touched) && await sweep(state.buckets[touched]!, rt.now().getTime(), files)) rt.changed();
       // Header-signed S3 requests must declare their payload hash.
       if (principal && req.headers.authorization !== undefined && req.headers['x-amz-content-sha256'] === undefined) {
         throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256', 400);

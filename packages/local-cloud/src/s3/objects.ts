@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { readSmallBody, receiveBody } from './body.js';
 import { CHECKSUM_ALGORITHMS, headerOf, newHasher, type ChecksumAlgorithm } from './checksums.js';
 import { tagsFromHeader } from './config.js';
+import { expirationOf } from './lifecycle.js';
 import { S3Error, noSuchBucket, noSuchKey } from './errors.js';
 import type { S3Ctx, S3Op } from './index.js';
 import { storedHeaders, userMetadata, validateKey } from './names.js';
@@ -156,7 +157,8 @@ const getObject: S3Op = async (ctx) => {
   if (range === 'unsatisfiable') {
     throw new S3Error('InvalidRange', 'The requested range is not satisfiable', 416, { RangeRequested: req.headers.range ?? '', ActualObjectSize: String(meta.size) }, { 'content-range': `bytes */${meta.size}` });
   }
-  if (meta.parts !== undefined) headers['x-amz-mp-parts-count'] = String(meta.parts);
+  const expiration = expirationOf(b, key, meta);
+  if (expiration) headers['x-amz-expiration'] = `expiry-date="${new Date(expiration.at).toUTCString()}", rule-id="${expiration.ruleId}"`;
   if (!range && req.headers['x-amz-checksum-mode']?.toUpperCase() === 'ENABLED') Object.assign(headers, checksumHeaders(meta));
   const [start, end] = range ?? [0, meta.size - 1];
   const length = meta.size === 0 ? 0 : end - start + 1;

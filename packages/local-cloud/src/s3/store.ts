@@ -56,6 +56,18 @@ export interface BucketMeta {
   publicAccessBlock?: PublicAccessBlock | null;
   cors?: CorsRule[];
   website?: WebsiteConfig;
+  lifecycle?: LifecycleRule[];
+}
+
+export interface LifecycleRule {
+  id: string;
+  status: 'Enabled' | 'Disabled';
+  prefix: string;
+  tags: Record<string, string>;
+  /** Expiration after this many days (rounded up to midnight UTC), or at `date`. */
+  days?: number;
+  date?: string;
+  abortDays?: number;
 }
 
 export interface PublicAccessBlock {
