@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readSmallBody } from './body.js';
 import { S3Error, accessDenied } from './errors.js';
 import type { S3Ctx, S3Op } from './index.js';
-import { validateBucketName } from './names.js';
+import { refuseAcls, validateBucketName } from './names.js';
 import { doc, el, isoMs, parseXml } from './xml.js';
 
 /** A stable 64-hex canonical user id per account, as S3 shows owners. */
@@ -12,6 +12,7 @@ export const canonicalId = (accountId: string): string => createHash('sha256').u
 const createBucket: S3Op = async (ctx: S3Ctx) => {
   const { bucket, req, state } = ctx;
   validateBucketName(bucket);
+  refuseAcls(req.headers, true);
   const body = await readSmallBody(ctx.stream, req.headers);
   let constraint: string | undefined;
   if (body.length > 0) {

@@ -11,7 +11,7 @@ import { headerOf, newHasher } from './checksums.js';
 import { tagsFromHeader } from './config.js';
 import { S3Error, noSuchUpload } from './errors.js';
 import type { S3Ctx, S3Op } from './index.js';
-import { storedHeaders, userMetadata, validateKey } from './names.js';
+import { refuseAcls, storedHeaders, userMetadata, validateKey } from './names.js';
 import { commitObject, copyBytes, copySource, requestedAlgorithm } from './objects.js';
 import { newUploadId, type BucketMeta, type UploadMeta } from './store.js';
 import { asList, doc, el, isoMs, malformed, parseXml } from './xml.js';
@@ -42,6 +42,7 @@ const createMultipartUpload: S3Op = async (ctx) => {
   validateKey(ctx.key);
   ctx.authorize('s3:PutObject', `${ctx.bucket}/${ctx.key}`, b);
   const algorithm = requestedAlgorithm(ctx.req.headers);
+  refuseAcls(ctx.req.headers);
   const uploadId = newUploadId();
   b.uploads[uploadId] = {
     uploadId, key: ctx.key, initiated: ctx.now(), initiator: initiator(ctx), headers: storedHeaders(ctx.req.headers),

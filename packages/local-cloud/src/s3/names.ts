@@ -55,3 +55,17 @@ export function storedHeaders(headers: Readonly<Record<string, string>>): Record
   out['content-type'] ??= 'binary/octet-stream';
   return out;
 }
+
+/**
+ * New buckets enforce bucket ownership (ACLs disabled), as on AWS since April 2023: a canned ACL
+ * other than private / bucket-owner-full-control, or any x-amz-grant-* header, is refused.
+ */
+export function refuseAcls(headers: Readonly<Record<string, string>>, forBucket = false): void {
+  const acl = headers['x-amz-acl'];
+  const grants = Object.keys(headers).some((h) => h.startsWith('x-amz-grant-'));
+  const allowed = forBucket ? ['private'] : ['private', 'bucket-owner-full-control'];
+  if ((acl !== undefined && !allowed.includes(acl)) || grants) {
+    if (forBucket) throw new S3Error('InvalidBucketAclWithObjectOwnership', "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting", 400);
+    throw new S3Error('AccessControlListNotSupported', 'The bucket does not allow ACLs', 400);
+  }
+}

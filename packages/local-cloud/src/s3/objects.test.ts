@@ -168,6 +168,10 @@ describe('S3 objects', () => {
     await rejectsWith(c.send(new GetObjectCommand({ Bucket: 'no-such-bucket-here', Key: 'k' })), 'NoSuchBucket', 404);
     await rejectsWith(c.send(new PutObjectCommand({ Bucket: 'no-such-bucket-here', Key: 'k', Body: 'x' })), 'NoSuchBucket', 404);
     await rejectsWith(c.send(new PutObjectCommand({ Bucket: B, Key: 'k'.repeat(1025), Body: 'x' })), 'KeyTooLongError', 400);
+    // Buckets enforce ownership (ACLs disabled) as on AWS since 2023.
+    await rejectsWith(c.send(new PutObjectCommand({ Bucket: B, Key: 'acl.txt', Body: 'x', ACL: 'public-read' })), 'AccessControlListNotSupported', 400);
+    await c.send(new PutObjectCommand({ Bucket: B, Key: 'acl.txt', Body: 'x', ACL: 'bucket-owner-full-control' }));
+    await rejectsWith(c.send(new CreateBucketCommand({ Bucket: 'acl-bucket', ACL: 'public-read' })), 'InvalidBucketAclWithObjectOwnership', 400);
   });
 
   it('deletes one object and many', async () => {
@@ -251,6 +255,9 @@ describe('S3 objects', () => {
     const after = await c.send(new ListObjectsV2Command({ Bucket: L, StartAfter: 'photos/cover.jpg' }));
     assert.deepEqual(after.Contents?.map((o) => o.Key), ['z.txt', 'zz/deep/x']);
     assert.equal(after.StartAfter, 'photos/cover.jpg');
+    const owned = await c.send(new ListObjectsV2Command({ Bucket: L, MaxKeys: 1, FetchOwner: true }));
+    assert.match(owned.Contents?.[0]?.Owner?.ID ?? '', /^[0-9a-f]{64}$/);
+    assert.equal(all.Contents?.[0]?.Owner, undefined);
     await rejectsWith(c.send(new ListObjectsV2Command({ Bucket: L, ContinuationToken: 'not a token' })), 'InvalidArgument', 400);
     await rejectsWith(c.send(new ListObjectsV2Command({ Bucket: 'no-such-list-bucket' })), 'NoSuchBucket', 404);
   });

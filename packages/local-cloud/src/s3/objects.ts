@@ -6,11 +6,12 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readSmallBody, receiveBody } from './body.js';
 import { CHECKSUM_ALGORITHMS, headerOf, newHasher, type ChecksumAlgorithm } from './checksums.js';
+import { canonicalId } from './buckets.js';
 import { tagsFromHeader } from './config.js';
 import { expirationOf } from './lifecycle.js';
 import { S3Error, noSuchBucket, noSuchKey } from './errors.js';
 import type { S3Ctx, S3Op } from './index.js';
-import { storedHeaders, userMetadata, validateKey } from './names.js';
+import { refuseAcls, storedHeaders, userMetadata, validateKey } from './names.js';
 import type { BucketMeta, ObjectMeta } from './store.js';
 import { asList, doc, el, isoMs, malformed, parseXml } from './xml.js';
 
@@ -83,6 +84,7 @@ const putObject: S3Op = async (ctx) => {
   ctx.authorize('s3:PutObject', `${ctx.bucket}/${key}`, b);
   const metadata = userMetadata(req.headers);
   const tags = tagsFromHeader(req.headers['x-amz-tagging']);
+  refuseAcls(req.headers);
   // Conditional writes: If-None-Match: * (create only) and If-Match (replace that version only).
   const existing = objectOf(b, key);
   if (req.headers['if-none-match'] !== undefined) {
@@ -258,6 +260,7 @@ const copyObject: S3Op = async (ctx) => {
   validateKey(key);
   const src = copySource(ctx);
   ctx.authorize('s3:PutObject', `${ctx.bucket}/${key}`, b);
+  refuseAcls(req.headers);
   const directive = (req.headers['x-amz-metadata-directive'] ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', 'Unknown metadata directive.', 400, { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
   const algorithm = requestedAlgorithm(req.headers) ?? src.meta.checksum?.algorithm;
@@ -352,6 +355,7 @@ const listObjects: S3Op = async (ctx) => {
   }
   const last = page.items[page.items.length - 1];
   const lastToken: Token | undefined = last === undefined ? undefined : 'cp' in last ? { k: last.cp, cp: true } : { k: last.key };
+  if (v2 && q['fetch-owner'] === 'true') contents = contents.replace(/<StorageClass>STANDARD<\/StorageClass><\/Contents>/g, `<StorageClass>STANDARD</StorageClass><Owner>${el('ID', canonicalId(b.owner))}</Owner></Contents>`);
   let head = `${el('Name', ctx.bucket)}${el('Prefix', enc(prefix))}${delimiter ? el('Delimiter', enc(delimiter)) : ''}${el('MaxKeys', max)}`;
   if (urlEncode) head += el('EncodingType', 'url');
   head += el('IsTruncated', page.truncated);
