@@ -130,7 +130,7 @@ interface EngineTarget { kind: string; url: string; token: string; note: string;
 async function startTarget(): Promise<EngineTarget> {
   if (engineKind !== 'fake') {
     try {
-      const { startEmbedded } = await import('@hangar/engine');
+      const { startEmbedded } = await import('@hangar/local');
       const dataDir = join(work, `engine-${Date.now()}`);
       const e = await startEmbedded({ dataDir, port: 0, cloudPort: 0, step: () => undefined });
       if (!e.ownerToken) throw new Error('the embedded engine gave no owner token');

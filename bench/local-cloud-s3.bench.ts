@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hangar-bench-s3-'));
   const cloud = await startLocalCloud({ port: 0, dataDir, services: [s3Service], log: () => {} });
   try {
-    const root = await createAccount(cloud.endpoint, '111111111111');
+    const root = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: '111111111111' });
     const s3 = new S3Client({ endpoint: cloud.endpoint, region: 'us-east-1', credentials: root, forcePathStyle: true, maxAttempts: 1 });
     await s3.send(new CreateBucketCommand({ Bucket: 'bench' }));
     process.stderr.write(`PutObject/GetObject 1 MB: ${N} each\n`);

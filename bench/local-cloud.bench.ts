@@ -60,7 +60,7 @@ async function main() {
   const loadAtStart = r2(loadavg()[0] ?? 0);
   const dataDir = mkdtempSync(join(tmpdir(), 'hangar-bench-cloud-'));
   const cloud = await startCompute(dataDir);
-  const root = await createAccount(cloud.endpoint, ACCOUNT);
+  const root = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: ACCOUNT });
   const c = clientsFor(cloud.endpoint, root);
   try {
     const role = await c.iam.send(new CreateRoleCommand({

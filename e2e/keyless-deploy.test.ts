@@ -6,13 +6,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { startEmbedded, type Embedded } from '@hangar/engine';
+import { startEmbedded, type Embedded } from '@hangar/local';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 
 const run = promisify(execFile);
@@ -258,5 +258,30 @@ describe('keyless deploys, end to end', { timeout: 240_000 }, () => {
     assert.ok(firstRun.finishedAt <= secondRun.startedAt, 'one ran after the other, not at the same time');
     const answer = (await (await fetch(a.json.outputs.url!)).json()) as { env: Record<string, string> };
     assert.equal(answer.env.GREETING, secondGreeting);
+  });
+
+  test('a link in src to ~/.aws/credentials, and src: ~/.aws, are refused: no manifest, blob or deployment reaches the engine', async () => {
+    const yml = readFileSync(join(project, 'hangar.yml'), 'utf8');
+    const link = join(project, 'src', 'aws.ini');
+    symlinkSync(join(home, '.aws', 'credentials'), link);
+    const engineFrom = toEngine.exchanges.length;
+    const cloudFrom = toCloud!.exchanges.length;
+    try {
+      const linked = await deployJson({ ...login(), GREETING: 'x' });
+      assert.equal(linked.code, 1);
+      assert.equal(linked.json.error?.code, 'CLI_SOURCE_LINK_OUTSIDE', JSON.stringify(linked.json));
+      assert.match(linked.json.error?.message ?? '', /"aws\.ini" -> .*\/home\/\.aws\/credentials/);
+      rmSync(link);
+      writeFileSync(join(project, 'hangar.yml'), yml.replace('src: ./src', 'src: ../home/.aws'));
+      const atAws = await deployJson({ ...login(), GREETING: 'x' });
+      assert.equal(atAws.json.error?.code, 'CLI_SOURCE_REFUSED', JSON.stringify(atAws.json));
+    } finally {
+      rmSync(link, { force: true });
+      writeFileSync(join(project, 'hangar.yml'), yml);
+    }
+    const sent = toEngine.exchanges.slice(engineFrom).map((e) => `${e.method} ${e.url.split('?')[0]}`);
+    assert.deepEqual(sent, ['GET /api/v1/whoami'], 'the first deploy opened its session, the second did not even do that');
+    assertAbsent(toEngine.text(), canaries, 'CLI -> engine traffic');
+    assert.equal(toCloud!.exchanges.length, cloudFrom, 'nothing reached the cloud');
   });
 });

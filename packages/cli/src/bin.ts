@@ -3,7 +3,6 @@
 import { main } from './main.js';
 import { safeEnv } from './env.js';
 import { createTerminalPrompter } from './prompts.js';
-import { upExtension } from './up/up.js';
 
 const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
 main(process.argv.slice(2), {
@@ -12,7 +11,7 @@ main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   ...(interactive ? { prompt: createTerminalPrompter() } : {}),
-}, [upExtension]).then(
+}).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
     process.stderr.write(`Hangar CLI bug: please report it with this stack:\n${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,4 +141,39 @@ test('no canary from ~/.aws, AWS_* variables or .env reaches the engine, and the
   assert.ok(touched.some((p) => p.endsWith('hangar.yml')), 'the fs spy saw the CLI read its project file');
   const forbidden = touched.filter((p) => p.includes(join(home, '.aws')) || /(^|\/)\.env$/.test(p) || p.includes('169.254.169.254'));
   assert.deepEqual(forbidden, [], 'the CLI opened a credentials file or a .env');
+});
+
+test('a link in src to ~/.aws/credentials, and src: ~/.aws, are refused with nothing uploaded, and the CLI never touches ~/.aws', async () => {
+  const home = join(base, 'home-links');
+  const aws = join(home, '.aws');
+  mkdirSync(aws, { recursive: true });
+  writeFileSync(join(aws, 'credentials'), `[default]\naws_access_key_id = ${CANARIES.fileKey}\naws_secret_access_key = ${CANARIES.fileSecret}\n`);
+  const project = join(base, 'project-links');
+  mkdirSync(join(project, 'app'), { recursive: true });
+  writeFileSync(join(project, 'app', 'index.mjs'), 'export const handler = async () => ({ statusCode: 200 });\n');
+  symlinkSync(join(aws, 'credentials'), join(project, 'app', 'settings.ini'));
+  const spyLog = join(base, 'fs-paths-links.log');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH, HOME: home, HANGAR_HOME: join(home, '.hangar'), HANGAR_URL: engine.url, HANGAR_TOKEN: engine.token,
+    NODE_OPTIONS: `--import ${fsSpy(spyLog)}`,
+  };
+  const from = engine.requests.length;
+  writeFileSync(join(project, 'hangar.yml'), 'component: http-function\nname: api\napp: links\ninputs:\n  src: ./app\n');
+  const link = await run(['deploy'], project, env);
+  assert.equal(link.code, 1, link.stderr);
+  assert.match(link.stderr, /"settings\.ini" -> .*\.aws\/credentials.*\(CLI_SOURCE_LINK_OUTSIDE\)/);
+  const afterLink = engine.requests.length;
+  for (const src of [aws, '../home-links/.aws']) {
+    writeFileSync(join(project, 'hangar.yml'), `component: http-function\nname: api\napp: links\ninputs:\n  src: ${src}\n`);
+    const r = await run(['deploy'], project, env);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /is ~\/\.aws, a folder of credentials.*\(CLI_SOURCE_REFUSED\)/);
+  }
+  assert.equal(engine.requests.length, afterLink, 'src: ~/.aws made no request at all');
+  const sent = engine.requests.slice(from);
+  assert.deepEqual(sent.map((r) => `${r.method} ${r.url.replace(/\?.*/, '')}`), ['GET /api/v1/whoami'], 'only the session was opened: no manifest, blob or deployment');
+  for (const r of sent) for (const value of Object.values(CANARIES)) assert.ok(!r.body.toString('latin1').includes(value));
+  const touched = readFileSync(spyLog, 'utf8').split('\n').filter(Boolean);
+  assert.ok(touched.some((p) => p.endsWith('hangar.yml')));
+  assert.deepEqual(touched.filter((p) => p.includes(aws) || p.includes('.aws')), [], 'the CLI passed a path under ~/.aws to the file system');
 });

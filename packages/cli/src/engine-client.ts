@@ -3,10 +3,18 @@
  * answers to `HangarError`s and counts the bytes of every request body sent.
  */
 import { HangarError, isErrorCode } from '@hangar/core';
+// Types only: the contract's schemas (and zod) are never loaded by the CLI at run time.
+import type { ApiRoute, CallInput, ReplyOf } from '@hangar/core/api';
 import { fromFetch, nodeTransport, type TransportResponse } from './transport.js';
 
 export interface EngineClient {
   readonly url: string;
+  /**
+   * Call a route of the API contract and get its reply type. The route is named by its type only
+   * (the CLI loads no schema at start-up); its method and path template are checked against it:
+   * `client.call<typeof createDeployment>('POST', '/api/v1/orgs/:orgId/deployments', { params: { orgId }, body })`.
+   */
+  call<R extends ApiRoute>(method: R['method'], path: R['path'], input: CallInput<R>): Promise<ReplyOf<R>>;
   /** Total bytes of request bodies sent by this client. */
   sentBytes(): number;
   json<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T>;
@@ -40,13 +48,27 @@ async function toError(res: TransportResponse, method: string, path: string): Pr
   return new HangarError('INTERNAL', `The engine answered ${method} ${path} with HTTP ${res.status}${code ? ` ${code}` : ''}: ${message ?? (text.slice(0, 200) || 'no body')}`, { details });
 }
 
+/** `/api/v1/orgs/:orgId/x` with `{ orgId }` → `/api/v1/orgs/org_1/x`; query values appended when set. */
+export function fillPath(template: string, params: Readonly<Record<string, unknown>> | undefined, query?: Readonly<Record<string, unknown>>): string {
+  const path = template.replace(/:(\w+)/g, (_m, name: string) => {
+    const v = params?.[name];
+    if (v === undefined || v === null) throw new Error(`path parameter ${name} missing for ${template}`);
+    return encodeURIComponent(String(v));
+  });
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null) q.set(k, String(v));
+  const qs = q.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
 export function createEngineClient(options: EngineClientOptions): EngineClient {
   const transport = options.fetch ? fromFetch(options.fetch) : nodeTransport();
   const base = options.url.replace(/\/+$/, '');
   let sent = 0;
 
   async function send(method: string, path: string, body: string | Uint8Array | undefined, contentType: string | undefined, signal?: AbortSignal): Promise<TransportResponse> {
-    const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, accept: 'application/json' };
+    // No token: a public route (redeeming an invitation, exchanging a CI OIDC token).
+    const headers: Record<string, string> = { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), accept: 'application/json' };
     if (contentType !== undefined) headers['content-type'] = contentType;
     if (body !== undefined) sent += typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
     let res: TransportResponse;
@@ -61,14 +83,17 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
     return res;
   }
 
+  async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await send(method, path, body === undefined ? undefined : JSON.stringify(body), body === undefined ? undefined : 'application/json');
+    const text = await res.text(); // read even when empty (204), so the connection is reused
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+
   return {
     url: base,
     sentBytes: () => sent,
-    async json<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
-      const res = await send(method, path, body === undefined ? undefined : JSON.stringify(body), body === undefined ? undefined : 'application/json');
-      const text = await res.text(); // read even when empty (204), so the connection is reused
-      return (text === '' ? undefined : JSON.parse(text)) as T;
-    },
+    call: (method, path, input) => json(method, fillPath(path, input.params as Record<string, unknown> | undefined, input.query as Record<string, unknown> | undefined), input.body),
+    json: <T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown) => json<T>(method, path, body),
     async putBytes(path: string, bytes: Uint8Array): Promise<void> {
       const res = await send('PUT', path, bytes, 'application/octet-stream');
       await res.text();

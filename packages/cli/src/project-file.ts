@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HangarError, parseProject, projectFileNames, type ResolvedProject } from '@hangar/core';
+import { isCloudCredentialVariable } from './env.js';
 
 export interface LoadedProject {
   readonly dir: string;
@@ -16,7 +17,7 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
     } catch {
       continue;
     }
-    return { dir, project: parseProject(text, { fileName: name, env, stage }) };
+    return { dir, project: parseProject(text, { fileName: name, env, stage, withheld: isCloudCredentialVariable }) };
   }
   throw new HangarError('PROJECT_FILE_NOT_FOUND', `No hangar.yml or serverless.yml in ${dir}. Run the command in your project's folder, or create one with \`hangar init\`.`);
 }

@@ -2,12 +2,14 @@
 import { HangarError } from '@hangar/core';
 import type { CommandContext } from './context.js';
 import { hangarHome, normalizeUrl, readLogin } from './config.js';
+import type { ReplyOf, whoami } from '@hangar/core/api';
 import { createEngineClient, type EngineClient } from './engine-client.js';
 
-export interface WhoAmI {
-  readonly user: { readonly id: string; readonly email: string; readonly name: string };
-  readonly actor?: { readonly name?: string; readonly kind?: string } | string;
-  readonly orgs: readonly { readonly id: string; readonly name: string; readonly role: string }[];
+export type WhoAmI = ReplyOf<typeof whoami>;
+
+/** GET /api/v1/whoami: the credential's user, actor and orgs. */
+export function fetchWhoAmI(client: EngineClient): Promise<WhoAmI> {
+  return client.call<typeof whoami>('GET', '/api/v1/whoami', {});
 }
 
 export interface Session {
@@ -42,6 +44,14 @@ export async function openSession(ctx: CommandContext): Promise<Session> {
   const url = envUrl ? normalizeUrl(envUrl) : stored?.url;
   // A stored token is only ever sent to the engine it was stored for.
   const token = envToken || (stored !== undefined && stored.url === url ? stored.token : undefined);
+  if (url && envUrl && !envToken) {
+    // CI without a long-lived token: the job's OIDC token is exchanged for a short-lived one.
+    const oidc = await import('./ci-oidc.js');
+    if (oidc.hasOidcToken(ctx.env)) {
+      const ci = await oidc.exchangeOidcToken(ctx, url);
+      return { home, url, orgId: ci.orgId, client: sessionClient(ctx, url, ci.token) };
+    }
+  }
   if (!url || !token) {
     throw new HangarError('CLI_NOT_LOGGED_IN', envUrl && !envToken
       ? `HANGAR_URL is set to ${envUrl} but no token is stored for it: set HANGAR_TOKEN too, or run \`hangar login --url ${envUrl}\`.`
@@ -51,6 +61,6 @@ export async function openSession(ctx: CommandContext): Promise<Session> {
   const sameAsStored = stored !== undefined && stored.url === url && stored.token === token;
   const orgId = sameAsStored && !ctx.env.HANGAR_ORG
     ? stored.orgId
-    : chooseOrg(await client.json<WhoAmI>('GET', '/api/v1/whoami'), ctx.env.HANGAR_ORG);
+    : chooseOrg(await fetchWhoAmI(client), ctx.env.HANGAR_ORG);
   return { home, url, orgId, client };
 }

@@ -77,18 +77,42 @@ export const errorCodes = {
   // @errors:thin-cli (codes added by this work go directly below this line)
 
   // @errors:engine-serve (codes added by this work go directly below this line)
+  ENGINE_DATABASE_BEHIND: spec(503, 'user', false, 'HANGAR_MIGRATE=off and the database lacks migrations this engine needs.'),
+  ENGINE_BOOTSTRAP_REFUSED: spec(409, 'user', false, '`hangar-engine bootstrap` was run on a database that already has an organisation.'),
+  ENGINE_CHECK_FAILED: spec(400, 'user', false, '`hangar-engine check` found a setting, the database or the engine identity not working.'),
+  PROVIDER_ISSUER_NOT_PUBLIC: spec(400, 'user', false, "AWS cannot reach the engine's OIDC issuer (HANGAR_PUBLIC_URL is http or a loopback/private address)."),
 
   // @errors:contract (codes added by this work go directly below this line)
 
   // @errors:invitations-ci-trust (codes added by this work go directly below this line)
+  INVITATION_NOT_FOUND: spec(404, 'user', false, 'The invitation code is unknown (mistyped, or never issued).'),
+  INVITATION_USED: spec(409, 'user', false, 'The invitation was already accepted; a code works once.'),
+  INVITATION_EXPIRED: spec(410, 'user', false, 'The invitation is older than 7 days.'),
+  INVITATION_REVOKED: spec(410, 'user', false, 'An admin revoked the invitation.'),
+  INVITATION_SIGN_IN_REQUIRED: spec(401, 'user', false, 'The invitation is for an email that already has a Hangar account; it must be redeemed signed in as that account.'),
+  CI_TOKEN_INVALID: spec(401, 'user', false, 'The CI OIDC token is malformed, unsigned (alg none), signed with an unknown key (kid) or its signature does not verify.'),
+  CI_TOKEN_EXPIRED: spec(401, 'user', false, 'The CI OIDC token is expired (exp) or not valid yet (nbf).'),
+  CI_TRUST_NO_MATCH: spec(403, 'user', false, "No CI trust of the organisation accepts the token's issuer, audience, subject and claims."),
+  CI_ISSUER_INSECURE: spec(400, 'user', false, 'A CI trust issuer must be an https URL (loopback http only when the engine allows insecure issuers).'),
+  CI_ISSUER_UNREACHABLE: spec(502, 'upstream', true, "The CI issuer's OIDC discovery document or JWKS could not be fetched or is not valid."),
+  CI_SCOPE_FORBIDDEN: spec(403, 'user', false, 'A CI token tried something outside its scope (another app or stage, or anything but deploying).'),
+  CLI_OIDC_TOKEN_UNAVAILABLE: spec(400, 'user', false, 'The CLI could not get an OIDC ID token from the CI environment.'),
 
   // @errors:sandbox (codes added by this work go directly below this line)
 
   // @errors:engine-hardening (codes added by this work go directly below this line)
 
   // @errors:audit (codes added by this work go directly below this line)
+  AUDIT_WRITE_FAILED: spec(503, 'internal', true, 'An audit event could not be written, so the action that needed it (such as asking STS for credentials) was not taken.'),
+  AUDIT_EXPORT_INVALID: spec(400, 'user', false, 'The file given as an audit export is not one `hangar audit export` wrote, or cannot be read.'),
+  AUDIT_EXPORT_TARGET_UNSUPPORTED: spec(400, 'user', false, 'Audit export to an S3-compatible bucket is not available yet.'),
 
   // @errors:cli-sources (codes added by this work go directly below this line)
+  SOURCE_PATH_INVALID: spec(400, 'user', false, "A source file's path is not accepted: a segment over 255 bytes, a path over 1024 bytes, a control, bidi or unpaired-surrogate character, or a path that is both a file and a folder."),
+  CLI_SOURCE_REFUSED: spec(400, 'user', false, 'inputs.src is, is inside, or holds a folder of credentials (~/.aws, ~/.ssh, ~/.config/gcloud, $HANGAR_HOME, or AWS-shaped credentials/config files).'),
+  CLI_SOURCE_LINK_OUTSIDE: spec(400, 'user', false, 'A symbolic link in the source folder points at a file outside it; the CLI does not follow it.'),
+  PROJECT_VARIABLE_REFUSED: spec(400, 'user', false, "A project file reads a variable the CLI never passes to it: one of Hangar's own HANGAR_* settings (stored in plain text if it were), or a cloud credential."),
+  CLI_ENGINE_CONNECTION_LOST: spec(503, 'upstream', true, 'The engine stopped answering while the CLI was following a deployment.'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCodes;

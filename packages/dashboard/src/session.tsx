@@ -1,4 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import type { getSession, signIn as signInRoute, signOut } from '@hangar/core/api';
 import { ApiError, createApi, type Api } from './api/client.js';
 import type { SessionInfo } from './api/types.js';
 
@@ -20,7 +21,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const accept = useCallback((s: SessionInfo | null) => { api.setCsrf(s?.csrfToken); setSession(s); }, [api]);
 
   useEffect(() => {
-    api.get<SessionInfo>('/session').then(accept, (e) => {
+    api.call<typeof getSession>('GET', '/api/v1/session', {}).then(accept, (e) => {
       if (e instanceof ApiError && e.status === 401) accept(null);
       else accept(null);
     });
@@ -29,9 +30,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const value = useMemo<SessionValue>(() => ({
     api,
     session,
-    signIn: async (token) => { const s = await api.send<SessionInfo>('POST', '/session', { token }); accept(s); return s; },
+    signIn: async (token) => { const s = await api.call<typeof signInRoute>('POST', '/api/v1/session', { body: { token } }); accept(s); return s; },
     signOut: async () => {
-      try { await api.send('DELETE', '/session'); } finally { accept(null); }
+      try { await api.call<typeof signOut>('DELETE', '/api/v1/session', {}); } finally { accept(null); }
     },
     expired: () => accept(null),
   }), [api, session, accept]);

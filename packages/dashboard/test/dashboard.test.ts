@@ -155,6 +155,37 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     await shot(page, '10-provider-verify-failed');
   });
 
+  test('linking an unverified provider warns; its role, region and account can be changed on its page, which is audited and leaves it unverified', async () => {
+    await page.goto(`/orgs/${seed.orgId}/providers`);
+    await page.getByRole('link', { name: 'open-role' }).click();
+    await page.getByRole('heading', { name: 'Role, region and account' }).waitFor();
+    await page.getByLabel(/Every stage of one app/).check();
+    await page.getByLabel('App', { exact: true }).fill('legacy');
+    await page.getByRole('button', { name: 'Link provider' }).click();
+    const warning = page.getByRole('status').filter({ hasText: 'Linked, but not verified yet' });
+    await warning.waitFor();
+    assert.match((await warning.textContent())!, /deployments that use this link are refused \(PROVIDER_NOT_VERIFIED\) until `hangar providers verify open-role` succeeds/);
+    await shot(page, '10b-provider-link-unverified-warning');
+
+    const form = page.getByRole('form', { name: 'Edit provider' });
+    assert.equal(await form.getByRole('button', { name: 'Save changes' }).isDisabled(), true, 'nothing changed yet');
+    assert.equal(await form.getByLabel('AWS account ID').inputValue(), WORKLOAD_ACCOUNT);
+    await form.getByLabel('AWS account ID').fill('999999999999');
+    await form.getByLabel('Region').fill('eu-west-1');
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('status').filter({ hasText: 'Region, AWS account ID changed' }).waitFor();
+    await page.locator('dd', { hasText: '999999999999' }).waitFor();
+    await page.getByRole('heading', { name: /open-role/ }).locator('[data-status="unverified"]').waitFor();
+    await shot(page, '10c-provider-edited');
+    const audit = await page.evaluate(async (orgId) => (await (await fetch(`/api/v1/orgs/${orgId}/audit?kind=provider.updated`)).json()) as { events: { data: { changed: string[]; status: string } }[] }, seed.orgId);
+    assert.deepEqual(audit.events[0]?.data.changed.sort(), ['accountId', 'region']);
+    assert.equal(audit.events[0]?.data.status, 'pending');
+    // A bad value is refused by the engine with the field named, and nothing changes.
+    await form.getByLabel('AWS account ID').fill('12');
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('alert').filter({ hasText: 'body.accountId: expected a 12-digit AWS account id' }).waitFor();
+  });
+
   test('a deployment started from the CLI appears on the open instance page and finishes there, live', async () => {
     const { deploy } = await import('@hangar/cli');
     const base = mkdtempSync(join(tmpdir(), 'hangar-dash-project-'));
@@ -228,7 +259,7 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     assert.match(text, /Expires/);
     assert.equal(await page.locator('tr[data-kind]:not([data-kind="credentials.issued"])').count(), 0);
     await shot(page, '15-audit-credentials');
-    // Everything about that deployment: started, credentials issued, finished.
+    // Everything about that deployment: started, credentials requested then issued, finished.
     const subject = (await row.locator('.subject-btn').textContent())!;
     assert.match(subject, /^deployment:dep_/);
     await page.getByLabel('Kind').selectOption('');
@@ -237,7 +268,7 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     await page.waitForURL(/subject=deployment/);
     await page.waitForFunction((sub) => Array.from(document.querySelectorAll('tr[data-kind] .subject-btn')).every((b) => b.textContent === sub), subject);
     await page.locator('tr[data-kind="deployment.finished"]').waitFor();
-    assert.deepEqual((await page.locator('tr[data-kind]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')))).sort(), ['credentials.issued', 'deployment.finished', 'deployment.started']);
+    assert.deepEqual((await page.locator('tr[data-kind]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')))).sort(), ['credentials.issued', 'credentials.requested', 'deployment.finished', 'deployment.started']);
     await page.getByRole('button', { name: 'Clear filters' }).click();
     await page.getByLabel('Actor').fill('user:alice@example.com');
     await page.getByRole('button', { name: 'Apply' }).click();
@@ -271,7 +302,7 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     const viewer = await world.newPage();
     try {
       await signIn(viewer, seed.viewerToken);
-      const changeButtons = /Add AWS provider|^Verify$|Link provider|Unlink|Delete provider|Create token|Revoke|Create and show/;
+      const changeButtons = /Add AWS provider|^Verify$|Link provider|Unlink|Delete provider|Create token|Revoke|Create and show|Save changes/;
       const loaded: Record<string, string> = {
         instances: 'tr[data-instance="api"]', providers: 'table[aria-label="Providers"] tbody tr', audit: '[data-testid="chain-badge"]', tokens: 'table tbody tr',
       };
@@ -288,6 +319,7 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
       await viewer.locator('[data-check]').first().waitFor();
       assert.equal(await viewer.getByRole('button', { name: changeButtons }).count(), 0);
       assert.equal(await viewer.getByLabel('Role ARN').count(), 0);
+      assert.equal(await viewer.getByLabel('AWS account ID').count(), 0);
       await viewer.getByText('Organisation default').first().waitFor();
       await shot(viewer, '19-viewer-provider');
       const refused = await viewer.evaluate(async (orgId) => {

@@ -60,7 +60,7 @@ export async function startWorld(): Promise<World> {
     const cloud = await startLocalCloud({ port: 0, log: () => {} });
     cleanups.push(() => cloud.stop());
     const iam = async (account: string) => {
-      const root = await createAccount(cloud.endpoint, account);
+      const root = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: account });
       const c = new IAMClient({ region: 'us-east-1', endpoint: cloud.endpoint, credentials: { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey } });
       cleanups.push(() => c.destroy());
       return c;

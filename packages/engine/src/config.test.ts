@@ -31,7 +31,10 @@ test('HANGAR_* variables are read: PostgreSQL URL, endpoint, region, port', () =
   assert.equal(config.aws.region, 'eu-west-1');
   assert.equal(port, 8080);
   assert.equal(loadConfigFromEnv({ ...base, HANGAR_LOG_LEVEL: 'debug' }).logLevel, 'debug');
-  assert.throws(() => loadConfigFromEnv({ ...base, HANGAR_LOG_LEVEL: 'loud' }), /HANGAR_LOG_LEVEL: expected debug, info, warn or error/);
+  assert.throws(() => loadConfigFromEnv({ ...base, HANGAR_LOG_LEVEL: 'loud' }), /HANGAR_LOG_LEVEL: "loud" is not valid: expected debug, info, warn or error/);
+  assert.equal(loadConfigFromEnv(base).config.ci?.allowInsecureIssuers, false);
+  assert.equal(loadConfigFromEnv({ ...base, HANGAR_CI_ALLOW_INSECURE_ISSUERS: '1' }).config.ci?.allowInsecureIssuers, true);
+  assert.throws(() => loadConfigFromEnv({ ...base, HANGAR_CI_ALLOW_INSECURE_ISSUERS: 'maybe' }), /HANGAR_CI_ALLOW_INSECURE_ISSUERS: .*set it to 1 only for tests/);
   assert.equal(config.publicUrl, 'https://hangar.example.com');
 });
 
@@ -42,7 +45,7 @@ test('errors name the variable and the fix, never the secret', () => {
     (e: unknown) => {
       assert.ok(e instanceof HangarError);
       assert.equal(e.code, 'ENGINE_CONFIG_INVALID');
-      assert.match(e.message, /HANGAR_ENGINE_ACCESS_KEY_ID: it is not set; set it to the access key id/);
+      assert.match(e.message, /HANGAR_ENGINE_ACCESS_KEY_ID: it is not set \(the access key id and the secret access key are set together or not at all\); set it to the access key id/);
       assert.match(e.message, /HANGAR_ENGINE_SECRET_ACCESS_KEY: expected a secret access key/);
       assert.match(e.message, /HANGAR_PORT: .*set it to a port number/);
       assert.ok(!e.message.includes(`"${secret}"`));
@@ -56,4 +59,52 @@ test('docs/engine-config.md documents every variable the engine reads', () => {
   const docs = readFileSync(fileURLToPath(new URL('../../../docs/engine-config.md', import.meta.url)), 'utf8');
   assert.ok(ENGINE_ENV_VARS.length >= 11);
   for (const name of ENGINE_ENV_VARS) assert.match(docs, new RegExp(`^\\| \`${name}\` \\|`, 'm'), `${name} has no row`);
+});
+
+test('without an engine key the engine uses the default provider chain; only one of the pair is an error naming both', () => {
+  const { config, migrate, shutdownGraceMs } = loadConfigFromEnv({ HOME: '/h' });
+  assert.equal(config.aws.credentials, undefined);
+  assert.equal(migrate, true);
+  assert.equal(shutdownGraceMs, 30_000);
+  assert.throws(() => loadConfigFromEnv({ HOME: '/h', HANGAR_ENGINE_ACCESS_KEY_ID: 'AKIAENGINE0000000001' }),
+    /HANGAR_ENGINE_SECRET_ACCESS_KEY: it is not set \(the access key id and the secret access key are set together or not at all\); .*HANGAR_ENGINE_ACCESS_KEY_ID/);
+  assert.throws(() => loadConfigFromEnv({ HOME: '/h', HANGAR_ENGINE_SECRET_ACCESS_KEY: 'engine-secret-value-0000000000000000' }),
+    /HANGAR_ENGINE_ACCESS_KEY_ID: it is not set .*HANGAR_ENGINE_SECRET_ACCESS_KEY/);
+  assert.deepEqual(loadConfigFromEnv(base).config.aws.credentials, { accessKeyId: base.HANGAR_ENGINE_ACCESS_KEY_ID, secretAccessKey: base.HANGAR_ENGINE_SECRET_ACCESS_KEY });
+});
+
+test('HANGAR_MIGRATE and HANGAR_SHUTDOWN_GRACE are read', () => {
+  assert.equal(loadConfigFromEnv({ ...base, HANGAR_MIGRATE: 'off' }).migrate, false);
+  assert.equal(loadConfigFromEnv({ ...base, HANGAR_MIGRATE: 'on' }).migrate, true);
+  assert.equal(loadConfigFromEnv({ ...base, HANGAR_SHUTDOWN_GRACE: '5' }).shutdownGraceMs, 5000);
+  assert.equal(loadConfigFromEnv({ ...base, HANGAR_SHUTDOWN_GRACE: '0' }).shutdownGraceMs, 0);
+});
+
+test('every setting with a bad value is named, with the value it was given and its fix', () => {
+  const bad: ReadonlyArray<[string, string, RegExp]> = [
+    ['HANGAR_PORT', 'abc', /HANGAR_PORT: "abc" is not valid: .*; set it to a port number from 0 to 65535/],
+    ['HANGAR_PORT', '70000', /HANGAR_PORT: "70000" is not valid: .*; set it to a port number/],
+    ['HANGAR_HOST', ' ', /HANGAR_HOST: " " is not valid/],
+    ['HANGAR_PUBLIC_URL', 'ftp://x', /HANGAR_PUBLIC_URL: "ftp:\/\/x" is not valid: .*; set it to the http\(s\) URL/],
+    ['HANGAR_DATABASE_URL', 'mysql://db/hangar', /HANGAR_DATABASE_URL: expected postgres:\/\/… or a SQLite file path; set it to postgres:\/\//],
+    ['HANGAR_AWS_REGION', 'mars', /HANGAR_AWS_REGION: "mars" is not valid: expected an AWS region such as us-east-1; set it to an AWS region/],
+    ['HANGAR_AWS_ENDPOINT', 'not-a-url', /HANGAR_AWS_ENDPOINT: "not-a-url" is not valid: .*; leave it unset for real AWS/],
+    ['HANGAR_ENGINE_ACCESS_KEY_ID', 'short', /HANGAR_ENGINE_ACCESS_KEY_ID: "short" is not valid: expected an access key id .*; set it to the access key id/],
+    ['HANGAR_ENGINE_SECRET_ACCESS_KEY', 'tiny', /HANGAR_ENGINE_SECRET_ACCESS_KEY: expected a secret access key .*; set it to the secret/],
+    ['HANGAR_WORKERS', 'many', /HANGAR_WORKERS: "many" is not valid: .*; set it to a whole number from 0 to 64/],
+    ['HANGAR_WORKERS', '65', /HANGAR_WORKERS: "65" is not valid/],
+    ['HANGAR_LOG_LEVEL', 'loud', /HANGAR_LOG_LEVEL: "loud" is not valid: expected debug, info, warn or error; set it to debug/],
+    ['HANGAR_MIGRATE', 'maybe', /HANGAR_MIGRATE: "maybe" is not valid: expected on or off; set it to on \(the default\) or off/],
+    ['HANGAR_SHUTDOWN_GRACE', 'soon', /HANGAR_SHUTDOWN_GRACE: "soon" is not valid: .*; set it to a whole number of seconds/],
+    ['HANGAR_SHUTDOWN_GRACE', '-1', /HANGAR_SHUTDOWN_GRACE: "-1" is not valid/],
+  ];
+  for (const [name, value, expected] of bad) {
+    assert.throws(() => loadConfigFromEnv({ ...base, [name]: value }), (e: unknown) => {
+      assert.ok(e instanceof HangarError && e.code === 'ENGINE_CONFIG_INVALID', `${name}=${value}`);
+      assert.match(e.message, expected, `${name}=${value}`);
+      assert.doesNotMatch(e.message, /it is not set/, `${name}=${value}: a set variable is not reported as unset`);
+      if (name === 'HANGAR_ENGINE_SECRET_ACCESS_KEY' || name === 'HANGAR_DATABASE_URL') assert.ok(!e.message.includes(`"${value}"`), 'secret-bearing values are never echoed');
+      return true;
+    });
+  }
 });

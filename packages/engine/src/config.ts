@@ -8,22 +8,41 @@ import type { EngineConfig } from './types.js';
 export const engineSettingsSchema = z.object({
   dataDir: z.string().min(1).describe('Folder for the SQLite database and the blob store.'),
   publicUrl: z.url({ protocol: /^https?$/ }).optional().describe('The URL clients and AWS (OIDC) reach the engine at; default http://127.0.0.1:<port>.'),
-  databaseUrl: z.string().min(1).optional().describe('postgres://… for PostgreSQL; a file path or sqlite:<path> for SQLite; default <dataDir>/hangar.db.'),
-  port: z.number().int().min(0).max(65535).default(7300),
-  host: z.string().min(1).default('127.0.0.1'),
+  databaseUrl: z.string().min(1)
+    .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^(postgres(ql)?|sqlite):\/\//i.test(v), 'expected postgres://… or a SQLite file path')
+    .refine((v) => !/^postgres(ql)?:\/\//i.test(v) || URL.canParse(v), 'expected a PostgreSQL URL such as postgres://user@host:5432/hangar')
+    .optional().describe('postgres://… for PostgreSQL; a file path or sqlite:<path> for SQLite; default <dataDir>/hangar.db.'),
+  port: z.number({ error: 'expected a whole number' }).int().min(0, 'expected 0 to 65535').max(65535, 'expected 0 to 65535').default(7300),
+  host: z.string().regex(/^\S+$/, 'expected an address such as 127.0.0.1, without spaces').default('127.0.0.1'),
   aws: z.object({
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as us-east-1').default('us-east-1'),
     endpoint: z.url({ protocol: /^https?$/ }).optional().describe('Only for the local cloud or an AWS-compatible endpoint.'),
-    accessKeyId: z.string().min(16, 'expected an access key id (16 or more characters)'),
-    secretAccessKey: z.string().min(16, 'expected a secret access key (16 or more characters)'),
-  }),
+    // Both or neither: without them the engine uses the AWS SDK's default provider chain (task role, instance profile, web identity).
+    accessKeyId: z.string().min(16, 'expected an access key id (16 or more characters)').optional(),
+    secretAccessKey: z.string().min(16, 'expected a secret access key (16 or more characters)').optional(),
+  }).superRefine((a, ctx) => {
+    if ((a.accessKeyId === undefined) === (a.secretAccessKey === undefined)) return;
+    const missing = a.accessKeyId === undefined ? 'accessKeyId' : 'secretAccessKey';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'the access key id and the secret access key are set together or not at all' });
+  }).prefault({}),
   limits: z.object({
     maxFiles: z.number().int().positive().default(50_000),
     maxTotalBytes: z.number().int().positive().default(512 * 1024 * 1024),
     maxFileBytes: z.number().int().positive().default(100 * 1024 * 1024),
   }).prefault({}),
-  workers: z.number().int().min(0).max(64).default(2),
+  workers: z.number({ error: 'expected a whole number' }).int().min(0, 'expected 0 to 64').max(64, 'expected 0 to 64').default(2),
   logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'expected debug, info, warn or error' }).default('info'),
+  migrate: z.boolean({ error: 'expected on or off' }).default(true).describe('Bring the database schema up to date at start; off: refuse to start on a database that is behind.'),
+  shutdownGraceSeconds: z.number({ error: 'expected a whole number of seconds' }).int().min(0).max(86_400).default(30)
+    .describe('On SIGTERM/SIGINT, how long running deployments get to finish before the engine exits.'),
+  audit: z.object({
+    checkpointEvery: z.number().int().min(1).max(1_000_000).default(100).describe('Sign an audit checkpoint after this many new events of an org.'),
+    checkpointMinutes: z.number().int().min(1).max(1440).default(15).describe('Sign a checkpoint of every org with new events at least this often.'),
+  }).prefault({}),
+  ci: z.object({
+    allowInsecureIssuers: z.boolean({ error: 'expected 1 (true) or 0 (false)' }).default(false)
+      .describe('Accept loopback http OIDC issuers in CI trusts (tests, the local cloud); never for a real deployment.'),
+  }).prefault({}),
 });
 export type EngineSettings = z.input<typeof engineSettingsSchema>;
 
@@ -34,6 +53,10 @@ export interface EngineServerOptions {
   readonly host: string;
   /** Lowest level the default logger writes. */
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Run migrations at start (default); when false, refuse to start on a database that is behind. */
+  readonly migrate: boolean;
+  /** How long a draining engine waits for running deployments, in ms. */
+  readonly shutdownGraceMs: number;
 }
 
 export function parseDatabaseUrl(value: string | undefined, dataDir: string): EngineConfig['database'] {
@@ -65,12 +88,18 @@ function freeze(s: z.output<typeof engineSettingsSchema>): EngineServerOptions {
     aws: Object.freeze({
       region: s.aws.region,
       ...(s.aws.endpoint ? { endpoint: s.aws.endpoint.replace(/\/+$/, '') } : {}),
-      credentials: Object.freeze({ accessKeyId: s.aws.accessKeyId, secretAccessKey: s.aws.secretAccessKey }),
+      ...(s.aws.accessKeyId && s.aws.secretAccessKey
+        ? { credentials: Object.freeze({ accessKeyId: s.aws.accessKeyId, secretAccessKey: s.aws.secretAccessKey }) }
+        : {}),
     }),
     limits: Object.freeze({ ...s.limits }),
     workers: s.workers,
+    audit: Object.freeze({ checkpointEvery: s.audit.checkpointEvery, checkpointIntervalMs: s.audit.checkpointMinutes * 60_000 }),
+    ci: Object.freeze({ allowInsecureIssuers: s.ci.allowInsecureIssuers }),
   };
-  return Object.freeze({ config: Object.freeze(config), port: s.port, host: s.host, logLevel: s.logLevel });
+  return Object.freeze({
+    config: Object.freeze(config), port: s.port, host: s.host, logLevel: s.logLevel, migrate: s.migrate, shutdownGraceMs: s.shutdownGraceSeconds * 1000,
+  });
 }
 
 /** Which environment variable feeds which setting (also how errors name the variable). */
@@ -86,20 +115,45 @@ const envNames: Readonly<Record<string, string>> = {
   'aws.secretAccessKey': 'HANGAR_ENGINE_SECRET_ACCESS_KEY',
   workers: 'HANGAR_WORKERS',
   logLevel: 'HANGAR_LOG_LEVEL',
+  'audit.checkpointEvery': 'HANGAR_AUDIT_CHECKPOINT_EVERY',
+  'audit.checkpointMinutes': 'HANGAR_AUDIT_CHECKPOINT_MINUTES',
+  'ci.allowInsecureIssuers': 'HANGAR_CI_ALLOW_INSECURE_ISSUERS',
+  migrate: 'HANGAR_MIGRATE',
+  shutdownGraceSeconds: 'HANGAR_SHUTDOWN_GRACE',
 };
 
 /** Every variable the engine reads (docs/engine-config.md lists each). */
 export const ENGINE_ENV_VARS: readonly string[] = Object.freeze(Object.values(envNames));
 
 const fixes: Record<string, string> = {
-  HANGAR_ENGINE_ACCESS_KEY_ID: "set it to the access key id of the engine's own IAM identity (`hangar up` does this for the local cloud)",
-  HANGAR_ENGINE_SECRET_ACCESS_KEY: "set it to the secret access key of the engine's own IAM identity",
+  HANGAR_DATA_DIR: 'set it to a folder the engine may write to, e.g. /var/lib/hangar',
+  HANGAR_DATABASE_URL: 'set it to postgres://user@host:5432/db, or to a SQLite file path (or leave it unset for <data dir>/hangar.db)',
+  HANGAR_ENGINE_ACCESS_KEY_ID: "set it to the access key id of the engine's own IAM identity together with HANGAR_ENGINE_SECRET_ACCESS_KEY, or unset both to use the AWS SDK's default chain (task role, instance profile)",
+  HANGAR_ENGINE_SECRET_ACCESS_KEY: "set it to the secret of the engine's own IAM identity together with HANGAR_ENGINE_ACCESS_KEY_ID, or unset both to use the AWS SDK's default chain",
   HANGAR_PORT: 'set it to a port number from 0 to 65535',
+  HANGAR_HOST: 'set it to the address to listen on, e.g. 127.0.0.1 or 0.0.0.0',
   HANGAR_PUBLIC_URL: 'set it to the http(s) URL clients use to reach the engine, e.g. https://hangar.example.com',
   HANGAR_AWS_ENDPOINT: 'leave it unset for real AWS, or set an http(s) URL',
   HANGAR_AWS_REGION: 'set it to an AWS region such as us-east-1',
   HANGAR_WORKERS: 'set it to a whole number from 0 to 64',
+  HANGAR_AUDIT_CHECKPOINT_EVERY: 'set it to a whole number of events, 1 or more (default 100)',
+  HANGAR_AUDIT_CHECKPOINT_MINUTES: 'set it to a whole number of minutes from 1 to 1440 (default 15)',
+  HANGAR_CI_ALLOW_INSECURE_ISSUERS: 'set it to 1 only for tests or the local cloud, or leave it unset (0)',
+  HANGAR_LOG_LEVEL: 'set it to debug, info, warn or error',
+  HANGAR_MIGRATE: 'set it to on (the default) or off',
+  HANGAR_SHUTDOWN_GRACE: 'set it to a whole number of seconds from 0 to 86400 (default 30)',
 };
+
+/** Variables whose value must never appear in a message. */
+const secretVars = new Set(['HANGAR_ENGINE_SECRET_ACCESS_KEY', 'HANGAR_DATABASE_URL']);
+
+function onOff(v: string | undefined): boolean | string | undefined {
+  if (v === undefined) return undefined;
+  const l = v.toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(l)) return true;
+  if (['off', 'false', '0', 'no'].includes(l)) return false;
+  return v;
+}
 
 function numberOrRaw(v: string | undefined): number | string | undefined {
   if (v === undefined || v === '') return undefined;
@@ -127,15 +181,24 @@ export function loadConfigFromEnv(env: Readonly<Record<string, string | undefine
       secretAccessKey: v('HANGAR_ENGINE_SECRET_ACCESS_KEY'),
     },
     workers: numberOrRaw(v('HANGAR_WORKERS')),
+    audit: {
+      checkpointEvery: numberOrRaw(v('HANGAR_AUDIT_CHECKPOINT_EVERY')),
+      checkpointMinutes: numberOrRaw(v('HANGAR_AUDIT_CHECKPOINT_MINUTES')),
+    },
     logLevel: v('HANGAR_LOG_LEVEL'),
+    ci: { allowInsecureIssuers: onOff(v('HANGAR_CI_ALLOW_INSECURE_ISSUERS')) },
+    migrate: onOff(v('HANGAR_MIGRATE')),
+    shutdownGraceSeconds: numberOrRaw(v('HANGAR_SHUTDOWN_GRACE')),
   };
   const r = engineSettingsSchema.safeParse(raw);
   if (!r.success) {
     const lines = r.error.issues.map((i) => {
       const key = i.path.map(String).join('.');
       const name = envNames[key] ?? key;
-      const given = i.code === 'invalid_type' && i.input === undefined ? 'it is not set' : i.message;
-      return `${name}: ${given}${fixes[name] ? `; ${fixes[name]}` : ''}`;
+      const value = env[name] === '' ? undefined : env[name];
+      // Zod does not report the input by default; whether the variable is set is read from the environment itself.
+      const what = value === undefined ? `it is not set (${i.message})` : secretVars.has(name) ? i.message : `${JSON.stringify(value)} is not valid: ${i.message}`;
+      return `${name}: ${what}${fixes[name] ? `; ${fixes[name]}` : ''}`;
     });
     throw new HangarError('ENGINE_CONFIG_INVALID', `The engine's environment is not valid: ${lines.join('; ')}.`);
   }

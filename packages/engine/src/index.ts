@@ -1,11 +1,11 @@
 export { createEngine } from './engine.js';
-export type { CreateEngineOptions, Engine, RouteInfo } from './engine.js';
+export type { CreateEngineOptions, DrainResult, Engine, RouteInfo } from './engine.js';
 export { runEngineServer } from './server.js';
 export type { RunEngineServerOptions, RunningEngine } from './server.js';
 export { loadConfigFromEnv, resolveConfig, engineSettingsSchema, parseDatabaseUrl, ENGINE_ENV_VARS } from './config.js';
 export type { EngineSettings, EngineServerOptions } from './config.js';
-export { createLogger, scrubberOf } from './logger.js';
-export type { LoggerOptions, LogLevel, ScrubbingLogger } from './logger.js';
+export { createLogContext, createLogger, scrubberOf } from './logger.js';
+export type { LogContext, LoggerOptions, LogLevel, ScrubbingLogger } from './logger.js';
 export { openStore, dialectOf } from './store/db.js';
 export { isUniqueViolation } from './store/errors.js';
 export { newId } from './store/ids.js';
@@ -23,7 +23,7 @@ export type {
   Actor, AuditApi, AuditEventInput, Clock, CoreDeps, CredentialBroker, CredentialRequest, CredentialSession,
   Database, Db, EngineConfig, Feature, Logger, RequestAuth, ResolvedProvider, Role,
 } from './types.js';
-export { createTestEngine, openTestStore, testDatabases, testPostgresUrl } from './testing.js';
-export type { TestEngine, TestEngineOptions, TestStore } from './testing.js';
-export { startEmbedded } from './embedded/index.js';
-export type { Embedded, EmbeddedOptions } from './embedded/index.js';
+export { createTestEngine, openTestStore, testDatabases, testPostgresUrl, startTestIssuer } from './testing.js';
+export type { TestEngine, TestEngineOptions, TestStore, TestIssuer } from './testing.js';
+export { parseSse } from './deployments/_sse.js';
+export type { SseEvent } from './deployments/_sse.js';

@@ -1,7 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pino, { type Logger as PinoLogger } from 'pino';
 import type { Clock, Logger } from './types.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-const levelRank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface LoggerOptions {
   /** Lowest level written; default "info". */
@@ -32,6 +33,8 @@ const MIN_SECRET_LENGTH = 4;
 const patterns: ReadonlyArray<[RegExp, string]> = [
   [/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, `$1${REDACTED}`],
   [/hgr_[A-Za-z0-9_-]{8,}/g, `hgr_${REDACTED}`],
+  // CI tokens and invitation codes
+  [/hg([ci])_[A-Za-z0-9_-]{8,}/g, `hg$1_${REDACTED}`],
 ];
 
 /** The secret set shared by a logger and all its children. */
@@ -75,9 +78,22 @@ function plain(value: unknown): unknown {
   return value;
 }
 
+/** Fields as plain JSON values (errors spelled out, `toJSON` honoured, e.g. redacted credentials); undefined when they cannot be serialised. */
+function plainFields(fields: Record<string, unknown>): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(JSON.stringify(fields, (_key, value: unknown) => plain(value))) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+const UNSERIALISABLE = { logError: 'fields could not be serialised' };
+
 /**
- * A JSON-lines logger. Every line (the message, every field, in every child) is scrubbed of the
- * secrets registered with `addSecret`, of `Bearer …` credentials and of `hgr_…` API tokens.
+ * A JSON-lines logger on pino. Every line (the message, every field, in every child) is scrubbed of
+ * the secrets registered with `addSecret`, of `Bearer …` credentials and of `hgr_…` API tokens:
+ * the scrubbing runs on the finished line, so a secret registered after a child was made is
+ * still caught in that child's fields.
  *
  * @example
  * const log = createLogger({ level: 'debug', write: (l) => lines.push(l) });
@@ -85,35 +101,73 @@ function plain(value: unknown): unknown {
  * log.child({ deploymentId }).info('assumed role', { roleArn });
  */
 export function createLogger(options: LoggerOptions = {}): ScrubbingLogger {
-  const min = levelRank[options.level ?? 'info'];
+  const scrubber = new Scrubber();
   const write = options.write ?? ((line: string) => { process.stderr.write(`${line}\n`); });
   const clock = options.clock ?? { now: () => new Date() };
-  return makeLogger(new Scrubber(), options.fields ?? {}, min, write, clock);
+  const root = pino({
+    level: options.level ?? 'info',
+    base: null,
+    messageKey: 'msg',
+    timestamp: () => `,"ts":"${clock.now().toISOString()}"`,
+    formatters: {
+      level: (label) => ({ level: label }),
+      bindings: (bindings) => plainFields(bindings) ?? UNSERIALISABLE,
+      log: (fields) => plainFields(fields) ?? UNSERIALISABLE,
+    },
+    // Fields are made plain above; pino's own error serializer would reshape them.
+    serializers: { err: (v: unknown) => v },
+  }, { write: (line: string) => write(scrubber.scrub(line.endsWith('\n') ? line.slice(0, -1) : line)) });
+  return wrap(root, scrubber, options.fields ?? {});
 }
 
-function makeLogger(scrubber: Scrubber, base: Record<string, unknown>, min: number, write: (line: string) => void, clock: Clock): ScrubbingLogger {
-  const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
-    if (levelRank[level] < min) return;
-    const record = { ts: clock.now().toISOString(), level, msg, ...base, ...fields };
-    let line: string;
-    try {
-      line = JSON.stringify(record, (_key, value: unknown) => {
-        const v = plain(value);
-        return typeof v === 'string' ? scrubber.scrub(v) : v;
-      });
-    } catch {
-      line = JSON.stringify({ ts: record.ts, level, msg: scrubber.scrub(msg), logError: 'fields could not be serialised' });
-    }
-    write(scrubber.scrub(line));
+function wrap(base: PinoLogger, scrubber: Scrubber, fields: Record<string, unknown>): ScrubbingLogger {
+  const p = Object.keys(fields).length > 0 ? base.child(fields) : base;
+  const emit = (level: LogLevel, msg: string, extra?: Record<string, unknown>): void => {
+    if (!p.isLevelEnabled(level)) return;
+    if (extra) p[level](extra, msg);
+    else p[level](msg);
   };
   return {
-    debug: (msg, fields) => emit('debug', msg, fields),
-    info: (msg, fields) => emit('info', msg, fields),
-    warn: (msg, fields) => emit('warn', msg, fields),
-    error: (msg, fields) => emit('error', msg, fields),
-    child: (fields) => makeLogger(scrubber, { ...base, ...fields }, min, write, clock),
+    debug: (msg, extra) => emit('debug', msg, extra),
+    info: (msg, extra) => emit('info', msg, extra),
+    warn: (msg, extra) => emit('warn', msg, extra),
+    error: (msg, extra) => emit('error', msg, extra),
+    child: (more) => wrap(p, scrubber, more),
     addSecret: (value) => scrubber.add(value),
     removeSecret: (value) => scrubber.remove(value),
     scrub: (text) => scrubber.scrub(text),
   };
+}
+
+/**
+ * Request-scoped log fields: `run(fields, fn)` makes every line written through `withContext(logger)`
+ * while `fn` (and everything it awaits) runs carry `fields`, e.g. the request id of the HTTP request
+ * being served. One per engine; nothing module-wide.
+ */
+export interface LogContext {
+  run<T>(fields: Record<string, unknown>, fn: () => T): T;
+  current(): Readonly<Record<string, unknown>> | undefined;
+  /** A logger (and its children) that adds the current context's fields to every line. */
+  withContext<L extends Logger>(logger: L): L;
+}
+
+export function createLogContext(): LogContext {
+  const storage = new AsyncLocalStorage<Record<string, unknown>>();
+  const current = () => storage.getStore();
+  const withContext = <L extends Logger>(logger: L): L => {
+    const at = (level: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
+      const ctx = current();
+      logger[level](msg, ctx ? { ...ctx, ...fields } : fields);
+    };
+    const wrapped: Logger & { scrub?: (t: string) => string } = {
+      debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'),
+      child: (fields) => withContext(logger.child(fields)),
+      addSecret: (v) => logger.addSecret(v),
+      removeSecret: (v) => logger.removeSecret(v),
+    };
+    const scrub = scrubberOf(logger);
+    if (scrub) wrapped.scrub = scrub;
+    return wrapped as L;
+  };
+  return { run: (fields, fn) => storage.run(fields, fn), current, withContext };
 }

@@ -45,7 +45,7 @@ export async function runEngineServer(options: RunEngineServerOptions): Promise<
     config = Object.freeze({ ...config, publicUrl: config.publicUrl.replace(/:0\/?$/, `:${port}`) });
   }
   const logger = options.logger ?? createLogger({ level: options.logLevel ?? 'info', ...(options.clock ? { clock: options.clock } : {}) });
-  const engine = await createEngine({ config, logger, ...(options.clock ? { clock: options.clock } : {}) });
+  const engine = await createEngine({ config, logger, ...(options.clock ? { clock: options.clock } : {}), ...(options.migrate === false ? { migrate: false } : {}) });
   try {
     await engine.app.listen({ port, host });
   } catch (err) {

@@ -11,6 +11,7 @@ import type { Authenticator } from './http/auth.js';
 
 export { openTestStore, testDatabases, testPostgresUrl, PG_SKIP_REASON } from './store/test-store.js';
 export type { TestStore } from './store/test-store.js';
+export { startTestIssuer, type TestIssuer } from './ci-trust/_oidc-issuer.js';
 
 export interface TestEngineOptions {
   /** Default "sqlite". */
@@ -65,6 +66,7 @@ export async function createTestEngine(options: TestEngineOptions = {}): Promise
     aws: { region: 'us-east-1', credentials: { accessKeyId: 'AKIATESTENGINE000000', secretAccessKey: 'test-engine-secret-key-not-real-000000' } },
     limits: { maxFiles: 20_000, maxTotalBytes: 256 * 1024 * 1024, maxFileBytes: 64 * 1024 * 1024 },
     workers: 1,
+    ci: { allowInsecureIssuers: true },
     ...options.config,
   };
   const cleanup = async () => {

@@ -10,10 +10,10 @@ import type { SessionCredentials } from '@hangar/core';
 export type Role = 'owner' | 'admin' | 'deployer' | 'viewer';
 export const roleRank: Readonly<Record<Role, number>> = { viewer: 0, deployer: 1, admin: 2, owner: 3 };
 
-/** Who did something: a signed-in user, or an API token acting for its user. */
+/** Who did something: a signed-in user, an API token acting for its user, or a CI token of a CI trust. */
 export interface Actor {
-  readonly kind: 'user' | 'token';
-  /** user id or token id */
+  readonly kind: 'user' | 'token' | 'ci';
+  /** user id, token id or CI token id */
   readonly id: string;
   readonly userId: string;
   /** Stable, printable attribution, e.g. "user:alice" or "token:ci-deploy"; used as STS SourceIdentity. */
@@ -26,7 +26,12 @@ export interface RequestAuth {
   readonly userId: string;
   readonly role: Role;
   readonly actor: Actor;
+  /** Set for CI tokens: the only app and stage this credential may deploy (see http/scope.ts). */
+  readonly scope?: CredentialScope;
 }
+
+/** What a scoped credential (a CI token) may touch. */
+export interface CredentialScope { readonly app: string; readonly stage: string }
 
 export interface Clock { now(): Date }
 
@@ -70,11 +75,21 @@ export interface EngineConfig {
     readonly region: string;
     /** Undefined for real AWS; the local cloud's URL in the embedded default and in tests. */
     readonly endpoint?: string;
-    readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+    /**
+     * The engine's own long-lived key (HANGAR_ENGINE_ACCESS_KEY_ID / _SECRET_ACCESS_KEY). When absent,
+     * the AWS SDK's default provider chain supplies the identity (ECS task role, EC2 instance profile,
+     * EKS web-identity file…): the only place Hangar lets the SDK find credentials on its own, and
+     * only in the engine process, which runs on the operator's infrastructure (never in the CLI).
+     */
+    readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   };
   readonly limits: { readonly maxFiles: number; readonly maxTotalBytes: number; readonly maxFileBytes: number };
   /** Deployment workers in this process. */
   readonly workers: number;
+  /** Signed audit checkpoints: after `checkpointEvery` events of an org, or every `checkpointIntervalMs` (default 100 / 15 min). */
+  readonly audit?: { readonly checkpointEvery: number; readonly checkpointIntervalMs: number };
+  /** CI trusts: accept loopback http issuers (tests, the local cloud); default false. */
+  readonly ci?: { readonly allowInsecureIssuers: boolean };
 }
 
 /** What every feature is given. */
@@ -94,6 +109,8 @@ export interface Feature {
   /** Register routes (under /api/v1/...) on the engine's Fastify instance. */
   register(app: FastifyInstance): Promise<void>;
   start?(): Promise<void>;
+  /** Stop taking new work and wait up to `graceMs` for work in progress; report what is still running. */
+  drain?(graceMs: number): Promise<{ readonly stillRunning: readonly string[] }>;
   stop?(): Promise<void>;
 }
 

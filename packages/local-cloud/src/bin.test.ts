@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -24,23 +24,28 @@ describe('hangar-cloud binary', () => {
   it('prints its endpoint, serves, and flushes state on SIGTERM', async () => {
     const child = run(['--port', '0', '--data-dir', dir]);
     try {
-      const endpoint = await new Promise<string>((resolve, reject) => {
+      const { endpoint, tokenFile } = await new Promise<{ endpoint: string; tokenFile: string }>((resolve, reject) => {
         let out = '';
         child.stdout.on('data', (d: Buffer) => {
           out += d.toString();
           const m = /^endpoint: (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
-          if (m) resolve(m[1]!);
+          const t = /^admin token: (\S+) /m.exec(out);
+          if (m && t) resolve({ endpoint: m[1]!, tokenFile: t[1]! });
         });
         child.once('exit', (code) => reject(new Error(`exited ${code} before printing the endpoint`)));
         setTimeout(() => reject(new Error('no endpoint within 15 s')), 15_000).unref();
       });
-      const root = await createAccount(endpoint, '111111111111');
+      assert.equal(tokenFile, join(dir, 'admin-token'), 'prints where the admin token is');
+      assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+      const adminToken = readFileSync(tokenFile, 'utf8').trim();
+      assert.equal((await fetch(`${endpoint}/_local/accounts`, { method: 'POST', body: '{}' })).status, 401, 'no token: refused');
+      const root = await createAccount(endpoint, { adminToken, accountId: '111111111111' });
       const me = await stsClient(endpoint, root).send(new GetCallerIdentityCommand({}));
       assert.equal(me.Account, '111111111111');
       // The default services are wired in: Lambda answers auth failures in its own protocol.
       const lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: root.secretAccessKey }, maxAttempts: 1 });
       await rejectsWith(lambda.send(new ListFunctionsCommand({})), 'UnrecognizedClientException', 403);
-      const clock = await fetch(`${endpoint}/_local/clock`, { method: 'POST', body: '{"advanceSeconds":1}' });
+      const clock = await fetch(`${endpoint}/_local/clock`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}` }, body: '{"advanceSeconds":1}' });
       assert.equal(clock.status, 404, 'clock control is off without --allow-clock-control');
     } finally {
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

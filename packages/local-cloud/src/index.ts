@@ -4,7 +4,7 @@
  */
 export { startLocalCloud } from './server/start.js';
 export type { LocalCloud, LocalCloudOptions, AccountCredentials } from './server/start.js';
-export { createAccount, advanceClock } from './admin-client.js';
+export { createAccount, advanceClock, type AdminAuth } from './admin-client.js';
 export { defaultServices } from './services.js';
 export { AwsError } from './internal/contract.js';
 export type {

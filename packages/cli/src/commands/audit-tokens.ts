@@ -1,33 +1,19 @@
-/** `hangar audit verify` and `hangar tokens create|list|revoke`. */
+/** `hangar tokens create|list|revoke` (`hangar audit …` is in audit.ts). */
+import type { createToken, listTokens, revokeToken } from '@hangar/core/api';
 import type { CommandContext } from '../context.js';
 import { createUi, printJson, reportError } from '../output.js';
 import { openSession } from '../session.js';
 
 type Json = { json?: boolean | undefined };
 
-export async function auditVerify(ctx: CommandContext, o: Json = {}): Promise<number> {
-  try {
-    const s = await openSession(ctx);
-    const r = await s.client.json<{ ok: boolean; count: number; brokenAt?: { seq: number; id: string | null; reason: string } }>('GET', `/api/v1/orgs/${encodeURIComponent(s.orgId)}/audit/verify`);
-    if (o.json) printJson(ctx, r);
-    else if (r.ok) createUi(ctx).success(`Audit chain intact: ${r.count} events.`);
-    else ctx.stderr.write(`✖ Audit chain broken at event ${r.brokenAt?.seq}${r.brokenAt?.id ? ` (${r.brokenAt.id})` : ''}: ${r.brokenAt?.reason} (${r.count} events before it are intact) (AUDIT_CHAIN_BROKEN)\n`);
-    return r.ok ? 0 : 1;
-  } catch (e) {
-    return reportError(ctx, e, o.json === true);
-  }
-}
-
-interface TokenInfo { id: string; name: string; prefix: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null }
-
 export async function tokensCreate(ctx: CommandContext, name: string, o: Json = {}): Promise<number> {
   try {
     const s = await openSession(ctx);
-    const r = await s.client.json<{ token: TokenInfo & { token: string }; notice?: string }>('POST', `/api/v1/orgs/${encodeURIComponent(s.orgId)}/tokens`, { name });
+    const r = await s.client.call<typeof createToken>('POST', '/api/v1/orgs/:orgId/tokens', { params: { orgId: s.orgId }, body: { name } });
     if (o.json) printJson(ctx, r);
     else {
       ctx.stdout.write(`${r.token.token}\n`);
-      createUi(ctx).info(r.notice ?? 'This is the only time the token is shown; store it now.');
+      createUi(ctx).info(r.notice);
     }
     return 0;
   } catch (e) {
@@ -38,7 +24,7 @@ export async function tokensCreate(ctx: CommandContext, name: string, o: Json = 
 export async function tokensList(ctx: CommandContext, o: Json = {}): Promise<number> {
   try {
     const s = await openSession(ctx);
-    const { tokens } = await s.client.json<{ tokens: TokenInfo[] }>('GET', `/api/v1/orgs/${encodeURIComponent(s.orgId)}/tokens`);
+    const { tokens } = await s.client.call<typeof listTokens>('GET', '/api/v1/orgs/:orgId/tokens', { params: { orgId: s.orgId } });
     if (o.json) printJson(ctx, { tokens });
     else for (const t of tokens) ctx.stdout.write(`${t.id}\t${t.name}\t${t.prefix}…\t${t.revokedAt ? `revoked ${t.revokedAt}` : `last used ${t.lastUsedAt ?? 'never'}`}\n`);
     return 0;
@@ -50,13 +36,12 @@ export async function tokensList(ctx: CommandContext, o: Json = {}): Promise<num
 export async function tokensRevoke(ctx: CommandContext, idOrName: string, o: Json = {}): Promise<number> {
   try {
     const s = await openSession(ctx);
-    const path = `/api/v1/orgs/${encodeURIComponent(s.orgId)}/tokens`;
     let id = idOrName;
     if (!id.startsWith('tok_')) {
-      const { tokens } = await s.client.json<{ tokens: TokenInfo[] }>('GET', path);
+      const { tokens } = await s.client.call<typeof listTokens>('GET', '/api/v1/orgs/:orgId/tokens', { params: { orgId: s.orgId } });
       id = tokens.find((t) => t.name === idOrName && !t.revokedAt)?.id ?? idOrName;
     }
-    const r = await s.client.json<{ token: TokenInfo }>('DELETE', `${path}/${encodeURIComponent(id)}`);
+    const r = await s.client.call<typeof revokeToken>('DELETE', '/api/v1/orgs/:orgId/tokens/:tokenId', { params: { orgId: s.orgId, tokenId: id } });
     if (o.json) printJson(ctx, r);
     else createUi(ctx).success(`Revoked token ${r.token.name} (${r.token.id})`);
     return 0;

@@ -4,12 +4,13 @@
  * are read anywhere on this path: the engine deploys with a role the organisation registered.
  */
 import type { ResolvedProject, SourceInput } from '@hangar/core';
+import type { createDeployment } from '@hangar/core/api';
 import type { CommandContext } from '../context.js';
 import { createUi, errorJson, printJson, reportError } from '../output.js';
 import { loadProject } from '../project-file.js';
 import { openSession, type Session } from '../session.js';
-import { deploymentPath, unwrapDeployment, waitForDeployment, type DeploymentView } from '../deploy/follow.js';
-import { sendSource, type SourceSummary } from '../source/send.js';
+import { waitForDeployment, type DeploymentView } from '../deploy/follow.js';
+import { checkSourceEarly, sendSource, type SourceSummary } from '../source/send.js';
 
 export interface DeployOptions {
   readonly stage?: string | undefined;
@@ -40,18 +41,19 @@ export function engineInputs(project: ResolvedProject): Record<string, unknown> 
 
 export async function runDeployment(ctx: CommandContext, session: Session, project: ResolvedProject, action: 'deploy' | 'remove', body: { manifestId?: string }, quiet: boolean): Promise<DeploymentView> {
   const ui = createUi(ctx, quiet);
-  const created = await session.client.json<{ deploymentId?: string; id?: string; deployment?: { id: string } }>('POST', `/api/v1/orgs/${encodeURIComponent(session.orgId)}/deployments`, {
-    app: project.app, stage: project.stage, name: project.name, component: project.component,
-    inputs: action === 'deploy' ? engineInputs(project) : {}, ...body, action,
+  const created = await session.client.call<typeof createDeployment>('POST', '/api/v1/orgs/:orgId/deployments', {
+    params: { orgId: session.orgId },
+    body: {
+      app: project.app, stage: project.stage, name: project.name, component: project.component,
+      inputs: action === 'deploy' ? engineInputs(project) : {}, ...body, action,
+    },
   });
-  const id = created.deploymentId ?? created.id ?? created.deployment?.id;
-  if (!id) throw new Error(`the engine answered POST /deployments without a deployment id: ${JSON.stringify(created)}`);
+  const id = created.deploymentId;
   ui.step(`${action === 'deploy' ? 'Deploying' : 'Removing'} ${project.app}/${project.stage}/${project.name} (deployment ${id})`);
-  const final = await waitForDeployment(session.client, session.orgId, id, {
+  return waitForDeployment(session.client, session.orgId, id, {
     status: (s) => ui.info(`status: ${s}`),
     log: (l) => (l.level === 'error' ? ui.warn(l.message) : ui.info(l.message)),
   });
-  return final.id ? final : unwrapDeployment(await session.client.json('GET', deploymentPath(session.orgId, id)));
 }
 
 export function printOutcome(ctx: CommandContext, d: DeploymentView, durationMs: number): void {
@@ -60,13 +62,13 @@ export function printOutcome(ctx: CommandContext, d: DeploymentView, durationMs:
     ui.success(`${d.action === 'remove' ? 'Removed' : 'Deployed'} in ${(durationMs / 1000).toFixed(1)} s`);
     for (const [k, v] of Object.entries(d.outputs ?? {})) ctx.stdout.write(`${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}\n`);
   }
-  if (d.provider) ctx.stdout.write(`provider: ${d.provider.name ?? d.provider.id ?? 'unknown'} (role ${d.provider.roleArn ?? 'unknown'})\n`);
+  if (d.provider) ctx.stdout.write(`provider: ${d.provider.name ?? d.provider.id} (role ${d.provider.roleArn ?? 'unknown'})\n`);
   ctx.stdout.write(`${NO_CREDENTIALS}\n`);
 }
 
 export function deploymentError(d: DeploymentView): { code: string; message: string } | undefined {
   if (d.status === 'succeeded') return undefined;
-  const e = d.error ?? { code: 'INTERNAL', message: 'The deployment failed without an error message.' };
+  const e = d.error ?? { code: 'INTERNAL', message: 'The deployment failed without an error message.', awsCode: null, requestId: null };
   const aws = [e.awsCode ? `AWS error ${e.awsCode}` : '', e.requestId ? `request id ${e.requestId}` : ''].filter(Boolean).join(', ');
   return { code: e.code, message: aws ? `${e.message} (${aws})` : e.message };
 }
@@ -78,13 +80,15 @@ export async function deploy(ctx: CommandContext, options: DeployOptions = {}): 
   let result: DeployResult | undefined;
   try {
     const { dir, project } = loadProject(ctx.cwd, ctx.env, options.stage);
+    const src = project.inputs.src as SourceInput | undefined; // checked by parseProject
+    // A source folder of credentials is refused before the engine hears of this deploy.
+    const checked = src === undefined ? undefined : checkSourceEarly(ctx, dir, src);
     const session = await openSession(ctx);
     let upload = emptyUpload;
     let manifestId: string | undefined;
     let timings = { hashMs: 0, uploadMs: 0 };
-    const src = project.inputs.src;
     if (src !== undefined) {
-      const sent = await sendSource(ctx, session, project, dir, src as SourceInput, ui) // checked by parseProject;
+      const sent = await sendSource(ctx, session, project, dir, src, ui, checked);
       upload = sent.summary;
       manifestId = sent.manifestId;
       timings = sent.timings;
@@ -99,7 +103,7 @@ export async function deploy(ctx: CommandContext, options: DeployOptions = {}): 
     result = {
       deploymentId: d.id, status: d.status, outputs: d.outputs ?? {},
       provider: d.provider ? { name: d.provider.name, roleArn: d.provider.roleArn } : null,
-      upload, durationMs, timings: { ...timings, deployMs, engineRunMs: d.durationMs ?? null }, ...(error ? { error } : {}),
+      upload, durationMs, timings: { ...timings, deployMs, engineRunMs: d.durationMs }, ...(error ? { error } : {}),
     };
     if (json) printJson(ctx, result);
     else {

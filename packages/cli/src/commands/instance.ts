@@ -5,27 +5,19 @@ import { createUi, errorJson, printJson, reportError } from '../output.js';
 import { loadProject } from '../project-file.js';
 import { openSession, type Session } from '../session.js';
 import type { ResolvedProject } from '@hangar/core';
+import type { Instance, instanceByName, LogLine } from '@hangar/core/api';
 import { deploymentError, printOutcome, runDeployment } from './deploy.js';
 
-interface InstanceView {
-  readonly id: string;
-  readonly app: string;
-  readonly stage: string;
-  readonly name: string;
-  readonly component: string;
-  readonly status: string;
-  readonly outputs: Record<string, unknown>;
-  readonly updatedAt: string;
-  readonly lastDeployment: { id: string; action: string; status: string; actor: string; createdAt: string; durationMs: number | null; error: { code: string; message: string } | null } | null;
-}
 
 export interface StageOptions {
   readonly stage?: string | undefined;
   readonly json?: boolean | undefined;
 }
 
-function instancePath(session: Session, p: ResolvedProject): string {
-  return `/api/v1/orgs/${encodeURIComponent(session.orgId)}/instances/by-name/${[p.app, p.stage, p.name].map(encodeURIComponent).join('/')}`;
+function fetchInstance(session: Session, p: ResolvedProject): Promise<Instance> {
+  return session.client.call<typeof instanceByName>('GET', '/api/v1/orgs/:orgId/instances/by-name/:app/:stage/:name', {
+    params: { orgId: session.orgId, app: p.app, stage: p.stage, name: p.name },
+  });
 }
 
 export async function remove(ctx: CommandContext, options: StageOptions = {}): Promise<number> {
@@ -58,7 +50,7 @@ export async function info(ctx: CommandContext, options: StageOptions = {}): Pro
   try {
     const { project } = loadProject(ctx.cwd, ctx.env, options.stage);
     const session = await openSession(ctx);
-    const ins = await session.client.json<InstanceView>('GET', instancePath(session, project));
+    const ins = await fetchInstance(session, project);
     if (json) {
       printJson(ctx, ins);
       return 0;
@@ -81,7 +73,7 @@ export async function logs(ctx: CommandContext, options: StageOptions = {}): Pro
   try {
     const { project } = loadProject(ctx.cwd, ctx.env, options.stage);
     const session = await openSession(ctx);
-    const ins = await session.client.json<InstanceView>('GET', instancePath(session, project));
+    const ins = await fetchInstance(session, project);
     const last = ins.lastDeployment;
     if (!last) {
       createUi(ctx).info(`${project.app}/${project.stage}/${project.name} has no deployments yet; run \`hangar deploy\`.`);
@@ -96,7 +88,7 @@ export async function logs(ctx: CommandContext, options: StageOptions = {}): Pro
     const text = await session.client.text(`${deploymentPath(session.orgId, last.id)}/logs`);
     for (const row of text.split('\n')) {
       if (row.trim() === '') continue;
-      line(JSON.parse(row) as { level: string; message: string });
+      line(JSON.parse(row) as LogLine);
     }
     return 0;
   } catch (e) {

@@ -5,11 +5,11 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmbedded, type Embedded } from '@hangar/engine';
+import { startEmbedded, type Embedded } from '@hangar/local';
 import { testContext } from '../testing/helpers.js';
 import { main } from '../main.js';
 
@@ -53,21 +53,58 @@ test('login, deploy examples/hello-http and call its URL, then info, logs and a 
   assert.match((await hangar(['logs'])).out, /Temporary credentials issued for session hangar-dep_/);
 });
 
-test('providers: create prints the external ID, trust policy and template; a role that does not trust it fails verify; link, unlink, delete', async () => {
+test('providers: create prints the external ID and trust policy, writes the template only when asked; a role that does not trust it fails verify; link warns while unverified; update resets to pending and is audited; unlink, delete', async () => {
+  const project = join(dir, 'project');
+  const before = readdirSync(project).sort();
   const created = await hangar(['providers', 'create', 'second']);
   const externalId = /^external ID: (\S+)$/m.exec(created.out)?.[1];
   assert.match(externalId ?? '', /^hgr-ext-/);
   assert.match(created.out, /"sts:ExternalId": "hgr-ext-/);
-  const template = /^CloudFormation template: (\S+)$/m.exec(created.out)?.[1];
-  assert.ok(template && existsSync(template) && readFileSync(template, 'utf8').includes(externalId!));
+  assert.match(created.out, /^CloudFormation template: add --template-file <file> to write it/m);
+  assert.deepEqual(readdirSync(project).sort(), before, 'providers create wrote nothing into the current folder');
+  const third = await hangar(['providers', 'create', 'third', '--template-file', 'out/third.json'], 1);
+  assert.match(third.err, /ENOENT|no such file/i, 'a template path in a missing folder is an error, not a silent skip');
+  const fourth = await hangar(['providers', 'create', 'fourth', '--template-file', 'fourth.template.json']);
+  const template = /^CloudFormation template: (\S+)$/m.exec(fourth.out)?.[1];
+  assert.equal(template, join(project, 'fourth.template.json'));
+  assert.ok(readFileSync(template, 'utf8').includes('"AWSTemplateFormatVersion"'));
+  rmSync(template);
+  await hangar(['providers', 'delete', 'third']);
+  await hangar(['providers', 'delete', 'fourth']);
   // The embedded deployer role trusts the "local" provider's external ID, not this one's.
   const failed = await hangar(['providers', 'verify', 'second', '--role-arn', up.roleArn], 1);
   assert.match(failed.out, /✖ /);
   assert.match(failed.err, /\(PROVIDER_[A-Z_]+\)/);
-  await hangar(['providers', 'link', 'second', '--app', 'shop', '--stage', 'prod']);
+  const linked = await hangar(['providers', 'link', 'second', '--app', 'shop', '--stage', 'prod']);
+  assert.match(linked.err, /has not passed verify \(status failed\): deployments that use this link are refused \(PROVIDER_NOT_VERIFIED\) until `hangar providers verify second` succeeds/);
   const list = (await hangar(['providers', 'list'])).out;
   assert.match(list, /^second\tfailed\tassume-role\t.*\tshop\/prod$/m);
   assert.match(list, new RegExp(`^${up.providerName}\\tverified\\t.*org default$`, 'm'));
+
+  // A verified provider changed from the CLI: back to pending, audited with what changed.
+  type Listed = { providers: { name: string; status: string; accountId: string; region: string }[] };
+  const listed = async () => (JSON.parse((await hangar(['providers', 'list', '--json'])).out) as Listed).providers.find((p) => p.name === up.providerName)!;
+  const original = await listed();
+  assert.equal(original.status, 'verified');
+  const updated = await hangar(['providers', 'update', up.providerName, '--account-id', '999999999999', '--region', 'eu-west-1']);
+  assert.match(updated.err, /accountId \d{12} → 999999999999/);
+  assert.match(updated.err, /region \S+ → eu-west-1/);
+  assert.match(updated.err, /status: pending; deployments with it are refused until `hangar providers verify/);
+  const changed = await listed();
+  assert.deepEqual({ status: changed.status, accountId: changed.accountId, region: changed.region }, { status: 'pending', accountId: '999999999999', region: 'eu-west-1' });
+  const audit = await fetch(`${up.engineUrl}/api/v1/orgs/${up.orgId}/audit?kind=provider.updated`, { headers: { authorization: `Bearer ${up.ownerToken}` } });
+  const [event] = ((await audit.json()) as { events: { data: { changed: string[]; changes: Record<string, { from: unknown; to: unknown }>; status: string } }[] }).events;
+  assert.deepEqual(event?.data.changed.sort(), ['accountId', 'region']);
+  assert.deepEqual(event?.data.changes.accountId, { from: original.accountId, to: '999999999999' });
+  assert.equal(event?.data.status, 'pending');
+  const nothing = await hangar(['providers', 'update', up.providerName], 1);
+  assert.match(nothing.err, /Nothing to change: give --role-arn/);
+  const bad = await hangar(['providers', 'update', up.providerName, '--account-id', '12'], 1);
+  assert.match(bad.err, /body\.accountId: expected a 12-digit AWS account id/);
+  // Put it back the way the other tests need it: the original account and region, then verify again.
+  await hangar(['providers', 'update', up.providerName, '--account-id', original.accountId, '--region', original.region]);
+  await hangar(['providers', 'verify', up.providerName]);
+
   await hangar(['providers', 'unlink', 'second', '--app', 'shop', '--stage', 'prod']);
   await hangar(['providers', 'delete', 'second']);
   assert.doesNotMatch((await hangar(['providers', 'list'])).out, /^second\t/m);

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { normalizeMode, type ManifestEntry } from '@hangar/core';
-import { walkTree } from './walk.js';
+import { checkSourcePaths, refuseOutsideLinks } from './guard.js';
+import { emptyNotes, walkTree, type WalkNotes } from './walk.js';
 
 export interface HashCacheEntry {
   readonly size: number;
@@ -58,6 +59,8 @@ export interface HashTreeResult {
   readonly hashedBytes: number;
   /** False when the cache to save equals the one given: saving it again can be skipped. */
   readonly cacheChanged: boolean;
+  /** What the walk left out (.env files, excluded folders), for the caller to report. */
+  readonly notes: WalkNotes;
 }
 
 export interface HashTreeOptions {
@@ -66,6 +69,10 @@ export interface HashTreeOptions {
   /** When hashing started (ms). A file modified at or after it is hashed but not cached: a
    * second write within the same clock tick would leave its size and mtime unchanged. */
   readonly startedAt?: number;
+  /** Folders inside the root (POSIX, relative) never to enter. */
+  readonly excludeDirs?: ReadonlySet<string>;
+  /** How messages name the root, e.g. "inputs.src.dist". */
+  readonly field?: string;
 }
 
 export function sha256Hex(data: Uint8Array): string {
@@ -83,7 +90,13 @@ export function hashTree(root: string, options: HashTreeOptions = {}): HashTreeR
   let hashedBytes = 0;
   let cacheChanged = false;
   const base = resolve(root).replace(/[\\/]+$/, '');
-  for (const path of walkTree(base)) {
+  const notes = emptyNotes();
+  const paths = walkTree(base, { notes, ...(options.excludeDirs ? { excludeDirs: options.excludeDirs } : {}) });
+  // Refused before a single file is read: links out of the root, paths the engine would refuse.
+  refuseOutsideLinks(notes, base, options.field);
+  // A path in the cache passed this check when it was first hashed: a no-op deploy checks none.
+  checkSourcePaths(cache.size === 0 ? paths : paths.filter((p) => !cache.has(p)), base);
+  for (const path of paths) {
     const abs = `${base}${sep}${path}`;
     const hit = cache.get(path);
     let s: FileStat;
@@ -121,5 +134,5 @@ export function hashTree(root: string, options: HashTreeOptions = {}): HashTreeR
     entries.push({ path, sha256, size, mode: normalizeMode(s.mode) });
   }
   if (next.size !== cache.size) cacheChanged = true;
-  return { entries, cache: next, files: entries.length, bytes, hashedFiles, hashedBytes, cacheChanged };
+  return { entries, cache: next, files: entries.length, bytes, hashedFiles, hashedBytes, cacheChanged, notes };
 }

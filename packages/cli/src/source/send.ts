@@ -1,4 +1,5 @@
 /** Hash the project's source with the local caches, send it, and remember what the engine accepted. */
+import { homedir } from 'node:os';
 import type { ResolvedProject, SourceInput } from '@hangar/core';
 import type { CommandContext } from '../context.js';
 import type { Ui } from '../output.js';
@@ -6,7 +7,9 @@ import type { Session } from '../session.js';
 import { hashCachePath, loadHashCache, saveHashCache } from './hash-cache-file.js';
 import { hashTree } from './hash-tree.js';
 import { manifestStatePath, openLastManifest, saveLastManifest } from './manifest-state.js';
-import { checkFolder, planSource, runHook } from './prepare.js';
+import { hangarHome } from '../config.js';
+import { checkSourceRoot, describeLeftOut, type GuardPlaces, type SourceGuard } from './guard.js';
+import { checkFolder, planSource, runHook, type SourcePlan } from './prepare.js';
 import { uploadSource } from './upload.js';
 
 export interface SourceSummary {
@@ -27,19 +30,54 @@ export interface SourceTimings {
   readonly uploadMs: number;
 }
 
-export async function sendSource(ctx: CommandContext, session: Session, project: ResolvedProject, dir: string, src: SourceInput, ui: Ui): Promise<{ manifestId: string; summary: SourceSummary; timings: SourceTimings }> {
-  const t0 = performance.now();
+/** The source as planned and checked before the CLI talks to the engine at all. */
+export interface CheckedSource {
+  readonly plan: SourcePlan;
+  /** Set when the folder was fully checked already (no build hook has to create it first). */
+  readonly guard?: SourceGuard;
+}
+
+function places(ctx: CommandContext): GuardPlaces {
+  return { home: ctx.env.HOME || ctx.env.USERPROFILE || homedir(), hangarHome: hangarHome(ctx.env, ctx.cwd) };
+}
+
+function fieldOf(src: SourceInput): string {
+  return typeof src === 'string' || src.dist === undefined ? 'inputs.src' : 'inputs.src.dist';
+}
+
+/**
+ * Plan the source and refuse a folder of credentials before any engine call. With a build hook
+ * the folder may not exist yet: its path is checked now, and the whole folder after the hook.
+ */
+export function checkSourceEarly(ctx: CommandContext, dir: string, src: SourceInput): CheckedSource {
   const plan = planSource(dir, src);
+  if (plan.hook) {
+    checkSourceRoot(plan.root, places(ctx), fieldOf(src));
+    return { plan };
+  }
+  const guard = checkSourceRoot(plan.root, places(ctx), fieldOf(src)); // first: it never touches ~/.aws, checkFolder would stat it
+  checkFolder(plan.root, fieldOf(src));
+  return { plan, guard };
+}
+
+export async function sendSource(ctx: CommandContext, session: Session, project: ResolvedProject, dir: string, src: SourceInput, ui: Ui, checked?: CheckedSource): Promise<{ manifestId: string; summary: SourceSummary; timings: SourceTimings }> {
+  const t0 = performance.now();
+  const plan = checked?.plan ?? planSource(dir, src);
+  let guard = checked?.guard;
   if (plan.hook) {
     ui.step(`Running the build hook: ${plan.hook.command}`);
     await runHook(plan.hook, ctx.env as Record<string, string>, ctx.stderr);
   }
-  checkFolder(plan.root, typeof src === 'string' ? 'inputs.src' : 'inputs.src.dist');
+  if (guard === undefined) {
+    guard = checkSourceRoot(plan.root, places(ctx), fieldOf(src));
+    checkFolder(plan.root, fieldOf(src));
+  }
   const cacheFile = hashCachePath(session.home, plan.root);
   const startedAt = Date.now();
-  const hashed = hashTree(plan.root, { cache: loadHashCache(cacheFile), startedAt });
+  const hashed = hashTree(plan.root, { cache: loadHashCache(cacheFile), startedAt, excludeDirs: new Set(guard.excludeDirs.keys()), field: fieldOf(src) });
   if (hashed.cacheChanged) saveHashCache(cacheFile, hashed.cache);
   ui.step(`Source: ${hashed.files} files, ${formatBytes(hashed.bytes)} (${hashed.hashedFiles} hashed, the rest unchanged)`);
+  for (const line of describeLeftOut(hashed.notes, guard)) ui.info(line);
   const stateFile = manifestStatePath(session.home, { url: session.url, orgId: session.orgId, app: project.app, stage: project.stage, name: project.name });
   const before = session.client.sentBytes();
   const t1 = performance.now();

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isHangarError, type ManifestEntry, type SourceUploadRequest, type SourceUploadResponse } from '@hangar/core';
+import type { uploadSource as uploadSourceRoute } from '@hangar/core/api';
 import type { EngineClient } from '../engine-client.js';
 import { fullRequest, planSourceRequest, type LastManifest, type LastManifestSource } from './delta.js';
 
@@ -30,7 +31,7 @@ export interface UploadOptions {
 }
 
 async function sendManifest(o: UploadOptions, request: SourceUploadRequest): Promise<SourceUploadResponse> {
-  return o.client.json<SourceUploadResponse>('POST', `/api/v1/orgs/${encodeURIComponent(o.orgId)}/sources`, request);
+  return o.client.call<typeof uploadSourceRoute>('POST', '/api/v1/orgs/:orgId/sources', { params: { orgId: o.orgId }, body: request });
 }
 
 export async function uploadSource(o: UploadOptions): Promise<UploadResult> {

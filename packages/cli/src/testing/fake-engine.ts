@@ -45,6 +45,9 @@ export interface FakeEngine {
   /** Drop every stored manifest (an engine that lost its source cache). */
   forgetManifests(): void;
   setFailure(f: { code: string; message: string } | undefined): void;
+  /** The next deployment stays running; its event stream sends that status and a log line, then
+   * the engine goes away (connections destroyed, port closed), as a crashed engine would. */
+  dieMidStream(): void;
   close(): Promise<void>;
 }
 
@@ -66,6 +69,7 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
   const blobs = new Map<string, Buffer>();
   const deployments: FakeDeployment[] = [];
   let failure = options.failWith;
+  let dying = false;
   const provider = { id: 'prv_1', name: 'default', roleArn: 'arn:aws:iam::222222222222:role/hangar-deployer' };
 
   const view = (d: FakeDeployment) => ({ ...d, logs: undefined, durationMs: 5 });
@@ -125,6 +129,7 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
           { seq: 2, level: failure ? 'error' : 'info', message: failure ? failure.message : 'function updated' },
         ],
       };
+      if (dying) d.status = 'running';
       deployments.push(d);
       return send(res, 202, { deploymentId: d.id, status: 'queued', instanceId: 'ins_1' });
     }
@@ -140,6 +145,13 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.write('retry: 1000\n\n');
         res.write(`event: status\ndata: ${JSON.stringify({ status: 'running' })}\n\n`);
+        if (dying && d.status === 'running') {
+          res.write(`id: 1\nevent: log\ndata: ${JSON.stringify(d.logs[0])}\n\n`, () => {
+            server.close();
+            server.closeAllConnections();
+          });
+          return;
+        }
         for (const l of d.logs) res.write(`id: ${l.seq}\nevent: log\ndata: ${JSON.stringify(l)}\n\n`);
         res.write(`event: status\ndata: ${JSON.stringify({ status: d.status })}\n\n`);
         res.end(`event: done\ndata: ${JSON.stringify(view(d))}\n\n`);
@@ -177,6 +189,7 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
     url: `http://127.0.0.1:${port}`, token, orgId, requests, blobs, deployments,
     forgetManifests: () => manifests.clear(),
     setFailure: (f) => { failure = f; },
+    dieMidStream: () => { dying = true; },
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }

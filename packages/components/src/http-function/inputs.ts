@@ -33,6 +33,9 @@ export const httpFunctionInputs = z.strictObject({
   handler: z.string({ error: 'expected <file>.<export>, e.g. index.handler' })
     .max(128, { error: 'expected at most 128 characters' })
     .regex(/^[^\s]+\.[^\s./]+$/, { error: 'expected <file>.<export>, e.g. index.handler' })
+    .refine((h) => !h.startsWith('/') && !h.split('/').includes('..'), {
+      error: 'expected a file inside src: no ".." path segment and no leading "/" (e.g. index.handler or lib/app.handler)',
+    })
     .default('index.handler')
     .describe('Module and export Lambda calls; default index.handler'),
   memory: wholeNumber(128, 10240, 'MB', 1024),

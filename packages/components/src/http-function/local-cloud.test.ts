@@ -89,7 +89,7 @@ async function missingServices(): Promise<string | undefined> {
 
 before(async () => {
   cloud = await startLocalCloud({ port: 0, log: () => {} });
-  const root = await createAccount(cloud.endpoint, '222222222222');
+  const root = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: '222222222222' });
   credentials = new SessionCredentials({ accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
 });
 

@@ -37,6 +37,10 @@ test('each problem is named by its dotted path, with what was expected and what 
   assert.match(failure({ memory: 64 }), /inputs\.memory: expected a whole number from 128 to 10240 \(MB\), got 64/);
   assert.match(failure({ timeout: 901 }), /inputs\.timeout: expected a whole number from 1 to 900 \(seconds\), got 901/);
   assert.match(failure({ handler: 'index' }), /inputs\.handler: expected <file>\.<export>, e\.g\. index\.handler, got "index"/);
+  for (const handler of ['../../../../etc/passwd.handler', '/etc/passwd.handler', 'lib/../../x.handler']) {
+    assert.match(failure({ handler }), /inputs\.handler: expected a file inside src: no "\.\." path segment and no leading "\/"/, handler);
+  }
+  assert.equal(validateInputs(component, { handler: 'lib/app.handler' }).handler, 'lib/app.handler');
   assert.match(failure({ src: 3 }), /inputs\.src: expected a folder path, or \{ src, hook, dist \}/);
   assert.match(failure({ src: { src: '.', dist: 5 } }), /inputs\.src/);
   const env = failure({ env: { 'my-var': 'x', AWS_REGION: 'eu-west-1', OK: ['a'] } });

@@ -101,3 +101,45 @@ test('every shape rule reports its own dotted path', () => {
     /inputs\.src\.out: unknown field; expected only src, hook and dist\ninputs\.src\.hook: expected a shell command, e\.g\. "npm run build", got 1/);
   bad('component: http-function\nname: a\ninputs:\n  src: { hook: make }\n', /inputs\.src\.src: expected the folder to run the hook in, got nothing/);
 });
+
+test('a YAML alias bomb (billion laughs) is PROJECT_FILE_INVALID, refused before it expands', () => {
+  const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 9; i++) {
+    const prev = String.fromCharCode(96 + i);
+    levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${prev}`).join(',')}]`);
+  }
+  const bomb = `component: http-function\nname: api\ninputs:\n  env:\n    ${levels.join('\n    ')}\n`;
+  fails(() => parseProject(bomb, { fileName: 'hangar.yml', env: {} }), 'PROJECT_FILE_INVALID', /^hangar\.yml expands YAML aliases .* "billion laughs"/);
+  // Ordinary reuse of an anchor still works.
+  const reuse = parseProject('component: http-function\nname: api\ninputs:\n  env: &shared\n    A: "1"\n  other: *shared\n', { fileName: 'hangar.yml', env: {} });
+  assert.deepEqual(reuse.inputs.other, { A: '1' });
+});
+
+test('a __proto__ key (or constructor.prototype) anywhere is PROJECT_FILE_INVALID naming its path, not a JSON error later', () => {
+  fails(() => parseProject('component: http-function\nname: api\ninputs:\n  env:\n    __proto__:\n      polluted: "yes"\n', { fileName: 'hangar.yml', env: {} }),
+    'PROJECT_FILE_INVALID', /^hangar\.yml is not valid:\ninputs\.env\.__proto__: a key named "__proto__" is not accepted.*Rename the key\.$/);
+  fails(() => parseProject('component: http-function\nname: api\ninputs:\n  list:\n    - constructor:\n        prototype: { x: 1 }\n', { fileName: 'hangar.yml', env: {} }),
+    'PROJECT_FILE_INVALID', /^hangar\.yml is not valid:\ninputs\.list\[0\]\.constructor\.prototype: a key named "constructor" holding "prototype"/);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  const ok = parseProject('component: http-function\nname: api\ninputs:\n  constructor: plain\n', { fileName: 'hangar.yml', env: {} });
+  assert.equal(ok.inputs.constructor, 'plain', 'a plain "constructor" value is just data');
+});
+
+test('${env:HANGAR_*} is refused, even with a default, saying why: the token would be stored in plain text', () => {
+  for (const ref of ['${env:HANGAR_TOKEN}', "${env:HANGAR_TOKEN, 'x'}", '${env:HANGAR_URL}', '${env:hangar_home}', 'Bearer ${env:HANGAR_ENGINE_SECRET}']) {
+    fails(() => parseProject(`component: http-function\nname: api\ninputs:\n  env:\n    T: "${ref.replace(/"/g, '\\"')}"\n`, { fileName: 'hangar.yml', env: { HANGAR_TOKEN: 'hgr_secret', HANGAR_URL: 'http://x' } }),
+      'PROJECT_VARIABLE_REFUSED', /^inputs\.env\.T: \$\{env:[A-Za-z_]+.*\} is refused: \w+ is one of Hangar's own variables .*plain text in the instance's inputs.*function's environment/);
+  }
+  fails(() => parseProject('component: http-function\nname: api\norg: ${env:HANGAR_ORG}\n', { fileName: 'hangar.yml', env: { HANGAR_ORG: 'acme' } }), 'PROJECT_VARIABLE_REFUSED', /^org: /);
+  // The project's own choice of stage variable (README, examples/hello-http) is not Hangar's.
+  assert.equal(parseProject("component: http-function\nname: api\nstage: ${env:HANGAR_STAGE, 'dev'}\n", { fileName: 'hangar.yml', env: { HANGAR_STAGE: 'qa' } }).stage, 'qa');
+});
+
+test('a variable the caller withheld (the CLI: cloud credentials) says so instead of "set it"; a default still applies', () => {
+  const withheld = (n: string) => n.startsWith('AWS_');
+  fails(() => parseProject('component: http-function\nname: api\ninputs:\n  env:\n    K: ${env:AWS_SECRET_ACCESS_KEY}\n', { fileName: 'hangar.yml', env: {}, withheld }),
+    'PROJECT_VARIABLE_REFUSED', /^inputs\.env\.K: \$\{env:AWS_SECRET_ACCESS_KEY\} has no value here: AWS_SECRET_ACCESS_KEY is a cloud credential variable, and the CLI never passes those/);
+  const p = parseProject("component: http-function\nname: api\ninputs:\n  region: ${env:AWS_REGION, 'eu-west-1'}\n", { fileName: 'hangar.yml', env: { AWS_REGION: 'us-east-1' }, withheld });
+  assert.equal(p.inputs.region, 'eu-west-1', 'withheld even when the environment passed in holds it');
+  fails(() => parseProject('component: http-function\nname: api\ninputs:\n  k: ${env:AWS_ACCESS_KEY_ID}\n', { fileName: 'hangar.yml', env: { AWS_ACCESS_KEY_ID: 'AKIACANARY' }, withheld }), 'PROJECT_VARIABLE_REFUSED', /cloud credential variable/);
+});

@@ -15,6 +15,8 @@ export interface ParseProjectOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** `--stage`: wins over the file's `stage`. */
   readonly stage?: string | undefined;
+  /** Variables removed from `env` on purpose (see `VariableContext.withheld`). */
+  readonly withheld?: ((name: string) => boolean) | undefined;
 }
 
 function dotted(path: readonly PropertyKey[]): string {
@@ -51,12 +53,58 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** More alias uses than any hand-written file needs; a "billion laughs" file needs far more. */
+const MAX_ALIAS_COUNT = 100;
+
+/** YAML to plain values, refusing alias bombs (each alias expands to its whole anchor). */
+function toPlain(doc: ReturnType<typeof parseDocument>, fileName: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (e) {
+    // The yaml library throws a ReferenceError for aliases it will not expand (too many, or
+    // used before their anchor); anything else from a document that parsed is a bug, not the file's.
+    if (!(e instanceof ReferenceError)) throw e;
+    const excessive = /excessive alias count/i.test(e.message);
+    throw new HangarError('PROJECT_FILE_INVALID', excessive
+      ? `${fileName} expands YAML aliases (*name) beyond ${MAX_ALIAS_COUNT} copies, the shape of a "billion laughs" file that exhausts memory; write the values out, or reuse fewer anchors.`
+      : `${fileName} is not valid YAML: ${e.message}`, { cause: e });
+  }
+}
+
+/** The path of the first `__proto__` key (or `constructor` holding `prototype`): harmless in the
+ * parsed value, but JavaScript code that copies it changes a prototype, so the engine refuses
+ * such keys in any JSON it receives; better said here, in the project file's terms. */
+function protoKeyPath(value: unknown, path: readonly PropertyKey[]): PropertyKey[] | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = protoKeyPath(value[i], [...path, i]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+  if (own(value, '__proto__')) return [...path, '__proto__'];
+  const ctor = (value as Record<string, unknown>).constructor;
+  if (own(value, 'constructor') && ctor !== null && typeof ctor === 'object' && own(ctor, 'prototype')) return [...path, 'constructor', 'prototype'];
+  for (const [k, v] of Object.entries(value)) {
+    const found = protoKeyPath(v, [...path, k]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 export function parseProject(text: string, options: ParseProjectOptions): ResolvedProject {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new HangarError('PROJECT_FILE_INVALID', `${options.fileName} is not valid YAML: ${doc.errors[0]!.message}`);
   }
-  const raw: unknown = doc.toJS() ?? {};
+  const raw: unknown = toPlain(doc, options.fileName);
+  const proto = protoKeyPath(raw, []);
+  if (proto) {
+    const what = proto.at(-1) === '__proto__' ? '"__proto__"' : '"constructor" holding "prototype"';
+    throw new HangarError('PROJECT_FILE_INVALID', `${options.fileName} is not valid:\n${dotted(proto)}: a key named ${what} is not accepted: JavaScript code that copies it changes an object's prototype (prototype pollution). Rename the key.`);
+  }
   // Check the shape before variables so a typo is reported as such, not as a missing variable;
   // each ${...} stands in as "x" here, and the resolved values are checked again below.
   const placeholder: VariableContext = { env: new Proxy({}, { get: () => 'x' }), self: { stage: 'x', app: 'x', name: 'x', org: 'x' } };
@@ -65,13 +113,13 @@ export function parseProject(text: string, options: ParseProjectOptions): Resolv
     throw new HangarError('PROJECT_FILE_INVALID', `${options.fileName} is not valid:\n${formatIssues(shapeIssues, raw)}`);
   }
   const file = raw as ProjectFile;
-  const env = options.env;
-  const stageCtx: VariableContext = { env, self: {} };
+  const { env, withheld } = options;
+  const stageCtx: VariableContext = { env, withheld, self: {} };
   const stage = options.stage ?? (file.stage === undefined ? 'dev' : resolveString(file.stage, 'stage', stageCtx));
-  const org = file.org === undefined ? undefined : resolveString(file.org, 'org', { env, self: { stage } });
-  const app = resolveString(file.app ?? file.name, 'app', { env, self: { stage, ...(org === undefined ? {} : { org }) } });
-  const name = resolveString(file.name, 'name', { env, self: { stage, app, ...(org === undefined ? {} : { org }) } });
-  const ctx: VariableContext = { env, self: { stage, app, name, ...(org === undefined ? {} : { org }) } };
+  const org = file.org === undefined ? undefined : resolveString(file.org, 'org', { env, withheld, self: { stage } });
+  const app = resolveString(file.app ?? file.name, 'app', { env, withheld, self: { stage, ...(org === undefined ? {} : { org }) } });
+  const name = resolveString(file.name, 'name', { env, withheld, self: { stage, app, ...(org === undefined ? {} : { org }) } });
+  const ctx: VariableContext = { env, withheld, self: { stage, app, name, ...(org === undefined ? {} : { org }) } };
   const inputs = resolveVariables(file.inputs ?? {}, 'inputs', ctx) as Record<string, unknown>;
   // Resolved values must still fit the shape (e.g. a stage from ${env:STAGE}).
   const resolved = { component: file.component, name, app, stage, ...(org === undefined ? {} : { org }), inputs };

@@ -9,6 +9,9 @@ export interface VariableContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Values for ${stage}, ${app}, ${name}, ${org}; a missing key means "not available here". */
   readonly self: Readonly<Partial<Record<'stage' | 'app' | 'name' | 'org', string>>>;
+  /** Names the caller removed from `env` on purpose (the CLI: cloud credentials), so an unset one
+   * is explained as withheld rather than as "set it", which would not help. */
+  readonly withheld?: ((name: string) => boolean) | undefined;
 }
 
 const VARIABLE = /\$\{([^}]*)\}/g;
@@ -19,14 +22,29 @@ function unresolved(path: string, ref: string, why: string): HangarError {
   return new HangarError('PROJECT_VARIABLE_UNRESOLVED', `${path}: \${${ref}} ${why}`, { details: { path, variable: ref } });
 }
 
+/** Hangar's own settings (HANGAR_TOKEN above all): never a deployment's input. A prefix, so
+ * settings added later are covered too. */
+const HANGAR_OWN = /^HANGAR_/i;
+/** The one HANGAR_ name that is the project's, not Hangar's: nothing in Hangar reads it, and the
+ * README and examples/hello-http choose the stage with `${env:HANGAR_STAGE, 'dev'}`. */
+const PROJECT_OWNED = new Set(['HANGAR_STAGE']);
+
 function resolveOne(ref: string, path: string, ctx: VariableContext): string {
   const env = ENV_REF.exec(ref);
   if (env) {
     const [, name, single, double] = env;
-    const value = ctx.env[name!];
+    if (HANGAR_OWN.test(name!) && !PROJECT_OWNED.has(name!)) {
+      // Refused even with a default: a resolved value lands in plain text in the instance's
+      // inputs (readable by every member, viewers included) and in the function's environment.
+      throw new HangarError('PROJECT_VARIABLE_REFUSED', `${path}: \${${ref}} is refused: ${name} is one of Hangar's own variables (HANGAR_TOKEN is your API token), and its value would be stored in plain text in the instance's inputs, which every member of the organisation can read, and in the function's environment. Remove the reference; give the function what it needs under a name of its own.`, { details: { path, variable: name } });
+    }
+    const value = ctx.withheld?.(name!) ? undefined : ctx.env[name!]; // withheld even if the env passed in holds it
     if (value !== undefined) return value;
     const fallback = single ?? double;
     if (fallback !== undefined) return fallback;
+    if (ctx.withheld?.(name!)) {
+      throw new HangarError('PROJECT_VARIABLE_REFUSED', `${path}: \${${ref}} has no value here: ${name} is a cloud credential variable, and the CLI never passes those to project files (it reads no cloud credentials; the engine deploys with its provider's role). Remove the reference, or give a default: \${env:${name}, 'value'}`, { details: { path, variable: name } });
+    }
     throw unresolved(path, ref, `has no value: the environment variable ${name} is not set. Set it (e.g. \`export ${name}=...\`) or give a default: \${env:${name}, 'value'}`);
   }
   const self = SELF_REF.exec(ref);

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import type { Provider, ProviderLink, VerifyCheck, VerifyResult } from '../api/types.js';
+import type { linkProvider, unlinkProvider, verifyProviderRoute } from '@hangar/core/api';
+import type { Provider, ProviderLink, ProviderWithSetup, VerifyCheck, VerifyResult } from '../api/types.js';
 import { useSession } from '../session.js';
 import { linkLabel } from '../pages/providers.js';
 import { Banner, CodeBlock, CopyButton, DownloadButton, ErrorBanner } from './ui.js';
@@ -17,9 +18,8 @@ function CopyValue({ label, value, id }: { label: string; value: string; id: str
 }
 
 /** Everything a person needs to create the role: the values, the trust policy, the template. */
-export function SetupPanel({ provider }: { provider: Provider }) {
+export function SetupPanel({ provider }: { provider: ProviderWithSetup }) {
   const setup = provider.setup;
-  if (!setup) return null;
   const policy = JSON.stringify(setup.trustPolicy, null, 2);
   return (
     <div className="stack" style={{ gap: 20 }}>
@@ -95,7 +95,7 @@ export function VerifyPanel({ orgId, provider, canChange, onResult }: { orgId: s
     setBusy(true);
     setError(undefined);
     try {
-      const r = await api.send<VerifyResult>('POST', `/orgs/${orgId}/providers/${provider.id}/verify`, { roleArn: roleArn.trim() });
+      const r = await api.call<typeof verifyProviderRoute>('POST', '/api/v1/orgs/:orgId/providers/:id/verify', { params: { orgId, id: provider.id }, body: { roleArn: roleArn.trim() } });
       setResult(r);
       onResult(r);
     } catch (err) { setError(err); } finally { setBusy(false); }
@@ -138,7 +138,7 @@ export function LinkPanel({ orgId, provider, canChange, onChange, apps }: { orgI
   const [stage, setStage] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
-  const [done, setDone] = useState<ProviderLink | undefined>();
+  const [done, setDone] = useState<{ link: ProviderLink; warning?: string | undefined } | undefined>();
 
   async function link(e: FormEvent) {
     e.preventDefault();
@@ -147,8 +147,8 @@ export function LinkPanel({ orgId, provider, canChange, onChange, apps }: { orgI
     setDone(undefined);
     try {
       const body = scope === 'org' ? { scope } : scope === 'app' ? { scope, app: app.trim() } : { scope, app: app.trim(), stage: stage.trim() };
-      const r = await api.send<{ link: ProviderLink }>('POST', `/orgs/${orgId}/providers/${provider.id}/links`, body);
-      setDone(r.link);
+      const r = await api.call<typeof linkProvider>('POST', '/api/v1/orgs/:orgId/providers/:id/links', { params: { orgId, id: provider.id }, body });
+      setDone(r);
       onChange();
     } catch (err) { setError(err); } finally { setBusy(false); }
   }
@@ -156,7 +156,7 @@ export function LinkPanel({ orgId, provider, canChange, onChange, apps }: { orgI
   async function unlink(l: ProviderLink) {
     if (!window.confirm(`Unlink "${provider.name}" from ${linkLabel(l).toLowerCase()}? Deployments there then need another provider.`)) return;
     setError(undefined);
-    try { await api.send('DELETE', `/orgs/${orgId}/providers/${provider.id}/links/${l.id}`); onChange(); } catch (err) { setError(err); }
+    try { await api.call<typeof unlinkProvider>('DELETE', '/api/v1/orgs/:orgId/providers/:id/links/:linkId', { params: { orgId, id: provider.id, linkId: l.id } }); onChange(); } catch (err) { setError(err); }
   }
 
   return (
@@ -196,7 +196,8 @@ export function LinkPanel({ orgId, provider, canChange, onChange, apps }: { orgI
             </div>
           )}
           <ErrorBanner error={error} title="Could not link" />
-          {done && <Banner tone="ok" title="Linked">{linkLabel(done)} now deploys with “{provider.name}”.</Banner>}
+          {done && !done.warning && <Banner tone="ok" title="Linked">{linkLabel(done.link)} now deploys with “{provider.name}”.</Banner>}
+          {done?.warning && <Banner tone="warn" title="Linked, but not verified yet">{done.warning}</Banner>}
           <div><button className="btn btn-primary" type="submit" disabled={busy}>{busy ? 'Linking…' : 'Link provider'}</button></div>
         </form>
       )}

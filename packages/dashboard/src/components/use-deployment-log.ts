@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import type { DeploymentEventOf } from '@hangar/core/api';
 import type { Deployment, LogLine } from '../api/types.js';
 import { ApiError } from '../api/client.js';
 
@@ -44,15 +45,15 @@ export function useDeploymentLog(orgId: string, deployment: Pick<Deployment, 'id
     }
     const es = new EventSource(`${url}/events`);
     es.addEventListener('log', (ev) => {
-      const line = JSON.parse((ev as MessageEvent<string>).data) as LogLine;
+      const line = JSON.parse((ev as MessageEvent<string>).data) as DeploymentEventOf<'log'>;
       setState((s) => (s.lines.some((l) => l.seq === line.seq) ? s : { ...s, lines: [...s.lines, line] }));
     });
     es.addEventListener('status', (ev) => {
-      const { status } = JSON.parse((ev as MessageEvent<string>).data) as { status: string };
+      const { status } = JSON.parse((ev as MessageEvent<string>).data) as DeploymentEventOf<'status'>;
       setState((s) => ({ ...s, status }));
     });
     es.addEventListener('done', (ev) => {
-      const { status } = JSON.parse((ev as MessageEvent<string>).data) as { status: string };
+      const { status } = JSON.parse((ev as MessageEvent<string>).data) as DeploymentEventOf<'done'>;
       es.close();
       setState((s) => ({ ...s, status, live: false }));
       onDone();

@@ -1,4 +1,5 @@
 import { Icons } from '../components/icons.js';
+import type { listAudit, verifyAudit } from '@hangar/core/api';
 import { useState, type ReactNode } from 'react';
 import type { OrgContext } from '../app.js';
 import type { AuditEvent, AuditVerify } from '../api/types.js';
@@ -8,7 +9,7 @@ import { useRouter } from '../router.js';
 import { useSession } from '../session.js';
 
 const KINDS = [
-  'credentials.issued', 'deployment.started', 'deployment.finished',
+  'credentials.requested', 'credentials.issued', 'credentials.failed', 'deployment.started', 'deployment.finished',
   'provider.created', 'provider.updated', 'provider.verified', 'provider.linked', 'provider.unlinked', 'provider.deleted',
   'token.created', 'token.revoked', 'member.added', 'member.role_changed', 'member.removed', 'org.created', 'session.created', 'session.org_added', 'provider.verification_failed',
 ];
@@ -22,9 +23,10 @@ export function AuditPage({ ctx }: { ctx: OrgContext }) {
   const [actorDraft, setActorDraft] = useState(actor);
   const base = `/orgs/${ctx.org.id}/audit`;
   const [older, setOlder] = useState<{ events: AuditEvent[]; nextBefore: number | null } | undefined>();
-  const query = new URLSearchParams({ limit: '50', ...(kind ? { kind } : {}), ...(actor ? { actor } : {}), ...(subject ? { subject } : {}) });
-  const events = useLoad(async () => { setOlder(undefined); return api.get<{ events: AuditEvent[]; nextBefore: number | null }>(`${base}?${query}`); }, [base, kind, actor, subject]);
-  const verify = useLoad(() => api.get<AuditVerify>(`${base}/verify`), [base]);
+  const query = { limit: 50, ...(kind ? { kind } : {}), ...(actor ? { actor } : {}), ...(subject ? { subject } : {}) };
+  const list = (before?: number) => api.call<typeof listAudit>('GET', '/api/v1/orgs/:orgId/audit', { params: { orgId: ctx.org.id }, query: { ...query, ...(before ? { before } : {}) } });
+  const events = useLoad(async () => { setOlder(undefined); return list(); }, [base, kind, actor, subject]);
+  const verify = useLoad(() => api.call<typeof verifyAudit>('GET', '/api/v1/orgs/:orgId/audit/verify', { params: { orgId: ctx.org.id } }), [base]);
 
   function setFilter(next: { kind?: string; actor?: string; subject?: string }) {
     const q = new URLSearchParams();
@@ -41,9 +43,7 @@ export function AuditPage({ ctx }: { ctx: OrgContext }) {
   const nextBefore = older ? older.nextBefore : events.data?.nextBefore ?? null;
   async function loadOlder() {
     if (!nextBefore) return;
-    const q = new URLSearchParams(query);
-    q.set('before', String(nextBefore));
-    const page = await api.get<{ events: AuditEvent[]; nextBefore: number | null }>(`${base}?${q}`);
+    const page = await list(nextBefore);
     setOlder({ events: [...(older?.events ?? []), ...page.events], nextBefore: page.nextBefore });
   }
 
@@ -122,19 +122,20 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 }
 
-/** Credential issuances get their own layout: provider, role, session name, source identity, expiry. */
+/** Credential requests, issuances and failures get their own layout: provider, role, session name, source identity, expiry or AWS error. */
 function EventDetails({ event, onSubject }: { event: AuditEvent; onSubject(subject: string): void }) {
   const d = event.data;
   const subject = event.subject && (
     <button type="button" className="btn btn-ghost btn-sm subject subject-btn" title="Show only events about this" onClick={() => onSubject(event.subject!)}>{event.subject}</button>
   );
-  if (event.kind === 'credentials.issued') {
+  if (event.kind === 'credentials.issued' || event.kind === 'credentials.requested' || event.kind === 'credentials.failed') {
     const facts: [string, ReactNode][] = [
       ['Provider', str(d.provider) ?? str(d.providerId) ?? '—'],
       ['Role', <code key="r">{str(d.roleArn) ?? '—'}</code>],
       ['Session name', <code key="s">{str(d.sessionName) ?? '—'}</code>],
       ['Source identity', <code key="i">{str(d.sourceIdentity) ?? '—'}</code>],
-      ['Expires', <Time key="e" iso={str(d.expiresAt)} />],
+      ...(event.kind === 'credentials.issued' ? [['Expires', <Time key="e" iso={str(d.expiresAt)} />] as [string, ReactNode]] : []),
+      ...(event.kind === 'credentials.failed' ? [['AWS error', <code key="a">{str(d.awsCode) ?? '—'}</code>] as [string, ReactNode]] : []),
       ...(d.refresh ? [['Refresh', 'yes'] as [string, ReactNode]] : []),
     ];
     return (

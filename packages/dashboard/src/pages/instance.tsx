@@ -1,7 +1,8 @@
 import { Icons } from '../components/icons.js';
+import type { getInstance, listDeployments } from '@hangar/core/api';
 import { useEffect, useRef } from 'react';
 import type { OrgContext } from '../app.js';
-import type { Deployment, Instance, LogLine } from '../api/types.js';
+import type { LogLine } from '../api/types.js';
 import { ApiError } from '../api/client.js';
 import { useDeploymentLog } from '../components/use-deployment-log.js';
 import { useLoad } from '../components/use-load.js';
@@ -16,8 +17,8 @@ export function InstancePage({ ctx, instanceId, deploymentId }: { ctx: OrgContex
   const { api } = useSession();
   const { navigate } = useRouter();
   const base = `/orgs/${ctx.org.id}`;
-  const instance = useLoad(() => api.get<Instance>(`${base}/instances/${instanceId}`), [base, instanceId]);
-  const deployments = useLoad(() => api.get<{ deployments: Deployment[] }>(`${base}/deployments?instanceId=${encodeURIComponent(instanceId)}&limit=50`), [base, instanceId]);
+  const instance = useLoad(() => api.call<typeof getInstance>('GET', '/api/v1/orgs/:orgId/instances/:instanceId', { params: { orgId: ctx.org.id, instanceId } }), [base, instanceId]);
+  const deployments = useLoad(() => api.call<typeof listDeployments>('GET', '/api/v1/orgs/:orgId/deployments', { params: { orgId: ctx.org.id }, query: { instanceId, limit: 50 } }), [base, instanceId]);
   // New deployments (started from the CLI, say) appear without a reload.
   usePoll(() => { deployments.reload(); }, 2000, !instance.error);
 

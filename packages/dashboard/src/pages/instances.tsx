@@ -1,4 +1,5 @@
 import { Icons } from '../components/icons.js';
+import type { listInstances } from '@hangar/core/api';
 import type { OrgContext } from '../app.js';
 import type { Instance } from '../api/types.js';
 import { EmptyState, ErrorBanner, formatDuration, Loading, OutputValue, PageHeader, StatusPill, Time } from '../components/ui.js';
@@ -11,7 +12,7 @@ import { useSession } from '../session.js';
 export function InstancesPage({ ctx }: { ctx: OrgContext }) {
   const { api } = useSession();
   const base = `/orgs/${ctx.org.id}`;
-  const instances = useLoad(() => api.get<{ instances: Instance[] }>(`${base}/instances`), [base]);
+  const instances = useLoad(() => api.call<typeof listInstances>('GET', '/api/v1/orgs/:orgId/instances', { params: { orgId: ctx.org.id } }), [base]);
   usePoll(instances.reload, 3000);
   const list = instances.data?.instances ?? [];
   const groups = new Map<string, Map<string, Instance[]>>();

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
+import type { createProvider, getProvider, listInstances } from '@hangar/core/api';
 import type { OrgContext } from '../app.js';
-import type { Instance, Provider } from '../api/types.js';
+import type { Provider } from '../api/types.js';
 import { LinkPanel, SetupPanel, VerifyPanel } from '../components/provider-parts.js';
 import { Banner, ErrorBanner, Loading, PageHeader } from '../components/ui.js';
 import { useLoad } from '../components/use-load.js';
@@ -16,8 +17,8 @@ export function NewProviderPage({ ctx }: { ctx: OrgContext }) {
   const id = search.get('id');
   const step = id ? Math.min(Math.max(Number(search.get('step') ?? '2'), 2), 4) : 1;
   const base = `/orgs/${ctx.org.id}/providers`;
-  const provider = useLoad(async () => (id ? api.get<Provider>(`${base}/${id}`) : undefined), [base, id]);
-  const instances = useLoad(() => api.get<{ instances: Instance[] }>(`/orgs/${ctx.org.id}/instances`), [ctx.org.id]);
+  const provider = useLoad(async () => (id ? api.call<typeof getProvider>('GET', '/api/v1/orgs/:orgId/providers/:id', { params: { orgId: ctx.org.id, id } }) : undefined), [base, id]);
+  const instances = useLoad(() => api.call<typeof listInstances>('GET', '/api/v1/orgs/:orgId/instances', { params: { orgId: ctx.org.id } }), [ctx.org.id]);
   const apps = [...new Set((instances.data?.instances ?? []).map((i) => i.app))].sort();
   const go = (n: number, pid = id) => navigate(`${base}/new?id=${pid}&step=${n}`, { replace: true });
 
@@ -38,7 +39,7 @@ export function NewProviderPage({ ctx }: { ctx: OrgContext }) {
           <li key={s} className={i + 1 < step ? 'done' : ''} aria-current={i + 1 === step ? 'step' : undefined}>{s}</li>
         ))}
       </ol>
-      {step === 1 && <NameStep base={base} onCreated={(created) => go(2, created.id)} />}
+      {step === 1 && <NameStep orgId={ctx.org.id} onCreated={(created) => go(2, created.id)} />}
       {step > 1 && (provider.loading && !p ? <Loading what="the provider" /> : provider.error ? <ErrorBanner error={provider.error} title="Could not load the provider" /> : p && (
         <div className="card">
           <div className="card-head"><h2>{STEPS[step - 1]}: {p.name}</h2><span className="small muted">{p.mode} · {p.region}</span></div>
@@ -74,7 +75,7 @@ export function NewProviderPage({ ctx }: { ctx: OrgContext }) {
   );
 }
 
-function NameStep({ base, onCreated }: { base: string; onCreated(p: Provider): void }) {
+function NameStep({ orgId, onCreated }: { orgId: string; onCreated(p: Provider): void }) {
   const { api } = useSession();
   const [name, setName] = useState('');
   const [region, setRegion] = useState('');
@@ -85,7 +86,7 @@ function NameStep({ base, onCreated }: { base: string; onCreated(p: Provider): v
     setBusy(true);
     setError(undefined);
     try {
-      const p = await api.send<Provider>('POST', base, { name: name.trim(), ...(region.trim() ? { region: region.trim() } : {}) });
+      const p = await api.call<typeof createProvider>('POST', '/api/v1/orgs/:orgId/providers', { params: { orgId }, body: { name: name.trim(), ...(region.trim() ? { region: region.trim() } : {}) } });
       onCreated(p);
     } catch (err) { setError(err); setBusy(false); }
   }

@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import type { OrgContext } from '../app.js';
-import type { Instance, Provider } from '../api/types.js';
+import type { deleteProvider, getProvider, listInstances } from '@hangar/core/api';
 import { ApiError } from '../api/client.js';
 import { LinkPanel, SetupPanel, VerifyPanel } from '../components/provider-parts.js';
+import { ProviderEditForm } from '../components/provider-edit.js';
 import { ErrorBanner, Loading, PageHeader, StatusPill, Time } from '../components/ui.js';
 import { useLoad } from '../components/use-load.js';
 import { Link, useRouter } from '../router.js';
@@ -14,8 +15,8 @@ export function ProviderPage({ ctx, providerId }: { ctx: OrgContext; providerId:
   const { api } = useSession();
   const { navigate } = useRouter();
   const base = `/orgs/${ctx.org.id}/providers`;
-  const provider = useLoad(() => api.get<Provider>(`${base}/${providerId}`), [base, providerId]);
-  const instances = useLoad(() => api.get<{ instances: Instance[] }>(`/orgs/${ctx.org.id}/instances`), [ctx.org.id]);
+  const provider = useLoad(() => api.call<typeof getProvider>('GET', '/api/v1/orgs/:orgId/providers/:id', { params: { orgId: ctx.org.id, id: providerId } }), [ctx.org.id, providerId]);
+  const instances = useLoad(() => api.call<typeof listInstances>('GET', '/api/v1/orgs/:orgId/instances', { params: { orgId: ctx.org.id } }), [ctx.org.id]);
   const [error, setError] = useState<unknown>();
   const admin = ctx.can('admin');
 
@@ -27,7 +28,7 @@ export function ProviderPage({ ctx, providerId }: { ctx: OrgContext; providerId:
 
   async function remove() {
     if (!window.confirm(`Delete provider "${p.name}"? Its links are removed; deployments that used it fail until another provider is linked.`)) return;
-    try { await api.send('DELETE', `${base}/${p.id}`); navigate(base); } catch (err) { setError(err); }
+    try { await api.call<typeof deleteProvider>('DELETE', '/api/v1/orgs/:orgId/providers/:id', { params: { orgId: ctx.org.id, id: p.id } }); navigate(base); } catch (err) { setError(err); }
   }
 
   return (
@@ -58,6 +59,12 @@ export function ProviderPage({ ctx, providerId }: { ctx: OrgContext; providerId:
           {!admin && !p.lastVerification ? <p className="muted">Not verified yet. An owner or admin can verify it.</p> : <VerifyPanel orgId={ctx.org.id} provider={p} canChange={admin} onResult={() => provider.reload()} />}
         </div>
       </section>
+      {admin && (
+        <section className="card" aria-labelledby="edit-h">
+          <div className="card-head"><h2 id="edit-h">Role, region and account</h2></div>
+          <div className="card-body"><ProviderEditForm orgId={ctx.org.id} provider={p} onSaved={() => provider.reload()} /></div>
+        </section>
+      )}
       <section className="card" aria-labelledby="links-h">
         <div className="card-head"><h2 id="links-h">Links</h2></div>
         <div className="card-body"><LinkPanel orgId={ctx.org.id} provider={p} canChange={admin} onChange={() => provider.reload()} apps={apps} /></div>

@@ -1,4 +1,5 @@
 import { Icons } from '../components/icons.js';
+import type { listProviders } from '@hangar/core/api';
 import type { OrgContext } from '../app.js';
 import type { Provider, ProviderLink } from '../api/types.js';
 import { EmptyState, ErrorBanner, Loading, PageHeader, StatusPill, Time } from '../components/ui.js';
@@ -20,7 +21,7 @@ export const statusLabel: Record<Provider['status'], string> = { pending: 'not v
 export function ProvidersPage({ ctx }: { ctx: OrgContext }) {
   const { api } = useSession();
   const base = `/orgs/${ctx.org.id}`;
-  const providers = useLoad(() => api.get<{ providers: Provider[] }>(`${base}/providers`), [base]);
+  const providers = useLoad(() => api.call<typeof listProviders>('GET', '/api/v1/orgs/:orgId/providers', { params: { orgId: ctx.org.id } }), [base]);
   const list = providers.data?.providers ?? [];
   const canAdd = ctx.can('admin');
   const add = canAdd ? <Link className="btn btn-primary" to={`${base}/providers/new`}>Add AWS provider</Link> : undefined;

@@ -1,7 +1,8 @@
 import { Icons } from '../components/icons.js';
+import type { createToken, listMembers, listTokens, revokeToken } from '@hangar/core/api';
 import { useState, type FormEvent } from 'react';
 import type { OrgContext } from '../app.js';
-import type { Member, TokenInfo } from '../api/types.js';
+import type { TokenInfo } from '../api/types.js';
 import { CopyButton, EmptyState, ErrorBanner, Loading, PageHeader, StatusPill, Time } from '../components/ui.js';
 import { useLoad } from '../components/use-load.js';
 import { useSession } from '../session.js';
@@ -9,8 +10,8 @@ import { useSession } from '../session.js';
 export function TokensPage({ ctx }: { ctx: OrgContext }) {
   const { api, session } = useSession();
   const base = `/orgs/${ctx.org.id}`;
-  const tokens = useLoad(() => api.get<{ tokens: TokenInfo[] }>(`${base}/tokens`), [base]);
-  const members = useLoad(() => api.get<{ members: Member[] }>(`${base}/members`), [base]);
+  const tokens = useLoad(() => api.call<typeof listTokens>('GET', '/api/v1/orgs/:orgId/tokens', { params: { orgId: ctx.org.id } }), [base]);
+  const members = useLoad(() => api.call<typeof listMembers>('GET', '/api/v1/orgs/:orgId/members', { params: { orgId: ctx.org.id } }), [base]);
   const [name, setName] = useState('');
   const [created, setCreated] = useState<{ name: string; token: string } | undefined>();
   const [error, setError] = useState<unknown>();
@@ -24,7 +25,7 @@ export function TokensPage({ ctx }: { ctx: OrgContext }) {
     setBusy(true);
     setError(undefined);
     try {
-      const r = await api.send<{ token: TokenInfo & { token: string } }>('POST', `${base}/tokens`, { name: name.trim() });
+      const r = await api.call<typeof createToken>('POST', '/api/v1/orgs/:orgId/tokens', { params: { orgId: ctx.org.id }, body: { name: name.trim() } });
       setCreated({ name: r.token.name, token: r.token.token });
       setName('');
       tokens.reload();
@@ -34,7 +35,7 @@ export function TokensPage({ ctx }: { ctx: OrgContext }) {
   async function revoke(t: TokenInfo) {
     if (!window.confirm(`Revoke token "${t.name}"? Anything using it (CI, a CLI login, a dashboard session) stops working at once.`)) return;
     setError(undefined);
-    try { await api.send('DELETE', `${base}/tokens/${t.id}`); tokens.reload(); } catch (err) { setError(err); }
+    try { await api.call<typeof revokeToken>('DELETE', '/api/v1/orgs/:orgId/tokens/:tokenId', { params: { orgId: ctx.org.id, tokenId: t.id } }); tokens.reload(); } catch (err) { setError(err); }
   }
 
   const list = tokens.data?.tokens ?? [];

@@ -3,6 +3,7 @@ import { dialectOf } from '../store/db.js';
 import { newId } from '../store/ids.js';
 import { canonicalJson, eventHash } from './chain.js';
 import './tables.js';
+import './checkpoint-tables.js'; // so every user of the audit (and its .d.ts) sees the checkpoint table too
 
 export interface AuditEvent {
   readonly seq: number;
@@ -43,13 +44,21 @@ const PAGE = 500;
  * PostgreSQL; SQLite serialises writers), so concurrent appends, even from several engine
  * processes, queue up instead of forking the chain.
  *
- * Call `append` after your own transaction commits, never inside `db.transaction()`: on SQLite the
- * store has one connection, so an append inside another transaction would wait for it forever.
+ * Call `append` after your own transaction commits, never inside `db.transaction()` (on SQLite the
+ * store has one connection, so an append inside another transaction would wait for it forever),
+ * unless the audit itself was created on that transaction.
  */
 export interface AuditOptions {
   /** Applied to each event's subject and data before it is chained and stored: the engine passes its
    * logger's scrubber, so a secret registered with the logger can never land in the audit log either. */
   readonly scrub?: (text: string) => string;
+  /** Called after each append commits (the signed checkpoints use it); must not throw. */
+  readonly onAppended?: (orgId: string, seq: number) => Promise<void>;
+  /** Signed checkpoints, checked by verifyChain once the hash chain itself verifies. */
+  readonly checkpoints?: {
+    countsOf(orgId: string): Promise<Set<number>>;
+    check(orgId: string, count: number, hashAt: ReadonlyMap<number, string>): Promise<VerifyResult | undefined>;
+  };
 }
 
 export function createAudit(db: Db, clock: Clock, options: AuditOptions = {}): Audit {
@@ -59,7 +68,10 @@ export function createAudit(db: Db, clock: Clock, options: AuditOptions = {}): A
   async function append(event: AuditEventInput): Promise<void> {
     const data = scrub(canonicalJson(event.data ?? {}));
     const subject = event.subject === undefined ? null : scrub(event.subject);
-    await db.transaction().execute(async (trx) => {
+    // Given a transaction (e.g. `hangar-engine bootstrap` writes an org and its audit trail all or
+    // nothing), append inside it; otherwise in a transaction of its own.
+    const inTx = <T>(body: (trx: Db) => Promise<T>): Promise<T> => (db.isTransaction ? body(db) : db.transaction().execute(body));
+    const seq = await inTx(async (trx) => {
       await trx.insertInto('audit_heads').values({ org_id: event.orgId, seq: 0, hash: '' })
         .onConflict((oc) => oc.column('org_id').doNothing()).execute();
       const q = trx.selectFrom('audit_heads').selectAll().where('org_id', '=', event.orgId);
@@ -74,7 +86,9 @@ export function createAudit(db: Db, clock: Clock, options: AuditOptions = {}): A
         subject: fields.subject, data, prev_hash: fields.prevHash, hash,
       }).execute();
       await trx.updateTable('audit_heads').set({ seq: fields.seq, hash }).where('org_id', '=', event.orgId).execute();
+      return fields.seq;
     });
+    await options.onAppended?.(event.orgId, seq);
   }
 
   async function list(orgId: string, query: AuditQuery = {}): Promise<AuditEvent[]> {
@@ -88,6 +102,8 @@ export function createAudit(db: Db, clock: Clock, options: AuditOptions = {}): A
   }
 
   async function verifyChain(orgId: string): Promise<VerifyResult> {
+    const signedAt = (await options.checkpoints?.countsOf(orgId)) ?? new Set<number>();
+    const hashAt = new Map<number, string>();
     let expected = 1;
     let prevHash = '';
     let after = 0;
@@ -108,6 +124,7 @@ export function createAudit(db: Db, clock: Clock, options: AuditOptions = {}): A
           return broken(count, seq, r.id, `event ${seq} (${r.kind}) was altered: its content does not match its hash`);
         }
         prevHash = r.hash;
+        if (signedAt.has(seq)) hashAt.set(seq, r.hash);
         expected += 1;
       }
       if (rows.length < PAGE) break;
@@ -121,6 +138,8 @@ export function createAudit(db: Db, clock: Clock, options: AuditOptions = {}): A
     if (head && Number(head.seq) === count && head.hash !== prevHash) {
       return broken(count, count, null, `the newest event ${count} does not match the recorded head of the log (it was replaced)`);
     }
+    const signed = await options.checkpoints?.check(orgId, count, hashAt);
+    if (signed) return signed;
     return { ok: true, count };
   }
 

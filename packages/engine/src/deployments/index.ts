@@ -87,6 +87,11 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
       }
       workers.start();
     },
+    async drain(graceMs) {
+      const r = await workers.drain(graceMs);
+      logger.info(r.stillRunning.length ? 'shutdown grace period over; deployments still running' : 'drained: no deployment running', { stillRunning: r.stillRunning });
+      return r;
+    },
     async stop() {
       await workers.stop();
     },

@@ -1,24 +1,17 @@
 import { HangarError } from '@hangar/core';
 import { validateInputs } from '@hangar/components';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { createDeployment } from '@hangar/core/api';
 import type { Clock, Db, RequestAuth } from '../types.js';
 import type { SourceCache } from '../source/source-cache.js';
 import type { ComponentLookup } from './components.js';
+import { createAppsRepo } from './apps-repo.js';
 import { randomId } from './ids.js';
+import { requireScope } from '../http/scope.js';
 import { deploymentView, instanceView, type DeploymentView, type InstanceView } from './views.js';
 
-const nameRule = 'letters, digits, "-" and "_", 1-64 characters, starting with a letter or digit';
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, `expected ${nameRule}`);
-
-export const createDeploymentSchema = z.object({
-  app: name,
-  stage: name,
-  name,
-  component: z.string().min(1).max(100),
-  inputs: z.record(z.string(), z.unknown()).default({}),
-  manifestId: z.string().regex(/^[0-9a-f]{64}$/, 'expected a manifest id from POST /sources (64 lowercase hex characters)').optional(),
-  action: z.enum(['deploy', 'remove']).default('deploy'),
-});
+/** The body of POST /deployments (declared in the API contract). */
+export const createDeploymentSchema = createDeployment.body;
 export type CreateDeploymentBody = z.output<typeof createDeploymentSchema>;
 
 export interface DeploymentService {
@@ -41,11 +34,9 @@ export function createDeploymentService(deps: {
 }): DeploymentService {
   const { db, clock } = deps;
 
+  const apps = createAppsRepo(db, clock);
   async function ensureApp(orgId: string, app: string): Promise<string> {
-    const existing = await db.selectFrom('apps').select('id').where('org_id', '=', orgId).where('name', '=', app).executeTakeFirst();
-    if (existing) return existing.id;
-    await db.insertInto('apps').values({ id: randomId('app'), org_id: orgId, name: app, created_at: clock.now().toISOString() }).onConflict((oc) => oc.columns(['org_id', 'name']).doNothing()).execute();
-    return (await db.selectFrom('apps').select('id').where('org_id', '=', orgId).where('name', '=', app).executeTakeFirstOrThrow()).id;
+    return (await apps.ensure(orgId, app)).id;
   }
 
   async function findInstance(orgId: string, appId: string, stage: string, name: string) {
@@ -76,6 +67,7 @@ export function createDeploymentService(deps: {
 
   return {
     async create(auth, body) {
+      requireScope(auth, body.app, body.stage);
       const orgId = auth.orgId;
       const app = await db.selectFrom('apps').select('id').where('org_id', '=', orgId).where('name', '=', body.app).executeTakeFirst();
       const existing = app ? await findInstance(orgId, app.id, body.stage, body.name) : undefined;

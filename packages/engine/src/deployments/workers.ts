@@ -5,6 +5,12 @@ export interface WorkerPool {
   start(): void;
   /** Something may be runnable now (a deployment was queued or one finished). */
   wake(): void;
+  /**
+   * Stops claiming (SIGTERM): running deployments get up to `graceMs` to finish, undisturbed.
+   * Returns the ids still running then; a later `stop()` leaves those alone (not aborted, not
+   * awaited) for the interruption logic (reapStale, or the SQLite start-up sweep).
+   */
+  drain(graceMs: number): Promise<{ stillRunning: string[] }>;
   /** Stops taking work, aborts running deployments' signals and waits for them to end. */
   stop(): Promise<void>;
 }
@@ -22,9 +28,11 @@ export function createWorkerPool(opts: {
   run: (dep: DeploymentRow, signal: AbortSignal) => Promise<void>;
 }): WorkerPool {
   let stopping = false;
+  let abandoned = false;
   let loops: Promise<void>[] = [];
   const sleepers = new Set<() => void>();
-  const running = new Set<AbortController>();
+  // Each run's controller and its deployment id.
+  const running = new Map<AbortController, string>();
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -58,7 +66,7 @@ export function createWorkerPool(opts: {
       }
       // One controller per run, so listeners a component adds die with its run.
       const controller = new AbortController();
-      running.add(controller);
+      running.set(controller, dep.id);
       try {
         await opts.run(dep, controller.signal);
       } catch (e) {
@@ -74,12 +82,31 @@ export function createWorkerPool(opts: {
   return {
     start() {
       if (loops.length > 0 || stopping) return;
-      loops = Array.from({ length: Math.max(1, opts.count) }, (_, i) => loop(i));
+      // 0 workers (HANGAR_WORKERS=0): this process only serves the API; another one deploys.
+      loops = Array.from({ length: Math.max(0, opts.count) }, (_, i) => loop(i));
     },
     wake,
+    async drain(graceMs) {
+      stopping = true;
+      wake();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        Promise.all(loops).then(() => false),
+        new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), graceMs); }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut && running.size > 0) abandoned = true;
+      return { stillRunning: [...running.values()] };
+    },
     async stop() {
       stopping = true;
-      for (const c of running) c.abort();
+      if (abandoned) {
+        opts.logger.warn('leaving deployments that outlived the shutdown grace period to the interruption logic', { deploymentIds: [...running.values()] });
+        wake();
+        loops = [];
+        return;
+      }
+      for (const c of running.keys()) c.abort();
       wake();
       await Promise.all(loops);
       loops = [];

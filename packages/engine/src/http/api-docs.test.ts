@@ -1,14 +1,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { InjectOptions } from 'fastify';
 import { createTestEngine, type TestEngine } from '../testing.js';
 import { roleRank, type Role } from '../types.js';
+import { contractRoutes, renderReplyShapes, SHAPES_END, SHAPES_START } from './api-shapes.js';
 
 // docs/api.md is the single API reference: every route any feature registers must have a row,
 // and for org routes the row's role must be the lowest role the engine lets through.
-const docs = readFileSync(fileURLToPath(new URL('../../../../docs/api.md', import.meta.url)), 'utf8');
+const docsPath = fileURLToPath(new URL('../../../../docs/api.md', import.meta.url));
+const docs = readFileSync(docsPath, 'utf8');
 const roles = ['viewer', 'deployer', 'admin', 'owner'] as const;
 
 interface Row { method: string; path: string; roleCell: string }
@@ -80,4 +82,36 @@ test('no org route answers 500 to unknown ids, an empty body or no body', async 
     }
   }
   assert.deepEqual(failures, []);
+});
+
+test('every route the engine serves is declared in the API contract (@hangar/core/api), and every declared route is served', () => {
+  const served = new Set(engine.routes.filter((r) => r.method !== 'HEAD' && (r.url.startsWith('/api/') || r.url.startsWith('/.well-known/'))).map((r) => `${r.method} ${r.url}`));
+  const declared = new Set(contractRoutes().map((r) => `${r.method} ${r.path}`));
+  assert.deepEqual([...served].filter((k) => !declared.has(k)), [], 'declare these with defineRoute in packages/core/src/api/<feature>.ts and register them with registerRoute');
+  assert.deepEqual([...declared].filter((k) => !served.has(k)), [], 'the contract declares routes the engine does not serve');
+});
+
+test('the contract\'s lowest role for each route is the one docs/api.md shows', () => {
+  const documented = rows();
+  const wrong: string[] = [];
+  for (const r of contractRoutes()) {
+    const row = documented.get(`${r.method} ${r.path}`);
+    if (!row) continue; // a /.well-known route, or reported by the first test
+    const ok = r.access === 'public' ? /public/.test(row.roleCell) : r.access === 'any' ? /any credential/.test(row.roleCell) : new RegExp(`^${r.access}\\b`).test(row.roleCell);
+    if (!ok) wrong.push(`${r.method} ${r.path}: contract says ${r.access}, docs say "${row.roleCell}"`);
+  }
+  assert.deepEqual(wrong, []);
+});
+
+test('the "Reply shapes" section of docs/api.md is the one rendered from the contract\'s reply schemas', () => {
+  const start = docs.indexOf(SHAPES_START);
+  const end = docs.indexOf(SHAPES_END);
+  const current = start >= 0 && end > start ? docs.slice(start, end + SHAPES_END.length) : '';
+  const wanted = renderReplyShapes();
+  if (process.env.HANGAR_WRITE_API_DOCS === '1' && current !== wanted) {
+    writeFileSync(docsPath, current ? docs.replace(current, wanted) : `${docs.trimEnd()}\n\n${wanted}\n`);
+    return;
+  }
+  assert.ok(current, `docs/api.md has no generated reply shapes; run HANGAR_WRITE_API_DOCS=1 node scripts/test.mjs api-docs`);
+  assert.equal(current, wanted, 'a reply schema changed: run HANGAR_WRITE_API_DOCS=1 node scripts/test.mjs api-docs and commit docs/api.md');
 });

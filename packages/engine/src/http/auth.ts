@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HangarError } from '@hangar/core';
-import type { Actor, Db, RequestAuth } from '../types.js';
-import '../orgs/tables.js';
+import type { Actor, CredentialScope, Db, RequestAuth, Role } from '../types.js';
+import { checkScopedRoute } from './scope.js';
+import { membershipRole } from '../orgs/reads.js';
 
 /** Who is calling, before any org is considered. */
 export interface Identity {
@@ -9,6 +10,10 @@ export interface Identity {
   readonly actor: Actor;
   /** Set when the credential is bound to one org (API tokens are); other orgs then answer 404. */
   readonly orgId?: string;
+  /** Set by credentials that carry their own role (CI tokens): no membership is looked up. */
+  readonly role?: Role;
+  /** Set by credentials limited to one app and stage (CI tokens); see http/scope.ts. */
+  readonly scope?: CredentialScope;
 }
 
 /**
@@ -62,13 +67,19 @@ export function installAuth(app: FastifyInstance, db: Db, initial: readonly Auth
       throw new HangarError('AUTH_REQUIRED', 'This needs an API token: run `hangar login`, or send `Authorization: Bearer <token>` (set HANGAR_TOKEN in CI).');
     }
     request.identity = identity;
+    if (identity.scope) await checkScopedRoute(db, identity.scope, identity.orgId, request.method, route, request.params);
     if (!route.includes(':orgId')) return;
     const orgId = (request.params as { orgId?: string }).orgId ?? '';
     if (identity.orgId !== undefined && identity.orgId !== orgId) throw orgNotFound(orgId);
-    const m = await db.selectFrom('memberships').select('role')
-      .where('org_id', '=', orgId).where('user_id', '=', identity.userId).executeTakeFirst();
-    if (!m) throw orgNotFound(orgId);
-    const auth: RequestAuth = { orgId, userId: identity.userId, role: m.role, actor: identity.actor };
+    let role = identity.role;
+    if (role === undefined) {
+      const m = await membershipRole(db, orgId, identity.userId);
+      if (!m) throw orgNotFound(orgId);
+      role = m;
+    } else if (identity.orgId === undefined) {
+      throw orgNotFound(orgId); // a credential with its own role is always bound to one org
+    }
+    const auth: RequestAuth = { orgId, userId: identity.userId, role, actor: identity.actor, ...(identity.scope ? { scope: identity.scope } : {}) };
     request.auth = auth;
   });
 }

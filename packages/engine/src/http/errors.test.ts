@@ -21,6 +21,24 @@ test('bad JSON is a clear 400 VALIDATION_FAILED', async () => {
   assert.match(r.json().message, /^body: not valid JSON/);
 });
 
+test('a body with a __proto__ or constructor.prototype key is VALIDATION_FAILED naming the key, not "not valid JSON"', async () => {
+  const cases: Array<[string, RegExp]> = [
+    ['{"name":"ci","__proto__":{"role":"owner"}}', /^body\.__proto__: a key named "__proto__" is not accepted: .*prototype pollution\)\. Rename or remove the key\.$/],
+    ['{"name":"ci","scopes":[{"a":1},{"b":{"__proto__":{"x":1}}}]}', /^body\.scopes\[1\]\.b\.__proto__: a key named "__proto__"/],
+    ['{"name":"ci","x":{"constructor":{"prototype":{"isAdmin":true}}}}', /^body\.x\.constructor\.prototype: a key named "constructor" holding "prototype" is not accepted/],
+    ['{"name":"ci","odd key":{"\\u005f_proto__":1}}', /^body\["odd key"\]\.__proto__:/],
+  ];
+  for (const [payload, re] of cases) {
+    const r = await post(payload);
+    assert.equal(r.statusCode, 400, payload);
+    assert.equal(r.json().code, 'VALIDATION_FAILED', payload);
+    assert.match(r.json().message, re, payload);
+  }
+  // A harmless "constructor" key or a "__proto__" inside a string is still just data.
+  const fine = await post('{"name":"proto-ok","note":"__proto__"}');
+  assert.doesNotMatch(fine.json().message ?? '', /not valid JSON|prototype pollution/);
+});
+
 test('an empty JSON body and a wrong content type are 400s that say what to send', async () => {
   const empty = await post('');
   assert.equal(empty.statusCode, 400);

@@ -1,12 +1,33 @@
 /**
- * Register a route from the API contract (`@hangar/core/api`): its params, query and body are
- * validated at the edge with the contract's schemas before the handler runs, and the handler's
- * return type is the contract's reply type. Every new route goes through here.
+ * Register a route from the API contract (`@hangar/core/api`). Every route goes through here:
+ *
+ * - the caller's role is checked against the route's declared `access` first (a preValidation
+ *   hook), so a too-low role gets 403 before its body is looked at, and docs/api.md, the contract
+ *   and the engine agree;
+ * - params, query and body are validated by Fastify with the contract's zod schemas (the zod type
+ *   provider's validator compiler); a failure becomes `400 VALIDATION_FAILED` naming each field by
+ *   its dotted path: `body.roleArn: expected an IAM role ARN like …`;
+ * - the handler's return value is serialised through the contract's reply schema (the type
+ *   provider's serializer compiler): fields the contract does not declare are never sent, and a
+ *   reply that breaks the contract is a 500 (logged with the request id), not a silent drift.
+ *
+ * The compilers are set on each route, not on the app, so other routes (static files, plugins)
+ * are untouched.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
-import type { ApiRoute } from '@hangar/core/api';
-import { parse } from './validate.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, FastifySchemaCompiler } from 'fastify';
+import type { FastifySerializerCompiler } from 'fastify/types/schema.js';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ApiRoute, DeepReadonly } from '@hangar/core/api';
+import { HangarError } from '@hangar/core';
+import { requireRole } from './guard.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set for `access: 'public'` routes: the auth hook lets callers without credentials through. */
+    public?: boolean;
+  }
+}
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -16,9 +37,24 @@ export interface RouteInput<R extends ApiRoute> {
   readonly body: Out<R['body']>;
   readonly request: FastifyRequest;
   readonly reply: FastifyReply;
+  /** Answer with another success status than the route's declared one (e.g. 200 for "already there"). */
+  readonly status: (code: number) => void;
 }
 
-type Reply<R extends ApiRoute> = R['reply'] extends z.ZodType ? z.input<R['reply']> : void;
+/** What a handler may return: the reply schema's input, with read-only arrays and objects accepted. */
+type Reply<R extends ApiRoute> = R['reply'] extends z.ZodType ? DeepReadonly<z.input<R['reply']>> : void;
+
+// The route's schema parts are zod schemas (what the compilers expect); Fastify types them as its generic FastifySchema.
+const zodValidator: FastifySchemaCompiler<FastifySchema> = (def) => validatorCompiler({ ...def, schema: def.schema as z.ZodType });
+const zodSerializer: FastifySerializerCompiler<FastifySchema> = (def) => serializerCompiler({ ...def, schema: def.schema as z.ZodType });
+
+interface ValidationIssue { readonly instancePath?: string; readonly message?: string }
+
+/** `body` + `/roleArn` + message → `body.roleArn: message` (the engine's wording since before the type provider). */
+function validationError(issues: readonly ValidationIssue[], where: string): Error {
+  const problems = issues.map((i) => `${[where, ...(i.instancePath ?? '').split('/').filter(Boolean)].join('.')}: ${i.message ?? 'invalid'}`);
+  return new HangarError('VALIDATION_FAILED', problems.join('; '), { details: { issues: problems } });
+}
 
 export function registerRoute<R extends ApiRoute>(
   app: FastifyInstance,
@@ -26,19 +62,38 @@ export function registerRoute<R extends ApiRoute>(
   handler: (input: RouteInput<R>) => Promise<Reply<R>>,
   options: { bodyLimit?: number } = {},
 ): void {
+  const access = route.access;
+  const status = route.status ?? 200;
+  const schema: FastifySchema = {
+    ...(route.params ? { params: route.params } : {}),
+    ...(route.query ? { querystring: route.query } : {}),
+    // A JSON route called with no body is checked as `{}`, so "all optional" bodies may be left out.
+    ...(route.body ? { body: z.preprocess((v) => v ?? {}, route.body) } : {}),
+    ...(route.reply ? { response: { [status]: route.reply, ...(status === 201 ? { 200: route.reply } : {}) } } : {}),
+  };
+  // The handler's types come from the same schemas through RouteInput / Reply (what the type
+  // provider's inference would give), so the route is registered on the plain instance.
   app.route({
     method: route.method,
     url: route.path,
+    schema,
+    validatorCompiler: zodValidator,
+    serializerCompiler: zodSerializer,
+    schemaErrorFormatter: (errors, where) => validationError(errors, where === 'querystring' ? 'query' : where),
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
+    ...(access === 'public' ? { config: { public: true } } : {}),
+    ...(access === 'public' || access === 'any' ? {} : { preValidation: async (request: FastifyRequest) => { requireRole(request, access); } }),
     handler: async (request, reply) => {
-      const params = (route.params ? parse(route.params, request.params, 'params') : undefined) as Out<R['params']>;
-      const query = (route.query ? parse(route.query, request.query, 'query') : undefined) as Out<R['query']>;
-      const body = (route.body ? parse(route.body, request.body ?? {}, 'body') : undefined) as Out<R['body']>;
-      const result = await handler({ params, query, body, request, reply });
-      if (reply.sent) return reply;
-      if (route.status !== undefined) reply.status(route.status);
-      if (route.reply === undefined) return reply.send();
-      return reply.send(route.reply.parse(result));
+      let code = status;
+      const result = await handler({
+        params: request.params as Out<R['params']>,
+        query: request.query as Out<R['query']>,
+        body: (route.body ? request.body : undefined) as Out<R['body']>,
+        request, reply, status: (c) => { code = c; },
+      });
+      if (reply.sent || reply.raw.headersSent) return reply;
+      reply.status(code);
+      return route.reply === undefined ? reply.send() : reply.send(result);
     },
   });
 }

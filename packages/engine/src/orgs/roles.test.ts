@@ -48,11 +48,13 @@ test('a deployer creates their own token but cannot add members', async () => {
   assert.equal((await call('deployer', 'POST', '/members', { email: 'y@example.com', role: 'viewer' })).statusCode, 403);
 });
 
-test('an admin adds members up to admin; only an owner grants owner; a member twice is a conflict', async () => {
+test('an admin invites members up to admin (POST /members invites); only an owner grants owner; a member twice is a conflict', async () => {
   const added = await call('admin', 'POST', '/members', { email: 'New.Person@Example.com', name: 'New Person', role: 'deployer' });
   assert.equal(added.statusCode, 201, added.body);
-  assert.equal(added.json().member.email, 'new.person@example.com');
-  assert.equal(added.json().member.role, 'deployer');
+  assert.equal(added.json().invitation.email, 'new.person@example.com');
+  assert.equal(added.json().invitation.role, 'deployer');
+  const accepted = await engine.app.inject({ method: 'POST', url: '/api/v1/invitations/accept', payload: { code: added.json().code } });
+  assert.equal(accepted.statusCode, 201, accepted.body);
   const owner = await call('admin', 'POST', '/members', { email: 'boss@example.com', role: 'owner' });
   assert.equal(owner.statusCode, 403);
   const again = await call('admin', 'POST', '/members', { email: 'new.person@example.com', role: 'viewer' });
@@ -60,9 +62,10 @@ test('an admin adds members up to admin; only an owner grants owner; a member tw
   assert.equal(again.json().code, 'CONFLICT');
   const byOwner = await call('owner', 'POST', '/members', { email: 'co-owner@example.com', role: 'owner' });
   assert.equal(byOwner.statusCode, 201);
+  await engine.app.inject({ method: 'POST', url: '/api/v1/invitations/accept', payload: { code: byOwner.json().code } });
   const members = (await call('viewer', 'GET', '/members')).json().members as Array<{ email: string; role: string }>;
   assert.deepEqual(members.find((m) => m.email === 'co-owner@example.com')?.role, 'owner');
-  const kinds = (await engine.audit.list(orgId, { kind: 'member.added' })).map((e) => e.actor);
+  const kinds = (await engine.audit.list(orgId, { kind: 'member.invited' })).map((e) => e.actor);
   assert.ok(kinds.includes('token:admin-token') && kinds.includes('token:owner'));
 });
 

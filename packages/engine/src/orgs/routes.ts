@@ -1,20 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { HangarError } from '@hangar/core';
+import { getOrg, listMembers, listOrgs, removeMember, setMemberRole, whoami } from '@hangar/core/api';
 import { requireRole } from '../http/guard.js';
-import { parse } from '../http/validate.js';
+import { registerRoute } from '../http/route.js';
 import { roleRank, type Role } from '../types.js';
 import type { Tokens } from '../tokens/tokens.js';
 import type { Orgs } from './orgs.js';
-
-const role = z.enum(['owner', 'admin', 'deployer', 'viewer'], { error: 'expected one of owner, admin, deployer, viewer' });
-const addMemberBody = z.object({
-  email: z.email({ error: 'expected an email address' }).max(254),
-  name: z.string().trim().min(1).max(100).optional(),
-  role,
-}).strict();
-const setRoleBody = z.object({ role }).strict();
-const memberParams = z.object({ orgId: z.string(), userId: z.string() });
 
 function identity(request: FastifyRequest) {
   const id = request.identity;
@@ -23,7 +14,7 @@ function identity(request: FastifyRequest) {
 }
 
 /** Only an owner may hand out (or take away) the owner role. */
-function checkGrant(callerRole: Role, granted: Role): void {
+export function checkGrant(callerRole: Role, granted: Role): void {
   if (granted === 'owner' && callerRole !== 'owner') {
     throw new HangarError('AUTH_FORBIDDEN', 'Only an owner can make someone an owner.');
   }
@@ -33,7 +24,7 @@ function checkGrant(callerRole: Role, granted: Role): void {
 }
 
 export function registerOrgRoutes(app: FastifyInstance, orgs: Orgs, tokens: Tokens): void {
-  app.get('/api/v1/whoami', async (request) => {
+  registerRoute(app, whoami, async ({ request }) => {
     const id = identity(request);
     const user = await orgs.getUser(id.userId);
     if (!user) throw new HangarError('AUTH_REQUIRED', 'The user behind this credential no longer exists.');
@@ -41,37 +32,29 @@ export function registerOrgRoutes(app: FastifyInstance, orgs: Orgs, tokens: Toke
     return { user, actor: id.actor, orgs: id.orgId ? mine.filter((o) => o.id === id.orgId) : mine };
   });
 
-  app.get('/api/v1/orgs', async (request) => {
+  registerRoute(app, listOrgs, async ({ request }) => {
     const id = identity(request);
     const mine = await orgs.listOrgsFor(id.userId);
     return { orgs: id.orgId ? mine.filter((o) => o.id === id.orgId) : mine };
   });
 
-  app.get('/api/v1/orgs/:orgId', async (request) => {
+  registerRoute(app, getOrg, async ({ request }) => {
     const auth = requireRole(request, 'viewer');
     const org = await orgs.getOrg(auth.orgId);
     if (!org) throw new HangarError('NOT_FOUND', `Organisation ${auth.orgId} not found.`);
     return { org: { ...org, role: auth.role } };
   });
 
-  app.get('/api/v1/orgs/:orgId/members', async (request) => {
+  registerRoute(app, listMembers, async ({ request }) => {
     const auth = requireRole(request, 'viewer');
     return { members: await orgs.listMembers(auth.orgId) };
   });
 
-  app.post('/api/v1/orgs/:orgId/members', async (request, reply) => {
-    const auth = requireRole(request, 'admin');
-    const body = parse(addMemberBody, request.body, 'body');
-    checkGrant(auth.role, body.role);
-    const user = await orgs.ensureUser({ email: body.email, name: body.name });
-    const member = await orgs.addMember(auth.orgId, user.id, body.role, auth.actor.name);
-    return reply.status(201).send({ member });
-  });
+  // POST /api/v1/orgs/:orgId/members invites (no one is added without accepting): see invitations/routes.ts.
 
-  app.patch('/api/v1/orgs/:orgId/members/:userId', async (request) => {
+  registerRoute(app, setMemberRole, async ({ request, params, body }) => {
     const auth = requireRole(request, 'admin');
-    const { userId } = parse(memberParams, request.params, 'params');
-    const body = parse(setRoleBody, request.body, 'body');
+    const { userId } = params;
     const current = await orgs.membership(auth.orgId, userId);
     if (!current) throw new HangarError('NOT_FOUND', `User ${userId} is not a member of this organisation.`);
     checkGrant(auth.role, body.role);
@@ -79,14 +62,13 @@ export function registerOrgRoutes(app: FastifyInstance, orgs: Orgs, tokens: Toke
     return { member: await orgs.setRole(auth.orgId, userId, body.role, auth.actor.name) };
   });
 
-  app.delete('/api/v1/orgs/:orgId/members/:userId', async (request, reply) => {
+  registerRoute(app, removeMember, async ({ request, params }) => {
     const auth = requireRole(request, 'admin');
-    const { userId } = parse(memberParams, request.params, 'params');
+    const { userId } = params;
     const current = await orgs.membership(auth.orgId, userId);
     if (!current) throw new HangarError('NOT_FOUND', `User ${userId} is not a member of this organisation.`);
     checkGrant(auth.role, current);
     await orgs.removeMember(auth.orgId, userId, auth.actor.name);
     await tokens.revokeAllFor(auth.orgId, userId, auth.actor.name);
-    return reply.status(204).send();
   });
 }

@@ -23,6 +23,14 @@ export function notConfiguredMessage(where: { appLabel: string; stage: string; p
   ].join('\n');
 }
 
+/** A short, secret-free reason a store write failed (e.g. "SQLITE_BUSY: database is locked"). */
+function storeReason(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? `${e.code}: ` : '';
+  const message = typeof e?.message === 'string' ? e.message.split('\n')[0]!.slice(0, 160) : String(err);
+  return `${code}${message}`;
+}
+
 export function createBroker(deps: CoreDeps & { repo: Repo; oidc: OidcIssuer }): CredentialBroker {
   const { repo, clock, logger, audit, config } = deps;
 
@@ -89,21 +97,51 @@ export function createBroker(deps: CoreDeps & { repo: Repo; oidc: OidcIssuer }):
     const secrets: string[] = [];
     let closed = false;
 
+    /**
+     * Intent first: `credentials.requested` is written before STS is called, and if it cannot be
+     * written STS is not called at all, so no session exists without an audit event. Then
+     * `credentials.issued` (with the expiry) or `credentials.failed` (with the AWS error code).
+     */
     async function issue(refresh: boolean): Promise<SessionCredentials> {
-      const c = await assume(provider, req);
+      const about = { orgId: req.orgId, actor: req.actor.name, subject: `deployment:${req.deploymentId}` };
+      const facts = {
+        providerId: provider.id, provider: provider.name, mode: provider.mode, roleArn: provider.role_arn, linkedAt: req.provider.linkedAt,
+        sessionName: sessionName(req.deploymentId), sourceIdentity: sourceIdentity(req.actor.name), actorKind: req.actor.kind, actorId: req.actor.id, userId: req.actor.userId,
+        tags: Object.fromEntries(sessionTags(req).map((t) => [t.Key, t.Value])),
+        sessionPolicy: req.permissions !== undefined && req.permissions.length > 0, refresh,
+      };
+      try {
+        await audit.append({ ...about, kind: 'credentials.requested', data: facts });
+      } catch (err) {
+        logger.error('the credentials.requested audit event could not be written; STS was not called', { deploymentId: req.deploymentId, err });
+        throw new HangarError('AUDIT_WRITE_FAILED',
+          `Credentials for deployment ${req.deploymentId} were not requested: the audit event that must come first could not be written (${storeReason(err)}). ` +
+          "No session was created. Check the engine's database (locked, full or unreachable), then deploy again.", { cause: err });
+      }
+      let c: Credentials;
+      try {
+        c = await assume(provider, req);
+      } catch (err) {
+        const details = err instanceof HangarError ? err.details : undefined;
+        await audit.append({ ...about, kind: 'credentials.failed', data: { ...facts, awsCode: details?.awsCode ?? 'UnknownError', requestId: details?.requestId ?? null } })
+          .catch((e: unknown) => logger.error('the credentials.failed audit event could not be written', { deploymentId: req.deploymentId, err: e }));
+        throw err;
+      }
       const creds = new SessionCredentials({ accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken, expiration: c.Expiration });
       for (const s of creds.secrets()) { logger.addSecret(s); secrets.push(s); }
       if (closed) { for (const s of secrets.splice(0)) logger.removeSecret(s); } // a refresh that outlived close()
-      await audit.append({
-        orgId: req.orgId, kind: 'credentials.issued', actor: req.actor.name, subject: `deployment:${req.deploymentId}`,
-        data: {
-          providerId: provider.id, provider: provider.name, mode: provider.mode, roleArn: provider.role_arn, linkedAt: req.provider.linkedAt,
-          sessionName: sessionName(req.deploymentId), sourceIdentity: sourceIdentity(req.actor.name), actorKind: req.actor.kind, actorId: req.actor.id, userId: req.actor.userId,
-          tags: Object.fromEntries(sessionTags(req).map((t) => [t.Key, t.Value])),
-          expiresAt: creds.expiration?.toISOString() ?? null, accessKeyIdLast4: keyIdTail(c.AccessKeyId!),
-          sessionPolicy: req.permissions && req.permissions.length > 0, refresh,
-        },
-      });
+      try {
+        await audit.append({
+          ...about, kind: 'credentials.issued',
+          data: { ...facts, expiresAt: creds.expiration?.toISOString() ?? null, accessKeyIdLast4: keyIdTail(c.AccessKeyId!) },
+        });
+      } catch (err) {
+        // Fail closed: credentials whose issuance is not on record are never handed out.
+        logger.error('the credentials.issued audit event could not be written; the session is discarded unused', { deploymentId: req.deploymentId, err });
+        throw new HangarError('AUDIT_WRITE_FAILED',
+          `STS issued session ${sessionName(req.deploymentId)} but its audit event could not be written (${storeReason(err)}), so the credentials were discarded unused ` +
+          '(the `credentials.requested` event records the attempt). Check the engine\'s database, then deploy again.', { cause: err });
+      }
       return creds;
     }
 

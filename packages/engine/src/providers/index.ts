@@ -15,7 +15,7 @@ import { awsErrorFacts, stsClient, withSts } from './sts.js';
 import { providersMigrations } from './tables.js';
 
 export function createProvidersFeature(deps: CoreDeps): Feature & { broker: CredentialBroker } {
-  const repo = createRepo(deps.db);
+  const repo = createRepo(deps.db, deps.clock);
   const oidc = createOidcIssuer({ db: deps.db, clock: deps.clock, config: deps.config });
   let principal: Promise<string> | undefined;
 
@@ -28,7 +28,9 @@ export function createProvidersFeature(deps: CoreDeps): Feature & { broker: Cred
         const f = awsErrorFacts(err);
         throw new HangarError('PROVIDER_ENGINE_IDENTITY_FAILED',
           `The engine's own AWS identity was refused by STS (${f.awsCode}${f.requestId ? `, request id ${f.requestId}` : ''}). ` +
-          'Check the access key in the engine configuration (aws.credentials) and aws.endpoint, then restart the engine.',
+          (deps.config.aws.credentials
+            ? 'Check HANGAR_ENGINE_ACCESS_KEY_ID / HANGAR_ENGINE_SECRET_ACCESS_KEY (aws.credentials) and HANGAR_AWS_ENDPOINT, then restart the engine.'
+            : "No engine key is configured, so the AWS SDK's default chain was used (task role, instance profile, web identity): give the engine's host an IAM role, or set HANGAR_ENGINE_ACCESS_KEY_ID and HANGAR_ENGINE_SECRET_ACCESS_KEY, then restart the engine. `hangar-engine check` tests it."),
           { details: { awsCode: f.awsCode, requestId: f.requestId } });
       });
     return principal;

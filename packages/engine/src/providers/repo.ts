@@ -1,18 +1,14 @@
 /** The providers feature's queries. Every one is scoped by org_id: another org's rows do not exist here. */
-import type { Db } from '../types.js';
+import type { Clock, Db } from '../types.js';
+import { createAppsRepo } from '../deployments/apps-repo.js';
 import type { LinkScope, ProviderLinksTable, ProvidersTable } from './tables.js';
-import { newId } from './session-params.js';
 
 export type ProviderRow = ProvidersTable;
 export type LinkRowFull = ProviderLinksTable;
 
-/** The columns of DEPLOYMENTS' tables this feature reads (their migration 0050 creates them). */
-interface AppsT { id: string; org_id: string; name: string; created_at: string }
-interface InstancesT { id: string; org_id: string; app_id: string; stage: string; name: string }
-type Shared = { apps: AppsT; instances: InstancesT };
-
-export function createRepo(db: Db) {
-  const shared = () => db.withTables<Shared>();
+export function createRepo(db: Db, clock: Clock) {
+  // Apps and instances belong to DEPLOYMENTS: read and created through its repo, never queried here.
+  const apps = createAppsRepo(db, clock);
   return {
     async list(orgId: string): Promise<ProviderRow[]> {
       return db.selectFrom('providers').selectAll().where('org_id', '=', orgId).orderBy('name').execute();
@@ -52,26 +48,11 @@ export function createRepo(db: Db) {
       const r = await db.deleteFrom('provider_links').where('org_id', '=', orgId).where('provider_id', '=', providerId).where('id', '=', linkId).executeTakeFirst();
       return Number(r.numDeletedRows);
     },
-    async appByNameOrId(orgId: string, nameOrId: string): Promise<AppsT | undefined> {
-      const q = shared().selectFrom('apps').selectAll().where('org_id', '=', orgId);
-      return (await q.where('name', '=', nameOrId).executeTakeFirst()) ?? (await q.where('id', '=', nameOrId).executeTakeFirst());
-    },
-    async appNames(orgId: string, ids: string[]): Promise<Map<string, string>> {
-      if (ids.length === 0) return new Map();
-      const rows = await shared().selectFrom('apps').select(['id', 'name']).where('org_id', '=', orgId).where('id', 'in', ids).execute();
-      return new Map(rows.map((r) => [r.id, r.name]));
-    },
+    appByNameOrId: apps.byNameOrId,
+    appNames: (orgId: string, ids: string[]) => apps.names(orgId, ids),
     /** Links may name an app before its first deploy; the row is created the way DEPLOYMENTS does. */
-    async ensureApp(orgId: string, name: string, now: string): Promise<AppsT> {
-      const existing = await this.appByNameOrId(orgId, name);
-      if (existing) return existing;
-      const row = { id: newId('app'), org_id: orgId, name, created_at: now };
-      await shared().insertInto('apps').values(row).onConflict((oc) => oc.columns(['org_id', 'name']).doNothing()).execute();
-      return (await this.appByNameOrId(orgId, name))!;
-    },
-    async instance(orgId: string, id: string): Promise<InstancesT | undefined> {
-      return shared().selectFrom('instances').select(['id', 'org_id', 'app_id', 'stage', 'name']).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
-    },
+    ensureApp: (orgId: string, name: string) => apps.ensure(orgId, name),
+    instance: apps.instance,
   };
 }
 export type Repo = ReturnType<typeof createRepo>;

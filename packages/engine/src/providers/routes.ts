@@ -1,48 +1,25 @@
 /** HTTP routes for providers, their links and verification, plus the OIDC issuer's public documents. */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { HangarError } from '@hangar/core';
+import {
+  createProvider, deleteProvider, getProvider, linkProvider, listProviders, oidcDiscovery, oidcJwks, unlinkProvider, updateProvider, verifyProviderRoute,
+} from '@hangar/core/api';
 import { requireRole } from '../http/guard.js';
-import { parse } from '../http/validate.js';
+import { registerRoute } from '../http/route.js';
 import type { CoreDeps } from '../types.js';
 import type { OidcIssuer } from './oidc.js';
 import type { ProviderRow, Repo } from './repo.js';
 import { scopeKey } from './resolve.js';
+import { issuerProblem } from './issuer.js';
 import { generateExternalId, newId } from './session-params.js';
 import { roleArnAccount } from './setup.js';
 import type { LinkScope } from './tables.js';
 import { verifyProvider } from './verify.js';
 import { linkView, providerView, setupView } from './view.js';
 
-const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected 1-63 lowercase letters, digits or dashes, starting with a letter or digit');
-const roleArn = z.string().refine((v) => roleArnAccount(v) !== undefined, 'expected an IAM role ARN like arn:aws:iam::123456789012:role/hangar-deployer');
-const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region like eu-west-1');
-const accountId = z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id');
-const duration = z.number().int().min(900, 'expected at least 900 seconds').max(43200, 'expected at most 43200 seconds');
-const label = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'expected letters, digits, "-" or "_" (at most 64)');
-
-// .strict(): an externalId (or anything else unknown) in a body is refused, never silently ignored.
-const createBody = z.object({
-  name, mode: z.enum(['assume-role', 'web-identity']).default('assume-role'), region: region.optional(),
-  roleArn: roleArn.optional(), accountId: accountId.optional(), sessionDurationSeconds: duration.default(900),
-}).strict();
-const patchBody = z.object({ name: name.optional(), roleArn: roleArn.optional(), region: region.optional(), accountId: accountId.optional(), sessionDurationSeconds: duration.optional() }).strict();
-const verifyBody = z.object({ roleArn: roleArn.optional() }).strict();
-const linkBody = z.object({
-  scope: z.enum(['org', 'app', 'app-stage', 'instance']), app: label.optional(), stage: label.optional(), instanceId: z.string().min(1).max(100).optional(),
-}).strict().superRefine((b, ctx) => {
-  const need: readonly string[] = { org: [], app: ['app'], 'app-stage': ['app', 'stage'], instance: ['instanceId'] }[b.scope];
-  for (const k of ['app', 'stage', 'instanceId'] as const) {
-    if (need.includes(k) && b[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `required for scope "${b.scope}"` });
-    if (!need.includes(k) && b[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `not allowed for scope "${b.scope}"` });
-  }
-});
-
-type Params = { orgId: string; id: string; linkId: string };
 
 export function registerProviderRoutes(app: FastifyInstance, deps: CoreDeps & { repo: Repo; oidc: OidcIssuer; enginePrincipal: () => Promise<string> }): void {
   const { repo, audit, clock, config } = deps;
-  const base = '/api/v1/orgs/:orgId/providers';
   const now = () => clock.now().toISOString();
 
   async function load(orgId: string, idOrName: string): Promise<ProviderRow> {
@@ -50,21 +27,24 @@ export function registerProviderRoutes(app: FastifyInstance, deps: CoreDeps & { 
     if (!p) throw new HangarError('NOT_FOUND', `Provider "${idOrName}" was not found in this organisation; \`hangar providers list\` shows the ones that exist.`);
     return p;
   }
-  async function view(p: ProviderRow, withSetup: boolean) {
+  async function view(p: ProviderRow) {
     const links = await repo.linksOf(p.org_id, p.id);
     const names = await repo.appNames(p.org_id, links.flatMap((l) => (l.app_id ? [l.app_id] : [])));
-    const v = providerView(p, links.map((l) => linkView(l, names)));
-    if (!withSetup) return v;
-    return { ...v, setup: setupView(p, { enginePrincipal: await deps.enginePrincipal(), oidc: deps.oidc.facts, endpoint: config.aws.endpoint }) };
+    return providerView(p, links.map((l) => linkView(l, names)));
+  }
+  async function viewWithSetup(p: ProviderRow) {
+    return { ...(await view(p)), setup: setupView(p, { enginePrincipal: await deps.enginePrincipal(), oidc: deps.oidc.facts, endpoint: config.aws.endpoint }) };
   }
   async function assertNameFree(orgId: string, n: string) {
     if (await repo.find(orgId, n)) throw new HangarError('CONFLICT', `A provider named "${n}" already exists in this organisation; choose another name (\`hangar providers list\` shows the ones in use).`);
   }
 
-  app.post<{ Params: Params }>(base, async (req, reply) => {
+  registerRoute(app, createProvider, async ({ request: req, body }) => {
     const auth = requireRole(req, 'admin');
-    const body = parse(createBody, req.body ?? {}, 'body');
     await assertNameFree(auth.orgId, body.name);
+    const issuer = body.mode === 'web-identity' ? issuerProblem(config.publicUrl, config.aws.endpoint) : undefined;
+    if (issuer?.severity === 'error') throw new HangarError('PROVIDER_ISSUER_NOT_PUBLIC', issuer.message);
+    if (issuer) deps.logger.warn('web-identity provider with an issuer real AWS cannot reach', { issuer: config.publicUrl, provider: body.name });
     await deps.enginePrincipal(); // fail before storing anything if the engine's own identity is broken
     const t = now();
     const row: ProviderRow = {
@@ -76,49 +56,52 @@ export function registerProviderRoutes(app: FastifyInstance, deps: CoreDeps & { 
     await repo.insert(row);
     await audit.append({ orgId: auth.orgId, kind: 'provider.created', actor: auth.actor.name, subject: `provider:${row.id}`,
       data: { providerId: row.id, name: row.name, mode: row.mode, roleArn: row.role_arn, region: row.region, sessionDurationSeconds: row.session_duration_seconds } });
-    return reply.code(201).send(await view(row, true));
+    return { ...(await viewWithSetup(row)), ...(issuer ? { warnings: [issuer.message] } : {}) };
   });
 
-  app.get<{ Params: Params }>(base, async (req) => {
+  registerRoute(app, listProviders, async ({ request: req }) => {
     const auth = requireRole(req, 'viewer');
     const rows = await repo.list(auth.orgId);
-    return { providers: await Promise.all(rows.map((r) => view(r, false))) };
+    return { providers: await Promise.all(rows.map((r) => view(r))) };
   });
 
-  app.get<{ Params: Params }>(`${base}/:id`, async (req) => {
+  registerRoute(app, getProvider, async ({ request: req, params }) => {
     const auth = requireRole(req, 'viewer');
-    return view(await load(auth.orgId, req.params.id), true);
+    return viewWithSetup(await load(auth.orgId, params.id));
   });
 
-  app.patch<{ Params: Params }>(`${base}/:id`, async (req) => {
+  registerRoute(app, updateProvider, async ({ request: req, params, body }) => {
     const auth = requireRole(req, 'admin');
-    const p = await load(auth.orgId, req.params.id);
-    const body = parse(patchBody, req.body ?? {}, 'body');
+    const p = await load(auth.orgId, params.id);
     if (body.name && body.name !== p.name) await assertNameFree(auth.orgId, body.name);
+    // Only real changes count: each is audited with its old and new value, and any change to what
+    // verify proved (role, account, region, session duration) sets the provider back to pending.
+    const before: Record<string, string | number | null> = { name: p.name, roleArn: p.role_arn, region: p.region, accountId: p.account_id, sessionDurationSeconds: p.session_duration_seconds };
+    const changes: Record<string, { from: string | number | null; to: string | number }> = {};
+    for (const [k, v] of Object.entries(body)) {
+      if (v !== undefined && v !== before[k]) changes[k] = { from: before[k] ?? null, to: v };
+    }
+    const changed = Object.keys(changes);
+    if (changed.length === 0) return viewWithSetup(p);
     const patch: Partial<ProviderRow> = { updated_at: now() };
-    if (body.name !== undefined) patch.name = body.name;
-    if (body.region !== undefined) patch.region = body.region;
-    if (body.sessionDurationSeconds !== undefined) patch.session_duration_seconds = body.sessionDurationSeconds;
-    if (body.accountId !== undefined && body.accountId !== p.account_id) {
-      patch.account_id = body.accountId;
-      patch.status = 'pending'; // the account check must be proven again
+    if (changes.name) patch.name = body.name!;
+    if (changes.region) patch.region = body.region!;
+    if (changes.sessionDurationSeconds) patch.session_duration_seconds = body.sessionDurationSeconds!;
+    if (changes.accountId) patch.account_id = body.accountId!;
+    if (changes.roleArn) {
+      patch.role_arn = body.roleArn!;
+      if (body.accountId === undefined && p.account_id === null) patch.account_id = roleArnAccount(body.roleArn!)!;
     }
-    if (body.roleArn !== undefined && body.roleArn !== p.role_arn) {
-      patch.role_arn = body.roleArn;
-      patch.status = 'pending'; // a new role has proven nothing yet
-      if (body.accountId === undefined && p.account_id === null) patch.account_id = roleArnAccount(body.roleArn)!;
-    }
+    if (changed.some((k) => k !== 'name')) patch.status = 'pending'; // what verify proved no longer holds
     await repo.update(auth.orgId, p.id, patch);
-    const changed = Object.keys(body).filter((k) => (body as Record<string, unknown>)[k] !== undefined);
     await audit.append({ orgId: auth.orgId, kind: 'provider.updated', actor: auth.actor.name, subject: `provider:${p.id}`,
-      data: { providerId: p.id, changed, roleArn: patch.role_arn ?? p.role_arn, status: patch.status ?? p.status } });
-    return view((await repo.find(auth.orgId, p.id))!, true);
+      data: { providerId: p.id, changed, changes, roleArn: patch.role_arn ?? p.role_arn, status: patch.status ?? p.status } });
+    return viewWithSetup((await repo.find(auth.orgId, p.id))!);
   });
 
-  app.post<{ Params: Params }>(`${base}/:id/verify`, async (req) => {
+  registerRoute(app, verifyProviderRoute, async ({ request: req, params, body }) => {
     const auth = requireRole(req, 'admin');
-    let p = await load(auth.orgId, req.params.id);
-    const body = parse(verifyBody, req.body ?? {}, 'body');
+    let p = await load(auth.orgId, params.id);
     if (body.roleArn && body.roleArn !== p.role_arn) {
       await repo.update(auth.orgId, p.id, { role_arn: body.roleArn, status: 'pending', updated_at: now(), ...(p.account_id ? {} : { account_id: roleArnAccount(body.roleArn)! }) });
       p = (await repo.find(auth.orgId, p.id))!;
@@ -130,16 +113,18 @@ export function registerProviderRoutes(app: FastifyInstance, deps: CoreDeps & { 
     await repo.update(auth.orgId, p.id, { status: result.status, last_verification: JSON.stringify(result), updated_at: now() });
     await audit.append({ orgId: auth.orgId, kind: result.status === 'verified' ? 'provider.verified' : 'provider.verification_failed', actor: auth.actor.name,
       subject: `provider:${p.id}`, data: { providerId: p.id, roleArn: p.role_arn, code: result.code ?? null, checks: result.checks.map((c) => ({ id: c.id, passed: c.passed })) } });
-    return { status: result.status, ...(result.code ? { code: result.code, message: result.message } : {}), checks: result.checks, provider: await view((await repo.find(auth.orgId, p.id))!, false) };
+    return { status: result.status, ...(result.code ? { code: result.code, message: result.message } : {}), checks: result.checks, provider: await view((await repo.find(auth.orgId, p.id))!) };
   });
 
-  app.post<{ Params: Params }>(`${base}/:id/links`, async (req, reply) => {
+  registerRoute(app, linkProvider, async ({ request: req, params, body, status }) => {
     const auth = requireRole(req, 'admin');
-    const p = await load(auth.orgId, req.params.id);
-    const body = parse(linkBody, req.body ?? {}, 'body');
+    const p = await load(auth.orgId, params.id);
+    const warning: { warning?: string } = p.status === 'verified' ? {} : {
+      warning: `Provider "${p.name}" has not passed verify (status ${p.status}): deployments that use this link are refused (PROVIDER_NOT_VERIFIED) until \`hangar providers verify ${p.name}\` succeeds.`,
+    };
     let appId: string | null = null;
     let instanceId: string | null = null;
-    if (body.scope === 'app' || body.scope === 'app-stage') appId = (await repo.ensureApp(auth.orgId, body.app!, now())).id;
+    if (body.scope === 'app' || body.scope === 'app-stage') appId = (await repo.ensureApp(auth.orgId, body.app!)).id;
     if (body.scope === 'instance') {
       const ins = await repo.instance(auth.orgId, body.instanceId!);
       if (!ins) throw new HangarError('NOT_FOUND', `Instance "${body.instanceId}" was not found in this organisation; \`hangar info\` in the project folder shows its id.`);
@@ -150,7 +135,10 @@ export function registerProviderRoutes(app: FastifyInstance, deps: CoreDeps & { 
     const existing = await repo.linkByScope(auth.orgId, key);
     const names = await repo.appNames(auth.orgId, appId ? [appId] : []);
     if (existing) {
-      if (existing.provider_id === p.id) return reply.code(200).send({ link: linkView(existing, names) });
+      if (existing.provider_id === p.id) {
+        status(200);
+        return { link: linkView(existing, names), ...warning };
+      }
       const other = await repo.find(auth.orgId, existing.provider_id);
       throw new HangarError('CONFLICT', `Provider "${other?.name ?? existing.provider_id}" is already linked at this scope (${key}). Unlink it first: \`hangar providers unlink ${other?.name ?? existing.provider_id} ${existing.id}\`.`);
     }
@@ -158,28 +146,26 @@ export function registerProviderRoutes(app: FastifyInstance, deps: CoreDeps & { 
     await repo.insertLink(link);
     await audit.append({ orgId: auth.orgId, kind: 'provider.linked', actor: auth.actor.name, subject: `provider:${p.id}`,
       data: { providerId: p.id, linkId: link.id, scope: link.scope, appId, stage, instanceId } });
-    return reply.code(201).send({ link: linkView(link, names) });
+    return { link: linkView(link, names), ...warning };
   });
 
-  app.delete<{ Params: Params }>(`${base}/:id/links/:linkId`, async (req, reply) => {
+  registerRoute(app, unlinkProvider, async ({ request: req, params }) => {
     const auth = requireRole(req, 'admin');
-    const p = await load(auth.orgId, req.params.id);
-    const n = await repo.removeLink(auth.orgId, p.id, req.params.linkId);
-    if (n === 0) throw new HangarError('NOT_FOUND', `Provider "${p.name}" has no link "${req.params.linkId}"; \`hangar providers list\` shows its links.`);
-    await audit.append({ orgId: auth.orgId, kind: 'provider.unlinked', actor: auth.actor.name, subject: `provider:${p.id}`, data: { providerId: p.id, linkId: req.params.linkId } });
-    return reply.code(204).send();
+    const p = await load(auth.orgId, params.id);
+    const n = await repo.removeLink(auth.orgId, p.id, params.linkId);
+    if (n === 0) throw new HangarError('NOT_FOUND', `Provider "${p.name}" has no link "${params.linkId}"; \`hangar providers list\` shows its links.`);
+    await audit.append({ orgId: auth.orgId, kind: 'provider.unlinked', actor: auth.actor.name, subject: `provider:${p.id}`, data: { providerId: p.id, linkId: params.linkId } });
   });
 
-  app.delete<{ Params: Params }>(`${base}/:id`, async (req, reply) => {
+  registerRoute(app, deleteProvider, async ({ request: req, params }) => {
     const auth = requireRole(req, 'admin');
-    const p = await load(auth.orgId, req.params.id);
+    const p = await load(auth.orgId, params.id);
     const links = await repo.linksOf(auth.orgId, p.id);
     await repo.remove(auth.orgId, p.id);
     await audit.append({ orgId: auth.orgId, kind: 'provider.deleted', actor: auth.actor.name, subject: `provider:${p.id}`,
       data: { providerId: p.id, name: p.name, roleArn: p.role_arn, removedLinks: links.map((l) => l.scope_key) } });
-    return reply.code(204).send();
   });
 
-  app.get('/.well-known/openid-configuration', async () => deps.oidc.discovery());
-  app.get('/.well-known/jwks.json', async () => deps.oidc.jwks());
+  registerRoute(app, oidcDiscovery, async () => deps.oidc.discovery() as { issuer: string; jwks_uri: string });
+  registerRoute(app, oidcJwks, async () => deps.oidc.jwks());
 }

@@ -12,7 +12,8 @@ export function stsClient(aws: EngineConfig['aws'], region: string, credentials?
   return new STSClient({
     region,
     ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
-    credentials: credentials ?? { accessKeyId: aws.credentials.accessKeyId, secretAccessKey: aws.credentials.secretAccessKey },
+    // No configured key: leave `credentials` unset so the SDK's default chain finds the engine's role.
+    ...(credentials ? { credentials } : aws.credentials ? { credentials: { accessKeyId: aws.credentials.accessKeyId, secretAccessKey: aws.credentials.secretAccessKey } } : {}),
     maxAttempts: 2,
   });
 }

@@ -125,6 +125,10 @@ describe('providers: create and verify against the local cloud', () => {
     const check = v.checks.find((c: { id: string }) => c.id === 'caller-identity-account');
     assert.equal(check.passed, false);
     assert.match(check.detail, new RegExp(`Expected account ${OTHER_ACCOUNT}.*account ${WORKLOAD_ACCOUNT}`));
+    // No dead end: the fix names a command that exists, and following it makes verify pass.
+    assert.ok(check.fix.includes(`hangar providers update other-account --account-id ${WORKLOAD_ACCOUNT}`), check.fix);
+    assert.equal((await call('PATCH', `/${p.id}`, { accountId: WORKLOAD_ACCOUNT })).json().status, 'pending');
+    assert.equal((await call('POST', `/${p.id}/verify`, {})).json().status, 'verified');
   });
 
   test('a role that does not exist fails with PROVIDER_ASSUME_FAILED and the AWS code', async () => {
@@ -147,6 +151,40 @@ describe('providers: create and verify against the local cloud', () => {
     assert.match(v.checks[0].fix, /MaxSessionDuration/);
     await call('PATCH', `/${p.id}`, { sessionDurationSeconds: 3600 });
     assert.equal((await call('POST', `/${p.id}/verify`, {})).json().status, 'verified');
+  });
+
+  test('each change to what verify proved (role, account, region, duration) is audited with its old and new value and resets a verified provider to pending; linking it warns until it passes verify again', async () => {
+    const p = (await call('POST', '', { name: 'edited' })).json();
+    const roleArn = await fx.createRole('hangar-edited', p.setup.trustPolicy);
+    assert.equal((await call('POST', `/${p.id}/verify`, { roleArn })).json().status, 'verified');
+    const linked = await call('POST', `/${p.id}/links`, { scope: 'app', app: 'edited-app' });
+    assert.equal(linked.statusCode, 201);
+    assert.equal(linked.json().warning, undefined, 'a verified provider links without a warning');
+
+    const unchanged = await call('PATCH', `/${p.id}`, { region: 'us-east-1', accountId: WORKLOAD_ACCOUNT });
+    assert.equal(unchanged.json().status, 'verified', 'sending the current values changes nothing');
+    const renamed = await call('PATCH', `/${p.id}`, { name: 'edited-renamed' });
+    assert.equal(renamed.json().status, 'verified', 'a new name proves nothing less');
+
+    for (const [field, value] of [['region', 'eu-west-1'], ['accountId', OTHER_ACCOUNT], ['sessionDurationSeconds', 1800]] as const) {
+      assert.equal((await call('POST', `/${p.id}/verify`, { roleArn })).statusCode, 200);
+      const before = (await call('GET', `/${p.id}`)).json();
+      const res = await call('PATCH', `/${p.id}`, { [field]: value });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.json().status, 'pending', `changing ${field} resets the provider`);
+      assert.equal(res.json()[field], value);
+      const [event] = await engine.audit.list(engine.seed!.org.id, { kind: 'provider.updated', subject: `provider:${p.id}` });
+      assert.deepEqual(event?.data.changed, [field]);
+      assert.deepEqual((event?.data.changes as Record<string, unknown>)[field], { from: before[field], to: value });
+      assert.equal(event?.data.status, 'pending');
+    }
+    const warned = await call('POST', `/${p.id}/links`, { scope: 'app', app: 'edited-app' });
+    assert.equal(warned.statusCode, 200, 'already linked there');
+    assert.match(warned.json().warning, /^Provider "edited-renamed" has not passed verify \(status pending\): deployments that use this link are refused \(PROVIDER_NOT_VERIFIED\) until `hangar providers verify edited-renamed` succeeds\.$/);
+    const bad = await call('PATCH', `/${p.id}`, { accountId: '12', region: 'mars' });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().code, 'VALIDATION_FAILED');
+    assert.match(bad.json().message, /^body\.region: expected an AWS region like eu-west-1; body\.accountId: expected a 12-digit AWS account id$/);
   });
 
   test('verify leaves no session credential in any log line', async () => {

@@ -129,7 +129,7 @@ export async function verifyProvider(deps: VerifyDeps, p: ProviderRow & { role_a
       checks.push(who.Account === expectedAccount
         ? passed('caller-identity-account', 'The session lands in the expected account', `GetCallerIdentity: ${who.Arn}.`)
         : failed('caller-identity-account', 'The session lands in the expected account', `Expected account ${expectedAccount}, but the session is ${who.Arn} in account ${who.Account}.`,
-          `Use a role in account ${expectedAccount} (\`hangar providers verify ${p.name} --role-arn arn:aws:iam::${expectedAccount}:role/<name>\`), or change the provider's accountId to ${who.Account}.`));
+          `Use a role in account ${expectedAccount} (\`hangar providers verify ${p.name} --role-arn arn:aws:iam::${expectedAccount}:role/<name>\`), or change the provider's account to ${who.Account} (\`hangar providers update ${p.name} --account-id ${who.Account}\`, or the provider's page in the dashboard) and verify again.`));
     }
   } else {
     checks.push(failed('caller-identity-account', 'The session lands in the expected account', 'Not checked: the role could not be assumed.', 'Fix the failing AssumeRole check first.'));

@@ -1,11 +1,12 @@
 /** What the API shows of a provider (no secrets exist on a provider; the external ID is an identifier). */
 import type { ProviderRow, LinkRowFull } from './repo.js';
+import type { LinkScope } from './tables.js';
 import type { Verification } from './verify-report.js';
 import { buildCloudFormationTemplate, buildConsoleUrl, buildTrustPolicy, oidcProviderArn, orgSubjectPattern, roleArnAccount, type OidcFacts, type PolicyDocument } from './setup.js';
 
 export interface LinkView {
   readonly id: string;
-  readonly scope: string;
+  readonly scope: LinkScope;
   readonly appId: string | null;
   readonly app: string | null;
   readonly stage: string | null;

@@ -1,24 +1,20 @@
 /** POST/GET/DELETE /api/v1/session: the dashboard signs in with an API token and gets a cookie. */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { HangarError } from '@hangar/core';
+import { getSession, signIn, signOut } from '@hangar/core/api';
 import type { CoreDeps } from '../types.js';
-import { parse } from '../http/validate.js';
+import { registerRoute } from '../http/route.js';
 import { sessionSecretOf, type SessionAuthenticator } from './auth.js';
 import { clearedSessionCookie, csrfTokenFor, sessionCookie } from './secrets.js';
 import type { SessionStore } from './store.js';
 
-export const SESSION_ROUTE = '/api/v1/session';
-const publicRoute = { config: { public: true } };
-
-const signInBody = z.object({ token: z.string().trim().min(1, 'paste an API token').max(512) });
+export const SESSION_ROUTE = signIn.path;
 
 export function registerSessionRoutes(app: FastifyInstance, deps: CoreDeps, store: SessionStore, auth: SessionAuthenticator): void {
   const secure = deps.config.publicUrl.startsWith('https:');
   const noStore = { 'cache-control': 'no-store' };
 
-  app.post(SESSION_ROUTE, publicRoute, async (request, reply) => {
-    const { token } = parse(signInBody, request.body, 'body');
+  registerRoute(app, signIn, async ({ request, reply, body: { token } }) => {
     // Sign-in carries no CSRF token yet; a cross-site form still cannot post JSON, and Origin must match.
     const origin = request.headers.origin;
     if (origin && origin !== 'null') {
@@ -36,7 +32,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: CoreDeps, stor
     return { ...(await store.describe(identity)), csrfToken: csrfTokenFor(secret) };
   });
 
-  app.get(SESSION_ROUTE, publicRoute, async (request, reply) => {
+  registerRoute(app, getSession, async ({ request, reply }) => {
     const secret = sessionSecretOf(request);
     const identity = secret ? await store.find(secret) : undefined;
     if (!secret || !identity) throw new HangarError('AUTH_REQUIRED', 'You are not signed in, or your session has ended. Sign in with an API token.');
@@ -44,13 +40,12 @@ export function registerSessionRoutes(app: FastifyInstance, deps: CoreDeps, stor
     return { ...(await store.describe(identity)), csrfToken: csrfTokenFor(secret) };
   });
 
-  app.delete(SESSION_ROUTE, publicRoute, async (request, reply) => {
+  registerRoute(app, signOut, async ({ request, reply }) => {
     const secret = sessionSecretOf(request);
     if (secret) {
       await auth.identifySession(request); // a live session must show its CSRF token to end
       await store.remove(secret);
     }
-    reply.header('set-cookie', clearedSessionCookie(secure)).headers(noStore).code(204);
-    return reply.send();
+    reply.header('set-cookie', clearedSessionCookie(secure)).headers(noStore);
   });
 }

@@ -9,9 +9,8 @@ import type { Actor, CoreDeps, Role } from '../types.js';
 import { newId } from '../store/ids.js';
 import { hashToken } from '../tokens/tokens.js';
 import { hashSecret, newSessionSecret } from './secrets.js';
+import { liveTokenByHash, liveTokenOrgs, membershipRole, orgsOfUserAmong, userById } from '../orgs/reads.js';
 import './tables.js';
-import '../orgs/tables.js';
-import '../tokens/tables.js';
 
 /** Twelve hours: a working day, after which the dashboard asks for a token again. */
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -51,21 +50,21 @@ function actorFor(userId: string, email: string): Actor {
 
 export function createSessionStore({ db, clock }: Pick<CoreDeps, 'db' | 'clock'>): SessionStore {
   async function find(secret: string): Promise<SessionIdentity | undefined> {
-    const session = await db.selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select(['sessions.id as sessionId', 'sessions.user_id as userId', 'sessions.expires_at as expiresAt', 'users.email as email'])
-      .where('sessions.secret_hash', '=', hashSecret(secret))
-      .where('sessions.expires_at', '>', clock.now().toISOString())
+    const row = await db.selectFrom('sessions')
+      .select(['id as sessionId', 'user_id as userId', 'expires_at as expiresAt'])
+      .where('secret_hash', '=', hashSecret(secret))
+      .where('expires_at', '>', clock.now().toISOString())
       .executeTakeFirst();
-    if (!session) return undefined;
-    const orgs = await db.selectFrom('session_orgs')
-      .innerJoin('api_tokens', 'api_tokens.id', 'session_orgs.token_id')
-      .select(['session_orgs.org_id as orgId'])
-      .where('session_orgs.session_id', '=', session.sessionId)
-      .where('api_tokens.revoked_at', 'is', null)
-      .where('api_tokens.org_id', '=', (eb) => eb.ref('session_orgs.org_id'))
-      .orderBy('session_orgs.created_at').orderBy('session_orgs.org_id')
+    const user = row ? await userById(db, row.userId) : undefined;
+    if (!row || !user) return undefined;
+    const session = { ...row, email: user.email };
+    const joined = await db.selectFrom('session_orgs').select(['org_id as orgId', 'token_id as tokenId'])
+      .where('session_id', '=', session.sessionId)
+      .orderBy('created_at').orderBy('org_id')
       .execute();
+    // An org stays open while the token that opened it is live (and was issued in that org).
+    const live = await liveTokenOrgs(db, joined.map((o) => o.tokenId));
+    const orgs = joined.filter((o) => live.get(o.tokenId) === o.orgId);
     if (orgs.length === 0) return undefined;
     return { sessionId: session.sessionId, userId: session.userId, orgIds: orgs.map((o) => o.orgId), expiresAt: session.expiresAt, actor: actorFor(session.userId, session.email) };
   }
@@ -73,12 +72,7 @@ export function createSessionStore({ db, clock }: Pick<CoreDeps, 'db' | 'clock'>
   return {
     async create(token, current) {
       const now = clock.now();
-      const row = await db.selectFrom('api_tokens')
-        .innerJoin('users', 'users.id', 'api_tokens.user_id')
-        .select(['api_tokens.id as tokenId', 'api_tokens.org_id as orgId', 'users.id as userId'])
-        .where('api_tokens.hash', '=', hashToken(token))
-        .where('api_tokens.revoked_at', 'is', null)
-        .executeTakeFirst();
+      const row = await liveTokenByHash(db, hashToken(token));
       if (!row) {
         throw new HangarError('AUTH_REQUIRED', 'That API token is not valid, or it has been revoked. Check that you pasted all of it, or ask an owner or admin of your organisation for a new one.');
       }
@@ -109,20 +103,14 @@ export function createSessionStore({ db, clock }: Pick<CoreDeps, 'db' | 'clock'>
     },
 
     async describe(identity) {
-      const user = await db.selectFrom('users').select(['id', 'name', 'email']).where('id', '=', identity.userId).executeTakeFirstOrThrow();
-      const orgs = await db.selectFrom('memberships')
-        .innerJoin('orgs', 'orgs.id', 'memberships.org_id')
-        .select(['orgs.id as id', 'orgs.name as name', 'memberships.role as role'])
-        .where('memberships.user_id', '=', identity.userId)
-        .where('memberships.org_id', 'in', [...identity.orgIds])
-        .orderBy('orgs.name')
-        .execute();
+      const user = await userById(db, identity.userId);
+      if (!user) throw new HangarError('AUTH_REQUIRED', 'The user of this session no longer exists; sign in again.');
+      const orgs = await orgsOfUserAmong(db, identity.userId, identity.orgIds);
       return { user, orgs, expiresAt: identity.expiresAt };
     },
 
     async roleIn(userId, orgId) {
-      const m = await db.selectFrom('memberships').select('role').where('user_id', '=', userId).where('org_id', '=', orgId).executeTakeFirst();
-      return m?.role;
+      return membershipRole(db, orgId, userId);
     },
   };
 }

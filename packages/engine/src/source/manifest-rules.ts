@@ -1,5 +1,6 @@
-import { HangarError, invalidPathReason, normalizeMode, type ManifestEntry } from '@hangar/core';
+import { findPathConflict, HangarError, invalidPathReason, normalizeMode, printablePath, type ManifestEntry } from '@hangar/core';
 import { z } from 'zod';
+import { sourceUpload } from '@hangar/core/api';
 
 export interface SourceLimits {
   readonly maxFiles: number;
@@ -7,29 +8,19 @@ export interface SourceLimits {
   readonly maxFileBytes: number;
 }
 
-const entry = z.object({
-  path: z.string(),
-  sha256: z.string(),
-  size: z.number(),
-  mode: z.number().int(),
-});
-
-/** The wire shape of POST /sources; the rules that name a path are checked by `checkEntries`. */
-export const sourceUploadSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('full'), entries: z.array(entry) }),
-  z.object({
-    kind: z.literal('delta'),
-    base: z.string().regex(/^[0-9a-f]{64}$/, 'expected a manifest id (64 lowercase hex characters)'),
-    put: z.array(entry),
-    delete: z.array(z.string()),
-    manifestId: z.string().regex(/^[0-9a-f]{64}$/, 'expected a manifest id (64 lowercase hex characters)'),
-  }),
-]);
+/** The wire shape of POST /sources (declared in the API contract); the rules that name a path are checked by `checkEntries`. */
+export const sourceUploadSchema = sourceUpload;
 
 export const sha256Pattern = /^[0-9a-f]{64}$/;
 
 function invalid(where: string, path: string, rule: string): never {
   throw new HangarError('SOURCE_MANIFEST_INVALID', `${where} ${JSON.stringify(path)} ${rule}.`, { details: { path, rule } });
+}
+
+/** A path no package can hold (the same rules the CLI checks before uploading): refused here, at
+ * upload, rather than failing later inside the cloud with an unknown error. */
+function invalidPath(where: string, path: string, rule: string): never {
+  throw new HangarError('SOURCE_PATH_INVALID', `${where} ${printablePath(path)} ${rule}; rename it in the source folder and deploy again.`, { details: { path, rule } });
 }
 
 /**
@@ -43,7 +34,7 @@ export function checkEntries(entries: readonly ManifestEntry[], limits: SourceLi
   const out: ManifestEntry[] = [];
   for (const e of entries) {
     const reason = invalidPathReason(e.path);
-    if (reason) invalid(where, e.path, reason);
+    if (reason) invalidPath(where, e.path, reason);
     if (seen.has(e.path)) invalid(where, e.path, 'is listed twice');
     seen.add(e.path);
     if (!sha256Pattern.test(e.sha256)) invalid(where, e.path, `has sha256 ${JSON.stringify(e.sha256.slice(0, 80))}, expected 64 lowercase hex characters`);
@@ -66,7 +57,9 @@ export function checkTotals(entries: Iterable<ManifestEntry>, limits: SourceLimi
   let files = 0;
   let bytes = 0;
   const sizeOf = new Map<string, number>();
+  const paths: string[] = [];
   for (const e of entries) {
+    paths.push(e.path);
     files++;
     bytes += e.size;
     const known = sizeOf.get(e.sha256);
@@ -83,6 +76,8 @@ export function checkTotals(entries: Iterable<ManifestEntry>, limits: SourceLimi
       details: { bytes, limit: limits.maxTotalBytes },
     });
   }
+  const conflict = findPathConflict(paths);
+  if (conflict) invalidPath('file', conflict.file, `is also a folder (of ${printablePath(conflict.under)}): a path cannot be both`);
   return { files, bytes };
 }
 
@@ -91,7 +86,7 @@ export function checkDeletes(paths: readonly string[]): void {
   const seen = new Set<string>();
   for (const p of paths) {
     const reason = invalidPathReason(p);
-    if (reason) invalid('deleted path', p, reason);
+    if (reason) invalidPath('deleted path', p, reason);
     if (seen.has(p)) invalid('deleted path', p, 'is listed twice');
     seen.add(p);
   }

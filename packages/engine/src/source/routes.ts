@@ -1,13 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { HangarError } from '@hangar/core';
-import { z } from 'zod';
+import { putBlob, uploadSource } from '@hangar/core/api';
 import { requireRole } from '../http/guard.js';
-import { parse } from '../http/validate.js';
+import { registerRoute } from '../http/route.js';
 import type { SourceCache } from './source-cache.js';
-import { sourceUploadSchema } from './manifest-rules.js';
-
-const orgParams = z.object({ orgId: z.string().min(1) });
-const blobParams = z.object({ orgId: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters') });
 
 /** The org in the path must be the one the auth hook admitted the caller to. */
 export function sameOrg(authOrgId: string, orgId: string): void {
@@ -21,16 +17,13 @@ export async function registerSourceRoutes(app: FastifyInstance, cache: SourceCa
   // A manifest entry is ~150 bytes of JSON; leave room for the largest manifest the limits allow.
   const manifestBodyLimit = Math.max(1024 * 1024, limits.maxFiles * 400);
 
-  app.post('/api/v1/orgs/:orgId/sources', { bodyLimit: manifestBodyLimit }, async (request) => {
-    const { orgId } = parse(orgParams, request.params, 'params');
+  registerRoute(app, uploadSource, async ({ request, params: { orgId }, body }) => {
     const auth = requireRole(request, 'deployer');
     sameOrg(auth.orgId, orgId);
-    const body = parse(sourceUploadSchema, request.body, 'body');
     return cache.upload(orgId, body);
-  });
+  }, { bodyLimit: manifestBodyLimit });
 
-  app.put('/api/v1/orgs/:orgId/blobs/:sha256', { bodyLimit: limits.maxFileBytes }, async (request, reply) => {
-    const { orgId, sha256 } = parse(blobParams, request.params, 'params');
+  registerRoute(app, putBlob, async ({ request, params: { orgId, sha256 } }) => {
     const auth = requireRole(request, 'deployer');
     sameOrg(auth.orgId, orgId);
     // An empty file arrives with no body at all.
@@ -39,6 +32,5 @@ export async function registerSourceRoutes(app: FastifyInstance, cache: SourceCa
       throw new HangarError('VALIDATION_FAILED', 'body: expected the raw file bytes with content-type application/octet-stream');
     }
     await cache.putBlob(orgId, sha256, body);
-    return reply.code(204).send();
-  });
+  }, { bodyLimit: limits.maxFileBytes });
 }

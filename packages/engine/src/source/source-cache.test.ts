@@ -109,10 +109,6 @@ for (const db of testDatabases()) {
     test('hostile manifests are refused, naming the path and the rule', async () => {
       const ok = entry('ok.js', 'ok');
       const cases: Array<[string, ManifestEntry[], RegExp]> = [
-        ['absolute', [{ ...ok, path: '/etc/passwd' }], /"\/etc\/passwd" is absolute/],
-        ['dot-dot', [{ ...ok, path: 'a/../../etc/passwd' }], /"a\/..\/..\/etc\/passwd" contains "\.\."/],
-        ['windows absolute', [{ ...ok, path: 'C:/x' }], /"C:\/x" is absolute/],
-        ['backslash', [{ ...ok, path: 'a\\b' }], /backslash/],
         ['duplicate', [ok, { ...ok }], /"ok\.js" is listed twice/],
         ['bad sha', [{ ...ok, sha256: 'xyz' }], /"ok\.js" has sha256 "xyz"/],
         ['negative size', [{ ...ok, size: -1 }], /"ok\.js" has size -1/],
@@ -125,9 +121,42 @@ for (const db of testDatabases()) {
         assert.equal(res.json().code, 'SOURCE_MANIFEST_INVALID', name);
         assert.match(res.json().message, re, name);
       }
+    });
+
+    test('paths no package can hold are refused at upload with SOURCE_PATH_INVALID, naming the path (escaped) and the rule', async () => {
+      const ok = entry('ok.js', 'ok');
+      const other = entry('other.js', 'other');
+      const cases: Array<[string, ManifestEntry[], RegExp]> = [
+        ['absolute', [{ ...ok, path: '/etc/passwd' }], /"\/etc\/passwd" is absolute/],
+        ['dot-dot', [{ ...ok, path: 'a/../../etc/passwd' }], /"a\/..\/..\/etc\/passwd" contains "\.\."/],
+        ['windows absolute', [{ ...ok, path: 'C:/x' }], /"C:\/x" is absolute/],
+        ['backslash', [{ ...ok, path: 'a\\b' }], /backslash/],
+        ['file and folder', [{ ...ok, path: 'x' }, { ...other, path: 'x/y' }], /file "x" is also a folder \(of "x\/y"\): a path cannot be both; rename it/],
+        ['folder and file, deeper', [{ ...ok, path: 'a/b/c.js' }, { ...other, path: 'a/b' }], /file "a\/b" is also a folder/],
+        ['300-byte segment', [{ ...ok, path: `lib/${'s'.repeat(300)}.js` }], /has a segment of 303 bytes .*at most 255 bytes per name/],
+        ['long path', [{ ...ok, path: Array.from({ length: 12 }, () => 'd'.repeat(90)).join('/') }], /is longer than 1024 bytes/],
+        ['newline', [{ ...ok, path: 'evil\nINFO deployed.js' }], /"evil\\nINFO deployed\.js" contains a control character/],
+        ['escape', [{ ...ok, path: 'x\u001b]0;pwned\u0007.js' }], /control character/],
+        ['bidi override', [{ ...ok, path: 'invoice\u202Esj.exe' }], /"invoice\\u202esj\.exe" contains a bidi override/],
+        ['bidi isolate', [{ ...ok, path: 'a\u2066b.js' }], /bidi override or isolate/],
+        ['lone surrogate', [{ ...ok, path: 'x\uD800.js' }], /"x\\ud800\.js" contains an unpaired UTF-16 surrogate/],
+      ];
+      for (const [name, bad, re] of cases) {
+        const res = await post(h.orgA, { kind: 'full', entries: bad });
+        assert.equal(res.statusCode, 400, name);
+        assert.equal(res.json().code, 'SOURCE_PATH_INVALID', name);
+        assert.match(res.json().message, re, name);
+        assert.doesNotMatch(res.json().message, /[\u202a-\u202e\u2066-\u2069]/, `${name}: the message carries no raw bidi character`);
+      }
       const del = await post(h.orgA, { kind: 'delta', base: manifestId(entries), put: [], delete: ['../x'], manifestId: manifestId(entries) });
-      assert.equal(del.json().code, 'SOURCE_MANIFEST_INVALID');
+      assert.equal(del.json().code, 'SOURCE_PATH_INVALID');
       assert.match(del.json().message, /deleted path "\.\.\/x" contains "\.\."/);
+      // A delta whose put makes a file of a folder the base holds (lib/util.js): caught on the whole manifest.
+      const lib = entry('lib', 'now a file');
+      const conflict = await post(h.orgA, { kind: 'delta', base: manifestId(entries), put: [lib], delete: [], manifestId: manifestId([...entries, lib]) });
+      assert.equal(conflict.statusCode, 400, conflict.body);
+      assert.equal(conflict.json().code, 'SOURCE_PATH_INVALID');
+      assert.match(conflict.json().message, /file "lib" is also a folder \(of "lib\/util\.js"\)/);
     });
 
     test('limits: file count, total bytes, file size', async () => {

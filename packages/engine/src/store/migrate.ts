@@ -22,19 +22,7 @@ export function collectMigrations(features: readonly Pick<Feature, 'name' | 'mig
  * lets several engine processes start at once. A failure names the migration and its error.
  */
 export async function migrateToLatest(db: Db, migrations: Record<string, Migration>): Promise<string[]> {
-  let schema: string | undefined;
-  if (dialectOf(db) === 'postgres') {
-    // Pin the bookkeeping tables to this connection's schema: otherwise Kysely may see another
-    // schema's kysely_migration table and believe this one is migrated.
-    const r = await sql<{ s: string }>`select current_schema() as s`.execute(db);
-    schema = r.rows[0]?.s;
-  }
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    allowUnorderedMigrations: true,
-    ...(schema ? { migrationTableSchema: schema } : {}),
-  });
+  const migrator = await migratorFor(db, migrations);
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error) {
@@ -42,4 +30,26 @@ export async function migrateToLatest(db: Db, migrations: Record<string, Migrati
     throw new Error(`database migration ${failed ? `"${failed.migrationName}" ` : ''}failed: ${why}`, { cause: error });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** The migrations this engine knows that the store has not applied yet (HANGAR_MIGRATE=off refuses to start when there are any). */
+export async function pendingMigrations(db: Db, migrations: Record<string, Migration>): Promise<string[]> {
+  const migrator = await migratorFor(db, migrations);
+  return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+async function migratorFor(db: Db, migrations: Record<string, Migration>): Promise<Migrator> {
+  let schema: string | undefined;
+  if (dialectOf(db) === 'postgres') {
+    // Pin the bookkeeping tables to this connection's schema: otherwise Kysely may see another
+    // schema's kysely_migration table and believe this one is migrated.
+    const r = await sql<{ s: string }>`select current_schema() as s`.execute(db);
+    schema = r.rows[0]?.s;
+  }
+  return new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    allowUnorderedMigrations: true,
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
 }

@@ -22,8 +22,8 @@ describe('IAM', () => {
   let iam: IAMClient;
   before(async () => {
     cloud = await startLocalCloud({ port: 0, services: [] });
-    rootA = await createAccount(cloud.endpoint, A);
-    rootB = await createAccount(cloud.endpoint, B);
+    rootA = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: A });
+    rootB = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: B });
     iam = iamClient(cloud.endpoint, rootA);
   });
   after(() => cloud.stop());

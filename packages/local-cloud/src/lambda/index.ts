@@ -15,7 +15,7 @@ import { createFunctions, type Functions } from './functions.js';
 import { configurationOf } from './model.js';
 import { allowsService } from './policy.js';
 import { empty, json, jsonBody, matchRest, rest, type RestRoute } from './rest.js';
-import { sdkNodePath } from './runtime/environment.js';
+import { sdkNodePath, sdkReadPaths } from './runtime/environment.js';
 import { createInvoker, type InvokeResult, type Invoker } from './runtime/invoker.js';
 import { parseFunctionRef } from './validate.js';
 
@@ -173,9 +173,11 @@ export function createLambda(rt: CloudRuntime, opts: LambdaOptions): LambdaParts
   })());
   // Code paths are resolved lazily, once the root exists (it is created before any code is stored).
   let rootDir = '';
+  const nodePath = sdkNodePath();
   const invoker = createInvoker({
-    rt, logs: opts.logs, nodePath: sdkNodePath(), idleMs: opts.idleMs ?? 5 * 60_000,
+    rt, logs: opts.logs, nodePath, idleMs: opts.idleMs ?? 5 * 60_000,
     codeDir: (fn) => join(rootDir, fn.codeDir),
+    runtimeReadPaths: sdkReadPaths(nodePath),
   });
   const fns = createFunctions({ rt, invoker, codeRoot: async () => (rootDir = await codeRoot()) });
 

@@ -55,7 +55,7 @@ export interface Fixture {
 export async function fixture(): Promise<Fixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hangar-compute-'));
   const cloud = await startCompute(dataDir);
-  const root = await createAccount(cloud.endpoint, ACCOUNT);
+  const root = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: ACCOUNT });
   const c = clientsFor(cloud.endpoint, root);
   const role = await c.iam.send(new CreateRoleCommand({
     RoleName: 'fn-role',

@@ -39,7 +39,13 @@ export function checkRuntime(runtime: string): string {
 }
 
 export function checkHandler(handler: string): string {
-  if (!/^[^\s]{1,128}$/.test(handler)) throw constraint(handler, 'handler', 'Member must satisfy regular expression pattern: [^\\s]+');
+  if (handler.length > 128) throw constraint(handler, 'handler', 'Member must have length less than or equal to 128');
+  if (!/^[^\s]+$/.test(handler)) throw constraint(handler, 'handler', 'Member must satisfy regular expression pattern: [^\\s]+');
+  // Not an AWS rule (AWS's runtime simply fails to find such a module), but here the handler runs
+  // on the developer's machine: its module must resolve inside the task root.
+  if (handler.startsWith('/') || handler.split('/').includes('..') || handler.includes('\0')) {
+    throw invalidValue(`The handler '${handler}' must name a module inside the function's code, like 'index.handler' or 'src/app.handler': no '..' path segment and no leading '/'.`);
+  }
   return handler;
 }
 

@@ -62,7 +62,7 @@ describe('S3 buckets', () => {
     const eu = s3(cloud.endpoint, root, { region: 'eu-west-1' });
     await eu.send(new CreateBucketCommand({ Bucket: 'owned-twice-eu', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
     await rejectsWith(eu.send(new CreateBucketCommand({ Bucket: 'owned-twice-eu', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })), 'BucketAlreadyOwnedByYou', 409);
-    const other = await createAccount(cloud.endpoint, '222222222222');
+    const other = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: '222222222222' });
     await rejectsWith(s3(cloud.endpoint, other).send(new CreateBucketCommand({ Bucket: 'owned-twice' })), 'BucketAlreadyExists', 409);
     // Another account neither sees nor touches the bucket.
     assert.deepEqual((await s3(cloud.endpoint, other).send(new ListBucketsCommand({}))).Buckets ?? [], []);
@@ -142,7 +142,7 @@ describe('S3 buckets', () => {
     await iam.send(new CreateRoleCommand({ RoleName: 'short', AssumeRolePolicyDocument: trustAccount('111111111111') }));
     const out = await stsClient(cloud.endpoint, root).send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::111111111111:role/short', RoleSessionName: 'short', DurationSeconds: 900 }));
     const session = s3(cloud.endpoint, { accessKeyId: out.Credentials!.AccessKeyId!, secretAccessKey: out.Credentials!.SecretAccessKey!, sessionToken: out.Credentials!.SessionToken! });
-    await advanceClock(cloud.endpoint, 3600);
+    await advanceClock(cloud.endpoint, 3600, { adminToken: cloud.adminToken });
     const expired = await fetch(url);
     assert.equal(expired.status, 403);
     assert.match(await expired.text(), /<Code>AccessDenied<\/Code><Message>Request has expired<\/Message>/);

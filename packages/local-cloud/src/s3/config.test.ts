@@ -67,7 +67,7 @@ describe('S3 bucket policy, Public Access Block, tagging, CORS and websites', ()
     assert.equal(put.status, 403);
     assert.equal((await fetch(`${cloud.endpoint}/_aws/s3/${B}?list-type=2`)).status, 403);
     // Another account reads it too; RestrictPublicBuckets takes that back.
-    const other = await createAccount(cloud.endpoint, '222222222222');
+    const other = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: '222222222222' });
     assert.equal(await text((await s3(cloud.endpoint, other).send(new GetObjectCommand({ Bucket: B, Key: 'hello.txt' }))).Body), 'public hello');
     await c.send(new PutPublicAccessBlockCommand({ Bucket: B, PublicAccessBlockConfiguration: { RestrictPublicBuckets: true } }));
     assert.equal((await fetch(`${cloud.endpoint}/_aws/s3/${B}/hello.txt`)).status, 403);

@@ -37,7 +37,7 @@ describe('S3 lifecycle expiration', () => {
     await c.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'big.bin' }));
     const head = await c.send(new HeadObjectCommand({ Bucket: B, Key: 'tmp/scratch.txt' }));
     assert.match(head.Expiration ?? '', /^expiry-date="[^"]+ 00:00:00 GMT", rule-id="tmp-1-day"$/);
-    await advanceClock(cloud.endpoint, 3 * 86_400);
+    await advanceClock(cloud.endpoint, 3 * 86_400, { adminToken: cloud.adminToken });
     // The SDK corrects its clock from the Date header of RequestTimeTooSkewed and retries.
     c = s3(cloud.endpoint, root, { maxAttempts: 3 });
     await rejectsWith(c.send(new GetObjectCommand({ Bucket: B, Key: 'tmp/scratch.txt' })), 'NoSuchKey', 404);

@@ -67,7 +67,8 @@ describe('S3 memory stays bounded', { skip: process.platform !== 'linux' ? 'read
   it('lib-storage uploads 64 MB in parts; the cloud\'s RSS grows far less than the object', { timeout: 300_000 }, async () => {
     let { child, endpoint } = await start(dir);
     try {
-      const root = await createAccount(endpoint, '111111111111');
+      // The cloud's admin token is in its data dir.
+      const root = await createAccount(endpoint, { adminToken: readFileSync(join(dir, 'admin-token'), 'utf8').trim(), accountId: '111111111111' });
       const c = s3(endpoint, root, { maxAttempts: 3 });
       await c.send(new CreateBucketCommand({ Bucket: 'memory-bucket' }));
       // Warm the code paths (and the JIT) before taking the baseline.

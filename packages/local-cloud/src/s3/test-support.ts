@@ -9,7 +9,7 @@ import { s3Service } from './index.js';
 
 export async function startS3Cloud(dataDir?: string): Promise<{ cloud: LocalCloud; root: Creds }> {
   const cloud = await startLocalCloud({ port: 0, dataDir, services: [s3Service], allowClockControl: true });
-  const root = await createAccount(cloud.endpoint, '111111111111');
+  const root = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: '111111111111' });
   return { cloud, root };
 }
 

@@ -27,7 +27,7 @@ describe('authentication of every AWS request', () => {
   let root: Creds;
   before(async () => {
     cloud = await startLocalCloud({ port: 0, allowClockControl: true, services: [fakeLambda, fakeLogs] });
-    root = await createAccount(cloud.endpoint, '111111111111');
+    root = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: '111111111111' });
   });
   after(() => cloud.stop());
 
@@ -79,7 +79,7 @@ describe('authentication of every AWS request', () => {
     const presigned = await signedFetch(cloud.endpoint, session, { service: 'sts', method: 'GET', query: { Action: 'GetCallerIdentity', Version: '2011-06-15' }, presign: true });
     assert.match(await presigned.text(), /assumed-role\/expiring\/s1/);
 
-    await advanceClock(cloud.endpoint, 901);
+    await advanceClock(cloud.endpoint, 901, { adminToken: cloud.adminToken });
     // Expiry is checked before clock skew, so even an SDK that has not corrected its clock hears ExpiredToken.
     const e = await rejectsWith(stsClient(cloud.endpoint, session, { maxAttempts: 3 }).send(new GetCallerIdentityCommand({})), 'ExpiredToken', 403);
     assert.match(e.message, /expired/);
@@ -103,7 +103,7 @@ describe('clock control', () => {
   it('does not exist unless enabled', async () => {
     const cloud = await startLocalCloud({ port: 0, services: [] });
     try {
-      const res = await fetch(`${cloud.endpoint}/_local/clock`, { method: 'POST', body: '{"advanceSeconds": 60}' });
+      const res = await fetch(`${cloud.endpoint}/_local/clock`, { method: 'POST', headers: { authorization: `Bearer ${cloud.adminToken}` }, body: '{"advanceSeconds": 60}' });
       assert.equal(res.status, 404);
       const before = cloud.now().getTime();
       assert.ok(Math.abs(before - Date.now()) < 5000);
@@ -114,9 +114,9 @@ describe('clock control', () => {
   it('moves the server clock forward when enabled', async () => {
     const cloud = await startLocalCloud({ port: 0, services: [], allowClockControl: true });
     try {
-      const now = await advanceClock(cloud.endpoint, 3600);
+      const now = await advanceClock(cloud.endpoint, 3600, { adminToken: cloud.adminToken });
       assert.ok(now.getTime() - Date.now() > 3590_000);
-      const bad = await fetch(`${cloud.endpoint}/_local/clock`, { method: 'POST', body: '{"advanceSeconds": "soon"}' });
+      const bad = await fetch(`${cloud.endpoint}/_local/clock`, { method: 'POST', headers: { authorization: `Bearer ${cloud.adminToken}` }, body: '{"advanceSeconds": "soon"}' });
       assert.equal(bad.status, 400);
     } finally {
       await cloud.stop();

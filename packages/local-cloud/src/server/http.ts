@@ -15,8 +15,10 @@ export interface HandlerDeps {
   readonly services: ReadonlyMap<string, Service>;
   readonly dataPlane: readonly DataPlaneRoute[];
   readonly identity: Identity;
-  readonly admin: (method: string, path: string, body: Buffer) => ServiceResponse;
+  readonly admin: (method: string, path: string, body: Buffer, authorization: string | undefined) => ServiceResponse;
   readonly maxBodyBytes: number;
+  /** Host names (lower case, no port; IPv6 in brackets) answered besides the loopback names. */
+  readonly allowedHosts: readonly string[];
   now(): Date;
   log(line: string): void;
 }
@@ -92,6 +94,25 @@ function send(res: ServerResponse, r: ServiceResponse, requestId: string, now: D
   res.end(body);
 }
 
+/** The host name of a Host header, lower case, without port or trailing dot (`[::1]` keeps its brackets). */
+export function hostName(header: string): string {
+  const h = header.trim().toLowerCase();
+  const name = h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.replace(/:\d*$/, '');
+  return name.replace(/\.$/, '');
+}
+
+/**
+ * Loopback names and the configured ones. Anything else is refused on every route: a web page
+ * whose DNS name was rebound to 127.0.0.1 sends its own name as Host, and must not reach the
+ * cloud (admin routes, data plane or AWS APIs) through the visitor's browser.
+ */
+export function isAllowedHost(header: string | undefined, allowed: readonly string[]): boolean {
+  if (!header) return false;
+  const name = hostName(header);
+  if (name === 'localhost' || name === '127.0.0.1' || name === '[::1]' || name.endsWith('.localhost')) return true;
+  return allowed.includes(name);
+}
+
 function unsignedStsAction(body: Buffer, query: Record<string, string | string[]>): boolean {
   const fromQuery = query.Action;
   const action = typeof fromQuery === 'string' ? fromQuery : new URLSearchParams(body.toString('utf8')).get('Action');
@@ -119,10 +140,16 @@ export function createHandler(deps: HandlerDeps) {
     const method = req.method ?? 'GET';
     const headers = flatHeaders(req);
 
+    if (!isAllowedHost(headers.host, deps.allowedHosts)) {
+      const protocol = guessProtocol(headers['content-type']);
+      const message = `The local cloud does not answer requests for host ${JSON.stringify(headers.host ?? '')}: only localhost, 127.0.0.1, [::1], *.localhost${deps.allowedHosts.length > 0 ? ` and ${deps.allowedHosts.join(', ')}` : ''} (start it with --allow-host <name> to add one).`;
+      return send(res, renderError(new AwsError(protocol === 'query' ? 'AccessDenied' : 'AccessDeniedException', message, 403), protocol, requestId), requestId, deps.now(), true);
+    }
+
     if (path === '/_local' || path.startsWith('/_local/')) {
       const body = await readBody(req, ADMIN_MAX_BODY);
       if (body === 'too-large') return send(res, { status: 413, body: '{"message":"Body too large."}' }, requestId, deps.now(), true);
-      return send(res, deps.admin(method, path, body), requestId, deps.now());
+      return send(res, deps.admin(method, path, body, headers.authorization), requestId, deps.now());
     }
 
     const host = headers.host ?? '';

@@ -32,7 +32,7 @@ describe('malformed input gets AWS-shaped errors and the process survives', () =
   const logged: string[] = [];
   before(async () => {
     cloud = await startLocalCloud({ port: 0, services: [broken], maxBodyBytes: 64 * 1024, log: (l) => logged.push(l) });
-    root = await createAccount(cloud.endpoint, '111111111111');
+    root = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: '111111111111' });
   });
   after(() => cloud.stop());
 
@@ -110,12 +110,13 @@ describe('malformed input gets AWS-shaped errors and the process survives', () =
   });
 
   it('admin routes validate their input', async () => {
-    const bad = await fetch(`${cloud.endpoint}/_local/accounts`, { method: 'POST', body: '{nope' });
+    const headers = { authorization: `Bearer ${cloud.adminToken}` };
+    const bad = await fetch(`${cloud.endpoint}/_local/accounts`, { method: 'POST', headers, body: '{nope' });
     assert.equal(bad.status, 400);
-    const badId = await fetch(`${cloud.endpoint}/_local/accounts`, { method: 'POST', body: '{"accountId":"12"}' });
+    const badId = await fetch(`${cloud.endpoint}/_local/accounts`, { method: 'POST', headers, body: '{"accountId":"12"}' });
     assert.equal(badId.status, 400);
-    assert.equal((await fetch(`${cloud.endpoint}/_local/nothing`)).status, 404);
-    const random = await createAccount(cloud.endpoint);
+    assert.equal((await fetch(`${cloud.endpoint}/_local/nothing`, { headers })).status, 404);
+    const random = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken });
     assert.match(random.accountId, /^\d{12}$/);
     assert.match(random.accessKeyId, /^AKIA[A-Z2-7]{16}$/);
     assert.equal(random.secretAccessKey.length, 40);

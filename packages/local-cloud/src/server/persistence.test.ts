@@ -31,7 +31,7 @@ describe('persistence', () => {
 
   it('a restart with the same data dir keeps accounts, users, roles, providers, sessions and service state', async () => {
     const first = await startLocalCloud({ port: 0, dataDir: dir, services: [counter], allowClockControl: true });
-    const root = await createAccount(first.endpoint, '111111111111');
+    const root = await createAccount(first.endpoint, { adminToken: first.adminToken, accountId: '111111111111' });
     const iam = iamClient(first.endpoint, root);
     await iam.send(new CreateUserCommand({ UserName: 'keeper' }));
     const key = await iam.send(new CreateAccessKeyCommand({ UserName: 'keeper' }));
@@ -42,9 +42,10 @@ describe('persistence', () => {
     const { signedFetch } = await import('../test-support.js');
     await signedFetch(first.endpoint, root, { service: 'lambda', method: 'GET', path: '/count' });
     await signedFetch(first.endpoint, root, { service: 'lambda', method: 'GET', path: '/count' });
-    await advanceClock(first.endpoint, 600);
+    await advanceClock(first.endpoint, 600, { adminToken: first.adminToken });
     await first.stop();
-    assert.deepEqual(readdirSync(dir), ['state.json'], 'written atomically, no temp files left');
+    assert.deepEqual(readdirSync(dir).sort(), ['admin-token', 'state.json'], 'written atomically, no temp files left');
+    assert.equal(statSync(join(dir, 'admin-token')).mode & 0o777, 0o600, 'the admin token is readable by the owner only');
     assert.equal(statSync(join(dir, 'state.json')).mode & 0o777, 0o600, 'secrets readable by the owner only');
 
     const second = await startLocalCloud({ port: 0, dataDir: dir, services: [counter], allowClockControl: true });
@@ -60,6 +61,7 @@ describe('persistence', () => {
       assert.equal(me.Arn, 'arn:aws:sts::111111111111:assumed-role/kept/kept-session');
       // The advanced clock survived: the one-hour session has 50 minutes left.
       assert.ok(second.now().getTime() - Date.now() > 590_000);
+      assert.equal(second.adminToken, first.adminToken, 'the admin token is reused across restarts');
       const res = await signedFetch(second.endpoint, root, { service: 'lambda', method: 'GET', path: '/count' });
       assert.deepEqual(await res.json(), { count: 3 });
     } finally {
@@ -69,7 +71,7 @@ describe('persistence', () => {
 
   it('without a data dir nothing survives', async () => {
     const a = await startLocalCloud({ port: 0, services: [] });
-    const root = await createAccount(a.endpoint, '111111111111');
+    const root = await createAccount(a.endpoint, { adminToken: a.adminToken, accountId: '111111111111' });
     await a.stop();
     const b = await startLocalCloud({ port: 0, services: [] });
     try {

@@ -1,5 +1,7 @@
 /** startLocalCloud: wires the identity core, the services, persistence and the HTTP port. */
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createIamService } from '../iam/service.js';
 import { createIdentity, type AccountCredentials } from '../iam/identity.js';
@@ -7,9 +9,9 @@ import { emptyIdentityState, type IdentityState } from '../iam/state.js';
 import type { CloudRuntime, DataPlaneRoute, Service, ServiceFactory } from '../internal/contract.js';
 import { defaultServices } from '../services.js';
 import { createStsService } from '../sts/service.js';
-import { createAdmin } from './admin.js';
+import { createAdmin, DEFAULT_MAX_ACCOUNTS, loadOrCreateAdminToken } from './admin.js';
 import { createClock } from './clock.js';
-import { createHandler } from './http.js';
+import { createHandler, hostName } from './http.js';
 import { createPersistence } from './persistence.js';
 
 export interface LocalCloudOptions {
@@ -26,12 +28,26 @@ export interface LocalCloudOptions {
   readonly maxBodyBytes?: number;
   /** Where unexpected errors are reported (default: stderr). Never receives credentials. */
   readonly log?: (line: string) => void;
+  /** Most accounts the cloud holds (default 50); POST /_local/accounts refuses one more. */
+  readonly maxAccounts?: number;
+  /**
+   * Host names answered besides loopback names (localhost, 127.0.0.1, [::1], *.localhost) and
+   * the `host` the cloud binds; requests naming any other Host are refused (DNS rebinding).
+   */
+  readonly allowedHosts?: readonly string[];
 }
 
 export interface LocalCloud {
   /** e.g. http://127.0.0.1:4566 */
   readonly endpoint: string;
   readonly port: number;
+  /**
+   * The token the /_local/* admin routes require (`Authorization: Bearer <token>`). With a data
+   * dir it is kept in `<dataDir>/admin-token` (mode 0600) and reused across restarts.
+   */
+  readonly adminToken: string;
+  /** `<dataDir>/admin-token`, or undefined without a data dir. */
+  readonly adminTokenFile: string | undefined;
   /** The server clock. */
   now(): Date;
   /** Stops listening, closes the services and flushes state to the data dir. */
@@ -46,6 +62,9 @@ interface SavedState {
 }
 
 export type { AccountCredentials };
+
+/** `<dataDir>/endpoint`: the endpoint of the cloud running on that data dir (absent when stopped). */
+export const ENDPOINT_FILE = 'endpoint';
 
 /**
  * Starts the local cloud.
@@ -90,9 +109,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     return { version: 1, clockOffsetMs: clock.offsetMs(), identity: identityState, services: out };
   };
 
+  const maxAccounts = options.maxAccounts ?? DEFAULT_MAX_ACCOUNTS;
+  if (!Number.isInteger(maxAccounts) || maxAccounts < 1) throw new Error(`maxAccounts must be a whole number of at least 1, got ${String(options.maxAccounts)}.`);
+  const admin = loadOrCreateAdminToken(options.dataDir);
+  const allowedHosts = [...(options.allowedHosts ?? []), host.includes(':') ? `[${host}]` : host].map((h) => hostName(h));
   const handler = createHandler({
-    services, dataPlane, identity, log, now: clock.now, maxBodyBytes: options.maxBodyBytes ?? 70 * 1024 * 1024,
-    admin: createAdmin({ identity, clock, allowClockControl: options.allowClockControl === true, changed: persistence.changed }),
+    services, dataPlane, identity, log, now: clock.now, maxBodyBytes: options.maxBodyBytes ?? 70 * 1024 * 1024, allowedHosts,
+    admin: createAdmin({
+      identity, clock, allowClockControl: options.allowClockControl === true, changed: persistence.changed,
+      adminToken: admin.token, adminTokenFile: admin.file, maxAccounts,
+    }),
   });
   // Idle sockets stay open longer than SDK clients keep them in their pools (as AWS front ends do),
   // so a client never reuses a socket the server is closing at that moment.
@@ -110,11 +136,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   });
   const port = (server.address() as AddressInfo).port;
   endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // Where tools (`hangar cloud credentials`) find the running cloud; removed at stop.
+  const endpointFile = options.dataDir ? join(options.dataDir, ENDPOINT_FILE) : undefined;
+  if (endpointFile) writeFileSync(endpointFile, `${endpoint}\n`, { mode: 0o600 });
 
   let stopped: Promise<void> | undefined;
   return {
     endpoint,
     port,
+    adminToken: admin.token,
+    adminTokenFile: admin.file,
     now: clock.now,
     stop() {
       stopped ??= (async () => {
@@ -131,6 +162,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           }
         } finally {
           persistence.flush();
+          if (endpointFile) rmSync(endpointFile, { force: true });
         }
       })();
       return stopped;

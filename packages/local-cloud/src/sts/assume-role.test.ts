@@ -24,8 +24,8 @@ describe('STS AssumeRole', () => {
   let roleArn: string;
   before(async () => {
     cloud = await startLocalCloud({ port: 0, services: [] });
-    rootA = await createAccount(cloud.endpoint, A);
-    rootB = await createAccount(cloud.endpoint, B);
+    rootA = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: A });
+    rootB = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: B });
     const iam = iamClient(cloud.endpoint, rootA);
     // A deployer role in A, trusting account B only with the external id.
     const role = await iam.send(new CreateRoleCommand({
@@ -70,7 +70,7 @@ describe('STS AssumeRole', () => {
 
   it('refuses callers the trust policy does not name', async () => {
     await rejectsWith(assume(rootA, { ExternalId: EXTERNAL_ID }), 'AccessDenied', 403);
-    const other = await createAccount(cloud.endpoint, '333333333333');
+    const other = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: '333333333333' });
     await rejectsWith(assume(other, { ExternalId: EXTERNAL_ID }), 'AccessDenied', 403);
   });
 

@@ -46,7 +46,7 @@ describe('STS AssumeRoleWithWebIdentity', () => {
     const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
     ({ server: issuerServer, issuer } = await startIssuer(jwk));
     cloud = await startLocalCloud({ port: 0, services: [], allowClockControl: true });
-    const root = await createAccount(cloud.endpoint, A);
+    const root = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: A });
     const iam = iamClient(cloud.endpoint, root);
     const provider = await iam.send(new CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: [AUDIENCE] }));
     const host = issuer.replace('http://', '');
@@ -126,7 +126,7 @@ describe('STS AssumeRoleWithWebIdentity', () => {
 
   it('checks expiry against the server clock', async () => {
     const t = await token({});
-    await advanceClock(cloud.endpoint, 600);
+    await advanceClock(cloud.endpoint, 600, { adminToken: cloud.adminToken });
     await rejectsWith(assume(t), 'ExpiredTokenException', 400);
   });
 });

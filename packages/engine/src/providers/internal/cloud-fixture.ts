@@ -29,7 +29,7 @@ export async function startCloudFixture(): Promise<CloudFixture> {
   const clients: IAMClient[] = [];
   try {
     const iamFor = async (accountId: string) => {
-      const root = await createAccount(cloud.endpoint, accountId);
+      const root = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId });
       const c = new IAMClient({ region: 'us-east-1', endpoint: cloud.endpoint, credentials: { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey } });
       clients.push(c);
       return c;
@@ -51,7 +51,7 @@ export async function startCloudFixture(): Promise<CloudFixture> {
       enginePrincipal: `arn:aws:iam::${ENGINE_ACCOUNT}:user/hangar-engine`,
       clock: {
         now: () => new Date(Date.now() + offsetMs),
-        async advance(seconds) { await advanceClock(cloud.endpoint, seconds); offsetMs += seconds * 1000; },
+        async advance(seconds) { await advanceClock(cloud.endpoint, seconds, { adminToken: cloud.adminToken }); offsetMs += seconds * 1000; },
       },
       async createRole(name, trustPolicy, account = WORKLOAD_ACCOUNT) {
         const r = await iam(account).send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trustPolicy), MaxSessionDuration: 3600 }));

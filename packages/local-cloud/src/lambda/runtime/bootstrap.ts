@@ -12,6 +12,15 @@ const { format } = require('node:util');
 const { pathToFileURL } = require('node:url');
 const fs = require('node:fs');
 const path = require('node:path');
+// Node 20's permission model does not cover signals: a function may signal only itself, never the
+// cloud or the engine that started it (process.kill goes through process._kill).
+{
+  const kill = process._kill;
+  Object.defineProperty(process, '_kill', {
+    value: function _kill(pid, sig) { return pid === process.pid ? kill.call(process, pid, sig) : -1; },
+    writable: false, configurable: false, enumerable: false,
+  });
+}
 let current;
 const send = (m) => { if (process.connected) process.send(m); };
 const emit = (text) => send({ t: 'log', text: String(text) });
@@ -41,7 +50,9 @@ async function load() {
   const modName = spec.slice(0, dot);
   const exportPath = spec.slice(dot + 1).split('.');
   const base = path.resolve(root, modName);
-  const file = ['.js', '.mjs', '.cjs'].map((x) => base + x).find((p) => fs.existsSync(p));
+  // The module must be inside the task root (CreateFunction refuses '..' and absolute paths too).
+  const inside = !path.isAbsolute(modName) && base.startsWith(path.resolve(root) + path.sep);
+  const file = inside ? ['.js', '.mjs', '.cjs'].map((x) => base + x).find((p) => fs.existsSync(p)) : undefined;
   if (!file) {
     const e = new Error("Cannot find module '" + modName + "'\nRequire stack:\n- /var/runtime/index.mjs");
     throw Object.assign(e, { name: 'Runtime.ImportModuleError', message: 'Error: ' + e.message });

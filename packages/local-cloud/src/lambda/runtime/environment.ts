@@ -3,8 +3,9 @@
  * process.env): the function's variables plus what AWS's nodejs20.x runtime sets.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TemporaryCredentials } from '../../internal/contract.js';
 import { logGroupOf, type FunctionRecord } from '../model.js';
 
@@ -36,23 +37,86 @@ export function sdkNodePath(): string | undefined {
   }
 }
 
+/**
+ * What a sandbox may read to `require` the provided SDK: every `@aws-sdk/*` package under
+ * `nodePath` and, transitively, the packages they depend on (their real paths, and the paths
+ * under `nodePath` that lead to them), nothing else of the installation.
+ */
+export function sdkReadPaths(nodePath: string | undefined): string[] {
+  if (!nodePath || !existsSync(join(nodePath, '@aws-sdk'))) return [];
+  const out = new Set<string>();
+  const seen = new Set<string>();
+  const queue = readdirSync(join(nodePath, '@aws-sdk')).map((n) => join(nodePath, '@aws-sdk', n));
+  const find = (from: string, dep: string): string | undefined => {
+    for (let dir = from; ; dir = dirname(dir)) {
+      const candidate = join(dir, 'node_modules', dep);
+      if (existsSync(join(candidate, 'package.json'))) return candidate;
+      if (dirname(dir) === dir) return undefined;
+    }
+  };
+  while (queue.length > 0) {
+    const dir = queue.shift() as string;
+    if (!existsSync(join(dir, 'package.json'))) continue;
+    const real = realpathSync(dir);
+    out.add(dir);
+    if (seen.has(real)) continue;
+    seen.add(real);
+    out.add(real);
+    const pkg = JSON.parse(readFileSync(join(real, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies })) {
+      const found = find(real, dep);
+      if (found) queue.push(found);
+    }
+  }
+  return [...out].sort();
+}
+
+/**
+ * The function's own variables that could carry it out of the sandbox, so they are not passed
+ * to its process: dynamic-linker and libc variables (LD_PRELOAD loads native code before Node
+ * starts), OpenSSL configuration (can load a provider library), Node's own variables (NODE_OPTIONS
+ * can grant --allow-fs-read=* or --allow-child-process; NODE_V8_COVERAGE and
+ * NODE_REDIRECT_WARNINGS write files). NODE_ENV passes, and NODE_OPTIONS passes when it holds
+ * only the harmless options below.
+ */
+export function unsafeEnvNames(vars: Record<string, string>): string[] {
+  return Object.keys(vars).filter((k) => {
+    const name = k.toUpperCase();
+    if (name === 'NODE_ENV') return false;
+    if (name === 'NODE_OPTIONS') return !safeNodeOptions(vars[k] ?? '');
+    return /^(LD_|NODE_|OPENSSL_|SSL_CERT_|MALLOC_|GLIBC_)/.test(name) ||
+      ['GCONV_PATH', 'GETCONF_DIR', 'HOSTALIASES', 'LOCALDOMAIN', 'LOCPATH', 'NIS_PATH', 'NLSPATH', 'RESOLV_HOST_CONF', 'RES_OPTIONS', 'TZDIR', 'TMPDIR'].includes(name);
+  });
+}
+
+const SAFE_NODE_OPTIONS = /^(--enable-source-maps|--no-deprecation|--no-warnings|--trace-warnings|--trace-deprecation|--trace-uncaught|--stack-trace-limit=\d+|--unhandled-rejections=[a-z-]+|--max-old-space-size=\d+)$/;
+
+function safeNodeOptions(value: string): boolean {
+  return value.trim().split(/\s+/).filter(Boolean).every((o) => SAFE_NODE_OPTIONS.test(o));
+}
+
 export interface SandboxEnvInput {
   readonly fn: FunctionRecord;
   readonly taskRoot: string;
+  /** The environment's own temporary folder (TMPDIR, as /tmp is on Lambda). */
+  readonly tmpDir: string;
   readonly credentials: TemporaryCredentials;
   readonly logStream: string;
   readonly endpoint: string;
   readonly nodePath: string | undefined;
 }
 
-export function sandboxEnv({ fn, taskRoot, credentials, logStream, endpoint, nodePath }: SandboxEnvInput): Record<string, string> {
+export function sandboxEnv({ fn, taskRoot, tmpDir, credentials, logStream, endpoint, nodePath }: SandboxEnvInput): Record<string, string> {
+  const own: Record<string, string> = { ...fn.environment };
+  for (const k of unsafeEnvNames(own)) delete own[k];
   return {
-    ...fn.environment,
+    ...own,
     PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
     LANG: 'en_US.UTF-8',
     TZ: ':UTC',
     ...(nodePath ? { NODE_PATH: nodePath } : {}),
     LAMBDA_TASK_ROOT: taskRoot,
+    TMPDIR: tmpDir,
     _HANDLER: fn.handler,
     AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
     AWS_REGION: fn.region,

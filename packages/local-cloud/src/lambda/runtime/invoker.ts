@@ -5,11 +5,14 @@
  * results and errors the way Lambda's Invoke answers them.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AwsError, type CloudRuntime } from '../../internal/contract.js';
 import type { LogsApi } from '../../logs/index.js';
 import { functionArn, functionKey, logGroupOf, type FunctionRecord } from '../model.js';
-import { logStreamName, sandboxEnv } from './environment.js';
+import { logStreamName, sandboxEnv, unsafeEnvNames } from './environment.js';
 import { startSandbox, type FunctionErrorBody, type Sandbox } from './sandbox.js';
 
 export interface InvokeResult {
@@ -29,6 +32,10 @@ export interface InvokerDeps {
   readonly idleMs: number;
   /** Absolute directory of a function's unpacked code. */
   readonly codeDir: (fn: FunctionRecord) => string;
+  /** What every sandbox may read besides its task root: the provided SDK (`sdkReadPaths`). */
+  readonly runtimeReadPaths: readonly string[];
+  /** Where each execution environment gets its own temp dir (default: the OS temp dir). */
+  readonly tmpRoot?: string;
   /**
    * Execution environments per function at most (AWS allows 1,000 across an account; a laptop
    * cannot run that many Node processes). Further invocations wait for a free one.
@@ -42,6 +49,8 @@ interface WarmEnv {
   readonly generation: number;
   readonly credentialsExpireAt: number;
   readonly stream: string;
+  /** The environment's own temp dir (its TMPDIR), removed with it. */
+  readonly tmpDir: string;
   /** The partial last line and the lines not yet written to Logs. */
   partial: string;
   pending: { timestamp: number; message: string }[];
@@ -92,16 +101,24 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     // Output can arrive before the environment record exists; it is replayed into it.
     const holder: { env?: WarmEnv } = {};
     const early: string[] = [];
+    const dropped = unsafeEnvNames(fn.environment);
+    if (dropped.length > 0) {
+      early.push(`${rt.now().toISOString()}\tundefined\tWARN\tThe local cloud did not pass the environment variables ${dropped.join(', ')} to this function: they could let it escape the sandbox.\n`);
+    }
+    const taskRoot = deps.codeDir(fn);
+    const tmpDir = mkdtempSync(join(deps.tmpRoot ?? tmpdir(), 'hangar-fn-'));
     const sandbox = startSandbox({
-      cwd: deps.codeDir(fn),
-      env: sandboxEnv({ fn, taskRoot: deps.codeDir(fn), credentials, logStream: stream, endpoint: rt.endpoint(), nodePath: deps.nodePath }),
+      cwd: taskRoot,
+      env: sandboxEnv({ fn, taskRoot, tmpDir, credentials, logStream: stream, endpoint: rt.endpoint(), nodePath: deps.nodePath }),
+      readPaths: [taskRoot, ...deps.runtimeReadPaths],
+      writePaths: [tmpDir],
       memoryMb: fn.memorySize,
       initTimeoutMs: INIT_TIMEOUT_MS,
       onLog: (text) => (holder.env ? output(holder.env, text) : early.push(text)),
     });
     const key = functionKey(fn.accountId, fn.region, fn.name);
     live.set(key, (live.get(key) ?? 0) + 1);
-    const env: WarmEnv = { key, sandbox, generation: fn.generation, credentialsExpireAt: credentials.expiration.getTime(), stream, partial: '', pending: [] };
+    const env: WarmEnv = { key, sandbox, generation: fn.generation, credentialsExpireAt: credentials.expiration.getTime(), stream, tmpDir, partial: '', pending: [] };
     holder.env = env;
     for (const t of early) output(env, t);
     all.add(env);
@@ -124,6 +141,7 @@ export function createInvoker(deps: InvokerDeps): Invoker {
   function discard(fn: FunctionRecord, env: WarmEnv) {
     clearTimeout(env.idleTimer);
     env.sandbox.kill();
+    removeTmp(env);
     if (env.partial) output(env, '\n');
     flush(fn, env);
     if (all.delete(env)) {
@@ -243,6 +261,7 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       for (const env of all) {
         clearTimeout(env.idleTimer);
         env.sandbox.kill();
+        removeTmp(env);
       }
       all.clear();
       idle.clear();
@@ -251,6 +270,15 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       waiters.clear();
     },
   };
+}
+
+/** The process may still be exiting; what it left in its temp dir goes now (retried by rm itself). */
+function removeTmp(env: WarmEnv): void {
+  try {
+    rmSync(env.tmpDir, { recursive: true, force: true, maxRetries: 3 });
+  } catch {
+    // A leftover temp folder is not worth failing an invocation for.
+  }
 }
 
 function exitError(requestId: string, e: { code: number | null; signal: NodeJS.Signals | null; oom: boolean }): FunctionErrorBody {

@@ -1,6 +1,9 @@
 /**
  * One execution environment: a Node child process running BOOTSTRAP, serving one invocation at a
- * time over IPC. Its environment is exactly what the caller passes (never the server's own).
+ * time over IPC. Its environment is exactly what the caller passes (never the server's own), and
+ * it runs under Node's permission model: it reads only `readPaths` (its task root, the provided
+ * AWS SDK), writes only `writePaths` (its own temp dir), and may not start processes or workers,
+ * load native addons, open the inspector or use WASI. See ../README.md, "The sandbox".
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { BOOTSTRAP } from './bootstrap.js';
@@ -26,6 +29,10 @@ export type InitOutcome =
 export interface SandboxOptions {
   readonly cwd: string;
   readonly env: Record<string, string>;
+  /** Absolute paths (files or folders) the function may read. */
+  readonly readPaths: readonly string[];
+  /** Absolute folders the function may write (and read). */
+  readonly writePaths: readonly string[];
   readonly memoryMb: number;
   /** Everything the function writes, in order; the owner routes it to the current log stream. */
   readonly onLog: (text: string) => void;
@@ -40,8 +47,30 @@ export interface Sandbox {
   kill(): void;
 }
 
+/**
+ * Node's flags for a sandbox. Without `--allow-child-process`, `--allow-worker` (and, on Node 20,
+ * with no way to allow them) child processes, workers, WASI, the inspector and native addons
+ * are refused with ERR_ACCESS_DENIED / ERR_DLOPEN_DISABLED.
+ */
+export function sandboxFlags(opts: Pick<SandboxOptions, 'readPaths' | 'writePaths' | 'memoryMb'>): string[] {
+  for (const p of [...opts.readPaths, ...opts.writePaths]) {
+    // A relative grant would be resolved against the child's cwd. (A comma in a path is taken
+    // whole by Node 20.20, with a warning; older Node 20 split it, granting less, never more.)
+    if (!p.startsWith('/')) throw new Error(`A sandbox path must be absolute: ${JSON.stringify(p)}`);
+  }
+  return [
+    '--experimental-permission',
+    ...[...opts.readPaths, ...opts.writePaths].map((p) => `--allow-fs-read=${p}`),
+    ...opts.writePaths.map((p) => `--allow-fs-write=${p}`),
+    '--no-addons',
+    // The permission model announces itself on every start; the function's logs are not the place.
+    '--disable-warning=ExperimentalWarning',
+    `--max-old-space-size=${opts.memoryMb}`,
+  ];
+}
+
 export function startSandbox(opts: SandboxOptions): Sandbox {
-  const child: ChildProcess = spawn(process.execPath, [`--max-old-space-size=${opts.memoryMb}`, '-e', BOOTSTRAP], {
+  const child: ChildProcess = spawn(process.execPath, [...sandboxFlags(opts), '-e', BOOTSTRAP], {
     cwd: opts.cwd,
     env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

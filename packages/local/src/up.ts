@@ -3,16 +3,14 @@
  * dashboard), does the first-start setup visibly, logs this CLI in, and with `--example` deploys
  * examples/hello-http and shows its URL answering. Runs until Ctrl-C (or `--exit`).
  */
-import { existsSync } from 'node:fs';
+import type { instanceByName, ReplyOf } from '@hangar/core/api';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { createLogger } from '@hangar/engine';
 import pc from 'picocolors';
-import type { CommandContext } from '../context.js';
-import { hangarHome, readLogin, writeLogin } from '../config.js';
-import { deploy } from '../commands/deploy.js';
-import { loadProject } from '../project-file.js';
-import type { Extension } from '../main.js';
+import { startEmbedded } from './start.js';
+import { portInUse, type UpCli, type UpContext } from './up-cli.js';
 
 export interface UpOptions {
   readonly dataDir?: string;
@@ -31,42 +29,55 @@ function portOption(value: string | undefined, name: string): number | undefined
   return n;
 }
 
-/** examples/hello-http in this repository (the CLI runs from packages/cli/dist/up or src/up). */
+/** examples/hello-http in this repository (this module runs from packages/local/dist or src). */
 export function bundledExample(): string {
-  return fileURLToPath(new URL('../../../../examples/hello-http', import.meta.url));
+  return fileURLToPath(new URL('../../../examples/hello-http', import.meta.url));
 }
 
-export async function up(ctx: CommandContext, options: UpOptions, waitForStop: () => Promise<void>): Promise<number> {
+export async function up(ctx: UpContext, options: UpOptions, waitForStop: () => Promise<void>, cli: UpCli): Promise<number> {
   const out = (s: string) => ctx.stdout.write(`${s}\n`);
   let port: number | undefined;
   let cloudPort: number | undefined;
   try {
-    port = portOption(options.port, '--port');
+    port = options.port !== undefined ? portOption(options.port, '--port') : portOption(ctx.env.HANGAR_PORT || undefined, 'HANGAR_PORT');
     cloudPort = portOption(options.cloudPort, '--cloud-port');
   } catch (e) {
     ctx.stderr.write(`${(e as Error).message}\n`);
     return 2;
   }
-  const home = hangarHome(ctx.env, ctx.cwd);
+  const home = cli.hangarHome(ctx.env, ctx.cwd);
   const dataDir = options.dataDir ? resolve(ctx.cwd, options.dataDir) : join(home, 'local');
-  const { startEmbedded } = await import('@hangar/engine');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // The engine's JSON lines go to a file, so the request id in a 500 can be looked up there.
+  const logFile = join(dataDir, 'engine.log');
+  const logStream = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
+  const closeLog = () => new Promise<void>((res) => logStream.end(() => res()));
   out(pc.bold(`Starting Hangar (data in ${dataDir})`));
-  const embedded = await startEmbedded({
-    dataDir,
-    ...(port === undefined ? {} : { port }),
-    ...(cloudPort === undefined ? {} : { cloudPort }),
-    step: (m) => out(`${pc.green('•')} ${m}`),
-    logger: quietLogger(),
-  });
+  let embedded: Awaited<ReturnType<typeof startEmbedded>>;
+  try {
+    embedded = await startEmbedded({
+      dataDir,
+      ...(port === undefined ? {} : { port }),
+      ...(cloudPort === undefined ? {} : { cloudPort }),
+      step: (m) => out(`${pc.green('•')} ${m}`),
+      logger: createLogger({ write: (line) => void logStream.write(`${line}\n`) }),
+    });
+  } catch (e) {
+    await closeLog();
+    const inUse = portInUse(e, { port, cloudPort });
+    if (!inUse) throw e;
+    ctx.stderr.write(`${inUse}\n`);
+    return 1;
+  }
   try {
     if (embedded.ownerToken) {
-      writeLogin(home, { url: embedded.engineUrl, token: embedded.ownerToken, orgId: embedded.orgId });
+      cli.writeLogin(home, { url: embedded.engineUrl, token: embedded.ownerToken, orgId: embedded.orgId });
       out(`${pc.green('•')} Owner API token (shown once; the CLI is now logged in with it, in ${home}):`);
       out(`    ${pc.bold(embedded.ownerToken)}`);
     } else {
-      const login = readLogin(home);
+      const login = cli.readLogin(home);
       if (login && login.url !== embedded.engineUrl) {
-        writeLogin(home, { ...login, url: embedded.engineUrl });
+        cli.writeLogin(home, { ...login, url: embedded.engineUrl });
       }
       out(`${pc.green('•')} Using the existing org ${embedded.orgId} and provider "${embedded.providerName}" (${embedded.roleArn})`);
     }
@@ -74,6 +85,8 @@ export async function up(ctx: CommandContext, options: UpOptions, waitForStop: (
     out(`  Engine     ${embedded.engineUrl}`);
     out(`  Dashboard  ${embedded.dashboardUrl}   (sign in with the API token above, or \`hangar tokens create <name>\`)`);
     out(`  Cloud      ${embedded.cloudUrl}   (local AWS-compatible endpoint)`);
+    out(`             (\`hangar cloud credentials\` prints an aws CLI profile for it; admin token in ${join(dataDir, 'cloud', 'admin-token')})`);
+    out(`  Log        ${logFile}   (the engine's JSON lines; look up a request id here)`);
     out('');
 
     if (options.example) {
@@ -84,9 +97,9 @@ export async function up(ctx: CommandContext, options: UpOptions, waitForStop: (
       }
       out(pc.bold(`Deploying the example in ${dir}`));
       const exampleCtx = { ...ctx, cwd: dir, env: { ...ctx.env, HANGAR_HOME: home, HANGAR_URL: undefined, HANGAR_TOKEN: undefined } };
-      const code = await deploy(exampleCtx, {});
+      const code = await cli.deploy(exampleCtx, {});
       if (code !== 0) return code;
-      await showAnswer(exampleCtx, embedded, out);
+      await showAnswer(exampleCtx, embedded, out, cli);
     }
     if (options.exit) return 0;
     out(pc.dim('Serving. Press Ctrl-C to stop.'));
@@ -94,42 +107,23 @@ export async function up(ctx: CommandContext, options: UpOptions, waitForStop: (
     return 0;
   } finally {
     await embedded.close();
+    await closeLog();
   }
 }
 
 /** Ask the engine for the example's URL and show that it answers, as a person would with curl. */
-async function showAnswer(ctx: CommandContext, embedded: { engineUrl: string; orgId: string; ownerToken: string | undefined }, out: (s: string) => void): Promise<void> {
-  const { project } = loadProject(ctx.cwd, ctx.env);
-  const login = readLogin(hangarHome(ctx.env, ctx.cwd));
+async function showAnswer(ctx: UpContext, embedded: { engineUrl: string; orgId: string; ownerToken: string | undefined }, out: (s: string) => void, cli: UpCli): Promise<void> {
+  const { project } = cli.loadProject(ctx.cwd, ctx.env);
+  const login = cli.readLogin(cli.hangarHome(ctx.env, ctx.cwd));
   if (!login) return;
   const path = ['instances', 'by-name', project.app, project.stage, project.name].map(encodeURIComponent).join('/');
   const res = await fetch(`${embedded.engineUrl}/api/v1/orgs/${encodeURIComponent(embedded.orgId)}/${path}`, { headers: { authorization: `Bearer ${login.token}` } });
   if (!res.ok) return;
-  const body = (await res.json()) as { outputs?: Record<string, unknown>; instance?: { outputs?: Record<string, unknown> } };
-  const url = (body.outputs ?? body.instance?.outputs)?.url;
+  const body = (await res.json()) as ReplyOf<typeof instanceByName>;
+  const url = body.outputs.url;
   if (typeof url !== 'string') return;
   const answer = await fetch(url);
   out('');
   out(`${pc.green('•')} ${pc.bold(url)} answers ${answer.status}: ${(await answer.text()).slice(0, 200)}`);
   out(`  Try it: curl ${url}`);
 }
-
-/** Engine log lines go to a file-less sink unless HANGAR_LOG is set; `up` prints its own steps. */
-function quietLogger() {
-  const noop = () => {};
-  const logger = { debug: noop, info: noop, warn: noop, error: noop, addSecret: noop, removeSecret: noop, child: () => logger };
-  return logger;
-}
-
-export const upExtension: Extension = (program: Command, ctx: CommandContext, done: (code: number) => void) => {
-  program.command('up').description('start the engine, the local cloud and the dashboard on this machine (first start sets everything up)')
-    .option('--data-dir <dir>', 'where state lives (default: $HANGAR_HOME/local)')
-    .option('--port <port>', 'engine and dashboard port (default 7300; 0 picks a free one)')
-    .option('--cloud-port <port>', 'local cloud port (default: engine port + 1)')
-    .option('--example [dir]', 'deploy an example project after start (default: examples/hello-http)')
-    .option('--exit', 'stop after setup instead of serving')
-    .action(async (o: UpOptions) => done(await up(ctx, o, () => new Promise<void>((res) => {
-      process.once('SIGINT', () => res());
-      process.once('SIGTERM', () => res());
-    }))));
-};

@@ -23,9 +23,9 @@ export function iamClient(endpoint: string, region: string, key: AccessKey): IAM
   return new IAMClient({ endpoint, region, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey } });
 }
 
-export async function createLocalAccounts(endpoint: string, region: string, ids = { engine: '100000000001', workload: '200000000002' }): Promise<LocalAccounts> {
-  const engineRoot = await createAccount(endpoint, ids.engine);
-  const workloadRoot = await createAccount(endpoint, ids.workload);
+export async function createLocalAccounts(endpoint: string, adminToken: string, region: string, ids = { engine: '100000000001', workload: '200000000002' }): Promise<LocalAccounts> {
+  const engineRoot = await createAccount(endpoint, { adminToken, accountId: ids.engine });
+  const workloadRoot = await createAccount(endpoint, { adminToken, accountId: ids.workload });
   const iam = iamClient(endpoint, region, engineRoot);
   try {
     const user = await iam.send(new CreateUserCommand({ UserName: 'hangar-engine' }));

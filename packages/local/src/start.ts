@@ -7,9 +7,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
-import { resolveConfig } from '../config.js';
-import { runEngineServer, type RunningEngine } from '../server.js';
-import type { Logger } from '../types.js';
+import { resolveConfig, runEngineServer, type Logger, type RunningEngine } from '@hangar/engine';
 import { createLocalAccounts, ensureDeployerRole, iamClient, type LocalAccounts } from './local-accounts.js';
 
 export interface EmbeddedOptions {
@@ -96,13 +94,15 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   try {
     let accounts = saved?.accounts;
     if (!accounts) {
-      accounts = await createLocalAccounts(cloud.endpoint, region);
+      accounts = await createLocalAccounts(cloud.endpoint, cloud.adminToken, region);
       step(`Created local AWS accounts: engine ${accounts.engineAccountId} (IAM user ${accounts.engineUser.arn}), workload ${accounts.workloadAccountId}`);
     }
     const { config, host } = resolveConfig({
       dataDir: join(dataDir, 'engine'),
       port,
       aws: { region, endpoint: options.engineCloudEndpoint ? await options.engineCloudEndpoint(cloud.endpoint) : cloud.endpoint, accessKeyId: accounts.engineUser.accessKeyId, secretAccessKey: accounts.engineUser.secretAccessKey },
+      // Local development: CI trusts may name a loopback http issuer (e.g. a test OIDC issuer).
+      ci: { allowInsecureIssuers: true },
     });
     engine = await runEngineServer({ config: { ...config, publicUrl: port === 0 ? `http://${host}:0` : config.publicUrl }, port, host, ...(options.logger ? { logger: options.logger } : {}) });
     step(`Engine at ${engine.url}`);

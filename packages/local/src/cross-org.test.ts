@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { manifestId } from '@hangar/core';
 import type { InjectOptions } from 'fastify';
-import { startEmbedded, type Embedded } from '../embedded/index.js';
+import { startEmbedded, type Embedded } from './start.js';
 
 // The confused-deputy walk with real data: org A (the embedded default: a verified provider,
 // linked as the org default, through the real local cloud) and org B. B's owner calls every

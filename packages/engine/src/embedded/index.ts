@@ -1,2 +1,0 @@
-export { startEmbedded } from './start.js';
-export type { Embedded, EmbeddedOptions } from './start.js';
