@@ -7,6 +7,7 @@ import {
   PutBucketWebsiteCommand, PutObjectCommand, PutObjectTaggingCommand, PutPublicAccessBlockCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { createAccount, type LocalCloud } from '../index.js';
 import { iamClient, rejectsWith, stsClient, trustAccount, type Creds } from '../test-support.js';
@@ -152,6 +153,15 @@ describe('S3 bucket policy, Public Access Block, tagging, CORS and websites', ()
     assert.equal(ok.headers.get('access-control-max-age'), '600');
     assert.equal((await pre('http://evil.example', 'GET')).status, 403);
     assert.equal((await pre('http://app.example', 'DELETE')).status, 403);
+    // An actual (signed) request from that origin gets the CORS headers; another origin does not.
+    await c.send(new PutObjectCommand({ Bucket: B, Key: 'file.txt', Body: 'cors' }));
+    const url = await getSignedUrl(c, new GetObjectCommand({ Bucket: B, Key: 'file.txt' }), { expiresIn: 60 });
+    const fromApp = await fetch(url, { headers: { origin: 'http://app.example' } });
+    assert.equal(await fromApp.text(), 'cors');
+    assert.equal(fromApp.headers.get('access-control-allow-origin'), 'http://app.example');
+    assert.equal(fromApp.headers.get('access-control-expose-headers'), 'ETag');
+    const fromEvil = await fetch(url, { headers: { origin: 'http://evil.example' } });
+    assert.equal(fromEvil.headers.get('access-control-allow-origin'), null);
     await rejectsWith(c.send(new PutBucketCorsCommand({ Bucket: B, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['PATCH'] }] } })), 'InvalidRequest', 400);
     await c.send(new DeleteBucketCorsCommand({ Bucket: B }));
     await rejectsWith(c.send(new GetBucketCorsCommand({ Bucket: B })), 'NoSuchCORSConfiguration', 404);
@@ -191,5 +201,10 @@ describe('S3 bucket policy, Public Access Block, tagging, CORS and websites', ()
     assert.equal(await fallback.text(), '<h1>docs</h1>');
     assert.equal((await rawGet(cloud.port, `no-such-site.s3-website.localhost:${cloud.port}`, '/')).status, 404);
     await rejectsWith(c.send(new PutBucketWebsiteCommand({ Bucket: B, WebsiteConfiguration: { IndexDocument: { Suffix: 'a/b.html' } } })), 'InvalidArgument', 400);
+    // Redirect-all sends every path to another host.
+    await c.send(new PutBucketWebsiteCommand({ Bucket: B, WebsiteConfiguration: { RedirectAllRequestsTo: { HostName: 'www.example.com', Protocol: 'https' } } }));
+    const moved = await rawGet(cloud.port, host, '/a/page.html');
+    assert.equal(moved.status, 301);
+    assert.equal(moved.headers.location, 'https://www.example.com/a/page.html');
   });
 });
