@@ -46,6 +46,10 @@ export interface ServiceRequest {
   readonly query: Readonly<Record<string, string>>;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer;
+  /** For a `streaming` service: the unread request body (then `body` is empty). */
+  readonly stream?: NodeJS.ReadableStream;
+  /** For a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]` body: computes the chunk signatures it must carry. */
+  readonly chunkSigning?: ChunkSigning;
   /** From the SigV4 credential scope. */
   readonly region: string;
   readonly service: string;
@@ -54,11 +58,21 @@ export interface ServiceRequest {
   readonly principal: Principal | undefined;
 }
 
+/** SigV4 chunk signatures, chained from the request's (seed) signature. */
+export interface ChunkSigning {
+  readonly seed: string;
+  /** The signature a chunk whose data hashes to `dataSha256Hex` must carry after `previous`. */
+  chunk(previous: string, dataSha256Hex: string): string;
+  /** The signature of the trailing headers (their canonical `name:value\n` text hashed). */
+  trailer(previous: string, trailerSha256Hex: string): string;
+}
+
 export interface ServiceResponse {
   readonly status: number;
   /** Arrays become repeated headers (Set-Cookie). */
   readonly headers?: Record<string, string | string[]>;
-  readonly body?: string | Buffer;
+  /** A stream is piped as is (the service sets content-length); never sent for HEAD. */
+  readonly body?: string | Buffer | NodeJS.ReadableStream;
 }
 
 /** What every service can reach: the clock, persistence, the other services' internal APIs. */
@@ -107,8 +121,16 @@ export interface IdentityApi {
 export interface Service {
   /** SigV4 signing name: 'iam' | 'sts' | 'lambda' | 'apigateway' | 'logs'. */
   readonly signingName: string;
-  /** How its errors are shaped: query (XML ErrorResponse), rest-json (Lambda, API Gateway), json (Logs, x-amz-json-1.1). */
-  readonly protocol: 'query' | 'rest-json' | 'json';
+  /** How its errors are shaped: query (XML ErrorResponse), rest-json (Lambda, API Gateway), json (Logs, x-amz-json-1.1), rest-xml (S3). */
+  readonly protocol: 'query' | 'rest-json' | 'json' | 'rest-xml';
+  /**
+   * The server does not read the body: it hands it over as `req.stream` and does not check a
+   * declared `x-amz-content-sha256` (the service does, as it streams). Presigned requests are
+   * verified with `UNSIGNED-PAYLOAD` (S3's rule).
+   */
+  readonly streaming?: boolean;
+  /** Unsigned requests this service takes (S3's anonymous access, CORS preflights, websites). */
+  acceptsAnonymous?(req: { host: string; path: string; method: string; headers: Readonly<Record<string, string>> }): boolean;
   handle(req: ServiceRequest): Promise<ServiceResponse>;
   /** Plain-JSON persistent state, written to the data dir by the server after changed(). */
   snapshot?(): unknown;

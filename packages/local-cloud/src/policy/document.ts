@@ -26,7 +26,8 @@ export interface PolicyDocument {
 }
 
 /** identity: user/role/session policies; trust: a role's assume-role policy. */
-export type PolicyKind = 'identity' | 'trust';
+/** identity: no Principal, Resource required; trust: Principal, no Resource; resource (bucket policies): both. */
+export type PolicyKind = 'identity' | 'trust' | 'resource';
 
 export class PolicyError extends Error {}
 
@@ -93,9 +94,12 @@ function statement(raw: unknown, kind: PolicyKind): Statement {
     if ((s.Resource === undefined) === (s.NotResource === undefined)) {
       throw new PolicyError('Syntax errors in policy: a statement needs exactly one of Resource or NotResource.');
     }
-  } else {
+  } else if (kind === 'trust') {
     if (hasResource) throw new PolicyError('Has prohibited field Resource');
     if (!hasPrincipal) throw new PolicyError('Missing required field Principal');
+  } else {
+    if (!hasPrincipal) throw new PolicyError('Missing required field Principal');
+    if ((s.Resource === undefined) === (s.NotResource === undefined)) throw new PolicyError('Missing required field Resource');
   }
   return {
     sid: typeof s.Sid === 'string' ? s.Sid : undefined,

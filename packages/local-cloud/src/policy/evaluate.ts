@@ -121,3 +121,22 @@ export function evaluateTrust(trust: PolicyDocument, action: string, caller: Tru
   if (allowAccount) return { decision: 'allow', viaAccount: true };
   return { decision: 'implicit-deny', viaAccount: false };
 }
+
+/**
+ * A resource-based policy (an S3 bucket policy) for one request: 'allow' only when a statement
+ * names the caller directly (or `*`); a statement naming the caller's account delegates to the
+ * account's own IAM policies and so grants nothing by itself. An anonymous caller has no ARNs.
+ */
+export function evaluateResourcePolicy(policy: PolicyDocument, caller: TrustCaller, req: RequestContext): Decision {
+  let allowed = false;
+  const variables = policy.version === '2012-10-17';
+  for (const s of policy.statements) {
+    let match: PrincipalMatch;
+    if (s.principal) match = principalMatches(s.principal, caller);
+    else match = principalMatches(s.notPrincipal!, caller) === 'none' ? 'direct' : 'none';
+    if (match === 'none' || !statementApplies(s, req, variables)) continue;
+    if (s.effect === 'Deny') return 'deny';
+    if (match === 'direct') allowed = true;
+  }
+  return allowed ? 'allow' : 'implicit-deny';
+}

@@ -23,6 +23,14 @@ export function renderError(err: AwsError, protocol: Protocol, requestId: string
     }) as string;
     return { status: err.status, headers: { ...headers, 'content-type': 'text/xml' }, body };
   }
+  if (protocol === 'rest-xml') {
+    const esc = (t: string): string => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    headers['x-amz-request-id'] = requestId;
+    return {
+      status: err.status, headers: { ...headers, 'content-type': 'application/xml' },
+      body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${esc(err.code)}</Code><Message>${esc(err.message)}</Message><RequestId>${requestId}</RequestId></Error>`,
+    };
+  }
   headers['x-amzn-errortype'] = err.code;
   if (protocol === 'json') {
     return {
@@ -48,6 +56,7 @@ export type AuthFailure = 'unknown-key' | 'bad-signature' | 'expired-token' | 'm
 
 /** AWS's code and status for each authentication failure, per protocol family. */
 export function authError(kind: AuthFailure, protocol: Protocol, message?: string): AwsError {
+  if (protocol === 'rest-xml') return s3AuthError(kind, message);
   const json = protocol === 'json';
   const query = protocol === 'query';
   // awsJson services answer auth failures with 400; query and rest-json services with 403.
@@ -66,5 +75,23 @@ export function authError(kind: AuthFailure, protocol: Protocol, message?: strin
       return new AwsError(query ? 'IncompleteSignature' : 'IncompleteSignatureException', message ?? 'The request signature is incomplete.', 400);
     case 'too-large':
       return new AwsError(query ? 'RequestEntityTooLarge' : 'RequestEntityTooLargeException', message ?? 'Request must be smaller than the maximum request size.', 413);
+  }
+}
+
+/** S3's own codes for the same failures (it answers in XML, with its own names). */
+function s3AuthError(kind: AuthFailure, message?: string): AwsError {
+  switch (kind) {
+    case 'unknown-key':
+      return new AwsError('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', 403);
+    case 'bad-signature':
+      return new AwsError('SignatureDoesNotMatch', message ?? 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', 403);
+    case 'expired-token':
+      return new AwsError('ExpiredToken', 'The provided token has expired.', 400);
+    case 'missing':
+      return new AwsError('AccessDenied', 'Access Denied', 403);
+    case 'incomplete':
+      return new AwsError('AuthorizationHeaderMalformed', message ?? 'The authorization header is malformed.', 400);
+    case 'too-large':
+      return new AwsError('EntityTooLarge', message ?? 'Your proposed upload exceeds the maximum allowed size', 400);
   }
 }

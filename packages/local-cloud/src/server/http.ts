@@ -9,7 +9,7 @@ import type { Identity } from '../iam/identity.js';
 import { UNSIGNED_STS_ACTIONS } from '../sts/service.js';
 import { authenticate } from './auth.js';
 import { authError, guessProtocol, renderError, type Protocol } from './errors.js';
-import { parseAuth, parseRawQuery } from './sigv4.js';
+import { chunkSigning, parseAuth, parseRawQuery } from './sigv4.js';
 
 export interface HandlerDeps {
   readonly services: ReadonlyMap<string, Service>;
@@ -73,8 +73,22 @@ function send(res: ServerResponse, r: ServiceResponse, requestId: string, now: D
   headers['x-amzn-requestid'] ??= requestId;
   // The server clock, so SDK clients correct their skew after POST /_local/clock.
   headers.date = now.toUTCString();
+  if (r.body !== undefined && typeof r.body !== 'string' && !Buffer.isBuffer(r.body)) {
+    // A streamed body (S3 objects): the service set content-length.
+    const stream = r.body as NodeJS.ReadableStream & { destroy?: () => void };
+    res.writeHead(r.status, headers);
+    if (res.req.method === 'HEAD') {
+      stream.destroy?.();
+      res.end();
+      return;
+    }
+    stream.on('error', () => res.destroy());
+    res.on('close', () => stream.destroy?.());
+    stream.pipe(res);
+    return;
+  }
   const body = r.body === undefined ? Buffer.alloc(0) : typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
-  headers['content-length'] = String(body.length);
+  headers['content-length'] ??= String(body.length);
   if (close) headers.connection = 'close';
   res.writeHead(r.status, headers);
   res.end(body);
@@ -103,6 +117,12 @@ function unsignedStsAction(body: Buffer, query: Record<string, string | string[]
   const fromQuery = query.Action;
   const action = typeof fromQuery === 'string' ? fromQuery : new URLSearchParams(body.toString('utf8')).get('Action');
   return action !== null && UNSIGNED_STS_ACTIONS.has(action);
+}
+
+function lastValues(query: Record<string, string | string[]>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [k, v] of Object.entries(query)) flat[k] = Array.isArray(v) ? v[v.length - 1]! : v;
+  return flat;
 }
 
 export function createHandler(deps: HandlerDeps) {
@@ -148,6 +168,24 @@ export function createHandler(deps: HandlerDeps) {
     let protocol: Protocol = service?.protocol ?? guessProtocol(headers['content-type']);
     const fail = (e: AwsError): void => send(res, renderError(e, protocol, requestId, signingName), requestId, deps.now());
 
+    // Unsigned requests a service takes as anonymous (S3 public access) go to it without a principal.
+    if (auth.kind === 'none') {
+      const anon = [...deps.services.values()].find((s) => s.acceptsAnonymous?.({ host, path, method, headers }));
+      if (anon) {
+        protocol = anon.protocol;
+        const out = await anon.handle({ method, path, query: lastValues(query), headers, body: Buffer.alloc(0), stream: req, region: 'us-east-1', service: anon.signingName, requestId, principal: undefined });
+        return send(res, out, requestId, deps.now());
+      }
+    }
+    // A streaming service (S3) reads the body itself, after the signature is checked.
+    if (auth.kind === 'signed' && service?.streaming) {
+      const principal = await authenticate(auth.parts, { method, rawPath, rawQuery, headers, body: Buffer.alloc(0), streamed: true }, deps.identity, protocol);
+      const key = headers['x-amz-content-sha256']?.startsWith('STREAMING-AWS4-HMAC-SHA256-') ? deps.identity.lookupKey(auth.parts.accessKeyId, auth.parts.securityToken) : undefined;
+      const chunks = key?.kind === 'found' ? chunkSigning(auth.parts, key.secretAccessKey) : undefined;
+      const out = await service.handle({ method, path, query: lastValues(query), headers, body: Buffer.alloc(0), stream: req, chunkSigning: chunks, region: auth.parts.region, service: auth.parts.service, requestId, principal });
+      return send(res, out, requestId, deps.now());
+    }
+
     const body = await readBody(req, deps.maxBodyBytes);
     if (body === 'too-large') {
       return send(res, renderError(authError('too-large', protocol, `Request must be smaller than ${deps.maxBodyBytes} bytes.`), protocol, requestId, signingName), requestId, deps.now(), true);
@@ -170,9 +208,7 @@ export function createHandler(deps: HandlerDeps) {
       region = auth.parts.region;
     }
 
-    const flatQuery: Record<string, string> = {};
-    for (const [k, v] of Object.entries(query)) flatQuery[k] = Array.isArray(v) ? v[v.length - 1]! : v;
-    const out = await service.handle({ method, path, query: flatQuery, headers, body, region, service: signingName!, requestId, principal });
+    const out = await service.handle({ method, path, query: lastValues(query), headers, body, region, service: signingName!, requestId, principal });
     send(res, out, requestId, deps.now());
   }
 

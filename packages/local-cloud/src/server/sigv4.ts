@@ -29,6 +29,8 @@ export interface WireRequest {
   readonly rawQuery: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer;
+  /** The body is streamed to the service, which checks the declared payload hash itself. */
+  readonly streamed?: boolean;
 }
 
 function scope(credential: string): { accessKeyId: string; shortDate: string; region: string; service: string } | undefined {
@@ -148,7 +150,7 @@ export async function verifySignature(parts: SignedParts, wire: WireRequest, sec
     if (v !== undefined) headers[name] = v;
   }
   const payloadHeader = wire.headers['x-amz-content-sha256'];
-  if (payloadHeader !== undefined && payloadHeader !== 'UNSIGNED-PAYLOAD' && !payloadHeader.startsWith('STREAMING-')) {
+  if (!wire.streamed && payloadHeader !== undefined && payloadHeader !== 'UNSIGNED-PAYLOAD' && !payloadHeader.startsWith('STREAMING-')) {
     if (payloadHeader !== sha256Hex(wire.body)) return false;
   }
   const query = parseRawQuery(wire.rawQuery);
@@ -159,7 +161,9 @@ export async function verifySignature(parts: SignedParts, wire: WireRequest, sec
   let expected: string;
   if (parts.presigned) {
     for (const k of ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Security-Token']) delete query[k];
-    const request = new HttpRequest({ method: wire.method, protocol: 'http:', hostname: headers.host ?? '', path: wire.rawPath, query, headers, body: wire.body });
+    // A streamed (S3) presigned request is signed over UNSIGNED-PAYLOAD: a body that is no buffer says so.
+    const body = wire.streamed ? {} : wire.body;
+    const request = new HttpRequest({ method: wire.method, protocol: 'http:', hostname: headers.host ?? '', path: wire.rawPath, query, headers, body });
     const out = await signer.presign(request, {
       signingDate, expiresIn: parts.expiresSeconds ?? 900, signableHeaders: signed, unhoistableHeaders: signed,
     });
@@ -174,4 +178,20 @@ export async function verifySignature(parts: SignedParts, wire: WireRequest, sec
   const a = Buffer.from(expected);
   const b = Buffer.from(parts.signature);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** Chunk signing for streaming uploads (S3's aws-chunked with chunk-signature), as AWS documents it. */
+export function chunkSigning(parts: SignedParts, secretAccessKey: string): { seed: string; chunk(previous: string, dataSha256Hex: string): string; trailer(previous: string, trailerSha256Hex: string): string } {
+  const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data).digest();
+  const key = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, parts.shortDate), parts.region), parts.service), 'aws4_request');
+  const scope = `${parts.shortDate}/${parts.region}/${parts.service}/aws4_request`;
+  return {
+    seed: parts.signature,
+    chunk: (previous, dataSha256Hex) => createHmac('sha256', key)
+      .update(['AWS4-HMAC-SHA256-PAYLOAD', parts.amzDate, scope, previous, EMPTY_SHA256, dataSha256Hex].join('\n')).digest('hex'),
+    trailer: (previous, trailerSha256Hex) => createHmac('sha256', key)
+      .update(['AWS4-HMAC-SHA256-TRAILER', parts.amzDate, scope, previous, trailerSha256Hex].join('\n')).digest('hex'),
+  };
 }
