@@ -15,7 +15,7 @@ const FORBIDDEN = /AWS_|\.aws\b|@aws-sdk|@aws-crypto|@smithy|169\.254\.169\.254|
 /** file -> why it may name them. */
 const ALLOWED_FILES: Record<string, string> = {
   'env.ts': 'the deny-list that removes cloud-credential variables before any command runs',
-  'up/cloud.ts': "`hangar cloud credentials` prints a profile for the local cloud's own keys; it reads none",
+  'commands/cloud.ts': "`hangar cloud credentials` prints a profile for the local cloud's own keys; it reads none",
   'source/guard.ts': 'the deny-list of credential folders and file shapes a source folder must not be or hold; decided from paths (it never touches ~/.aws: the canary test watches), peeking only at files named credentials/config inside the folder being uploaded',
 };
 
