@@ -68,7 +68,8 @@ export function createDynamoDb(rt: CloudRuntime): Service {
         if (!(e instanceof AwsError)) throw e;
         const extra = e instanceof DynamoError ? e.extra : {};
         const key = e.code === 'TransactionCanceledException' ? 'Message' : 'message';
-        return reply(e.status, { __type: errorType(e.code), ...extra, [key]: e.message }, req.requestId);
+        // DynamoDB answers every client error, AccessDeniedException included, with HTTP 400.
+        return reply(e.status < 500 ? 400 : e.status, { __type: errorType(e.code), ...extra, [key]: e.message }, req.requestId);
       }
     },
     snapshot: () => state,
