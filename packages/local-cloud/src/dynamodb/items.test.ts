@@ -97,6 +97,8 @@ describe('DynamoDB items', () => {
     e = await rejectsWith(d.send(new UpdateCommand({ TableName: 'items', Key: { pk: 'x', sk: 'y' }, UpdateExpression: 'SET size = :v', ExpressionAttributeValues: { ':v': 1 } })), 'ValidationException');
     assert.equal(e.message, 'Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: size');
     e = await rejectsWith(d.send(new GetCommand({ TableName: 'items', Key: { pk: 'x', sk: 'y' }, ExpressionAttributeNames: { '#a': 'a' } })), 'ValidationException');
+    assert.equal(e.message, 'ExpressionAttributeNames can only be specified when using expressions');
+    e = await rejectsWith(d.send(new GetCommand({ TableName: 'items', Key: { pk: 'x', sk: 'y' }, ProjectionExpression: 'pk', ExpressionAttributeNames: { '#a': 'a' } })), 'ValidationException');
     assert.equal(e.message, 'Value provided in ExpressionAttributeNames unused in expressions: keys: {#a}');
   });
 

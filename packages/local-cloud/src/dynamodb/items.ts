@@ -36,9 +36,17 @@ function rejectLegacy(input: Input, ...fields: string[]): void {
   }
 }
 
+const EXPRESSIONS = ['ConditionExpression', 'UpdateExpression', 'ProjectionExpression', 'KeyConditionExpression', 'FilterExpression'];
+
 export function contextOf(input: Input): ExpressionContext {
   const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
   const rawValues = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+  if (!EXPRESSIONS.some((e) => input[e] !== undefined)) {
+    if (input.ExpressionAttributeNames !== undefined) throw validation('ExpressionAttributeNames can only be specified when using expressions');
+    if (input.ExpressionAttributeValues !== undefined) throw validation('ExpressionAttributeValues can only be specified when using expressions');
+  }
+  if (input.ExpressionAttributeValues !== undefined && Object.keys(rawValues).length === 0) throw validation('ExpressionAttributeValues must not be empty');
+  if (input.ExpressionAttributeNames !== undefined && Object.keys(names).length === 0) throw validation('ExpressionAttributeNames must not be empty');
   const values: Record<string, AttributeValue> = {};
   for (const [k, v] of Object.entries(rawValues)) {
     try {
