@@ -104,7 +104,8 @@ describe('DynamoDB items', () => {
 
   it('sends errors with the __type and content type of DynamoDB', async () => {
     const signed = await rejectsWith(c.send(new GetItemCommand({ TableName: 'nothing-here', Key: { pk: { S: 'x' }, sk: { S: 'y' } } })), 'ResourceNotFoundException');
-    assert.equal(signed.message, 'Requested resource not found: Table: nothing-here not found');
+    assert.equal(signed.message, 'Requested resource not found');
+    assert.equal(signed.$metadata?.httpStatusCode, 400);
     const raw = await fetch(cloud.endpoint, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: '{}' });
     assert.equal(raw.status, 400);
     assert.equal(((await raw.json()) as { __type: string }).__type.endsWith('MissingAuthenticationTokenException'), true);

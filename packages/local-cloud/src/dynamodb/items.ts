@@ -25,7 +25,7 @@ const PAGE_BYTES = 1024 * 1024;
 
 /** A table that can serve item operations: exists and is not CREATING. */
 function activeTable(ctx: OpContext, name: unknown): TableModel {
-  const t = getTable(ctx, name);
+  const t = getTable(ctx, name, false);
   if (!isActive(ctx, t)) throw notFound('Requested resource not found');
   return t;
 }

@@ -96,10 +96,11 @@ function checkDefinitions(defs: AttributeDefinition[], used: Set<string>): void 
   }
 }
 
-export function getTable(ctx: OpContext, name: unknown): TableModel {
+/** The table, or ResourceNotFoundException: table operations name the table, item operations do not (as AWS). */
+export function getTable(ctx: OpContext, name: unknown, detailed = true): TableModel {
   const n = typeof name === 'string' && name.startsWith('arn:') ? name.split('/')[1] : name;
   const t = ctx.state.tables[tableKey(ctx.accountId, ctx.region, checkTableName(n))];
-  if (!t) throw notFound(`Requested resource not found: Table: ${String(n)} not found`);
+  if (!t) throw notFound(detailed ? `Requested resource not found: Table: ${String(n)} not found` : 'Requested resource not found');
   return t;
 }
 
