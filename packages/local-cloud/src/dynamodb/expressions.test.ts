@@ -84,7 +84,8 @@ const CONDITIONS: [string, Values, Names, boolean | RegExp][] = [
   ['#x = :v', { ':v': { N: '1' } }, {}, /^Invalid ConditionExpression: An expression attribute name used in the document path is not defined; attribute name: #x$/],
   ['n = :v', { ':v': { N: '1' }, ':extra': { N: '2' } }, {}, /^Value provided in ExpressionAttributeValues unused in expressions: keys: \{:extra\}$/],
   ['n = :v', { ':v': { N: '10' } }, { '#unused': 'x' }, /^Value provided in ExpressionAttributeNames unused in expressions: keys: \{#unused\}$/],
-  ['n = = :v', { ':v': { N: '10' } }, {}, /^Invalid ConditionExpression: Syntax error; token: "="/],
+  ['n = = :v', { ':v': { N: '10' } }, {}, /^Invalid ConditionExpression: Syntax error; token: "=", near: "= = :v"$/],
+  ['first-name = :v', { ':v': { N: '10' } }, {}, /^Invalid ConditionExpression: Syntax error; token: "-", near: "first-name"$/],
   ['size(n) = :v', { ':v': { N: '1' } }, {}, /Incorrect operand type for operator or function; operator or function: size, operand type: N/],
 ];
 
@@ -113,7 +114,9 @@ const UPDATES: [string, Values, Names, string, AttributeValue | RegExp | undefin
   ['SET s = s + :d', { ':d': { N: '1' } }, {}, 's', /An operand in the update expression has an incorrect data type/],
   ['SET x = absent + :d', { ':d': { N: '1' } }, {}, 'x', /The provided expression refers to an attribute that does not exist in the item/],
   ['SET l = list_append(s, :x)', { ':x': { L: [] } }, {}, 'l', /operator or function: list_append, operand type: S/],
-  ['ADD s :d', { ':d': { S: 'x' } }, {}, 's', /Incorrect operand type for operator or function; operator or function: ADD, operand type: S/],
+  ['ADD s :d', { ':d': { S: 'x' } }, {}, 's', /^Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: STRING, typeSet: ALLOWED_FOR_ADD_OPERAND$/],
+  ['DELETE ns :one', { ':one': { N: '1' } }, {}, 'ns', /^Invalid UpdateExpression: Incorrect operand type for operator or function; operator: DELETE, operand type: NUMBER, typeSet: ALLOWED_FOR_DELETE_OPERAND$/],
+  ['DELETE ss :other', { ':other': { NS: ['1'] } }, {}, 'ss', /^An operand in the update expression has an incorrect data type$/],
   ['SET n = :a, n = :b', { ':a': { N: '1' }, ':b': { N: '2' } }, {}, 'n', /Two document paths overlap with each other; must remove or rewrite one of these paths; path one: \[n\], path two: \[n\]/],
   ['SET a = :a SET b = :a', { ':a': { N: '1' } }, {}, 'a', /The "SET" section can only be used once in an update expression;/],
   ['SET pk = :a', { ':a': { S: 'other' } }, {}, 'pk', /Cannot update attribute pk. This attribute is part of the key/],

@@ -91,6 +91,7 @@ function tokenize(text: string, kind: ExpressionKind): Token[] {
 class Parser {
   private pos = 0;
   private readonly tokens: Token[];
+  private pending: string | undefined;
   constructor(private readonly text: string, readonly kind: ExpressionKind, private readonly ctx: ExpressionContext) {
     if (text.trim() === '') throw validation(`Invalid ${kind}: The expression can not be empty;`);
     this.tokens = tokenize(text, kind);
@@ -101,13 +102,21 @@ class Parser {
   isKeyword(word: string, offset = 0): boolean { const t = this.peek(offset); return t.t === 'name' && t.v.toUpperCase() === word; }
   isOp(op: string): boolean { const t = this.peek(); return t.t === 'op' && t.v === op; }
 
+  /** AWS quotes the offending token with its neighbours: `token: "-", near: "first-name"`. */
   syntax(t: Token = this.peek()): never {
-    const near = this.text.slice(Math.max(0, t.at - 4), t.at + t.v.length + 4).trim();
+    const i = this.tokens.indexOf(t);
+    const from = this.tokens[Math.max(0, t.t === 'eof' ? i - 2 : i - 1)] as Token;
+    const to = t.t === 'eof' ? undefined : this.tokens[i + 1];
+    const end = to && to.t !== 'eof' ? to.at + to.v.length : t.t === 'eof' ? this.text.length : t.at + t.v.length;
+    const near = this.text.slice(from.at, end);
     throw validation(`Invalid ${this.kind}: Syntax error; token: "${t.v}", near: "${near}"`);
   }
   fail(message: string): never { throw validation(`Invalid ${this.kind}: ${message}`); }
   expectOp(op: string): void { if (!this.isOp(op)) this.syntax(); this.pos += 1; }
-  end(): void { if (this.peek().t !== 'eof') this.syntax(); }
+  end(): void {
+    if (this.peek().t !== 'eof') this.syntax();
+    if (this.pending !== undefined) this.fail(this.pending);
+  }
 
   value(t: Token): AttributeValue {
     const v = this.ctx.values[t.v];
@@ -125,7 +134,8 @@ class Parser {
       return n;
     }
     if (t.t !== 'name') this.syntax(t);
-    if (RESERVED_WORDS.has(t.v.toUpperCase())) this.fail(`Attribute name is a reserved keyword; reserved keyword: ${t.v}`);
+    // A syntax error is reported before a reserved word, as AWS parses first and checks after.
+    if (RESERVED_WORDS.has(t.v.toUpperCase())) this.pending ??= `Attribute name is a reserved keyword; reserved keyword: ${t.v}`;
     return t.v;
   }
 
@@ -302,7 +312,13 @@ class Parser {
           const v = this.peek();
           if (v.t !== 'value') this.syntax(v);
           this.pos += 1;
-          (word === 'ADD' ? out.add : out.delete).push({ path, value: this.value(v) });
+          const value = this.value(v);
+          const t = typeOf(value);
+          const allowed = word === 'ADD' ? ['N', 'SS', 'NS', 'BS'] : ['SS', 'NS', 'BS'];
+          if (!allowed.includes(t)) {
+            this.fail(`Incorrect operand type for operator or function; operator: ${word}, operand type: ${LONG_TYPE[t]}, typeSet: ALLOWED_FOR_${word}_OPERAND`);
+          }
+          (word === 'ADD' ? out.add : out.delete).push({ path, value });
         }
         if (!this.isOp(',')) break;
         this.pos += 1;
@@ -314,6 +330,11 @@ class Parser {
 
 type FunctionName = 'attribute_exists' | 'attribute_not_exists' | 'attribute_type' | 'begins_with' | 'contains';
 const FUNCTIONS = new Set<string>(['attribute_exists', 'attribute_not_exists', 'attribute_type', 'begins_with', 'contains']);
+
+/** The type names AWS uses in ADD/DELETE operand messages. */
+const LONG_TYPE: Record<string, string> = {
+  S: 'STRING', N: 'NUMBER', B: 'BINARY', BOOL: 'BOOLEAN', NULL: 'NULL', SS: 'STRING_SET', NS: 'NUMBER_SET', BS: 'BINARY_SET', L: 'LIST', M: 'MAP',
+};
 
 function show(v: AttributeValue): string {
   const t = typeOf(v);
