@@ -60,7 +60,7 @@ export function createDynamoDb(rt: CloudRuntime): Service {
           accountId: principal.accountId,
           region: req.region,
           now: rt.now().getTime(),
-          authorize: (action, resource) => rt.authorize(principal, action, resource),
+          authorize: (action, resource, keys) => rt.authorize(principal, action, resource, keys),
           changed: () => rt.changed(),
         }, input);
         return reply(200, out, req.requestId);

@@ -9,7 +9,7 @@ import {
   type Condition, type Operand, type Path,
 } from './expressions.js';
 import {
-  DynamoError, hashKey, keyOf, keyString, notFound, rangeKey, tableArn,
+  DynamoError, hashKey, keyOf, keyString, notFound, rangeKey, tableArn, tableKey,
   type IndexModel, type KeyElement, type TableModel,
 } from './model.js';
 import type { OpContext } from './ops.js';
@@ -173,6 +173,28 @@ function conditionFailed(old: Item | undefined, withItem: boolean): DynamoError 
   return new DynamoError('ConditionalCheckFailedException', 'The conditional request failed', withItem && old ? { Item: old } : {});
 }
 
+/** The table if it exists (no error): authorisation comes before "not found", as on AWS. */
+function quietTable(ctx: OpContext, name: unknown): TableModel | undefined {
+  return typeof name === 'string' ? ctx.state.tables[tableKey(ctx.accountId, ctx.region, name)] : undefined;
+}
+
+function scalarText(v: unknown): string | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  for (const t of ['S', 'N', 'B']) if (typeof o[t] === 'string') return o[t] as string;
+  return undefined;
+}
+
+/** `dynamodb:LeadingKeys`: the partition-key values a request touches (fine-grained access control). */
+function leadingKeys(ctx: OpContext, name: unknown, rawItems: unknown[], schema?: KeyElement[]): Record<string, string[]> | undefined {
+  const t = quietTable(ctx, name);
+  if (!t) return undefined;
+  const hk = hashKey(schema ?? t.keySchema);
+  const values = rawItems.map((r) => (r !== null && typeof r === 'object' ? scalarText((r as Record<string, unknown>)[hk]) : undefined))
+    .filter((v): v is string => v !== undefined);
+  return { 'dynamodb:LeadingKeys': [...new Set(values)] };
+}
+
 function tableResource(ctx: OpContext, name: unknown): string {
   const n = typeof name === 'string' ? name : '';
   return tableArn({ accountId: ctx.accountId, region: ctx.region, name: n });
@@ -190,7 +212,7 @@ interface Write {
 }
 
 function preparePut(ctx: OpContext, input: Input, action = 'dynamodb:PutItem'): Write {
-  ctx.authorize(action, tableResource(ctx, input.TableName));
+  ctx.authorize(action, tableResource(ctx, input.TableName), leadingKeys(ctx, input.TableName, [input.Item]));
   rejectLegacy(input, 'Expected', 'ConditionalOperator');
   const t = activeTable(ctx, input.TableName);
   const item = checkWriteItem(t, input.Item);
@@ -204,7 +226,7 @@ function preparePut(ctx: OpContext, input: Input, action = 'dynamodb:PutItem'): 
 }
 
 function prepareDelete(ctx: OpContext, input: Input, action = 'dynamodb:DeleteItem'): Write {
-  ctx.authorize(action, tableResource(ctx, input.TableName));
+  ctx.authorize(action, tableResource(ctx, input.TableName), leadingKeys(ctx, input.TableName, [input.Key]));
   rejectLegacy(input, 'Expected', 'ConditionalOperator');
   const t = activeTable(ctx, input.TableName);
   const key = checkKey(t, input.Key);
@@ -218,7 +240,7 @@ function prepareDelete(ctx: OpContext, input: Input, action = 'dynamodb:DeleteIt
 }
 
 function prepareCheck(ctx: OpContext, input: Input): Write {
-  ctx.authorize('dynamodb:ConditionCheckItem', tableResource(ctx, input.TableName));
+  ctx.authorize('dynamodb:ConditionCheckItem', tableResource(ctx, input.TableName), leadingKeys(ctx, input.TableName, [input.Key]));
   const t = activeTable(ctx, input.TableName);
   const key = checkKey(t, input.Key);
   const ex = contextOf(input);
@@ -231,7 +253,7 @@ function prepareCheck(ctx: OpContext, input: Input): Write {
 }
 
 function prepareUpdate(ctx: OpContext, input: Input, action = 'dynamodb:UpdateItem'): Write {
-  ctx.authorize(action, tableResource(ctx, input.TableName));
+  ctx.authorize(action, tableResource(ctx, input.TableName), leadingKeys(ctx, input.TableName, [input.Key]));
   rejectLegacy(input, 'Expected', 'ConditionalOperator', 'AttributeUpdates');
   const t = activeTable(ctx, input.TableName);
   const key = checkKey(t, input.Key);
@@ -301,7 +323,7 @@ export function updateItem(ctx: OpContext, input: Input): unknown {
 }
 
 export function getItem(ctx: OpContext, input: Input): unknown {
-  ctx.authorize('dynamodb:GetItem', tableResource(ctx, input.TableName));
+  ctx.authorize('dynamodb:GetItem', tableResource(ctx, input.TableName), leadingKeys(ctx, input.TableName, [input.Key]));
   rejectLegacy(input, 'AttributesToGet');
   const t = activeTable(ctx, input.TableName);
   const key = checkKey(t, input.Key);
@@ -323,10 +345,36 @@ interface Source {
   global: boolean;
 }
 
+/** The partition-key value a Query names (for `dynamodb:LeadingKeys`), read without failing. */
+function queryLeadingKeys(ctx: OpContext, input: Input): Record<string, string[]> | undefined {
+  const t = quietTable(ctx, input.TableName);
+  if (!t || typeof input.KeyConditionExpression !== 'string') return undefined;
+  const ix = [...t.gsis, ...t.lsis].find((x) => x.name === input.IndexName);
+  const hk = hashKey(ix ? ix.keySchema : t.keySchema);
+  try {
+    const ex = contextOf(input);
+    const found: string[] = [];
+    const walk = (c: Condition): void => {
+      if (c.kind === 'and') { walk(c.left); walk(c.right); return; }
+      if (c.kind !== 'cmp' || c.op !== '=') return;
+      const [p, v] = c.left.kind === 'path' ? [c.left, c.right] : [c.right, c.left];
+      if (p.kind === 'path' && p.path.length === 1 && (p.path[0] as { name: string }).name === hk && v.kind === 'value') {
+        const text = scalarText(v.value);
+        if (text !== undefined) found.push(text);
+      }
+    };
+    walk(parseCondition(input.KeyConditionExpression, 'KeyConditionExpression', ex));
+    return { 'dynamodb:LeadingKeys': found };
+  } catch {
+    return undefined;
+  }
+}
+
 function sourceOf(ctx: OpContext, input: Input, action: string): Source {
   const name = input.TableName;
   const indexName = input.IndexName as string | undefined;
-  ctx.authorize(action, indexName === undefined ? tableResource(ctx, name) : `${tableResource(ctx, name)}/index/${indexName}`);
+  ctx.authorize(action, indexName === undefined ? tableResource(ctx, name) : `${tableResource(ctx, name)}/index/${indexName}`,
+    action === 'dynamodb:Query' ? queryLeadingKeys(ctx, input) : undefined);
   const t = activeTable(ctx, name);
   if (indexName === undefined) return { table: t, schema: t.keySchema, global: false };
   const g = t.gsis.find((x) => x.name === indexName);
@@ -536,7 +584,7 @@ export function batchGetItem(ctx: OpContext, input: Input): unknown {
   const responses: Record<string, Item[]> = {};
   for (const name of tables) {
     const r = req[name] as Input;
-    ctx.authorize('dynamodb:BatchGetItem', tableResource(ctx, name));
+    ctx.authorize('dynamodb:BatchGetItem', tableResource(ctx, name), leadingKeys(ctx, name, (r.Keys ?? []) as unknown[]));
     const t = activeTable(ctx, name);
     const ex = contextOf(r);
     const proj = projection(ex, r);
@@ -559,7 +607,8 @@ export function batchWriteItem(ctx: OpContext, input: Input): unknown {
   }
   const writes: Write[] = [];
   for (const name of tables) {
-    ctx.authorize('dynamodb:BatchWriteItem', tableResource(ctx, name));
+    ctx.authorize('dynamodb:BatchWriteItem', tableResource(ctx, name),
+      leadingKeys(ctx, name, (req[name] ?? []).map((r) => (r.PutRequest as Input | undefined)?.Item ?? (r.DeleteRequest as Input | undefined)?.Key)));
     const t = activeTable(ctx, name);
     const seen = new Set<string>();
     for (const r of req[name] ?? []) {
@@ -627,7 +676,7 @@ export function transactGetItems(ctx: OpContext, input: Input): unknown {
   const reads = items.map((ti) => {
     const g = ti.Get as Input | undefined;
     if (!g) throw validation("1 validation error detected: Value null at 'transactItems.1.member.get' failed to satisfy constraint: Member must not be null");
-    ctx.authorize('dynamodb:GetItem', tableResource(ctx, g.TableName));
+    ctx.authorize('dynamodb:GetItem', tableResource(ctx, g.TableName), leadingKeys(ctx, g.TableName, [g.Key]));
     const t = activeTable(ctx, g.TableName);
     const key = checkKey(t, g.Key);
     const ex = contextOf(g);

@@ -14,7 +14,8 @@ export interface OpContext {
   readonly region: string;
   /** ms on the server clock */
   readonly now: number;
-  authorize(action: string, resource: string): void;
+  /** `conditionKeys` such as `dynamodb:LeadingKeys` for the policy's Condition blocks. */
+  authorize(action: string, resource: string, conditionKeys?: Record<string, string | string[]>): void;
   changed(): void;
 }
 
