@@ -153,6 +153,8 @@ const KEYS: [string, Values, string[] | RegExp, boolean][] = [
   ['pk = :p AND sk <> :s', { ':p': { S: 'f' }, ':s': { S: '1' } }, /Unsupported operator on KeyConditionExpression: operator: <>/, true],
   ['pk > :p', { ':p': { S: 'f' } }, /Query key condition not supported/, true],
   ['pk = :p AND n = :s', { ':p': { S: 'f' }, ':s': { N: '1' } }, /Query condition missed key schema element/, true],
+  ['pk = :p AND sk > :s', { ':p': { S: 'f' }, ':s': { N: '1' } }, /^One or more parameter values were invalid: Condition parameter type does not match schema type$/, true],
+  ['pk = :p', { ':p': { N: '1' } }, /^One or more parameter values were invalid: Condition parameter type does not match schema type$/, true],
 ];
 
 describe('DynamoDB expressions (table of cases)', () => {

@@ -510,6 +510,10 @@ function keyCondition(s: Source, text: string, ex: ExpressionContext): KeyCond {
     } else if (attr === rk) {
       if (range) throw validation('KeyConditionExpressions must only contain one condition per key');
       if (p.kind === 'cmp' && p.op === '<>') throw validation('Unsupported operator on KeyConditionExpression: operator: <>');
+      const operands = p.kind === 'cmp' ? [p.left, p.right] : p.kind === 'between' ? [p.low, p.high] : p.kind === 'fn' ? p.args.slice(1) : [];
+      for (const o of operands) {
+        if (o.kind === 'value' && typeOf(o.value) !== definedType(s.table, rk)) throw validation('One or more parameter values were invalid: Condition parameter type does not match schema type');
+      }
       range = p;
     } else {
       throw validation(`Query condition missed key schema element: ${hk}`);

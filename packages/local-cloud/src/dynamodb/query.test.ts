@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { QueryCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, paginateQuery, paginateScan, QueryCommand as DocQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, PutCommand, paginateQuery, paginateScan, QueryCommand as DocQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LocalCloud } from '../index.js';
 import { rejectsWith, type Creds } from '../test-support.js';
 import { createActiveTable, ddb, doc, startDynamoCloud } from './test-support.js';
@@ -91,6 +91,9 @@ describe('DynamoDB Query and Scan', () => {
     const e = await rejectsWith(c.send(new QueryCommand({ TableName: 'events', IndexName: 'nope', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'p' } } })), 'ValidationException');
     assert.equal(e.message, 'The table does not have the specified index: nope');
     await rejectsWith(c.send(new QueryCommand({ TableName: 'events', IndexName: 'by-kind', ConsistentRead: true, KeyConditionExpression: 'kind = :k', ExpressionAttributeValues: { ':k': { S: 'even' } } })), 'ValidationException');
+    await rejectsWith(c.send(new QueryCommand({ TableName: 'events', IndexName: 'by-kind', Select: 'ALL_ATTRIBUTES', KeyConditionExpression: 'kind = :k', ExpressionAttributeValues: { ':k': { S: 'even' } } })), 'ValidationException');
+    const typed = await rejectsWith(d.send(new PutCommand({ TableName: 'events', Item: { pk: 'p', n: 99, kind: 7 } })), 'ValidationException');
+    assert.equal(typed.message, 'One or more parameter values were invalid: Type mismatch for Index Key kind Expected: S Actual: N IndexName: by-kind');
   });
 
   it('scans everything once across pages and across parallel segments', async () => {
@@ -120,5 +123,8 @@ describe('DynamoDB Query and Scan', () => {
     const rest = await c.send(new QueryCommand({ TableName: 'events', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'big' } }, ExclusiveStartKey: first.LastEvaluatedKey }));
     assert.equal(rest.Count, 1);
     assert.equal(rest.LastEvaluatedKey, undefined);
+    const scan = await c.send(new ScanCommand({ TableName: 'events', FilterExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'big' } } }));
+    assert.ok(scan.LastEvaluatedKey, 'a Scan page stops at 1 MB too');
+    assert.ok((scan.ScannedCount ?? 0) < 45);
   });
 });
