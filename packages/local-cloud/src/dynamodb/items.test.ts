@@ -109,6 +109,12 @@ describe('DynamoDB items', () => {
     const raw = await fetch(cloud.endpoint, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: '{}' });
     assert.equal(raw.status, 400);
     assert.equal(((await raw.json()) as { __type: string }).__type.endsWith('MissingAuthenticationTokenException'), true);
+    const stranger = ddb(cloud.endpoint, { accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: 'x'.repeat(40) });
+    await rejectsWith(stranger.send(new GetItemCommand({ TableName: 'items', Key: { pk: { S: 'x' }, sk: { S: 'y' } } })), 'UnrecognizedClientException', 400);
+    stranger.destroy();
+    const badSecret = ddb(cloud.endpoint, { accessKeyId: root.accessKeyId, secretAccessKey: 'y'.repeat(40) });
+    await rejectsWith(badSecret.send(new GetItemCommand({ TableName: 'items', Key: { pk: { S: 'x' }, sk: { S: 'y' } } })), 'InvalidSignatureException', 400);
+    badSecret.destroy();
   });
 
   it('keeps numbers exact to 38 digits and refuses more', async () => {
