@@ -53,6 +53,10 @@ describe('DynamoDB items', () => {
     assert.deepEqual(un.Attributes, { a: 3 });
     const uo = await d.send(new UpdateCommand({ TableName: 'items', Key: { pk: 'rv', sk: '1' }, UpdateExpression: 'SET a = :v', ExpressionAttributeValues: { ':v': 10 }, ReturnValues: 'UPDATED_OLD' }));
     assert.deepEqual(uo.Attributes, { a: 3 });
+    await d.send(new UpdateCommand({ TableName: 'items', Key: { pk: 'rv', sk: '1' }, UpdateExpression: 'SET m = :m', ExpressionAttributeValues: { ':m': { x: 1, y: 2 } } }));
+    const nested = await d.send(new UpdateCommand({ TableName: 'items', Key: { pk: 'rv', sk: '1' }, UpdateExpression: 'SET m.x = :v', ExpressionAttributeValues: { ':v': 5 }, ReturnValues: 'UPDATED_NEW' }));
+    assert.deepEqual(nested.Attributes, { m: { x: 5 } });
+    await d.send(new UpdateCommand({ TableName: 'items', Key: { pk: 'rv', sk: '1' }, UpdateExpression: 'REMOVE m' }));
     const an = await d.send(new UpdateCommand({ TableName: 'items', Key: { pk: 'rv', sk: '1' }, UpdateExpression: 'REMOVE b', ReturnValues: 'ALL_NEW' }));
     assert.deepEqual(an.Attributes, { pk: 'rv', sk: '1', a: 10 });
     const ao = await d.send(new UpdateCommand({ TableName: 'items', Key: { pk: 'rv', sk: '1' }, UpdateExpression: 'SET c = :c', ExpressionAttributeValues: { ':c': true }, ReturnValues: 'ALL_OLD' }));

@@ -312,10 +312,10 @@ export function updateItem(ctx: OpContext, input: Input): unknown {
     case 'ALL_OLD': return w.old ? { Attributes: w.old } : {};
     case 'ALL_NEW': return { Attributes: next };
     case 'UPDATED_OLD': case 'UPDATED_NEW': {
-      const names = w.update ? [...new Set(topLevelNames(w.update))] : [];
-      const src = rv === 'UPDATED_OLD' ? w.old ?? {} : next;
-      const out: Item = {};
-      for (const n of names) if (src[n] !== undefined) out[n] = src[n] as AttributeValue;
+      // Only the updated document paths, nested ones included (`SET m.a = :v` gives {m: {a}}).
+      const u = w.update;
+      const paths = u ? [...u.set.map((x) => x.path), ...u.remove, ...u.add.map((x) => x.path), ...u.delete.map((x) => x.path)] : [];
+      const out = project(rv === 'UPDATED_OLD' ? w.old ?? {} : next, paths);
       return Object.keys(out).length > 0 ? { Attributes: out } : {};
     }
     default: return {};
