@@ -6,6 +6,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { AwsError, type CloudRuntime, type Service, type ServiceFactory, type ServiceResponse } from '../internal/contract.js';
+import { withConsumedCapacity } from './capacity.js';
 import { DynamoError, type DynamoState } from './model.js';
 import { operations } from './ops.js';
 
@@ -63,7 +64,7 @@ export function createDynamoDb(rt: CloudRuntime): Service {
           authorize: (action, resource, keys) => rt.authorize(principal, action, resource, keys),
           changed: () => rt.changed(),
         }, input);
-        return reply(200, out, req.requestId);
+        return reply(200, withConsumedCapacity(name, input, out), req.requestId);
       } catch (e) {
         if (!(e instanceof AwsError)) throw e;
         const extra = e instanceof DynamoError ? e.extra : {};

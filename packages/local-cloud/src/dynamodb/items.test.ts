@@ -40,6 +40,8 @@ describe('DynamoDB items', () => {
     assert.deepEqual(got.Item?.address, { city: 'London' });
     const proj = await d.send(new GetCommand({ TableName: 'items', Key: { pk: 'u#1', sk: 'profile' }, ProjectionExpression: '#n, address.city, parts[1]', ExpressionAttributeNames: { '#n': 'name' } }));
     assert.deepEqual(proj.Item, { name: 'Ada', address: { city: 'London' }, parts: ['two'] });
+    const cap = await d.send(new GetCommand({ TableName: 'items', Key: { pk: 'u#1', sk: 'profile' }, ReturnConsumedCapacity: 'TOTAL' }));
+    assert.deepEqual(cap.ConsumedCapacity, { TableName: 'items', CapacityUnits: 0.5, ReadCapacityUnits: 0.5 });
     const del = await d.send(new DeleteCommand({ TableName: 'items', Key: { pk: 'u#1', sk: 'profile' }, ReturnValues: 'ALL_OLD' }));
     assert.equal(del.Attributes?.name, 'Ada');
     assert.equal((await d.send(new GetCommand({ TableName: 'items', Key: { pk: 'u#1', sk: 'profile' } }))).Item, undefined);
