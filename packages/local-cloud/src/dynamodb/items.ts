@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { AwsError } from '../internal/contract.js';
 import {
-  applyUpdate, evaluate, ExpressionContext, getPath, parseCondition, parseProjection, parseUpdate, project, topLevelNames,
+  applyUpdate, evaluate, ExpressionContext, parseCondition, parseProjection, parseUpdate, project, topLevelNames,
   type Condition, type Operand, type Path,
 } from './expressions.js';
 import {
@@ -84,10 +84,6 @@ function liveItems(ctx: OpContext, t: TableModel): [string, Item][] {
   return Object.keys(t.items).map((k) => [k, readItem(ctx, t, k)] as [string, Item | undefined]).filter((e): e is [string, Item] => e[1] !== undefined);
 }
 
-function typeName(t: string): string {
-  return t;
-}
-
 function definedType(t: TableModel, name: string): string {
   return t.attributeDefinitions.find((d) => d.AttributeName === name)?.AttributeType ?? 'S';
 }
@@ -116,7 +112,7 @@ function checkWriteItem(t: TableModel, raw: unknown): Item {
     const v = item[k.AttributeName];
     if (v === undefined) throw validation(`One or more parameter values were invalid: Missing the key ${k.AttributeName} in the item`);
     const want = definedType(t, k.AttributeName);
-    if (typeOf(v) !== want) throw validation(`One or more parameter values were invalid: Type mismatch for key ${k.AttributeName} expected: ${want} actual: ${typeName(typeOf(v))}`);
+    if (typeOf(v) !== want) throw validation(`One or more parameter values were invalid: Type mismatch for key ${k.AttributeName} expected: ${want} actual: ${typeOf(v)}`);
     if (('S' in v && v.S === '') || ('B' in v && v.B === '')) {
       throw validation(`One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty ${'S' in v ? 'string' : 'binary'} value. Key: ${k.AttributeName}`);
     }
@@ -443,7 +439,7 @@ function page(s: Source, ordered: Item[], start: Item | undefined, cmp: (a: Item
   return { items, scanned, ...(last ? { last } : {}) };
 }
 
-function selectAndProject(s: Source, input: Input, ex: ExpressionContext, proj: Path[] | undefined, r: PageResult): Record<string, unknown> {
+function selectAndProject(s: Source, input: Input, proj: Path[] | undefined, r: PageResult): Record<string, unknown> {
   const select = (input.Select as string | undefined) ?? (proj ? 'SPECIFIC_ATTRIBUTES' : s.index ? 'ALL_PROJECTED_ATTRIBUTES' : 'ALL_ATTRIBUTES');
   if (!['ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES', 'SPECIFIC_ATTRIBUTES', 'COUNT'].includes(select)) {
     throw validation(`1 validation error detected: Value '${select}' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]`);
@@ -453,7 +449,6 @@ function selectAndProject(s: Source, input: Input, ex: ExpressionContext, proj: 
   if (select === 'ALL_ATTRIBUTES' && s.global && s.index?.projection.ProjectionType !== 'ALL') {
     throw validation('One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index ' + s.index?.name + ' because its projection type is not ALL');
   }
-  void ex;
   const base = { Count: r.items.length, ScannedCount: r.scanned, ...(r.last ? { LastEvaluatedKey: r.last } : {}) };
   if (select === 'COUNT') return base;
   const view = (i: Item): Item => (select === 'ALL_ATTRIBUTES' ? i : indexView(s, i));
@@ -546,7 +541,7 @@ export function query(ctx: OpContext, input: Input): unknown {
     .filter((i) => !kc.range || evaluate(kc.range, i, 'KeyConditionExpression'))
     .sort(cmp);
   const r = page(s, matching, startKey(s, input), cmp, limitOf(input), filter);
-  return selectAndProject(s, input, ex, proj, r);
+  return selectAndProject(s, input, proj, r);
 }
 
 export function scan(ctx: OpContext, input: Input): unknown {
@@ -574,7 +569,7 @@ export function scan(ctx: OpContext, input: Input): unknown {
     .filter((i) => total === undefined || segmentOf(i) === segment)
     .sort(cmp);
   const r = page(s, all, startKey(s, input), cmp, limitOf(input), filter);
-  return selectAndProject(s, input, ex, proj, r);
+  return selectAndProject(s, input, proj, r);
 }
 
 // ---------------------------------------------------------------- batches
@@ -698,4 +693,3 @@ export function transactGetItems(ctx: OpContext, input: Input): unknown {
   };
 }
 
-export { getPath };
