@@ -171,6 +171,14 @@ const routes: RestRoute<Ctx>[] = [
     await c.layers.remove(principalOf(c), c.req.region, p.LayerName as string, p.VersionNumber as string);
     return empty(204);
   }),
+  rest('POST', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy', (c, p) =>
+    json(201, c.layers.addPermission(principalOf(c), c.req.region, p.LayerName as string, p.VersionNumber as string, { ...body(c), RevisionId: c.req.query.RevisionId }))),
+  rest('GET', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy', (c, p) =>
+    json(200, c.layers.getPolicy(principalOf(c), c.req.region, p.LayerName as string, p.VersionNumber as string))),
+  rest('DELETE', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy/{StatementId}', (c, p) => {
+    c.layers.removePermission(principalOf(c), c.req.region, p.LayerName as string, p.VersionNumber as string, p.StatementId as string, c.req.query.RevisionId);
+    return empty(204);
+  }),
   // GetLayerVersionByArn is `GET /2018-10-31/layers?find=LayerVersion&Arn=...`; ListLayers the same path without `find`.
   rest('GET', '/2018-10-31/layers', (c) => c.req.query.find === 'LayerVersion'
     ? json(200, c.layers.getByArn(principalOf(c), c.req.query.Arn ?? ''))

@@ -9,13 +9,14 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import {
-  CreateFunctionCommand, DeleteLayerVersionCommand, GetFunctionCommand, GetFunctionConfigurationCommand, GetLayerVersionByArnCommand,
+  AddLayerVersionPermissionCommand, CreateFunctionCommand, DeleteLayerVersionCommand, GetLayerVersionPolicyCommand, RemoveLayerVersionPermissionCommand, GetFunctionCommand, GetFunctionConfigurationCommand, GetLayerVersionByArnCommand,
   GetLayerVersionCommand, InvokeCommand, ListLayersCommand, ListLayerVersionsCommand, PublishLayerVersionCommand,
   UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { createAccount } from '../index.js';
 import { zipSync } from 'fflate';
 import { ACCOUNT, REGION, clientsFor, destroyClients, fixture, zipOf, type Fixture } from './test-support.js';
 
@@ -313,5 +314,50 @@ test('IAM: layers and S3 code need their own permissions, named as AWS names the
     assert.equal(await invoke('dep-e', user.lambda), 'open');
   } finally {
     destroyClients(user);
+  }
+});
+
+test('AddLayerVersionPermission shares a version with another account, which may then read it and use it in its functions', async () => {
+  const pub = await fx.c.lambda.send(new PublishLayerVersionCommand({ LayerName: 'shared', Content: { ZipFile: greetLayer('shared') } }));
+  const arn = pub.LayerVersionArn as string;
+  const other = await createAccount(fx.cloud.endpoint, { adminToken: fx.cloud.adminToken, accountId: '222222222222' });
+  const c2 = clientsFor(fx.cloud.endpoint, other);
+  try {
+    await assert.rejects(c2.lambda.send(new GetLayerVersionByArnCommand({ Arn: arn })), { name: 'AccessDeniedException' });
+    await assert.rejects(fx.c.lambda.send(new GetLayerVersionPolicyCommand({ LayerName: 'shared', VersionNumber: 1 })), { name: 'ResourceNotFoundException' });
+    const added = await fx.c.lambda.send(new AddLayerVersionPermissionCommand({
+      LayerName: 'shared', VersionNumber: 1, StatementId: 'other-account', Action: 'lambda:GetLayerVersion', Principal: '222222222222',
+    }));
+    assert.deepEqual(JSON.parse(added.Statement as string), {
+      Sid: 'other-account', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::222222222222:root' }, Action: 'lambda:GetLayerVersion', Resource: arn,
+    });
+    await assert.rejects(fx.c.lambda.send(new AddLayerVersionPermissionCommand({
+      LayerName: 'shared', VersionNumber: 1, StatementId: 'other-account', Action: 'lambda:GetLayerVersion', Principal: '*',
+    })), { name: 'ResourceConflictException' });
+    await assert.rejects(fx.c.lambda.send(new AddLayerVersionPermissionCommand({
+      LayerName: 'shared', VersionNumber: 1, StatementId: 'bad', Action: 'lambda:DeleteLayerVersion', Principal: '*',
+    })), { name: 'ValidationException' });
+    const policy = await fx.c.lambda.send(new GetLayerVersionPolicyCommand({ LayerName: 'shared', VersionNumber: 1 }));
+    assert.equal(policy.RevisionId, added.RevisionId);
+    assert.equal(JSON.parse(policy.Policy as string).Statement.length, 1);
+
+    assert.equal((await c2.lambda.send(new GetLayerVersionByArnCommand({ Arn: arn }))).Version, 1);
+    const role = await c2.iam.send(new CreateRoleCommand({
+      RoleName: 'fn-role',
+      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+    }));
+    await c2.lambda.send(new CreateFunctionCommand({
+      FunctionName: 'borrower', Runtime: 'nodejs20.x', Role: role.Role?.Arn, Handler: 'index.handler', Code: { ZipFile: zipOf({ 'index.js': CJS }) }, Layers: [arn],
+    }));
+    await waitUntilFunctionActiveV2({ client: c2.lambda, maxWaitTime: 10, minDelay: 1 }, { FunctionName: 'borrower' });
+    assert.equal((await invoke('borrower', c2.lambda)).said, 'shared, cjs');
+    // The other account cannot change the policy or delete the version.
+    await assert.rejects(c2.lambda.send(new DeleteLayerVersionCommand({ LayerName: arn.replace(/:1$/, ''), VersionNumber: 1 })), { name: 'AccessDeniedException' });
+
+    await fx.c.lambda.send(new RemoveLayerVersionPermissionCommand({ LayerName: 'shared', VersionNumber: 1, StatementId: 'other-account' }));
+    await assert.rejects(c2.lambda.send(new GetLayerVersionByArnCommand({ Arn: arn })), { name: 'AccessDeniedException' });
+    await assert.rejects(fx.c.lambda.send(new RemoveLayerVersionPermissionCommand({ LayerName: 'shared', VersionNumber: 1, StatementId: 'other-account' })), { name: 'ResourceNotFoundException' });
+  } finally {
+    destroyClients(c2);
   }
 });

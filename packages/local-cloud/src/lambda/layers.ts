@@ -5,14 +5,14 @@
  * `lambda:DeleteLayerVersion` on the version ARN, `lambda:ListLayers`/`ListLayerVersions` on `*`),
  * and the merge of a function's layers into its own `/opt` folder.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { cp, mkdir, rename, rm, symlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { AwsError, type CloudRuntime, type Principal } from '../internal/contract.js';
 import type { S3Api } from '../s3/index.js';
 import { removeCode, writeCode } from './code.js';
-import { lambdaTimestamp, layerArn, type FunctionLayer, type LayerRecord, type LayerVersionRecord } from './model.js';
+import { lambdaTimestamp, layerArn, type FunctionLayer, type LayerRecord, type LayerStatement, type LayerVersionRecord } from './model.js';
 import { codeFrom } from './source.js';
 import { read } from './validate.js';
 
@@ -98,13 +98,89 @@ export function createLayers(deps: LayersDeps) {
     };
   }
 
-  /** The version, after authorising `action` on its ARN; other accounts' layers are invisible. */
+  /**
+   * The version, after authorising `action` on its ARN. Another account's version is visible
+   * only for `lambda:GetLayerVersion` and only when its AddLayerVersionPermission policy names the
+   * caller's account or `*` (organisations are not modelled: an `OrganizationId` statement never matches).
+   */
   function find(principal: Principal, s: Scope, version: number, action: string): { l: LayerRecord; v: LayerVersionRecord } {
-    rt.authorize(principal, action, versionArn(s, version));
-    const l = s.accountId === principal.accountId ? layers[key(s)] : undefined;
+    if (s.accountId === principal.accountId) rt.authorize(principal, action, versionArn(s, version));
+    else rt.identity.authorizeCaller(principal, action, versionArn(s, version));
+    const l = layers[key(s)];
     const v = l?.versions[String(version)];
     if (!l || !v) throw notFound();
+    if (s.accountId !== principal.accountId) {
+      const shared = action === 'lambda:GetLayerVersion' && (v.policy ?? []).some((st) => !st.Condition &&
+        (st.Principal === '*' || st.Principal.AWS === `arn:aws:iam::${principal.accountId}:root`));
+      if (!shared) {
+        throw new AwsError('AccessDeniedException', `User: ${principal.arn} is not authorized to perform: ${action} on resource: ${versionArn(s, version)} because no resource-based policy allows the ${action} action`, 403);
+      }
+    }
     return { l, v };
+  }
+
+  /** The caller's own version for the policy operations (owner only). */
+  function own(principal: Principal, region: string, nameParam: string, version: string, action: string) {
+    const s = layerScope(principal, region, nameParam);
+    const n = versionNumber(version);
+    rt.authorize(principal, action, versionArn(s, n));
+    const v = s.accountId === principal.accountId ? layers[key(s)]?.versions[String(n)] : undefined;
+    if (!v) throw notFound();
+    return { s, v };
+  }
+
+  function checkPolicyRevision(v: LayerVersionRecord, revisionId: string | undefined) {
+    if (revisionId !== undefined && revisionId !== v.policyRevisionId) {
+      throw new AwsError('PreconditionFailedException', 'The Revision Id provided does not match the latest Revision Id. Call the GetLayerVersionPolicy API to retrieve the latest Revision Id', 412);
+    }
+  }
+
+  function addPermission(principal: Principal, region: string, nameParam: string, version: string, input: Input) {
+    const { s, v } = own(principal, region, nameParam, version, 'lambda:AddLayerVersionPermission');
+    checkPolicyRevision(v, read.str(input, 'RevisionId'));
+    const sid = read.str(input, 'StatementId');
+    const action = read.str(input, 'Action');
+    const who = read.str(input, 'Principal');
+    const org = read.str(input, 'OrganizationId');
+    if (sid === undefined || !/^[a-zA-Z0-9-_]{1,100}$/.test(sid)) {
+      throw validation(`1 validation error detected: Value '${sid ?? null}' at 'statementId' failed to satisfy constraint: Member must satisfy regular expression pattern: ([a-zA-Z0-9-_]+)`);
+    }
+    if (action !== 'lambda:GetLayerVersion') {
+      throw validation(`1 validation error detected: Value '${action ?? null}' at 'action' failed to satisfy constraint: Member must satisfy regular expression pattern: lambda:GetLayerVersion`);
+    }
+    if (who === undefined || !/^(\d{12}|\*|arn:(aws[a-zA-Z-]*):iam::\d{12}:root)$/.test(who)) {
+      throw validation(`1 validation error detected: Value '${who ?? null}' at 'principal' failed to satisfy constraint: Member must satisfy regular expression pattern: \\d{12}|\\*|arn:(aws[a-zA-Z-]*):iam::\\d{12}:root`);
+    }
+    if (org !== undefined && who !== '*') throw invalid('OrganizationId can only be specified with Principal "*".');
+    if ((v.policy ?? []).some((st) => st.Sid === sid)) {
+      throw new AwsError('ResourceConflictException', `The statement id (${sid}) provided already exists. Please provide a new statement id, or remove the existing statement.`, 409);
+    }
+    const statement: LayerStatement = {
+      Sid: sid, Effect: 'Allow',
+      Principal: who === '*' ? '*' : { AWS: /^\d{12}$/.test(who) ? `arn:aws:iam::${who}:root` : who },
+      Action: 'lambda:GetLayerVersion', Resource: versionArn(s, v.version),
+      ...(org !== undefined ? { Condition: { StringEquals: { 'aws:PrincipalOrgID': org } } } : {}),
+    };
+    v.policy = [...(v.policy ?? []), statement];
+    v.policyRevisionId = randomUUID();
+    rt.changed();
+    return { Statement: JSON.stringify(statement), RevisionId: v.policyRevisionId };
+  }
+
+  function getPolicy(principal: Principal, region: string, nameParam: string, version: string) {
+    const { v } = own(principal, region, nameParam, version, 'lambda:GetLayerVersionPolicy');
+    if (!v.policy?.length) throw notFound();
+    return { Policy: JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: v.policy }), RevisionId: v.policyRevisionId };
+  }
+
+  function removePermission(principal: Principal, region: string, nameParam: string, version: string, sid: string, revisionId: string | undefined) {
+    const { v } = own(principal, region, nameParam, version, 'lambda:RemoveLayerVersionPermission');
+    checkPolicyRevision(v, revisionId);
+    const i = (v.policy ?? []).findIndex((st) => st.Sid === sid);
+    if (i < 0) throw new AwsError('ResourceNotFoundException', `Statement ${sid} is not found in resource policy.`, 404);
+    v.policy = (v.policy ?? []).filter((st) => st.Sid !== sid);
+    v.policyRevisionId = randomUUID();
+    rt.changed();
   }
 
   async function publish(principal: Principal, region: string, nameParam: string, input: Input) {
@@ -256,7 +332,7 @@ export function createLayers(deps: LayersDeps) {
   }
 
   return {
-    publish, get, getByArn, listVersions, listLayers, remove, resolve,
+    publish, get, getByArn, listVersions, listLayers, remove, resolve, addPermission, getPolicy, removePermission,
     byCodeToken(token: string): LayerVersionRecord | undefined {
       for (const l of Object.values(layers)) for (const v of Object.values(l.versions)) if (v.codeToken === token) return v;
       return undefined;

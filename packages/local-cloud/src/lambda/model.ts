@@ -58,6 +58,18 @@ export interface LayerVersionRecord {
   dir: string;
   /** Unguessable part of the content download URL GetLayerVersion answers. */
   codeToken: string;
+  /** AddLayerVersionPermission's statements (sharing with other accounts). */
+  policy?: LayerStatement[];
+  policyRevisionId?: string;
+}
+
+export interface LayerStatement {
+  Sid: string;
+  Effect: 'Allow';
+  Principal: '*' | { AWS: string };
+  Action: 'lambda:GetLayerVersion';
+  Resource: string;
+  Condition?: Record<string, Record<string, string>>;
 }
 
 export interface LayerRecord {
