@@ -257,6 +257,14 @@ test('AWS size limits: 50 MB zipped direct upload, 250 MB unzipped function plus
   await settled('small');
   assert.equal((await fx.c.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'small' }))).Layers?.length, 5);
   assert.equal(await invoke('small'), 1);
+  // New code that fits alone but not with the function's layers (5 bytes of them: 262,143,998 + 5 bytes) is refused too, and nothing changes.
+  const before = await fx.c.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'small' }));
+  const bulky = zipSync({ 'index.js': new TextEncoder().encode('exports.handler = async () => 2;'), 'pad.bin': new Uint8Array(262_143_966) }, { level: 1 });
+  await assert.rejects(fx.c.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'small', ZipFile: bulky })), {
+    name: 'InvalidParameterValueException', message: /^Function code combined with layers exceeds the maximum allowed size of 262144000 bytes\. The actual size is 262144003 bytes\.$/,
+  });
+  assert.equal((await fx.c.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'small' }))).CodeSha256, before.CodeSha256);
+  assert.equal(await invoke('small'), 1);
 });
 
 test('IAM: layers and S3 code need their own permissions, named as AWS names them', async () => {
