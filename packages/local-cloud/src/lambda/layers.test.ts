@@ -7,11 +7,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
-  AddLayerVersionPermissionCommand, CreateFunctionCommand, DeleteLayerVersionCommand, GetLayerVersionPolicyCommand, RemoveLayerVersionPermissionCommand, GetFunctionCommand, GetFunctionConfigurationCommand, GetLayerVersionByArnCommand,
-  GetLayerVersionCommand, InvokeCommand, ListLayersCommand, ListLayerVersionsCommand, PublishLayerVersionCommand,
-  UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2,
+  AddLayerVersionPermissionCommand, CreateFunctionCommand, DeleteFunctionCommand, DeleteLayerVersionCommand, GetFunctionCommand,
+  GetFunctionConfigurationCommand, GetLayerVersionByArnCommand, GetLayerVersionCommand, GetLayerVersionPolicyCommand, InvokeCommand,
+  ListLayersCommand, ListLayerVersionsCommand, PublishLayerVersionCommand, RemoveLayerVersionPermissionCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -217,6 +219,11 @@ test('a deleted layer version keeps working in the functions that use it, and it
     await assert.rejects(c.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'esm-user', Layers: [`arn:aws:lambda:${REGION}:${ACCOUNT}:layer:greet:2`] })), {
       name: 'InvalidParameterValueException', message: /does not exist/,
     });
+    // Deleting the function removes its /opt and its node_modules link with its code.
+    const folder = join(fx.dataDir, 'lambda', ACCOUNT, REGION, 'esm-user');
+    assert.ok(readdirSync(folder).some((n) => n.startsWith('opt-')) && existsSync(join(folder, 'node_modules')));
+    await c.lambda.send(new DeleteFunctionCommand({ FunctionName: 'esm-user' }));
+    assert.deepEqual(readdirSync(folder), []);
   } finally {
     destroyClients(c);
     fx.cloud = again;
