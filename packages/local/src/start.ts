@@ -98,7 +98,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     lock.release();
     throw e;
   }
-  step(`Local cloud (AWS-compatible: IAM, STS, Lambda, HTTP APIs, Logs) at ${cloud.endpoint}`);
+  step(`Local cloud (AWS-compatible: IAM, STS, Lambda, HTTP APIs, Logs, S3) at ${cloud.endpoint}`);
   let engine: RunningEngine | undefined;
   try {
     let accounts = saved?.accounts;

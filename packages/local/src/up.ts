@@ -7,6 +7,7 @@ import type { instanceByName, ReplyOf } from '@hangar/core/api';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isHangarError } from '@hangar/core';
 import { createLogger } from '@hangar/engine';
 import pc from 'picocolors';
 import { startEmbedded } from './start.js';
@@ -65,9 +66,19 @@ export async function up(ctx: UpContext, options: UpOptions, waitForStop: () => 
   } catch (e) {
     await closeLog();
     const inUse = portInUse(e, { port, cloudPort });
-    if (!inUse) throw e;
-    ctx.stderr.write(`${inUse}\n`);
-    return 1;
+    if (inUse) {
+      ctx.stderr.write(`${inUse}\n`);
+      return 1;
+    }
+    if (isHangarError(e) && e.code === 'ENGINE_DATA_DIR_LOCKED') {
+      ctx.stderr.write(`${pc.red('✖')} ${e.message.replace('(HANGAR_DATA_DIR)', '(`hangar up --data-dir <folder>`)')} (${e.code})\n`);
+      return 1;
+    }
+    if (isHangarError(e)) {
+      ctx.stderr.write(`${pc.red('✖')} ${e.message} (${e.code})\n`);
+      return 1;
+    }
+    throw e;
   }
   try {
     if (embedded.ownerToken) {

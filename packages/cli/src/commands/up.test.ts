@@ -118,6 +118,21 @@ test('hangar up on a port in use explains it instead of reporting a CLI bug', { 
   }
 });
 
+test('a second hangar up on the same data dir stops at once, naming the first, instead of reporting a CLI bug', { timeout: 180_000 }, async () => {
+  const home = tempDir();
+  const { lockDataDir } = await import('@hangar/local');
+  const first = lockDataDir(join(home, 'local')); // what a running `hangar up` holds
+  try {
+    const second = await hangar(['up', '--exit', '--port', '0'], { HANGAR_HOME: home });
+    assert.equal(second.code, 1, `${second.out}\n${second.err}`);
+    assert.match(second.err, new RegExp(`Another Hangar engine is using the data dir .*process ${process.pid}.*--data-dir.*ENGINE_DATA_DIR_LOCKED`));
+    assert.doesNotMatch(second.err, /Hangar CLI bug|at .*\.ts:\d+/);
+    assert.ok(!existsSync(join(home, 'local', 'cloud')), 'no cloud was started on the locked data dir');
+  } finally {
+    first.release();
+  }
+});
+
 test('without @hangar/local, hangar up says how to install it and exits non-zero', async () => {
   const ctx = testContext(tempDir(), {});
   const code = await up(ctx, { exit: true }, async () => {}, '@hangar/local-not-installed');

@@ -247,6 +247,7 @@ export function createIdentity(deps: IdentityDeps) {
 
   const identityApi: IdentityApi = {
     canServiceAssume,
+    authorizeCaller: (p, action, resource) => evaluateCaller(p, action, resource),
     assumeRoleForService(arn: string, servicePrincipal: string, sessionName: string, durationSeconds = 3600): TemporaryCredentials {
       const found = findRoleByArn(arn);
       if (!found) throw new AwsError('NoSuchEntity', `The role with ARN ${arn} cannot be found.`, 404);

@@ -115,6 +115,12 @@ export interface IdentityApi {
   assumeRoleForService(roleArn: string, servicePrincipal: string, sessionName: string, durationSeconds?: number): TemporaryCredentials;
   /** Whether the role's trust policy lets `servicePrincipal` assume it (false when the role is missing). */
   canServiceAssume(roleArn: string, servicePrincipal: string): boolean;
+  /**
+   * The caller's own half of a cross-account decision: its identity (and session) policies for
+   * `action` on a resource of any account, throwing AccessDenied(Exception) as `authorize` does.
+   * The service checks its resource-based policy itself; `authorize` alone refuses other accounts.
+   */
+  authorizeCaller(principal: Principal, action: string, resource: string): void;
 }
 
 /** A service behind the SigV4 endpoint, chosen by the signing name in the credential scope. */

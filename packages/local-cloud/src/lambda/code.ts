@@ -21,6 +21,8 @@ export interface UnpackedCode {
   readonly zip: Buffer;
   readonly sha256: string;
   readonly size: number;
+  /** Sum of the unzipped files' sizes (for the 250 MB function + layers limit). */
+  readonly unzippedSize: number;
   readonly files: Record<string, Uint8Array>;
 }
 
@@ -31,6 +33,11 @@ export function unpackZip(zipBase64: string, operation: string): UnpackedCode {
   }
   const zip = Buffer.from(zipBase64, 'base64');
   if (zip.length > MAX_ZIPPED_BYTES) throw tooLarge(operation);
+  return unpackZipBuffer(zip);
+}
+
+/** Checks and unpacks a zip already in hand (a direct upload, or an object read from S3). */
+export function unpackZipBuffer(zip: Buffer): UnpackedCode {
   let total = 0;
   let files: Record<string, Uint8Array>;
   try {
@@ -50,7 +57,7 @@ export function unpackZip(zipBase64: string, operation: string): UnpackedCode {
   // The central directory can under-state sizes; check what was really inflated too.
   const real = Object.values(files).reduce((n, f) => n + f.length, 0);
   if (real > MAX_UNZIPPED_BYTES) throw new AwsError('InvalidParameterValueException', `Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes`);
-  return { zip, sha256: createHash('sha256').update(zip).digest('base64'), size: zip.length, files };
+  return { zip, sha256: createHash('sha256').update(zip).digest('base64'), size: zip.length, unzippedSize: real, files };
 }
 
 /** Writes the files under `dir` (and the zip as `<dir>.zip`), refusing entries that escape it. */

@@ -4,10 +4,14 @@
  * the SDK's waiters poll for.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { AwsError, type CloudRuntime, type Principal } from '../internal/contract.js';
-import { removeCode, unpackZip, writeCode } from './code.js';
-import { functionArn, functionKey, lambdaTimestamp, type FunctionRecord, type LambdaState } from './model.js';
+import type { S3Api } from '../s3/index.js';
+import { MAX_UNZIPPED_BYTES, removeCode, writeCode, type UnpackedCode } from './code.js';
+import { linkNodeModules, mergeLayers, type Layers } from './layers.js';
+import { codeFrom } from './source.js';
+import { functionArn, functionKey, lambdaTimestamp, type FunctionLayer, type FunctionRecord, type LambdaState } from './model.js';
 import { policyDocument, statementFor, type AddPermissionInput } from './policy.js';
 import type { Invoker } from './runtime/invoker.js';
 import {
@@ -20,6 +24,9 @@ export interface FunctionsDeps {
   readonly invoker: Invoker;
   /** Root directory for unpacked code (dataDir/lambda or a temp dir). */
   readonly codeRoot: () => Promise<string>;
+  readonly layers: Layers;
+  /** S3's internal API, for `Code.S3Bucket`; undefined when the cloud serves no S3. */
+  readonly s3: () => S3Api | undefined;
 }
 
 type Input = Record<string, unknown>;
@@ -83,19 +90,32 @@ export function createFunctions(deps: FunctionsDeps) {
     f.revisionId = randomUUID();
   }
 
-  function zipOf(input: Input, operation: string) {
+  function codeOf(principal: Principal, region: string, input: Input, operation: string) {
     const code = operation === 'CreateFunction' ? read.obj(input, 'Code') ?? {} : input;
-    const zip = read.str(code, 'ZipFile');
-    if (zip === undefined) {
-      if (read.str(code, 'S3Bucket') || read.str(code, 'ImageUri')) {
-        throw invalid('This local cloud accepts function code as a direct upload only (Code.ZipFile); S3 and image sources are not supported.');
-      }
-      throw invalid('Please provide a source for function code.');
-    }
-    return unpackZip(zip, operation);
+    return codeFrom(principal, region, code, operation, deps.s3(), 'function code');
   }
 
-  async function storeCode(f: { accountId: string; region: string; name: string }, generation: number, code: ReturnType<typeof unpackZip>) {
+  /** AWS's 250 MB limit on the unzipped function and its layers together. */
+  function checkCombinedSize(codeSize: number, layers: readonly FunctionLayer[]) {
+    const total = codeSize + layers.reduce((n, l) => n + l.unzippedSize, 0);
+    if (total > MAX_UNZIPPED_BYTES) {
+      throw invalid(`Function code combined with layers exceeds the maximum allowed size of ${MAX_UNZIPPED_BYTES} bytes. The actual size is ${total} bytes.`);
+    }
+  }
+
+  /** Merges the layers into a fresh `opt-<generation>` folder next to the code; undefined without layers. */
+  async function storeOpt(f: { accountId: string; region: string; name: string }, generation: number, dirs: readonly string[]) {
+    const fnDir = join(f.accountId, f.region, f.name);
+    if (dirs.length === 0) {
+      await linkNodeModules(await deps.codeRoot(), undefined, fnDir);
+      return undefined;
+    }
+    const optDir = join(fnDir, `opt-${generation}`);
+    await mergeLayers(await deps.codeRoot(), optDir, dirs);
+    return optDir;
+  }
+
+  async function storeCode(f: { accountId: string; region: string; name: string }, generation: number, code: UnpackedCode) {
     const rel = join(f.accountId, f.region, f.name, String(generation));
     await writeCode(join(await deps.codeRoot(), rel), code);
     return rel;
@@ -119,9 +139,13 @@ export function createFunctions(deps: FunctionsDeps) {
     const key = functionKey(principal.accountId, region, name);
     if (state.functions[key]) throw conflict(`Function already exist: ${name}`);
     checkAssumable(principal, role);
-    const code = zipOf(input, 'CreateFunction');
+    const layers = input.Layers === undefined || input.Layers === null ? { layers: [], dirs: [] } : deps.layers.resolve(principal, region, input.Layers);
+    const code = await codeOf(principal, region, input, 'CreateFunction');
+    checkCombinedSize(code.unzippedSize, layers.layers);
+    if (state.functions[key]) throw conflict(`Function already exist: ${name}`);
     const codeDir = await storeCode({ accountId: principal.accountId, region, name }, 1, code);
     if (state.functions[key]) throw conflict(`Function already exist: ${name}`);
+    const optDir = await storeOpt({ accountId: principal.accountId, region, name }, 1, layers.dirs);
     const f: FunctionRecord = {
       accountId: principal.accountId, region, name, runtime, role, handler,
       description: read.str(input, 'Description') ?? '', timeout, memorySize, environment,
@@ -129,6 +153,7 @@ export function createFunctions(deps: FunctionsDeps) {
       lastModified: lambdaTimestamp(rt.now()), revisionId: randomUUID(),
       state: 'Pending', lastUpdateStatus: 'InProgress', policy: [],
       tags: read.strMap(input, 'Tags') ?? {}, architectures, generation: 1,
+      unzippedSize: code.unzippedSize, ...(layers.layers.length ? { layers: layers.layers } : {}), ...(optDir ? { optDir } : {}),
     };
     state.functions[key] = f;
     rt.changed();
@@ -143,13 +168,15 @@ export function createFunctions(deps: FunctionsDeps) {
     const f = lookup(principal, r, 'lambda:UpdateFunctionCode');
     checkNotUpdating(f);
     checkRevision(f, input);
-    const code = zipOf(input, 'UpdateFunctionCode');
+    const code = await codeOf(principal, f.region, input, 'UpdateFunctionCode');
+    checkCombinedSize(code.unzippedSize, f.layers ?? []);
     if (input.DryRun === true) return f;
     const generation = f.generation + 1;
     const old = f.codeDir;
     f.codeDir = await storeCode(f, generation, code);
     f.codeSha256 = code.sha256;
     f.codeSize = code.size;
+    f.unzippedSize = code.unzippedSize;
     f.codeToken = randomBytes(24).toString('hex');
     f.generation = generation;
     invoker.retire(f);
@@ -157,7 +184,7 @@ export function createFunctions(deps: FunctionsDeps) {
     return updated(f);
   }
 
-  function updateConfiguration(principal: Principal, r: FunctionRef, input: Input): FunctionRecord {
+  async function updateConfiguration(principal: Principal, r: FunctionRef, input: Input): Promise<FunctionRecord> {
     const f = lookup(principal, r, 'lambda:UpdateFunctionConfiguration');
     checkNotUpdating(f);
     checkRevision(f, input);
@@ -174,6 +201,17 @@ export function createFunctions(deps: FunctionsDeps) {
     if (timeout !== undefined) checkTimeout(timeout);
     if (memorySize !== undefined) checkMemory(memorySize);
     if (role !== undefined && role !== f.role) checkAssumable(principal, role);
+    const layers = input.Layers === undefined || input.Layers === null ? undefined : deps.layers.resolve(principal, f.region, input.Layers);
+    if (layers) checkCombinedSize(f.unzippedSize ?? 0, layers.layers);
+    if (layers) {
+      const oldOpt = f.optDir;
+      const optDir = await storeOpt(f, f.generation + 1, layers.dirs);
+      if (optDir) f.optDir = optDir;
+      else delete f.optDir;
+      if (layers.layers.length) f.layers = layers.layers;
+      else delete f.layers;
+      if (oldOpt && oldOpt !== f.optDir) await rm(join(await deps.codeRoot(), oldOpt), { recursive: true, force: true });
+    }
     if (role !== undefined) f.role = role;
     if (runtime !== undefined) f.runtime = runtime;
     if (handler !== undefined) f.handler = handler;
@@ -203,6 +241,10 @@ export function createFunctions(deps: FunctionsDeps) {
     invoker.retire(f);
     rt.changed();
     await removeCode(join(await deps.codeRoot(), f.codeDir));
+    if (f.optDir) {
+      await rm(join(await deps.codeRoot(), f.optDir), { recursive: true, force: true });
+      await linkNodeModules(await deps.codeRoot(), undefined, dirname(f.codeDir));
+    }
   }
 
   function list(principal: Principal, region: string, marker: string | undefined, maxItems: number) {

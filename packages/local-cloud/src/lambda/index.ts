@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AwsError, type CloudRuntime, type DataPlaneRoute, type Service, type ServiceRequest } from '../internal/contract.js';
 import type { LogsApi } from '../logs/index.js';
+import { s3ApiOf } from '../s3/index.js';
 import { MAX_REQUEST_BYTES, tooLarge } from './code.js';
 import { createFunctions, type Functions } from './functions.js';
+import { createLayers, type Layers } from './layers.js';
 import { configurationOf } from './model.js';
 import { allowsService } from './policy.js';
 import { empty, json, jsonBody, matchRest, rest, type RestRoute } from './rest.js';
@@ -55,6 +57,7 @@ interface Ctx {
   req: ServiceRequest;
   endpoint: string;
   fns: Functions;
+  layers: Layers;
   invoker: Invoker;
 }
 
@@ -145,8 +148,8 @@ const routes: RestRoute<Ctx>[] = [
     if (c.req.body.length > MAX_REQUEST_BYTES) throw tooLarge('UpdateFunctionCode');
     return json(200, configurationOf(await c.fns.updateCode(principalOf(c), fnRef(c, p), body(c))));
   }),
-  rest('PUT', '/2015-03-31/functions/{FunctionName}/configuration', (c, p) =>
-    json(200, configurationOf(c.fns.updateConfiguration(principalOf(c), fnRef(c, p), body(c))))),
+  rest('PUT', '/2015-03-31/functions/{FunctionName}/configuration', async (c, p) =>
+    json(200, configurationOf(await c.fns.updateConfiguration(principalOf(c), fnRef(c, p), body(c))))),
   rest('POST', '/2015-03-31/functions/{FunctionName}/invocations', invokeRoute),
   rest('POST', '/2015-03-31/functions/{FunctionName}/policy', (c, p) =>
     json(201, { Statement: c.fns.addPermission(principalOf(c), fnRef(c, p), body(c)) })),
@@ -155,6 +158,31 @@ const routes: RestRoute<Ctx>[] = [
     c.fns.removePermission(principalOf(c), fnRef(c, p), p.StatementId as string, { RevisionId: c.req.query.RevisionId });
     return empty(204);
   }),
+  // Layers (API version 2018-10-31).
+  rest('POST', '/2018-10-31/layers/{LayerName}/versions', async (c, p) => {
+    if (c.req.body.length > MAX_REQUEST_BYTES) throw tooLarge('PublishLayerVersion');
+    return json(201, await c.layers.publish(principalOf(c), c.req.region, p.LayerName as string, body(c)));
+  }),
+  rest('GET', '/2018-10-31/layers/{LayerName}/versions', (c, p) =>
+    json(200, c.layers.listVersions(principalOf(c), c.req.region, p.LayerName as string, c.req.query))),
+  rest('GET', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}', (c, p) =>
+    json(200, c.layers.get(principalOf(c), c.req.region, p.LayerName as string, p.VersionNumber as string))),
+  rest('DELETE', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}', async (c, p) => {
+    await c.layers.remove(principalOf(c), c.req.region, p.LayerName as string, p.VersionNumber as string);
+    return empty(204);
+  }),
+  rest('POST', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy', (c, p) =>
+    json(201, c.layers.addPermission(principalOf(c), c.req.region, p.LayerName as string, p.VersionNumber as string, { ...body(c), RevisionId: c.req.query.RevisionId }))),
+  rest('GET', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy', (c, p) =>
+    json(200, c.layers.getPolicy(principalOf(c), c.req.region, p.LayerName as string, p.VersionNumber as string))),
+  rest('DELETE', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy/{StatementId}', (c, p) => {
+    c.layers.removePermission(principalOf(c), c.req.region, p.LayerName as string, p.VersionNumber as string, p.StatementId as string, c.req.query.RevisionId);
+    return empty(204);
+  }),
+  // GetLayerVersionByArn is `GET /2018-10-31/layers?find=LayerVersion&Arn=...`; ListLayers the same path without `find`.
+  rest('GET', '/2018-10-31/layers', (c) => c.req.query.find === 'LayerVersion'
+    ? json(200, c.layers.getByArn(principalOf(c), c.req.query.Arn ?? ''))
+    : json(200, c.layers.listLayers(principalOf(c), c.req.region, c.req.query))),
 ];
 
 /** Builds Lambda; `logs` is the Logs service's internal API (see `computeServices`). */
@@ -177,9 +205,11 @@ export function createLambda(rt: CloudRuntime, opts: LambdaOptions): LambdaParts
   const invoker = createInvoker({
     rt, logs: opts.logs, nodePath, idleMs: opts.idleMs ?? 5 * 60_000,
     codeDir: (fn) => join(rootDir, fn.codeDir),
+    optDir: (fn) => (fn.optDir ? join(rootDir, fn.optDir) : undefined),
     runtimeReadPaths: sdkReadPaths(nodePath),
   });
-  const fns = createFunctions({ rt, invoker, codeRoot: async () => (rootDir = await codeRoot()) });
+  const layers = createLayers({ rt, codeRoot: async () => (rootDir = await codeRoot()), s3: () => s3ApiOf(rt), endpoint: () => rt.endpoint() });
+  const fns = createFunctions({ rt, invoker, layers, s3: () => s3ApiOf(rt), codeRoot: async () => (rootDir = await codeRoot()) });
 
   const service: Service = {
     signingName: 'lambda',
@@ -188,11 +218,12 @@ export function createLambda(rt: CloudRuntime, opts: LambdaOptions): LambdaParts
       const m = matchRest(routes, req.method, req.path);
       if (!m) throw new AwsError('UnknownOperationException', `Unknown operation ${req.method} ${req.path}`, 404);
       await codeRoot().then((d) => (rootDir = d));
-      return m.route.run({ req, endpoint: rt.endpoint(), fns, invoker }, m.params);
+      return m.route.run({ req, endpoint: rt.endpoint(), fns, layers, invoker }, m.params);
     },
-    snapshot: () => fns.snapshot(),
+    snapshot: () => ({ ...fns.snapshot(), layers: layers.snapshot() }),
     async restore(state) {
       fns.restore(state);
+      layers.restore((state as { layers?: unknown } | undefined)?.layers);
       rootDir = await codeRoot();
     },
     async close() {
@@ -202,14 +233,15 @@ export function createLambda(rt: CloudRuntime, opts: LambdaOptions): LambdaParts
     },
   };
 
-  // GetFunction's Code.Location: a bearer URL for the zip, like AWS's presigned S3 URL.
+  // GetFunction's Code.Location and GetLayerVersion's Content.Location: bearer URLs for the zip,
+  // like AWS's presigned S3 URLs.
   const codeRoute: DataPlaneRoute = {
-    match: (_host, path) => path.startsWith('/_aws/lambda-code/'),
+    match: (_host, path) => path.startsWith('/_aws/lambda-code/') || path.startsWith('/_aws/lambda-layer/'),
     async handle(req) {
-      const token = new URL(req.url, 'http://x').pathname.split('/')[3] ?? '';
-      const f = fns.byCodeToken(token);
-      if (!f || req.method !== 'GET') return json(404, { message: 'Not Found' });
-      const zip = await readFile(join(await codeRoot(), `${f.codeDir}.zip`));
+      const [, , kind, token = ''] = new URL(req.url, 'http://x').pathname.split('/');
+      const dir = kind === 'lambda-code' ? fns.byCodeToken(token)?.codeDir : layers.byCodeToken(token)?.dir;
+      if (!dir || req.method !== 'GET') return json(404, { message: 'Not Found' });
+      const zip = await readFile(join(await codeRoot(), `${dir}.zip`));
       return { status: 200, headers: { 'content-type': 'application/zip' }, body: zip };
     },
   };

@@ -30,11 +30,64 @@ export interface FunctionRecord {
   architectures: string[];
   /** Bumped on every code or configuration change; warm sandboxes of older generations retire. */
   generation: number;
+  /** Sum of the unzipped code's file sizes (absent in records from before layers). */
+  unzippedSize?: number;
+  /** The function's layers in order, as attached (a deleted layer version stays usable here). */
+  layers?: FunctionLayer[];
+  /** The folder (relative to the code root) where the layers are merged: this function's `/opt`. */
+  optDir?: string;
+}
+
+export interface FunctionLayer {
+  arn: string;
+  codeSize: number;
+  unzippedSize: number;
+}
+
+export interface LayerVersionRecord {
+  version: number;
+  description: string;
+  licenseInfo?: string;
+  compatibleRuntimes?: string[];
+  compatibleArchitectures?: string[];
+  createdDate: string;
+  codeSha256: string;
+  codeSize: number;
+  unzippedSize: number;
+  /** The unzipped content relative to the code root (the zip sits next to it). */
+  dir: string;
+  /** Unguessable part of the content download URL GetLayerVersion answers. */
+  codeToken: string;
+  /** AddLayerVersionPermission's statements (sharing with other accounts). */
+  policy?: LayerStatement[];
+  policyRevisionId?: string;
+}
+
+export interface LayerStatement {
+  Sid: string;
+  Effect: 'Allow';
+  Principal: '*' | { AWS: string };
+  Action: 'lambda:GetLayerVersion';
+  Resource: string;
+  Condition?: Record<string, Record<string, string>>;
+}
+
+export interface LayerRecord {
+  accountId: string;
+  region: string;
+  name: string;
+  /** The last version number given; numbers are never reused, even after a deletion. */
+  latest: number;
+  versions: Record<string, LayerVersionRecord>;
 }
 
 export interface LambdaState {
   functions: Record<string, FunctionRecord>;
+  layers?: Record<string, LayerRecord>;
 }
+
+export const layerArn = (l: { region: string; accountId: string; name: string }) =>
+  `arn:aws:lambda:${l.region}:${l.accountId}:layer:${l.name}`;
 
 export const functionKey = (accountId: string, region: string, name: string) => `${accountId}/${region}/${name}`;
 
@@ -79,5 +132,6 @@ export function configurationOf(f: FunctionRecord): Record<string, unknown> {
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
     RuntimeVersionConfig: { RuntimeVersionArn: `arn:aws:lambda:${f.region}::runtime:${'0'.repeat(64)}` },
     LoggingConfig: { LogFormat: 'Text', LogGroup: logGroupOf(f.name) },
+    ...(f.layers?.length ? { Layers: f.layers.map((l) => ({ Arn: l.arn, CodeSize: l.codeSize })) } : {}),
   };
 }

@@ -11,7 +11,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
-  CreateFunctionCommand, InvokeCommand, UpdateFunctionConfigurationCommand, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2,
+  CreateFunctionCommand, InvokeCommand, PublishLayerVersionCommand, UpdateFunctionConfigurationCommand, waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { rejectsWith } from '../test-support.js';
@@ -87,6 +88,29 @@ test('a hostile handler reads nothing of the host, starts nothing, cannot reach 
   const next = await probe('probe', {});
   assert.notEqual(next.tmpdir, report.tmpdir, 'a new environment gets a new temp dir');
   assert.ok(!existsSync(report.tmpdir), 'the retired environment\'s temp dir is removed');
+});
+
+test('with layers, a function reads its own /opt and nothing else of the code root: not other layers, not other functions\' /opt', async () => {
+  const mine = await fx.c.lambda.send(new PublishLayerVersionCommand({ LayerName: 'mine', Content: { ZipFile: zipOf({ 'nodejs/node_modules/m/index.js': 'module.exports = "layer file";' }) } }));
+  const other = await fx.c.lambda.send(new PublishLayerVersionCommand({ LayerName: 'other', Content: { ZipFile: zipOf({ 'nodejs/secret.txt': 'other layer' }) } }));
+  await deploy('with-other', { 'index.js': 'exports.handler = async () => 1;' }, { Layers: [other.LayerVersionArn] });
+  await deploy('layered', { 'index.mjs': SANDBOX_PROBE, 'data.txt': 'mine' }, { Layers: [mine.LayerVersionArn] });
+  const code = join(fx.dataDir, 'lambda');
+  const report = await probe('layered', {
+    paths: {
+      'unused layer in the store': join(code, 'layers', '111111111111', 'us-east-1', 'other', '1', 'nodejs', 'secret.txt'),
+      'own layer in the store': join(code, 'layers', '111111111111', 'us-east-1', 'mine', '1', 'nodejs', 'node_modules', 'm', 'index.js'),
+      'other function opt': join(code, '111111111111', 'us-east-1', 'with-other', 'opt-1', 'nodejs', 'secret.txt'),
+      'host secret': join(fx.dataDir, 'secrets', 'key.txt'),
+    },
+    dirs: { 'layer store': join(code, 'layers'), 'function folder': join(code, '111111111111', 'us-east-1', 'layered') },
+  });
+  assert.deepEqual(escapes(report), [], 'every escape attempt is refused');
+  assert.deepEqual(breakages(report), [], 'what a function needs still works');
+  assert.equal(report.deny['read other function opt']?.code, 'ERR_ACCESS_DENIED');
+  const optFile = join(code, '111111111111', 'us-east-1', 'layered', 'opt-1', 'nodejs', 'node_modules', 'm', 'index.js');
+  const own = await probe('layered', { paths: { 'own opt': optFile } });
+  assert.equal(own.deny['read own opt']?.value, 'module.exports = "layer file";', 'its own layers are readable');
 });
 
 test('variables that would lift the sandbox (NODE_OPTIONS grants, LD_PRELOAD) are not passed; harmless ones are', async () => {

@@ -10,7 +10,7 @@ import { AwsError, type CloudRuntime, type Principal, type Service, type Service
 import { bucketOps } from './buckets.js';
 import { lifecycleOps, sweep } from './lifecycle.js';
 import { bucketPolicyDecision, configOps, corsHeaders, matchCors, preflight } from './config.js';
-import { S3Error, accessDenied, noSuchBucket, renderS3Error } from './errors.js';
+import { S3Error, accessDenied, noSuchBucket, noSuchKey, renderS3Error } from './errors.js';
 import { multipartOps } from './multipart.js';
 import { objectOps } from './objects.js';
 import { createFiles, type BucketMeta, type Files, type S3State } from './store.js';
@@ -114,7 +114,51 @@ function route(req: ServiceRequest, bucket: string, key: string): S3Op {
   return async () => { throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405, { Method: m, ResourceType: key ? 'OBJECT' : 'BUCKET' }); };
 }
 
+/**
+ * As S3 evaluates it: an explicit deny in the bucket policy wins; in the owner's account the
+ * identity policies or the bucket policy may allow; another account needs both; anonymous
+ * callers only the bucket policy. Throws AccessDenied (403).
+ */
+function authorizeS3(rt: CloudRuntime, principal: Principal | undefined, action: string, resource: string, b?: BucketMeta): void {
+  const deniedFor = (why: string): S3Error => accessDenied(principal
+    ? `User: ${principal.arn} is not authorized to perform: ${action} on resource: "arn:aws:s3:::${resource}" ${why}`
+    : 'Access Denied');
+  const fromBucket = bucketPolicyDecision(b, principal, action, resource, rt.now());
+  if (fromBucket === 'deny') throw deniedFor('with an explicit deny in a resource-based policy');
+  if (!principal) {
+    if (fromBucket === 'allow') return;
+    throw accessDenied();
+  }
+  let identityDenied: AwsError | undefined;
+  try {
+    rt.authorize(principal, action, `arn:aws:s3:::${resource}`);
+  } catch (e) {
+    if (!(e instanceof AwsError)) throw e;
+    identityDenied = e;
+  }
+  if (!b || b.owner === principal.accountId) {
+    if (!identityDenied || fromBucket === 'allow') return;
+    throw accessDenied(identityDenied.message);
+  }
+  if (fromBucket !== 'allow') throw deniedFor(`because no resource-based policy allows the ${action} action`);
+  if (identityDenied) throw accessDenied(identityDenied.message);
+}
+
+/** What other services (Lambda's `Code.S3Bucket`) use to read an object as a caller would. */
+export interface S3Api {
+  /**
+   * The file holding `bucket/key` and its size, after authorising `s3:GetObject` for `principal`
+   * as S3 would. Throws S3's errors (NoSuchBucket, NoSuchKey, AccessDenied, NoSuchVersion,
+   * PermanentRedirect) as S3Error.
+   */
+  objectFile(principal: Principal, region: string, bucket: string, key: string, versionId?: string): { path: string; size: number };
+}
+
 export function createS3(rt: CloudRuntime): Service {
+  return createS3Parts(rt).service;
+}
+
+function createS3Parts(rt: CloudRuntime): { service: Service; api: S3Api } {
   const dataDir = rt.dataDir();
   const root = dataDir ? join(dataDir, 's3') : mkdtempSync(join(tmpdir(), 'hangar-s3-'));
   let files: Files = createFiles(root);
@@ -125,35 +169,7 @@ export function createS3(rt: CloudRuntime): Service {
     if (!stream) throw new AwsError('InternalError', 'S3 needs the request stream.', 500);
     const { bucket, key } = locate(req.headers.host ?? '', req.path);
     const principal = req.principal;
-    const deniedFor = (action: string, resource: string, why: string): S3Error => accessDenied(principal
-      ? `User: ${principal.arn} is not authorized to perform: ${action} on resource: "arn:aws:s3:::${resource}" ${why}`
-      : 'Access Denied');
-    /**
-     * As S3 evaluates it: an explicit deny in the bucket policy wins; in the owner's account the
-     * identity policies or the bucket policy may allow; another account needs both; anonymous
-     * callers only the bucket policy.
-     */
-    const authorize = (action: string, resource: string, b?: BucketMeta): void => {
-      const fromBucket = bucketPolicyDecision(b, principal, action, resource, rt.now());
-      if (fromBucket === 'deny') throw deniedFor(action, resource, 'with an explicit deny in a resource-based policy');
-      if (!principal) {
-        if (fromBucket === 'allow') return;
-        throw accessDenied();
-      }
-      let identityDenied: AwsError | undefined;
-      try {
-        rt.authorize(principal, action, `arn:aws:s3:::${resource}`);
-      } catch (e) {
-        if (!(e instanceof AwsError)) throw e;
-        identityDenied = e;
-      }
-      if (!b || b.owner === principal.accountId) {
-        if (!identityDenied || fromBucket === 'allow') return;
-        throw accessDenied(identityDenied.message);
-      }
-      if (fromBucket !== 'allow') throw deniedFor(action, resource, `because no resource-based policy allows the ${action} action`);
-      if (identityDenied) throw accessDenied(identityDenied.message);
-    };
+    const authorize = (action: string, resource: string, b?: BucketMeta): void => authorizeS3(rt, principal, action, resource, b);
     const ctx: S3Ctx = {
       req, stream, bucket, key, state, files, principal, rt,
       now: () => rt.now().getTime(),
@@ -202,7 +218,26 @@ export function createS3(rt: CloudRuntime): Service {
     }
   }
 
-  return {
+  const api: S3Api = {
+    objectFile(principal, region, bucket, key, versionId) {
+      const b = Object.hasOwn(state.buckets, bucket) ? state.buckets[bucket] : undefined;
+      if (!b) throw noSuchBucket(bucket);
+      if (b.region !== region) {
+        throw new S3Error('PermanentRedirect', `The bucket is in this region: ${b.region}. Please use this region to retry the request`, 301);
+      }
+      authorizeS3(rt, principal, 's3:GetObject', `${bucket}/${key}`, b);
+      const meta = Object.hasOwn(b.objects, key) ? b.objects[key] : undefined;
+      if (!meta) {
+        if (!(() => { try { authorizeS3(rt, principal, 's3:ListBucket', bucket, b); return true; } catch { return false; } })()) throw accessDenied();
+        throw noSuchKey(key);
+      }
+      // Buckets here are never versioned: only the "null" version exists.
+      if (versionId !== undefined && versionId !== 'null') throw new S3Error('NoSuchVersion', 'The specified version does not exist.', 404);
+      return { path: files.objectPath(meta.file), size: meta.size };
+    },
+  };
+
+  const service: Service = {
     signingName: 's3',
     protocol: 'rest-xml',
     streaming: true,
@@ -220,6 +255,19 @@ export function createS3(rt: CloudRuntime): Service {
       if (!dataDir) rmSync(root, { recursive: true, force: true });
     },
   };
+  return { service, api };
 }
 
-export const s3Service: ServiceFactory = (rt) => ({ service: createS3(rt) });
+const built = new WeakMap<CloudRuntime, { service: Service; api: S3Api }>();
+
+/** S3's internal API for the runtime that serves it; undefined when this cloud has no S3. */
+export const s3ApiOf = (rt: CloudRuntime): S3Api | undefined => built.get(rt)?.api;
+
+export const s3Service: ServiceFactory = (rt) => {
+  let parts = built.get(rt);
+  if (!parts) {
+    parts = createS3Parts(rt);
+    built.set(rt, parts);
+  }
+  return { service: parts.service };
+};

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AwsError, type CloudRuntime } from '../../internal/contract.js';
 import type { LogsApi } from '../../logs/index.js';
@@ -32,6 +32,8 @@ export interface InvokerDeps {
   readonly idleMs: number;
   /** Absolute directory of a function's unpacked code. */
   readonly codeDir: (fn: FunctionRecord) => string;
+  /** Absolute folder of a function's merged layers (its `/opt`), undefined without layers. */
+  readonly optDir?: (fn: FunctionRecord) => string | undefined;
   /** What every sandbox may read besides its task root: the provided SDK (`sdkReadPaths`). */
   readonly runtimeReadPaths: readonly string[];
   /** Where each execution environment gets its own temp dir (default: the OS temp dir). */
@@ -107,10 +109,19 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     }
     const taskRoot = deps.codeDir(fn);
     const tmpDir = mkdtempSync(join(deps.tmpRoot ?? tmpdir(), 'hangar-fn-'));
+    // Layers: NODE_PATH as AWS's Node runtime sets it (`/opt/nodejs/node<major>/node_modules`,
+    // `/opt/nodejs/node_modules`, then the provided SDK), and the `node_modules` link next to the
+    // task root that ES modules resolve through (see ../layers.ts, mergeLayers).
+    const opt = deps.optDir?.(fn);
+    const major = /^nodejs(\d+)/.exec(fn.runtime)?.[1] ?? '20';
+    const nodePath = opt
+      ? [join(opt, 'nodejs', `node${major}`, 'node_modules'), join(opt, 'nodejs', 'node_modules'), ...(deps.nodePath ? [deps.nodePath] : [])].join(':')
+      : deps.nodePath;
+    const optReads = opt ? [opt, join(dirname(opt), 'node_modules')] : [];
     const sandbox = startSandbox({
       cwd: taskRoot,
-      env: sandboxEnv({ fn, taskRoot, tmpDir, credentials, logStream: stream, endpoint: rt.endpoint(), nodePath: deps.nodePath }),
-      readPaths: [taskRoot, ...deps.runtimeReadPaths],
+      env: sandboxEnv({ fn, taskRoot, tmpDir, credentials, logStream: stream, endpoint: rt.endpoint(), nodePath }),
+      readPaths: [taskRoot, ...optReads, ...deps.runtimeReadPaths],
       writePaths: [tmpDir],
       memoryMb: fn.memorySize,
       initTimeoutMs: INIT_TIMEOUT_MS,
