@@ -11,7 +11,7 @@
  * Writes bench/results/local-cloud.json and local-cloud.md with the machine it ran on.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,7 +186,12 @@ async function main() {
     const w = results.warmHttp;
     const l = results.lambdaInvoke;
     const a = results.assumeRole;
-    writeFileSync(join(out, 'local-cloud.md'), [
+    // The "Data plane" section (S3, DynamoDB) is bench/local-cloud-data.bench.ts's: kept as it is.
+    const mdFile = join(out, 'local-cloud.md');
+    const previous = existsSync(mdFile) ? readFileSync(mdFile, 'utf8') : '';
+    const dataStart = previous.indexOf('<!-- data-plane:start');
+    const dataSection = dataStart >= 0 ? `\n${previous.slice(dataStart)}` : '';
+    writeFileSync(mdFile, [
       '# Local cloud benchmark',
       '',
       `Machine: ${m.nproc} CPUs (nproc), ${m.cpuModel}, Node ${m.node}, ${m.date}. Cloud in process with a data dir.`,
@@ -205,7 +210,7 @@ async function main() {
       `| **STS AssumeRole round trip** (SDK, IAM user) | **${a.medianMs} ms** | ${a.p90Ms} ms | < 5 ms: ${a.met ? 'met' : 'NOT met'} |`,
       `| STS GetCallerIdentity round trip (for context) | ${a.getCallerIdentityMedianMs} ms | | |`,
       '',
-    ].join('\n'));
+    ].join('\n') + dataSection);
     console.log(JSON.stringify(results, null, 2));
   } finally {
     destroyClients(c);
