@@ -48,9 +48,10 @@ async function githubIdToken(ctx: CommandContext, audience: string): Promise<str
  * Exchange the job's OIDC token at the engine. `HANGAR_ORG` names the organisation (id or name);
  * `HANGAR_OIDC_AUDIENCE` the audience to request from GitHub (default: the engine URL).
  */
-export async function exchangeOidcToken(ctx: CommandContext, url: string): Promise<{ token: string; orgId: string; reply: CiExchangeReply }> {
-  const org = ctx.env.HANGAR_ORG;
-  if (!org) throw unavailable('HANGAR_ORG is not set: it names the organisation (id or name) whose CI trust accepts this job\'s token.');
+export async function exchangeOidcToken(ctx: CommandContext, url: string, projectOrg?: string): Promise<{ token: string; orgId: string; reply: CiExchangeReply }> {
+  // The project file's `org:` names it when HANGAR_ORG does not (session.ts refuses the two differing).
+  const org = ctx.env.HANGAR_ORG || projectOrg;
+  if (!org) throw unavailable('HANGAR_ORG is not set (nor `org:` in the project file): it names the organisation (id or name) whose CI trust accepts this job\'s token.');
   const idToken = ctx.env.HANGAR_OIDC_TOKEN || (await githubIdToken(ctx, ctx.env.HANGAR_OIDC_AUDIENCE || url));
   const client = createEngineClient({ url, token: '', ...(ctx.fetch ? { fetch: ctx.fetch } : {}) });
   const reply = await client.json<CiExchangeReply>('POST', '/api/v1/ci/exchange', { orgId: org, token: idToken });

@@ -36,7 +36,32 @@ export function chooseOrg(who: WhoAmI, wanted: string | undefined): string {
   return first.id;
 }
 
-export async function openSession(ctx: CommandContext): Promise<Session> {
+/**
+ * The org named by the project file's `org:` (its id or name): it must be one the token belongs
+ * to, and the same as HANGAR_ORG when both are set. Never ignored: PROJECT_ORG_UNKNOWN otherwise.
+ */
+export function chooseProjectOrg(who: WhoAmI, projectOrg: string, envOrg: string | undefined): string {
+  const org = who.orgs.find((o) => o.id === projectOrg || o.name === projectOrg);
+  if (!org) {
+    throw new HangarError('PROJECT_ORG_UNKNOWN', `The project file sets org: ${projectOrg}, but ${who.user.email} belongs to no organisation with that id or name (yours: ${who.orgs.map((o) => o.name).join(', ') || 'none'}). Fix or remove \`org:\`, or log in with a token of that organisation.`, {
+      details: { org: projectOrg, orgs: who.orgs.map((o) => o.name) },
+    });
+  }
+  if (envOrg && chooseOrg(who, envOrg) !== org.id) {
+    throw new HangarError('PROJECT_ORG_UNKNOWN', `HANGAR_ORG=${envOrg} and the project file's org: ${projectOrg} name different organisations; set them to the same one, or unset one of them.`, {
+      details: { org: projectOrg, hangarOrg: envOrg },
+    });
+  }
+  return org.id;
+}
+
+export interface SessionOptions {
+  /** `org:` from the project file: selects the org, or is refused (PROJECT_ORG_UNKNOWN). */
+  readonly projectOrg?: string | undefined;
+}
+
+export async function openSession(ctx: CommandContext, options: SessionOptions = {}): Promise<Session> {
+  const projectOrg = options.projectOrg;
   const home = hangarHome(ctx.env, ctx.cwd);
   const envUrl = ctx.env.HANGAR_URL;
   const envToken = ctx.env.HANGAR_TOKEN;
@@ -48,7 +73,13 @@ export async function openSession(ctx: CommandContext): Promise<Session> {
     // CI without a long-lived token: the job's OIDC token is exchanged for a short-lived one.
     const oidc = await import('./ci-oidc.js');
     if (oidc.hasOidcToken(ctx.env)) {
-      const ci = await oidc.exchangeOidcToken(ctx, url);
+      const envOrg = ctx.env.HANGAR_ORG;
+      if (projectOrg && envOrg && projectOrg !== envOrg) {
+        throw new HangarError('PROJECT_ORG_UNKNOWN', `HANGAR_ORG=${envOrg} and the project file's org: ${projectOrg} differ; in CI set them to the same value (both the id, or both the name), or unset one of them.`, {
+          details: { org: projectOrg, hangarOrg: envOrg },
+        });
+      }
+      const ci = await oidc.exchangeOidcToken(ctx, url, projectOrg);
       return { home, url, orgId: ci.orgId, client: sessionClient(ctx, url, ci.token) };
     }
   }
@@ -59,8 +90,16 @@ export async function openSession(ctx: CommandContext): Promise<Session> {
   }
   const client = sessionClient(ctx, url, token);
   const sameAsStored = stored !== undefined && stored.url === url && stored.token === token;
-  const orgId = sameAsStored && !ctx.env.HANGAR_ORG
-    ? stored.orgId
-    : chooseOrg(await fetchWhoAmI(client), ctx.env.HANGAR_ORG);
+  let orgId: string;
+  if (projectOrg) {
+    // The stored org's id written as `org:` needs no round trip; a name (or another org) is checked.
+    orgId = sameAsStored && !ctx.env.HANGAR_ORG && stored.orgId === projectOrg
+      ? stored.orgId
+      : chooseProjectOrg(await fetchWhoAmI(client), projectOrg, ctx.env.HANGAR_ORG);
+  } else {
+    orgId = sameAsStored && !ctx.env.HANGAR_ORG
+      ? stored.orgId
+      : chooseOrg(await fetchWhoAmI(client), ctx.env.HANGAR_ORG);
+  }
   return { home, url, orgId, client };
 }

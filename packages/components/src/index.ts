@@ -10,7 +10,7 @@ import { createHttpFunction } from './http-function/component.js';
 
 export type { Component, ComponentContext, ComponentLogger, ComponentSource, DeployResult, InstanceRef } from './sdk/component.js';
 export { validateInputs } from './sdk/validate.js';
-export { createComponentRegistry, type ComponentRegistry } from './sdk/registry.js';
+export { componentNotFound, createComponentRegistry, nearestName, type ComponentRegistry } from './sdk/registry.js';
 export { awsClientConfig, type AwsClientConfig } from './sdk/aws-clients.js';
 export { awsCall, isAwsError, toComponentError } from './sdk/aws-errors.js';
 

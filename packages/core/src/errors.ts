@@ -83,6 +83,9 @@ export const errorCodes = {
   PROVIDER_ISSUER_NOT_PUBLIC: spec(400, 'user', false, "AWS cannot reach the engine's OIDC issuer (HANGAR_PUBLIC_URL is http or a loopback/private address)."),
 
   // @errors:contract (codes added by this work go directly below this line)
+  PROJECT_FRAMEWORK_UNSUPPORTED: spec(400, 'user', false, 'serverless.yml is a Serverless Framework (service/provider/functions) file, which Hangar does not deploy.'),
+  PROJECT_ORG_UNKNOWN: spec(403, 'user', false, "The project file's `org:` is not an organisation the logged-in token belongs to."),
+  COMPONENT_HANDLER_NOT_FOUND: spec(400, 'user', false, "The function's handler file (inputs.handler) is not in the uploaded source."),
 
   // @errors:invitations-ci-trust (codes added by this work go directly below this line)
   INVITATION_NOT_FOUND: spec(404, 'user', false, 'The invitation code is unknown (mistyped, or never issued).'),

@@ -6,3 +6,4 @@ export { manifestId, applyDelta, invalidPathReason, findPathConflict, printableP
 export type { ManifestEntry, SourceUploadRequest, SourceUploadResponse } from './manifest.js';
 export { parseProject, formatIssues, projectFileNames, checkProjectShape, resolveString, resolveVariables } from './project/index.js';
 export type { ParseProjectOptions, ProjectFile, ProjectIssue, ResolvedProject, SourceInput, VariableContext } from './project/index.js';
+export { checkHandlerFile, handlerFileCandidates } from './handler-file.js';

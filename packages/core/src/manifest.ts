@@ -18,9 +18,11 @@ export interface ManifestEntry {
 
 /** CLI -> engine: POST /api/v1/orgs/:orgId/sources */
 export type SourceUploadRequest =
-  | { readonly kind: 'full'; readonly entries: readonly ManifestEntry[] }
+  | { readonly kind: 'full'; readonly entries: readonly ManifestEntry[]; readonly component?: string }
   | {
       readonly kind: 'delta';
+      /** The component the source is for; the engine refuses an unknown one before storing anything. */
+      readonly component?: string;
       /** A manifest id the engine already holds for this org (from the CLI's last deploy). */
       readonly base: string;
       /** Added or changed files. */

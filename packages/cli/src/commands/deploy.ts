@@ -83,7 +83,7 @@ export async function deploy(ctx: CommandContext, options: DeployOptions = {}): 
     const src = project.inputs.src as SourceInput | undefined; // checked by parseProject
     // A source folder of credentials is refused before the engine hears of this deploy.
     const checked = src === undefined ? undefined : checkSourceEarly(ctx, dir, src);
-    const session = await openSession(ctx);
+    const session = await openSession(ctx, { projectOrg: project.org });
     let upload = emptyUpload;
     let manifestId: string | undefined;
     let timings = { hashMs: 0, uploadMs: 0 };

@@ -25,7 +25,7 @@ export async function remove(ctx: CommandContext, options: StageOptions = {}): P
   const json = options.json === true;
   try {
     const { project } = loadProject(ctx.cwd, ctx.env, options.stage);
-    const session = await openSession(ctx);
+    const session = await openSession(ctx, { projectOrg: project.org });
     const d = await runDeployment(ctx, session, project, 'remove', {}, json);
     const error = deploymentError(d);
     const durationMs = Date.now() - started;
@@ -49,7 +49,7 @@ export async function info(ctx: CommandContext, options: StageOptions = {}): Pro
   const json = options.json === true;
   try {
     const { project } = loadProject(ctx.cwd, ctx.env, options.stage);
-    const session = await openSession(ctx);
+    const session = await openSession(ctx, { projectOrg: project.org });
     const ins = await fetchInstance(session, project);
     if (json) {
       printJson(ctx, ins);
@@ -72,7 +72,7 @@ export async function info(ctx: CommandContext, options: StageOptions = {}): Pro
 export async function logs(ctx: CommandContext, options: StageOptions = {}): Promise<number> {
   try {
     const { project } = loadProject(ctx.cwd, ctx.env, options.stage);
-    const session = await openSession(ctx);
+    const session = await openSession(ctx, { projectOrg: project.org });
     const ins = await fetchInstance(session, project);
     const last = ins.lastDeployment;
     if (!last) {

@@ -1,6 +1,6 @@
 /** Hash the project's source with the local caches, send it, and remember what the engine accepted. */
 import { homedir } from 'node:os';
-import type { ResolvedProject, SourceInput } from '@hangar/core';
+import { checkHandlerFile, type ResolvedProject, type SourceInput } from '@hangar/core';
 import type { CommandContext } from '../context.js';
 import type { Ui } from '../output.js';
 import type { Session } from '../session.js';
@@ -78,12 +78,13 @@ export async function sendSource(ctx: CommandContext, session: Session, project:
   if (hashed.cacheChanged) saveHashCache(cacheFile, hashed.cache);
   ui.step(`Source: ${hashed.files} files, ${formatBytes(hashed.bytes)} (${hashed.hashedFiles} hashed, the rest unchanged)`);
   for (const line of describeLeftOut(hashed.notes, guard)) ui.info(line);
+  checkHandlerBeforeUpload(project, hashed.entries.map((e) => e.path));
   const stateFile = manifestStatePath(session.home, { url: session.url, orgId: session.orgId, app: project.app, stage: project.stage, name: project.name });
   const before = session.client.sentBytes();
   const t1 = performance.now();
   const up = await uploadSource({
     client: session.client, orgId: session.orgId, root: plan.root, entries: hashed.entries,
-    last: openLastManifest(stateFile), onProgress: (t) => ui.info(t),
+    last: openLastManifest(stateFile), onProgress: (t) => ui.info(t), component: project.component,
   });
   saveLastManifest(stateFile, up.manifestId, hashed.entries);
   const sentBytes = session.client.sentBytes() - before;
@@ -94,6 +95,17 @@ export async function sendSource(ctx: CommandContext, session: Session, project:
     timings: { hashMs: Math.round(t1 - t0), uploadMs: Math.round(t2 - t1) },
     summary: { files: hashed.files, bytes: hashed.bytes, uploadedFiles: up.uploadedFiles, uploadedBytes: up.uploadedBytes, sentBytes, hashedFiles: hashed.hashedFiles, manifestKind: up.kind },
   };
+}
+
+/**
+ * An http-function whose handler file is not in the source would deploy and then answer 500:
+ * refuse it before anything is uploaded. The engine checks again (the component's checkSource).
+ */
+export function checkHandlerBeforeUpload(project: ResolvedProject, paths: readonly string[]): void {
+  if (project.component !== 'http-function') return;
+  const handler = project.inputs.handler ?? 'index.handler'; // the component's default
+  // A malformed handler is left to the engine's input validation, which names the expected shape.
+  if (typeof handler === 'string' && /^[^\s]+\.[^\s./]+$/.test(handler)) checkHandlerFile(handler, paths);
 }
 
 export function formatBytes(n: number): string {

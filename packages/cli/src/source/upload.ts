@@ -28,10 +28,13 @@ export interface UploadOptions {
   readonly concurrency?: number;
   readonly readFile?: (path: string) => Buffer;
   readonly onProgress?: (text: string) => void;
+  /** The component the source is for: the engine refuses an unknown one before storing anything. */
+  readonly component?: string;
 }
 
 async function sendManifest(o: UploadOptions, request: SourceUploadRequest): Promise<SourceUploadResponse> {
-  return o.client.call<typeof uploadSourceRoute>('POST', '/api/v1/orgs/:orgId/sources', { params: { orgId: o.orgId }, body: request });
+  const body = o.component === undefined ? request : { ...request, component: o.component };
+  return o.client.call<typeof uploadSourceRoute>('POST', '/api/v1/orgs/:orgId/sources', { params: { orgId: o.orgId }, body });
 }
 
 export async function uploadSource(o: UploadOptions): Promise<UploadResult> {

@@ -1,4 +1,4 @@
-import { HangarError } from '@hangar/core';
+import { checkHandlerFile, HangarError } from '@hangar/core';
 import type { Component, ComponentContext, DeployResult, InstanceRef } from '../sdk/component.js';
 import { applyHttpFunctionPlan } from './apply.js';
 import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctionClients } from './clients.js';
@@ -54,6 +54,10 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
     description: 'A Node.js 20 Lambda function behind an HTTP API, with its own execution role.',
     inputs: httpFunctionInputs,
     permissions: httpFunctionPermissions,
+
+    checkSource(inputs: HttpFunctionInputs, paths: readonly string[]): void {
+      checkHandlerFile(inputs.handler, paths);
+    },
 
     async deploy(inputs: HttpFunctionInputs, ctx: ComponentContext): Promise<DeployResult> {
       if (!ctx.source) {

@@ -56,6 +56,12 @@ export interface Component<I = unknown> {
   readonly inputs: z.ZodType<I>;
   /** IAM actions deploy and remove call, e.g. for a session policy narrowing the provider role. */
   readonly permissions: readonly string[];
+  /**
+   * Checks the validated inputs against the paths of the uploaded source before anything is
+   * deployed (the engine calls it when a deployment is created, before any cloud call); throws a
+   * HangarError naming the fix. Optional: components without code have nothing to check.
+   */
+  checkSource?(inputs: I, paths: readonly string[]): void;
   deploy(inputs: I, ctx: ComponentContext): Promise<DeployResult>;
   /** Deletes everything it created, as recorded in `ctx.state`. Safe to call twice. */
   remove(ctx: ComponentContext): Promise<void>;

@@ -10,11 +10,17 @@ const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, `expected ${na
 
 // ---- source cache ----
 const manifestEntry = z.object({ path: z.string(), sha256: z.string(), size: z.number(), mode: z.number().int() });
-/** The wire shape of POST /sources; the rules that name a path are checked by the engine's source cache. */
+/**
+ * The wire shape of POST /sources; the rules that name a path are checked by the engine's source
+ * cache. `component`, when given, is the component the source is for: an unknown one is refused
+ * (COMPONENT_NOT_FOUND) before the manifest is stored or any file uploaded.
+ */
+const sourceFor = name.optional();
 export const sourceUpload = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('full'), entries: z.array(manifestEntry) }),
+  z.object({ kind: z.literal('full'), entries: z.array(manifestEntry), component: sourceFor }),
   z.object({
     kind: z.literal('delta'),
+    component: sourceFor,
     base: z.string().regex(hex64, manifestIdRule),
     put: z.array(manifestEntry),
     delete: z.array(z.string()),

@@ -6,6 +6,8 @@ export interface RunnableComponent {
   readonly name: string;
   readonly inputs: z.ZodType<unknown>;
   readonly permissions: readonly string[];
+  /** Checks the inputs against the uploaded source's paths; throws a HangarError naming the fix. */
+  checkSource?(inputs: unknown, paths: readonly string[]): void;
   deploy(inputs: unknown, ctx: ComponentContext): Promise<{ outputs: Record<string, unknown>; state: Record<string, unknown> }>;
   remove(ctx: ComponentContext): Promise<void>;
 }

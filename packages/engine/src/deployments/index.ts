@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { getComponent } from '@hangar/components';
+import { componentNotFound, getComponent, listComponents } from '@hangar/components';
 import type { CoreDeps, CredentialBroker, Feature } from '../types.js';
 import { createFsBlobStore, type BlobStore } from '../source/blob-store.js';
 import { createSourceCache, type SourceCache } from '../source/source-cache.js';
@@ -23,6 +23,8 @@ export type { DeploymentView, InstanceView } from './views.js';
 export interface DeploymentsOptions {
   /** Component lookup; default @hangar/components' getComponent. */
   readonly lookup?: ComponentLookup;
+  /** The names `lookup` knows (listed by COMPONENT_NOT_FOUND); default the built-ins' names, or none with a custom lookup. */
+  readonly componentNames?: () => readonly string[];
   /** Default: the filesystem under `config.dataDir/blobs`. */
   readonly blobs?: BlobStore;
   /** How often idle workers and event streams look at the database for work done by another process; default 1000 ms. */
@@ -55,6 +57,7 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
   const { db, clock, config } = deps;
   const logger = deps.logger.child({ feature: 'deployments' });
   const lookup: ComponentLookup = deps.lookup ?? ((name) => getComponent(name));
+  const componentNames = deps.componentNames ?? (deps.lookup ? () => [] : () => listComponents().map((c) => c.name));
   const pollMs = deps.pollMs ?? 1000;
   const blobs = deps.blobs ?? createFsBlobStore(join(config.dataDir, 'blobs'));
   const source = createSourceCache({ db, blobs, clock, limits: config.limits, packagesDir: join(config.dataDir, 'packages') });
@@ -72,7 +75,7 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
     run: (dep, signal) =>
       runDeployment({ db, clock, logger, audit: deps.audit, broker: deps.broker, lookup, source, bus, ...(deps.refreshMs ? { refreshMs: deps.refreshMs } : {}), ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}) }, dep, signal),
   });
-  const service = createDeploymentService({ db, clock, lookup, source, newDeploymentId: createOrderedIds(clock, 'dep'), queued: () => workers.wake() });
+  const service = createDeploymentService({ db, clock, lookup, componentNames, source, newDeploymentId: createOrderedIds(clock, 'dep'), queued: () => workers.wake() });
 
   return {
     name: 'deployments',
@@ -80,7 +83,9 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
     source,
     deployments: service,
     async register(app) {
-      await registerSourceRoutes(app, source, config.limits);
+      await registerSourceRoutes(app, source, config.limits, (name) => {
+        if (!lookup(name)) throw componentNotFound(name, componentNames());
+      });
       await registerDeploymentRoutes(app, { service, db, bus, pollMs, logger });
       await registerInstanceRoutes(app, service);
     },

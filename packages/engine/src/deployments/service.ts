@@ -1,5 +1,5 @@
 import { HangarError } from '@hangar/core';
-import { validateInputs } from '@hangar/components';
+import { componentNotFound, validateInputs } from '@hangar/components';
 import type { z } from 'zod';
 import { createDeployment } from '@hangar/core/api';
 import type { Clock, Db, RequestAuth } from '../types.js';
@@ -28,6 +28,8 @@ export function createDeploymentService(deps: {
   db: Db;
   clock: Clock;
   lookup: ComponentLookup;
+  /** The names of the components `lookup` knows, for COMPONENT_NOT_FOUND's message. */
+  componentNames: () => readonly string[];
   source: SourceCache;
   /** A new time-ordered id sorting after `after` (the instance's newest deployment), if given. */
   newDeploymentId: (after?: string) => string;
@@ -84,9 +86,11 @@ export function createDeploymentService(deps: {
         });
       }
       const component = deps.lookup(componentName);
-      if (!component) throw new HangarError('COMPONENT_NOT_FOUND', `There is no component "${componentName}".`, { details: { component: componentName } });
-      if (body.action === 'deploy') validateInputs(component, body.inputs);
+      if (!component) throw componentNotFound(componentName, deps.componentNames());
+      const inputs = body.action === 'deploy' ? validateInputs(component, body.inputs) : undefined;
       if (body.manifestId) await deps.source.requireComplete(orgId, body.manifestId);
+      // Before anything is queued (so before any cloud call): e.g. the handler's file is in the source.
+      if (body.action === 'deploy' && body.manifestId && component.checkSource) component.checkSource(inputs, await deps.source.paths(orgId, body.manifestId));
 
       const appId = app?.id ?? (await ensureApp(orgId, body.app));
       const now = clock.now().toISOString();

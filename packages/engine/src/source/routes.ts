@@ -10,7 +10,11 @@ export function sameOrg(authOrgId: string, orgId: string): void {
   if (authOrgId !== orgId) throw new HangarError('NOT_FOUND', 'No such organisation.');
 }
 
-export async function registerSourceRoutes(app: FastifyInstance, cache: SourceCache, limits: { maxFileBytes: number; maxFiles: number }): Promise<void> {
+/**
+ * `checkComponent` refuses a manifest sent for a component the engine does not have (the CLI
+ * names it in the manifest request it makes anyway), so a typo costs no upload and no extra call.
+ */
+export async function registerSourceRoutes(app: FastifyInstance, cache: SourceCache, limits: { maxFileBytes: number; maxFiles: number }, checkComponent?: (name: string) => void): Promise<void> {
   if (!app.hasContentTypeParser('application/octet-stream')) {
     app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   }
@@ -20,7 +24,9 @@ export async function registerSourceRoutes(app: FastifyInstance, cache: SourceCa
   registerRoute(app, uploadSource, async ({ request, params: { orgId }, body }) => {
     const auth = requireRole(request, 'deployer');
     sameOrg(auth.orgId, orgId);
-    return cache.upload(orgId, body);
+    if (body.component !== undefined) checkComponent?.(body.component);
+    const { component: _component, ...manifest } = body;
+    return cache.upload(orgId, manifest);
   }, { bodyLimit: manifestBodyLimit });
 
   registerRoute(app, putBlob, async ({ request, params: { orgId, sha256 } }) => {

@@ -15,6 +15,8 @@ export interface SourceCache {
   putBlob(orgId: string, sha256: string, bytes: Uint8Array): Promise<{ stored: boolean }>;
   /** Throws SOURCE_MANIFEST_UNKNOWN / SOURCE_BLOBS_MISSING unless the org holds the manifest and all its blobs. */
   requireComplete(orgId: string, manifestId: string): Promise<{ files: number; bytes: number }>;
+  /** The file paths of a manifest the org holds (SOURCE_MANIFEST_UNKNOWN otherwise). */
+  paths(orgId: string, manifestId: string): Promise<string[]>;
   /** The deterministic zip of a manifest, built once and then read from `dataDir/packages/<id>.zip`. */
   assembleZip(manifestId: string): Promise<Uint8Array>;
 }
@@ -206,6 +208,12 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       if (!(await blobs.has(sha256))) await blobs.put(sha256, bytes);
       if (row.stored !== 1) await db.updateTable('org_blobs').set({ stored: 1 }).where('org_id', '=', orgId).where('sha256', '=', sha256).execute();
       return { stored: true };
+    },
+
+    async paths(orgId, id) {
+      const row = await loadManifest(orgId, id);
+      if (!row) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `This organisation never uploaded manifest ${id}; post it to /sources first and deploy with the manifestId it returns.`, { details: { manifestId: id } });
+      return decodeEntries(row.entries).map((e) => e.path);
     },
 
     async requireComplete(orgId, id) {
