@@ -79,6 +79,7 @@ export async function createHarness(options: {
     broker: options.broker ?? fakeBroker().broker,
     pollMs: options.pollMs ?? 200,
     ...(options.lookup ? { lookup: options.lookup } : {}),
+    ...(options.componentNames ? { componentNames: options.componentNames } : {}),
     ...(options.blobs ? { blobs: options.blobs } : {}),
     ...(options.refreshMs ? { refreshMs: options.refreshMs } : {}),
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
