@@ -176,3 +176,15 @@ test('an aborted deploy stops before its next AWS call', async () => {
   await assert.rejects(component.deploy(inputs(), { ...base, log, signal: controller.signal }), /deployment cancelled/);
   assert.equal(aws.names().includes('CreateApi'), false);
 });
+
+test('checkSource: the handler\'s file must be among the uploaded paths (checked before any AWS call)', () => {
+  const { aws, component, inputs } = setup();
+  assert.ok(component.checkSource);
+  component.checkSource(inputs(), ['index.mjs', 'package.json']);
+  component.checkSource(inputs({ handler: 'src/app.handler' }), ['src/app.cjs']);
+  assert.throws(() => component.checkSource!(inputs(), ['src/index.js', 'index.ts']), (e: HangarError) =>
+    e.code === 'COMPONENT_HANDLER_NOT_FOUND' && /"index\.handler" needs the file index\.js, index\.mjs, index\.cjs/.test(e.message));
+  assert.throws(() => component.checkSource!(inputs({ handler: 'src/app.handler' }), ['app.js']), (e: HangarError) =>
+    e.code === 'COMPONENT_HANDLER_NOT_FOUND' && /src\/app\.js, src\/app\.mjs, src\/app\.cjs/.test(e.message));
+  assert.equal(aws.calls.length, 0);
+});
