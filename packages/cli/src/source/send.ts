@@ -104,8 +104,11 @@ export async function sendSource(ctx: CommandContext, session: Session, project:
 export function checkHandlerBeforeUpload(project: ResolvedProject, paths: readonly string[]): void {
   if (project.component !== 'http-function') return;
   const handler = project.inputs.handler ?? 'index.handler'; // the component's default
-  // A malformed handler is left to the engine's input validation, which names the expected shape.
-  if (typeof handler === 'string' && /^[^\s]+\.[^\s./]+$/.test(handler)) checkHandlerFile(handler, paths);
+  // A malformed handler, or one whose file would lie outside the source (absolute, or with a `..`
+  // segment), is left to the engine's input validation, which names the expected shape and the
+  // escape (COMPONENT_INPUTS_INVALID) instead of looking for a file that must never be used.
+  const escapes = (h: string) => h.startsWith('/') || h.split('/').includes('..');
+  if (typeof handler === 'string' && /^[^\s]+\.[^\s./]+$/.test(handler) && !escapes(handler)) checkHandlerFile(handler, paths);
 }
 
 export function formatBytes(n: number): string {
