@@ -10,36 +10,18 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cleanEnv, run } from './processes.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const enabled = process.env.HANGAR_TEST_FRESH_CLONE === '1';
 const work = enabled ? mkdtempSync(join(tmpdir(), 'hangar-fresh-clone-')) : '';
 after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
 
-/** The environment without npm's own `npm_*` variables (set when run under `npm test`). */
-function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^npm_/i.test(k)) env[k] = v;
-  return { ...env, ...extra };
-}
-
-function run(cmd: string, args: string[], cwd: string, env = cleanEnv()): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
-
+/** Runs a command and fails the test unless it exits 0; returns its stdout. */
 async function ok(cmd: string, args: string[], cwd: string, env?: Record<string, string>): Promise<string> {
   const r = await run(cmd, args, cwd, env);
   assert.equal(r.code, 0, `${cmd} ${args.join(' ')} exited ${r.code}\n${r.out.slice(-3000)}\n${r.err.slice(-3000)}`);

@@ -13,11 +13,11 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cleanEnv, run } from './processes.js';
 import { startEmbedded, type Embedded } from '@hangar/local';
 import { createLogger } from '@hangar/engine';
 
@@ -28,25 +28,6 @@ after(async () => {
   await embedded?.close();
   rmSync(work, { recursive: true, force: true });
 });
-
-/** The environment without npm's own `npm_*` variables (set when run under `npm test`). */
-function cleanEnv(extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^npm_/i.test(k)) env[k] = v;
-  return { ...env, ...extra };
-}
-
-function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = cleanEnv({})): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
 
 interface LockEntry {
   version?: string; resolved?: string; integrity?: string; link?: boolean; license?: string; engines?: unknown; bin?: unknown;

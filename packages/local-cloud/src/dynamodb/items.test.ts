@@ -10,7 +10,7 @@ import {
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LocalCloud } from '../index.js';
 import { rejectsWith, type Creds } from '../test-support.js';
-import { createActiveTable, ddb, doc, simpleTable, startDynamoCloud } from './test-support.js';
+import { createActiveTable, ddb, simpleTable, startDynamoClients } from './test-support.js';
 
 describe('DynamoDB items', () => {
   let cloud: LocalCloud;
@@ -18,9 +18,7 @@ describe('DynamoDB items', () => {
   let c: DynamoDBClient;
   let d: DynamoDBDocumentClient;
   before(async () => {
-    ({ cloud, root } = await startDynamoCloud());
-    c = ddb(cloud.endpoint, root);
-    d = doc(c);
+    ({ cloud, root, c, d } = await startDynamoClients());
     await createActiveTable(c, simpleTable('items'));
     await createActiveTable(c, {
       TableName: 'numbers', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'N' }], BillingMode: 'PAY_PER_REQUEST',

@@ -207,32 +207,30 @@ interface Write {
   update?: ReturnType<typeof parseUpdate>;
 }
 
-function preparePut(ctx: OpContext, input: Input, action = 'dynamodb:PutItem'): Write {
-  ctx.authorize(action, tableResource(ctx, input.TableName), leadingKeys(ctx, input.TableName, [input.Item]));
+/**
+ * A Put or a Delete, checked and evaluated but not applied: `given` is the item (Put) or the key
+ * (Delete), validated by `check`; the condition is evaluated against the stored item.
+ */
+function prepareKeyedWrite(ctx: OpContext, input: Input, action: string, given: unknown, check: (t: TableModel, raw: unknown) => Item, writes: boolean): Write {
+  ctx.authorize(action, tableResource(ctx, input.TableName), leadingKeys(ctx, input.TableName, [given]));
   rejectLegacy(input, 'Expected', 'ConditionalOperator');
   const t = activeTable(ctx, input.TableName);
-  const item = checkWriteItem(t, input.Item);
+  const checked = check(t, given);
   const ex = contextOf(input);
   const cond = condition(ex, input, 'ConditionExpression');
   ex.checkAllUsed();
-  const k = keyString(t.keySchema, item);
+  const k = keyString(t.keySchema, checked);
   const old = readItem(ctx, t, k);
   const failed = cond !== undefined && !evaluate(cond, old);
-  return { table: t, key: k, old, next: item, failed, returnOnFailure: onFailure(input) };
+  return { table: t, key: k, old, next: writes ? checked : undefined, failed, returnOnFailure: onFailure(input) };
+}
+
+function preparePut(ctx: OpContext, input: Input, action = 'dynamodb:PutItem'): Write {
+  return prepareKeyedWrite(ctx, input, action, input.Item, checkWriteItem, true);
 }
 
 function prepareDelete(ctx: OpContext, input: Input, action = 'dynamodb:DeleteItem'): Write {
-  ctx.authorize(action, tableResource(ctx, input.TableName), leadingKeys(ctx, input.TableName, [input.Key]));
-  rejectLegacy(input, 'Expected', 'ConditionalOperator');
-  const t = activeTable(ctx, input.TableName);
-  const key = checkKey(t, input.Key);
-  const ex = contextOf(input);
-  const cond = condition(ex, input, 'ConditionExpression');
-  ex.checkAllUsed();
-  const k = keyString(t.keySchema, key);
-  const old = readItem(ctx, t, k);
-  const failed = cond !== undefined && !evaluate(cond, old);
-  return { table: t, key: k, old, next: undefined, failed, returnOnFailure: onFailure(input) };
+  return prepareKeyedWrite(ctx, input, action, input.Key, checkKey, false);
 }
 
 function prepareCheck(ctx: OpContext, input: Input): Write {

@@ -4,18 +4,15 @@ import { after, before, describe, it } from 'node:test';
 import { QueryCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, PutCommand, paginateQuery, paginateScan, QueryCommand as DocQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LocalCloud } from '../index.js';
-import { rejectsWith, type Creds } from '../test-support.js';
-import { createActiveTable, ddb, doc, startDynamoCloud } from './test-support.js';
+import { rejectsWith } from '../test-support.js';
+import { createActiveTable, startDynamoClients } from './test-support.js';
 
 describe('DynamoDB Query and Scan', () => {
   let cloud: LocalCloud;
-  let root: Creds;
   let c: DynamoDBClient;
   let d: DynamoDBDocumentClient;
   before(async () => {
-    ({ cloud, root } = await startDynamoCloud());
-    c = ddb(cloud.endpoint, root);
-    d = doc(c);
+    ({ cloud, c, d } = await startDynamoClients());
     await createActiveTable(c, {
       TableName: 'events',
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'n', KeyType: 'RANGE' }],

@@ -11,6 +11,13 @@ export async function startDynamoCloud(dataDir?: string): Promise<{ cloud: Local
   return { cloud, root };
 }
 
+/** A DynamoDB-only cloud with the root account's low-level and Document clients (what most tests start from). */
+export async function startDynamoClients(): Promise<{ cloud: LocalCloud; root: Creds; c: DynamoDBClient; d: DynamoDBDocumentClient }> {
+  const { cloud, root } = await startDynamoCloud();
+  const c = ddb(cloud.endpoint, root);
+  return { cloud, root, c, d: doc(c) };
+}
+
 export function ddb(endpoint: string, c: Creds): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: c, maxAttempts: 1 });
 }

@@ -6,18 +6,15 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, TransactGetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LocalCloud } from '../index.js';
-import { rejectsWith, type Creds } from '../test-support.js';
-import { createActiveTable, ddb, doc, simpleTable, startDynamoCloud } from './test-support.js';
+import { rejectsWith } from '../test-support.js';
+import { createActiveTable, simpleTable, startDynamoClients } from './test-support.js';
 
 describe('DynamoDB batches and transactions', () => {
   let cloud: LocalCloud;
-  let root: Creds;
   let c: DynamoDBClient;
   let d: DynamoDBDocumentClient;
   before(async () => {
-    ({ cloud, root } = await startDynamoCloud());
-    c = ddb(cloud.endpoint, root);
-    d = doc(c);
+    ({ cloud, c, d } = await startDynamoClients());
     await createActiveTable(c, simpleTable('accounts'));
     await createActiveTable(c, simpleTable('ledger'));
   });
