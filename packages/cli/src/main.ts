@@ -136,6 +136,14 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
     .option('--out <file>', 'where to write it (default: stdout)').option('--bucket <s3-url>', 'an S3-compatible bucket (not available yet)').option('--json')
     .action(async (o) => done(await (await auditCmd()).auditExport(ctx, o)));
 
+  // @commands:fn-ops (commands added by this work go directly below this line)
+  // @commands:fn-loggroups (commands added by this work go directly below this line)
+  // @commands:dev (commands added by this work go directly below this line)
+  // @commands:dashboard (commands added by this work go directly below this line)
+  // @commands:queue (commands added by this work go directly below this line)
+  // @commands:fanout-blob (commands added by this work go directly below this line)
+  // @commands:keys (commands added by this work go directly below this line)
+  // @commands:components (commands added by this work go directly below this line)
   // @commands:cli-sources (commands added by this work go directly below this line)
 
   for (const extend of extensions) extend(program, ctx, done);

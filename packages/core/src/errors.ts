@@ -112,6 +112,22 @@ export const errorCodes = {
   AUDIT_EXPORT_INVALID: spec(400, 'user', false, 'The file given as an audit export is not one `hangar audit export` wrote, or cannot be read.'),
   AUDIT_EXPORT_TARGET_UNSUPPORTED: spec(400, 'user', false, 'Audit export to an S3-compatible bucket is not available yet.'),
 
+  // @errors:fn-ops (codes added by this work go directly below this line)
+
+  // @errors:fn-loggroups (codes added by this work go directly below this line)
+
+  // @errors:dev (codes added by this work go directly below this line)
+
+  // @errors:dashboard (codes added by this work go directly below this line)
+
+  // @errors:queue (codes added by this work go directly below this line)
+
+  // @errors:fanout-blob (codes added by this work go directly below this line)
+
+  // @errors:keys (codes added by this work go directly below this line)
+
+  // @errors:components (codes added by this work go directly below this line)
+
   // @errors:cli-sources (codes added by this work go directly below this line)
   SOURCE_PATH_INVALID: spec(400, 'user', false, "A source file's path is not accepted: a segment over 255 bytes, a path over 1024 bytes, a control, bidi or unpaired-surrogate character, or a path that is both a file and a folder."),
   CLI_SOURCE_REFUSED: spec(400, 'user', false, 'inputs.src is, is inside, or holds a folder of credentials (~/.aws, ~/.ssh, ~/.config/gcloud, $HANGAR_HOME, or AWS-shaped credentials/config files).'),

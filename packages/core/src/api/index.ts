@@ -18,5 +18,7 @@ export * from './audit-checkpoints.js';
 export * from './audit.js';
 // @contract:invitations
 export * from './invitations.js';
+// @contract:functions
+export * from './functions.js';
 // @contract:ci-trust
 export * from './ci-trust.js';
