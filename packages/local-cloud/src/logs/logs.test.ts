@@ -143,7 +143,7 @@ test('a session policy limited to one log group allows reading it and nothing el
     assert.equal((await reader.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/mine' }))).events?.[0]?.message, 'hello /aws/lambda/mine');
     assert.equal((await reader.send(new GetLogEventsCommand({ logGroupName: '/aws/lambda/mine', logStreamName: 's' }))).events?.length, 1);
     assert.equal((await reader.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/lambda/mine' }))).logStreams?.length, 1);
-    const denied = await rejectsWith(reader.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/other' })), 'AccessDeniedException');
+    const denied = await rejectsWith(reader.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/other' })), 'AccessDeniedException', 400);
     assert.match(denied.message, new RegExp(`not authorized to perform: logs:FilterLogEvents on resource: ${arnOf('/aws/lambda/other')}:log-stream:`));
     await rejectsWith(reader.send(new GetLogEventsCommand({ logGroupName: '/aws/lambda/other', logStreamName: 's' })), 'AccessDeniedException');
     await rejectsWith(reader.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/lambda/other' })), 'AccessDeniedException');
