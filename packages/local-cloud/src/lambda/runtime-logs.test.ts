@@ -67,6 +67,16 @@ test('a cold start logs START, the console lines (multi-line kept as one event),
   assert.match(events[0]?.message ?? '', /\tINFO\tline one\nline two$/);
 });
 
+test('Tail is the last 4 KB of the invocation\'s log', async () => {
+  await deploy('chatty', { 'index.mjs': "export const handler = async () => { for (let i = 0; i < 100; i++) console.log('line ' + i + ' ' + 'x'.repeat(80)); return 1; };" });
+  const out = await fx.c.lambda.send(new InvokeCommand({ FunctionName: 'chatty', LogType: 'Tail' }));
+  const tail = Buffer.from(out.LogResult ?? '', 'base64');
+  assert.equal(tail.length, 4096);
+  const text = tail.toString('utf8');
+  assert.ok(text.includes('line 99 ') && !text.includes('line 1 '), 'the newest lines are kept');
+  assert.match(text, /\nREPORT RequestId: [^\n]+\n$/);
+});
+
 test('a handler that throws: Invoke Error with errorType, errorMessage, its own properties and the stack; Invoke answers the trace', async () => {
   await deploy('thrower', { 'index.mjs': `export const handler = async () => { const e = new Error('boom'); e.code = 'E_BOOM'; e.detail = 42; throw e; };` });
   const { lines, body, out } = await invoke('thrower');

@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -103,6 +103,8 @@ test('retention is honoured: expired events are refused, stop being returned, an
 
   await cloud.stop();
   await start();
+  const journal = await readFile(join(dir, 'logs.ndjson'), 'utf8');
+  assert.ok(journal.includes('new marker') && !journal.includes('old marker'), 'the compacted journal keeps only retained events');
   const again = logsFor(root);
   assert.deepEqual((await again.send(new GetLogEventsCommand({ logGroupName: name, logStreamName: 's', startFromHead: true }))).events?.map((e) => e.message), ['new marker']);
   assert.equal((await again.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }))).logGroups?.[0]?.retentionInDays, 3, 'retention and tags persist');
