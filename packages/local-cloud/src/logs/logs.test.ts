@@ -111,6 +111,35 @@ test('retention is honoured: expired events are refused, stop being returned, an
   again.destroy();
 });
 
+test('FilterLogEvents: event ids unique across streams, pages that stay stable while events arrive', async () => {
+  const logs = logsFor(root);
+  const name = 'paged';
+  await logs.send(new CreateLogGroupCommand({ logGroupName: name }));
+  const t = now();
+  for (const s of ['a', 'b']) {
+    await logs.send(new CreateLogStreamCommand({ logGroupName: name, logStreamName: s }));
+    await logs.send(new PutLogEventsCommand({ logGroupName: name, logStreamName: s, logEvents: [1, 2, 3].map((i) => ({ timestamp: t + i, message: `${s}${i}` })) }));
+  }
+  const first = await logs.send(new FilterLogEventsCommand({ logGroupName: name, limit: 4 }));
+  // Oldest first; events of one millisecond in a fixed (stream) order.
+  assert.deepEqual(first.events?.map((e) => e.message).sort(), ['a1', 'a2', 'b1', 'b2']);
+  assert.deepEqual(first.events?.map((e) => e.timestamp), [t + 1, t + 1, t + 2, t + 2]);
+  assert.ok(first.nextToken);
+  // An event arriving between pages, older than the page boundary, does not shift the next page.
+  await logs.send(new PutLogEventsCommand({ logGroupName: name, logStreamName: 'b', logEvents: [{ timestamp: t, message: 'b0' }] }));
+  const second = await logs.send(new FilterLogEventsCommand({ logGroupName: name, limit: 4, nextToken: first.nextToken }));
+  assert.deepEqual(second.events?.map((e) => e.message).sort(), ['a3', 'b3']);
+  const again = await logs.send(new FilterLogEventsCommand({ logGroupName: name }));
+  assert.deepEqual(again.events?.filter((e) => e.message !== 'b0').map((e) => e.eventId), [...first.events!, ...second.events!].map((e) => e.eventId),
+    'event ids do not change when an older event arrives');
+  assert.equal(second.nextToken, undefined);
+  const ids = [...first.events!, ...second.events!].map((e) => e.eventId);
+  assert.equal(new Set(ids).size, ids.length, 'event ids are unique');
+  assert.ok(ids.every((id) => /^\d{56}$/.test(id!)));
+  await rejectsWith(logs.send(new FilterLogEventsCommand({ logGroupName: name, nextToken: 'bm90LWpzb24' })), 'InvalidParameterException');
+  logs.destroy();
+});
+
 test('an invalid filter pattern is InvalidParameterException, as on AWS', async () => {
   const logs = logsFor(root);
   await logs.send(new CreateLogGroupCommand({ logGroupName: 'patterns' }));
