@@ -1,6 +1,5 @@
 /**
- * CloudWatch Logs filter patterns (FilterLogEvents' `filterPattern`), the two forms a developer
- * uses to search function logs:
+ * CloudWatch Logs filter patterns (FilterLogEvents' `filterPattern`), in their three forms:
  *
  * - Unstructured: terms that must all occur (`ERROR timeout`), quoted phrases (`"Task timed
  *   out"`), `?term` alternatives (at least one of them), `-term` exclusions, `%regex%` terms.
@@ -10,7 +9,6 @@
  * - JSON, for events whose message is a JSON object: `{ $.level = "ERROR" }`, `!=`, `<`, `<=`,
  *   `>`, `>=` on numbers, `*` wildcards in strings, `%regex%` values, `IS NULL`, `IS TRUE`,
  *   `IS FALSE`, `NOT EXISTS`, `&&`, `||` and parentheses; selectors `$.a.b` and `$.a[0]`.
- *
  * - Space-delimited, for events made of space-separated fields (`"…"` and `[…]` count as one
  *   field): `[ip, user, ..., status = 4* || status = 5*, bytes > 1000]`, one name per field,
  *   `...` for any number of fields, conditions as in JSON patterns (`=`/`!=` with `*` wildcards
