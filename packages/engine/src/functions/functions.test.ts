@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { AttachRolePolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
-import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient, DescribeLogStreamsCommand, FilterLogEventsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { InvokeCommand, LambdaClient, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import type { SessionCredentials } from '@hangar/core';
 import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
@@ -264,6 +264,9 @@ for (const db of testDatabases()) describe(`function operations against the loca
     try {
       const own = await l.logs.send(new FilterLogEventsCommand({ logGroupName: target.logGroup, limit: 5 }));
       assert.ok((own.events ?? []).length > 0, 'the logs session reads its log group');
+      const streams = await l.logs.send(new DescribeLogStreamsCommand({ logGroupName: target.logGroup }));
+      const stream = streams.logStreams![0]!.logStreamName!;
+      assert.ok((await l.logs.send(new GetLogEventsCommand({ logGroupName: target.logGroup, logStreamName: stream, limit: 5 }))).events!.length > 0, 'and its streams');
       await assert.rejects(l.logs.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/someone-else', limit: 5 })), denied);
       await assert.rejects(l.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: functionArn, ZipFile: new Uint8Array([1]) })), denied);
       await assert.rejects(l.lambda.send(new InvokeCommand({ FunctionName: functionArn })), denied);
