@@ -83,16 +83,26 @@ for (const db of testDatabases()) describe(`function operations against the loca
   const get = (path: string, h = headers) => engine.app.inject({ url: `${base}/instances/${instanceId}${path}`, headers: h });
   const invoke = (body: unknown, h = headers) => engine.app.inject({ method: 'POST', url: `${base}/instances/${instanceId}/invoke`, headers: h, payload: body as object });
 
-  async function deploy(action: 'deploy' | 'remove', manifestId?: string) {
+  async function deploy(action: 'deploy' | 'remove', manifestId?: string, name = 'api', inputs: Record<string, unknown> = { src: '.', handler: 'index.handler', timeout: 5 }) {
     const res = await engine.app.inject({
       method: 'POST', url: `${base}/deployments`, headers,
-      payload: { app: 'shop', stage: 'dev', name: 'api', component: 'http-function', action, inputs: action === 'deploy' ? { src: '.', handler: 'index.handler', timeout: 5 } : {}, ...(manifestId ? { manifestId } : {}) },
+      payload: { app: 'shop', stage: 'dev', name, component: 'http-function', action, inputs: action === 'deploy' ? inputs : {}, ...(manifestId ? { manifestId } : {}) },
     });
     assert.equal(res.statusCode, 202, res.body);
     const events = parseSse((await engine.app.inject({ url: `${base}/deployments/${res.json().deploymentId}/events`, headers })).body);
     const done = events.at(-1)!.data;
     assert.equal(done.status, 'succeeded', JSON.stringify(done));
     return { done, instanceId: res.json().instanceId as string };
+  }
+
+  async function upload(code: string): Promise<string> {
+    const entries = [{ path: 'index.js', sha256: sha(code), size: Buffer.byteLength(code), mode: 0o644 }];
+    const src = await engine.app.inject({ method: 'POST', url: `${base}/sources`, headers, payload: { kind: 'full', entries } });
+    assert.equal(src.statusCode, 200, src.body);
+    for (const h of src.json().missing as string[]) {
+      assert.equal((await engine.app.inject({ method: 'PUT', url: `${base}/blobs/${h}`, headers: { ...headers, 'content-type': 'application/octet-stream' }, payload: Buffer.from(code) })).statusCode, 204);
+    }
+    return src.json().manifestId;
   }
 
   /** Reads the logs until one line matches (the cloud writes them as the invocation ends). */
@@ -138,13 +148,7 @@ for (const db of testDatabases()) describe(`function operations against the loca
     assert.equal(v.json().status, 'verified', v.body);
     assert.ok((await engine.app.inject({ method: 'POST', url: `${base}/providers/local/links`, headers, payload: { scope: 'org' } })).statusCode < 300);
 
-    const entries = [{ path: 'index.js', sha256: sha(handler), size: Buffer.byteLength(handler), mode: 0o644 }];
-    const src = await engine.app.inject({ method: 'POST', url: `${base}/sources`, headers, payload: { kind: 'full', entries } });
-    assert.equal(src.statusCode, 200, src.body);
-    for (const h of src.json().missing as string[]) {
-      assert.equal((await engine.app.inject({ method: 'PUT', url: `${base}/blobs/${h}`, headers: { ...headers, 'content-type': 'application/octet-stream' }, payload: Buffer.from(handler) })).statusCode, 204);
-    }
-    const d = await deploy('deploy', src.json().manifestId);
+    const d = await deploy('deploy', await upload(handler));
     instanceId = d.instanceId;
     functionUrl = d.done.outputs.url;
     functionArn = d.done.outputs.functionArn;
@@ -299,6 +303,25 @@ for (const db of testDatabases()) describe(`function operations against the loca
     assert.ok(requested.every((e) => e.data.purpose === 'logs' || e.data.purpose === 'invoke'));
     const deploys = (await engine.audit.list(engine.seed!.org.id, { kind: 'credentials.issued' })).filter((e) => e.subject?.startsWith('deployment:'));
     assert.ok(deploys.length >= 1 && deploys.every((e) => e.data.purpose === 'deploy'));
+  });
+
+  test('the local cloud\'s own failure output is recognised: syntax error, missing export, timeout', async () => {
+    const cases = [
+      { code: 'exports.handler = async () => { return 1;; ) };', handler: 'index.handler', timeout: 5, errorType: 'Runtime.UserCodeSyntaxError', message: /^SyntaxError: / },
+      { code: 'exports.other = async () => 1;', handler: 'index.handler', timeout: 5, errorType: 'Runtime.HandlerNotFound', message: /index\.handler is undefined or not exported/ },
+      { code: 'exports.handler = () => new Promise(() => {});', handler: 'index.handler', timeout: 1, errorType: 'Task timed out', message: /Task timed out after 1\.00 seconds/ },
+    ];
+    for (const c of cases) {
+      const { instanceId: id } = await deploy('deploy', await upload(c.code), 'broken', { src: '.', handler: c.handler, timeout: c.timeout });
+      const out = (await engine.app.inject({ method: 'POST', url: `${base}/instances/${id}/invoke`, headers, payload: { payload: {} } })).json();
+      assert.equal(out.functionError, 'Unhandled', JSON.stringify(out));
+      const h = (await engine.app.inject({ url: `${base}/instances/${id}/health?since=1h`, headers })).json();
+      assert.equal(h.lastError?.errorType, c.errorType, JSON.stringify(h));
+      assert.match(h.lastError.message, c.message);
+      assert.equal(h.lastError.requestId, out.requestId, 'the error is tied to the invocation that hit it');
+      const logs = (await engine.app.inject({ url: `${base}/instances/${id}/logs?since=1h`, headers })).json().events as { kind: string; errorType: string | null }[];
+      assert.ok(logs.some((e) => e.kind === 'error' && e.errorType === c.errorType), JSON.stringify(logs));
+    }
   });
 
   test('bad input: an unknown since, a filter the cloud refuses; then a removed instance', async () => {
