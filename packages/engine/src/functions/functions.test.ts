@@ -336,7 +336,16 @@ for (const db of testDatabases()) describe(`function operations against the loca
     assert.equal(filter.json().code, 'FUNCTION_LOGS_FILTER_INVALID');
     assert.match(filter.json().message, /\{ \$\.level = /);
 
-    await deploy('remove');
+    // A stream open while the instance is removed says so, then ends.
+    const s = openStream(`${engineUrl}${base}/instances/${instanceId}/logs/events?since=1m`, headers);
+    try {
+      await s.next((f) => f.event === 'live');
+      await deploy('remove');
+      const end = await s.next((f) => f.event === 'error');
+      assert.equal((end.data as { code: string }).code, 'FUNCTION_NOT_DEPLOYED');
+    } finally {
+      s.stop();
+    }
     for (const res of [await invoke({ payload: {} }), await get('/logs'), await get('/health'), await get('/logs/events')]) {
       assert.equal(res.statusCode, 409, res.body);
       assert.equal(res.json().code, 'FUNCTION_NOT_DEPLOYED');

@@ -107,8 +107,9 @@ export async function streamFunctionLogs(
       raw.write(frame({ event: 'log', data: r.event }, sseId(e)));
       lastWrite = clock.now().getTime();
     }
-    for (const [id, ts] of sent) if (ts < newest - overlapMs * 2) sent.delete(id);
   };
+  /** Ids older than the next read's start cannot come back: forget them. */
+  const forgetBefore = (from: number) => { for (const [id, ts] of sent) if (ts < from) sent.delete(id); };
 
   try {
     send(backlog.events);
@@ -116,10 +117,14 @@ export async function streamFunctionLogs(
     raw.write(frame({ event: 'live', data: { logGroup: t.logGroup } }));
     let failures = 0;
     let lastCheck = clock.now().getTime();
+    let lastPoll = lastCheck;
     while (!closed()) {
       await sleep(pollMs);
       if (closed()) break;
       const now = clock.now().getTime();
+      // From the newest line seen (the cloud's clock) or the last poll (ours), whichever is earlier, less the overlap.
+      const from = Math.max(q.startTime, Math.min(newest, lastPoll) - overlapMs);
+      forgetBefore(from);
       try {
         if (now - lastCheck >= recheckMs) {
           lastCheck = now;
@@ -128,12 +133,13 @@ export async function streamFunctionLogs(
         let nextToken: string | undefined;
         let pages = 0;
         do {
-          const page = await filterPage(client, t, { startTime: Math.max(q.startTime, newest - overlapMs), filterPattern: q.filterPattern, limit: 10_000, nextToken }, abort.signal);
+          const page = await filterPage(client, t, { startTime: from, filterPattern: q.filterPattern, limit: 10_000, nextToken }, abort.signal);
           send(page.events);
           nextToken = page.nextToken;
           pages += 1;
         } while (nextToken && pages < 10 && !closed());
         failures = 0;
+        lastPoll = now;
       } catch (err) {
         if (closed()) break;
         const retryable = err instanceof HangarError && errorCodes[err.code].retryable;
