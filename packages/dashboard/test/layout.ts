@@ -17,36 +17,42 @@ export interface Overflow {
 
 /** What overflows the viewport horizontally on the current page. */
 export async function findOverflow(page: Page): Promise<Overflow> {
-  return page.evaluate(() => {
-    const vw = document.documentElement.clientWidth;
-    const tolerance = 0.5;
-    const clips = (s: CSSStyleDeclaration) => ['auto', 'scroll', 'hidden', 'clip'].includes(s.overflowX);
-    const describe = (el: Element, right: number) => {
-      const cls = typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).join('.')}` : '';
-      const text = (el.textContent ?? '').trim().replace(/\s+/g, ' ').slice(0, 40);
-      return `${el.tagName.toLowerCase()}${cls} "${text}" → right edge ${Math.round(right)} px`;
-    };
-    const offending = new Set<Element>();
-    const offenders: string[] = [];
-    for (const el of Array.from(document.body.querySelectorAll('*'))) {
-      const r = el.getBoundingClientRect();
-      if (r.width === 0 || r.height === 0 || r.right <= vw + tolerance) continue;
-      const style = getComputedStyle(el);
-      if (style.visibility === 'hidden' || style.position === 'fixed') continue;
-      // Contained: some ancestor scrolls or clips horizontally and itself fits in the viewport.
-      let contained = false;
-      let outerOffender = false;
-      for (let p = el.parentElement; p && p !== document.documentElement; p = p.parentElement) {
-        if (offending.has(p)) { outerOffender = true; break; }
-        if (clips(getComputedStyle(p))) { contained = p.getBoundingClientRect().right <= vw + tolerance; if (contained) break; }
-      }
-      if (contained) continue;
-      offending.add(el);
-      if (!outerOffender) offenders.push(describe(el, r.right));
-    }
-    return { scrollWidth: document.documentElement.scrollWidth, viewport: vw, offenders: offenders.slice(0, 8) };
-  });
+  return page.evaluate(IN_PAGE) as Promise<Overflow>;
 }
+
+// Plain JavaScript, passed as text: the test runner's transpiler would wrap named functions in a
+// helper (`__name`) the page does not have.
+const IN_PAGE = `(() => {
+  const vw = document.documentElement.clientWidth;
+  const tolerance = 0.5;
+  const clips = (s) => ['auto', 'scroll', 'hidden', 'clip'].includes(s.overflowX);
+  const describe = (el, right) => {
+    const cls = typeof el.className === 'string' && el.className.trim() ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+    const text = (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 40);
+    return el.tagName.toLowerCase() + cls + ' "' + text + '" → right edge ' + Math.round(right) + ' px';
+  };
+  const offending = new Set();
+  const offenders = [];
+  for (const el of Array.from(document.body.querySelectorAll('*'))) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || r.right <= vw + tolerance) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || style.position === 'fixed') continue;
+    // Contained: some ancestor scrolls or clips horizontally and itself fits in the viewport.
+    let contained = false;
+    let outerOffender = false;
+    // An absolutely positioned box is clipped only by its containing block (offsetParent) and that block's ancestors.
+    const from = style.position === 'absolute' ? el.offsetParent : el.parentElement;
+    for (let p = from; p && p !== document.documentElement; p = p.parentElement) {
+      if (offending.has(p)) { outerOffender = true; break; }
+      if (clips(getComputedStyle(p)) && p.getBoundingClientRect().right <= vw + tolerance) { contained = true; break; }
+    }
+    if (contained) continue;
+    offending.add(el);
+    if (!outerOffender) offenders.push(describe(el, r.right));
+  }
+  return { scrollWidth: document.documentElement.scrollWidth, viewport: vw, offenders: offenders.slice(0, 8) };
+})()`;
 
 /** Fails with the offending elements named when anything overflows. */
 export async function assertNoOverflow(page: Page, what: string): Promise<void> {

@@ -48,7 +48,7 @@ export function InstancePage({ ctx, instanceId, deploymentId }: { ctx: OrgContex
       {showFunction && <FunctionPanel orgId={ctx.org.id} instanceId={i.id} />}
       <section className="card" aria-labelledby="outputs-h">
         <div className="card-head"><h2 id="outputs-h">Outputs</h2></div>
-        <div className="card-body"><Outputs outputs={i.outputs} /></div>
+        <div className="card-body">{Object.keys(i.outputs).length > 0 ? <Outputs outputs={i.outputs} /> : <span className="muted">No outputs yet: they appear when a deployment succeeds.</span>}</div>
       </section>
       <section className="card" aria-labelledby="history-h">
         <div className="card-head"><h2 id="history-h">Deployment history</h2><span className="small muted">newest first</span></div>
