@@ -1,7 +1,7 @@
 /**
  * Layout checks run inside the page: nothing may stick out past the viewport's right edge unless
  * it sits in a scroll (or clipping) container that itself fits, so a narrow screen never scrolls
- * sideways as a whole.
+ * sideways as a whole; and no table cell's content may spill over its neighbour.
  */
 import type { Page } from 'playwright-core';
 
@@ -50,6 +50,11 @@ const IN_PAGE = `(() => {
     if (contained) continue;
     offending.add(el);
     if (!outerOffender) offenders.push(describe(el, r.right));
+  }
+  // A table cell whose content is wider than the cell spills over the next column (badges over headers).
+  for (const cell of Array.from(document.querySelectorAll('th, td'))) {
+    if (getComputedStyle(cell).overflowX !== 'visible' || cell.scrollWidth <= cell.clientWidth + 1) continue;
+    offenders.push('content wider than its cell: ' + describe(cell, cell.getBoundingClientRect().left + cell.scrollWidth));
   }
   return { scrollWidth: document.documentElement.scrollWidth, viewport: vw, offenders: offenders.slice(0, 8) };
 })()`;
