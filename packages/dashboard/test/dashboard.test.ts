@@ -509,11 +509,11 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     await shot(page, '27-instance-function-log');
 
     // The filter and the since selector restart the stream with the engine's filtering.
-    await page.getByLabel('Filter').fill('"dashboard-marker"');
+    await page.getByLabel('Filter', { exact: true }).fill('"dashboard-marker"');
     await page.getByRole('button', { name: 'Apply' }).click();
     await log.locator('.fn-line', { hasText: 'dashboard-marker' }).first().waitFor();
     await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid="function-log"] .fn-line')).every((l) => l.textContent?.includes('dashboard-marker')));
-    await page.getByLabel('Since').selectOption('5m');
+    await page.getByLabel('Since', { exact: true }).selectOption('5m');
     await log.locator('.fn-line', { hasText: 'dashboard-marker' }).first().waitFor();
     await shot(page, '28-instance-function-log-filtered');
   });

@@ -145,6 +145,28 @@ function FunctionLogCard({ logs, since, onSince, filter, onFilter }: {
 
 const kindLabel: Record<FunctionLogEvent['kind'], string> = { log: 'log', error: 'error', start: 'start', end: 'end', report: 'report' };
 
+/**
+ * What a line shows: Node's Lambda runtime prefixes console output with `<time>\t<request id>\t<LEVEL>\t`,
+ * which the columns already say, and writes an uncaught error as `Invoke Error \t{errorType, errorMessage, trace}`;
+ * both are shown plainly (the raw message stays in the engine's API and `hangar logs`).
+ */
+export function displayOf(l: Pick<FunctionLogEvent, 'kind' | 'message' | 'errorType'>): { label: string; text: string } {
+  let text = l.message.replace(/\n+$/, '');
+  let level: string | undefined;
+  const prefixed = /^\d{4}-\d\d-\d\dT[\d:.]+Z\t[0-9a-f-]{36}\t([A-Z]+)\t([\s\S]*)$/.exec(text);
+  if (prefixed) { level = prefixed[1]!.toLowerCase(); text = prefixed[2]!; }
+  const invokeError = /^Invoke Error\s*\t(\{[\s\S]*\})\s*$/.exec(text);
+  if (invokeError) {
+    try {
+      const e = JSON.parse(invokeError[1]!) as { errorType?: string; errorMessage?: string; trace?: string[] };
+      const trace = Array.isArray(e.trace) ? e.trace : [];
+      text = trace.length > 0 ? trace.join('\n') : `${e.errorType ?? 'Error'}: ${e.errorMessage ?? ''}`;
+    } catch { /* not JSON: shown as it is */ }
+  }
+  const label = l.kind === 'error' ? (l.errorType ?? 'error') : l.kind === 'log' && level ? level : kindLabel[l.kind];
+  return { label, text };
+}
+
 function FunctionLogView({ lines, live, empty }: { lines: FunctionLogEvent[]; live: boolean; empty: string }) {
   const ref = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
@@ -157,13 +179,16 @@ function FunctionLogView({ lines, live, empty }: { lines: FunctionLogEvent[]; li
       className="log fn-log" ref={ref} role="log" aria-live={live ? 'polite' : 'off'} aria-label="Function log" tabIndex={0} data-testid="function-log"
       onScroll={(e) => { const el = e.currentTarget; pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24; }}
     >
-      {lines.length === 0 ? <div className="log-empty">{empty}</div> : lines.map((l) => (
-        <div key={l.id} className={`fn-line kind-${l.kind}`} data-kind={l.kind} data-request-id={l.requestId ?? undefined}>
-          <span className="t" title={l.ts}>{new Date(l.ts).toLocaleTimeString(undefined, { hour12: false })}</span>
-          <span className="lvl" title={l.errorType ?? undefined}>{l.kind === 'error' && l.errorType ? l.errorType : kindLabel[l.kind]}</span>
-          <span className="m">{l.message.replace(/\n+$/, '')}</span>
-        </div>
-      ))}
+      {lines.length === 0 ? <div className="log-empty">{empty}</div> : lines.map((l) => {
+        const shown = displayOf(l);
+        return (
+          <div key={l.id} className={`fn-line kind-${l.kind}`} data-kind={l.kind} data-request-id={l.requestId ?? undefined}>
+            <span className="t" title={l.ts}>{new Date(l.ts).toLocaleTimeString(undefined, { hour12: false })}</span>
+            <span className="lvl" title={l.errorType ?? undefined}>{shown.label}</span>
+            <span className="m">{l.requestId && l.kind !== 'start' && l.kind !== 'end' && l.kind !== 'report' && <span className="rid" title={`Request id ${l.requestId}`}>{l.requestId.slice(0, 8)}</span>}{shown.text}</span>
+          </div>
+        );
+      })}
     </div>
   );
 }

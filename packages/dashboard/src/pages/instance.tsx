@@ -34,7 +34,7 @@ export function InstancePage({ ctx, instanceId, deploymentId }: { ctx: OrgContex
   const i = instance.data;
   const liveStatus = selected && log.status ? log.status : selected?.status;
   // Only an instance whose component deployed a function has runtime logs to read.
-  const showFunction = i.status !== 'removed' && i.status !== 'new' && typeof i.outputs.functionName === 'string';
+  const showFunction = i.status !== 'removed' && typeof i.outputs.functionName === 'string' && typeof i.outputs.functionArn === 'string';
   const url = urlOf(i.outputs);
 
   return (
