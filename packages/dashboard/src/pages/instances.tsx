@@ -39,13 +39,13 @@ export function InstancesPage({ ctx }: { ctx: OrgContext }) {
                 <colgroup><col style={{ width: '17%' }} /><col style={{ width: '15%' }} /><col style={{ width: '13%' }} /><col style={{ width: '30%' }} /><col /></colgroup>
                 <thead>
                   <tr><th scope="colgroup" colSpan={5} className="stage-row">Stage <span className="tag">{stage}</span> <span className="muted">· {items.length} instance{items.length === 1 ? '' : 's'}</span></th></tr>
-                  <tr><th scope="col">Instance</th><th scope="col">Component</th><th scope="col">Status</th><th scope="col">URL</th><th scope="col">Last deployment</th></tr>
+                  <tr><th scope="col">Instance</th><th scope="col" className="hide-narrow">Component</th><th scope="col">Status</th><th scope="col">URL</th><th scope="col">Last deployment</th></tr>
                 </thead>
                 <tbody>
                   {items.map((i) => (
                     <tr key={i.id} data-instance={i.name}>
                       <td><Link to={`${base}/instances/${i.id}`}><strong>{i.name}</strong></Link></td>
-                      <td><span className="tag">{i.component}</span></td>
+                      <td className="hide-narrow"><span className="tag">{i.component}</span></td>
                       <td><StatusPill status={i.lastDeployment && (i.lastDeployment.status === 'running' || i.lastDeployment.status === 'queued') ? i.lastDeployment.status : i.status} /></td>
                       <td><InstanceUrl outputs={i.outputs} /></td>
                       <td>
