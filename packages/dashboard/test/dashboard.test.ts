@@ -508,6 +508,16 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     assert.ok(Number(await health.locator('[data-stat="invocations"] dd').textContent()) >= 2);
     await shot(page, '27-instance-function-log');
 
+    // A line's request id narrows the view to that invocation (START, the error, END, REPORT).
+    await errorLine.getByRole('button', { name: `Show only the lines of request ${requestId}` }).click();
+    assert.equal(await page.getByLabel('Filter', { exact: true }).inputValue(), `"${requestId}"`);
+    await page.waitForFunction((id) => {
+      const lines = Array.from(document.querySelectorAll('[data-testid="function-log"] .fn-line'));
+      return lines.length >= 2 && lines.every((l) => l.getAttribute('data-request-id') === id || l.textContent?.includes(id));
+    }, requestId);
+    await log.locator('.fn-line.kind-error').first().waitFor();
+    assert.equal(await log.locator('.fn-line', { hasText: 'dashboard-marker' }).count(), 0);
+
     // The filter and the since selector restart the stream with the engine's filtering.
     await page.getByLabel('Filter', { exact: true }).fill('"dashboard-marker"');
     await page.getByRole('button', { name: 'Apply' }).click();

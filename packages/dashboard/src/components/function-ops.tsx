@@ -137,7 +137,7 @@ function FunctionLogCard({ logs, since, onSince, filter, onFilter }: {
       <div className="card-body">
         <ErrorBanner error={logs.error} title="The function log stopped" />
         {logs.dropped > 0 && <div className="small muted" style={{ marginBottom: 8 }}>{logs.dropped} older line{logs.dropped === 1 ? '' : 's'} not shown.</div>}
-        <FunctionLogView lines={shown} live={logs.live} empty={errorsOnly ? 'No errors in this period.' : filter ? 'No lines match the filter in this period.' : 'No log lines in this period. Call the function (its URL) and they appear here.'} />
+        <FunctionLogView lines={shown} live={logs.live} onRequestId={(id) => { setDraft(`"${id}"`); onFilter(`"${id}"`); }} empty={errorsOnly ? 'No errors in this period.' : filter ? 'No lines match the filter in this period.' : 'No log lines in this period. Call the function (its URL) and they appear here.'} />
       </div>
     </section>
   );
@@ -167,7 +167,7 @@ export function displayOf(l: Pick<FunctionLogEvent, 'kind' | 'message' | 'errorT
   return { label, text };
 }
 
-function FunctionLogView({ lines, live, empty }: { lines: FunctionLogEvent[]; live: boolean; empty: string }) {
+function FunctionLogView({ lines, live, empty, onRequestId }: { lines: FunctionLogEvent[]; live: boolean; empty: string; onRequestId(id: string): void }) {
   const ref = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
   useEffect(() => {
@@ -185,7 +185,12 @@ function FunctionLogView({ lines, live, empty }: { lines: FunctionLogEvent[]; li
           <div key={l.id} className={`fn-line kind-${l.kind}`} data-kind={l.kind} data-request-id={l.requestId ?? undefined}>
             <span className="t" title={l.ts}>{new Date(l.ts).toLocaleTimeString(undefined, { hour12: false })}</span>
             <span className="lvl" title={l.errorType ?? undefined}>{shown.label}</span>
-            <span className="m">{l.requestId && l.kind !== 'start' && l.kind !== 'end' && l.kind !== 'report' && <span className="rid" title={`Request id ${l.requestId}`}>{l.requestId.slice(0, 8)}</span>}{shown.text}</span>
+            <span className="m">
+              {l.requestId && l.kind !== 'start' && l.kind !== 'end' && l.kind !== 'report' && (
+                <button type="button" className="rid" title={`Request id ${l.requestId}: show only this invocation's lines`} aria-label={`Show only the lines of request ${l.requestId}`} onClick={() => onRequestId(l.requestId!)}>{l.requestId.slice(0, 8)}</button>
+              )}
+              {shown.text}
+            </span>
           </div>
         );
       })}
