@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { AttachRolePolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { AttachRolePolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { CloudWatchLogsClient, DescribeLogStreamsCommand, FilterLogEventsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { InvokeCommand, LambdaClient, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import type { SessionCredentials } from '@hangar/core';
@@ -83,16 +83,26 @@ for (const db of testDatabases()) describe(`function operations against the loca
   const get = (path: string, h = headers) => engine.app.inject({ url: `${base}/instances/${instanceId}${path}`, headers: h });
   const invoke = (body: unknown, h = headers) => engine.app.inject({ method: 'POST', url: `${base}/instances/${instanceId}/invoke`, headers: h, payload: body as object });
 
-  async function deploy(action: 'deploy' | 'remove', manifestId?: string) {
+  async function deploy(action: 'deploy' | 'remove', manifestId?: string, name = 'api', inputs: Record<string, unknown> = { src: '.', handler: 'index.handler', timeout: 5 }) {
     const res = await engine.app.inject({
       method: 'POST', url: `${base}/deployments`, headers,
-      payload: { app: 'shop', stage: 'dev', name: 'api', component: 'http-function', action, inputs: action === 'deploy' ? { src: '.', handler: 'index.handler', timeout: 5 } : {}, ...(manifestId ? { manifestId } : {}) },
+      payload: { app: 'shop', stage: 'dev', name, component: 'http-function', action, inputs: action === 'deploy' ? inputs : {}, ...(manifestId ? { manifestId } : {}) },
     });
     assert.equal(res.statusCode, 202, res.body);
     const events = parseSse((await engine.app.inject({ url: `${base}/deployments/${res.json().deploymentId}/events`, headers })).body);
     const done = events.at(-1)!.data;
     assert.equal(done.status, 'succeeded', JSON.stringify(done));
     return { done, instanceId: res.json().instanceId as string };
+  }
+
+  async function upload(code: string): Promise<string> {
+    const entries = [{ path: 'index.js', sha256: sha(code), size: Buffer.byteLength(code), mode: 0o644 }];
+    const src = await engine.app.inject({ method: 'POST', url: `${base}/sources`, headers, payload: { kind: 'full', entries } });
+    assert.equal(src.statusCode, 200, src.body);
+    for (const h of src.json().missing as string[]) {
+      assert.equal((await engine.app.inject({ method: 'PUT', url: `${base}/blobs/${h}`, headers: { ...headers, 'content-type': 'application/octet-stream' }, payload: Buffer.from(code) })).statusCode, 204);
+    }
+    return src.json().manifestId;
   }
 
   /** Reads the logs until one line matches (the cloud writes them as the invocation ends). */
@@ -138,13 +148,7 @@ for (const db of testDatabases()) describe(`function operations against the loca
     assert.equal(v.json().status, 'verified', v.body);
     assert.ok((await engine.app.inject({ method: 'POST', url: `${base}/providers/local/links`, headers, payload: { scope: 'org' } })).statusCode < 300);
 
-    const entries = [{ path: 'index.js', sha256: sha(handler), size: Buffer.byteLength(handler), mode: 0o644 }];
-    const src = await engine.app.inject({ method: 'POST', url: `${base}/sources`, headers, payload: { kind: 'full', entries } });
-    assert.equal(src.statusCode, 200, src.body);
-    for (const h of src.json().missing as string[]) {
-      assert.equal((await engine.app.inject({ method: 'PUT', url: `${base}/blobs/${h}`, headers: { ...headers, 'content-type': 'application/octet-stream' }, payload: Buffer.from(handler) })).statusCode, 204);
-    }
-    const d = await deploy('deploy', src.json().manifestId);
+    const d = await deploy('deploy', await upload(handler));
     instanceId = d.instanceId;
     functionUrl = d.done.outputs.url;
     functionArn = d.done.outputs.functionArn;
@@ -301,6 +305,48 @@ for (const db of testDatabases()) describe(`function operations against the loca
     assert.ok(deploys.length >= 1 && deploys.every((e) => e.data.purpose === 'deploy'));
   });
 
+  test('a provider role without the logs permissions: FUNCTION_AWS_ACCESS_DENIED naming the action; invoke still works', async () => {
+    const p = await engine.app.inject({ method: 'POST', url: `${base}/providers`, headers, payload: { name: 'invoke-only' } });
+    assert.equal(p.statusCode, 201, p.body);
+    const iam = new IAMClient({ region, endpoint: cloud.endpoint, credentials: workloadRoot });
+    const role = await iam.send(new CreateRoleCommand({ RoleName: 'hangar-invoke-only', AssumeRolePolicyDocument: JSON.stringify(p.json().setup.trustPolicy), MaxSessionDuration: 3600 }));
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'hangar-invoke-only', PolicyName: 'invoke', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: '*' }] }) }));
+    iam.destroy();
+    assert.equal((await engine.app.inject({ method: 'POST', url: `${base}/providers/invoke-only/verify`, headers, payload: { roleArn: role.Role!.Arn } })).json().status, 'verified');
+    const link = await engine.app.inject({ method: 'POST', url: `${base}/providers/invoke-only/links`, headers, payload: { scope: 'instance', instanceId } });
+    assert.equal(link.statusCode, 201, link.body);
+    try {
+      const logs = await get('/logs');
+      assert.equal(logs.statusCode, 403, logs.body);
+      assert.equal(logs.json().code, 'FUNCTION_AWS_ACCESS_DENIED');
+      assert.match(logs.json().message, /logs:FilterLogEvents on arn:aws:logs:us-east-1:200000000002:log-group:\/aws\/lambda\//);
+      const issued = (await engine.audit.list(engine.seed!.org.id, { kind: 'credentials.issued' })).find((e) => e.subject === `instance:${instanceId}` && e.data.provider === 'invoke-only');
+      assert.equal(issued?.data.purpose, 'logs', 'the instance link chose the provider');
+      assert.equal((await invoke({ payload: { via: 'invoke-only' } })).json().functionError, null);
+    } finally {
+      assert.equal((await engine.app.inject({ method: 'DELETE', url: `${base}/providers/invoke-only/links/${link.json().link.id}`, headers })).statusCode, 204);
+    }
+  });
+
+  test('the local cloud\'s own failure output is recognised: syntax error, missing export, timeout', async () => {
+    const cases = [
+      { code: 'exports.handler = async () => { return 1;; ) };', handler: 'index.handler', timeout: 5, errorType: 'Runtime.UserCodeSyntaxError', message: /^SyntaxError: / },
+      { code: 'exports.other = async () => 1;', handler: 'index.handler', timeout: 5, errorType: 'Runtime.HandlerNotFound', message: /index\.handler is undefined or not exported/ },
+      { code: 'exports.handler = () => new Promise(() => {});', handler: 'index.handler', timeout: 1, errorType: 'Task timed out', message: /Task timed out after 1\.00 seconds/ },
+    ];
+    for (const c of cases) {
+      const { instanceId: id } = await deploy('deploy', await upload(c.code), 'broken', { src: '.', handler: c.handler, timeout: c.timeout });
+      const out = (await engine.app.inject({ method: 'POST', url: `${base}/instances/${id}/invoke`, headers, payload: { payload: {} } })).json();
+      assert.equal(out.functionError, 'Unhandled', JSON.stringify(out));
+      const h = (await engine.app.inject({ url: `${base}/instances/${id}/health?since=1h`, headers })).json();
+      assert.equal(h.lastError?.errorType, c.errorType, JSON.stringify(h));
+      assert.match(h.lastError.message, c.message);
+      assert.equal(h.lastError.requestId, out.requestId, 'the error is tied to the invocation that hit it');
+      const logs = (await engine.app.inject({ url: `${base}/instances/${id}/logs?since=1h`, headers })).json().events as { kind: string; errorType: string | null }[];
+      assert.ok(logs.some((e) => e.kind === 'error' && e.errorType === c.errorType), JSON.stringify(logs));
+    }
+  });
+
   test('bad input: an unknown since, a filter the cloud refuses; then a removed instance', async () => {
     const since = await get('/logs?since=yesterday');
     assert.equal(since.statusCode, 400);
@@ -313,7 +359,16 @@ for (const db of testDatabases()) describe(`function operations against the loca
     assert.equal(filter.json().code, 'FUNCTION_LOGS_FILTER_INVALID');
     assert.match(filter.json().message, /\{ \$\.level = /);
 
-    await deploy('remove');
+    // A stream open while the instance is removed says so, then ends.
+    const s = openStream(`${engineUrl}${base}/instances/${instanceId}/logs/events?since=1m`, headers);
+    try {
+      await s.next((f) => f.event === 'live');
+      await deploy('remove');
+      const end = await s.next((f) => f.event === 'error');
+      assert.equal((end.data as { code: string }).code, 'FUNCTION_NOT_DEPLOYED');
+    } finally {
+      s.stop();
+    }
     for (const res of [await invoke({ payload: {} }), await get('/logs'), await get('/health'), await get('/logs/events')]) {
       assert.equal(res.statusCode, 409, res.body);
       assert.equal(res.json().code, 'FUNCTION_NOT_DEPLOYED');

@@ -27,6 +27,8 @@ export interface StreamOptions {
   readonly recheckMs?: number;
   /** Most backlog lines sent before `live`; default 1000. */
   readonly backlogLimit?: number;
+  /** Aborted when the engine stops: open streams end so the server can close. */
+  readonly stopping?: AbortSignal;
 }
 
 export interface StreamSource {
@@ -77,6 +79,8 @@ export async function streamFunctionLogs(
   let wakeup: (() => void) | undefined;
   const onClose = () => { abort.abort(); wakeup?.(); };
   raw.on('close', onClose);
+  opts.stopping?.addEventListener('abort', onClose);
+  if (opts.stopping?.aborted) onClose();
   const closed = () => abort.signal.aborted;
   const sleep = (ms: number) => new Promise<void>((resolve) => {
     if (closed()) return resolve();
@@ -87,28 +91,31 @@ export async function streamFunctionLogs(
   const recognise = createRecogniser();
   /** Ids sent, with their timestamps, so old ones can be forgotten once outside the overlap. */
   const sent = new Map<string, number>();
+  // Keyed by stream too: event ids are unique in AWS, but nothing is lost by not relying on it.
+  const key = (e: RawLogEvent) => `${e.logStreamName}\u0000${e.eventId}`;
   let newest = resume ? resume.timestamp : q.startTime;
   let lastWrite = clock.now().getTime();
   let skipUntil = resume?.eventId;
 
   const send = (events: readonly RawLogEvent[]) => {
     for (const e of events) {
-      if (sent.has(e.eventId)) continue;
+      if (sent.has(key(e))) continue;
       if (resume && e.timestamp < resume.timestamp) continue;
       if (skipUntil !== undefined && e.timestamp === resume?.timestamp) {
         // Lines of the resumed millisecond up to the last one the client saw were sent before.
-        sent.set(e.eventId, e.timestamp);
+        sent.set(key(e), e.timestamp);
         if (e.eventId === skipUntil) skipUntil = undefined;
         continue;
       }
       const r = recognise(e);
-      sent.set(e.eventId, e.timestamp);
+      sent.set(key(e), e.timestamp);
       if (e.timestamp > newest) newest = e.timestamp;
       raw.write(frame({ event: 'log', data: r.event }, sseId(e)));
       lastWrite = clock.now().getTime();
     }
-    for (const [id, ts] of sent) if (ts < newest - overlapMs * 2) sent.delete(id);
   };
+  /** Ids older than the next read's start cannot come back: forget them. */
+  const forgetBefore = (from: number) => { for (const [id, ts] of sent) if (ts < from) sent.delete(id); };
 
   try {
     send(backlog.events);
@@ -116,10 +123,14 @@ export async function streamFunctionLogs(
     raw.write(frame({ event: 'live', data: { logGroup: t.logGroup } }));
     let failures = 0;
     let lastCheck = clock.now().getTime();
+    let lastPoll = lastCheck;
     while (!closed()) {
       await sleep(pollMs);
       if (closed()) break;
       const now = clock.now().getTime();
+      // From the newest line seen (the cloud's clock) or the last poll (ours), whichever is earlier, less the overlap.
+      const from = Math.max(q.startTime, Math.min(newest, lastPoll) - overlapMs);
+      forgetBefore(from);
       try {
         if (now - lastCheck >= recheckMs) {
           lastCheck = now;
@@ -128,12 +139,13 @@ export async function streamFunctionLogs(
         let nextToken: string | undefined;
         let pages = 0;
         do {
-          const page = await filterPage(client, t, { startTime: Math.max(q.startTime, newest - overlapMs), filterPattern: q.filterPattern, limit: 10_000, nextToken }, abort.signal);
+          const page = await filterPage(client, t, { startTime: from, filterPattern: q.filterPattern, limit: 10_000, nextToken }, abort.signal);
           send(page.events);
           nextToken = page.nextToken;
           pages += 1;
         } while (nextToken && pages < 10 && !closed());
         failures = 0;
+        lastPoll = now;
       } catch (err) {
         if (closed()) break;
         const retryable = err instanceof HangarError && errorCodes[err.code].retryable;
@@ -153,6 +165,7 @@ export async function streamFunctionLogs(
     }
   } finally {
     raw.off('close', onClose);
+    opts.stopping?.removeEventListener('abort', onClose);
     raw.end();
   }
 }
