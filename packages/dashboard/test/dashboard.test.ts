@@ -454,6 +454,8 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     await page.goto(`/orgs/${seed.orgId}/instances`);
     const row = page.locator('tr[data-instance="web"]');
     await row.locator('[data-status="failed"]').first().waitFor();
+    assert.match((await row.textContent())!, /COMPONENT_AWS_ACCESS_DENIED/, 'the list names what went wrong');
+    await shot(page, '26-instances-failed');
     await row.getByRole('link', { name: 'web', exact: true }).click();
     const banner = page.getByTestId('deployment-error');
     await banner.waitFor();

@@ -8,7 +8,7 @@ import { ApiError } from '../api/client.js';
 import { useDeploymentLog } from '../components/use-deployment-log.js';
 import { useLoad } from '../components/use-load.js';
 import { usePoll } from '../components/use-poll.js';
-import { EmptyState, ErrorBanner, formatDuration, Loading, PageHeader, StatusPill, Time } from '../components/ui.js';
+import { CodeName, EmptyState, ErrorBanner, formatDuration, Loading, PageHeader, StatusPill, Time } from '../components/ui.js';
 import { Link, useRouter } from '../router.js';
 import { useSession } from '../session.js';
 import { NotFound } from './not-found.js';
@@ -67,7 +67,7 @@ export function InstancePage({ ctx, instanceId, deploymentId }: { ctx: OrgContex
                   </td>
                   <td>
                     <StatusPill status={d.id === selected?.id && liveStatus ? liveStatus : d.status} />
-                    {d.error && <div className="small err-code"><code>{d.error.code}</code>{d.error.awsCode ? ` · ${d.error.awsCode}` : ''}</div>}
+                    {d.error && <div className="small err-code"><CodeName code={d.error.code} />{d.error.awsCode ? ` · ${d.error.awsCode}` : ''}</div>}
                   </td>
                   <td><Time iso={d.createdAt} /><div className="small muted">{formatDuration(d.durationMs)}</div></td>
                   <td>{d.provider ? <><strong>{d.provider.name ?? d.provider.id}</strong><div className="small"><code>{d.provider.roleArn ?? '—'}</code></div></> : <span className="muted">none</span>}</td>

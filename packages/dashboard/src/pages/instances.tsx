@@ -2,7 +2,7 @@ import { Icons } from '../components/icons.js';
 import type { listInstances } from '@hangar/core/api';
 import type { OrgContext } from '../app.js';
 import type { Instance } from '../api/types.js';
-import { EmptyState, ErrorBanner, formatDuration, Loading, OutputValue, PageHeader, StatusPill, Time } from '../components/ui.js';
+import { CodeName, EmptyState, ErrorBanner, formatDuration, Loading, OutputValue, PageHeader, StatusPill, Time } from '../components/ui.js';
 import { useLoad } from '../components/use-load.js';
 import { usePoll } from '../components/use-poll.js';
 import { Link } from '../router.js';
@@ -52,6 +52,7 @@ export function InstancesPage({ ctx }: { ctx: OrgContext }) {
                         {i.lastDeployment ? (
                           <>
                             <Link to={`${base}/instances/${i.id}/deployments/${i.lastDeployment.id}`}><StatusPill status={i.lastDeployment.status} label={`${i.lastDeployment.action} ${i.lastDeployment.status}`} /></Link>
+                            {i.lastDeployment.error && <div className="small err-code" title={i.lastDeployment.error.message}><CodeName code={i.lastDeployment.error.code} /></div>}
                             <div className="small muted"><Time iso={i.lastDeployment.createdAt} /> · {i.lastDeployment.actor} · {formatDuration(i.lastDeployment.durationMs)}</div>
                           </>
                         ) : <span className="muted">—</span>}
