@@ -507,7 +507,8 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     await page.waitForFunction(() => Number(document.querySelector('[data-stat="errors"] dd')?.firstChild?.textContent ?? '0') >= 1);
     assert.equal(await health.getByTestId('last-error-request-id').textContent(), requestId);
     assert.match((await health.getByTestId('last-error').textContent())!, /boom/);
-    assert.ok(Number(await health.locator('[data-stat="invocations"] dd').textContent()) >= 2);
+    // Both requests' REPORT lines count (the second may land after its error line: the summary refreshes).
+    await page.waitForFunction(() => Number(document.querySelector('[data-stat="invocations"] dd')?.firstChild?.textContent ?? '0') >= 2, undefined, { timeout: 20_000 });
     await shot(page, '27-instance-function-log');
 
     // A line's request id narrows the view to that invocation (START, the error, END, REPORT).
