@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { componentNotFound, getComponent, listComponents } from '@hangar/components';
 import type { CoreDeps, CredentialBroker, Feature } from '../types.js';
-import { createFsBlobStore, type BlobStore } from '../source/blob-store.js';
+import { createBlobStore, type BlobStore } from '../source/blob-store-of.js';
 import { createSourceCache, type SourceCache } from '../source/source-cache.js';
 import { registerSourceRoutes } from '../source/routes.js';
 import { sourceMigrations } from '../source/tables.js';
@@ -25,7 +25,7 @@ export interface DeploymentsOptions {
   readonly lookup?: ComponentLookup;
   /** The names `lookup` knows (listed by COMPONENT_NOT_FOUND); default the built-ins' names, or none with a custom lookup. */
   readonly componentNames?: () => readonly string[];
-  /** Default: the filesystem under `config.dataDir/blobs`. */
+  /** Default: from `config.blobs` (S3), else the filesystem under `config.dataDir/blobs`. */
   readonly blobs?: BlobStore;
   /** How often idle workers and event streams look at the database for work done by another process; default 1000 ms. */
   readonly pollMs?: number;
@@ -59,7 +59,7 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
   const lookup: ComponentLookup = deps.lookup ?? ((name) => getComponent(name));
   const componentNames = deps.componentNames ?? (deps.lookup ? () => [] : () => listComponents().map((c) => c.name));
   const pollMs = deps.pollMs ?? 1000;
-  const blobs = deps.blobs ?? createFsBlobStore(join(config.dataDir, 'blobs'));
+  const blobs = deps.blobs ?? createBlobStore(config);
   const source = createSourceCache({ db, blobs, clock, limits: config.limits, packagesDir: join(config.dataDir, 'packages') });
   const bus = createDeploymentBus();
   const staleMs = deps.staleMs ?? 120_000;
