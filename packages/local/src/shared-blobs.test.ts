@@ -4,9 +4,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { manifestId, type ManifestEntry } from '@hangar/core';
 import { startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
@@ -102,5 +102,29 @@ describe('two engines, one PostgreSQL schema, one blob bucket', { skip: testPost
     assert.equal(await answer.text(), 'shared blobs');
     // Engine 2 built the package from the bucket; it never held the blobs on its disk either.
     assert.equal(existsSync(join(two.dataDir, 'blobs')), false);
+    // ...and shared the package it built.
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `shared/packages/${manifestId(entries)}.zip` }));
+  });
+
+  test('a package built by one engine is downloaded, not rebuilt, by an engine without it', async () => {
+    const code = "exports.handler = async () => ({ statusCode: 200, body: 'from the shared package' });";
+    const entries: ManifestEntry[] = [{ path: 'index.js', sha256: sha(code), size: Buffer.byteLength(code), mode: 0o644 }];
+    const up = await one.app.inject({ method: 'POST', url: `${base}/sources`, headers, payload: { kind: 'full', entries } });
+    assert.equal(up.statusCode, 200, up.body);
+    await one.app.inject({ method: 'PUT', url: `${base}/blobs/${sha(code)}`, headers: { ...headers, 'content-type': 'application/octet-stream' }, payload: Buffer.from(code) });
+    const deployOn2 = async (name: string) => {
+      const res = await two.app.inject({ method: 'POST', url: `${base}/deployments`, headers, payload: { app: 'hello', stage: 'dev', name, component: 'http-function', manifestId: manifestId(entries), inputs: { src: '.', handler: 'index.handler' } } });
+      assert.equal(res.statusCode, 202, res.body);
+      const events = parseSse((await two.app.inject({ url: `${base}/deployments/${res.json().deploymentId}/events`, headers })).body);
+      return events.at(-1)!.data;
+    };
+    assert.equal((await deployOn2('first')).status, 'succeeded');
+    // Engine 2 forgets its local copy and the source file leaves the bucket: only the shared package is left.
+    rmSync(join(two.dataDir, 'packages'), { recursive: true, force: true });
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `shared/blobs/${sha(code)}` }));
+    const again = await deployOn2('second');
+    assert.equal(again.status, 'succeeded', JSON.stringify(again));
+    assert.equal(await (await fetch(again.outputs.url as string)).text(), 'from the shared package');
+    assert.ok(existsSync(join(two.dataDir, 'packages', `${manifestId(entries)}.zip`)), 'kept locally once downloaded');
   });
 });

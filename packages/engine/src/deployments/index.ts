@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { componentNotFound, getComponent, listComponents } from '@hangar/components';
 import type { CoreDeps, CredentialBroker, Feature } from '../types.js';
-import { createBlobStore, type BlobStore } from '../source/blob-store-of.js';
+import { createBlobStores, type BlobStore } from '../source/blob-store-of.js';
 import { createSourceCache, type SourceCache } from '../source/source-cache.js';
 import { registerSourceRoutes } from '../source/routes.js';
 import { sourceMigrations } from '../source/tables.js';
@@ -69,8 +69,11 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
   const lookup: ComponentLookup = deps.lookup ?? ((name) => getComponent(name));
   const componentNames = deps.componentNames ?? (deps.lookup ? () => [] : () => listComponents().map((c) => c.name));
   const pollMs = deps.pollMs ?? 1000;
-  const blobs = deps.blobs ?? createBlobStore(config);
-  const source = createSourceCache({ db, blobs, clock, limits: config.limits, packagesDir: join(config.dataDir, 'packages') });
+  const stores = deps.blobs ? { blobs: deps.blobs } : createBlobStores(config);
+  const source = createSourceCache({
+    db, blobs: stores.blobs, clock, limits: config.limits, packagesDir: join(config.dataDir, 'packages'),
+    ...(stores.packages ? { sharedPackages: stores.packages, onWarn: (msg: string, fields: Record<string, unknown>) => logger.warn(msg, fields) } : {}),
+  });
   const bus = deps.listenClient ? createPgDeploymentBus({ db, listenClient: deps.listenClient, logger }) : createDeploymentBus();
   const staleMs = deps.staleMs ?? 120_000;
   const reapDeps = { db, clock, audit: deps.audit };

@@ -13,12 +13,24 @@ export type { BlobStore } from './blob-store.js';
  * belong to a team's account and exist only inside a deployment.
  */
 export function createBlobStore(config: EngineConfig): BlobStore {
+  return createBlobStores(config).blobs;
+}
+
+/**
+ * The blob store and, with S3, the shared store of built code packages (keyed by manifest id), so
+ * a package one engine built is downloaded by the others instead of built again. On the
+ * filesystem, packages stay the engine's own cache under `<dataDir>/packages`.
+ */
+export function createBlobStores(config: EngineConfig): { blobs: BlobStore; packages?: BlobStore } {
   const b = config.blobs;
-  if (!b) return createFsBlobStore(join(config.dataDir, 'blobs'));
+  if (!b) return { blobs: createFsBlobStore(join(config.dataDir, 'blobs')) };
   const client = new S3Client({
     region: config.aws.region,
     ...(b.endpoint ? { endpoint: b.endpoint, forcePathStyle: true } : {}),
     ...(config.aws.credentials ? { credentials: { ...config.aws.credentials } } : {}),
   });
-  return createS3BlobStore({ client, bucket: b.bucket, prefix: b.prefix });
+  return {
+    blobs: createS3BlobStore({ client, bucket: b.bucket, prefix: b.prefix }),
+    packages: createS3BlobStore({ client, bucket: b.bucket, prefix: b.prefix, namespace: 'packages' }),
+  };
 }

@@ -13,6 +13,11 @@ export interface S3BlobLocation {
 export interface S3BlobStoreOptions extends S3BlobLocation {
   /** A client built with the engine's own identity (never a provider's credentials). */
   readonly client: S3Client;
+  /**
+   * "blobs" (default): keys are the SHA-256 of the content, which S3 is asked to verify.
+   * "packages": built code packages, keyed by manifest id (`<prefix>packages/<id>.zip`).
+   */
+  readonly namespace?: 'blobs' | 'packages';
   /** HeadObject calls in flight for one `missing`; default 16. */
   readonly parallelChecks?: number;
   /** Bodies larger than this (or streams) go up as a multipart upload in parts of this size; default 8 MiB. */
@@ -23,7 +28,8 @@ const notFound = (e: unknown): boolean =>
   e instanceof S3ServiceException ? e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata.httpStatusCode === 404 : false;
 
 /**
- * Blobs as objects `<prefix>blobs/<sha256>` in one bucket, shared by every engine that points at it.
+ * Blobs as objects `<prefix>blobs/<sha256>` in one bucket, shared by every engine that points at it
+ * (or, namespace "packages", built code packages as `<prefix>packages/<manifest id>.zip`).
  *
  * - Atomic by S3's own rules: a PutObject, or a multipart upload, becomes visible only once it is
  *   complete, so no engine ever reads half a blob. A single-part put carries the blob's SHA-256 as
@@ -36,7 +42,8 @@ const notFound = (e: unknown): boolean =>
 export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
   const { client, bucket, prefix } = options;
   const partBytes = Math.max(5 * 1024 * 1024, options.partBytes ?? 8 * 1024 * 1024);
-  const keyOf = (sha: string): string => `${prefix}blobs/${checkSha(sha)}`;
+  const contentAddressed = (options.namespace ?? 'blobs') === 'blobs';
+  const keyOf = (sha: string): string => (contentAddressed ? `${prefix}blobs/${checkSha(sha)}` : `${prefix}packages/${checkSha(sha)}.zip`);
   const where = (sha: string): string => `s3://${bucket}/${keyOf(sha)}`;
   const toMissing = (sha: string, e: unknown): unknown => (notFound(e) ? new BlobMissingError(sha, where(sha)) : e);
 
@@ -54,8 +61,8 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     async put(sha, body) {
       const Key = keyOf(sha);
       if (body instanceof Uint8Array && body.byteLength <= partBytes) {
-        const ChecksumSHA256 = Buffer.from(sha, 'hex').toString('base64');
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: body, ContentLength: body.byteLength, ContentType: 'application/octet-stream', ChecksumSHA256 }));
+        const checksum = contentAddressed ? { ChecksumSHA256: Buffer.from(sha, 'hex').toString('base64') } : {};
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: body, ContentLength: body.byteLength, ContentType: 'application/octet-stream', ...checksum }));
         return;
       }
       // Streamed: parts of partBytes go up as they are read; S3 shows the object only on completion,

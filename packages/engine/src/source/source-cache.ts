@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyDelta, HangarError, manifestId, type ManifestEntry, type SourceUploadRequest, type SourceUploadResponse } from '@hangar/core';
 import type { Clock, Db } from '../types.js';
-import type { BlobStore } from './blob-store.js';
+import { isBlobMissing, type BlobStore } from './blob-store.js';
 import { checkDeletes, checkEntries, checkTotals, decodeEntries, encodeEntries, sha256Pattern, type SourceLimits } from './manifest-rules.js';
 import { createPackager, type Packager } from './zip-pool.js';
 import { sortEntries } from './zip.js';
@@ -31,6 +32,13 @@ export interface SourceCacheDeps {
   readonly packagesDir: string;
   /** Builds zips off the event loop; default a pool of two worker threads. */
   readonly packager?: Packager;
+  /**
+   * Built packages shared by every engine (S3), keyed by manifest id: a package missing from
+   * `packagesDir` is downloaded from here before it is built, and one built here is uploaded.
+   */
+  readonly sharedPackages?: BlobStore;
+  /** A shared package could not be read or written (the deploy goes on: the package is built or kept locally). */
+  readonly onWarn?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
 /** Lets other requests run between batches of a long manifest's work. */
@@ -276,6 +284,20 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
         } catch {
           // not cached yet
         }
+        const shared = deps.sharedPackages;
+        if (shared) {
+          // Another engine may have built it: the same bytes, since the build is deterministic.
+          try {
+            const zip = await shared.get(id);
+            await mkdir(deps.packagesDir, { recursive: true });
+            const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+            await writeFile(tmp, zip);
+            await rename(tmp, file);
+            return zip;
+          } catch (e) {
+            if (!isBlobMissing(e)) deps.onWarn?.('could not read a shared code package; building it here', { manifestId: id, err: e });
+          }
+        }
         // The id is the content's hash, so any org's copy of the manifest describes the same files;
         // callers have already checked (requireComplete) that the deploying org holds it and its blobs.
         const row = await db.selectFrom('manifests').select('entries').where('id', '=', id).executeTakeFirst();
@@ -297,6 +319,9 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
         } catch (e) {
           await unlink(tmp).catch(() => {});
           throw e;
+        }
+        if (shared) {
+          await shared.put(id, createReadStream(file)).catch((e: unknown) => deps.onWarn?.('could not share a built code package; other engines will build it themselves', { manifestId: id, err: e }));
         }
         const zip = new Uint8Array(await readFile(file));
         return zip;
