@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { EngineConfig } from '../types.js';
 import { createFsBlobStore, type BlobStore } from './blob-store.js';
 import { createS3BlobStore } from './s3-blob-store.js';
@@ -24,13 +24,34 @@ export function createBlobStore(config: EngineConfig): BlobStore {
 export function createBlobStores(config: EngineConfig): { blobs: BlobStore; packages?: BlobStore } {
   const b = config.blobs;
   if (!b) return { blobs: createFsBlobStore(join(config.dataDir, 'blobs')) };
-  const client = new S3Client({
-    region: config.aws.region,
-    ...(b.endpoint ? { endpoint: b.endpoint, forcePathStyle: true } : {}),
-    ...(config.aws.credentials ? { credentials: { ...config.aws.credentials } } : {}),
-  });
+  const client = blobClient(config, b);
   return {
     blobs: createS3BlobStore({ client, bucket: b.bucket, prefix: b.prefix }),
     packages: createS3BlobStore({ client, bucket: b.bucket, prefix: b.prefix, namespace: 'packages' }),
   };
+}
+
+function blobClient(config: EngineConfig, b: NonNullable<EngineConfig['blobs']>): S3Client {
+  return new S3Client({
+    region: config.aws.region,
+    ...(b.endpoint ? { endpoint: b.endpoint, forcePathStyle: true } : {}),
+    ...(config.aws.credentials ? { credentials: { ...config.aws.credentials } } : {}),
+  });
+}
+
+/**
+ * For `hangar-engine check`: can the engine's identity reach the blob bucket? HeadBucket (which S3
+ * authorises as s3:ListBucket) tells a missing bucket (404) from a refused one (403); then a HEAD
+ * of an object that does not exist must answer "not found", not "access denied". Changes nothing.
+ */
+export async function probeBlobBucket(config: EngineConfig): Promise<void> {
+  const b = config.blobs;
+  if (!b) return;
+  const client = blobClient(config, b);
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: b.bucket }));
+    await createS3BlobStore({ client, bucket: b.bucket, prefix: b.prefix }).has('0'.repeat(64));
+  } finally {
+    client.destroy();
+  }
 }
