@@ -75,6 +75,8 @@ export function createPgDeploymentBus(deps: PgDeploymentBusDeps): DeploymentBus 
     c.end().catch(() => {});
     if (closed) return;
     logger.warn('the deployment notification connection was lost; streams poll until it is back', { err, retryInMs: retryMs });
+    // Streams waiting for a notification switch to polling now, not at their next keep-alive.
+    wakeAll();
     retryTimer = setTimeout(() => void connect(), retryMs);
     retryMs = Math.min(retryMs * 2, 5000);
   };
