@@ -61,8 +61,10 @@ export async function createHarness(options: {
   limits?: Partial<EngineConfig['limits']>;
   workers?: number;
   start?: boolean;
+  /** Share a store with another harness (two engines on one PostgreSQL schema); its owner cleans it up. */
+  store?: TestStore;
 } & DeploymentsOptions = {}): Promise<Harness> {
-  const store = await openTestStore(options.kind ?? 'sqlite');
+  const store = options.store ?? await openTestStore(options.kind ?? 'sqlite');
   const dataDir = mkdtempSync(join(tmpdir(), 'hangar-deploy-'));
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', write: (l) => logs.push(l) });
@@ -84,10 +86,12 @@ export async function createHarness(options: {
     ...(options.refreshMs ? { refreshMs: options.refreshMs } : {}),
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
     ...(options.staleMs ? { staleMs: options.staleMs } : {}),
+    ...(options.listenClient ? { listenClient: options.listenClient } : {}),
+    ...(options.streamHeartbeatMs ? { streamHeartbeatMs: options.streamHeartbeatMs } : {}),
   });
   await migrateToLatest(store.db, { '0001_platform_orgs_users': orgsMigration, ...feature.migrations });
   const now = new Date().toISOString();
-  await store.db.insertInto('orgs').values([{ id: 'org_a', name: 'org-a', created_at: now }, { id: 'org_b', name: 'org-b', created_at: now }]).execute();
+  await store.db.insertInto('orgs').values([{ id: 'org_a', name: 'org-a', created_at: now }, { id: 'org_b', name: 'org-b', created_at: now }]).onConflict((oc) => oc.column('id').doNothing()).execute();
   const app = Fastify({ logger: false });
   app.setErrorHandler(createErrorHandler(logger));
   app.addHook('onRequest', async (request) => {
@@ -107,7 +111,7 @@ export async function createHarness(options: {
     async close() {
       await feature.stop?.();
       await app.close();
-      await store.cleanup();
+      if (!options.store) await store.cleanup();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
