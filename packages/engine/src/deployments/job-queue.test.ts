@@ -6,7 +6,8 @@ import { orgsMigration } from '../orgs/tables.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { openTestStore, testDatabases, type TestStore } from '../store/test-store.js';
 import type { Db } from '../types.js';
-import { createHarness, type Harness } from './_harness.js';
+import { createHarness, fakeBroker, testProvider, type Harness } from './_harness.js';
+import { createDeploymentsFeature } from './index.js';
 import { fakeComponent } from './_fake-component.js';
 import { createSqlQueue, type DeploymentQueue } from './job-queue.js';
 import { createPgBossQueue } from './pg-queue.js';
@@ -203,6 +204,54 @@ for (const dbk of testDatabases()) {
       assert.ok(finishedBefore.length <= 2, `${finishedBefore.length} of org A's deployments finished before org B's started`);
       const maxRunningA = Math.max(...rows.filter((r) => r.started_at).map((r) => rows.filter((o) => o.started_at && o.started_at <= r.started_at! && (!o.finished_at || o.finished_at > r.started_at!)).length));
       assert.ok(maxRunningA <= 2, `org A had ${maxRunningA} deployments running at once (limit 2)`);
+    });
+  });
+}
+
+for (const dbk of testDatabases()) {
+  describe(`a run stopped before it asked for credentials goes back to the queue (${dbk.kind})`, { skip: dbk.skip, timeout: 120_000 }, () => {
+    test('engine shutdown while the provider is being resolved: the deployment is queued again, no credentials were issued, and another engine runs it', async () => {
+      const component = fakeComponent();
+      let release!: () => void;
+      let entered!: () => void;
+      const inResolve = new Promise<void>((r) => { entered = r; });
+      const gate = new Promise<void>((r) => { release = r; });
+      const slow = fakeBroker({ provider: testProvider, beforeResolve: async () => { entered(); await gate; } });
+      const h = await createHarness({ kind: dbk.kind, lookup: () => component, broker: slow.broker, workers: 1 });
+      try {
+        const res = await h.app.inject({ method: 'POST', url: `/api/v1/orgs/${h.orgA}/deployments`, headers: h.as(h.orgA), payload: { app: 'shop', stage: 'dev', name: 'api', component: 'fake', inputs: { value: 'v1' } } });
+        assert.equal(res.statusCode, 202, res.body);
+        const id = res.json().deploymentId as string;
+        await inResolve;
+        const stopping = h.feature.stop!();
+        release();
+        await stopping;
+        const row = await h.store.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+        assert.equal(row.status, 'queued', 'put back, not failed');
+        assert.equal(row.started_at, null);
+        assert.equal(slow.opened.length, 0, 'no credentials were asked for');
+        assert.equal(component.calls.length, 0);
+        // Another engine on the same store picks it up and runs it.
+        const second = createDeploymentsFeature({
+          db: h.store.db, clock, logger: createLogger({ write: () => {} }),
+          config: { publicUrl: 'x', dataDir: h.dataDir, database: { kind: 'sqlite', path: ':memory:' }, aws: { region: 'us-east-1' }, limits: { maxFiles: 10, maxTotalBytes: 10, maxFileBytes: 10, maxManifestEntries: 10 }, workers: 1 },
+          audit: { append: async () => {} }, broker: fakeBroker().broker, lookup: () => component, pollMs: 50,
+        });
+        await second.start!();
+        try {
+          let status = row.status as string;
+          for (let i = 0; i < 400 && status !== 'succeeded' && status !== 'failed'; i++) {
+            await new Promise((r) => setTimeout(r, 50));
+            status = (await h.store.db.selectFrom('deployments').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
+          }
+          assert.equal(status, 'succeeded');
+          assert.deepEqual(component.calls.map((c) => c.value), ['v1']);
+        } finally {
+          await second.stop!();
+        }
+      } finally {
+        await h.close();
+      }
     });
   });
 }

@@ -29,7 +29,7 @@ function executorOf(db: Db): PgBoss.Db {
 }
 
 /**
- * The PostgreSQL deployment queue, on pg-boss (v10: the line that runs on Node 20). A deployment
+ * The PostgreSQL deployment queue, on pg-boss (v10: the last line that runs on Node 20; 11 and 12 need Node 22). A deployment
  * is a job in the `hangar-deployments` queue (policy `short`, singleton key = deployment id, so a
  * deployment has at most one waiting job whoever enqueues it). Any engine's worker claims.
  *
