@@ -1,4 +1,4 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { createLogger } from '../logger.js';
@@ -26,14 +26,15 @@ for (const dbk of testDatabases()) {
   describe(`the deployment queue interface (${dbk.kind})`, { skip: dbk.skip, timeout: 120_000 }, () => {
     let store: TestStore;
     let n = 0;
-    before(async () => {
+    // A fresh store (a new PostgreSQL schema, and pg-boss's next to it) for every test.
+    beforeEach(async () => {
       store = await openTestStore(dbk.kind);
       await migrateToLatest(store.db, { '0001_platform_orgs_users': orgsMigration, ...deploymentMigrations });
       const now = new Date().toISOString();
       await store.db.insertInto('orgs').values([{ id: 'org_a', name: 'a', created_at: now }, { id: 'org_b', name: 'b', created_at: now }]).execute();
       await store.db.insertInto('apps').values([{ id: 'app_a', org_id: 'org_a', name: 'shop', created_at: now }, { id: 'app_b', org_id: 'org_b', name: 'shop', created_at: now }]).execute();
     });
-    after(async () => { await store?.cleanup(); });
+    afterEach(async () => { await store?.cleanup(); });
 
     /** Inserts a queued deployment and enqueues it in the same transaction, as the service does. */
     const submit = async (q: DeploymentQueue, org: 'org_a' | 'org_b', instance: string): Promise<string> => {
@@ -64,7 +65,6 @@ for (const dbk of testDatabases()) {
     const settle = dbk.kind === 'postgres' ? 1100 : 0;
 
     test('one deployment per instance at a time, in queue order; at most orgLimit running per org; claimed means running with a lease', async () => {
-      await store.db.deleteFrom('deployments').execute();
       const q = queueFor(dbk.kind, store.db, 2);
       await q.start();
       try {
@@ -94,7 +94,6 @@ for (const dbk of testDatabases()) {
     });
 
     test('requeue puts a claimed deployment back (claimable again, its place kept); not one whose lease was lost', async () => {
-      await store.db.deleteFrom('deployments').execute();
       const q = queueFor(dbk.kind, store.db, 10);
       await q.start();
       try {
@@ -117,7 +116,6 @@ for (const dbk of testDatabases()) {
     });
 
     test('two queues (two engines) on one store never both claim one deployment, and never two of one instance', async () => {
-      await store.db.deleteFrom('deployments').execute();
       const q1 = queueFor(dbk.kind, store.db, 100);
       const q2 = queueFor(dbk.kind, store.db, 100);
       await q1.start();
@@ -149,10 +147,26 @@ for (const dbk of testDatabases()) {
       }
     });
 
+    test('deployments queued before the queue started (or without a job) are claimable once it starts, each once', async () => {
+      const q = queueFor(dbk.kind, store.db, 10);
+      // Not started: the pg-boss queue gives no job yet (as when the API queues before the workers start).
+      const a1 = await submit(q, 'org_a', 'ins_s1');
+      const a2 = await submit(q, 'org_a', 'ins_s2');
+      await q.start();
+      const q2 = queueFor(dbk.kind, store.db, 10);
+      await q2.start(); // a second engine's start sweeps again: no second job for either
+      try {
+        assert.deepEqual((await claimAll(q)).sort(), [a1, a2].sort());
+        assert.deepEqual(await claimAll(q2, settle), []);
+      } finally {
+        await q.stop();
+        await q2.stop();
+      }
+    });
+
     if (dbk.kind === 'postgres') {
       test('a claim whose transaction dies (engine killed mid-claim) leaves the job claimable: rolled back, not lost', async () => {
-        await store.db.deleteFrom('deployments').execute();
-        const q = queueFor(dbk.kind, store.db, 10);
+          const q = queueFor(dbk.kind, store.db, 10);
         await q.start();
         try {
           const a1 = await submit(q, 'org_a', 'ins_k');

@@ -92,7 +92,10 @@ export function createPgBossQueue(deps: {
   async function sweep(): Promise<void> {
     lastSweep = clock.now().getTime();
     const rows = await db.selectFrom('deployments').select(['id', 'org_id', 'instance_id']).where('status', '=', 'queued').orderBy('id').limit(500).execute();
-    for (const r of rows) await send(db, { id: r.id, orgId: r.org_id, instanceId: r.instance_id });
+    // One statement for all of them; a deployment whose job is waiting conflicts and is skipped.
+    if (rows.length) {
+      await started().insert(rows.map((r) => ({ name: DEPLOYMENT_QUEUE, singletonKey: r.id, data: { deploymentId: r.id, orgId: r.org_id, instanceId: r.instance_id } satisfies JobData })));
+    }
   }
 
   /** One claim round, in one transaction (see above). */
