@@ -9,8 +9,10 @@ export const DEPLOYMENT_QUEUE = 'hangar-deployments';
 /** Advisory lock key spaces (the first half of pg_try_advisory_xact_lock(int, int)). */
 const ORG_LOCK = 7301;
 const INSTANCE_LOCK = 7302;
-/** How many jobs one claim transaction looks at before it gives up for this round. */
-const JOBS_PER_CLAIM = 10;
+/** How many jobs one claim transaction looks at (then it commits, releasing its locks, and another round may follow). */
+const JOBS_PER_ROUND = 10;
+/** How many rounds one claim may take while every job it fetched had to step aside (a long line of one org's deployments). */
+const ROUNDS_PER_CLAIM = 20;
 
 interface JobData { deploymentId: string; orgId: string; instanceId: string }
 
@@ -58,7 +60,10 @@ function executorOf(db: Db): PgBoss.Db {
  * instance. Both are *try* locks: a claim that cannot have them at once defers the job instead of
  * waiting, so claims never deadlock. Deferring keeps the queue moving: a blocked org's jobs step
  * aside for `deferSeconds` and the next org's job is fetched in the same round, so one org with
- * many queued deployments delays another org's by at most one claim round.
+ * many queued deployments delays another org's by about one claim (each of the org's jobs is looked
+ * at once, then steps aside behind the other org's). The cost: a deployment that may not run yet is
+ * looked at again every `deferSeconds` (one completed and one new job row each time; pg-boss's
+ * maintenance archives them).
  */
 export function createPgBossQueue(deps: {
   db: Db;
@@ -98,13 +103,13 @@ export function createPgBossQueue(deps: {
     }
   }
 
-  /** One claim round, in one transaction (see above). */
-  const claimRound = () => db.transaction().execute(async (tx): Promise<DeploymentRow | undefined> => {
+  /** One claim round, in one transaction (see above). `more`: it stopped at JOBS_PER_ROUND, there may be more jobs to look at. */
+  const claimRound = () => db.transaction().execute(async (tx): Promise<{ dep?: DeploymentRow; more: boolean }> => {
     const on = executorOf(tx);
     const b = started();
-    for (let i = 0; i < JOBS_PER_CLAIM; i++) {
+    for (let i = 0; i < JOBS_PER_ROUND; i++) {
       const [job] = await b.fetch<JobData>(DEPLOYMENT_QUEUE, { batchSize: 1, db: on });
-      if (!job) return undefined;
+      if (!job) return { more: false };
       const dep = await tx.selectFrom('deployments').selectAll().where('id', '=', job.data.deploymentId).executeTakeFirst();
       if (!dep || dep.status !== 'queued') {
         // Already run (a duplicate job) or gone: nothing to do.
@@ -131,9 +136,9 @@ export function createPgBossQueue(deps: {
       const now = clock.now().toISOString();
       const r = await tx.updateTable('deployments').set({ status: 'running', started_at: now, heartbeat_at: now }).where('id', '=', dep.id).where('status', '=', 'queued').executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) continue;
-      return { ...dep, status: 'running', started_at: now, heartbeat_at: now };
+      return { dep: { ...dep, status: 'running', started_at: now, heartbeat_at: now }, more: false };
     }
-    return undefined;
+    return { more: true };
   });
 
   return {
@@ -142,7 +147,8 @@ export function createPgBossQueue(deps: {
       const schema = deps.schema ?? `${(await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s}_pgboss`;
       // No cron (schedule) and no pg-boss workers: the engine's worker pool fetches. Supervision
       // (maintenance: archiving completed jobs) stays on; pg-boss's own advisory lock lets one engine do it.
-      const created = new PgBoss({ db: executorOf(db), schema, schedule: false, supervise: true, migrate: true });
+      // Completed jobs (claimed or stepped aside) are of no further use: archived after 10 minutes, deleted after a day.
+      const created = new PgBoss({ db: executorOf(db), schema, schedule: false, supervise: true, migrate: true, archiveCompletedAfterSeconds: 600, deleteAfterDays: 1 });
       created.on('error', (err) => logger.warn('pg-boss reported an error', { err }));
       await created.start();
       await created.createQueue(DEPLOYMENT_QUEUE, { name: DEPLOYMENT_QUEUE, policy: 'short' });
@@ -155,7 +161,13 @@ export function createPgBossQueue(deps: {
     },
     async claim() {
       if (clock.now().getTime() - lastSweep >= sweepMs) await sweep();
-      return claimRound();
+      // Jobs that step aside come back later than those behind them, so a line of one org's
+      // deployments is walked through once, not again and again, and another org's job is reached.
+      for (let round = 0; round < ROUNDS_PER_CLAIM; round++) {
+        const r = await claimRound();
+        if (r.dep || !r.more) return r.dep;
+      }
+      return undefined;
     },
     async requeue(dep) {
       return db.transaction().execute(async (tx) => {
