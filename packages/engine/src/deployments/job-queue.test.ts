@@ -260,6 +260,11 @@ for (const dbk of testDatabases()) {
           }
           assert.equal(status, 'succeeded');
           assert.deepEqual(component.calls.map((c) => c.value), ['v1']);
+          // One log: the first run's lines, the note, then the second run's, numbered on.
+          const lines = await h.store.db.selectFrom('deployment_logs').selectAll().where('deployment_id', '=', id).orderBy('seq').execute();
+          assert.deepEqual(lines.map((l) => l.seq), lines.map((_, i) => i + 1));
+          assert.ok(lines.some((l) => /queued again/.test(l.message)), lines.map((l) => l.message).join('\n'));
+          assert.ok(lines.some((l) => l.message === 'deploying value=v1'));
         } finally {
           await second.stop!();
         }

@@ -154,6 +154,7 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
       clearInterval(heartbeat);
       let requeued = false;
       try {
+        log.warn('The engine stopped before this deployment asked for credentials (nothing was changed in the cloud): it is queued again and another engine will run it.');
         await log.flush();
         requeued = await deps.requeue({ id: dep.id, orgId: dep.org_id, instanceId: dep.instance_id });
       } catch (e) {
