@@ -9,6 +9,7 @@ export const DEPLOYMENT_QUEUE = 'hangar-deployments';
 /** Advisory lock key spaces (the first half of pg_try_advisory_xact_lock(int, int)). */
 const ORG_LOCK = 7301;
 const INSTANCE_LOCK = 7302;
+const START_LOCK = 7303;
 /** How many jobs one claim transaction looks at (then it commits, releasing its locks, and another round may follow). */
 const JOBS_PER_ROUND = 10;
 /** How many rounds one claim may take while every job it fetched had to step aside (a long line of one org's deployments). */
@@ -150,8 +151,18 @@ export function createPgBossQueue(deps: {
       // Completed jobs (claimed or stepped aside) are of no further use: archived after 10 minutes, deleted after a day.
       const created = new PgBoss({ db: executorOf(db), schema, schedule: false, supervise: true, migrate: true, archiveCompletedAfterSeconds: 600, deleteAfterDays: 1 });
       created.on('error', (err) => logger.warn('pg-boss reported an error', { err }));
-      await created.start();
-      await created.createQueue(DEPLOYMENT_QUEUE, { name: DEPLOYMENT_QUEUE, policy: 'short' });
+      // pg-boss checks "installed?" and then creates its schema, so engines starting at once on a
+      // fresh database could both create (and the loser fail). One at a time: a session advisory
+      // lock, held on its own connection while pg-boss installs or migrates through the pool.
+      await db.connection().execute(async (conn) => {
+        await sql`select pg_advisory_lock(${sql.lit(START_LOCK)}, 0)`.execute(conn);
+        try {
+          await created.start();
+          await created.createQueue(DEPLOYMENT_QUEUE, { name: DEPLOYMENT_QUEUE, policy: 'short' });
+        } finally {
+          await sql`select pg_advisory_unlock(${sql.lit(START_LOCK)}, 0)`.execute(conn);
+        }
+      });
       boss = created;
       await sweep();
     },
