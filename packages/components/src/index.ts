@@ -8,6 +8,7 @@
 import type { Component } from './sdk/component.js';
 import { createHttpFunction } from './http-function/component.js';
 import { createTable } from './table/component.js';
+import { createFunction } from './function/component.js';
 
 export type {
   Component, ComponentContext, ComponentLogger, ComponentPermissions, ComponentSource, DeployResult, InstanceRef, PermissionStatement,
@@ -31,6 +32,7 @@ export { applyHttpFunctionPlan, lambdaTrustPolicy, type ApplyDeps } from './http
 export { observeHttpFunction, type ObserveWhat } from './http-function/observe.js';
 export type { HttpFunctionState, FunctionConfig } from './http-function/state.js';
 
+export { createFunction, functionPermissions } from './function/component.js';
 export { createTable, tableActions, tableName, tablePermissions, type TableDeps } from './table/component.js';
 export { tableInputs, type TableInputs } from './table/inputs.js';
 export { planTable, type TableOperation, type TablePlan, type PlanOptions as TablePlanOptions } from './table/plan.js';
@@ -40,10 +42,10 @@ export type { TableSpec, TableState, KnownTable, IndexSpec } from './table/state
 
 /** The components this Hangar ships, in the order `listComponents()` returns them. */
 export function builtinComponents(): readonly Component<unknown>[] {
-  return [createHttpFunction() as Component<unknown>, createTable() as Component<unknown>];
+  return [createHttpFunction() as Component<unknown>, createFunction() as Component<unknown>, createTable() as Component<unknown>];
 }
 
-/** A built-in component by name (`http-function`, `table`), or undefined. */
+/** A built-in component by name (`http-function`, `function`, `table`), or undefined. */
 export function getComponent(name: string): Component<unknown> | undefined {
   return builtinComponents().find((c) => c.name === name);
 }
