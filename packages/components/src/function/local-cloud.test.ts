@@ -39,7 +39,10 @@ const taken = () => calls.splice(0);
 
 function countingClients(ctx: ComponentContext): HttpFunctionClients {
   const clients = createHttpFunctionClients(ctx);
-  for (const c of [clients.iam, clients.lambda, clients.apigw, clients.logs]) c.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
+  clients.iam.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
+  clients.lambda.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
+  clients.apigw.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
+  clients.logs.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
   made.push(clients);
   return clients;
 }
