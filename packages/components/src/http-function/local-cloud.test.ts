@@ -10,6 +10,7 @@ import { DeleteLogGroupCommand, DescribeLogGroupsCommand, FilterLogEventsCommand
 import { AttachRolePolicyCommand, CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { GetFunctionCommand, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { SessionCredentials } from '@hangar/core';
 import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
 import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
@@ -21,6 +22,7 @@ import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctio
 import { createHttpFunction, httpFunctionPermissions } from './component.js';
 import { awsClientConfig } from '../sdk/aws-clients.js';
 import { applyHttpFunctionPlan } from './apply.js';
+import { compactPolicyJson, permissionStatements, sessionPolicyDocument } from '../sdk/permissions.js';
 import { basicExecutionPolicyArn } from './plan.js';
 
 let cloud: LocalCloud;
@@ -177,15 +179,28 @@ test('local cloud: a session narrowed to the component\'s declared permissions c
   await rootClients.iam.send(new AttachRolePolicyCommand({ RoleName: 'deployer', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
   const sts = new STSClient(awsClientConfig({ credentials, region: 'us-east-1', endpoint: cloud.endpoint }));
   const component = createHttpFunction({ createClients: countingClients, maxWaitSeconds: 30 });
-  const sessionPolicy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: [...component.permissions], Resource: '*' }] });
+  const narrowInstance = { ...instance, instanceId: 'inst_narrow' };
+  // The policy the engine would send: the component's statements for this instance.
+  const sessionPolicy = compactPolicyJson(sessionPolicyDocument(permissionStatements(component.permissions, narrowInstance))!);
   try {
     const out = await sts.send(new AssumeRoleCommand({ RoleArn: deployer.Role!.Arn!, RoleSessionName: 'hangar-dep-narrow', Policy: sessionPolicy }));
     const c = out.Credentials!;
     const narrowed = new SessionCredentials({ accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken!, expiration: c.Expiration! });
-    const ctx = (state: Record<string, unknown>): ComponentContext => ({ ...context(state, 'manifest-n', 'narrow'), credentials: narrowed, instance: { ...instance, instanceId: 'inst_narrow' } });
+    const ctx = (state: Record<string, unknown>): ComponentContext => ({ ...context(state, 'manifest-n', 'narrow'), credentials: narrowed, instance: narrowInstance });
     const deployed = await component.deploy(validateInputs(component, {}), ctx({}));
     assert.equal(((await (await fetch(deployed.outputs.url as string)).json()) as { says: string }).says, 'narrow');
     await component.remove(ctx(deployed.state));
+
+    // The session names this instance's resources: deploying another app's instance with it is refused,
+    // and so is anything outside the declaration (DynamoDB, invoking the function).
+    await assert.rejects(component.deploy(validateInputs(component, {}), { ...ctx({}), instance: { ...narrowInstance, app: 'other' } }),
+      (e: { code?: string }) => e.code === 'COMPONENT_AWS_ACCESS_DENIED');
+    const outside = new DynamoDBClient(awsClientConfig({ credentials: narrowed, region: 'us-east-1', endpoint: cloud.endpoint }));
+    try {
+      await assert.rejects(outside.send(new ListTablesCommand({})), (e) => isAwsError(e, 'AccessDeniedException'));
+    } finally {
+      outside.destroy();
+    }
 
     // The narrowing is real: without the IAM actions, the deploy is refused with the code that says so.
     const noIam = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: httpFunctionPermissions.filter((a) => !a.startsWith('iam:')), Resource: '*' }] });

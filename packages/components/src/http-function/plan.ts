@@ -12,6 +12,8 @@ export interface DesiredHttpFunction {
   readonly codeHash: string;
   /** The function's log group; left out, the plan neither creates nor updates one. */
   readonly logGroup?: DesiredLogGroup;
+  /** False for a function without an HTTP API (the `function` component); default true. */
+  readonly http?: boolean;
 }
 
 export interface DesiredLogGroup {
@@ -61,8 +63,8 @@ export interface HttpFunctionPlan {
 }
 
 /** What the deploy should look at before planning: the parts the state does not record. */
-export function observationsNeeded(previous: HttpFunctionState): { role: boolean; function: boolean; apis: boolean; logGroup: boolean } {
-  return { role: !previous.role, function: !previous.function, apis: !previous.api, logGroup: !previous.logGroup };
+export function observationsNeeded(previous: HttpFunctionState, http = true): { role: boolean; function: boolean; apis: boolean; logGroup: boolean } {
+  return { role: !previous.role, function: !previous.function, apis: http && !previous.api, logGroup: !previous.logGroup };
 }
 
 /**
@@ -92,6 +94,7 @@ export function planHttpFunction(desired: DesiredHttpFunction | null, previous: 
     if (fn.codeHash !== codeHash) ops.push({ op: 'updateFunctionCode', functionName: fn.name, codeHash });
   }
 
+  if (desired.http === false) return { operations: ops };
   const api = current.api;
   if (!api) ops.push({ op: 'createApi', apiName: names.apiName });
   if (!api?.integrationId) ops.push({ op: 'createIntegration' });
