@@ -7,6 +7,7 @@
  */
 import type { Component } from './sdk/component.js';
 import { createHttpFunction } from './http-function/component.js';
+import { createWebsite } from './website/component.js';
 
 export type { Component, ComponentContext, ComponentLogger, ComponentSource, DeployResult, InstanceRef } from './sdk/component.js';
 export { validateInputs } from './sdk/validate.js';
@@ -26,9 +27,15 @@ export { applyHttpFunctionPlan, lambdaTrustPolicy, type ApplyDeps } from './http
 export { observeHttpFunction, type ObserveWhat } from './http-function/observe.js';
 export type { HttpFunctionState, FunctionConfig } from './http-function/state.js';
 
+export { createWebsite, websitePermissions, publicReadPolicy, type WebsiteDeps } from './website/component.js';
+export { websiteInputs, type WebsiteInputs } from './website/inputs.js';
+export { websiteBucketName, websiteUrl, bucketArn } from './website/names.js';
+export { siteFiles, isContentHashed, contentTypeOf, cacheControlOf, type SiteFile } from './website/files.js';
+export type { WebsiteState } from './website/state.js';
+
 /** The components this Hangar ships, in the order `listComponents()` returns them. */
 export function builtinComponents(): readonly Component<unknown>[] {
-  return [createHttpFunction() as Component<unknown>];
+  return [createHttpFunction() as Component<unknown>, createWebsite() as Component<unknown>];
 }
 
 /** A built-in component by name (`http-function`), or undefined. */

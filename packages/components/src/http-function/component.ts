@@ -1,5 +1,6 @@
 import { checkHandlerFile, HangarError } from '@hangar/core';
-import type { Component, ComponentContext, DeployResult, InstanceRef } from '../sdk/component.js';
+import type { Component, ComponentContext, DeployResult } from '../sdk/component.js';
+import { instanceTags } from '../sdk/tags.js';
 import { applyHttpFunctionPlan } from './apply.js';
 import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctionClients } from './clients.js';
 import { httpFunctionInputs, type HttpFunctionInputs } from './inputs.js';
@@ -158,10 +159,4 @@ function outputsOf(state: HttpFunctionState, ctx: ComponentContext): Record<stri
     functionArn: state.function.arn,
     apiId: state.api.id,
   };
-}
-
-/** Tags on everything created; values limited to the characters AWS allows in tags. */
-function instanceTags(instance: InstanceRef): Record<string, string> {
-  const clean = (v: string) => v.replace(/[^\p{L}\p{Z}\p{N}_.:/=+@-]/gu, '_').slice(0, 256);
-  return { 'hangar:instance': clean(instance.instanceId), 'hangar:app': clean(instance.app), 'hangar:stage': clean(instance.stage) };
 }
