@@ -1,6 +1,5 @@
 import { checkHandlerFile, HangarError } from '@hangar/core';
-import type { Component, ComponentContext, DeployResult } from '../sdk/component.js';
-import { instanceTags } from '../sdk/tags.js';
+import type { Component, ComponentContext, DeployResult, InstanceRef, PermissionStatement } from '../sdk/component.js';
 import { applyHttpFunctionPlan } from './apply.js';
 import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctionClients } from './clients.js';
 import { httpFunctionInputs, type HttpFunctionInputs } from './inputs.js';
@@ -9,6 +8,7 @@ import { observeHttpFunction } from './observe.js';
 import { currentState, observationsNeeded, planHttpFunction, type DesiredHttpFunction, type ObservedHttpFunction } from './plan.js';
 import { httpFunctionStateSchema, type HttpFunctionState } from './state.js';
 import { publicUrl } from './url.js';
+import { instanceTags } from '../sdk/names.js';
 
 export interface HttpFunctionDeps {
   /** Builds the AWS clients for a context (default: SDK v3 clients from ctx's credentials, region and endpoint). */
@@ -27,6 +27,24 @@ export const httpFunctionPermissions = [
   'logs:CreateLogGroup', 'logs:DescribeLogGroups', 'logs:PutRetentionPolicy', 'logs:TagResource', 'logs:ListTagsForResource',
   'logs:DeleteLogGroup',
 ] as const;
+
+/**
+ * A deployment of this instance may call those actions on its own role, function, log group and
+ * HTTP APIs only. HTTP API ids are random, so API Gateway is limited to APIs (`/apis`, `/apis/*`)
+ * and their tags, not to one API; DescribeLogGroups is authorised on `log-group:*` by AWS.
+ */
+export function httpFunctionStatements(instance: InstanceRef): PermissionStatement[] {
+  const { functionName, roleName } = httpFunctionNames(instance);
+  const group = `arn:aws:logs:*:*:log-group:${functionLogGroupName(functionName)}`;
+  const of = (service: string) => httpFunctionPermissions.filter((a) => a.startsWith(`${service}:`));
+  return [
+    { actions: of('iam'), resources: [`arn:aws:iam::*:role/${roleName}`] },
+    { actions: of('lambda'), resources: [`arn:aws:lambda:*:*:function:${functionName}`] },
+    { actions: of('apigateway'), resources: ['arn:aws:apigateway:*::/apis', 'arn:aws:apigateway:*::/apis/*', 'arn:aws:apigateway:*::/tags/*'] },
+    { actions: of('logs').filter((a) => a !== 'logs:DescribeLogGroups'), resources: [group, `${group}:*`] },
+    { actions: ['logs:DescribeLogGroups'], resources: ['arn:aws:logs:*:*:log-group:*'] },
+  ];
+}
 
 /**
  * The `http-function` component: a Node.js 20 Lambda function with its own execution role, and
@@ -56,7 +74,7 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
     name: 'http-function',
     description: 'A Node.js 20 Lambda function behind an HTTP API, with its own execution role and log group.',
     inputs: httpFunctionInputs,
-    permissions: httpFunctionPermissions,
+    permissions: httpFunctionStatements,
 
     checkSource(inputs: HttpFunctionInputs, paths: readonly string[]): void {
       checkHandlerFile(inputs.handler, paths);

@@ -5,8 +5,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { HangarError } from '@hangar/core';
 import { awsCall, isAwsError } from '../sdk/aws-errors.js';
-import type { Component, ComponentContext, DeployResult } from '../sdk/component.js';
-import { instanceTags } from '../sdk/tags.js';
+import type { Component, ComponentContext, DeployResult, InstanceRef, PermissionStatement } from '../sdk/component.js';
+import { instanceTags } from '../sdk/names.js';
 import { createWebsiteClient } from './clients.js';
 import { siteFiles, type SiteFile } from './files.js';
 import { websiteInputs, type WebsiteInputs } from './inputs.js';
@@ -24,6 +24,20 @@ export const websitePermissions = [
   's3:CreateBucket', 's3:ListBucket', 's3:PutBucketTagging', 's3:PutBucketPublicAccessBlock', 's3:PutBucketPolicy',
   's3:DeleteBucketPolicy', 's3:PutBucketWebsite', 's3:DeleteBucketWebsite', 's3:PutObject', 's3:DeleteObject', 's3:DeleteBucket',
 ] as const;
+
+/**
+ * A deployment of this instance may call those actions on its own bucket and its objects only
+ * (the bucket name derives from the app, stage and instance). s3:PutObject and s3:DeleteObject
+ * are object actions (`<bucket>/*`); the rest are bucket actions.
+ */
+export function websiteStatements(instance: InstanceRef): PermissionStatement[] {
+  const bucket = `arn:aws:s3:::${websiteBucketName(instance)}`;
+  const objectActions = new Set(['s3:PutObject', 's3:DeleteObject']);
+  return [
+    { actions: websitePermissions.filter((a) => !objectActions.has(a)), resources: [bucket] },
+    { actions: [...objectActions], resources: [`${bucket}/*`] },
+  ];
+}
 
 /** S3's limit on keys per DeleteObjects call. */
 const deleteBatch = 1000;
@@ -50,7 +64,7 @@ export function createWebsite(deps: WebsiteDeps = {}): Component<WebsiteInputs> 
     name: 'website',
     description: 'A static website: an S3 bucket serving a folder, with content types, cache headers and only changed files uploaded.',
     inputs: websiteInputs,
-    permissions: websitePermissions,
+    permissions: websiteStatements,
 
     checkSource(inputs: WebsiteInputs, paths: readonly string[]): void {
       const have = new Set(paths);

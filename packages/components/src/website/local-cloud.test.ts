@@ -6,16 +6,22 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { DeleteBucketCommand, DeleteObjectsCommand, GetPublicAccessBlockCommand, HeadBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, PutObjectCommand, DeleteObjectsCommand, GetPublicAccessBlockCommand, HeadBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SessionCredentials } from '@hangar/core';
 import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
 import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
 import { strToU8, zipSync } from 'fflate';
+import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { awsClientConfig } from '../sdk/aws-clients.js';
 import type { ComponentContext } from '../sdk/component.js';
+import { compactPolicyJson, maxSessionPolicyChars, permissionStatements, sessionPolicyDocument } from '../sdk/permissions.js';
 import { validateInputs } from '../sdk/validate.js';
 import { isAwsError } from '../sdk/aws-errors.js';
 import { createWebsiteClient } from './clients.js';
 import { createWebsite } from './component.js';
+import { websiteBucketName } from './names.js';
 
 let cloud: LocalCloud;
 let credentials: SessionCredentials;
@@ -163,4 +169,46 @@ test('website: checkSource refuses a missing index or error document before anyt
   assert.throws(() => component.checkSource!(validateInputs(component, { src: '.' }), ['main.html']), { code: 'WEBSITE_DOCUMENT_MISSING', message: /indexDocument is index\.html/ });
   assert.throws(() => component.checkSource!(validateInputs(component, { src: '.', errorDocument: '404.html' }), ['index.html']), { code: 'WEBSITE_DOCUMENT_MISSING', message: /errorDocument/ });
   assert.throws(() => validateInputs(component, { src: '.', spa: true, errorDocument: '404.html' }), { code: 'COMPONENT_INPUTS_INVALID' });
+});
+
+test('website: the deployment session holds only the S3 actions on its own bucket', async () => {
+  const cfg = awsClientConfig({ credentials, region: 'us-east-1', endpoint: cloud.endpoint });
+  const iam = new IAMClient(cfg);
+  const sts = new STSClient(cfg);
+  try {
+    const role = await iam.send(new CreateRoleCommand({
+      RoleName: 'website-deployer',
+      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::333333333333:root' }, Action: 'sts:AssumeRole' }] }),
+    }));
+    await iam.send(new AttachRolePolicyCommand({ RoleName: 'website-deployer', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
+    const component = createWebsite();
+    const narrowInstance = { ...instance, name: 'narrow', instanceId: 'inst_site_narrow' };
+    const policy = compactPolicyJson(sessionPolicyDocument(permissionStatements(component.permissions, narrowInstance))!);
+    assert.ok(policy.length <= maxSessionPolicyChars, `${policy.length} characters`);
+    const c = (await sts.send(new AssumeRoleCommand({ RoleArn: role.Role!.Arn!, RoleSessionName: 'hangar-dep-site', Policy: policy }))).Credentials!;
+    const narrowed = new SessionCredentials({ accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! });
+
+    const ctx = (state: Record<string, unknown>): ComponentContext => ({ ...context(state, 'n1', v1), credentials: narrowed, instance: narrowInstance });
+    const deployed = await component.deploy(validateInputs(component, { src: '.' }), ctx({}));
+    assert.equal((await get(deployed.outputs.url as string, '/')).body, '<h1>v1</h1>');
+
+    // Outside its declaration: Lambda, and another bucket (which exists).
+    const other = websiteBucketName({ ...instance, stage: 'prod' });
+    const admin = createWebsiteClient({ credentials, region: 'us-east-1', endpoint: cloud.endpoint });
+    const weak = createWebsiteClient({ credentials: narrowed, region: 'us-east-1', endpoint: cloud.endpoint });
+    const lambda = new LambdaClient(awsClientConfig({ credentials: narrowed, region: 'us-east-1', endpoint: cloud.endpoint }));
+    made.push(admin, weak);
+    try {
+      await admin.send(new CreateBucketCommand({ Bucket: other }));
+      await assert.rejects(lambda.send(new ListFunctionsCommand({})), (e) => isAwsError(e, 'AccessDeniedException'));
+      await assert.rejects(weak.send(new DeleteBucketCommand({ Bucket: other })), (e) => isAwsError(e, 'AccessDenied'));
+      await assert.rejects(weak.send(new PutObjectCommand({ Bucket: other, Key: 'x', Body: 'x' })), (e) => isAwsError(e, 'AccessDenied'));
+    } finally {
+      lambda.destroy();
+    }
+    await component.remove(ctx(deployed.state));
+  } finally {
+    iam.destroy();
+    sts.destroy();
+  }
 });
