@@ -146,7 +146,6 @@ export const errorCodes = {
 
   // @errors:comp-web (codes added by this work go directly below this line)
   WEBSITE_DOCUMENT_MISSING: spec(400, 'user', false, "A website's index or error document is not among the files of inputs.src."),
-  COMPONENT_PERMISSION_INVALID: spec(400, 'user', false, 'An entry of inputs.permissions names an unknown access level, or an ARN of a service it cannot grant access to.'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -9,6 +9,7 @@ import { currentState, observationsNeeded, planHttpFunction, type DesiredHttpFun
 import { httpFunctionStateSchema, type HttpFunctionState } from './state.js';
 import { publicUrl } from './url.js';
 import { instanceTags } from '../sdk/names.js';
+import { compilePermissions, type PermissionEntry } from '../sdk/function-permissions.js';
 
 export interface HttpFunctionDeps {
   /** Builds the AWS clients for a context (default: SDK v3 clients from ctx's credentials, region and endpoint). */
@@ -19,7 +20,7 @@ export interface HttpFunctionDeps {
 }
 
 export const httpFunctionPermissions = [
-  'iam:CreateRole', 'iam:GetRole', 'iam:TagRole', 'iam:PassRole', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy',
+  'iam:CreateRole', 'iam:GetRole', 'iam:TagRole', 'iam:PassRole', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:PutRolePolicy',
   'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy', 'iam:DeleteRole',
   'lambda:CreateFunction', 'lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration',
   'lambda:AddPermission', 'lambda:RemovePermission', 'lambda:DeleteFunction', 'lambda:TagResource',
@@ -92,6 +93,7 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
         config: { runtime: 'nodejs20.x', handler: inputs.handler, memory: inputs.memory, timeout: inputs.timeout, env: { ...inputs.env } },
         codeHash: `manifest:${ctx.source.manifestId}`,
         logGroup: { name: functionLogGroupName(names.functionName), retentionInDays: inputs.logRetentionDays, tags: instanceTags(ctx.instance) },
+        ...inlinePolicyOf(inputs.permissions),
       };
       return withClients(ctx, async (clients) => {
         const need = observationsNeeded(previous);
@@ -177,4 +179,10 @@ function outputsOf(state: HttpFunctionState, ctx: ComponentContext): Record<stri
     functionArn: state.function.arn,
     apiId: state.api.id,
   };
+}
+
+/** The compiled `permissions:` as the plan wants it: compact JSON, or nothing. */
+export function inlinePolicyOf(permissions: readonly PermissionEntry[]): { inlinePolicy?: string } {
+  const policy = compilePermissions(permissions);
+  return policy ? { inlinePolicy: JSON.stringify(policy) } : {};
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { permissionsInput } from '../sdk/function-permissions.js';
 import { sourceInput } from '../sdk/source-input.js';
 
 /** Keys Lambda sets itself and refuses in a function's configuration. */
@@ -55,6 +56,7 @@ export const httpFunctionInputs = z.strictObject({
     .refine((env) => Buffer.byteLength(JSON.stringify(env)) <= maxEnvBytes, { error: `expected at most ${maxEnvBytes} bytes of variables in total` })
     .describe('Environment variables for the function'),
   logRetentionDays: retentionDays,
+  permissions: permissionsInput,
 });
 
 export type HttpFunctionInputs = z.output<typeof httpFunctionInputs>;
