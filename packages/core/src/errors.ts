@@ -146,6 +146,7 @@ export const errorCodes = {
 
   // @errors:comp-web (codes added by this work go directly below this line)
   WEBSITE_DOCUMENT_MISSING: spec(400, 'user', false, "A website's index or error document is not among the files of inputs.src."),
+  EXPRESS_ENTRY_NOT_FOUND: spec(400, 'user', false, "The express component's entry file (inputs.entry, default app.js) is not among the files of inputs.src."),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCodes;

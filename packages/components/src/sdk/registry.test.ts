@@ -8,7 +8,7 @@ test('the built-in components can be found by name and listed', () => {
   assert.equal(getComponent('http-function')?.name, 'http-function');
   assert.equal(getComponent('nope'), undefined);
   const names = listComponents().map((c) => c.name);
-  for (const n of ['http-function', 'table', 'website']) assert.ok(names.includes(n), n);
+  for (const n of ['http-function', 'table', 'website', 'express']) assert.ok(names.includes(n), n);
   assert.equal(getComponent('table')?.name, 'table');
 });
 
