@@ -31,7 +31,7 @@ export const websitePermissions = [
  * are object actions (`<bucket>/*`); the rest are bucket actions.
  */
 export function websiteStatements(instance: InstanceRef): PermissionStatement[] {
-  const bucket = `arn:aws:s3:::${websiteBucketName(instance)}`;
+  const bucket = `arn:aws*:s3:::${websiteBucketName(instance)}`;
   const objectActions = new Set(['s3:PutObject', 's3:DeleteObject']);
   return [
     { actions: websitePermissions.filter((a) => !objectActions.has(a)), resources: [bucket] },
