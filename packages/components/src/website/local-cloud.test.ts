@@ -204,6 +204,9 @@ test('website: the deployment session holds only the S3 actions on its own bucke
       await assert.rejects(lambda.send(new ListFunctionsCommand({})), (e) => isAwsError(e, 'AccessDeniedException'));
       await assert.rejects(weak.send(new DeleteBucketCommand({ Bucket: other })), (e) => isAwsError(e, 'AccessDenied'));
       await assert.rejects(weak.send(new PutObjectCommand({ Bucket: other, Key: 'x', Body: 'x' })), (e) => isAwsError(e, 'AccessDenied'));
+      // A bucket of that name exists outside the session (as one owned by another account would): HeadBucket's bare 403 is explained.
+      await assert.rejects(component.deploy(validateInputs(component, { src: '.' }), { ...ctx({}), instance: { ...instance, stage: 'prod' } }),
+        (e: { code?: string; message?: string }) => e.code === 'COMPONENT_AWS_ACCESS_DENIED' && /another AWS account owns a bucket of this name/.test(e.message ?? ''));
     } finally {
       lambda.destroy();
     }
