@@ -40,7 +40,7 @@ for (const db of testDatabases()) describe(`credential broker against the local 
     orgId = engine.seed!.org.id;
     base = `/api/v1/orgs/${orgId}/providers`;
     headers = engine.auth(engine.seed!.token);
-    broker = createProvidersFeature({ db: engine.db, clock: engine.clock, logger: engine.logger, audit: engine.audit, config: engine.config }).broker;
+    broker = createProvidersFeature({ db: engine.db, clock: engine.clock, logger: engine.logger, audit: engine.audit, config: engine.config, keyring: engine.keyring }).broker;
   });
   after(async () => { await engine?.close(); await fx?.stop(); });
 
