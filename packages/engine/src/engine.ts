@@ -2,6 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Migration } from 'kysely';
 import { HangarError } from '@hangar/core';
 import type { Clock, CoreDeps, Db, EngineConfig, Feature, Logger } from './types.js';
 import { createAudit, type Audit } from './audit/audit.js';
@@ -12,7 +13,7 @@ import { createLogContext, createLogger, scrubberOf } from './logger.js';
 import { createPlatformFeature, type Bootstrap, type PlatformFeature } from './platform.js';
 import { dialectOf, openStore, type Store } from './store/db.js';
 import { lockDataDir, lockFile, type DataDirLock } from './store/data-dir-lock.js';
-import { collectMigrations, migrateToLatest, pendingMigrations } from './store/migrate.js';
+import { collectMigrations, migrateToLatest, pendingMigrations, unknownAppliedMigrations } from './store/migrate.js';
 import { createProvidersFeature } from './providers/index.js';
 import { createDeploymentsFeature } from './deployments/index.js';
 import { createSessionFeature } from './session/index.js';
@@ -123,6 +124,8 @@ async function prepareDatabase(db: Db, features: readonly Feature[], logger: Log
   }
   const applied = await migrateToLatest(db, migrations);
   if (applied.length) logger.info('database migrated', { applied });
+  const newer = await unknownAppliedMigrations(db, migrations);
+  if (newer.length) logger.warn('the database was migrated by a newer engine: this one runs alongside it (a rolling upgrade); finish the upgrade', { migrations: newer });
 }
 
 /**
@@ -134,6 +137,8 @@ export interface EngineStore {
   readonly db: Db;
   /** Migrations this engine knows that the store has not applied. */
   pending(): Promise<string[]>;
+  /** Every migration this engine knows, by name (every feature's). */
+  readonly migrations: Readonly<Record<string, Migration>>;
   prepare(migrate: boolean): Promise<void>;
   platformOn(db: Db): Pick<PlatformFeature, 'bootstrap' | 'orgs'>;
   /** The shared signing keys (`hangar-engine rotate-keys`); call `keyring.prepare()` after `prepare`. */
@@ -155,6 +160,7 @@ export async function openEngineStore(options: { config: EngineConfig; logger: L
   return {
     db: store.db,
     keyring,
+    migrations: collectMigrations(features),
     pending: () => pendingMigrations(store.db, collectMigrations(features)),
     prepare: (migrate) => prepareDatabase(store.db, features, logger, migrate),
     platformOn: (db) => createPlatformFeature(deps(db)),
