@@ -47,6 +47,8 @@ export interface Keyring {
   all(purpose: KeyPurpose): Promise<SigningKey[]>;
   /** The current key and the retired ones still inside their overlap (what the JWKS lists). */
   published(purpose: KeyPurpose): Promise<SigningKey[]>;
+  /** Without changing anything: which secret ids encrypted the current keys (none before the first start). */
+  storedSecretIds(): Promise<string[]>;
   /** Make a new current key; the previous one stays published for `overlapMs` (OIDC) and trusted for good (audit). */
   rotate(purpose: KeyPurpose, overlapMs: number): Promise<{ readonly retired: string; readonly current: string }>;
 }
@@ -166,6 +168,14 @@ export function createKeyring(deps: {
     },
     current,
     all,
+    async storedSecretIds() {
+      try {
+        const rows = await db.selectFrom('signing_keys').select('secret_id').distinct().where('retired_at', 'is', null).execute();
+        return rows.map((r) => r.secret_id);
+      } catch {
+        return []; // the table does not exist yet: the first start creates it
+      }
+    },
     async published(purpose) {
       const now = clock.now().toISOString();
       return (await all(purpose)).filter((k) => k.retiredAt === null || (k.publishUntil !== null && k.publishUntil > now) || purpose === 'audit');

@@ -102,3 +102,19 @@ export async function loadSecretKey(options: { secretKey?: string; dataDir: stri
   }
   return secretKeyFrom(raw, source, file);
 }
+
+/** The secret this engine would use, without creating one (`hangar-engine check` changes nothing); undefined: it would be generated. */
+export async function peekSecretKey(options: { secretKey?: string; dataDir: string }): Promise<SecretKey | undefined> {
+  const file = secretKeyFile(options.dataDir);
+  if (options.secretKey !== undefined) {
+    const raw = parseSecretKey(options.secretKey);
+    return raw ? secretKeyFrom(raw, 'HANGAR_SECRET_KEY', file) : undefined;
+  }
+  try {
+    const raw = parseSecretKey(await readFile(file, 'utf8'));
+    return raw ? secretKeyFrom(raw, 'data-dir', file) : undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
