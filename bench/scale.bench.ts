@@ -70,6 +70,12 @@ class Proc {
       return (Number(stat[11]) + Number(stat[12])) / 100; // utime + stime, in clock ticks (100/s)
     } catch { return undefined; }
   }
+  rssMb(): number | undefined {
+    try {
+      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.child.pid}/status`, 'utf8'))?.[1];
+      return kb ? Number(kb) / 1024 : undefined;
+    } catch { return undefined; }
+  }
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const gone = new Promise((r) => this.child.once('close', r));
@@ -166,6 +172,7 @@ interface FleetResult {
   fanout: { local: { n: number; p50: number; p99: number }; remote: { n: number; p50: number; p99: number }; unknownRunner: number };
   load: { before: string; after: string };
   engineCpuSeconds: number[];
+  engineRssMb: number[];
   /** With more than one engine: the source uploaded through the first one was already there for the others (a shared bucket). */
   sharedBlobs: boolean;
 }
@@ -297,6 +304,7 @@ async function runFleet(n: number, ctx: { endpoint: string; cloudDir: string; en
       fanout: { local: { n: local.length, p50: pct(local, 50), p99: pct(local, 99) }, remote: { n: remote.length, p50: pct(remote, 50), p99: pct(remote, 99) }, unknownRunner },
       load: { before: loadBefore, after: load() },
       engineCpuSeconds: engines.map((p) => p.cpuSeconds() ?? NaN),
+      engineRssMb: engines.map((p) => p.rssMb() ?? NaN),
       sharedBlobs,
     };
   } finally {
@@ -318,9 +326,9 @@ function render(results: FleetResult[], meta: { startedAt: string; commit: strin
     '',
     '## Throughput (the example app, examples/hello-http)',
     '',
-    '| engines | first deploys (create Lambda + HTTP API) | redeploys with changed inputs, all submitted at once | per-instance order | failed | queue wait under that load p50 / p99 | ran on | engine CPU s | load average before → after |',
-    '| ---: | ---: | ---: | --- | ---: | ---: | --- | --- | --- |',
-    ...results.map(row).map((r) => `| ${r.engines} | ${r.firstDeploys.count} in ${(r.firstDeploys.wallMs / 1000).toFixed(1)} s = **${r.firstDeploys.perMinute.toFixed(1)}/min** | ${r.redeploys.count} across ${instanceCount} instances in ${(r.redeploys.wallMs / 1000).toFixed(1)} s = **${r.redeploys.perMinute.toFixed(1)}/min** | ${r.redeploys.orderHeld ? 'held' : 'VIOLATED'} | ${r.firstDeploys.failed + r.redeploys.failed} | ${fmt(r.redeploys.queueWaitP50)} / ${fmt(r.redeploys.queueWaitP99)} | ${Object.entries(r.redeploys.ranOn).map(([k, v]) => `${k}: ${v}`).join(', ')} | ${r.engineCpuSeconds.map((c) => c.toFixed(1)).join(' + ')} | ${r.load.before} → ${r.load.after} |`),
+    '| engines | first deploys (create Lambda + HTTP API) | redeploys with changed inputs, all submitted at once | per-instance order | failed | queue wait under that load p50 / p99 | ran on | engine CPU s (start included) | engine RSS MB | load average before → after |',
+    '| ---: | ---: | ---: | --- | ---: | ---: | --- | --- | --- | --- |',
+    ...results.map(row).map((r) => `| ${r.engines} | ${r.firstDeploys.count} in ${(r.firstDeploys.wallMs / 1000).toFixed(1)} s = **${r.firstDeploys.perMinute.toFixed(1)}/min** | ${r.redeploys.count} across ${instanceCount} instances in ${(r.redeploys.wallMs / 1000).toFixed(1)} s = **${r.redeploys.perMinute.toFixed(1)}/min** | ${r.redeploys.orderHeld ? 'held' : 'VIOLATED'} | ${r.firstDeploys.failed + r.redeploys.failed} | ${fmt(r.redeploys.queueWaitP50)} / ${fmt(r.redeploys.queueWaitP99)} | ${Object.entries(r.redeploys.ranOn).map(([k, v]) => `${k}: ${v}`).join(', ')} | ${r.engineCpuSeconds.map((c) => c.toFixed(1)).join(' + ')} | ${r.engineRssMb.map((m) => m.toFixed(0)).join(' / ')} | ${r.load.before} → ${r.load.after} |`),
     '',
     '## Latency on an idle fleet (deployments one at a time)',
     '',
