@@ -173,8 +173,11 @@ interface FleetResult {
   load: { before: string; after: string };
   engineCpuSeconds: number[];
   engineRssMb: number[];
-  /** With more than one engine: the source uploaded through the first one was already there for the others (a shared bucket). */
-  sharedBlobs: boolean;
+  /** How many engines asked for the example's file when its manifest was sent through each (1: the store said the others had it). */
+  blobUploads: number;
+  /** Failed deployments by error code, with one message each. */
+  errors: Record<string, number>;
+  errorSamples: Record<string, string>;
 }
 
 async function runFleet(n: number, ctx: { endpoint: string; cloudDir: string; engineKey: Key; workloadRoot: Key; work: string }): Promise<FleetResult> {
@@ -232,7 +235,6 @@ async function runFleet(n: number, ctx: { endpoint: string; cloudDir: string; en
       manifestId = m.manifestId;
       for (const h of m.missing as string[]) { await a.call('PUT', `${org}/blobs/${h}`, file, true); uploads++; }
     }
-    const sharedBlobs = n > 1 && uploads === 1;
 
     const inputs = (i: number) => ({ handler: 'index.handler', memory: 128, timeout: 5, env: { GREETING: `hello ${i}`, STAGE: 'bench' } });
     const submit = async (k: number, stage: string, round: number) => {
@@ -240,11 +242,21 @@ async function runFleet(n: number, ctx: { endpoint: string; cloudDir: string; en
       const r = await a.call('POST', `${org}/deployments`, { app: 'hello-http', stage, name: 'hello', component: 'http-function', inputs: inputs(round), manifestId });
       return { id: r.deploymentId as string, engine: k % apis.length, submittedAt: Date.now() };
     };
+    const errors: Record<string, number> = {};
+    const errorSamples: Record<string, string> = {};
     const runAll = async (jobs: Array<{ stage: string; round: number }>) => {
       const t0 = performance.now();
       const submitted = await Promise.all(jobs.map((j, k) => submit(k, j.stage, j.round)));
       const statuses = await Promise.all(submitted.map((s) => follow(urls[s.engine]!, token, orgId, s.id)));
-      return { wallMs: performance.now() - t0, submitted, failed: statuses.filter((s) => s !== 'succeeded').length };
+      const wallMs = performance.now() - t0;
+      for (const [k, st] of statuses.entries()) {
+        if (st === 'succeeded') continue;
+        const v = await apis[0]!.call('GET', `${org}/deployments/${submitted[k]!.id}`).catch(() => undefined);
+        const code = v?.error?.code ?? `status ${st}`;
+        errors[code] = (errors[code] ?? 0) + 1;
+        if (v?.error?.message) errorSamples[code] ??= String(v.error.message).slice(0, 200);
+      }
+      return { wallMs, submitted, failed: statuses.filter((s) => s !== 'succeeded').length };
     };
     /** Which engine ran a deployment: the one whose log says it claimed or started it. */
     const runnerOf = (id: string) => engines.findIndex((p) => p.stdout.split('\n').some((l) => l.includes(id) && /claim|started|running|deployment start/i.test(l)));
@@ -305,7 +317,9 @@ async function runFleet(n: number, ctx: { endpoint: string; cloudDir: string; en
       load: { before: loadBefore, after: load() },
       engineCpuSeconds: engines.map((p) => p.cpuSeconds() ?? NaN),
       engineRssMb: engines.map((p) => p.rssMb() ?? NaN),
-      sharedBlobs,
+      blobUploads: uploads,
+      errors,
+      errorSamples,
     };
   } finally {
     for (const p of engines) await p.stop();
@@ -328,13 +342,15 @@ function render(results: FleetResult[], meta: { startedAt: string; commit: strin
     '',
     '| engines | first deploys (create Lambda + HTTP API) | redeploys with changed inputs, all submitted at once | per-instance order | failed | queue wait under that load p50 / p99 | ran on | engine CPU s (start included) | engine RSS MB | load average before → after |',
     '| ---: | ---: | ---: | --- | ---: | ---: | --- | --- | --- | --- |',
-    ...results.map(row).map((r) => `| ${r.engines} | ${r.firstDeploys.count} in ${(r.firstDeploys.wallMs / 1000).toFixed(1)} s = **${r.firstDeploys.perMinute.toFixed(1)}/min** | ${r.redeploys.count} across ${instanceCount} instances in ${(r.redeploys.wallMs / 1000).toFixed(1)} s = **${r.redeploys.perMinute.toFixed(1)}/min** | ${r.redeploys.orderHeld ? 'held' : 'VIOLATED'} | ${r.firstDeploys.failed + r.redeploys.failed} | ${fmt(r.redeploys.queueWaitP50)} / ${fmt(r.redeploys.queueWaitP99)} | ${Object.entries(r.redeploys.ranOn).map(([k, v]) => `${k}: ${v}`).join(', ')} | ${r.engineCpuSeconds.map((c) => c.toFixed(1)).join(' + ')} | ${r.engineRssMb.map((m) => m.toFixed(0)).join(' / ')} | ${r.load.before} → ${r.load.after} |`),
+    ...results.map(row).map((r) => `| ${r.engines} | ${r.firstDeploys.count} in ${(r.firstDeploys.wallMs / 1000).toFixed(1)} s = **${r.firstDeploys.perMinute.toFixed(1)}/min** | ${r.redeploys.count} across ${instanceCount} instances in ${(r.redeploys.wallMs / 1000).toFixed(1)} s = **${r.redeploys.perMinute.toFixed(1)}/min** | ${r.redeploys.orderHeld ? 'held' : 'VIOLATED'} | ${r.firstDeploys.failed + r.redeploys.failed}${Object.keys(r.errors).length ? ` (${Object.entries(r.errors).map(([c, k]) => `${c} ×${k}`).join(', ')})` : ''} | ${fmt(r.redeploys.queueWaitP50)} / ${fmt(r.redeploys.queueWaitP99)} | ${Object.entries(r.redeploys.ranOn).map(([k, v]) => `${k}: ${v}`).join(', ')} | ${r.engineCpuSeconds.map((c) => c.toFixed(1)).join(' + ')} | ${r.engineRssMb.map((m) => m.toFixed(0)).join(' / ')} | ${r.load.before} → ${r.load.after} |`),
     '',
     '## Latency on an idle fleet (deployments one at a time)',
     '',
     '| engines | queue claim (created → started) p50 / p99 | SSE from the engine that ran it p50 / p99 (lines) | SSE from another engine p50 / p99 (lines) |',
     '| ---: | ---: | ---: | ---: |',
     ...results.map((r) => `| ${r.engines} | ${fmt(r.claim.p50)} / ${fmt(r.claim.p99)} (${r.claim.count} probes) | ${fmt(r.fanout.local.p50)} / ${fmt(r.fanout.local.p99)} (${r.fanout.local.n}) | ${r.engines === 1 ? '—' : `${fmt(r.fanout.remote.p50)} / ${fmt(r.fanout.remote.p99)} (${r.fanout.remote.n})`} |`),
+    '',
+    ...results.flatMap((r) => Object.entries(r.errorSamples).map(([c, m]) => `- ${r.engines} engine(s), ${c}: "${m.replace(/\s+/g, ' ')}"`)),
     '',
     'Claim latency is the engine\'s own `startedAt - createdAt` (one clock: all processes run on this machine). SSE latency is the time from a log line\'s `ts` (written by the engine running the deployment) to its arrival at a client connected to each engine; lines replayed on connect are left out.',
     '',
