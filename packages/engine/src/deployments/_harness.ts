@@ -60,6 +60,8 @@ export async function createHarness(options: {
   broker?: CredentialBroker;
   limits?: Partial<EngineConfig['limits']>;
   workers?: number;
+  /** config.queue.orgConcurrency (default 4). */
+  orgConcurrency?: number;
   start?: boolean;
 } & DeploymentsOptions = {}): Promise<Harness> {
   const store = await openTestStore(options.kind ?? 'sqlite');
@@ -72,6 +74,7 @@ export async function createHarness(options: {
     aws: { region: 'us-east-1', credentials: { accessKeyId: 'AKIAENGINE', secretAccessKey: 'engine-secret' } },
     limits: { maxFiles: 1000, maxTotalBytes: 10 * 1024 * 1024, maxFileBytes: 1024 * 1024, maxManifestEntries: 1000, ...options.limits },
     workers: options.workers ?? 2,
+    queue: { orgConcurrency: options.orgConcurrency ?? 4, leaseMs: 30_000 },
   };
   const feature = createDeploymentsFeature({
     db: store.db, clock: { now: () => new Date() }, logger, config,
@@ -84,6 +87,8 @@ export async function createHarness(options: {
     ...(options.refreshMs ? { refreshMs: options.refreshMs } : {}),
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
     ...(options.staleMs ? { staleMs: options.staleMs } : {}),
+    ...(options.queue ? { queue: options.queue } : {}),
+    ...(options.deferSeconds !== undefined ? { deferSeconds: options.deferSeconds } : {}),
   });
   await migrateToLatest(store.db, { '0001_platform_orgs_users': orgsMigration, ...feature.migrations });
   const now = new Date().toISOString();
