@@ -87,6 +87,15 @@ test('HANGAR_MIGRATE and HANGAR_SHUTDOWN_GRACE are read', () => {
   assert.equal(loadConfigFromEnv({ ...base, HANGAR_SHUTDOWN_GRACE: '0' }).shutdownGraceMs, 0);
 });
 
+test('HANGAR_BLOB_URL puts blobs in S3; the endpoint is HANGAR_BLOB_ENDPOINT, else HANGAR_AWS_ENDPOINT, else AWS', () => {
+  assert.equal(loadConfigFromEnv(base).config.blobs, undefined);
+  assert.deepEqual(loadConfigFromEnv({ ...base, HANGAR_BLOB_URL: 's3://hangar-blobs/prod/eu' }).config.blobs, { kind: 's3', bucket: 'hangar-blobs', prefix: 'prod/eu/' });
+  assert.deepEqual(loadConfigFromEnv({ ...base, HANGAR_BLOB_URL: 's3://hangar-blobs', HANGAR_AWS_ENDPOINT: 'http://127.0.0.1:4566/' }).config.blobs,
+    { kind: 's3', bucket: 'hangar-blobs', prefix: '', endpoint: 'http://127.0.0.1:4566' });
+  assert.deepEqual(loadConfigFromEnv({ ...base, HANGAR_BLOB_URL: 's3://hangar-blobs', HANGAR_AWS_ENDPOINT: 'http://127.0.0.1:4566', HANGAR_BLOB_ENDPOINT: 'https://minio.internal:9000' }).config.blobs,
+    { kind: 's3', bucket: 'hangar-blobs', prefix: '', endpoint: 'https://minio.internal:9000' });
+});
+
 test('every setting with a bad value is named, with the value it was given and its fix', () => {
   const bad: ReadonlyArray<[string, string, RegExp]> = [
     ['HANGAR_PORT', 'abc', /HANGAR_PORT: "abc" is not valid: .*; set it to a port number from 0 to 65535/],
@@ -104,6 +113,9 @@ test('every setting with a bad value is named, with the value it was given and i
     ['HANGAR_MIGRATE', 'maybe', /HANGAR_MIGRATE: "maybe" is not valid: expected on or off; set it to on \(the default\) or off/],
     ['HANGAR_SHUTDOWN_GRACE', 'soon', /HANGAR_SHUTDOWN_GRACE: "soon" is not valid: .*; set it to a whole number of seconds/],
     ['HANGAR_SHUTDOWN_GRACE', '-1', /HANGAR_SHUTDOWN_GRACE: "-1" is not valid/],
+    ['HANGAR_BLOB_URL', 'https://bucket.s3.amazonaws.com', /HANGAR_BLOB_URL: "https:\/\/bucket.s3.amazonaws.com" is not valid: expected s3:\/\/<bucket>.*; set it to s3:\/\//],
+    ['HANGAR_BLOB_URL', 's3://Bad_Bucket/x', /HANGAR_BLOB_URL: "s3:\/\/Bad_Bucket\/x" is not valid/],
+    ['HANGAR_BLOB_ENDPOINT', 'minio:9000', /HANGAR_BLOB_ENDPOINT: "minio:9000" is not valid: .*; leave it unset for real S3/],
   ];
   for (const [name, value, expected] of bad) {
     assert.throws(() => loadConfigFromEnv({ ...base, [name]: value }), (e: unknown) => {

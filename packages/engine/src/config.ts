@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { HangarError } from '@hangar/core';
+import { parseS3BlobUrl } from './source/s3-blob-store.js';
 import type { EngineConfig } from './types.js';
 import { parseSecretKey, SECRET_KEY_FORMAT } from './keys/secret.js';
 
@@ -32,6 +33,11 @@ export const engineSettingsSchema = z.object({
     maxFileBytes: z.number().int().positive().default(100 * 1024 * 1024),
     maxManifestEntries: z.number({ error: 'expected a whole number of entries' }).int().positive().max(1_000_000).default(20_000)
       .describe('Most entries one manifest (or a delta and the manifest it gives) may list; refused with SOURCE_LIMIT_EXCEEDED before anything is stored.'),
+  }).prefault({}),
+  blob: z.object({
+    url: z.string().refine((v) => parseS3BlobUrl(v) !== undefined, 'expected s3://<bucket>/<optional prefix>, with a valid bucket name (3-63 of a-z 0-9 . -)')
+      .optional().describe('Where blobs (uploaded files) are kept: unset for <dataDir>/blobs, or an S3 bucket s3://bucket/prefix shared by every engine.'),
+    endpoint: z.url({ protocol: /^https?$/ }).optional().describe('The S3 endpoint for the blob bucket (MinIO, the local cloud); default aws.endpoint, else AWS.'),
   }).prefault({}),
   workers: z.number({ error: 'expected a whole number' }).int().min(0, 'expected 0 to 64').max(64, 'expected 0 to 64').default(2),
   orgConcurrency: z.number({ error: 'expected a whole number' }).int().min(1, 'expected 1 to 1000').max(1000, 'expected 1 to 1000').default(4)
@@ -88,6 +94,13 @@ export function resolveConfig(settings: EngineSettings): EngineServerOptions {
   return freeze(r.data);
 }
 
+function blobsOf(s: z.output<typeof engineSettingsSchema>): Pick<EngineConfig, 'blobs'> {
+  const where = s.blob.url === undefined ? undefined : parseS3BlobUrl(s.blob.url);
+  if (!where) return {};
+  const endpoint = (s.blob.endpoint ?? s.aws.endpoint)?.replace(/\/+$/, '');
+  return { blobs: Object.freeze({ kind: 's3' as const, ...where, ...(endpoint ? { endpoint } : {}) }) };
+}
+
 function freeze(s: z.output<typeof engineSettingsSchema>): EngineServerOptions {
   const dataDir = resolve(s.dataDir);
   const config: EngineConfig = {
@@ -102,6 +115,7 @@ function freeze(s: z.output<typeof engineSettingsSchema>): EngineServerOptions {
         : {}),
     }),
     limits: Object.freeze({ ...s.limits }),
+    ...blobsOf(s),
     workers: s.workers,
     queue: Object.freeze({ orgConcurrency: s.orgConcurrency, leaseMs: s.leaseMs }),
     audit: Object.freeze({ checkpointEvery: s.audit.checkpointEvery, checkpointIntervalMs: s.audit.checkpointMinutes * 60_000 }),
@@ -124,6 +138,8 @@ const envNames: Readonly<Record<string, string>> = {
   'aws.endpoint': 'HANGAR_AWS_ENDPOINT',
   'aws.accessKeyId': 'HANGAR_ENGINE_ACCESS_KEY_ID',
   'aws.secretAccessKey': 'HANGAR_ENGINE_SECRET_ACCESS_KEY',
+  'blob.url': 'HANGAR_BLOB_URL',
+  'blob.endpoint': 'HANGAR_BLOB_ENDPOINT',
   workers: 'HANGAR_WORKERS',
   orgConcurrency: 'HANGAR_ORG_CONCURRENCY',
   leaseMs: 'HANGAR_LEASE_MS',
@@ -150,6 +166,8 @@ const fixes: Record<string, string> = {
   HANGAR_PUBLIC_URL: 'set it to the http(s) URL clients use to reach the engine, e.g. https://hangar.example.com',
   HANGAR_AWS_ENDPOINT: 'leave it unset for real AWS, or set an http(s) URL',
   HANGAR_AWS_REGION: 'set it to an AWS region such as us-east-1',
+  HANGAR_BLOB_URL: 'set it to s3://<bucket>/<prefix> (the bucket the engines share), or leave it unset to keep blobs under the data dir',
+  HANGAR_BLOB_ENDPOINT: 'leave it unset for real S3 (or to use HANGAR_AWS_ENDPOINT), or set the http(s) URL of an S3-compatible endpoint',
   HANGAR_WORKERS: 'set it to a whole number from 0 to 64',
   HANGAR_ORG_CONCURRENCY: 'set it to a whole number of deployments from 1 to 1000 (default 4)',
   HANGAR_LEASE_MS: 'set it to a whole number of milliseconds from 100 to 3600000 (default 30000)',
@@ -199,6 +217,7 @@ export function loadConfigFromEnv(env: Readonly<Record<string, string | undefine
       accessKeyId: v('HANGAR_ENGINE_ACCESS_KEY_ID'),
       secretAccessKey: v('HANGAR_ENGINE_SECRET_ACCESS_KEY'),
     },
+    blob: { url: v('HANGAR_BLOB_URL'), endpoint: v('HANGAR_BLOB_ENDPOINT') },
     workers: numberOrRaw(v('HANGAR_WORKERS')),
     orgConcurrency: numberOrRaw(v('HANGAR_ORG_CONCURRENCY')),
     leaseMs: numberOrRaw(v('HANGAR_LEASE_MS')),

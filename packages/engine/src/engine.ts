@@ -15,7 +15,7 @@ import { dialectOf, openStore, type Store } from './store/db.js';
 import { lockDataDir, lockFile, type DataDirLock } from './store/data-dir-lock.js';
 import { collectMigrations, migrateToLatest, pendingMigrations, unknownAppliedMigrations } from './store/migrate.js';
 import { createProvidersFeature } from './providers/index.js';
-import { createDeploymentsFeature } from './deployments/index.js';
+import { createDeploymentsFeature, type DeploymentsOptions } from './deployments/index.js';
 import { createSessionFeature } from './session/index.js';
 import { createCheckpoints, defaultCheckpointSettings, type Checkpoints } from './audit/checkpoints.js';
 import { auditCheckpointsMigration } from './audit/checkpoint-tables.js';
@@ -51,6 +51,14 @@ export interface CreateEngineOptions {
    * one on close. Without it, an engine that opens a SQLite store takes the lock itself.
    */
   readonly dataDirLock?: DataDirLock;
+  /**
+   * PostgreSQL with a caller-opened `db`: a client factory outside its pool (`Store.listenClient`),
+   * so deployment progress fans out to every engine (LISTEN/NOTIFY). An engine that opens its own
+   * PostgreSQL store makes one itself; without one, streams poll for runs in other processes.
+   */
+  readonly listenClient?: Store['listenClient'];
+  /** Seams of the deployments feature (poll intervals, a blob store); default from `config`. */
+  readonly deployments?: Omit<DeploymentsOptions, 'exclusiveStore' | 'listenClient'>;
 }
 
 /** What `drain` left behind: deployment ids still running when the grace period ended. */
@@ -96,13 +104,13 @@ function keyringFor(db: Db, clock: Clock, logger: Logger, config: EngineConfig):
  * Every feature, in migration order. Without `checkpoints` (the store-only commands: bootstrap,
  * check) the audit checkpoints feature contributes its migrations only.
  */
-function createFeatures(deps: CoreDeps & { keyring: Keyring }, audit: Audit, dashboardDir?: string, checkpoints?: Checkpoints, exclusiveStore = false) {
+function createFeatures(deps: CoreDeps & { keyring: Keyring }, audit: Audit, dashboardDir?: string, checkpoints?: Checkpoints, exclusiveStore = false, deploymentsOptions: DeploymentsOptions = {}) {
   const platform = createPlatformFeature({ ...deps, audit });
   const auditCheckpoints: Feature = checkpoints
     ? createAuditCheckpointsFeature({ checkpoints, publicUrl: deps.config.publicUrl })
     : { name: 'audit-checkpoints', migrations: { '0004_platform_audit_checkpoints': auditCheckpointsMigration }, register: async () => {} };
   const providers = createProvidersFeature(deps);
-  const deployments = createDeploymentsFeature({ ...deps, broker: providers.broker, exclusiveStore });
+  const deployments = createDeploymentsFeature({ ...deps, ...deploymentsOptions, broker: providers.broker, exclusiveStore });
   const session = createSessionFeature(deps, dashboardDir ? { dashboardDir } : {});
   const invitations = createInvitationsFeature(deps);
   const ciTrust = createCiTrustFeature(deps);
@@ -244,7 +252,8 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     });
     const audit = createAudit(db, clock, { ...(scrub ? { scrub } : {}), onAppended: checkpoints.afterAppend, checkpoints });
     const deps: CoreDeps = { db, clock, logger, audit, config };
-    const { platform, ciTrust, features } = createFeatures({ ...deps, keyring }, audit, options.dashboardDir, checkpoints, exclusiveStore);
+    const listenClient = options.listenClient ?? store?.listenClient;
+    const { platform, ciTrust, features } = createFeatures({ ...deps, keyring }, audit, options.dashboardDir, checkpoints, exclusiveStore, { ...options.deployments, ...(listenClient ? { listenClient } : {}) });
     await prepareDatabase(db, features, logger, options.migrate !== false);
     // Before any feature starts: a wrong HANGAR_SECRET_KEY fails the start here, with ENGINE_SECRET_KEY_MISMATCH.
     await keyring.prepare();

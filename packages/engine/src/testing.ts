@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock, EngineConfig, Logger } from './types.js';
-import { createEngine, type Engine } from './engine.js';
+import { createEngine, type CreateEngineOptions, type Engine } from './engine.js';
 import { createLogger, type LogLevel } from './logger.js';
-import { openTestStore } from './store/test-store.js';
+import { openTestStore, type TestStore } from './store/test-store.js';
 import type { CreatedToken } from './tokens/tokens.js';
 import type { Org, User } from './orgs/orgs.js';
 import type { Authenticator } from './http/auth.js';
@@ -26,6 +26,10 @@ export interface TestEngineOptions {
   /** Create org "acme" with owner alice@example.com and an owner token; default true. */
   readonly seed?: boolean;
   readonly authenticators?: readonly Authenticator[];
+  /** A store to share with other test engines (several engines on one PostgreSQL schema); the caller cleans it up. */
+  readonly store?: TestStore;
+  /** Seams of the deployments feature (poll intervals, a blob store). */
+  readonly deployments?: CreateEngineOptions['deployments'];
 }
 
 export interface TestEngine extends Engine {
@@ -51,8 +55,9 @@ export interface TestEngine extends Engine {
  */
 export async function createTestEngine(options: TestEngineOptions = {}): Promise<TestEngine> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hangar-engine-'));
-  const kind = options.database ?? 'sqlite';
-  const store = kind === 'postgres' ? await openTestStore('postgres') : undefined;
+  const kind = options.store ? options.store.dialect : options.database ?? 'sqlite';
+  const ownStore = !options.store && kind === 'postgres' ? await openTestStore('postgres') : undefined;
+  const store = options.store ?? ownStore;
   const logs: string[] = [];
   const logger: Logger = createLogger({
     level: options.logLevel ?? 'debug',
@@ -70,7 +75,7 @@ export async function createTestEngine(options: TestEngineOptions = {}): Promise
     ...options.config,
   };
   const cleanup = async () => {
-    await store?.cleanup();
+    await ownStore?.cleanup();
     rmSync(dataDir, { recursive: true, force: true });
   };
   let engine: Engine;
@@ -78,6 +83,8 @@ export async function createTestEngine(options: TestEngineOptions = {}): Promise
     engine = await createEngine({
       config, logger,
       ...(store ? { db: store.db } : {}),
+      ...(store?.listenClient ? { listenClient: store.listenClient } : {}),
+      ...(options.deployments ? { deployments: options.deployments } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.authenticators ? { authenticators: options.authenticators } : {}),
     });

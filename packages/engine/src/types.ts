@@ -83,6 +83,11 @@ export interface EngineConfig {
      */
     readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   };
+  /**
+   * Where blobs live when not under `dataDir/blobs`: an S3 bucket (HANGAR_BLOB_URL) that several
+   * engines share, reached with the engine's own identity (`aws.credentials` or the default chain).
+   */
+  readonly blobs?: { readonly kind: 's3'; readonly bucket: string; readonly prefix: string; readonly endpoint?: string };
   readonly limits: { readonly maxFiles: number; readonly maxTotalBytes: number; readonly maxFileBytes: number; readonly maxManifestEntries: number };
   /** Deployment workers in this process. */
   readonly workers: number;

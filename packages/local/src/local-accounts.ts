@@ -16,6 +16,8 @@ export interface LocalAccounts {
   readonly engineUser: AccessKey & { readonly arn: string };
   /** Root keys of the workload account: what a person uses to create the deployer role. */
   readonly workloadRoot: AccessKey;
+  /** Root keys of the engine account: what the operator uses to grant the engine more (a blob bucket). */
+  readonly engineRoot: AccessKey;
 }
 
 
@@ -44,6 +46,7 @@ export async function createLocalAccounts(endpoint: string, adminToken: string, 
       workloadAccountId: ids.workload,
       engineUser: { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey!, arn: user.User!.Arn! },
       workloadRoot,
+      engineRoot,
     };
   } finally {
     iam.destroy();

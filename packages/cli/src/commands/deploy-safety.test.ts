@@ -154,6 +154,23 @@ test('an engine that dies while the deployment streams: "engine connection lost"
   assert.equal((JSON.parse(json.stdout.text()) as DeployResult).error?.code, 'CLI_ENGINE_UNREACHABLE');
 });
 
+test('a stream cut mid-deployment: the CLI reconnects with Last-Event-ID and prints no line twice', async (t) => {
+  const p = tempProject();
+  t.after(() => p.cleanup());
+  engine.dropStreamOnce();
+  const from = engine.requests.length;
+  const r = await run(p, {});
+  assert.equal(r.code, 0, r.err);
+  const streams = engine.requests.slice(from).filter((q) => q.url.endsWith('/events'));
+  assert.equal(streams.length, 2, 'one reconnect');
+  assert.equal(streams[0]!.headers['last-event-id'], undefined);
+  assert.equal(streams[1]!.headers['last-event-id'], '1');
+  const all = r.err + r.out;
+  assert.equal(all.split('assuming arn:aws:iam::222222222222:role/hangar-deployer').length - 1, 1, all);
+  assert.equal(all.split('function updated').length - 1, 1, all);
+  assert.equal(all.split('status: running').length - 1, 1, all);
+});
+
 test('${env:AWS_SECRET_ACCESS_KEY} is refused as withheld even when the variable is set, and nothing is sent', async (t) => {
   const p = tempProject('component: http-function\nname: api\ninputs:\n  src: ./src\n  env:\n    K: ${env:AWS_SECRET_ACCESS_KEY}\n');
   t.after(() => p.cleanup());

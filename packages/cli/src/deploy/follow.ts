@@ -27,13 +27,21 @@ export function getDeploymentView(client: EngineClient, orgId: string, id: strin
   return client.call<typeof getDeployment>('GET', '/api/v1/orgs/:orgId/deployments/:id', { params: { orgId, id } });
 }
 
-/** Read the SSE stream until a terminal status or its end; returns the last status seen. */
-export async function followEvents(client: EngineClient, orgId: string, id: string, on: FollowHandlers): Promise<string | undefined> {
+/** Where a stream got to: the id of the last `log` event (the line's seq), sent back as Last-Event-ID on a reconnect. */
+export interface StreamCursor { lastEventId?: string }
+
+/**
+ * Read the SSE stream until a terminal status or its end; returns the last status seen. With a
+ * `cursor`, the stream resumes after `cursor.lastEventId` (the engine replays only later lines)
+ * and the cursor follows every event id received, so the next call picks up where this one broke.
+ */
+export async function followEvents(client: EngineClient, orgId: string, id: string, on: FollowHandlers, cursor: StreamCursor = {}): Promise<string | undefined> {
   const abort = new AbortController();
   let last: string | undefined;
   let done = false;
   const onEvent = (ev: EventSourceMessage): void => {
-    const e = { event: ev.event, data: JSON.parse(ev.data) as unknown } as DeploymentEvent;
+    if (ev.id) cursor.lastEventId = ev.id;
+    const e =  { event: ev.event, data: JSON.parse(ev.data) as unknown } as DeploymentEvent;
     if (e.event === 'log') {
       on.log?.({ level: e.data.level, message: e.data.message });
       return;
@@ -46,7 +54,7 @@ export async function followEvents(client: EngineClient, orgId: string, id: stri
     if (e.event === 'done' || TERMINAL.has(e.data.status)) done = true;
   };
   const parser = createParser({ onEvent });
-  const res = await client.stream(`${deploymentPath(orgId, id)}/events`, abort.signal);
+  const res = await client.stream(`${deploymentPath(orgId, id)}/events`, abort.signal, cursor.lastEventId ? { 'last-event-id': cursor.lastEventId } : undefined);
   const decoder = new TextDecoder();
   try {
     for await (const chunk of res.chunks()) {
@@ -75,11 +83,16 @@ function connectionLost(id: string, last: string, cause: unknown): HangarError {
 /** Follow until finished, then return the stored deployment (status, outputs, provider, error). */
 export async function waitForDeployment(client: EngineClient, orgId: string, id: string, on: FollowHandlers): Promise<Deployment> {
   let last = 'queued'; // what the engine answered when the deployment was created
-  const seen: FollowHandlers = { ...on, status: (s) => { last = s; on.status?.(s); } };
+  // A reconnect resends the current status: tell the caller only of changes.
+  let shown: string | undefined;
+  const seen: FollowHandlers = { ...on, status: (s) => { last = s; if (s === shown) return; shown = s; on.status?.(s); } };
+  // Across reconnects (a dropped connection, an engine restarted, another engine behind the proxy)
+  // the stream resumes after the last line received: no line is printed twice.
+  const cursor: StreamCursor = {};
   for (let attempt = 0; attempt < 600; attempt++) {
     let dropped: unknown;
     try {
-      await followEvents(client, orgId, id, seen);
+      await followEvents(client, orgId, id, seen, cursor);
     } catch (e) {
       if (!isConnectionTrouble(e)) throw e;
       dropped = e; // the stream broke: ask for the deployment itself before deciding the engine is gone

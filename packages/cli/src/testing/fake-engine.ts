@@ -27,6 +27,8 @@ export interface FakeDeployment {
   error: { code: string; message: string; awsCode: string | null; requestId: string | null } | null;
   provider: { id: string; name: string; roleArn: string } | null;
   logs: { seq: number; level: string; message: string }[];
+  /** dropStreamOnce: the status the deployment ends with once a client has come back after the drop. */
+  resumeTo?: 'succeeded' | 'failed';
 }
 
 export interface FakeEngineOptions {
@@ -48,6 +50,10 @@ export interface FakeEngine {
   /** The next deployment stays running; its event stream sends that status and a log line, then
    * the engine goes away (connections destroyed, port closed), as a crashed engine would. */
   dieMidStream(): void;
+  /** The next deployment's first event stream sends a status and line 1, then its connection is
+   * cut (the engine stays up, as behind a proxy that drops idle streams); later streams honour
+   * Last-Event-ID and finish it. */
+  dropStreamOnce(): void;
   close(): Promise<void>;
 }
 
@@ -70,6 +76,7 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
   const deployments: FakeDeployment[] = [];
   let failure = options.failWith;
   let dying = false;
+  let dropNext = false;
   const provider = { id: 'prv_1', name: 'default', roleArn: 'arn:aws:iam::222222222222:role/hangar-deployer' };
 
   const view = (d: FakeDeployment) => ({ ...d, logs: undefined, durationMs: 5 });
@@ -130,6 +137,11 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
         ],
       };
       if (dying) d.status = 'running';
+      if (dropNext) {
+        dropNext = false;
+        d.resumeTo = d.status === 'failed' ? 'failed' : 'succeeded';
+        d.status = 'running';
+      }
       deployments.push(d);
       return send(res, 202, { deploymentId: d.id, status: 'queued', instanceId: 'ins_1' });
     }
@@ -152,7 +164,13 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
           });
           return;
         }
-        for (const l of d.logs) res.write(`id: ${l.seq}\nevent: log\ndata: ${JSON.stringify(l)}\n\n`);
+        if (d.resumeTo && !req.headers['last-event-id']) {
+          res.write(`id: 1\nevent: log\ndata: ${JSON.stringify(d.logs[0])}\n\n`, () => res.destroy());
+          return;
+        }
+        if (d.resumeTo) [d.status, d.resumeTo] = [d.resumeTo, undefined];
+        const after = Number(req.headers['last-event-id'] ?? 0);
+        for (const l of d.logs) if (l.seq > after) res.write(`id: ${l.seq}\nevent: log\ndata: ${JSON.stringify(l)}\n\n`);
         res.write(`event: status\ndata: ${JSON.stringify({ status: d.status })}\n\n`);
         res.end(`event: done\ndata: ${JSON.stringify(view(d))}\n\n`);
         return;
@@ -190,6 +208,7 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
     forgetManifests: () => manifests.clear(),
     setFailure: (f) => { failure = f; },
     dieMidStream: () => { dying = true; },
+    dropStreamOnce: () => { dropNext = true; },
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }

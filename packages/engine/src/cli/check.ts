@@ -15,6 +15,7 @@ import { issuerProblem } from '../providers/issuer.js';
 import { peekSecretKey } from '../keys/secret.js';
 import { awsErrorFacts, stsClient, withSts } from '../providers/sts.js';
 import { withoutPassword } from '../store/db.js';
+import { probeBlobBucket } from '../source/blob-store-of.js';
 import type { EngineIo } from './io.js';
 
 type Mark = 'ok' | 'warn' | 'fail';
@@ -43,6 +44,7 @@ export async function check(io: EngineIo): Promise<number> {
 
   await checkDatabase(settings, say);
   await checkIdentity(settings, say);
+  await checkBlobs(settings, say);
 
   const issuer = issuerProblem(config.publicUrl, config.aws.endpoint);
   if (!issuer) say('ok', `OIDC issuer ${config.publicUrl}: https and public, usable by web-identity providers (AWS must reach ${config.publicUrl}/.well-known/openid-configuration)`);
@@ -112,5 +114,27 @@ async function checkIdentity(settings: EngineServerOptions, say: (m: Mark, t: st
       : 'give the engine\'s host an IAM role (ECS task role, EC2 instance profile, EKS service account), or set HANGAR_ENGINE_ACCESS_KEY_ID and HANGAR_ENGINE_SECRET_ACCESS_KEY';
     const what = f.awsCode === 'CredentialsProviderError' ? 'no AWS credentials were found' : `STS refused it: ${f.awsCode}${f.message ? ` (${f.message})` : ''}${f.requestId ? `, request id ${f.requestId}` : ''}`;
     say('fail', `engine identity from ${source}${endpoint}: ${what}; ${fix}. See docs/aws.md`);
+  }
+}
+
+async function checkBlobs(settings: EngineServerOptions, say: (m: Mark, t: string) => void): Promise<void> {
+  const b = settings.config.blobs;
+  if (!b) {
+    say('ok', `blobs: on this machine under ${settings.config.dataDir}/blobs${settings.config.database.kind === 'postgres' ? '; several engines on one PostgreSQL database need a shared bucket (HANGAR_BLOB_URL=s3://…)' : ''}`);
+    return;
+  }
+  const where = `s3://${b.bucket}/${b.prefix}${b.endpoint ? ` at ${b.endpoint}` : ''}`;
+  try {
+    await probeBlobBucket(settings.config);
+    say('ok', `blobs: bucket ${where} reached with the engine's identity`);
+  } catch (err) {
+    const f = awsErrorFacts(err);
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const what = status === 404 || f.awsCode === 'NoSuchBucket'
+      ? `the bucket ${b.bucket} does not exist; create it (docs/self-host.md#a-blob-bucket-several-engines) or fix HANGAR_BLOB_URL`
+      : status === 403 || f.awsCode === 'AccessDenied' || f.awsCode === 'Forbidden'
+        ? `the engine's identity may not use it (${f.awsCode}); grant it s3:ListBucket on the bucket and s3:GetObject, s3:PutObject, s3:AbortMultipartUpload on ${b.prefix || ''}* (docs/engine-config.md#blobs-in-s3)`
+        : `${f.awsCode}${f.message ? ` (${f.message})` : ''}; check HANGAR_BLOB_URL${b.endpoint ? ' and HANGAR_BLOB_ENDPOINT / HANGAR_AWS_ENDPOINT' : ''}`;
+    say('fail', `blobs: bucket ${where}: ${what}${f.requestId ? ` (request id ${f.requestId})` : ''}`);
   }
 }

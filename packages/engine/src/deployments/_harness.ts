@@ -63,8 +63,10 @@ export async function createHarness(options: {
   /** config.queue.orgConcurrency (default 4). */
   orgConcurrency?: number;
   start?: boolean;
+  /** Share a store with another harness (two engines on one PostgreSQL schema); its owner cleans it up. */
+  store?: TestStore;
 } & DeploymentsOptions = {}): Promise<Harness> {
-  const store = await openTestStore(options.kind ?? 'sqlite');
+  const store = options.store ?? await openTestStore(options.kind ?? 'sqlite');
   const dataDir = mkdtempSync(join(tmpdir(), 'hangar-deploy-'));
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', write: (l) => logs.push(l) });
@@ -89,10 +91,12 @@ export async function createHarness(options: {
     ...(options.staleMs ? { staleMs: options.staleMs } : {}),
     ...(options.queue ? { queue: options.queue } : {}),
     ...(options.deferSeconds !== undefined ? { deferSeconds: options.deferSeconds } : {}),
+    ...(options.listenClient ? { listenClient: options.listenClient } : {}),
+    ...(options.streamHeartbeatMs ? { streamHeartbeatMs: options.streamHeartbeatMs } : {}),
   });
   await migrateToLatest(store.db, { '0001_platform_orgs_users': orgsMigration, ...feature.migrations });
   const now = new Date().toISOString();
-  await store.db.insertInto('orgs').values([{ id: 'org_a', name: 'org-a', created_at: now }, { id: 'org_b', name: 'org-b', created_at: now }]).execute();
+  await store.db.insertInto('orgs').values([{ id: 'org_a', name: 'org-a', created_at: now }, { id: 'org_b', name: 'org-b', created_at: now }]).onConflict((oc) => oc.column('id').doNothing()).execute();
   const app = Fastify({ logger: false });
   app.setErrorHandler(createErrorHandler(logger));
   app.addHook('onRequest', async (request) => {
@@ -112,7 +116,7 @@ export async function createHarness(options: {
     async close() {
       await feature.stop?.();
       await app.close();
-      await store.cleanup();
+      if (!options.store) await store.cleanup();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

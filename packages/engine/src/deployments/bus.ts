@@ -1,15 +1,23 @@
 import { EventEmitter } from 'node:events';
 
 /**
- * In-process notifications: "deployment X has new log lines or a new status". Listeners then read
- * the store, which stays the one source of truth (so a stream also works, by polling, when
- * another engine process runs the job).
+ * Notifications: "deployment X has new log lines or a new status". Listeners then read the store,
+ * which stays the one source of truth; a notification carries the deployment id and nothing else.
  */
 export interface DeploymentBus {
   notify(deploymentId: string): void;
   subscribe(deploymentId: string, listener: () => void): () => void;
+  /**
+   * True while a change written by any engine process reaches subscribers (PostgreSQL, listening).
+   * False for the in-process bus, and while a PostgreSQL listener is reconnecting: a stream then
+   * polls the store every `pollMs` instead.
+   */
+  live(): boolean;
+  start?(): Promise<void>;
+  close?(): Promise<void>;
 }
 
+/** In one process (SQLite, or PostgreSQL without a listening connection): an event emitter. */
 export function createDeploymentBus(): DeploymentBus {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
@@ -19,5 +27,6 @@ export function createDeploymentBus(): DeploymentBus {
       emitter.on(id, listener);
       return () => void emitter.off(id, listener);
     },
+    live: () => false,
   };
 }

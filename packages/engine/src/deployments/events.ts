@@ -12,9 +12,11 @@ function frame(event: string, data: unknown, id?: number): string {
 
 /**
  * GET /deployments/:id/events as server-sent events. Replays the stored log lines after
- * Last-Event-ID (the `seq` of the last `log` event the client saw), then follows: the in-process
- * bus wakes the stream when the run here writes something, and a poll every `pollMs` covers runs in
- * another engine process. Ends with `done` once the deployment has finished and every line is sent.
+ * Last-Event-ID (the `seq` of the last `log` event the client saw), then follows: the bus wakes the
+ * stream when a run writes something — in this process, or in any engine on the same PostgreSQL
+ * store while the bus is `live()` (LISTEN/NOTIFY). While it is not, a poll every `pollMs` covers runs
+ * in other processes; while it is, the store is read again only with each keep-alive. Ends with
+ * `done` once the deployment has finished and every line is sent.
  */
 export async function streamDeploymentEvents(
   deps: { db: Db; bus: DeploymentBus; pollMs: number; heartbeatMs?: number },
@@ -88,11 +90,12 @@ export async function streamDeploymentEvents(
         );
         break;
       }
-      if (Date.now() - idleSince > (deps.heartbeatMs ?? 15_000)) {
+      const heartbeatMs = deps.heartbeatMs ?? 15_000;
+      if (Date.now() - idleSince >= heartbeatMs) {
         raw.write(': keep-alive\n\n');
         idleSince = Date.now();
       }
-      await wait(deps.pollMs);
+      await wait(deps.bus.live() ? heartbeatMs : Math.min(deps.pollMs, heartbeatMs));
     }
   } finally {
     unsubscribe();

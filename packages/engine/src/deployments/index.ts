@@ -1,12 +1,14 @@
 import { join } from 'node:path';
 import { componentNotFound, getComponent, listComponents } from '@hangar/components';
 import type { CoreDeps, CredentialBroker, Feature } from '../types.js';
-import { createFsBlobStore, type BlobStore } from '../source/blob-store.js';
+import { createBlobStores, type BlobStore } from '../source/blob-store-of.js';
 import { createSourceCache, type SourceCache } from '../source/source-cache.js';
 import { registerSourceRoutes } from '../source/routes.js';
 import { sourceMigrations } from '../source/tables.js';
 import { registerInstanceRoutes } from '../instances/routes.js';
+import type pg from 'pg';
 import { createDeploymentBus } from './bus.js';
+import { createPgDeploymentBus } from './pg-bus.js';
 import type { ComponentLookup } from './components.js';
 import { createOrderedIds } from './ids.js';
 import { reapInterrupted } from './queue.js';
@@ -28,10 +30,18 @@ export interface DeploymentsOptions {
   readonly lookup?: ComponentLookup;
   /** The names `lookup` knows (listed by COMPONENT_NOT_FOUND); default the built-ins' names, or none with a custom lookup. */
   readonly componentNames?: () => readonly string[];
-  /** Default: the filesystem under `config.dataDir/blobs`. */
+  /** Default: from `config.blobs` (S3), else the filesystem under `config.dataDir/blobs`. */
   readonly blobs?: BlobStore;
   /** How often idle workers and event streams look at the database for work done by another process; default 1000 ms. */
   readonly pollMs?: number;
+  /**
+   * PostgreSQL: a client outside the pool (`Store.listenClient`). With it, log lines and status
+   * changes fan out to every engine through LISTEN/NOTIFY, and event streams poll only every
+   * `streamHeartbeatMs` while the listener is up (every `pollMs` while it reconnects).
+   */
+  readonly listenClient?: () => pg.Client;
+  /** How often an idle event stream sends a keep-alive (and looks at the store regardless); default 15 s. */
+  readonly streamHeartbeatMs?: number;
   /** How often a run asks its credential session for fresh credentials; default 60 s. */
   readonly refreshMs?: number;
   /** How often a running deployment renews its heartbeat; default a third of the lease. */
@@ -66,9 +76,12 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
   const lookup: ComponentLookup = deps.lookup ?? ((name) => getComponent(name));
   const componentNames = deps.componentNames ?? (deps.lookup ? () => [] : () => listComponents().map((c) => c.name));
   const pollMs = deps.pollMs ?? 1000;
-  const blobs = deps.blobs ?? createFsBlobStore(join(config.dataDir, 'blobs'));
-  const source = createSourceCache({ db, blobs, clock, limits: config.limits, packagesDir: join(config.dataDir, 'packages') });
-  const bus = createDeploymentBus();
+  const stores = deps.blobs ? { blobs: deps.blobs } : createBlobStores(config);
+  const source = createSourceCache({
+    db, blobs: stores.blobs, clock, limits: config.limits, packagesDir: join(config.dataDir, 'packages'),
+    ...(stores.packages ? { sharedPackages: stores.packages, onWarn: (msg: string, fields: Record<string, unknown>) => logger.warn(msg, fields) } : {}),
+  });
+  const bus = deps.listenClient ? createPgDeploymentBus({ db, listenClient: deps.listenClient, logger }) : createDeploymentBus();
   const staleMs = deps.staleMs ?? config.queue?.leaseMs ?? 30_000;
   const heartbeatMs = deps.heartbeatMs ?? Math.max(50, Math.floor(staleMs / 3));
   const orgLimit = config.queue?.orgConcurrency ?? 4;
@@ -99,10 +112,11 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
       await registerSourceRoutes(app, source, config.limits, (name) => {
         if (!lookup(name)) throw componentNotFound(name, componentNames());
       });
-      await registerDeploymentRoutes(app, { service, db, bus, pollMs, logger });
+      await registerDeploymentRoutes(app, { service, db, bus, pollMs, logger, ...(deps.streamHeartbeatMs ? { heartbeatMs: deps.streamHeartbeatMs } : {}) });
       await registerInstanceRoutes(app, service);
     },
     async start() {
+      await bus.start?.();
       if (deps.exclusiveStore) {
         // Nobody else can be running them: what is still marked running was cut short when this
         // engine last stopped (a crash or kill -9 included). Each gets its finished audit event.
@@ -124,6 +138,7 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
     async stop() {
       await workers.stop();
       await queue.stop();
+      await bus.close?.();
     },
   };
 }

@@ -8,7 +8,7 @@ import type { DeploymentBus } from './bus.js';
 import { streamDeploymentEvents } from './events.js';
 import type { DeploymentService } from './service.js';
 
-export async function registerDeploymentRoutes(app: FastifyInstance, deps: { service: DeploymentService; db: Db; bus: DeploymentBus; pollMs: number; logger: Logger }): Promise<void> {
+export async function registerDeploymentRoutes(app: FastifyInstance, deps: { service: DeploymentService; db: Db; bus: DeploymentBus; pollMs: number; heartbeatMs?: number; logger: Logger }): Promise<void> {
   const { service, db } = deps;
 
   registerRoute(app, createDeployment, async ({ request, params: { orgId }, body }) => {
@@ -38,7 +38,7 @@ export async function registerDeploymentRoutes(app: FastifyInstance, deps: { ser
   registerRoute(app, deploymentEvents, async ({ request, reply, params: { orgId, id } }) => {
     sameOrg(requireRole(request, 'viewer').orgId, orgId);
     try {
-      await streamDeploymentEvents({ db, bus: deps.bus, pollMs: deps.pollMs }, request, reply, orgId, id);
+      await streamDeploymentEvents({ db, bus: deps.bus, pollMs: deps.pollMs, ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}) }, request, reply, orgId, id);
     } catch (e) {
       if (!reply.sent && !reply.raw.headersSent) throw e;
       deps.logger.error('deployment event stream failed', { reqId: request.id, deploymentId: id, err: e });

@@ -1,32 +1,80 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /**
  * Content-addressed storage for uploaded files, keyed by lowercase hex sha256. It knows nothing of
  * orgs: which org may read which blob is the source cache's business (org_blobs), so a blob shared
  * by two orgs is stored once. Callers verify the hash before `put`.
+ *
+ * Two implementations: the filesystem (below; the embedded default) and S3 (`s3-blob-store.ts`,
+ * HANGAR_BLOB_URL=s3://bucket/prefix) for several engines sharing one store.
  */
 export interface BlobStore {
   has(sha256: string): Promise<boolean>;
-  /** Atomic: a reader never sees a half-written blob. Putting an existing blob is a no-op. */
-  put(sha256: string, bytes: Uint8Array): Promise<void>;
-  /** Throws when absent. */
+  /**
+   * Of `hashes`, those the store does not hold (each once, in the order given). One call for a
+   * whole manifest: the store checks in bounded parallel batches instead of one round trip at a time.
+   */
+  missing(hashes: readonly string[]): Promise<string[]>;
+  /**
+   * Atomic: a reader never sees a half-written blob. Putting an existing blob is a no-op. A stream
+   * is copied through without being held in memory whole (a large file goes up in parts to S3).
+   */
+  put(sha256: string, body: Uint8Array | Readable): Promise<void>;
+  /** Throws BlobMissingError when absent. */
   get(sha256: string): Promise<Uint8Array>;
+  /** The blob's bytes as a stream; the stream errors with BlobMissingError when absent. */
   stream(sha256: string): Readable;
 }
 
+/** A blob asked for is not in the store (never uploaded, or removed behind the engine's back). */
+export class BlobMissingError extends Error {
+  readonly code = 'BLOB_MISSING';
+  constructor(readonly sha256: string, where: string) {
+    super(`blob ${sha256} is not in the blob store (${where})`);
+    this.name = 'BlobMissingError';
+  }
+}
+
+export const isBlobMissing = (e: unknown): e is BlobMissingError => e instanceof BlobMissingError;
+
 const shaPattern = /^[0-9a-f]{64}$/;
+
+export function checkSha(sha: string): string {
+  if (!shaPattern.test(sha)) throw new Error(`not a sha256: ${JSON.stringify(sha)}`);
+  return sha;
+}
+
+/** Run `fn` over `items` with at most `limit` calls in flight; results in input order. */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
+}
+
+export async function missingOf(store: Pick<BlobStore, 'has'>, hashes: readonly string[], parallel: number): Promise<string[]> {
+  const unique = [...new Set(hashes)];
+  const held = await mapBounded(unique, parallel, (h) => store.has(h));
+  return unique.filter((_, i) => !held[i]);
+}
 
 /** Blobs as files under `root/ab/cd/<sha256>`; writes go to a temp file in the same folder, then rename. */
 export function createFsBlobStore(root: string): BlobStore {
-  const pathOf = (sha: string): string => {
-    if (!shaPattern.test(sha)) throw new Error(`not a sha256: ${JSON.stringify(sha)}`);
-    return join(root, sha.slice(0, 2), sha.slice(2, 4), sha);
-  };
-  return {
+  const pathOf = (sha: string): string => join(root, checkSha(sha).slice(0, 2), sha.slice(2, 4), sha);
+  const missingError = (sha: string, e: unknown): unknown =>
+    (e as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? new BlobMissingError(sha, pathOf(sha)) : e;
+  const store: BlobStore = {
     async has(sha) {
       try {
         return (await stat(pathOf(sha))).isFile();
@@ -34,12 +82,14 @@ export function createFsBlobStore(root: string): BlobStore {
         return false;
       }
     },
-    async put(sha, bytes) {
+    missing: (hashes) => missingOf(store, hashes, 32),
+    async put(sha, body) {
       const target = pathOf(sha);
       await mkdir(dirname(target), { recursive: true });
       const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
       try {
-        await writeFile(tmp, bytes, { flag: 'wx' });
+        if (body instanceof Uint8Array) await writeFile(tmp, body, { flag: 'wx' });
+        else await pipeline(body, createWriteStream(tmp, { flags: 'wx' }));
         await rename(tmp, target);
       } catch (e) {
         await unlink(tmp).catch(() => {});
@@ -47,10 +97,21 @@ export function createFsBlobStore(root: string): BlobStore {
       }
     },
     async get(sha) {
-      return new Uint8Array(await readFile(pathOf(sha)));
+      try {
+        return new Uint8Array(await readFile(pathOf(sha)));
+      } catch (e) {
+        throw missingError(sha, e);
+      }
     },
     stream(sha) {
-      return createReadStream(pathOf(sha));
+      const s = createReadStream(pathOf(sha));
+      // "Not there" surfaces as the store's own error, the same as S3's.
+      const out = new PassThrough();
+      s.on('error', (e) => out.destroy(missingError(sha, e) as Error));
+      out.on('close', () => s.destroy());
+      s.pipe(out);
+      return out;
     },
   };
+  return store;
 }

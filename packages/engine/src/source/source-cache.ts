@@ -1,11 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyDelta, HangarError, manifestId, type ManifestEntry, type SourceUploadRequest, type SourceUploadResponse } from '@hangar/core';
 import type { Clock, Db } from '../types.js';
-import type { BlobStore } from './blob-store.js';
+import { isBlobMissing, type BlobStore } from './blob-store.js';
 import { checkDeletes, checkEntries, checkTotals, decodeEntries, encodeEntries, sha256Pattern, type SourceLimits } from './manifest-rules.js';
 import { createPackager, type Packager } from './zip-pool.js';
+import { sortEntries } from './zip.js';
 import './tables.js';
 
 export interface SourceCache {
@@ -30,6 +32,13 @@ export interface SourceCacheDeps {
   readonly packagesDir: string;
   /** Builds zips off the event loop; default a pool of two worker threads. */
   readonly packager?: Packager;
+  /**
+   * Built packages shared by every engine (S3), keyed by manifest id: a package missing from
+   * `packagesDir` is downloaded from here before it is built, and one built here is uploaded.
+   */
+  readonly sharedPackages?: BlobStore;
+  /** A shared package could not be read or written (the deploy goes on: the package is built or kept locally). */
+  readonly onWarn?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
 /** Lets other requests run between batches of a long manifest's work. */
@@ -69,6 +78,37 @@ const chunk = <T>(items: readonly T[], size: number): T[][] => {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 };
+
+/**
+ * The packager reads blobs one after another in zip order; a remote store (S3) would then pay one
+ * round trip per file. This reads ahead: up to `ahead` blobs (and about `aheadBytes`) are fetched
+ * while the packager works on the current one. A read out of that order just fetches.
+ */
+function prefetching(blobs: BlobStore, entries: readonly ManifestEntry[], ahead = 8, aheadBytes = 16 * 1024 * 1024): (sha256: string) => Promise<Uint8Array> {
+  const order = sortEntries(entries);
+  const pending = new Map<number, Promise<Uint8Array>>();
+  let next = 0;
+  let cursor = 0;
+  const fill = (): void => {
+    let bytes = 0;
+    for (const i of pending.keys()) bytes += order[i]!.size;
+    while (next < order.length && next < cursor + ahead && (pending.size === 0 || bytes + order[next]!.size <= aheadBytes)) {
+      const p = blobs.get(order[next]!.sha256);
+      p.catch(() => {}); // observed when read; never an unhandled rejection meanwhile
+      pending.set(next, p);
+      bytes += order[next]!.size;
+      next++;
+    }
+  };
+  return (sha) => {
+    if (order[cursor]?.sha256 !== sha) return blobs.get(sha);
+    fill();
+    const p = pending.get(cursor)!;
+    pending.delete(cursor);
+    cursor++;
+    return p;
+  };
+}
 
 export function createSourceCache(deps: SourceCacheDeps): SourceCache {
   const { db, blobs, clock, limits } = deps;
@@ -244,25 +284,44 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
         } catch {
           // not cached yet
         }
+        const shared = deps.sharedPackages;
+        if (shared) {
+          // Another engine may have built it: the same bytes, since the build is deterministic.
+          try {
+            const zip = await shared.get(id);
+            await mkdir(deps.packagesDir, { recursive: true });
+            const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+            await writeFile(tmp, zip);
+            await rename(tmp, file);
+            return zip;
+          } catch (e) {
+            if (!isBlobMissing(e)) deps.onWarn?.('could not read a shared code package; building it here', { manifestId: id, err: e });
+          }
+        }
         // The id is the content's hash, so any org's copy of the manifest describes the same files;
         // callers have already checked (requireComplete) that the deploying org holds it and its blobs.
         const row = await db.selectFrom('manifests').select('entries').where('id', '=', id).executeTakeFirst();
         if (!row) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `Manifest ${id} is unknown to this engine.`, { details: { manifestId: id } });
-        const read = async (sha: string): Promise<Uint8Array> => {
-          if (!(await blobs.has(sha))) {
-            throw new HangarError('SOURCE_BLOBS_MISSING', `The contents of ${sha} (in manifest ${id}) were never uploaded; run the deploy again so the CLI uploads them.`, { details: { manifestId: id, missing: [sha] } });
-          }
-          return blobs.get(sha);
-        };
+        const entries = decodeEntries(row.entries);
+        // One batched presence check names every missing file before any work is done.
+        const absent = await blobs.missing(entries.map((e) => e.sha256));
+        if (absent.length > 0) {
+          throw new HangarError('SOURCE_BLOBS_MISSING', `The contents of ${absent[0]} (in manifest ${id}) were never uploaded; run the deploy again so the CLI uploads them.`, {
+            details: { manifestId: id, missing: absent.slice(0, 20), count: absent.length },
+          });
+        }
         await mkdir(deps.packagesDir, { recursive: true });
         const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
         try {
           // Compressed in a worker thread, written straight to the temp file: the API stays responsive.
-          await packager.build(decodeEntries(row.entries), read, tmp);
+          await packager.build(entries, prefetching(blobs, entries), tmp);
           await rename(tmp, file);
         } catch (e) {
           await unlink(tmp).catch(() => {});
           throw e;
+        }
+        if (shared) {
+          await shared.put(id, createReadStream(file)).catch((e: unknown) => deps.onWarn?.('could not share a built code package; other engines will build it themselves', { manifestId: id, err: e }));
         }
         const zip = new Uint8Array(await readFile(file));
         return zip;

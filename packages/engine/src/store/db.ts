@@ -12,6 +12,11 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Store {
   readonly db: Db;
   readonly dialect: Dialect;
+  /**
+   * PostgreSQL only: a new client outside the pool, on the same database and schema, for a
+   * connection that must stay the same one (LISTEN). The caller connects and ends it.
+   */
+  readonly listenClient?: () => pg.Client;
   close(): Promise<void>;
 }
 
@@ -63,7 +68,13 @@ export async function openStore(database: EngineConfig['database'], options: Ope
     throw new Error(`Cannot use the PostgreSQL database at ${withoutPassword(database.url)}: ${why}. Check HANGAR_DATABASE_URL and that the server is running and reachable.`);
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: markFailedQueries });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  const listenClient = () => new pg.Client({
+    connectionString: database.url,
+    application_name: 'hangar-engine-listen',
+    keepAlive: true,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  return { db, dialect: 'postgres', listenClient, close: () => db.destroy() };
 }
 
 /** Kysely's log hook sees every failed query: mark its error as the store's (see storeUnavailable). */
