@@ -275,11 +275,17 @@ async function runFleet(n: number, ctx: { endpoint: string; cloudDir: string; en
       list.push({ created: v.createdAt, started: v.startedAt, finished: v.finishedAt });
       byInstance.set(v.instanceId, list);
     }
+    // Per instance: one at a time (each starts after the previous one finished), in the order submitted.
     let orderHeld = true;
-    for (const list of byInstance.values()) {
-      list.sort((x, y) => x.created.localeCompare(y.created));
-      for (let i = 1; i < list.length; i++) if (list[i]!.started < list[i - 1]!.finished) orderHeld = false;
+    const orderProblems: string[] = [];
+    for (const [instanceId, list] of byInstance) {
+      list.sort((x, y) => x.started.localeCompare(y.started));
+      for (let i = 1; i < list.length; i++) {
+        if (list[i]!.started < list[i - 1]!.finished) { orderHeld = false; orderProblems.push(`${instanceId}: overlapping runs`); }
+        if (list[i]!.created < list[i - 1]!.created) { orderHeld = false; orderProblems.push(`${instanceId}: a later submission ran first`); }
+      }
     }
+    if (orderProblems.length) log(`fleet ${n}: order problems: ${orderProblems.join('; ')}`);
     const waits = views.map((v) => Date.parse(v.startedAt) - Date.parse(v.createdAt));
     const ranOn: Record<string, number> = {};
     for (const s of second.submitted) {
