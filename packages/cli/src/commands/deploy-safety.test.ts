@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startFakeEngine, type FakeEngine } from '../testing/fake-engine.js';
 import { tempProject, testContext, type TempProject } from '../testing/helpers.js';
 import { deploy, type DeployResult } from './deploy.js';
+import { logs } from './instance.js';
 import { login } from './login.js';
 
 const CANARY = { key: 'AKIACANARYSAFETY0001', secret: 'canary-safety-secret-Zx81', token: 'hgr_canary_token_in_env_0001' };
@@ -169,6 +170,27 @@ test('a stream cut mid-deployment: the CLI reconnects with Last-Event-ID and pri
   assert.equal(all.split('assuming arn:aws:iam::222222222222:role/hangar-deployer').length - 1, 1, all);
   assert.equal(all.split('function updated').length - 1, 1, all);
   assert.equal(all.split('status: running').length - 1, 1, all);
+});
+
+test('hangar logs of a running deployment resumes a cut stream too, each line once', async (t) => {
+  const p = tempProject();
+  t.after(() => p.cleanup());
+  const lc = testContext(p.dir, { HANGAR_HOME: p.home });
+  assert.equal(await login(lc, { url: engine.url, token: engine.token }), 0, lc.stderr.text());
+  engine.dropStreamOnce();
+  const created = await fetch(`${engine.url}/api/v1/orgs/${engine.orgId}/deployments`, {
+    method: 'POST', headers: { authorization: `Bearer ${engine.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ app: 'shop', stage: 'logs', name: 'api', component: 'http-function', inputs: {} }),
+  });
+  assert.equal(created.status, 202, await created.clone().text());
+  const from = engine.requests.length;
+  const ctx = testContext(p.dir, { HANGAR_HOME: p.home });
+  assert.equal(await logs(ctx, { stage: 'logs' }), 0, ctx.stderr.text());
+  const out = ctx.stdout.text();
+  assert.equal(out.split('assuming arn:aws:iam::222222222222:role/hangar-deployer').length - 1, 1, out);
+  assert.equal(out.split('function updated').length - 1, 1, out);
+  const streams = engine.requests.slice(from).filter((q) => q.url.endsWith('/events'));
+  assert.deepEqual(streams.map((q) => q.headers['last-event-id']), [undefined, '1']);
 });
 
 test('${env:AWS_SECRET_ACCESS_KEY} is refused as withheld even when the variable is set, and nothing is sent', async (t) => {

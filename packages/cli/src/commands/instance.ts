@@ -1,6 +1,6 @@
 /** `hangar remove`, `info` and `logs`: the instance this project file names, in the engine. */
 import type { CommandContext } from '../context.js';
-import { deploymentPath, followEvents } from '../deploy/follow.js';
+import { deploymentPath, waitForDeployment } from '../deploy/follow.js';
 import { createUi, errorJson, printJson, reportError } from '../output.js';
 import { loadProject } from '../project-file.js';
 import { openSession, type Session } from '../session.js';
@@ -82,7 +82,8 @@ export async function logs(ctx: CommandContext, options: StageOptions = {}): Pro
     const line = (l: { level: string; message: string }) => ctx.stdout.write(`${l.level === 'info' ? '' : `[${l.level}] `}${l.message}\n`);
     createUi(ctx).step(`Logs of ${last.action} ${last.id} (${last.status})`);
     if (last.status === 'queued' || last.status === 'running') {
-      await followEvents(session.client, session.orgId, last.id, { log: line });
+      // Followed to the end, resuming after the last line received if the stream drops.
+      await waitForDeployment(session.client, session.orgId, last.id, { log: line });
       return 0;
     }
     const text = await session.client.text(`${deploymentPath(session.orgId, last.id)}/logs`);

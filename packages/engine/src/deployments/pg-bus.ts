@@ -110,7 +110,7 @@ export function createPgDeploymentBus(deps: PgDeploymentBusDeps): DeploymentBus 
   return {
     notify(id) {
       emitter.emit(id);
-      if (channel) send(id);
+      if (channel && !closed) send(id);
     },
     subscribe(id, listener) {
       emitter.on(id, listener);

@@ -1,5 +1,5 @@
 import { PassThrough, Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { BlobMissingError, checkSha, missingOf, type BlobStore } from './blob-store.js';
 
@@ -24,8 +24,11 @@ export interface S3BlobStoreOptions extends S3BlobLocation {
   readonly partBytes?: number;
 }
 
-const notFound = (e: unknown): boolean =>
-  e instanceof S3ServiceException ? e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata.httpStatusCode === 404 : false;
+/** Narrowed by name and status, not by class: another copy of the SDK in node_modules throws its own classes. */
+const notFound = (e: unknown): boolean => {
+  const x = e as Partial<Pick<S3ServiceException, 'name' | '$metadata'>> | undefined;
+  return x?.name === 'NoSuchKey' || x?.name === 'NotFound' || (x?.$metadata !== undefined && x.$metadata.httpStatusCode === 404 && x.name !== 'NoSuchBucket');
+};
 
 /**
  * Blobs as objects `<prefix>blobs/<sha256>` in one bucket, shared by every engine that points at it
