@@ -97,7 +97,7 @@ describe('functions deployed through hangar up cannot read the host; the local c
     const secrets = {
       'embedded state (engine IAM secret, workload root keys)': join(data, 'embedded.json'),
       'engine sqlite': join(data, 'engine', 'hangar.db'),
-      'oidc signing key': join(data, 'engine', 'oidc', 'signing-key.json'),
+      'engine secret key (decrypts the signing keys)': join(data, 'engine', 'secret-key'),
       'cloud admin token': join(data, 'cloud', 'admin-token'),
       'cloud state': join(data, 'cloud', 'state.json'),
       'hangar login (owner token)': join(hangarHome, 'config.json'),

@@ -130,6 +130,7 @@ export const errorCodes = {
   // @errors:fanout-blob (codes added by this work go directly below this line)
 
   // @errors:keys (codes added by this work go directly below this line)
+  ENGINE_SECRET_KEY_MISMATCH: spec(400, 'user', false, "The signing keys in the database were encrypted with another HANGAR_SECRET_KEY than this engine's (or were altered)."),
 
   // @errors:components (codes added by this work go directly below this line)
 

@@ -2,7 +2,7 @@
 /**
  * hangar-engine: how a team runs Hangar. `serve` runs the engine (API + dashboard), `bootstrap`
  * creates the first org and owner on an empty database, `check` says whether the settings, the
- * database and the engine's AWS identity work. Settings come only from HANGAR_* variables
+ * database and the engine's AWS identity work, `rotate-keys` rotates the shared signing keys. Settings come only from HANGAR_* variables
  * (docs/engine-config.md).
  */
 import { readFileSync } from 'node:fs';
@@ -31,6 +31,9 @@ async function main(argv: readonly string[], io: EngineIo): Promise<number> {
     .action(async (o: { org: string; owner: string; ownerName?: string }) => { code = await (await import('./cli/bootstrap.js')).bootstrap(io, o); });
   program.command('check').description('validate every setting, reach the database and call sts:GetCallerIdentity with the engine identity')
     .action(async () => { code = await (await import('./cli/check.js')).check(io); });
+  program.command('rotate-keys').description('make new signing keys (OIDC tokens, audit checkpoints) for every engine on the database; the previous OIDC key stays in the JWKS for the overlap')
+    .option('--only <purpose>', 'oidc or audit (default: both)').option('--overlap-hours <hours>', 'how long the previous OIDC key stays published (default 24)')
+    .action(async (o: { only?: string; overlapHours?: string }) => { code = await (await import('./cli/rotate-keys.js')).rotateKeys(io, o); });
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {

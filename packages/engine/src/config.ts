@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { HangarError } from '@hangar/core';
 import { parseS3BlobUrl } from './source/s3-blob-store.js';
 import type { EngineConfig } from './types.js';
+import { parseSecretKey, SECRET_KEY_FORMAT } from './keys/secret.js';
 
 /** Engine settings as a person writes them; `resolveConfig` turns them into a frozen EngineConfig. */
 export const engineSettingsSchema = z.object({
@@ -51,6 +52,8 @@ export const engineSettingsSchema = z.object({
     checkpointEvery: z.number().int().min(1).max(1_000_000).default(100).describe('Sign an audit checkpoint after this many new events of an org.'),
     checkpointMinutes: z.number().int().min(1).max(1440).default(15).describe('Sign a checkpoint of every org with new events at least this often.'),
   }).prefault({}),
+  secretKey: z.string().refine((v) => parseSecretKey(v) !== undefined, `expected ${SECRET_KEY_FORMAT}`).optional()
+    .describe('Encrypts the signing keys stored in the database; the same on every engine sharing it. Unset: generated once into <dataDir>/secret-key.'),
   ci: z.object({
     allowInsecureIssuers: z.boolean({ error: 'expected 1 (true) or 0 (false)' }).default(false)
       .describe('Accept loopback http OIDC issuers in CI trusts (tests, the local cloud); never for a real deployment.'),
@@ -117,6 +120,7 @@ function freeze(s: z.output<typeof engineSettingsSchema>): EngineServerOptions {
     queue: Object.freeze({ orgConcurrency: s.orgConcurrency, leaseMs: s.leaseMs }),
     audit: Object.freeze({ checkpointEvery: s.audit.checkpointEvery, checkpointIntervalMs: s.audit.checkpointMinutes * 60_000 }),
     ci: Object.freeze({ allowInsecureIssuers: s.ci.allowInsecureIssuers }),
+    ...(s.secretKey !== undefined ? { secretKey: s.secretKey.trim() } : {}),
   };
   return Object.freeze({
     config: Object.freeze(config), port: s.port, host: s.host, logLevel: s.logLevel, migrate: s.migrate, shutdownGraceMs: s.shutdownGraceSeconds * 1000,
@@ -146,6 +150,7 @@ const envNames: Readonly<Record<string, string>> = {
   migrate: 'HANGAR_MIGRATE',
   shutdownGraceSeconds: 'HANGAR_SHUTDOWN_GRACE',
   'limits.maxManifestEntries': 'HANGAR_MAX_MANIFEST_ENTRIES',
+  secretKey: 'HANGAR_SECRET_KEY',
 };
 
 /** Every variable the engine reads (docs/engine-config.md lists each). */
@@ -173,10 +178,11 @@ const fixes: Record<string, string> = {
   HANGAR_MIGRATE: 'set it to on (the default) or off',
   HANGAR_SHUTDOWN_GRACE: 'set it to a whole number of seconds from 0 to 86400 (default 30)',
   HANGAR_MAX_MANIFEST_ENTRIES: 'set it to a whole number of manifest entries from 1 to 1000000 (default 20000)',
+  HANGAR_SECRET_KEY: 'generate one with `openssl rand -hex 32` and give every engine on the database the same value (or leave it unset with a single engine: one is kept in <data dir>/secret-key)',
 };
 
 /** Variables whose value must never appear in a message. */
-const secretVars = new Set(['HANGAR_ENGINE_SECRET_ACCESS_KEY', 'HANGAR_DATABASE_URL']);
+const secretVars = new Set(['HANGAR_ENGINE_SECRET_ACCESS_KEY', 'HANGAR_DATABASE_URL', 'HANGAR_SECRET_KEY']);
 
 function onOff(v: string | undefined): boolean | string | undefined {
   if (v === undefined) return undefined;
@@ -224,6 +230,7 @@ export function loadConfigFromEnv(env: Readonly<Record<string, string | undefine
     migrate: onOff(v('HANGAR_MIGRATE')),
     shutdownGraceSeconds: numberOrRaw(v('HANGAR_SHUTDOWN_GRACE')),
     limits: { maxManifestEntries: numberOrRaw(v('HANGAR_MAX_MANIFEST_ENTRIES')) },
+    secretKey: v('HANGAR_SECRET_KEY'),
   };
   const r = engineSettingsSchema.safeParse(raw);
   if (!r.success) {

@@ -2,6 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Migration } from 'kysely';
 import { HangarError } from '@hangar/core';
 import type { Clock, CoreDeps, Db, EngineConfig, Feature, Logger } from './types.js';
 import { createAudit, type Audit } from './audit/audit.js';
@@ -12,17 +13,20 @@ import { createLogContext, createLogger, scrubberOf } from './logger.js';
 import { createPlatformFeature, type Bootstrap, type PlatformFeature } from './platform.js';
 import { dialectOf, openStore, type Store } from './store/db.js';
 import { lockDataDir, lockFile, type DataDirLock } from './store/data-dir-lock.js';
-import { collectMigrations, migrateToLatest, pendingMigrations } from './store/migrate.js';
+import { collectMigrations, migrateToLatest, pendingMigrations, unknownAppliedMigrations } from './store/migrate.js';
 import { createProvidersFeature } from './providers/index.js';
 import { createDeploymentsFeature, type DeploymentsOptions } from './deployments/index.js';
 import { createSessionFeature } from './session/index.js';
 import { createCheckpoints, defaultCheckpointSettings, type Checkpoints } from './audit/checkpoints.js';
 import { auditCheckpointsMigration } from './audit/checkpoint-tables.js';
-import { loadCheckpointSigner, trustedCheckpointKeys } from './audit/checkpoint-key.js';
+import { checkpointKeyKind, keyringCheckpointSigner, trustedCheckpointKeys } from './audit/checkpoint-key.js';
 import { createAuditCheckpointsFeature } from './audit/checkpoint-feature.js';
 import { createInvitationsFeature } from './invitations/index.js';
 import { createCiTrustFeature } from './ci-trust/index.js';
 import { createFunctionsFeature } from './functions/index.js';
+import { createKeyring, createKeysFeature, type Keyring } from './keys/index.js';
+import { oidcKeyKind } from './providers/oidc.js';
+import { registerHealthRoutes } from './http/health.js';
 
 export interface CreateEngineOptions {
   readonly config: EngineConfig;
@@ -71,6 +75,8 @@ export interface Engine {
   readonly clock: Clock;
   readonly audit: Audit;
   readonly bootstrap: Bootstrap;
+  /** The signing keys shared through the store (OIDC tokens, audit checkpoints). */
+  readonly keyring: Keyring;
   /** Every route registered, by every feature (for docs and for tests that walk them all). */
   readonly routes: readonly RouteInfo[];
   /**
@@ -86,11 +92,20 @@ export interface Engine {
 
 const systemClock: Clock = { now: () => new Date() };
 
+/** The signing keys shared through the store (OIDC, audit checkpoints); `prepare()` before use. */
+function keyringFor(db: Db, clock: Clock, logger: Logger, config: EngineConfig): Keyring {
+  return createKeyring({
+    db, clock, logger, dataDir: config.dataDir,
+    ...(config.secretKey !== undefined ? { secretKey: config.secretKey } : {}),
+    kinds: { oidc: oidcKeyKind(config.dataDir), audit: checkpointKeyKind(config.dataDir) },
+  });
+}
+
 /**
  * Every feature, in migration order. Without `checkpoints` (the store-only commands: bootstrap,
  * check) the audit checkpoints feature contributes its migrations only.
  */
-function createFeatures(deps: CoreDeps, audit: Audit, dashboardDir?: string, checkpoints?: Checkpoints, exclusiveStore = false, deploymentsOptions: DeploymentsOptions = {}) {
+function createFeatures(deps: CoreDeps & { keyring: Keyring }, audit: Audit, dashboardDir?: string, checkpoints?: Checkpoints, exclusiveStore = false, deploymentsOptions: DeploymentsOptions = {}) {
   const platform = createPlatformFeature({ ...deps, audit });
   const auditCheckpoints: Feature = checkpoints
     ? createAuditCheckpointsFeature({ checkpoints, publicUrl: deps.config.publicUrl })
@@ -101,7 +116,7 @@ function createFeatures(deps: CoreDeps, audit: Audit, dashboardDir?: string, che
   const invitations = createInvitationsFeature(deps);
   const ciTrust = createCiTrustFeature(deps);
   const functions = createFunctionsFeature({ ...deps, broker: providers.broker, instance: (orgId, id) => deployments.deployments.instance(orgId, id) });
-  const features: Feature[] = [platform, auditCheckpoints, providers, deployments, session, invitations, ciTrust, functions];
+  const features: Feature[] = [platform, auditCheckpoints, providers, deployments, session, invitations, ciTrust, functions, createKeysFeature()];
   return { platform, ciTrust, features };
 }
 
@@ -119,6 +134,8 @@ async function prepareDatabase(db: Db, features: readonly Feature[], logger: Log
   }
   const applied = await migrateToLatest(db, migrations);
   if (applied.length) logger.info('database migrated', { applied });
+  const newer = await unknownAppliedMigrations(db, migrations);
+  if (newer.length) logger.warn('the database was migrated by a newer engine: this one runs alongside it (a rolling upgrade); finish the upgrade', { migrations: newer });
 }
 
 /**
@@ -130,8 +147,12 @@ export interface EngineStore {
   readonly db: Db;
   /** Migrations this engine knows that the store has not applied. */
   pending(): Promise<string[]>;
+  /** Every migration this engine knows, by name (every feature's). */
+  readonly migrations: Readonly<Record<string, Migration>>;
   prepare(migrate: boolean): Promise<void>;
   platformOn(db: Db): Pick<PlatformFeature, 'bootstrap' | 'orgs'>;
+  /** The shared signing keys (`hangar-engine rotate-keys`); call `keyring.prepare()` after `prepare`. */
+  readonly keyring: Keyring;
   close(): Promise<void>;
 }
 
@@ -144,9 +165,12 @@ export async function openEngineStore(options: { config: EngineConfig; logger: L
     return { db, clock, logger, config, audit: createAudit(db, clock, scrub ? { scrub } : {}) };
   };
   const d = deps(store.db);
-  const { features } = createFeatures(d, d.audit);
+  const keyring = keyringFor(store.db, clock, logger, config);
+  const { features } = createFeatures({ ...d, keyring }, d.audit);
   return {
     db: store.db,
+    keyring,
+    migrations: collectMigrations(features),
     pending: () => pendingMigrations(store.db, collectMigrations(features)),
     prepare: (migrate) => prepareDatabase(store.db, features, logger, migrate),
     platformOn: (db) => createPlatformFeature(deps(db)),
@@ -172,6 +196,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     logger.addSecret(config.aws.credentials.secretAccessKey);
     logger.addSecret(config.aws.credentials.accessKeyId);
   }
+  if (config.secretKey) logger.addSecret(config.secretKey);
 
   // One engine per SQLite store: take the data dir's lock before opening (or recovering) anything.
   // The OS drops it when this process ends, however it ends. PostgreSQL is shared by design.
@@ -218,19 +243,23 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
 
   try {
     const scrub = scrubberOf(logger);
+    const keyring = keyringFor(db, clock, logger, config);
     const checkpoints = createCheckpoints({
       db, clock, logger,
       settings: config.audit
         ? { every: config.audit.checkpointEvery, intervalMs: config.audit.checkpointIntervalMs }
         : defaultCheckpointSettings,
-      loadSigner: () => loadCheckpointSigner(config.dataDir),
-      trustedKeys: (current) => trustedCheckpointKeys(config.dataDir, current, (msg, fields) => logger.warn(msg, fields)),
+      loadSigner: keyringCheckpointSigner(keyring),
+      trustedKeys: async () => trustedCheckpointKeys(config.dataDir, await keyring.all('audit'), (msg, fields) => logger.warn(msg, fields)),
     });
     const audit = createAudit(db, clock, { ...(scrub ? { scrub } : {}), onAppended: checkpoints.afterAppend, checkpoints });
     const deps: CoreDeps = { db, clock, logger, audit, config };
     const listenClient = options.listenClient ?? store?.listenClient;
-    const { platform, ciTrust, features } = createFeatures(deps, audit, options.dashboardDir, checkpoints, exclusiveStore, { ...options.deployments, ...(listenClient ? { listenClient } : {}) });
+    const { platform, ciTrust, features } = createFeatures({ ...deps, keyring }, audit, options.dashboardDir, checkpoints, exclusiveStore, { ...options.deployments, ...(listenClient ? { listenClient } : {}) });
     await prepareDatabase(db, features, logger, options.migrate !== false);
+    // Before any feature starts: a wrong HANGAR_SECRET_KEY fails the start here, with ENGINE_SECRET_KEY_MISMATCH.
+    await keyring.prepare();
+    let draining = false;
 
     app = Fastify({
       logger: false,
@@ -263,6 +292,8 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
       logger.debug('request', { reqId: request.id, method: request.method, route: request.routeOptions.url ?? null, status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
     });
     installAuth(app, db, [ciTrust.authenticator, platform.tokens.authenticator, ...(options.authenticators ?? [])]);
+    const migrations = collectMigrations(features);
+    registerHealthRoutes(app, { db, pending: () => pendingMigrations(db, migrations), draining: () => draining });
 
     for (const f of features) await f.register(app);
     await app.ready();
@@ -272,11 +303,12 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     }
     logger.info('engine ready', { publicUrl: config.publicUrl, database: dialectOf(db), features: features.map((f) => f.name) });
     const drain = async (graceMs: number): Promise<DrainResult> => {
+      draining = true; // /readyz answers 503 from now on
       const results = await Promise.all(started.map((f) => f.drain?.(graceMs)));
       const stillRunning = results.flatMap((r) => r?.stillRunning ?? []);
       return { finished: stillRunning.length === 0, stillRunning };
     };
-    return { app, db, config, logger, clock, audit, bootstrap: platform.bootstrap, routes, drain, close };
+    return { app, db, config, logger, clock, audit, bootstrap: platform.bootstrap, keyring, routes, drain, close };
   } catch (err) {
     await close().catch(() => {});
     throw err;

@@ -99,6 +99,12 @@ export interface EngineConfig {
   readonly queue?: { readonly orgConcurrency: number; readonly leaseMs: number };
   /** Signed audit checkpoints: after `checkpointEvery` events of an org, or every `checkpointIntervalMs` (default 100 / 15 min). */
   readonly audit?: { readonly checkpointEvery: number; readonly checkpointIntervalMs: number };
+  /**
+   * HANGAR_SECRET_KEY (validated: 64 hex characters or base64 of 32 bytes): encrypts the signing keys
+   * stored in the database; every engine on one database needs the same. Unset: generated once and
+   * kept in `<dataDir>/secret-key`.
+   */
+  readonly secretKey?: string;
   /** CI trusts: accept loopback http issuers (tests, the local cloud); default false. */
   readonly ci?: { readonly allowInsecureIssuers: boolean };
 }

@@ -111,9 +111,11 @@ for (const database of testDatabases()) describe(`signed audit checkpoints, expo
       assert.ok(verify(null, checkpointMaterial({ orgId, ...c }), createPublicKey(key!.publicKey), Buffer.from(c.signature, 'base64')), `checkpoint ${c.seq} signature`);
       prev = c.signature;
     }
-    const keyFile = join(engine.dataDir, 'audit', 'checkpoint-key.pem');
-    assert.equal(statSync(keyFile).mode & 0o777, 0o600);
-    assert.match(readFileSync(keyFile, 'utf8'), /BEGIN PRIVATE KEY/);
+    // The private key lives in the database encrypted with the engine's secret (0600 in the data dir for a lone engine).
+    assert.equal(statSync(join(engine.dataDir, 'secret-key')).mode & 0o777, 0o600);
+    const stored = await engine.db.selectFrom('signing_keys').selectAll().where('kid', '=', key!.keyId).executeTakeFirstOrThrow();
+    assert.match((await engine.keyring.current('audit')).privateKey, /BEGIN PRIVATE KEY/);
+    assert.ok(!stored.encrypted_private_key.includes('BEGIN'), 'not in plain text');
     assert.deepEqual((await api('/audit/verify')).json(), { ok: true, count: 15 });
   });
 

@@ -65,3 +65,19 @@ export const revokeToken = defineRoute({
   method: 'DELETE', path: '/api/v1/orgs/:orgId/tokens/:tokenId', access: 'viewer', summary: 'Revoke your own token (admins: anyone\'s)',
   params: tokenParams, reply: z.object({ token: tokenInfo }),
 });
+
+// Health probes (outside /api/v1, no credential, no secret in the answer): for load balancers and orchestrators.
+export const readyzChecks = z.object({
+  database: z.enum(['ok', 'unreachable']),
+  migrations: z.enum(['ok', 'pending', 'unknown']),
+  draining: z.boolean(),
+});
+export const healthzRoute = defineRoute({
+  method: 'GET', path: '/healthz', access: 'public', summary: 'Liveness: the process answers (touches nothing else)',
+  reply: z.object({ status: z.literal('ok') }),
+});
+export const readyzRoute = defineRoute({
+  method: 'GET', path: '/readyz', access: 'public',
+  summary: 'Readiness: the database answers, every migration is applied, the engine is not draining (503 otherwise, same shape)',
+  reply: z.object({ status: z.enum(['ready', 'unavailable']), checks: readyzChecks }),
+});

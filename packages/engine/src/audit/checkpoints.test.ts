@@ -1,8 +1,9 @@
-// The checkpoint key (creation, rotation, trusted keys from the data dir only), the timed sweep,
+// The checkpoint key (its kind for the keyring, trusted keys from the keyring and the data dir), the timed sweep,
 // and the settings that drive them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, sign } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HangarError } from '@hangar/core';
@@ -11,30 +12,34 @@ import { loadConfigFromEnv } from '../config.js';
 import { createEngine } from '../engine.js';
 import { createLogger } from '../logger.js';
 import { createTestEngine } from '../testing.js';
-import { checkpointKeyFile, loadCheckpointSigner, trustedCheckpointKeys, trustedKeysDir } from './checkpoint-key.js';
+import { checkpointKeyFile, checkpointKeyKind, trustedCheckpointKeys, trustedKeysDir } from './checkpoint-key.js';
 
-test('the key is created once (0600), reused, and after a rotation the old one stays trusted; junk in trusted-keys is skipped', async () => {
+test('trusted keys: the stored ones (current first), then the Ed25519 PEMs of trusted-keys/; junk there is skipped', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hangar-ckpkey-'));
   try {
-    const a = await loadCheckpointSigner(dir);
-    assert.equal(statSync(checkpointKeyFile(dir)).mode & 0o777, 0o600);
-    assert.equal(statSync(join(dir, 'audit')).mode & 0o777, 0o700);
-    assert.equal((await loadCheckpointSigner(dir)).keyId, a.keyId, 'the same key on the next start');
-    const fields = { orgId: 'org_1', seq: 1, id: 'ckp_1', ts: '2026-01-01T00:00:00.000Z', eventCount: 3, headHash: 'h', prevSignature: '', keyId: a.keyId };
-    const sigA = a.sign(checkpointMaterial(fields));
+    const kind = checkpointKeyKind(dir);
+    assert.equal(await kind.legacy(), undefined, 'no legacy key file in a fresh data dir');
+    const a = await kind.generate();
+    const b = await kind.generate();
+    assert.notEqual(a.kid, b.kid);
+    const sk = (m: typeof a, retiredAt: string | null) => ({ ...m, purpose: 'audit' as const, createdAt: '2026-01-01T00:00:00.000Z', retiredAt, publishUntil: null });
+    const fields = { orgId: 'org_1', seq: 1, id: 'ckp_1', ts: '2026-01-01T00:00:00.000Z', eventCount: 3, headHash: 'h', prevSignature: '', keyId: a.kid };
+    const sigA = sign(null, checkpointMaterial(fields), createPrivateKey(a.privateKey)).toString('base64');
     assert.ok(checkpointSignatureValid(fields, sigA, a.publicKey));
     assert.ok(!checkpointSignatureValid({ ...fields, eventCount: 4 }, sigA, a.publicKey), 'the count is signed');
 
     mkdirSync(trustedKeysDir(dir), { recursive: true });
-    renameSync(checkpointKeyFile(dir), join(trustedKeysDir(dir), 'retired-1.pem'));
+    const c = await kind.generate();
+    writeFileSync(join(trustedKeysDir(dir), 'retired-1.pem'), c.privateKey);
     writeFileSync(join(trustedKeysDir(dir), 'junk.pem'), 'not a key');
-    const b = await loadCheckpointSigner(dir);
-    assert.notEqual(b.keyId, a.keyId);
     const warnings: string[] = [];
-    const keys = await trustedCheckpointKeys(dir, b, (msg) => warnings.push(msg));
-    assert.deepEqual(keys.map((k) => k.keyId), [b.keyId, a.keyId]);
+    const keys = await trustedCheckpointKeys(dir, [sk(b, null), sk(a, '2026-01-02T00:00:00.000Z')], (msg) => warnings.push(msg));
+    assert.deepEqual(keys.map((k) => k.keyId), [b.kid, a.kid, c.kid]);
     assert.ok(keys.every((k) => !k.publicKey.includes('PRIVATE')), 'only public halves are published');
     assert.equal(warnings.length, 1);
+
+    writeFileSync(checkpointKeyFile(dir), a.privateKey, { mode: 0o600 });
+    assert.equal((await kind.legacy())?.kid, a.kid, 'a pre-keyring checkpoint-key.pem is read for import');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -60,15 +65,11 @@ test('an engine whose store holds checkpoints signed by a key it does not trust 
   const first = await createTestEngine({ config: { audit: { checkpointEvery: 1, checkpointIntervalMs: 3_600_000 } } });
   try {
     assert.ok((await first.db.selectFrom('audit_checkpoints').selectAll().execute()).length > 0);
-    // Another engine, with its own data dir (so its own key), sharing this store.
-    const otherDir = mkdtempSync(join(tmpdir(), 'hangar-ckpkey-other-'));
+    // The key that signed them disappears from the keyring (as if from another installation).
+    await first.db.updateTable('audit_checkpoints').set({ key_id: 'f'.repeat(32) }).execute();
     const logs: string[] = [];
-    try {
-      const second = await createEngine({ config: { ...first.config, dataDir: otherDir, workers: 0 }, db: first.db, logger: createLogger({ level: 'warn', write: (l) => logs.push(l) }) });
-      await second.close();
-    } finally {
-      rmSync(otherDir, { recursive: true, force: true });
-    }
+    const second = await createEngine({ config: { ...first.config, workers: 0 }, db: first.db, logger: createLogger({ level: 'warn', write: (l) => logs.push(l) }) });
+    await second.close();
     assert.ok(logs.some((l) => l.includes('signed by keys this engine does not trust')), logs.join('\n'));
   } finally {
     await first.close();

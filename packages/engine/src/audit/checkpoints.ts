@@ -50,20 +50,19 @@ const PAGE = 500;
 export function createCheckpoints(deps: {
   db: Db; clock: Clock; logger: Logger; settings: CheckpointSettings;
   loadSigner: () => Promise<CheckpointSigner>;
-  /** The keys to trust and publish (from the data dir, never from the store). */
+  /** The keys to trust and publish (the keyring's, which only HANGAR_SECRET_KEY authenticates, and the data dir's). */
   trustedKeys: (current: CheckpointSigner) => Promise<AuditPublicKey[]>;
 }): Checkpoints {
   const { db, clock, logger, settings } = deps;
   const postgres = dialectOf(db) === 'postgres';
   /** The newest signed count per org this process knows of (a hint only: `sign` re-reads under the lock). */
   const covered = new Map<string, number>();
-  let signer: Promise<CheckpointSigner> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> | undefined;
 
+  /** Read on each use (cheap): a rotation made by another process takes effect at the next checkpoint. */
   function key(): Promise<CheckpointSigner> {
-    signer ??= deps.loadSigner().catch((e: unknown) => { signer = undefined; throw e; });
-    return signer;
+    return deps.loadSigner();
   }
 
   async function sign(orgId: string): Promise<ExportedCheckpoint | null> {
@@ -189,7 +188,7 @@ export function createCheckpoints(deps: {
       const used = await db.selectFrom('audit_checkpoints').select('key_id').distinct().execute();
       const unknown = used.map((r) => r.key_id).filter((id) => !trusted.has(id));
       if (unknown.length > 0) {
-        logger.warn('audit checkpoints in the store are signed by keys this engine does not trust, so they will not verify: copy the checkpoint-key.pem of the engine that signed them into this data dir (or its public key into audit/trusted-keys/)', { keyIds: unknown });
+        logger.warn('audit checkpoints in the store are signed by keys this engine does not trust, so they will not verify: give this engine the HANGAR_SECRET_KEY of the engines that signed them, or put their public key into audit/trusted-keys/ in its data dir', { keyIds: unknown });
       }
       timer = setInterval(() => {
         sweeping ??= sweep()

@@ -12,6 +12,7 @@ import { loadConfigFromEnv, type EngineServerOptions } from '../config.js';
 import { openEngineStore } from '../engine.js';
 import { createLogger } from '../logger.js';
 import { issuerProblem } from '../providers/issuer.js';
+import { peekSecretKey } from '../keys/secret.js';
 import { awsErrorFacts, stsClient, withSts } from '../providers/sts.js';
 import { withoutPassword } from '../store/db.js';
 import { probeBlobBucket } from '../source/blob-store-of.js';
@@ -74,12 +75,29 @@ async function checkDatabase(settings: EngineServerOptions, say: (m: Mark, t: st
     if (pending.length === 0) say('ok', `database: ${where} reached, schema up to date`);
     else if (settings.migrate) say('ok', `database: ${where} reached; ${pending.length} migration(s) will be applied when \`serve\` starts`);
     else say('fail', `database: ${where} reached but ${pending.length} migration(s) are not applied and HANGAR_MIGRATE=off: \`serve\` would refuse to start (ENGINE_DATABASE_BEHIND); run it once with HANGAR_MIGRATE=on`);
+    await checkSecret(settings, await store.keyring.storedSecretIds(), say);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     say('fail', `database: ${where} could not be reached: ${why}. Check HANGAR_DATABASE_URL (host, port, user, database name) and that the server accepts connections from this host`);
   } finally {
     await store?.close();
   }
+}
+
+/** Whether this engine's secret opens the signing keys in the database (ENGINE_SECRET_KEY_MISMATCH at start otherwise). */
+async function checkSecret(settings: EngineServerOptions, stored: readonly string[], say: (m: Mark, t: string) => void): Promise<void> {
+  const { config } = settings;
+  const mine = await peekSecretKey({ dataDir: config.dataDir, ...(config.secretKey !== undefined ? { secretKey: config.secretKey } : {}) });
+  const from = config.secretKey !== undefined ? 'HANGAR_SECRET_KEY' : mine ? `${mine.file} (HANGAR_SECRET_KEY is not set)` : undefined;
+  if (stored.length > 0 && (!mine || !stored.includes(mine.id))) {
+    say('fail', `secret key: the signing keys in the database were encrypted with secret key id ${stored.join(', ')}, but ${from ? `${from} has id ${mine!.id}` : `HANGAR_SECRET_KEY is not set and ${config.dataDir} has no secret-key`}; \`serve\` would stop with ENGINE_SECRET_KEY_MISMATCH. Set HANGAR_SECRET_KEY to the value the other engines on this database use`);
+    return;
+  }
+  if (config.database.kind === 'postgres' && config.secretKey === undefined) {
+    say('warn', `secret key: HANGAR_SECRET_KEY is not set; this engine uses ${mine ? mine.file : `one it generates into ${config.dataDir}/secret-key`}. Every further engine on this database needs that value as HANGAR_SECRET_KEY (docs/scale-out.md#signing-keys)`);
+    return;
+  }
+  say('ok', `secret key: ${from ?? `generated into ${config.dataDir}/secret-key at the first start`}${stored.length > 0 ? ' opens the signing keys in the database' : ''}`);
 }
 
 async function checkIdentity(settings: EngineServerOptions, say: (m: Mark, t: string) => void): Promise<void> {

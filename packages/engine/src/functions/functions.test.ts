@@ -250,7 +250,7 @@ for (const db of testDatabases()) describe(`function operations against the loca
   });
 
   test('the sessions are narrowed: logs reads only this log group, invoke only invokes this function (the cloud refuses the rest)', async () => {
-    const broker = createProvidersFeature({ db: engine.db, clock: engine.clock, logger: engine.logger, audit: engine.audit, config: engine.config }).broker;
+    const broker = createProvidersFeature({ db: engine.db, clock: engine.clock, logger: engine.logger, audit: engine.audit, config: engine.config, keyring: engine.keyring }).broker;
     const view = (await get('')).json() as InstanceView;
     const target = functionTarget(view);
     const actor = { kind: 'user' as const, id: 'usr_t', userId: 'usr_t', name: 'user:test' };

@@ -85,7 +85,7 @@ test('no org route answers 500 to unknown ids, an empty body or no body', async 
 });
 
 test('every route the engine serves is declared in the API contract (@hangar/core/api), and every declared route is served', () => {
-  const served = new Set(engine.routes.filter((r) => r.method !== 'HEAD' && (r.url.startsWith('/api/') || r.url.startsWith('/.well-known/'))).map((r) => `${r.method} ${r.url}`));
+  const served = new Set(engine.routes.filter((r) => r.method !== 'HEAD' && (r.url.startsWith('/api/') || r.url.startsWith('/.well-known/') || r.url === '/healthz' || r.url === '/readyz')).map((r) => `${r.method} ${r.url}`));
   const declared = new Set(contractRoutes().map((r) => `${r.method} ${r.path}`));
   assert.deepEqual([...served].filter((k) => !declared.has(k)), [], 'declare these with defineRoute in packages/core/src/api/<feature>.ts and register them with registerRoute');
   assert.deepEqual([...declared].filter((k) => !served.has(k)), [], 'the contract declares routes the engine does not serve');

@@ -71,7 +71,7 @@ for (const db of testDatabases()) describe(`issuance intent is audited before ST
     const v = (await engine.app.inject({ method: 'POST', url: `${base}/${p.id}/verify`, headers, payload: { roleArn } })).json();
     assert.equal(v.status, 'verified', JSON.stringify(v));
     provider = { id: p.id, name: 'intent', mode: 'assume-role', roleArn, region: 'us-east-1', sessionDurationSeconds: 900, linkedAt: 'org' };
-    broker = createProvidersFeature({ db: engine.db, clock: engine.clock, logger: engine.logger, audit: engine.audit, config: engine.config }).broker;
+    broker = createProvidersFeature({ db: engine.db, clock: engine.clock, logger: engine.logger, audit: engine.audit, config: engine.config, keyring: engine.keyring }).broker;
   });
   after(async () => { await engine?.close(); await proxy?.close(); await fx?.stop(); });
 

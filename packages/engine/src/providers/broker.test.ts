@@ -1,6 +1,7 @@
 // The credential broker against the real local cloud: resolution, issuance, refresh, and no leaks.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { HangarError, type SessionCredentials } from '@hangar/core';
 import { createTestEngine, testDatabases, type TestEngine } from '../testing.js';
@@ -40,7 +41,7 @@ for (const db of testDatabases()) describe(`credential broker against the local 
     orgId = engine.seed!.org.id;
     base = `/api/v1/orgs/${orgId}/providers`;
     headers = engine.auth(engine.seed!.token);
-    broker = createProvidersFeature({ db: engine.db, clock: engine.clock, logger: engine.logger, audit: engine.audit, config: engine.config }).broker;
+    broker = createProvidersFeature({ db: engine.db, clock: engine.clock, logger: engine.logger, audit: engine.audit, config: engine.config, keyring: engine.keyring }).broker;
   });
   after(async () => { await engine?.close(); await fx?.stop(); });
 
@@ -194,9 +195,13 @@ for (const db of testDatabases()) describe(`credential broker against the local 
     const logs = engine.logs.join('\n');
     assert.match(logs, /logged its credentials by mistake/);
     const rows: string[] = [];
+    // This engine's tables only (other tests' schemas come and go), schema-qualified: on PostgreSQL
+    // pg-boss keeps its tables (archive, job, …) in a schema of its own, `<schema>_pgboss`.
+    const own = db.kind === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(engine.db)).rows[0]!.s : undefined;
     for (const t of await engine.db.introspection.getTables()) {
+      if (own && t.schema !== own && t.schema !== `${own}_pgboss`) continue;
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const all = await (engine.db as any).selectFrom(t.name).selectAll().execute();
+      const all = await (engine.db as any).selectFrom(t.schema ? `${t.schema}.${t.name}` : t.name).selectAll().execute();
       rows.push(`${t.name}: ${JSON.stringify(all)}`);
     }
     const dump = rows.join('\n');

@@ -6,6 +6,7 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { HangarError } from '@hangar/core';
 import type { CoreDeps, CredentialBroker, Feature } from '../types.js';
+import type { Keyring } from '../keys/index.js';
 import { createBroker } from './broker.js';
 import { createOidcIssuer } from './oidc.js';
 import { createRepo } from './repo.js';
@@ -14,9 +15,9 @@ import { principalFromCallerArn } from './setup.js';
 import { awsErrorFacts, stsClient, withSts } from './sts.js';
 import { providersMigrations } from './tables.js';
 
-export function createProvidersFeature(deps: CoreDeps): Feature & { broker: CredentialBroker } {
+export function createProvidersFeature(deps: CoreDeps & { keyring: Keyring }): Feature & { broker: CredentialBroker } {
   const repo = createRepo(deps.db, deps.clock);
-  const oidc = createOidcIssuer({ db: deps.db, clock: deps.clock, config: deps.config });
+  const oidc = createOidcIssuer({ db: deps.db, clock: deps.clock, config: deps.config, keyring: deps.keyring });
   let principal: Promise<string> | undefined;
 
   /** The engine's own IAM principal, asked of STS once and cached (a failure is not cached). */

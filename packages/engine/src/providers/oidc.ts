@@ -1,21 +1,27 @@
 /**
  * The engine as an OpenID Connect issuer for web-identity providers. Tokens are RS256, live at
- * most 5 minutes and name immutable ids in `sub`. The private key is kept in the data dir (mode
- * 0600) and never leaves this module; the public key goes into the `oidc_keys` table so every
- * engine process sharing the store serves the same JWKS.
+ * most 5 minutes and name immutable ids in `sub`. The signing key is the keyring's current "oidc"
+ * key, shared by every engine on the database (stored encrypted, see keys/keyring.ts); the JWKS
+ * lists the current key and the previous ones still inside their rotation overlap.
+ *
+ * Rolling upgrade: engines of the previous release kept their own key in the data dir and served
+ * the JWKS from the `oidc_keys` table. This engine still writes its keys' public halves there (so
+ * an older engine's JWKS lists them) and still lists the rows it does not manage (an older
+ * engine's own key). The next release stops reading `oidc_keys` (contract step).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import type { Clock, Db, EngineConfig } from '../types.js';
+import type { KeyKind, Keyring } from '../keys/index.js';
 import { oidcFacts, type OidcFacts } from './setup.js';
 
 export const maxTokenSeconds = 300;
 
 export interface OidcIssuer {
   readonly facts: OidcFacts;
-  /** Creates the signing key on first use (idempotent). */
+  /** Makes sure the current key is usable (and published in `oidc_keys` for older engines). */
   ensureKey(): Promise<void>;
   /** A signed token for `sub`, valid for at most 5 minutes from the engine clock. */
   sign(sub: string, extraClaims?: Record<string, unknown>, ttlSeconds?: number): Promise<string>;
@@ -23,52 +29,68 @@ export interface OidcIssuer {
   jwks(): Promise<{ keys: JWK[] }>;
 }
 
-type SigningKey = { kid: string; key: Awaited<ReturnType<typeof importJWK>> };
+/** Where engines before the shared keys kept their private key. */
+export function legacyOidcKeyFile(dataDir: string): string {
+  return join(dataDir, 'oidc', 'signing-key.json');
+}
 
-export function createOidcIssuer(deps: { db: Db; clock: Clock; config: EngineConfig }): OidcIssuer {
-  const facts = oidcFacts(deps.config.publicUrl);
-  const file = join(deps.config.dataDir, 'oidc', 'signing-key.json');
-  let loading: Promise<SigningKey> | undefined;
-
-  async function loadOrCreate(): Promise<SigningKey> {
-    let stored: { kid: string; privateJwk: JWK; publicJwk: JWK } | undefined;
-    try {
-      stored = JSON.parse(await readFile(file, 'utf8'));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    if (!stored) {
+/** RS256 key pairs as JWK text; the kid is the RFC 7638 thumbprint. */
+export function oidcKeyKind(dataDir: string): KeyKind {
+  return {
+    async generate() {
       const pair = await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 });
       const publicJwk = await exportJWK(pair.publicKey);
       const kid = await calculateJwkThumbprint(publicJwk);
-      const fresh = { kid, privateJwk: await exportJWK(pair.privateKey), publicJwk: { ...publicJwk, kid, alg: 'RS256', use: 'sig' } };
-      await mkdir(join(deps.config.dataDir, 'oidc'), { recursive: true, mode: 0o700 });
+      return { kid, algorithm: 'RS256', publicKey: JSON.stringify({ ...publicJwk, kid, alg: 'RS256', use: 'sig' }), privateKey: JSON.stringify(await exportJWK(pair.privateKey)) };
+    },
+    async legacy() {
+      const file = legacyOidcKeyFile(dataDir);
+      let text: string;
       try {
-        await writeFile(file, JSON.stringify(fresh), { mode: 0o600, flag: 'wx' });
-        stored = fresh;
+        text = await readFile(file, 'utf8');
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        stored = JSON.parse(await readFile(file, 'utf8'));
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw e;
       }
-    }
-    const s = stored!;
+      const s = JSON.parse(text) as { kid: string; privateJwk: JWK; publicJwk: JWK };
+      return { file, kid: s.kid, algorithm: 'RS256', publicKey: JSON.stringify(s.publicJwk), privateKey: JSON.stringify(s.privateJwk) };
+    },
+  };
+}
+
+type ImportedKey = Awaited<ReturnType<typeof importJWK>>;
+
+export function createOidcIssuer(deps: { db: Db; clock: Clock; config: EngineConfig; keyring: Keyring }): OidcIssuer {
+  const facts = oidcFacts(deps.config.publicUrl);
+  /** Imported private keys and kids already written to oidc_keys, by kid (both immutable per kid). */
+  const imported = new Map<string, Promise<ImportedKey>>();
+  const listed = new Set<string>();
+
+  async function listForOlderEngines(kid: string, publicJwk: string): Promise<void> {
+    if (listed.has(kid)) return;
     await deps.db.insertInto('oidc_keys')
-      .values({ kid: s.kid, public_jwk: JSON.stringify(s.publicJwk), created_at: deps.clock.now().toISOString() })
+      .values({ kid, public_jwk: publicJwk, created_at: deps.clock.now().toISOString() })
       .onConflict((oc) => oc.column('kid').doNothing())
       .execute();
-    return { kid: s.kid, key: await importJWK(s.privateJwk, 'RS256') };
+    listed.add(kid);
   }
 
-  function key(): Promise<SigningKey> {
-    loading ??= loadOrCreate().catch((e) => { loading = undefined; throw e; });
-    return loading;
+  async function signingKey(): Promise<{ kid: string; key: ImportedKey }> {
+    const k = await deps.keyring.current('oidc');
+    await listForOlderEngines(k.kid, k.publicKey);
+    let key = imported.get(k.kid);
+    if (!key) {
+      key = importJWK(JSON.parse(k.privateKey) as JWK, 'RS256');
+      imported.set(k.kid, key);
+    }
+    return { kid: k.kid, key: await key };
   }
 
   return {
     facts,
-    async ensureKey() { await key(); },
+    async ensureKey() { await signingKey(); },
     async sign(sub, extraClaims = {}, ttlSeconds = maxTokenSeconds) {
-      const k = await key();
+      const k = await signingKey();
       const now = Math.floor(deps.clock.now().getTime() / 1000);
       return new SignJWT({ ...extraClaims })
         .setProtectedHeader({ alg: 'RS256', kid: k.kid, typ: 'JWT' })
@@ -92,9 +114,19 @@ export function createOidcIssuer(deps: { db: Db; clock: Clock; config: EngineCon
       };
     },
     async jwks() {
-      await key(); // the document is never empty, even before the first token
-      const rows = await deps.db.selectFrom('oidc_keys').select(['public_jwk']).orderBy('created_at').execute();
-      return { keys: rows.map((r) => JSON.parse(r.public_jwk) as JWK) };
+      const managed = await deps.keyring.all('oidc');
+      const published = await deps.keyring.published('oidc');
+      const current = published.find((k) => k.retiredAt === null);
+      if (current) await listForOlderEngines(current.kid, current.publicKey);
+      // Rows of oidc_keys the keyring does not manage: keys of engines of the previous release, still running in a rollout.
+      const known = new Set(managed.map((k) => k.kid));
+      const legacy = await deps.db.selectFrom('oidc_keys').select(['kid', 'public_jwk']).orderBy('created_at').execute();
+      return {
+        keys: [
+          ...published.map((k) => JSON.parse(k.publicKey) as JWK),
+          ...legacy.filter((r) => !known.has(r.kid)).map((r) => JSON.parse(r.public_jwk) as JWK),
+        ],
+      };
     },
   };
 }

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { statSync, readFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createTestEngine, type TestEngine } from '../testing.js';
@@ -52,16 +52,16 @@ describe('web-identity providers against the local cloud', () => {
     assert.equal(jwks.keys[0]!.alg, 'RS256');
     for (const priv of ['d', 'p', 'q', 'dp', 'dq', 'qi']) assert.ok(!(priv in jwks.keys[0]!), `no "${priv}" in the JWKS`);
 
-    const file = join(engine.dataDir, 'oidc', 'signing-key.json');
-    assert.equal(statSync(file).mode & 0o777, 0o600, 'the private key file is readable by the engine only');
-    const d = JSON.parse(readFileSync(file, 'utf8')).privateJwk.d as string;
-    const rows = await engine.db.selectFrom('oidc_keys').selectAll().execute();
-    assert.ok(!JSON.stringify(rows).includes(d), 'the private key is not in the database');
+    // The private key is in the database only encrypted (with the secret kept in the data dir, 0600, for a lone engine).
+    assert.equal(statSync(join(engine.dataDir, 'secret-key')).mode & 0o777, 0o600, 'the secret key file is readable by the engine only');
+    const d = (JSON.parse((await engine.keyring.current('oidc')).privateKey) as { d: string }).d;
+    const rows = [...await engine.db.selectFrom('oidc_keys').selectAll().execute(), ...await engine.db.selectFrom('signing_keys').selectAll().execute()];
+    assert.ok(!JSON.stringify(rows).includes(d), 'the private key is not in the database in plain text');
     assert.ok(!engine.logs.join('\n').includes(d), 'the private key is not logged');
   });
 
   test('tokens are short-lived RS256 with ids in sub and the engine-specific audience', async () => {
-    const issuer = createOidcIssuer({ db: engine.db, clock: engine.clock, config: engine.config });
+    const issuer = createOidcIssuer({ db: engine.db, clock: engine.clock, config: engine.config, keyring: engine.keyring });
     const token = await issuer.sign('org:org_1:app:app_2:stage:prod', {}, 3600);
     const claims = decodeJwt(token);
     assert.equal(decodeProtectedHeader(token).alg, 'RS256');
@@ -84,7 +84,7 @@ describe('web-identity providers against the local cloud', () => {
     assert.equal(v.status, 'verified', JSON.stringify(v, null, 2));
     assert.deepEqual(v.checks.map((c: { id: string }) => c.id), ['web-identity-assume', 'web-identity-refused-for-other-org', 'caller-identity-account']);
 
-    const broker = createProvidersFeature({ db: engine.db, clock: engine.clock, logger: engine.logger, audit: engine.audit, config: engine.config }).broker;
+    const broker = createProvidersFeature({ db: engine.db, clock: engine.clock, logger: engine.logger, audit: engine.audit, config: engine.config, keyring: engine.keyring }).broker;
     const actor: Actor = { kind: 'token', id: 'tok_1', userId: 'usr_1', name: 'token:ci-deploy' };
     const session = await broker.open({
       deploymentId: 'dep_oidc', orgId: engine.seed!.org.id, appId: 'app_x', stage: 'prod', instanceId: 'ins_x', actor,

@@ -20,6 +20,11 @@ export function collectMigrations(features: readonly Pick<Feature, 'name' | 'mig
 /**
  * Bring the store up to date. Migrations run in name order; on PostgreSQL Kysely's migration lock
  * lets several engine processes start at once. A failure names the migration and its error.
+ *
+ * Migrations the store has applied but this engine does not know were applied by a newer engine
+ * (a rolling upgrade: the previous release restarts next to the new one). They are expand-only by
+ * rule (docs/self-host.md, Upgrades), so this engine runs alongside them instead of refusing to
+ * start as Kysely would ("corrupted migrations: previously executed migration … is missing").
  */
 export async function migrateToLatest(db: Db, migrations: Record<string, Migration>): Promise<string[]> {
   const { migrator, schema } = await migratorFor(db, migrations);
@@ -46,6 +51,26 @@ export async function pendingMigrations(db: Db, migrations: Record<string, Migra
   return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
 
+/** Names the store recorded as applied (none before the first migration ever ran). */
+async function appliedNames(db: Db, schema: string | undefined): Promise<string[]> {
+  const table = schema ? sql.id(schema, 'kysely_migration') : sql.id('kysely_migration');
+  try {
+    const r = await sql<{ name: string }>`select name from ${table}`.execute(db);
+    return r.rows.map((row) => row.name);
+  } catch {
+    return [];
+  }
+}
+
+/** A stand-in for a migration a newer engine applied: never run (it is applied), only known. */
+const appliedByNewerEngine: Migration = { up: async () => {} };
+
+/** The migrations the store applied that `migrations` does not hold (a newer engine's). */
+export async function unknownAppliedMigrations(db: Db, migrations: Record<string, Migration>): Promise<string[]> {
+  const schema = dialectOf(db) === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
+  return (await appliedNames(db, schema)).filter((n) => !(n in migrations));
+}
+
 async function migratorFor(db: Db, migrations: Record<string, Migration>): Promise<{ migrator: Migrator; schema: string | undefined }> {
   let schema: string | undefined;
   if (dialectOf(db) === 'postgres') {
@@ -54,9 +79,11 @@ async function migratorFor(db: Db, migrations: Record<string, Migration>): Promi
     const r = await sql<{ s: string }>`select current_schema() as s`.execute(db);
     schema = r.rows[0]?.s;
   }
+  const newer = (await appliedNames(db, schema)).filter((n) => !(n in migrations));
+  const known = newer.length === 0 ? migrations : { ...migrations, ...Object.fromEntries(newer.map((n) => [n, appliedByNewerEngine])) };
   const migrator = new Migrator({
     db,
-    provider: { getMigrations: async () => migrations },
+    provider: { getMigrations: async () => known },
     allowUnorderedMigrations: true,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
