@@ -23,6 +23,7 @@ import { createAuditCheckpointsFeature } from './audit/checkpoint-feature.js';
 import { createInvitationsFeature } from './invitations/index.js';
 import { createCiTrustFeature } from './ci-trust/index.js';
 import { createFunctionsFeature } from './functions/index.js';
+import { createAppsFeature } from './apps/index.js';
 
 export interface CreateEngineOptions {
   readonly config: EngineConfig;
@@ -93,7 +94,11 @@ function createFeatures(deps: CoreDeps, audit: Audit, dashboardDir?: string, che
   const invitations = createInvitationsFeature(deps);
   const ciTrust = createCiTrustFeature(deps);
   const functions = createFunctionsFeature({ ...deps, broker: providers.broker, instance: (orgId, id) => deployments.deployments.instance(orgId, id) });
-  const features: Feature[] = [platform, auditCheckpoints, providers, deployments, session, invitations, ciTrust, functions];
+  const apps = createAppsFeature({
+    ...deps, deployments: deployments.deployments, checkComponent: (name) => deployments.checkComponent(name),
+    subscribe: (id, listener) => deployments.bus.subscribe(id, listener),
+  });
+  const features: Feature[] = [platform, auditCheckpoints, providers, deployments, session, invitations, ciTrust, functions, apps];
   return { platform, ciTrust, features };
 }
 

@@ -6,7 +6,7 @@ import { createSourceCache, type SourceCache } from '../source/source-cache.js';
 import { registerSourceRoutes } from '../source/routes.js';
 import { sourceMigrations } from '../source/tables.js';
 import { registerInstanceRoutes } from '../instances/routes.js';
-import { createDeploymentBus } from './bus.js';
+import { createDeploymentBus, type DeploymentBus } from './bus.js';
 import type { ComponentLookup } from './components.js';
 import { createOrderedIds } from './ids.js';
 import { reapInterrupted } from './queue.js';
@@ -54,6 +54,10 @@ export interface DeploymentsOptions {
 export interface DeploymentsFeature extends Feature {
   readonly source: SourceCache;
   readonly deployments: DeploymentService;
+  /** "Deployment X has news" in this process (apps follow their instances' deployments with it). */
+  readonly bus: DeploymentBus;
+  /** Throws COMPONENT_NOT_FOUND (listing the known ones) for a component this engine does not have. */
+  checkComponent(name: string): void;
 }
 
 /**
@@ -95,6 +99,10 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
     migrations: { ...deploymentMigrations, ...sourceMigrations },
     source,
     deployments: service,
+    bus,
+    checkComponent(name) {
+      if (!lookup(name)) throw componentNotFound(name, componentNames());
+    },
     async register(app) {
       await registerSourceRoutes(app, source, config.limits, (name) => {
         if (!lookup(name)) throw componentNotFound(name, componentNames());
