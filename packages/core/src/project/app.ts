@@ -23,9 +23,9 @@ const APP_FIELDS = ['app', 'org', 'stage', 'instances'];
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Whether a project file's parsed value is an app file (no `component:`). */
+/** Whether a project file's parsed value is an app file: no `component:` (nor `name:` or `inputs:`, which mean an instance that forgot it). */
 export function isAppFileValue(raw: unknown): boolean {
-  return isRecord(raw) && raw.component === undefined;
+  return isRecord(raw) && raw.component === undefined && raw.name === undefined && raw.inputs === undefined;
 }
 
 export interface ParsedAppFile {
