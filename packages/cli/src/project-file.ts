@@ -81,11 +81,12 @@ export function loadWorkspace(dir: string, env: Env, stage?: string): Workspace 
     // An instance; inside an app root when the parent folder holds an app file.
     const parent = dirname(dir) === dir ? undefined : findFile(dirname(dir));
     const root: ParsedAppFile | undefined = parent && isAppFileValue(parent.raw) ? parseAppFileValue(parent.raw, options(`../${parent.name}`, env, stage)) : undefined;
+    const file = root ? `${basename(dir)}/${here.name}` : here.name;
     const project = parseProjectValue(here.raw, {
-      ...options(here.name, env, stage),
+      ...options(file, env, stage),
       ...(root ? { defaults: { app: root.app, org: root.org, stage: root.stage }, defaultName: basename(dir) } : {}),
     });
-    return { kind: 'instance', dir, project, file: root ? `${basename(dir)}/${here.name}` : here.name };
+    return { kind: 'instance', dir, project, file };
   }
   const root = here ? parseAppFileValue(here.raw, options(here.name, env, stage)) : undefined;
   const instances: AppInstanceProject[] = (root?.instances ?? []).map((project) => ({ dir, file: `${here!.name} (instances.${project.name})`, project }));
