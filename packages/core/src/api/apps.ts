@@ -32,6 +32,8 @@ export const appDeploymentInstance = z.object({
   waitsFor: z.array(z.string()),
   /** Its own deployment once queued (GET /deployments/:id, its log and events). */
   deploymentId: z.string().nullable(),
+  /** The instance's id (GET /instances/:id) once its deployment is queued. */
+  instanceId: z.string().nullable(),
   /** The inputs as written, references included (the deployment holds the resolved ones). */
   inputs: jsonObject,
   outputs: jsonObject.nullable(),

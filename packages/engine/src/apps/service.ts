@@ -60,7 +60,7 @@ const failedLike = (r: Row) => r.status === 'failed' || (r.status === 'skipped' 
 function instanceView(r: Row): AppDeploymentInstance {
   return {
     name: r.name, component: r.component, file: r.file, status: r.status, waitsFor: JSON.parse(r.waits_for) as string[],
-    deploymentId: r.deployment_id, inputs: JSON.parse(r.inputs) as Record<string, unknown>,
+    deploymentId: r.deployment_id, instanceId: r.instance_id, inputs: JSON.parse(r.inputs) as Record<string, unknown>,
     outputs: r.outputs ? JSON.parse(r.outputs) as Record<string, unknown> : null,
     error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
     startedAt: r.started_at, finishedAt: r.finished_at,
@@ -240,7 +240,7 @@ export function createAppsService(deps: AppsServiceDeps): AppsService {
           app: a.app, stage: a.stage, name: r.name, component: r.component, inputs, action: a.action,
           ...(a.action === 'deploy' && r.manifest_id ? { manifestId: r.manifest_id } : {}),
         });
-        await setRow(id, r.name, 'queued', { deployment_id: created.deploymentId });
+        await setRow(id, r.name, 'queued', { deployment_id: created.deploymentId, instance_id: created.instanceId });
         watch(id, created.deploymentId);
       } catch (e) {
         const err = errorOf(e);
@@ -301,7 +301,7 @@ export function createAppsService(deps: AppsServiceDeps): AppsService {
           const nothing = skipped.has(name);
           return {
             app_deployment_id: id, name, position, component: i.component, file: i.file, inputs: JSON.stringify(i.inputs), manifest_id: i.manifestId ?? null,
-            waits_for: JSON.stringify(waitsFor(name)), status: nothing ? 'skipped' as const : 'pending' as const, deployment_id: null, outputs: null,
+            waits_for: JSON.stringify(waitsFor(name)), status: nothing ? 'skipped' as const : 'pending' as const, deployment_id: null, instance_id: null, outputs: null,
             error_code: null, error_message: nothing ? 'never deployed (or already removed): nothing to remove' : null,
             started_at: null, finished_at: nothing ? now : null,
           };

@@ -33,6 +33,8 @@ export interface AppDeploymentInstancesTable {
   waits_for: string;
   status: AppInstanceStatus;
   deployment_id: string | null;
+  /** The instance's id (the deployments feature's), once its deployment is queued. */
+  instance_id: string | null;
   outputs: string | null;
   error_code: string | null;
   error_message: string | null;
@@ -77,6 +79,7 @@ export const appsMigrations: Record<string, Migration> = {
         .addColumn('waits_for', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('deployment_id', 'text')
+        .addColumn('instance_id', 'text')
         .addColumn('outputs', 'text')
         .addColumn('error_code', 'text')
         .addColumn('error_message', 'text')
