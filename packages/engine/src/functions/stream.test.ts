@@ -23,12 +23,12 @@ const ev = (id: string, timestamp: number, message = `line ${id}`) => ({ eventId
 const awsError = (name: string) => Object.assign(new Error(name), { name, $metadata: { requestId: 'req-1' } });
 
 /** A client answering FilterLogEvents from a script, recording each call's input. */
-function scripted(pages: Page[]) {
+function scripted(pages: Page[], whenDone: () => Page = () => awsError('AccessDeniedException')) {
   const calls: { startTime?: number | undefined; filterPattern?: string | undefined }[] = [];
   const client = {
     async send(cmd: FilterLogEventsCommand) {
       calls.push({ startTime: cmd.input.startTime, filterPattern: cmd.input.filterPattern });
-      const p = pages.shift() ?? awsError('AccessDeniedException');
+      const p = pages.shift() ?? whenDone();
       if (p instanceof Error) throw p;
       // As CloudWatch Logs: nothing older than startTime.
       return { events: p.events.filter((e) => e.timestamp >= (cmd.input.startTime ?? 0)) };
@@ -38,12 +38,14 @@ function scripted(pages: Page[]) {
   return { client: client as unknown as CloudWatchLogsClient, calls };
 }
 
-async function run(pages: Page[], headers: Record<string, string> = {}, startTime = 500) {
-  const { client, calls } = scripted(pages);
+async function run(pages: Page[], headers: Record<string, string> = {}, o: { stopping?: AbortSignal; whenDone?: () => Page } = {}) {
+  const startTime = 500;
+  const stopping = o.stopping;
+  const { client, calls } = scripted(pages, o.whenDone);
   const app = Fastify();
   const logger = createLogger({ level: 'error', write: () => {} });
   app.get('/s', async (request, reply) => {
-    await streamFunctionLogs({ clock: { now: () => new Date() }, logger, pollMs: 1, heartbeatMs: 0, overlapMs: 1000, recheckMs: 60_000 }, request, reply,
+    await streamFunctionLogs({ clock: { now: () => new Date() }, logger, pollMs: 1, heartbeatMs: 0, overlapMs: 1000, recheckMs: 60_000, ...(stopping ? { stopping } : {}) }, request, reply,
       { target, client, recheck: async () => {} }, { startTime, filterPattern: 'line' });
   });
   const res = await app.inject({ url: '/s', headers });
@@ -97,4 +99,11 @@ test('a refused filter or a denied read before the stream opens is an ordinary e
   assert.equal(res.statusCode, 400);
   assert.equal(res.json().code, 'FUNCTION_LOGS_FILTER_INVALID');
   assert.match(res.json().message, /"\{ bad"/);
+});
+
+test('an engine that stops ends its open streams', async () => {
+  const stop = new AbortController();
+  // Empty pages for as long as the stream polls: the stop ends it, not a refusal.
+  const { frames } = await run([{ events: [ev('a', 1000)] }], {}, { stopping: stop.signal, whenDone: () => { setImmediate(() => stop.abort()); return { events: [] }; } });
+  assert.deepEqual(frames.map((f) => f.event), ['log', 'live']);
 });
