@@ -181,3 +181,18 @@ test('HANGAR_APP_PARALLELISM bounds how many instances of one app deployment are
     await h.close();
   }
 });
+
+test('a CI token scoped to one app and stage may deploy it as an app, but reads no other app\'s or stage\'s outputs through a reference', async () => {
+  const { h, apps } = await setup();
+  try {
+    const first = await apps.create(auth, { app: 'billing', stage: 'prod', action: 'deploy', instances: [inst('api', { value: 'b' })] });
+    await until(apps, first.id, finished);
+    const ci: RequestAuth = { ...auth, scope: { app: 'shop', stage: 'dev' } };
+    await assert.rejects(apps.create(ci, { app: 'billing', stage: 'prod', action: 'deploy', instances: [inst('x', { value: 'x' })] }), { code: 'CI_SCOPE_FORBIDDEN' });
+    await assert.rejects(apps.create(ci, { app: 'shop', stage: 'dev', action: 'deploy', instances: [inst('x', { value: '${output:billing:prod:api.url}' })] }), { code: 'CI_SCOPE_FORBIDDEN' });
+    const ok = await apps.create(ci, { app: 'shop', stage: 'dev', action: 'deploy', instances: [inst('x', { value: 'x' })] });
+    assert.equal((await until(apps, ok.id, finished)).status, 'succeeded');
+  } finally {
+    await h.close();
+  }
+});

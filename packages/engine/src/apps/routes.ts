@@ -3,7 +3,8 @@ import { appDeploymentEvents, createAppDeployment, getAppDeployment, listAppDepl
 import { requireRole } from '../http/guard.js';
 import { registerRoute } from '../http/route.js';
 import { sameOrg } from '../source/routes.js';
-import type { Logger } from '../types.js';
+import { requireScope } from '../http/scope.js';
+import type { Logger, RequestAuth } from '../types.js';
 import { streamAppDeploymentEvents } from './events.js';
 import type { AppsService } from './service.js';
 
@@ -18,12 +19,21 @@ export async function registerAppRoutes(app: FastifyInstance, deps: { service: A
     sameOrg(requireRole(request, 'viewer').orgId, orgId);
     return { appDeployments: await service.list(orgId, query) };
   });
+  /** A scoped credential (CI token) reads only app deployments of its app and stage. */
+  const readable = async (auth: RequestAuth, orgId: string, id: string) => {
+    const a = await service.get(orgId, id);
+    requireScope(auth, a.app, a.stage);
+    return a;
+  };
   registerRoute(app, getAppDeployment, async ({ request, params: { orgId, id } }) => {
-    sameOrg(requireRole(request, 'viewer').orgId, orgId);
-    return service.get(orgId, id);
+    const auth = requireRole(request, 'viewer');
+    sameOrg(auth.orgId, orgId);
+    return readable(auth, orgId, id);
   });
   registerRoute(app, appDeploymentEvents, async ({ request, reply, params: { orgId, id } }) => {
-    sameOrg(requireRole(request, 'viewer').orgId, orgId);
+    const auth = requireRole(request, 'viewer');
+    sameOrg(auth.orgId, orgId);
+    await readable(auth, orgId, id);
     try {
       await streamAppDeploymentEvents({ pollMs: deps.pollMs, load: () => service.get(orgId, id), onChange: (l) => deps.onChange(id, l) }, request, reply);
     } catch (e) {

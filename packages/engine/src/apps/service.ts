@@ -277,7 +277,10 @@ export function createAppsService(deps: AppsServiceDeps): AppsService {
       const skipped = new Set<string>();
       if (body.action === 'deploy') {
         // References outside this deployment must resolve now, from stored outputs.
-        for (const e of graph.external) await storedOutput(orgId, e.from.file, e.ref, e.app, e.stage);
+        for (const e of graph.external) {
+          requireScope(auth, e.app, e.stage); // a CI token reads no other app's or stage's outputs
+          await storedOutput(orgId, e.from.file, e.ref, e.app, e.stage);
+        }
       } else {
         for (const i of body.instances) {
           const ins = await storedInstance(orgId, body.app, body.stage, i.name);
