@@ -1,9 +1,9 @@
 /**
  * Apps of several instances, end to end with the real `hangar` binary, the embedded engine and the
- * local cloud: two http-function instances where b's environment references a's URL
- * (`${output:a.url}`). One `hangar deploy` at the app root deploys a, then b with a's URL; a
- * deploy inside b's folder alone resolves it from stored outputs; `hangar remove` at the root
- * removes b before a and leaves no function, API or role of the app.
+ * local cloud: two http-function instances where site's environment references users' URL
+ * (`${output:users.url}`). One `hangar deploy` at the app root deploys users, then site with its URL
+ * (the reverse of the folders' order); a deploy inside site's folder alone resolves it from stored
+ * outputs; `hangar remove` at the root removes site before users and leaves no function, API or role of the app.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,8 +73,8 @@ describe('apps of several instances wired by ${output:}, end to end', { timeout:
     mkdirSync(home, { recursive: true });
     mkdirSync(appDir, { recursive: true });
     writeFileSync(join(appDir, 'hangar.yml'), 'app: wired\nstage: dev\n');
-    instance(join(appDir, 'a'), { ME: 'a' });
-    instance(join(appDir, 'b'), { ME: 'b', A_URL: '${output:a.url}' });
+    instance(join(appDir, 'users'), { ME: 'users' });
+    instance(join(appDir, 'site'), { ME: 'site', A_URL: '${output:users.url}' });
     embedded = await startEmbedded({ dataDir: join(work, 'data'), port: 0, cloudPort: 0, logger: { debug() {}, info() {}, warn() {}, error() {}, addSecret() {}, removeSecret() {}, child() { return this; } } });
   });
 
@@ -83,31 +83,31 @@ describe('apps of several instances wired by ${output:}, end to end', { timeout:
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  test('one deploy at the root deploys a, then b with a\'s URL in its environment; progress is prefixed with each instance\'s name', async () => {
+  test('one deploy at the root deploys users, then site with users\' URL in its environment; progress is prefixed with each instance\'s name', async () => {
     const r = await json(['deploy'], appDir);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.equal(r.json.status, 'succeeded', JSON.stringify(r.json));
-    assert.deepEqual(r.json.instances.map((i) => [i.name, i.status]), [['a', 'succeeded'], ['b', 'succeeded']]);
-    const [a, b] = r.json.instances;
+    assert.deepEqual(r.json.instances.map((i) => [i.name, i.status]), [['users', 'succeeded'], ['site', 'succeeded']]);
+    const [a, b] = r.json.instances; // users, site
     const fromB = await (await fetch(b!.outputs.url!)).json() as { me: string; aUrl: string };
-    assert.deepEqual(fromB, { me: 'b', aUrl: a!.outputs.url });
+    assert.deepEqual(fromB, { me: 'site', aUrl: a!.outputs.url });
     const fromA = await (await fetch(fromB.aUrl)).json() as { me: string };
-    assert.equal(fromA.me, 'a');
+    assert.equal(fromA.me, 'users');
 
     const plain = await cli(['deploy'], appDir);
     assert.equal(plain.code, 0, plain.stderr);
-    assert.match(plain.stderr, /Deploying app wired\/dev: a, b/);
-    assert.match(plain.stderr, /\[a\] succeeded/);
-    assert.match(plain.stderr, /\[b\] queued \(deployment dep_/);
-    assert.match(plain.stdout, /^b \(http-function\): succeeded$/m);
+    assert.match(plain.stderr, /Deploying app wired\/dev: users, site/);
+    assert.match(plain.stderr, /\[users\] succeeded/);
+    assert.match(plain.stderr, /\[site \] queued \(deployment dep_/);
+    assert.match(plain.stdout, /^site \(http-function\): succeeded$/m);
 
     const info = await cli(['info'], appDir);
     assert.equal(info.code, 0, info.stderr);
-    assert.match(info.stdout, /app wired\/dev: 2 instances\na \(http-function, a\/hangar\.yml\) deployed/);
+    assert.match(info.stdout, /app wired\/dev: 2 instances\nsite \(http-function, site\/hangar\.yml\) deployed/);
   });
 
   test('a deploy inside one instance\'s folder deploys just it, resolving its reference from stored outputs', async () => {
-    const r = await cli(['deploy', '--json'], join(appDir, 'b'));
+    const r = await cli(['deploy', '--json'], join(appDir, 'site'));
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const d = JSON.parse(r.stdout) as { status: string; outputs: { url: string } };
     assert.equal(d.status, 'succeeded');
@@ -123,11 +123,11 @@ describe('apps of several instances wired by ${output:}, end to end', { timeout:
     assert.match(bad.stderr, /hangar\.yml: inputs\.env\.X: \$\{output:nope\.url\} refers to instance wired\/dev\/nope, which is not an instance of this app and has never been deployed/);
   });
 
-  test('remove at the root removes b before a and leaves no function, API or role of the app in the cloud', async () => {
+  test('remove at the root removes site before users and leaves no function, API or role of the app in the cloud', async () => {
     const r = await json(['remove'], appDir);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.equal(r.json.status, 'succeeded', JSON.stringify(r.json));
-    assert.deepEqual(r.json.instances.map((i) => [i.name, i.status]), [['b', 'succeeded'], ['a', 'succeeded']]);
+    assert.deepEqual(r.json.instances.map((i) => [i.name, i.status]), [['site', 'succeeded'], ['users', 'succeeded']]);
     const state = JSON.parse(readFileSync(join(work, 'data', 'embedded.json'), 'utf8')) as { region: string; accounts: { workloadRoot: { accessKeyId: string; secretAccessKey: string } } };
     const opts = { region: state.region, endpoint: embedded.cloudUrl, credentials: state.accounts.workloadRoot };
     const ofApp = (names: (string | undefined)[]) => names.filter((n) => n?.includes('wired'));

@@ -39,7 +39,8 @@ async function runApp(ctx: CommandContext, session: Session, ws: AppWorkspace, a
       app: ws.app, stage: ws.stage, action,
       instances: ws.instances.map((i) => ({
         name: i.project.name, component: i.project.component, file: i.file,
-        inputs: action === 'deploy' ? engineInputs(i.project) : {},
+        // A remove sends them too: its order is the references', reversed.
+        inputs: engineInputs(i.project),
         ...(manifests.has(i.project.name) ? { manifestId: manifests.get(i.project.name)! } : {}),
       })),
     },
