@@ -185,6 +185,26 @@ for (const db of testDatabases()) describe(`app deployments (${db.kind})`, { ski
     }
   });
 
+  test('an instance claimed by an engine that stopped before creating its deployment is failed as DEPLOY_INTERRUPTED after a minute, not left queued', async () => {
+    const { h, apps, fake } = await setup(db.kind);
+    try {
+      const gate = fake.gate('held');
+      const created = await apps.create(auth, { app: 'shop', stage: 'dev', action: 'deploy', instances: [inst('a', { value: 'a', gate: 'held' }), inst('b', { value: 'b' }), inst('c', { value: '${output:b.url}' })] });
+      await gate.entered;
+      await until(apps, created.id, (x) => statusOf(x).b === 'succeeded');
+      // What a crash between the claim and the deployment's creation leaves behind.
+      await h.store.db.updateTable('app_deployment_instances').set({ status: 'queued', deployment_id: null, started_at: new Date(Date.now() - 120_000).toISOString() })
+        .where('app_deployment_id', '=', created.id).where('name', '=', 'c').execute();
+      gate.open();
+      const end = await until(apps, created.id, finished);
+      assert.equal(end.status, 'failed');
+      assert.equal(end.instances.find((i) => i.name === 'c')!.error?.code, 'DEPLOY_INTERRUPTED');
+      assert.equal(statusOf(end).a, 'succeeded');
+    } finally {
+      await h.close();
+    }
+  });
+
   test('a CI token scoped to one app and stage may deploy it as an app, but reads no other app\'s or stage\'s outputs through a reference', async () => {
     const { h, apps } = await setup(db.kind);
     try {

@@ -53,6 +53,8 @@ export interface AppsService {
 type Row = Selectable<AppDeploymentInstancesTable>;
 type AppRow = Selectable<AppDeploymentsTable>;
 
+/** A claimed instance still without a deployment after this long was claimed by an engine that stopped. */
+const ORPHAN_MS = 60_000;
 const TERMINAL = new Set<AppInstanceStatus>(['succeeded', 'failed', 'skipped']);
 /** Skipped because of a failure (as opposed to "nothing to remove"). */
 const failedLike = (r: Row) => r.status === 'failed' || (r.status === 'skipped' && r.error_code !== null);
@@ -167,15 +169,20 @@ export function createAppsService(deps: AppsServiceDeps): AppsService {
 
     // 1. What the instances' own deployments did.
     for (const r of rows) {
+      if (r.status === 'queued' && !r.deployment_id && r.started_at && clock.now().getTime() - Date.parse(r.started_at) > ORPHAN_MS) {
+        // Claimed, but the engine that claimed it stopped before its deployment was created.
+        if (await setRow(id, r.name, 'queued', { status: 'failed', error_code: 'DEPLOY_INTERRUPTED', error_message: `The engine stopped while queueing ${r.name}; nothing was deployed. Deploy the app again.`, finished_at: now() })) changed = true;
+        continue;
+      }
       if ((r.status !== 'queued' && r.status !== 'running') || !r.deployment_id) continue;
       watch(id, r.deployment_id);
       const d = await deps.deployments.get(a.org_id, r.deployment_id);
       if (d.status === r.status) continue;
       const values: Partial<Row> = { status: d.status };
-      if (d.status === 'running') values.started_at = d.startedAt ?? now();
+      if (d.status === 'running') values.started_at = d.startedAt ?? r.started_at;
       if (d.status === 'succeeded' || d.status === 'failed') {
         values.finished_at = d.finishedAt ?? now();
-        values.started_at = r.started_at ?? d.startedAt;
+        values.started_at = d.startedAt ?? r.started_at;
         values.outputs = d.outputs ? JSON.stringify(d.outputs) : null;
         if (d.error) { values.error_code = d.error.code; values.error_message = d.error.message; }
         unwatch(r.deployment_id);
@@ -209,7 +216,7 @@ export function createAppsService(deps: AppsServiceDeps): AppsService {
       if (r.status !== 'pending') continue;
       const waits = (JSON.parse(r.waits_for) as string[]).map((n) => byName.get(n)!);
       if (!waits.every((w) => w.status === 'succeeded' || (w.status === 'skipped' && w.error_code === null))) continue;
-      if (!(await setRow(id, r.name, 'pending', { status: 'queued' }))) continue; // another engine took it
+      if (!(await setRow(id, r.name, 'pending', { status: 'queued', started_at: now() }))) continue; // another engine took it
       changed = true;
       active++;
       try {
