@@ -67,6 +67,7 @@ for (const db of testDatabases()) describe(`app deployments (${db.kind})`, { ski
       assert.equal((await h.feature.deployments.get('org_a', site.deploymentId!)).inputs.value, 'site:https://example.test/db-api');
       assert.deepEqual(site.outputs, { url: 'https://example.test/site:https://example.test/db-api', value: 'site:https://example.test/db-api' });
     } finally {
+      await apps.close();
       await h.close();
     }
   });
@@ -89,6 +90,7 @@ for (const db of testDatabases()) describe(`app deployments (${db.kind})`, { ski
       assert.match(end.instances.find((i) => i.name === 'site')!.error!.message, /api \(api\/hangar\.yml\).*was skipped/);
       assert.equal(api.deploymentId, null, 'no deployment was queued for a skipped instance');
     } finally {
+      await apps.close();
       await h.close();
     }
   });
@@ -103,6 +105,7 @@ for (const db of testDatabases()) describe(`app deployments (${db.kind})`, { ski
       assert.equal(api.error?.code, 'PROJECT_REFERENCE_MISSING_KEY');
       assert.match(api.error!.message, /^api\/hangar\.yml: inputs\.value: \$\{output:db\.nope\}: instance shop\/dev\/db has no output "nope"; its outputs are url, value/);
     } finally {
+      await apps.close();
       await h.close();
     }
   });
@@ -131,6 +134,7 @@ for (const db of testDatabases()) describe(`app deployments (${db.kind})`, { ski
       await until(apps, first.id, finished);
       await refuses([inst('api', { value: '${output:db.name}' })], 'PROJECT_REFERENCE_MISSING_KEY', /^api\/hangar\.yml: inputs\.value: \$\{output:db\.name\}: instance shop\/dev\/db has no output "name"/);
     } finally {
+      await apps.close();
       await h.close();
     }
   });
@@ -146,6 +150,7 @@ for (const db of testDatabases()) describe(`app deployments (${db.kind})`, { ski
       assert.deepEqual(end.instances.map((i) => i.name), ['api']);
       assert.equal(fake.calls.at(-1)!.value, 'api-db1');
     } finally {
+      await apps.close();
       await h.close();
     }
   });
@@ -166,6 +171,7 @@ for (const db of testDatabases()) describe(`app deployments (${db.kind})`, { ski
       for (const i of end.instances) if (i.deploymentId) ids.set((await h.feature.deployments.get('org_a', i.deploymentId)).instanceId, i.name);
       assert.deepEqual(removes.map((c) => ids.get(c.instanceId)), ['site', 'api', 'db']);
     } finally {
+      await apps.close();
       await h.close();
     }
   });
@@ -181,6 +187,7 @@ for (const db of testDatabases()) describe(`app deployments (${db.kind})`, { ski
       gate.open();
       assert.equal((await until(apps, created.id, finished)).status, 'succeeded');
     } finally {
+      await apps.close();
       await h.close();
     }
   });
@@ -201,6 +208,7 @@ for (const db of testDatabases()) describe(`app deployments (${db.kind})`, { ski
       assert.equal(end.instances.find((i) => i.name === 'c')!.error?.code, 'DEPLOY_INTERRUPTED');
       assert.equal(statusOf(end).a, 'succeeded');
     } finally {
+      await apps.close();
       await h.close();
     }
   });
@@ -216,6 +224,7 @@ for (const db of testDatabases()) describe(`app deployments (${db.kind})`, { ski
       const ok = await apps.create(ci, { app: 'shop', stage: 'dev', action: 'deploy', instances: [inst('x', { value: 'x' })] });
       assert.equal((await until(apps, ok.id, finished)).status, 'succeeded');
     } finally {
+      await apps.close();
       await h.close();
     }
   });

@@ -55,7 +55,7 @@ export function createAppsFeature(deps: CoreDeps & AppsOptions): AppsFeature {
     },
     async stop() {
       if (timer) clearInterval(timer);
-      apps.close();
+      await apps.close();
     },
   };
 }

@@ -46,8 +46,8 @@ export interface AppsService {
   advance(id: string): Promise<void>;
   /** Advance every running app deployment (the poll). */
   advanceAll(): Promise<void>;
-  /** Drop the bus subscriptions. */
-  close(): void;
+  /** Drop the bus subscriptions and wait for the advances in progress. */
+  close(): Promise<void>;
 }
 
 type Row = Selectable<AppDeploymentInstancesTable>;
@@ -339,9 +339,10 @@ export function createAppsService(deps: AppsServiceDeps): AppsService {
       await Promise.all(active.map((a) => schedule(a.id)));
     },
 
-    close() {
+    async close() {
       for (const off of subscriptions.values()) off();
       subscriptions.clear();
+      await Promise.allSettled([...running.values()]);
     },
   };
 }
