@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,10 +16,14 @@ import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { startEmbedded, type Embedded } from '@hangar/local';
+import { chromium } from 'playwright-core';
 import { run } from './processes.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cliBin = join(root, 'packages/cli/dist/bin.js');
+const CHROMIUM = '/usr/bin/chromium';
+/** The dashboard check needs Chromium: skipped without it, unless HANGAR_TEST_BROWSER makes that a failure. */
+const browserSkip = existsSync(CHROMIUM) || process.env.HANGAR_TEST_BROWSER ? false : `${CHROMIUM} is missing (set HANGAR_TEST_BROWSER=1 to make this a failure)`;
 
 interface AppJson {
   appDeploymentId: string | null;
@@ -50,6 +54,7 @@ describe('apps of several instances wired by ${output:}, end to end', { timeout:
   let home: string;
   let appDir: string;
   let embedded: Embedded;
+  let firstAppDeployment = '';
 
   const cli = async (args: string[], cwd: string) => {
     const r = await run(process.execPath, [cliBin, ...args], cwd, {
@@ -87,6 +92,7 @@ describe('apps of several instances wired by ${output:}, end to end', { timeout:
     const r = await json(['deploy'], appDir);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.equal(r.json.status, 'succeeded', JSON.stringify(r.json));
+    firstAppDeployment = r.json.appDeploymentId!;
     assert.deepEqual(r.json.instances.map((i) => [i.name, i.status]), [['users', 'succeeded'], ['site', 'succeeded']]);
     const [a, b] = r.json.instances; // users, site
     const fromB = await (await fetch(b!.outputs.url!)).json() as { me: string; aUrl: string };
@@ -121,6 +127,31 @@ describe('apps of several instances wired by ${output:}, end to end', { timeout:
     const bad = await cli(['deploy'], solo);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /hangar\.yml: inputs\.env\.X: \$\{output:nope\.url\} refers to instance wired\/dev\/nope, which is not an instance of this app and has never been deployed/);
+  });
+
+  test('the dashboard shows the app deployment: each instance\'s status and a link to its log', { skip: browserSkip }, async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage({ baseURL: embedded.dashboardUrl });
+      await page.goto('/');
+      await page.getByLabel('API token').fill(embedded.ownerToken!);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('navigation', { name: 'Main' }).waitFor();
+      await page.goto(`/orgs/${embedded.orgId}/instances`);
+      // The instances page links the newest app deployment of the app (the single-instance deploy
+      // above); the first, whole-app one is opened by its URL.
+      await page.getByRole('link', { name: /app deploy/ }).first().waitFor();
+      await page.goto(`/orgs/${embedded.orgId}/app-deployments/${firstAppDeployment}`);
+      const row = page.locator('tr[data-instance="site"]');
+      await row.waitFor();
+      assert.match((await row.textContent())!, /succeeded/);
+      assert.match((await row.textContent())!, /users/, 'what it waits for');
+      assert.match((await page.locator('tr[data-instance="users"]').textContent())!, /succeeded/);
+      await row.getByRole('link', { name: 'log' }).click();
+      await page.getByTestId('deployment-log').locator('.log-line').first().waitFor();
+    } finally {
+      await browser.close();
+    }
   });
 
   test('remove at the root removes site before users and leaves no function, API or role of the app in the cloud', async () => {
