@@ -4,7 +4,7 @@
  * (`${output:<instance>.<key>}`) have succeeded. Progress: one line per instance status change and
  * each instance's log, prefixed with its name.
  */
-import { appGraph, type SourceInput } from '@hangar/core';
+import { appGraph, HangarError, type SourceInput } from '@hangar/core';
 import type { AppDeployment, AppDeploymentInstance, createAppDeployment, listInstances } from '@hangar/core/api';
 import type { CommandContext } from '../context.js';
 import { followEvents } from '../deploy/follow.js';
@@ -31,7 +31,7 @@ export interface AppResult {
 const NO_CREDENTIALS = 'No local cloud credentials were read.';
 
 /** Create the app deployment and follow it: status lines and each instance's log, prefixed with its name. */
-async function runApp(ctx: CommandContext, session: Session, ws: AppWorkspace, action: 'deploy' | 'remove', manifests: Map<string, string>, quiet: boolean): Promise<AppDeployment> {
+async function runApp(ctx: CommandContext, session: Session, ws: AppWorkspace, action: 'deploy' | 'remove', manifests: Map<string, string>, quiet: boolean, replace: ReadonlySet<string> = new Set()): Promise<AppDeployment> {
   const ui = createUi(ctx, quiet);
   const created = await session.client.call<typeof createAppDeployment>('POST', '/api/v1/orgs/:orgId/app-deployments', {
     params: { orgId: session.orgId },
@@ -42,6 +42,7 @@ async function runApp(ctx: CommandContext, session: Session, ws: AppWorkspace, a
         // A remove sends them too: its order is the references', reversed.
         inputs: engineInputs(i.project),
         ...(manifests.has(i.project.name) ? { manifestId: manifests.get(i.project.name)! } : {}),
+        ...(replace.has(i.project.name) ? { replace: true } : {}),
       })),
     },
   });
@@ -97,11 +98,24 @@ function failure(ws: AppWorkspace, action: 'deploy' | 'remove', started: number,
   return { appDeploymentId: null, app: ws.app, stage: ws.stage, action, status: 'failed', durationMs: Date.now() - started, instances: [], error: errorJson(e) };
 }
 
-export async function deployApp(ctx: CommandContext, ws: AppWorkspace, options: { json?: boolean | undefined }): Promise<number> {
+/** `--replace <instance-or-component>` at an app root: the instances it names (by name, or all of that component); refuses a target naming none. */
+function replaceTargets(ws: AppWorkspace, target: string | undefined): Set<string> {
+  if (target === undefined) return new Set();
+  const hit = ws.instances.filter((i) => i.project.name === target || i.project.component === target || i.project.component.split('@')[0] === target);
+  if (hit.length === 0) {
+    throw new HangarError('VALIDATION_FAILED', `--replace ${target}: no instance of app ${ws.app} is named so or is a ${target} (instances: ${ws.instances.map((i) => `${i.project.name} (${i.project.component})`).join(', ')}); name one of them or its component.`, {
+      details: { replace: target },
+    });
+  }
+  return new Set(hit.map((i) => i.project.name));
+}
+
+export async function deployApp(ctx: CommandContext, ws: AppWorkspace, options: { json?: boolean | undefined; replace?: string | undefined }): Promise<number> {
   const started = Date.now();
   const json = options.json === true;
   const ui = createUi(ctx, json);
   try {
+    const replace = replaceTargets(ws, options.replace);
     // Cycles and malformed references are refused before the engine hears of this deploy.
     appGraph(ws.instances.map((i) => ({ name: i.project.name, file: i.file, inputs: i.project.inputs })), ws.app, ws.stage);
     const checked = new Map<string, CheckedSource>();
@@ -118,7 +132,7 @@ export async function deployApp(ctx: CommandContext, ws: AppWorkspace, options: 
       const sent = await sendSource(ctx, session, i.project, i.dir, src, ui, checked.get(i.project.name));
       manifests.set(i.project.name, sent.manifestId);
     }
-    const a = await runApp(ctx, session, ws, 'deploy', manifests, json);
+    const a = await runApp(ctx, session, ws, 'deploy', manifests, json, replace);
     const r = resultOf(ws, 'deploy', a, Date.now() - started);
     if (json) printJson(ctx, r);
     else printApp(ctx, r);

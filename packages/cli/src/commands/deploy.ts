@@ -15,6 +15,20 @@ import { checkSourceEarly, sendSource, type SourceSummary } from '../source/send
 export interface DeployOptions {
   readonly stage?: string | undefined;
   readonly json?: boolean | undefined;
+  /**
+   * `--replace <instance-or-component>`: lets a change AWS cannot make in place (a table's keys)
+   * replace the resource of the instance so named, or of the instances of that component.
+   */
+  readonly replace?: string | undefined;
+}
+
+/** Whether `--replace <target>` names this instance (by name or by component); refuses a target naming neither. */
+export function replaceRequested(project: Pick<ResolvedProject, 'name' | 'component'>, target: string | undefined): boolean {
+  if (target === undefined) return false;
+  if (target === project.name || target === project.component) return true;
+  throw new HangarError('VALIDATION_FAILED',
+    `--replace ${target}: this project's instance is "${project.name}" (component ${project.component}); name it or its component, e.g. \`hangar deploy --replace ${project.name}\`.`,
+    { details: { replace: target, instance: project.name, component: project.component } });
 }
 
 export interface DeployResult {
@@ -39,7 +53,7 @@ export function engineInputs(project: ResolvedProject): Record<string, unknown> 
   return rest;
 }
 
-export async function runDeployment(ctx: CommandContext, session: Session, project: ResolvedProject, action: 'deploy' | 'remove', body: { manifestId?: string }, quiet: boolean): Promise<DeploymentView> {
+export async function runDeployment(ctx: CommandContext, session: Session, project: ResolvedProject, action: 'deploy' | 'remove', body: { manifestId?: string; replace?: boolean }, quiet: boolean): Promise<DeploymentView> {
   const ui = createUi(ctx, quiet);
   const id = action === 'deploy' && hasReferences(project.inputs)
     ? await createWithReferences(session, project, body)
@@ -62,7 +76,7 @@ export async function runDeployment(ctx: CommandContext, session: Session, proje
  * of this one instance, so the engine resolves the references from stored outputs (refusing one
  * whose instance was never deployed, naming the reference). Answers its deployment's id.
  */
-async function createWithReferences(session: Session, project: ResolvedProject, body: { manifestId?: string }): Promise<string> {
+async function createWithReferences(session: Session, project: ResolvedProject, body: { manifestId?: string; replace?: boolean }): Promise<string> {
   const a = await session.client.call<typeof createAppDeployment>('POST', '/api/v1/orgs/:orgId/app-deployments', {
     params: { orgId: session.orgId },
     body: { app: project.app, stage: project.stage, action: 'deploy', instances: [{ name: project.name, component: project.component, file: project.file, inputs: engineInputs(project), ...body }] },
@@ -99,6 +113,7 @@ export async function deploy(ctx: CommandContext, options: DeployOptions = {}): 
     const ws = loadWorkspace(ctx.cwd, ctx.env, options.stage);
     if (ws.kind === 'app') return await (await import('./app.js')).deployApp(ctx, ws, options);
     const { dir, project } = ws;
+    const replace = replaceRequested(project, options.replace);
     const src = project.inputs.src as SourceInput | undefined; // checked by parseProject
     // A source folder of credentials is refused before the engine hears of this deploy.
     const checked = src === undefined ? undefined : checkSourceEarly(ctx, dir, src);
@@ -114,7 +129,7 @@ export async function deploy(ctx: CommandContext, options: DeployOptions = {}): 
     }
     const before = session.client.sentBytes();
     const deployStart = performance.now();
-    const d = await runDeployment(ctx, session, project, 'deploy', manifestId ? { manifestId } : {}, json);
+    const d = await runDeployment(ctx, session, project, 'deploy', { ...(manifestId ? { manifestId } : {}), ...(replace ? { replace } : {}) }, json);
     const deployMs = Math.round(performance.now() - deployStart);
     upload = { ...upload, sentBytes: upload.sentBytes + (session.client.sentBytes() - before) };
     const durationMs = Date.now() - started;

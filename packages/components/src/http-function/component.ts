@@ -1,29 +1,24 @@
-import { checkHandlerFile, HangarError } from '@hangar/core';
-import type { Component, ComponentContext, DeployResult, InstanceRef } from '../sdk/component.js';
-import { applyHttpFunctionPlan } from './apply.js';
-import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctionClients } from './clients.js';
-import { httpFunctionInputs, type HttpFunctionInputs } from './inputs.js';
-import { httpFunctionNames, type HttpFunctionNames } from './names.js';
-import { observeHttpFunction } from './observe.js';
-import { currentState, observationsNeeded, planHttpFunction, type DesiredHttpFunction } from './plan.js';
-import { httpFunctionStateSchema, type HttpFunctionState } from './state.js';
+import type { Component, ComponentContext, InstanceRef, PermissionStatement } from '../sdk/component.js';
+import { createLambdaComponent, functionActions, functionStatements, type HttpFunctionDeps } from '../internal/lambda-component.js';
+import type { HttpFunctionInputs } from './inputs.js';
+import type { HttpFunctionState } from './state.js';
 import { publicUrl } from './url.js';
 
-export interface HttpFunctionDeps {
-  /** Builds the AWS clients for a context (default: SDK v3 clients from ctx's credentials, region and endpoint). */
-  readonly createClients?: (ctx: ComponentContext) => HttpFunctionClients;
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** Longest wait for Lambda to report a function ready, in seconds (default 300). */
-  readonly maxWaitSeconds?: number;
-}
+export type { HttpFunctionDeps } from '../internal/lambda-component.js';
 
-export const httpFunctionPermissions = [
-  'iam:CreateRole', 'iam:GetRole', 'iam:TagRole', 'iam:PassRole', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy',
-  'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy', 'iam:DeleteRole',
-  'lambda:CreateFunction', 'lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration',
-  'lambda:AddPermission', 'lambda:RemovePermission', 'lambda:DeleteFunction', 'lambda:TagResource',
-  'apigateway:GET', 'apigateway:POST', 'apigateway:DELETE', 'apigateway:TagResource',
-] as const;
+export const httpFunctionPermissions = [...functionActions, 'apigateway:GET', 'apigateway:POST', 'apigateway:DELETE', 'apigateway:TagResource'] as const;
+
+/**
+ * A deployment of this instance may call those actions on its own role, function, log group and
+ * HTTP APIs only. HTTP API ids are random, so API Gateway is limited to APIs (`/apis`, `/apis/*`)
+ * and their tags, not to one API.
+ */
+export function httpFunctionStatements(instance: InstanceRef): PermissionStatement[] {
+  return [
+    ...functionStatements(instance, httpFunctionPermissions),
+    { actions: httpFunctionPermissions.filter((a) => a.startsWith('apigateway:')), resources: ['arn:aws:apigateway:*::/apis', 'arn:aws:apigateway:*::/apis/*', 'arn:aws:apigateway:*::/tags/*'] },
+  ];
+}
 
 /**
  * The `http-function` component: a Node.js 20 Lambda function with its own execution role, and
@@ -31,98 +26,13 @@ export const httpFunctionPermissions = [
  * `createHttpFunction({ createClients })` lets a test wrap or count the AWS calls.
  */
 export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpFunctionInputs> {
-  const createClients = deps.createClients ?? createHttpFunctionClients;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const maxWaitSeconds = deps.maxWaitSeconds ?? 300;
-
-  async function withClients<T>(ctx: ComponentContext, body: (clients: HttpFunctionClients) => Promise<T>): Promise<T> {
-    const clients = createClients(ctx);
-    try {
-      return await body(clients);
-    } finally {
-      if (!deps.createClients) destroyHttpFunctionClients(clients);
-    }
-  }
-
-  const applyDeps = (ctx: ComponentContext, clients: HttpFunctionClients) => ({
-    clients, region: ctx.region, log: ctx.log, tags: instanceTags(ctx.instance), sleep, maxWaitSeconds,
-    ...(ctx.source ? { source: ctx.source } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
-
-  return {
+  return createLambdaComponent({
     name: 'http-function',
-    description: 'A Node.js 20 Lambda function behind an HTTP API, with its own execution role.',
-    inputs: httpFunctionInputs,
-    permissions: httpFunctionPermissions,
-
-    checkSource(inputs: HttpFunctionInputs, paths: readonly string[]): void {
-      checkHandlerFile(inputs.handler, paths);
-    },
-
-    async deploy(inputs: HttpFunctionInputs, ctx: ComponentContext): Promise<DeployResult> {
-      if (!ctx.source) {
-        throw new HangarError('COMPONENT_SOURCE_MISSING', 'http-function needs its code: set inputs.src to the folder holding your handler and deploy again.');
-      }
-      const previous = readState(ctx.state);
-      const desired: DesiredHttpFunction = {
-        names: httpFunctionNames(ctx.instance),
-        config: { runtime: 'nodejs20.x', handler: inputs.handler, memory: inputs.memory, timeout: inputs.timeout, env: { ...inputs.env } },
-        codeHash: `manifest:${ctx.source.manifestId}`,
-      };
-      return withClients(ctx, async (clients) => {
-        const names = knownNames(previous, desired.names);
-        const need = observationsNeeded(previous);
-        // Only a state missing parts (first deploy, or one that failed half-way) costs a look.
-        const observed = need.role || need.function || need.apis
-          ? await observeHttpFunction(clients, names, need, previous.api?.id, ctx.signal)
-          : {};
-        const plan = planHttpFunction(desired, previous, observed);
-        if (plan.operations.length === 0) ctx.log.info('No changes: the function and its HTTP API are up to date');
-        let state: HttpFunctionState;
-        try {
-          state = await applyHttpFunctionPlan(plan, currentState(previous, observed), applyDeps(ctx, clients));
-        } catch (e) {
-          if (!isGone(e)) throw e;
-          // Something the state records was deleted outside Hangar: look at everything, then converge.
-          const { action, resource } = (e as HangarError).details ?? {};
-          ctx.log.warn(`${String(action)} found ${String(resource)} gone from AWS; checking what exists and deploying again`);
-          const seen = await observeHttpFunction(clients, names, { role: true, function: true, apis: true }, previous.api?.id, ctx.signal);
-          state = await applyHttpFunctionPlan(planHttpFunction(desired, previous, seen), currentState(previous, seen), applyDeps(ctx, clients));
-        }
-        return { outputs: outputsOf(state, ctx), state: state as Record<string, unknown> };
-      });
-    },
-
-    async remove(ctx: ComponentContext): Promise<void> {
-      const previous = readState(ctx.state);
-      const names = knownNames(previous, httpFunctionNames(ctx.instance));
-      await withClients(ctx, async (clients) => {
-        const observed = await observeHttpFunction(clients, names, { role: true, function: true, apis: true }, previous.api?.id, ctx.signal);
-        const plan = planHttpFunction(null, previous, observed);
-        await applyHttpFunctionPlan(plan, currentState(previous, observed), applyDeps(ctx, clients));
-        ctx.log.info(plan.operations.length ? 'Removed the function, its HTTP API and its execution role' : 'Nothing to remove');
-      });
-    },
-  };
-}
-
-/** The names resources already have (recorded in state) win over today's derived ones (an app may be renamed). */
-function knownNames(previous: HttpFunctionState, derived: HttpFunctionNames): HttpFunctionNames {
-  return { functionName: previous.function?.name ?? derived.functionName, roleName: previous.role?.name ?? derived.roleName, apiName: derived.apiName };
-}
-
-const goneCodes = new Set(['ResourceNotFoundException', 'NotFoundException', 'NoSuchEntityException', 'NoSuchEntity']);
-
-function isGone(e: unknown): boolean {
-  return e instanceof HangarError && typeof e.details?.awsCode === 'string' && goneCodes.has(e.details.awsCode);
-}
-
-function readState(raw: Readonly<Record<string, unknown>>): HttpFunctionState {
-  const parsed = httpFunctionStateSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new HangarError('INTERNAL', `The stored state of this http-function instance is not in the expected shape: ${parsed.error.issues[0]?.message ?? 'unknown'}.`);
-  }
-  return parsed.data;
+    description: 'A Node.js 20 Lambda function behind an HTTP API, with its own execution role and log group.',
+    http: true,
+    permissions: httpFunctionStatements,
+    outputs: outputsOf,
+  }, deps);
 }
 
 function outputsOf(state: HttpFunctionState, ctx: ComponentContext): Record<string, unknown> {
@@ -133,10 +43,4 @@ function outputsOf(state: HttpFunctionState, ctx: ComponentContext): Record<stri
     functionArn: state.function.arn,
     apiId: state.api.id,
   };
-}
-
-/** Tags on everything created; values limited to the characters AWS allows in tags. */
-function instanceTags(instance: InstanceRef): Record<string, string> {
-  const clean = (v: string) => v.replace(/[^\p{L}\p{Z}\p{N}_.:/=+@-]/gu, '_').slice(0, 256);
-  return { 'hangar:instance': clean(instance.instanceId), 'hangar:app': clean(instance.app), 'hangar:stage': clean(instance.stage) };
 }

@@ -7,20 +7,20 @@ import { componentNotFound, createComponentRegistry, nearestName } from './regis
 test('the built-in components can be found by name and listed', () => {
   assert.equal(getComponent('http-function')?.name, 'http-function');
   assert.equal(getComponent('nope'), undefined);
-  assert.deepEqual(listComponents().map((c) => c.name), ['http-function']);
-  assert.ok(getComponent('http-function')!.permissions.includes('lambda:CreateFunction'));
+  assert.deepEqual(listComponents().map((c) => c.name), ['http-function', 'function', 'table']);
+  assert.equal(getComponent('table')?.name, 'table');
 });
 
 test('a registry refuses an unknown name with the list of known ones', () => {
   const registry = createComponentRegistry(listComponents());
-  assert.throws(() => registry.require('http-fn'), (e: HangarError) => e.code === 'COMPONENT_NOT_FOUND' && /Available: http-function/.test(e.message));
+  assert.throws(() => registry.require('http-fn'), (e: HangarError) => e.code === 'COMPONENT_NOT_FOUND' && /Available: http-function, function, table/.test(e.message));
   assert.equal(registry.require('http-function').name, 'http-function');
 });
 
 test('COMPONENT_NOT_FOUND suggests the nearest name for a typo, and only then', () => {
   const registry = createComponentRegistry(listComponents());
   assert.throws(() => registry.require('http-functon'), (e: HangarError) => e.code === 'COMPONENT_NOT_FOUND'
-    && e.message === 'There is no component "http-functon". Did you mean "http-function"? Available: http-function.'
+    && e.message === 'There is no component "http-functon". Did you mean "http-function"? Available: http-function, function, table.'
     && e.details?.['suggestion'] === 'http-function');
   assert.equal(nearestName('HTTP-Function', ['http-function']), 'http-function');
   assert.equal(nearestName('website', ['http-function', 'table']), undefined);

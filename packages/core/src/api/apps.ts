@@ -19,6 +19,8 @@ export const appInstanceInput = z.object({
   /** As written: `${output:...}` references are resolved by the engine. */
   inputs: z.record(z.string(), z.unknown()).default({}),
   manifestId: z.string().regex(hex64, 'expected a manifest id from POST /sources (64 lowercase hex characters)').optional(),
+  /** `hangar deploy --replace <instance-or-component>`: this instance's deployment may replace what AWS cannot change in place. */
+  replace: z.boolean().optional(),
 }).strict();
 
 export const appInstanceStatus = z.enum(['pending', 'queued', 'running', 'succeeded', 'failed', 'skipped']);

@@ -68,6 +68,8 @@ export const createDeployment = defineRoute({
     inputs: z.record(z.string(), z.unknown()).default({}),
     manifestId: z.string().regex(hex64, 'expected a manifest id from POST /sources (64 lowercase hex characters)').optional(),
     action: z.enum(['deploy', 'remove']).default('deploy'),
+    /** `hangar deploy --replace`: a change AWS cannot make in place (a table's keys) replaces the resource, deleting its data. */
+    replace: z.boolean().optional(),
   }),
   reply: z.object({ deploymentId: z.string(), status: z.literal('queued'), instanceId: z.string() }),
 });

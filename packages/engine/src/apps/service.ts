@@ -246,6 +246,7 @@ export function createAppsService(deps: AppsServiceDeps): AppsService {
         const created = await deps.deployments.create(auth, {
           app: a.app, stage: a.stage, name: r.name, component: r.component, inputs, action: a.action,
           ...(a.action === 'deploy' && r.manifest_id ? { manifestId: r.manifest_id } : {}),
+          ...(a.action === 'deploy' && Number(r.replace_resources) === 1 ? { replace: true } : {}),
         });
         await setRow(id, r.name, 'queued', { deployment_id: created.deploymentId, instance_id: created.instanceId });
         watch(id, created.deploymentId);
@@ -310,7 +311,7 @@ export function createAppsService(deps: AppsServiceDeps): AppsService {
           const i = body.instances.find((x) => x.name === name)!;
           const nothing = skipped.has(name);
           return {
-            app_deployment_id: id, name, position, component: i.component, file: i.file, inputs: JSON.stringify(i.inputs), manifest_id: i.manifestId ?? null,
+            app_deployment_id: id, name, position, component: i.component, file: i.file, inputs: JSON.stringify(i.inputs), manifest_id: i.manifestId ?? null, replace_resources: i.replace === true ? 1 : 0,
             waits_for: JSON.stringify(waitsFor(name)), status: nothing ? 'skipped' as const : 'pending' as const, deployment_id: null, instance_id: null, outputs: null,
             error_code: null, error_message: nothing ? 'never deployed (or already removed): nothing to remove' : null,
             started_at: null, finished_at: nothing ? now : null,

@@ -29,6 +29,8 @@ export interface AppDeploymentInstancesTable {
   /** JSON, `${output:}` references as written. */
   inputs: string;
   manifest_id: string | null;
+  /** 1: deploy with `replace` (see POST /deployments). */
+  replace_resources: number;
   /** JSON array of instance names of this app deployment. */
   waits_for: string;
   status: AppInstanceStatus;
@@ -76,6 +78,7 @@ export const appsMigrations: Record<string, Migration> = {
         .addColumn('file', 'text', (c) => c.notNull())
         .addColumn('inputs', 'text', (c) => c.notNull())
         .addColumn('manifest_id', 'text')
+        .addColumn('replace_resources', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('waits_for', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('deployment_id', 'text')

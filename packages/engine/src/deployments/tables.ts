@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import type { Generated, Kysely, Migration } from 'kysely';
 
 export interface AppsTable {
   id: string;
@@ -56,6 +56,8 @@ export interface DeploymentsTable {
   finished_at: string | null;
   /** Renewed by the worker running it; a running deployment whose heartbeat stops was cut short. */
   heartbeat_at: string | null;
+  /** 1 when `hangar deploy --replace` named this instance: a change AWS cannot make in place replaces the resource. */
+  replace_resources: Generated<number>;
 }
 
 export interface DeploymentLogsTable {
@@ -76,6 +78,14 @@ declare module '../types.js' {
 }
 
 export const deploymentMigrations: Record<string, Migration> = {
+  '2026_12_01_comp_data_deployment_replace': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('deployments').addColumn('replace_resources', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('deployments').dropColumn('replace_resources').execute();
+    },
+  },
   '0220_deployment_heartbeat': {
     async up(db: Kysely<any>) {
       await db.schema.alterTable('deployments').addColumn('heartbeat_at', 'text').execute();
