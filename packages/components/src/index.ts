@@ -7,6 +7,8 @@
  */
 import type { Component } from './sdk/component.js';
 import { createHttpFunction } from './http-function/component.js';
+import { createWebsite } from './website/component.js';
+import { createExpress } from './express/component.js';
 import { createTable } from './table/component.js';
 import { createFunction } from './function/component.js';
 
@@ -32,6 +34,20 @@ export { applyHttpFunctionPlan, lambdaTrustPolicy, type ApplyDeps } from './http
 export { observeHttpFunction, type ObserveWhat } from './http-function/observe.js';
 export type { HttpFunctionState, FunctionConfig } from './http-function/state.js';
 
+export { createWebsite, websitePermissions, websiteStatements, publicReadPolicy, type WebsiteDeps } from './website/component.js';
+export { websiteInputs, type WebsiteInputs } from './website/inputs.js';
+export { websiteBucketName, websiteUrl, bucketArn } from './website/names.js';
+export { siteFiles, isContentHashed, contentTypeOf, cacheControlOf, type SiteFile } from './website/files.js';
+export type { WebsiteState } from './website/state.js';
+
+export { createExpress, type ExpressDeps } from './express/component.js';
+export { expressInputs, type ExpressInputs } from './express/inputs.js';
+export { bundleExpress, expressHandler, handlerSource as expressHandlerSource, loadAdapter as loadExpressAdapter, type Adapter as ExpressAdapter } from './express/bundle.js';
+export {
+  permissionsInput, compilePermissions, inlinePolicyName, accessLevels, type AccessLevel, type PermissionEntry, type IamPolicy, type IamStatement,
+} from './sdk/function-permissions.js';
+export { sourceInput } from './sdk/source-input.js';
+
 export { createFunction, functionPermissions } from './function/component.js';
 export { createTable, tableActions, tableName, tablePermissions, type TableDeps } from './table/component.js';
 export { tableInputs, type TableInputs } from './table/inputs.js';
@@ -42,10 +58,13 @@ export type { TableSpec, TableState, KnownTable, IndexSpec } from './table/state
 
 /** The components this Hangar ships, in the order `listComponents()` returns them. */
 export function builtinComponents(): readonly Component<unknown>[] {
-  return [createHttpFunction() as Component<unknown>, createFunction() as Component<unknown>, createTable() as Component<unknown>];
+  return [
+    createHttpFunction() as Component<unknown>, createFunction() as Component<unknown>, createTable() as Component<unknown>,
+    createWebsite() as Component<unknown>, createExpress() as Component<unknown>,
+  ];
 }
 
-/** A built-in component by name (`http-function`, `function`, `table`), or undefined. */
+/** A built-in component by name (`http-function`, `function`, `table`, `website`, `express`), or undefined. */
 export function getComponent(name: string): Component<unknown> | undefined {
   return builtinComponents().find((c) => c.name === name);
 }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserSkipReason, ENGINE_ACCOUNT, shot, signIn, startWorld, WORKLOAD_ACCOUNT, type World } from './fixture.js';
+import { assertNoOverflow, WIDTHS } from './layout.js';
 
 interface Seed {
   orgId: string;
@@ -53,6 +54,31 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     page = await world.newPage();
   });
   after(async () => { await world?.close(); });
+
+  /** A project folder with hangar.yml for app/name (http-function, src ./src) and these files; deploy() runs the CLI's deploy. */
+  function writeProject(app: string, name: string, files: Record<string, string>) {
+    const base = mkdtempSync(join(tmpdir(), 'hangar-dash-project-'));
+    const dir = join(base, 'project');
+    const write = (p: string, text: string) => { mkdirSync(join(dir, p, '..'), { recursive: true }); writeFileSync(join(dir, p), text); };
+    write('hangar.yml', `component: http-function\nname: ${name}\napp: ${app}\nstage: dev\ninputs:\n  src: ./src\n  handler: index.handler\n`);
+    for (const [p, text] of Object.entries(files)) write(p, text);
+    return {
+      async deploy(): Promise<{ code: number; text: string }> {
+        const { deploy } = await import('@hangar/cli');
+        const out = { text: '', write(s: string) { this.text += s; return true; } };
+        const code = await deploy({ cwd: dir, env: { HANGAR_URL: world.url, HANGAR_TOKEN: seed.ownerToken, HANGAR_HOME: join(base, 'home') }, stdout: out, stderr: out }, {});
+        return { code, text: out.text };
+      },
+      remove() { rmSync(base, { recursive: true, force: true }); },
+    };
+  }
+
+  async function instanceByName(name: string): Promise<{ id: string; outputs: Record<string, unknown> }> {
+    const res = await fetch(`${world.url}/api/v1/orgs/${seed.orgId}/instances`, { headers: { authorization: `Bearer ${seed.ownerToken}` } });
+    const found = ((await res.json()) as { instances: { id: string; name: string; outputs: Record<string, unknown> }[] }).instances.find((i) => i.name === name);
+    assert.ok(found, `instance ${name}`);
+    return found;
+  }
 
   test('sign in with an API token: a wrong one says why, a right one opens the instances page', async () => {
     await page.goto('/');
@@ -365,6 +391,190 @@ describe('dashboard in a real browser', { skip: browserSkipReason(), concurrency
     await page.getByRole('heading', { name: 'No providers yet' }).waitFor();
     assert.equal(await page.getByRole('link', { name: 'Add AWS provider' }).count(), 0, 'a viewer in initech');
     await shot(page, '22-org-switcher');
+  });
+
+  test('add a web-identity (OIDC) provider in the wizard: it shows the issuer, the audience and the trust policy to paste, and verifies', async () => {
+    await page.goto(`/orgs/${seed.orgId}/providers/new`);
+    await page.getByLabel(/Web identity \(OIDC\)/).check();
+    await page.getByLabel('Provider name').fill('oidc-prod');
+    await page.getByLabel('AWS account ID').fill(WORKLOAD_ACCOUNT);
+    await shot(page, '23-provider-new-oidc-name');
+    await page.getByRole('button', { name: /Create and show the role setup/ }).click();
+
+    const issuer = (await page.getByTestId('oidc-issuer').textContent())!;
+    const audience = (await page.getByTestId('oidc-audience').textContent())!;
+    const providerArn = (await page.getByTestId('oidc-provider-arn').textContent())!;
+    assert.equal(new URL(issuer).host, new URL(world.url).host, 'the engine is the issuer');
+    assert.equal(providerArn, `arn:aws:iam::${WORKLOAD_ACCOUNT}:oidc-provider/${new URL(issuer).host}`);
+    assert.equal(await page.getByTestId('oidc-subject').textContent(), `org:${seed.orgId}:app:*`);
+    assert.equal(await page.getByTestId('external-id').count(), 0, 'no external ID for a web-identity provider');
+    const policy = JSON.parse((await page.getByLabel('Trust policy', { exact: true }).textContent())!) as { Statement: { Principal: unknown; Action: unknown }[] };
+    assert.deepEqual(policy.Statement[0]!.Principal, { Federated: providerArn });
+    // The engine's issuer is plain http on loopback: fine for the local cloud, and the page says real AWS would refuse it.
+    await page.getByRole('status').filter({ hasText: 'Works here, not with real AWS' }).waitFor();
+    await shot(page, '24-provider-new-oidc-setup');
+
+    // What the person does in their account: the IAM OIDC provider for the issuer, and the role with that trust policy.
+    await world.createOidcProvider(issuer, [audience]);
+    const roleArn = await world.createRole('hangar-oidc-prod', policy);
+    await page.getByRole('button', { name: /I have created the role/ }).click();
+    await page.getByLabel('Role ARN').fill(roleArn);
+    await page.getByRole('button', { name: 'Verify', exact: true }).click();
+    await page.getByText('Verified', { exact: true }).waitFor({ timeout: 20_000 });
+    for (const id of ['web-identity-assume', 'web-identity-refused-for-other-org', 'caller-identity-account']) {
+      assert.equal(await page.locator(`[data-check="${id}"]`).getAttribute('data-passed'), 'true', id);
+    }
+    await shot(page, '25-provider-new-oidc-verified');
+    await page.goto(`/orgs/${seed.orgId}/providers`);
+    const row = page.locator('tr', { hasText: 'oidc-prod' });
+    await row.locator('[data-status="verified"]').waitFor();
+    assert.match((await row.textContent())!, /web-identity/);
+  });
+
+  test('a failed deployment shows its error code, the message and how to fix it, on the instance page and in the list', async () => {
+    // A provider whose role has no permissions: the deployment's first AWS call is refused.
+    const auth = { authorization: `Bearer ${seed.ownerToken}`, 'content-type': 'application/json' };
+    const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+      const res = await fetch(`${world.url}/api/v1/orgs/${seed.orgId}${path}`, { method, headers: auth, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
+      return (await res.json()) as T;
+    };
+    const p = await api<{ id: string; setup: { trustPolicy: unknown } }>('POST', '/providers', { name: 'no-permissions' });
+    const roleArn = await world.createRole('hangar-no-permissions', p.setup.trustPolicy, { permissions: false });
+    assert.equal((await api<{ status: string }>('POST', `/providers/${p.id}/verify`, { roleArn })).status, 'verified');
+    await api('POST', `/providers/${p.id}/links`, { scope: 'app', app: 'broken' });
+
+    const project = writeProject('broken', 'web', { 'src/index.mjs': 'export const handler = async () => ({ statusCode: 200, body: "never" });\n' });
+    try {
+      const out = await project.deploy();
+      assert.notEqual(out.code, 0, 'the deployment fails');
+      assert.match(out.text, /COMPONENT_AWS_ACCESS_DENIED|AccessDenied/);
+    } finally { project.remove(); }
+
+    await page.goto(`/orgs/${seed.orgId}/instances`);
+    const row = page.locator('tr[data-instance="web"]');
+    await row.locator('[data-status="failed"]').first().waitFor();
+    assert.match((await row.textContent())!, /COMPONENT_AWS_ACCESS_DENIED/, 'the list names what went wrong');
+    await shot(page, '26-instances-failed');
+    await row.getByRole('link', { name: 'web', exact: true }).click();
+    const banner = page.getByTestId('deployment-error');
+    await banner.waitFor();
+    const text = (await banner.textContent())!;
+    assert.match(text, /COMPONENT_AWS_ACCESS_DENIED/);
+    assert.match(text, /AccessDenied/);
+    const fix = (await page.getByTestId('deployment-error-fix').textContent())!;
+    assert.match(fix, /How to fix/);
+    assert.match(fix, /Add the IAM action named in the message to the provider role's permissions policy/, 'the fix is the one docs/errors.md gives');
+    assert.match((await page.locator('tr[data-deployment]').first().textContent())!, /COMPONENT_AWS_ACCESS_DENIED/);
+    await shot(page, '26-instance-failed-deployment');
+  });
+
+  test('the instance page shows the function\'s health and its live log: a logged line, and a thrown error highlighted with its request id', async () => {
+    const project = writeProject('ops', 'fn', {
+      'src/index.mjs': [
+        'export const handler = async (event) => {',
+        '  const path = event.rawPath ?? "/";',
+        '  if (path.endsWith("/boom")) throw new Error("boom");',
+        '  console.log(`dashboard-marker ${path}`);',
+        '  return { statusCode: 200, body: "ok" };',
+        '};',
+        '',
+      ].join('\n'),
+    });
+    try {
+      const out = await project.deploy();
+      assert.equal(out.code, 0, out.text);
+    } finally { project.remove(); }
+    const instance = await instanceByName('fn');
+    const url = String(instance.outputs.url);
+    assert.equal((await fetch(new URL('hello', url))).status, 200);
+
+    await page.goto(`/orgs/${seed.orgId}/instances/${instance.id}`);
+    const log = page.getByTestId('function-log');
+    await log.locator('.fn-line', { hasText: 'dashboard-marker' }).first().waitFor({ timeout: 20_000 });
+    await page.getByTestId('function-log-live').waitFor();
+    // A request made while the page is open appears live, and its error is highlighted.
+    assert.ok((await fetch(new URL('boom', url))).status >= 500);
+    const errorLine = log.locator('.fn-line.kind-error', { hasText: 'boom' }).first();
+    await errorLine.waitFor({ timeout: 20_000 });
+    const highlighted = await errorLine.evaluate((el) => getComputedStyle(el).backgroundColor);
+    assert.notEqual(highlighted, 'rgba(0, 0, 0, 0)', 'the error line has its own background');
+    const requestId = await errorLine.getAttribute('data-request-id');
+    assert.ok(requestId, 'the error line carries its request id');
+
+    const health = page.getByTestId('function-health');
+    await health.getByTestId('last-error').waitFor({ timeout: 20_000 });
+    await page.waitForFunction(() => Number(document.querySelector('[data-stat="errors"] dd')?.firstChild?.textContent ?? '0') >= 1);
+    assert.equal(await health.getByTestId('last-error-request-id').textContent(), requestId);
+    assert.match((await health.getByTestId('last-error').textContent())!, /boom/);
+    // Both requests' REPORT lines count (the second may land after its error line: the summary refreshes).
+    await page.waitForFunction(() => Number(document.querySelector('[data-stat="invocations"] dd')?.firstChild?.textContent ?? '0') >= 2, undefined, { timeout: 20_000 });
+    await shot(page, '27-instance-function-log');
+
+    // A line's request id narrows the view to that invocation (START, the error, END, REPORT).
+    await errorLine.getByRole('button', { name: `Show only the lines of request ${requestId}` }).click();
+    assert.equal(await page.getByLabel('Filter', { exact: true }).inputValue(), `"${requestId}"`);
+    await page.waitForFunction((id) => {
+      const lines = Array.from(document.querySelectorAll('[data-testid="function-log"] .fn-line'));
+      return lines.length >= 2 && lines.every((l) => l.getAttribute('data-request-id') === id || l.textContent?.includes(id));
+    }, requestId);
+    await log.locator('.fn-line.kind-error').first().waitFor();
+    assert.equal(await log.locator('.fn-line', { hasText: 'dashboard-marker' }).count(), 0);
+
+    // The filter and the since selector restart the stream with the engine's filtering.
+    await page.getByLabel('Filter', { exact: true }).fill('"dashboard-marker"');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await log.locator('.fn-line', { hasText: 'dashboard-marker' }).first().waitFor();
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid="function-log"] .fn-line')).every((l) => l.textContent?.includes('dashboard-marker')));
+    await page.getByLabel('Since', { exact: true }).selectOption('5m');
+    await log.locator('.fn-line', { hasText: 'dashboard-marker' }).first().waitFor();
+    await shot(page, '28-instance-function-log-filtered');
+  });
+
+  test('every page fits the screen at 1280 and 390 px: nothing wider than the viewport outside a scroll container', async () => {
+    const api = instanceByName('api');
+    const [apiInstance, web, fn] = await Promise.all([api, instanceByName('web'), instanceByName('fn')]);
+    const providers = await (await fetch(`${world.url}/api/v1/orgs/${seed.orgId}/providers`, { headers: { authorization: `Bearer ${seed.ownerToken}` } })).json() as { providers: { id: string; name: string }[] };
+    const production = providers.providers.find((p) => p.name === 'production')!;
+    const o = `/orgs/${seed.orgId}`;
+    const pages: [name: string, path: string, ready: string][] = [
+      ['instances', `${o}/instances`, 'tr[data-instance="api"]'],
+      ['instance', `${o}/instances/${apiInstance.id}`, 'tr[data-deployment]'],
+      ['instance-function', `${o}/instances/${fn.id}`, '[data-testid="function-health"]'],
+      ['instance-failed', `${o}/instances/${web.id}`, '[data-testid="deployment-error"]'],
+      ['providers', `${o}/providers`, 'table[aria-label="Providers"] tbody tr'],
+      ['provider', `${o}/providers/${production.id}`, '[data-check]'],
+      ['provider-new', `${o}/providers/new`, '#provider-name'],
+      ['provider-new-setup', `${o}/providers/new?id=${production.id}&step=2`, '[aria-label="Trust policy"]'],
+      ['provider-new-verify', `${o}/providers/new?id=${production.id}&step=3`, '#role-arn'],
+      ['provider-new-link', `${o}/providers/new?id=${production.id}&step=4`, 'input[name="scope"]'],
+      ['audit', `${o}/audit`, '[data-testid="chain-badge"]'],
+      ['tokens', `${o}/tokens`, 'table tbody tr'],
+      ['add-org', '/add-org', '#add-org-token'],
+      ['not-found', `${o}/no-such-page`, 'h1, h3'],
+    ];
+    const problems: string[] = [];
+    const signedOut = await world.newPage();
+    try {
+      for (const width of [WIDTHS.desktop, WIDTHS.phone]) {
+        await page.setViewportSize({ width, height: 900 });
+        for (const [name, path, ready] of pages) {
+          await page.goto(path);
+          await page.locator(ready).first().waitFor();
+          try { await assertNoOverflow(page, name); } catch (e) { problems.push((e as Error).message); }
+          await shot(page, `30-layout-${width}-${name}`);
+        }
+        await signedOut.setViewportSize({ width, height: 900 });
+        await signedOut.goto('/');
+        await signedOut.getByLabel('API token').waitFor();
+        try { await assertNoOverflow(signedOut, 'sign-in'); } catch (e) { problems.push((e as Error).message); }
+        await shot(signedOut, `30-layout-${width}-sign-in`);
+      }
+    } finally {
+      await signedOut.context().close();
+      await page.setViewportSize({ width: 1360, height: 900 });
+    }
+    assert.deepEqual(problems, []);
   });
 
   test('signing out returns to the sign-in page and the old cookie no longer works; signing in works by keyboard alone', async () => {

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AttachRolePolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { AttachRolePolicyCommand, CreateAccessKeyCommand, CreateOpenIDConnectProviderCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
 import { runEngineServer, createLogger, type RunningEngine } from '@hangar/engine';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -44,8 +44,13 @@ export interface World {
   readonly logs: string[];
   /** Make every Lambda call the engine makes take this long (real AWS is slower than the local cloud). */
   setLambdaLatency(ms: number): void;
-  /** Create a role in the workload account with this trust policy (and admin permissions, so it can deploy). */
-  createRole(name: string, trustPolicy: unknown): Promise<string>;
+  /**
+   * Create a role in the workload account with this trust policy and admin permissions, so it can
+   * deploy; `{ permissions: false }` leaves it without any (every deployment call is refused).
+   */
+  createRole(name: string, trustPolicy: unknown, opts?: { permissions?: boolean }): Promise<string>;
+  /** Create the workload account's IAM OIDC provider for an issuer (what a web-identity role's trust policy names). */
+  createOidcProvider(url: string, clientIds: string[]): Promise<void>;
   newPage(): Promise<Page>;
   close(): Promise<void>;
 }
@@ -102,10 +107,13 @@ export async function startWorld(): Promise<World> {
     return {
       cloud, engine, url: engine.url, browser, logs, close,
       setLambdaLatency(ms) { latency.lambda = ms; },
-      async createRole(name, trustPolicy) {
+      async createRole(name, trustPolicy, opts = {}) {
         const r = await workloadIam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trustPolicy), MaxSessionDuration: 3600 }));
-        await workloadIam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
+        if (opts.permissions !== false) await workloadIam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
         return r.Role!.Arn!;
+      },
+      async createOidcProvider(url, clientIds) {
+        await workloadIam.send(new CreateOpenIDConnectProviderCommand({ Url: url, ClientIDList: clientIds }));
       },
       async newPage() {
         const context = await browser.newContext({ baseURL: engine.url, viewport: { width: 1360, height: 900 }, deviceScaleFactor: 1 });

@@ -39,7 +39,6 @@ const taken = () => calls.splice(0);
 
 function countingClients(ctx: ComponentContext): HttpFunctionClients {
   const clients = createHttpFunctionClients(ctx);
-  // One call per client (a loop over the union of client types does not type-check).
   clients.iam.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
   clients.lambda.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
   clients.apigw.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });

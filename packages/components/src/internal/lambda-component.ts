@@ -3,6 +3,7 @@ import type { Component, ComponentContext, DeployResult, InstanceRef, Permission
 import { applyHttpFunctionPlan } from '../http-function/apply.js';
 import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctionClients } from '../http-function/clients.js';
 import { httpFunctionInputs, type HttpFunctionInputs } from '../http-function/inputs.js';
+import { inlinePolicyOf } from '../sdk/function-permissions.js';
 import { functionLogGroupName, httpFunctionNames, type HttpFunctionNames } from '../http-function/names.js';
 import { observeHttpFunction } from '../http-function/observe.js';
 import { currentState, observationsNeeded, planHttpFunction, type DesiredHttpFunction, type ObservedHttpFunction } from '../http-function/plan.js';
@@ -19,7 +20,7 @@ export interface HttpFunctionDeps {
 
 /** What a Lambda function's deployment calls (http-function adds API Gateway's actions). */
 export const functionActions = [
-  'iam:CreateRole', 'iam:GetRole', 'iam:TagRole', 'iam:PassRole', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy',
+  'iam:CreateRole', 'iam:GetRole', 'iam:TagRole', 'iam:PassRole', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:PutRolePolicy',
   'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy', 'iam:DeleteRole',
   'lambda:CreateFunction', 'lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration',
   'lambda:AddPermission', 'lambda:RemovePermission', 'lambda:DeleteFunction', 'lambda:TagResource',
@@ -103,6 +104,7 @@ export function createLambdaComponent(kind: LambdaComponentKind, deps: HttpFunct
         config: { runtime: 'nodejs20.x', handler: inputs.handler, memory: inputs.memory, timeout: inputs.timeout, env: { ...inputs.env } },
         codeHash: `manifest:${ctx.source.manifestId}`,
         logGroup: { name: functionLogGroupName(names.functionName), retentionInDays: inputs.logRetentionDays, tags: instanceTags(ctx.instance) },
+        ...inlinePolicyOf(inputs.permissions),
         http: kind.http,
       };
       return withClients(ctx, async (clients) => {

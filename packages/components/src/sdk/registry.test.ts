@@ -7,7 +7,7 @@ import { componentNotFound, createComponentRegistry, nearestName } from './regis
 test('the built-in components can be found by name and listed', () => {
   assert.equal(getComponent('http-function')?.name, 'http-function');
   assert.equal(getComponent('nope'), undefined);
-  assert.deepEqual(listComponents().map((c) => c.name), ['http-function', 'function', 'table']);
+  assert.deepEqual(listComponents().map((c) => c.name), ['http-function', 'function', 'table', 'website', 'express']);
   assert.equal(getComponent('table')?.name, 'table');
 });
 
@@ -20,7 +20,7 @@ test('a registry refuses an unknown name with the list of known ones', () => {
 test('COMPONENT_NOT_FOUND suggests the nearest name for a typo, and only then', () => {
   const registry = createComponentRegistry(listComponents());
   assert.throws(() => registry.require('http-functon'), (e: HangarError) => e.code === 'COMPONENT_NOT_FOUND'
-    && e.message === 'There is no component "http-functon". Did you mean "http-function"? Available: http-function, function, table.'
+    && e.message === 'There is no component "http-functon". Did you mean "http-function"? Available: http-function, function, table, website, express.'
     && e.details?.['suggestion'] === 'http-function');
   assert.equal(nearestName('HTTP-Function', ['http-function']), 'http-function');
   assert.equal(nearestName('website', ['http-function', 'table']), undefined);

@@ -43,7 +43,9 @@ export function SetupPanel({ provider }: { provider: ProviderWithSetup }) {
           <CopyButton text={policy} label="Copy" describedAs="trust policy" />
         </div>
         <CodeBlock code={policy} label="Trust policy" />
-        <span className="hint">It lets only this engine assume the role, and only when it presents the external ID. It also allows tagging the session and setting its source identity, so every deployment is attributed.</span>
+        <span className="hint">{setup.oidc
+          ? "It lets only tokens this engine signed for this organisation (audience and subject above) assume the role through the account's IAM OIDC provider. It also allows tagging the session and setting its source identity, so every deployment is attributed."
+          : 'It lets only this engine assume the role, and only when it presents the external ID. It also allows tagging the session and setting its source identity, so every deployment is attributed.'}</span>
       </div>
       <div className="field">
         <span className="label">Create the role</span>
@@ -56,7 +58,9 @@ export function SetupPanel({ provider }: { provider: ProviderWithSetup }) {
         <span className="hint">
           {setup.consoleUrl
             ? 'In the console, upload the template, create the stack, and copy the RoleArn output.'
-            : 'This engine deploys into a local cloud, which has no web console: create the role there with the trust policy above (hangar up does this for its own provider), or run the template against real AWS.'}
+            : setup.oidc
+              ? "This engine deploys into a local cloud, which has no web console: create the IAM OIDC provider (issuer URL and audience above) and the role there with the trust policy above, or run the template against real AWS."
+              : 'This engine deploys into a local cloud, which has no web console: create the role there with the trust policy above (hangar up does this for its own provider), or run the template against real AWS.'}
         </span>
       </div>
     </div>

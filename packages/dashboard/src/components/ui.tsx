@@ -145,6 +145,12 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${m} min ${Math.round(s - m * 60)} s`;
 }
 
+/** An error code like COMPONENT_AWS_ACCESS_DENIED that may wrap after an underscore, never inside a word. */
+export function CodeName({ code }: { code: string }) {
+  const parts = code.split('_');
+  return <code className="code-name">{parts.map((p, n) => <span key={n}>{p}{n < parts.length - 1 ? <>_<wbr /></> : null}</span>)}</code>;
+}
+
 /** Outputs: URLs become links; everything else is shown as code. */
 export function OutputValue({ value }: { value: unknown }) {
   if (typeof value === 'string' && /^https?:\/\//.test(value)) {

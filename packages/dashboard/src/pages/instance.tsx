@@ -2,16 +2,18 @@ import { Icons } from '../components/icons.js';
 import type { getInstance, listDeployments } from '@hangar/core/api';
 import { useEffect, useRef } from 'react';
 import type { OrgContext } from '../app.js';
-import type { LogLine } from '../api/types.js';
+import type { DeploymentError, LogLine } from '../api/types.js';
+import { fixFor } from '../api/error-fixes.js';
 import { ApiError } from '../api/client.js';
 import { useDeploymentLog } from '../components/use-deployment-log.js';
 import { useLoad } from '../components/use-load.js';
 import { usePoll } from '../components/use-poll.js';
-import { EmptyState, ErrorBanner, formatDuration, Loading, PageHeader, StatusPill, Time } from '../components/ui.js';
+import { CodeName, EmptyState, ErrorBanner, formatDuration, Loading, PageHeader, StatusPill, Time } from '../components/ui.js';
 import { Link, useRouter } from '../router.js';
 import { useSession } from '../session.js';
 import { NotFound } from './not-found.js';
-import { Outputs } from './instances.js';
+import { Outputs, urlOf } from './instances.js';
+import { FunctionPanel } from '../components/function-ops.js';
 
 export function InstancePage({ ctx, instanceId, deploymentId }: { ctx: OrgContext; instanceId: string; deploymentId?: string | undefined }) {
   const { api } = useSession();
@@ -31,6 +33,9 @@ export function InstancePage({ ctx, instanceId, deploymentId }: { ctx: OrgContex
   if (instance.error || !instance.data) return <ErrorBanner error={instance.error} title="Could not load the instance" />;
   const i = instance.data;
   const liveStatus = selected && log.status ? log.status : selected?.status;
+  // Only an instance whose component deployed a function has runtime logs to read.
+  const showFunction = i.status !== 'removed' && typeof i.outputs.functionName === 'string' && typeof i.outputs.functionArn === 'string';
+  const url = urlOf(i.outputs);
 
   return (
     <div className="stack">
@@ -38,30 +43,33 @@ export function InstancePage({ ctx, instanceId, deploymentId }: { ctx: OrgContex
         crumbs={<><Link to={`${base}/instances`}>Instances</Link> / {i.app} / {i.stage}</>}
         title={<span className="row">{i.name} <StatusPill status={i.status} /></span>}
         description={<>Component <span className="tag">{i.component}</span> · app <strong>{i.app}</strong> · stage <strong>{i.stage}</strong> · updated <Time iso={i.updatedAt} /></>}
+        actions={url ? <a className="btn" href={url} target="_blank" rel="noreferrer">Open URL ↗</a> : undefined}
       />
-      <div className="card">
-        <div className="card-head"><h2>Outputs</h2></div>
-        <div className="card-body"><Outputs outputs={i.outputs} /></div>
-      </div>
+      {showFunction && <FunctionPanel orgId={ctx.org.id} instanceId={i.id} />}
+      <section className="card" aria-labelledby="outputs-h">
+        <div className="card-head"><h2 id="outputs-h">Outputs</h2></div>
+        <div className="card-body">{Object.keys(i.outputs).length > 0 ? <Outputs outputs={i.outputs} /> : <span className="muted">No outputs yet: they appear when a deployment succeeds.</span>}</div>
+      </section>
       <section className="card" aria-labelledby="history-h">
         <div className="card-head"><h2 id="history-h">Deployment history</h2><span className="small muted">newest first</span></div>
         {deployments.error ? <div className="card-body"><ErrorBanner error={deployments.error} title="Could not load deployments" /></div> : list.length === 0 ? (
           <EmptyState title="No deployments yet" icon={<Icons.deploy />}>Run <code>hangar deploy</code> for this app and stage.</EmptyState>
         ) : (
-          <div className="table-wrap"><table aria-label="Deployments" className="fixed">
-            <colgroup><col style={{ width: 240 }} /><col style={{ width: 130 }} /><col style={{ width: 170 }} /><col style={{ width: 190 }} /><col style={{ width: 90 }} /><col /></colgroup>
-            <thead><tr><th scope="col">Deployment</th><th scope="col">Result</th><th scope="col">Who</th><th scope="col">When</th><th scope="col">Duration</th><th scope="col">Provider and role</th></tr></thead>
+          <div className="table-wrap"><table aria-label="Deployments" className="fixed history">
+            <colgroup><col style={{ width: '31%' }} /><col style={{ width: '21%' }} /><col style={{ width: '20%' }} /><col /></colgroup>
+            <thead><tr><th scope="col">Deployment</th><th scope="col">Result</th><th scope="col">When</th><th scope="col">Provider and role</th></tr></thead>
             <tbody>
               {list.map((d) => (
                 <tr key={d.id} className={d.id === selected?.id ? 'selected' : undefined} data-deployment={d.id} aria-selected={d.id === selected?.id}>
-                  <td><Link to={`${base}/instances/${i.id}/deployments/${d.id}`} aria-label={`Show the log of deployment ${d.id}`}><code className="nowrap">{d.id}</code></Link><div className="small muted">{d.action}</div></td>
+                  <td>
+                    <Link to={`${base}/instances/${i.id}/deployments/${d.id}`} aria-label={`Show the log of deployment ${d.id}`}><code className="dep-id">{d.id}</code></Link>
+                    <div className="small muted">{d.action} · {d.actor}</div>
+                  </td>
                   <td>
                     <StatusPill status={d.id === selected?.id && liveStatus ? liveStatus : d.status} />
-                    {d.error && <div className="small" style={{ color: 'var(--bad)', marginTop: 4 }}><code>{d.error.code}</code>{d.error.awsCode ? ` · ${d.error.awsCode}` : ''}</div>}
+                    {d.error && <div className="small err-code"><CodeName code={d.error.code} />{d.error.awsCode ? ` · ${d.error.awsCode}` : ''}</div>}
                   </td>
-                  <td>{d.actor}</td>
-                  <td><Time iso={d.createdAt} /></td>
-                  <td>{formatDuration(d.durationMs)}</td>
+                  <td><Time iso={d.createdAt} /><div className="small muted">{formatDuration(d.durationMs)}</div></td>
                   <td>{d.provider ? <><strong>{d.provider.name ?? d.provider.id}</strong><div className="small"><code>{d.provider.roleArn ?? '—'}</code></div></> : <span className="muted">none</span>}</td>
                 </tr>
               ))}
@@ -82,9 +90,7 @@ export function InstancePage({ ctx, instanceId, deploymentId }: { ctx: OrgContex
           </div>
           <div className="card-body">
             {selected.error && (
-              <div className="banner banner-bad" role="alert" style={{ marginBottom: 12 }}>
-                <div><strong>{selected.error.code}</strong>{selected.error.message}{selected.error.requestId && <div className="small">AWS request id <code>{selected.error.requestId}</code></div>}</div>
-              </div>
+              <DeploymentErrorBanner error={selected.error} />
             )}
             <ErrorBanner error={log.error} title="Could not read the log" />
             <LogView lines={log.lines} live={log.live} />
@@ -112,4 +118,25 @@ function LogView({ lines, live }: { lines: LogLine[]; live: boolean }) {
       ))}
     </div>
   );
+}
+
+/** A failed deployment: its code, the engine's message, the AWS request id, and what to do (docs/errors.md). */
+function DeploymentErrorBanner({ error }: { error: DeploymentError }) {
+  const fix = fixFor(error.code);
+  return (
+    <div className="banner banner-bad deployment-error" role="alert" data-testid="deployment-error">
+      <div>
+        <strong><code>{error.code}</code>{error.awsCode ? <> · <code>{error.awsCode}</code></> : null}</strong>
+        <div className="msg">{error.message}</div>
+        {error.requestId && <div className="small">AWS request id <code>{error.requestId}</code></div>}
+        {fix && <div className="fix" data-testid="deployment-error-fix"><strong>How to fix</strong> <InlineMarkdown text={fix} /></div>}
+      </div>
+    </div>
+  );
+}
+
+/** `code` spans and [text](link) of a docs table cell, as text and <code>; nothing else is interpreted. */
+function InlineMarkdown({ text }: { text: string }) {
+  const plain = text.replace(/\[([^\]]+)\]\([^)]+\)/g, '$1');
+  return <>{plain.split('`').map((part, n) => (n % 2 === 1 ? <code key={n}>{part}</code> : <span key={n}>{part}</span>))}</>;
 }

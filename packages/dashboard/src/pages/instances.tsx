@@ -2,7 +2,7 @@ import { Icons } from '../components/icons.js';
 import type { listAppDeployments, listInstances } from '@hangar/core/api';
 import type { OrgContext } from '../app.js';
 import type { Instance } from '../api/types.js';
-import { EmptyState, ErrorBanner, formatDuration, Loading, OutputValue, PageHeader, StatusPill, Time } from '../components/ui.js';
+import { CodeName, EmptyState, ErrorBanner, formatDuration, Loading, OutputValue, PageHeader, StatusPill, Time } from '../components/ui.js';
 import { useLoad } from '../components/use-load.js';
 import { usePoll } from '../components/use-poll.js';
 import { Link } from '../router.js';
@@ -39,29 +39,30 @@ export function InstancesPage({ ctx }: { ctx: OrgContext }) {
           {[...stages].map(([stage, items]) => (
             <div key={stage} className="table-wrap">
               <table aria-label={`${app} / ${stage}`} className="fixed">
-                <colgroup><col style={{ width: '16%' }} /><col style={{ width: '14%' }} /><col style={{ width: '12%' }} /><col style={{ width: '24%' }} /><col /></colgroup>
+                <colgroup><col style={{ width: '17%' }} /><col style={{ width: '15%' }} /><col style={{ width: '13%' }} /><col style={{ width: '30%' }} /><col /></colgroup>
                 <thead>
                   <tr><th scope="colgroup" colSpan={5} className="stage-row">Stage <span className="tag">{stage}</span> <span className="muted">· {items.length} instance{items.length === 1 ? '' : 's'}</span>{(() => {
                     const d = latestApp(app, stage);
                     return d ? <> · <Link to={`${base}/app-deployments/${d.id}`}>app {d.action} <StatusPill status={d.status} /></Link></> : null;
                   })()}</th></tr>
-                  <tr><th scope="col">Instance</th><th scope="col">Component</th><th scope="col">Status</th><th scope="col">Last deployment</th><th scope="col">Outputs</th></tr>
+                  <tr><th scope="col">Instance</th><th scope="col" className="hide-narrow">Component</th><th scope="col">Status</th><th scope="col">URL</th><th scope="col">Last deployment</th></tr>
                 </thead>
                 <tbody>
                   {items.map((i) => (
                     <tr key={i.id} data-instance={i.name}>
                       <td><Link to={`${base}/instances/${i.id}`}><strong>{i.name}</strong></Link></td>
-                      <td><span className="tag">{i.component}</span></td>
+                      <td className="hide-narrow"><span className="tag">{i.component}</span></td>
                       <td><StatusPill status={i.lastDeployment && (i.lastDeployment.status === 'running' || i.lastDeployment.status === 'queued') ? i.lastDeployment.status : i.status} /></td>
+                      <td><InstanceUrl outputs={i.outputs} /></td>
                       <td>
                         {i.lastDeployment ? (
                           <>
                             <Link to={`${base}/instances/${i.id}/deployments/${i.lastDeployment.id}`}><StatusPill status={i.lastDeployment.status} label={`${i.lastDeployment.action} ${i.lastDeployment.status}`} /></Link>
+                            {i.lastDeployment.error && <div className="small err-code" title={i.lastDeployment.error.message}><CodeName code={i.lastDeployment.error.code} /></div>}
                             <div className="small muted"><Time iso={i.lastDeployment.createdAt} /> · {i.lastDeployment.actor} · {formatDuration(i.lastDeployment.durationMs)}</div>
                           </>
                         ) : <span className="muted">—</span>}
                       </td>
-                      <td><Outputs outputs={i.outputs} /></td>
                     </tr>
                   ))}
                 </tbody>
@@ -72,6 +73,21 @@ export function InstancesPage({ ctx }: { ctx: OrgContext }) {
       ))}
     </div>
   );
+}
+
+/** The URL an instance answers on: its `url` output, else the first output that is an http(s) URL. */
+export function urlOf(outputs: Record<string, unknown> | null | undefined): string | undefined {
+  const entries = Object.entries(outputs ?? {});
+  const isUrl = (v: unknown): v is string => typeof v === 'string' && /^https?:\/\//.test(v);
+  const named = entries.find(([k, v]) => k === 'url' && isUrl(v));
+  return (named ?? entries.find(([, v]) => isUrl(v)))?.[1] as string | undefined;
+}
+
+/** The list shows only where an instance answers; every other output is on its own page. */
+function InstanceUrl({ outputs }: { outputs: Record<string, unknown> | null | undefined }) {
+  const url = urlOf(outputs);
+  if (!url) return <span className="muted">—</span>;
+  return <a className="url" href={url} target="_blank" rel="noreferrer" title={url}>{url}</a>;
 }
 
 export function Outputs({ outputs }: { outputs: Record<string, unknown> | null | undefined }) {

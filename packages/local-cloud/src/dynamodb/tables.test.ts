@@ -183,6 +183,18 @@ describe('DynamoDB tables', () => {
     const d = await c.send(new DescribeTableCommand({ TableName: 'orders' }));
     assert.equal(d.Table?.TableStatus, 'ACTIVE');
   });
+
+  it('accepts one time-to-live change an hour, as DynamoDB', async () => {
+    await createActiveTable(c, simpleTable('hourly'));
+    await c.send(new UpdateTimeToLiveCommand({ TableName: 'hourly', TimeToLiveSpecification: { Enabled: true, AttributeName: 'expires' } }));
+    const soon = await rejectsWith(c.send(new UpdateTimeToLiveCommand({ TableName: 'hourly', TimeToLiveSpecification: { Enabled: false, AttributeName: 'expires' } })), 'ValidationException');
+    assert.equal(soon.message, 'Time to live has been modified multiple times within a fixed interval');
+    await advanceClock(cloud.endpoint, 3600, { adminToken: cloud.adminToken });
+    // The client signs with the server's clock from now on (as the SDK does after a skew answer).
+    (c.config as { systemClockOffset: number }).systemClockOffset = cloud.now().getTime() - Date.now();
+    await c.send(new UpdateTimeToLiveCommand({ TableName: 'hourly', TimeToLiveSpecification: { Enabled: false, AttributeName: 'expires' } }));
+    assert.equal((await c.send(new DescribeTimeToLiveCommand({ TableName: 'hourly' }))).TimeToLiveDescription?.TimeToLiveStatus, 'DISABLED');
+  });
 });
 
 async function createActiveTableWait(c: DynamoDBClient, name: string): Promise<void> {

@@ -14,6 +14,9 @@ import { itemSize, validation } from './values.js';
 /** How long a new table (or index) stays CREATING on the server clock. */
 export const CREATING_MS = 100;
 
+/** DynamoDB accepts one UpdateTimeToLive per table in this interval. */
+export const TTL_CHANGE_INTERVAL_MS = 60 * 60 * 1000;
+
 type Input = Record<string, unknown>;
 
 function str(input: Input, field: string, param: string): string {
@@ -341,7 +344,9 @@ export function updateTimeToLive(ctx: OpContext, input: Input): unknown {
   if (spec.Enabled && t.ttl?.enabled) throw validation('TimeToLive is already enabled');
   if (!spec.Enabled && !t.ttl?.enabled) throw validation('TimeToLive is already disabled');
   if (!spec.Enabled && t.ttl && t.ttl.attribute !== spec.AttributeName) throw validation('The attribute name provided does not match the one currently enabled');
-  t.ttl = { attribute: spec.AttributeName, enabled: spec.Enabled };
+  // As DynamoDB: a change takes up to an hour to process, and another within that hour is refused.
+  if (t.ttl?.changedAt !== undefined && ctx.now - t.ttl.changedAt < TTL_CHANGE_INTERVAL_MS) throw validation('Time to live has been modified multiple times within a fixed interval');
+  t.ttl = { attribute: spec.AttributeName, enabled: spec.Enabled, changedAt: ctx.now };
   ctx.changed();
   return { TimeToLiveSpecification: { Enabled: spec.Enabled, AttributeName: spec.AttributeName } };
 }
