@@ -3,7 +3,7 @@
  * local cloud: two http-function instances where site's environment references users' URL
  * (`${output:users.url}`). One `hangar deploy` at the app root deploys users, then site with its URL
  * (the reverse of the folders' order); a deploy inside site's folder alone resolves it from stored
- * outputs; `hangar remove` at the root removes site before users and leaves no function, API or role of the app.
+ * outputs; `hangar remove` at the root removes site before users and leaves no function, API, role or log group of the app.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -154,7 +154,7 @@ describe('apps of several instances wired by ${output:}, end to end', { timeout:
     }
   });
 
-  test('remove at the root removes site before users and leaves no function, API or role of the app in the cloud', async () => {
+  test('remove at the root removes site before users and leaves no function, API, role or log group of the app in the cloud', async () => {
     const r = await json(['remove'], appDir);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.equal(r.json.status, 'succeeded', JSON.stringify(r.json));
@@ -170,9 +170,7 @@ describe('apps of several instances wired by ${output:}, end to end', { timeout:
       assert.deepEqual(ofApp((await lambda.send(new ListFunctionsCommand({}))).Functions?.map((f) => f.FunctionName) ?? []), []);
       assert.deepEqual(ofApp((await apis.send(new GetApisCommand({}))).Items?.map((x) => x.Name) ?? []), []);
       assert.deepEqual(ofApp((await iam.send(new ListRolesCommand({}))).Roles?.map((x) => x.RoleName) ?? []), []);
-      // Log groups are not asserted here: http-function's remove does not delete its function's
-      // /aws/lambda/<name> log group (as Lambda itself does not); that is the component's to change.
-      assert.ok(Array.isArray((await logs.send(new DescribeLogGroupsCommand({}))).logGroups));
+      assert.deepEqual(ofApp((await logs.send(new DescribeLogGroupsCommand({}))).logGroups?.map((x) => x.logGroupName) ?? []), []);
     } finally {
       lambda.destroy(); apis.destroy(); iam.destroy(); logs.destroy();
     }
