@@ -1,3 +1,5 @@
+/* global require, module */
+/* eslint-disable @typescript-eslint/no-require-imports -- CommonJS on purpose: the Lambda runtime provides the AWS SDK to require() (ES modules would have to bundle it) */
 // The todo API: an Express app (exported; the express component wraps it for Lambda).
 // The table's name comes from the instance's inputs (TABLE: ${output:table.name}); the AWS SDK v3
 // is provided by the Lambda runtime, and the function's role may touch this table only.

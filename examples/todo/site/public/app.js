@@ -1,3 +1,4 @@
+/* global window, document, fetch */
 // The page: lists the todos from the API and adds new ones. window.env.apiUrl comes from env.js,
 // which the website component writes from its `env` input (${output:api.url}).
 const api = (window.env && window.env.apiUrl || '').replace(/\/+$/, '');
