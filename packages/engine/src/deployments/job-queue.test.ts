@@ -164,6 +164,17 @@ for (const dbk of testDatabases()) {
       }
     });
 
+    test('three queues (engines) starting at once on a fresh store all start', async () => {
+      const qs = [0, 1, 2].map(() => queueFor(dbk.kind, store.db, 10));
+      try {
+        await Promise.all(qs.map((q) => q.start()));
+        const a1 = await submit(qs[1]!, 'org_a', 'ins_c');
+        assert.deepEqual(await claimAll(qs[2]!), [a1]);
+      } finally {
+        for (const q of qs) await q.stop();
+      }
+    });
+
     if (dbk.kind === 'postgres') {
       test('a claim whose transaction dies (engine killed mid-claim) leaves the job claimable: rolled back, not lost', async () => {
           const q = queueFor(dbk.kind, store.db, 10);

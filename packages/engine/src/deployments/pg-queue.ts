@@ -6,13 +6,12 @@ import type { DeploymentRow } from './queue.js';
 
 /** The pg-boss queue every engine of one database shares. */
 export const DEPLOYMENT_QUEUE = 'hangar-deployments';
-/** Advisory lock key spaces (the first half of pg_try_advisory_xact_lock(int, int)). */
+/** Advisory lock key spaces (the first half of pg_advisory_xact_lock(int, int)). */
 const ORG_LOCK = 7301;
 const INSTANCE_LOCK = 7302;
-/** How many jobs one claim transaction looks at (then it commits, releasing its locks, and another round may follow). */
-const JOBS_PER_ROUND = 10;
-/** How many rounds one claim may take while every job it fetched had to step aside (a long line of one org's deployments). */
-const ROUNDS_PER_CLAIM = 20;
+const START_LOCK = 7303;
+/** How many jobs one claim may look at while every one it fetched had to step aside (a long line of one org's deployments). */
+const JOBS_PER_CLAIM = 200;
 
 interface JobData { deploymentId: string; orgId: string; instanceId: string }
 
@@ -35,7 +34,7 @@ function executorOf(db: Db): PgBoss.Db {
  * is a job in the `hangar-deployments` queue (policy `short`, singleton key = deployment id, so a
  * deployment has at most one waiting job whoever enqueues it). Any engine's worker claims.
  *
- * A claim is ONE transaction: pg-boss fetches the oldest available job (FOR UPDATE SKIP LOCKED,
+ * A claim round is ONE transaction: pg-boss fetches the oldest available job (FOR UPDATE SKIP LOCKED,
  * so engines never fetch the same job), the engine decides whether that deployment may run now,
  * and either marks it `running` (its lease starts: heartbeat_at) and completes the job, or defers
  * the job (completes it and sends a fresh one that becomes available `deferSeconds` later), then
@@ -57,9 +56,10 @@ function executorOf(db: Db): PgBoss.Db {
  *
  * Per-org limit: counted under a transaction-scoped advisory lock per org, so two engines cannot
  * both see "one slot left" and both take it; a per-instance one guards duplicate jobs of one
- * instance. Both are *try* locks: a claim that cannot have them at once defers the job instead of
- * waiting, so claims never deadlock. Deferring keeps the queue moving: a blocked org's jobs step
- * aside for `deferSeconds` and the next org's job is fetched in the same round, so one org with
+ * instance. A round looks at one job and takes at most these two locks, always the org's first
+ * (an instance belongs to one org), so rounds wait for each other only for the few milliseconds
+ * of another round and never deadlock. Deferring keeps the queue moving: a blocked org's jobs step
+ * aside for `deferSeconds` and the next job is fetched by the next round of the same claim, so one org with
  * many queued deployments delays another org's by about one claim (each of the org's jobs is looked
  * at once, then steps aside behind the other org's). The cost: a deployment that may not run yet is
  * looked at again every `deferSeconds` (one completed and one new job row each time; pg-boss's
@@ -103,42 +103,44 @@ export function createPgBossQueue(deps: {
     }
   }
 
-  /** One claim round, in one transaction (see above). `more`: it stopped at JOBS_PER_ROUND, there may be more jobs to look at. */
+  /** One claim round, in one transaction (see above): one job. `more`: it looked at a job that may not run now; the next one may. */
   const claimRound = () => db.transaction().execute(async (tx): Promise<{ dep?: DeploymentRow; more: boolean }> => {
     const on = executorOf(tx);
     const b = started();
-    for (let i = 0; i < JOBS_PER_ROUND; i++) {
-      const [job] = await b.fetch<JobData>(DEPLOYMENT_QUEUE, { batchSize: 1, db: on });
-      if (!job) return { more: false };
-      const dep = await tx.selectFrom('deployments').selectAll().where('id', '=', job.data.deploymentId).executeTakeFirst();
-      if (!dep || dep.status !== 'queued') {
-        // Already run (a duplicate job) or gone: nothing to do.
-        await b.complete(DEPLOYMENT_QUEUE, job.id, { skipped: dep?.status ?? 'missing' }, { db: on });
-        continue;
-      }
-      const locked = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${sql.lit(ORG_LOCK)}, hashtext(${dep.org_id})) and pg_try_advisory_xact_lock(${sql.lit(INSTANCE_LOCK)}, hashtext(${dep.instance_id})) as ok`.execute(tx);
-      let why: string | undefined = locked.rows[0]?.ok ? undefined : 'another engine is claiming for this org or instance';
-      if (!why) {
-        const ahead = await tx.selectFrom('deployments').select(['id', 'status']).where('instance_id', '=', dep.instance_id)
-          .where((eb) => eb.or([eb('status', '=', 'running'), eb.and([eb('status', '=', 'queued'), eb('id', '<', dep.id)])]))
-          .limit(1).executeTakeFirst();
-        if (ahead) why = ahead.status === 'running' ? 'instance busy' : 'an earlier deployment of the instance is queued';
-      }
-      if (!why) {
-        const running = await tx.selectFrom('deployments').select((eb) => eb.fn.countAll<string | number>().as('n')).where('org_id', '=', dep.org_id).where('status', '=', 'running').executeTakeFirstOrThrow();
-        if (Number(running.n) >= deps.orgLimit) why = 'org at its concurrency limit';
-      }
-      await b.complete(DEPLOYMENT_QUEUE, job.id, why ? { deferred: why } : { claimed: true }, { db: on });
-      if (why) {
-        await send(tx, { id: dep.id, orgId: dep.org_id, instanceId: dep.instance_id }, deferSeconds);
-        continue;
-      }
-      const now = clock.now().toISOString();
-      const r = await tx.updateTable('deployments').set({ status: 'running', started_at: now, heartbeat_at: now }).where('id', '=', dep.id).where('status', '=', 'queued').executeTakeFirst();
-      if (Number(r.numUpdatedRows) !== 1) continue;
-      return { dep: { ...dep, status: 'running', started_at: now, heartbeat_at: now }, more: false };
+    const [job] = await b.fetch<JobData>(DEPLOYMENT_QUEUE, { batchSize: 1, db: on });
+    if (!job) return { more: false };
+    const dep = await tx.selectFrom('deployments').selectAll().where('id', '=', job.data.deploymentId).executeTakeFirst();
+    if (!dep || dep.status !== 'queued') {
+      // Already run (a duplicate job) or gone: nothing to do.
+      await b.complete(DEPLOYMENT_QUEUE, job.id, { skipped: dep?.status ?? 'missing' }, { db: on });
+      return { more: true };
     }
-    return { more: true };
+    await sql`select pg_advisory_xact_lock(${sql.lit(ORG_LOCK)}, hashtext(${dep.org_id}))`.execute(tx);
+    await sql`select pg_advisory_xact_lock(${sql.lit(INSTANCE_LOCK)}, hashtext(${dep.instance_id}))`.execute(tx);
+    // Read after the locks: what rounds that held them before committed is visible now.
+    let why: string | undefined;
+    const self = await tx.selectFrom('deployments').select('status').where('id', '=', dep.id).executeTakeFirst();
+    if (self?.status !== 'queued') {
+      await b.complete(DEPLOYMENT_QUEUE, job.id, { skipped: self?.status ?? 'missing' }, { db: on });
+      return { more: true };
+    }
+    const ahead = await tx.selectFrom('deployments').select(['id', 'status']).where('instance_id', '=', dep.instance_id)
+      .where((eb) => eb.or([eb('status', '=', 'running'), eb.and([eb('status', '=', 'queued'), eb('id', '<', dep.id)])]))
+      .limit(1).executeTakeFirst();
+    if (ahead) why = ahead.status === 'running' ? 'instance busy' : 'an earlier deployment of the instance is queued';
+    if (!why) {
+      const running = await tx.selectFrom('deployments').select((eb) => eb.fn.countAll<string | number>().as('n')).where('org_id', '=', dep.org_id).where('status', '=', 'running').executeTakeFirstOrThrow();
+      if (Number(running.n) >= deps.orgLimit) why = 'org at its concurrency limit';
+    }
+    await b.complete(DEPLOYMENT_QUEUE, job.id, why ? { deferred: why } : { claimed: true }, { db: on });
+    if (why) {
+      await send(tx, { id: dep.id, orgId: dep.org_id, instanceId: dep.instance_id }, deferSeconds);
+      return { more: true };
+    }
+    const now = clock.now().toISOString();
+    const r = await tx.updateTable('deployments').set({ status: 'running', started_at: now, heartbeat_at: now }).where('id', '=', dep.id).where('status', '=', 'queued').executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) return { more: true };
+    return { dep: { ...dep, status: 'running', started_at: now, heartbeat_at: now }, more: false };
   });
 
   return {
@@ -150,8 +152,18 @@ export function createPgBossQueue(deps: {
       // Completed jobs (claimed or stepped aside) are of no further use: archived after 10 minutes, deleted after a day.
       const created = new PgBoss({ db: executorOf(db), schema, schedule: false, supervise: true, migrate: true, archiveCompletedAfterSeconds: 600, deleteAfterDays: 1 });
       created.on('error', (err) => logger.warn('pg-boss reported an error', { err }));
-      await created.start();
-      await created.createQueue(DEPLOYMENT_QUEUE, { name: DEPLOYMENT_QUEUE, policy: 'short' });
+      // pg-boss checks "installed?" and then creates its schema, so engines starting at once on a
+      // fresh database could both create (and the loser fail). One at a time: a session advisory
+      // lock, held on its own connection while pg-boss installs or migrates through the pool.
+      await db.connection().execute(async (conn) => {
+        await sql`select pg_advisory_lock(${sql.lit(START_LOCK)}, 0)`.execute(conn);
+        try {
+          await created.start();
+          await created.createQueue(DEPLOYMENT_QUEUE, { name: DEPLOYMENT_QUEUE, policy: 'short' });
+        } finally {
+          await sql`select pg_advisory_unlock(${sql.lit(START_LOCK)}, 0)`.execute(conn);
+        }
+      });
       boss = created;
       await sweep();
     },
@@ -163,7 +175,7 @@ export function createPgBossQueue(deps: {
       if (clock.now().getTime() - lastSweep >= sweepMs) await sweep();
       // Jobs that step aside come back later than those behind them, so a line of one org's
       // deployments is walked through once, not again and again, and another org's job is reached.
-      for (let round = 0; round < ROUNDS_PER_CLAIM; round++) {
+      for (let round = 0; round < JOBS_PER_CLAIM; round++) {
         const r = await claimRound();
         if (r.dep || !r.more) return r.dep;
       }
