@@ -16,7 +16,7 @@ export const httpFunctionPermissions = [...functionActions, 'apigateway:GET', 'a
 export function httpFunctionStatements(instance: InstanceRef): PermissionStatement[] {
   return [
     ...functionStatements(instance, httpFunctionPermissions),
-    { actions: httpFunctionPermissions.filter((a) => a.startsWith('apigateway:')), resources: ['arn:aws:apigateway:*::/apis', 'arn:aws:apigateway:*::/apis/*', 'arn:aws:apigateway:*::/tags/*'] },
+    { actions: httpFunctionPermissions.filter((a) => a.startsWith('apigateway:')), resources: ['arn:aws*:apigateway:*::/apis', 'arn:aws*:apigateway:*::/apis/*', 'arn:aws*:apigateway:*::/tags/*'] },
   ];
 }
 

@@ -35,13 +35,13 @@ export const functionActions = [
  */
 export function functionStatements(instance: InstanceRef, actions: readonly string[]): PermissionStatement[] {
   const { functionName, roleName } = httpFunctionNames(instance);
-  const group = `arn:aws:logs:*:*:log-group:${functionLogGroupName(functionName)}`;
+  const group = `arn:aws*:logs:*:*:log-group:${functionLogGroupName(functionName)}`;
   const of = (service: string) => actions.filter((a) => a.startsWith(`${service}:`));
   return [
-    { actions: of('iam'), resources: [`arn:aws:iam::*:role/${roleName}`] },
-    { actions: of('lambda'), resources: [`arn:aws:lambda:*:*:function:${functionName}`] },
+    { actions: of('iam'), resources: [`arn:aws*:iam::*:role/${roleName}`] },
+    { actions: of('lambda'), resources: [`arn:aws*:lambda:*:*:function:${functionName}`] },
     { actions: of('logs').filter((a) => a !== 'logs:DescribeLogGroups'), resources: [group, `${group}:*`] },
-    { actions: ['logs:DescribeLogGroups'], resources: ['arn:aws:logs:*:*:log-group:*'] },
+    { actions: ['logs:DescribeLogGroups'], resources: ['arn:aws*:logs:*:*:log-group:*'] },
   ];
 }
 

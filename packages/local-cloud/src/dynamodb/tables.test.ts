@@ -184,6 +184,26 @@ describe('DynamoDB tables', () => {
     assert.equal(d.Table?.TableStatus, 'ACTIVE');
   });
 
+  it('creates or deletes one index per UpdateTable, and updates the throughput of several at once', async () => {
+    const gsi = (attr: string) => ({ IndexName: `by-${attr}`, KeySchema: [{ AttributeName: attr, KeyType: 'HASH' as const }], Projection: { ProjectionType: 'KEYS_ONLY' as const }, ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 } });
+    await createActiveTable(c, {
+      TableName: 'indexed', BillingMode: 'PROVISIONED', ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 },
+      AttributeDefinitions: ['pk', 'a', 'b'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], GlobalSecondaryIndexes: [gsi('a'), gsi('b')],
+    });
+    await createActiveTableWait(c, 'indexed');
+    const two = await rejectsWith(c.send(new UpdateTableCommand({
+      TableName: 'indexed', AttributeDefinitions: [{ AttributeName: 'c', AttributeType: 'S' }],
+      GlobalSecondaryIndexUpdates: [{ Create: gsi('c') }, { Delete: { IndexName: 'by-a' } }],
+    })), 'ValidationException');
+    assert.equal(two.message, 'One or more parameter values were invalid: Only 1 online index operation can be performed at a time');
+    await c.send(new UpdateTableCommand({
+      TableName: 'indexed', GlobalSecondaryIndexUpdates: ['by-a', 'by-b'].map((IndexName) => ({ Update: { IndexName, ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 6 } } })),
+    }));
+    const d = await c.send(new DescribeTableCommand({ TableName: 'indexed' }));
+    assert.deepEqual(d.Table?.GlobalSecondaryIndexes?.map((g) => g.ProvisionedThroughput?.WriteCapacityUnits), [6, 6]);
+  });
+
   it('accepts one time-to-live change an hour, as DynamoDB', async () => {
     await createActiveTable(c, simpleTable('hourly'));
     await c.send(new UpdateTimeToLiveCommand({ TableName: 'hourly', TimeToLiveSpecification: { Enabled: true, AttributeName: 'expires' } }));
