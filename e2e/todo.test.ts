@@ -1,7 +1,7 @@
 /**
  * examples/todo end to end: one `hangar deploy` at its root deploys the table, then the Express
  * API (with the table's name and a read/write permission on it), then the website (with the API's
- * URL in env.js); Chromium adds a todo through the page and still sees it after a reload; and
+ * URL in env.js), the API's role allowed its table and nothing else; Chromium adds a todo through the page and still sees it after a reload; and
  * `hangar remove` at the root leaves no bucket, table, function, API, role or log group of the app.
  */
 import { after, before, describe, test } from 'node:test';
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { ApiGatewayV2Client, GetApisCommand } from '@aws-sdk/client-apigatewayv2';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
+import { GetRolePolicyCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { startEmbedded, type Embedded } from '@hangar/local';
@@ -89,6 +89,12 @@ describe('examples/todo: website + express + table, one deploy at the root', { t
     return res.json() as Promise<Record<string, unknown>>;
   };
 
+  /** SDK options for the local cloud's workload account (where the app's resources are), as root. */
+  const cloudOptions = () => {
+    const state = JSON.parse(readFileSync(join(work, 'data', 'embedded.json'), 'utf8')) as { region: string; accounts: { workloadRoot: { accessKeyId: string; secretAccessKey: string } } };
+    return { region: state.region, endpoint: embedded.cloudUrl, credentials: state.accounts.workloadRoot };
+  };
+
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'hangar-todo-e2e-'));
     home = join(work, 'home');
@@ -119,6 +125,19 @@ describe('examples/todo: website + express + table, one deploy at the root', { t
     // The API works against its table.
     const posted = await fetch(`${api!.outputs.url!.replace(/\/+$/, '')}/todos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'from the test' }) });
     assert.equal(posted.status, 201, await posted.clone().text());
+    // The API's role may touch its table (and the table's indexes) and nothing else.
+    const iam = new IAMClient(cloudOptions());
+    try {
+      const role = (await iam.send(new ListRolesCommand({}))).Roles?.find((r) => r.RoleName?.includes('todo-dev-api'));
+      assert.ok(role?.RoleName, 'the API\'s execution role');
+      const policy = await iam.send(new GetRolePolicyCommand({ RoleName: role.RoleName, PolicyName: 'hangar-permissions' }));
+      const doc = JSON.parse(decodeURIComponent(policy.PolicyDocument!)) as { Statement: { Action: string[]; Resource: string[] }[] };
+      const resources = new Set(doc.Statement.flatMap((st) => [st.Resource].flat()));
+      assert.deepEqual([...resources].sort(), [table!.outputs.arn, `${table!.outputs.arn}/index/*`].sort());
+      assert.ok(doc.Statement.some((st) => [st.Action].flat().includes('dynamodb:PutItem')));
+    } finally {
+      iam.destroy();
+    }
     const env = await getText(`${site!.outputs.url}env.js`);
     assert.match(env, new RegExp(`"apiUrl": "${api!.outputs.url!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}"`));
   });
@@ -142,8 +161,7 @@ describe('examples/todo: website + express + table, one deploy at the root', { t
   });
 
   test('hangar remove at the root removes site, api, then table, and leaves nothing of the app in the cloud', async () => {
-    const state = JSON.parse(readFileSync(join(work, 'data', 'embedded.json'), 'utf8')) as { region: string; accounts: { workloadRoot: { accessKeyId: string; secretAccessKey: string } } };
-    const opts = { region: state.region, endpoint: embedded.cloudUrl, credentials: state.accounts.workloadRoot };
+    const opts = cloudOptions();
     const ofApp = (names: (string | undefined)[]) => names.filter((n) => n?.includes('todo'));
     const s3 = new S3Client({ ...opts, forcePathStyle: true });
     const dynamodb = new DynamoDBClient(opts);
