@@ -1,8 +1,9 @@
 /**
  * examples/todo end to end: one `hangar deploy` at its root deploys the table, then the Express
- * API (with the table's name and a read/write permission on it), then the website (with the API's
- * URL in env.js), the API's role allowed its table and nothing else; Chromium adds a todo through the page and still sees it after a reload; and
- * `hangar remove` at the root leaves no bucket, table, function, API, role or log group of the app.
+ * API (with the table's name, and a role allowed that table and nothing else), then the website
+ * (with the API's URL in env.js); Chromium adds a todo through the page and still sees it after a
+ * reload; and `hangar remove` at the root leaves no bucket, table, function, API, role or log
+ * group of the app.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
