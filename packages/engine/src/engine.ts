@@ -96,6 +96,7 @@ function createFeatures(deps: CoreDeps, audit: Audit, dashboardDir?: string, che
   const functions = createFunctionsFeature({ ...deps, broker: providers.broker, instance: (orgId, id) => deployments.deployments.instance(orgId, id) });
   const apps = createAppsFeature({
     ...deps, deployments: deployments.deployments, checkComponent: (name) => deployments.checkComponent(name),
+    checkInputs: (name, inputs) => deployments.checkInputs(name, inputs),
     subscribe: (id, listener) => deployments.bus.subscribe(id, listener),
   });
   const features: Feature[] = [platform, auditCheckpoints, providers, deployments, session, invitations, ciTrust, functions, apps];

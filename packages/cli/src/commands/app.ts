@@ -75,10 +75,12 @@ async function runApp(ctx: CommandContext, session: Session, ws: AppWorkspace, a
 
 function resultOf(ws: AppWorkspace, action: 'deploy' | 'remove', a: AppDeployment, durationMs: number): AppResult {
   const failed = a.instances.filter((i) => i.status === 'failed');
+  const skipped = a.instances.filter((i) => i.status === 'skipped' && i.error);
   return {
     appDeploymentId: a.id, app: a.app, stage: a.stage, action, status: a.status, durationMs,
     instances: a.instances.map((i) => ({ name: i.name, component: i.component, status: i.status, deploymentId: i.deploymentId, outputs: i.outputs ?? {}, error: i.error })),
-    ...(a.status === 'failed' ? { error: { code: failed[0]?.error?.code ?? 'APP_DEPENDENCY_FAILED', message: `${failed.length} instance(s) failed: ${failed.map((i) => `${i.name}: ${i.error?.message ?? 'failed'}`).join('; ')}` } } : {}),
+    // Each instance's own error is shown with it; this one says which.
+    ...(a.status === 'failed' ? { error: { code: failed[0]?.error?.code ?? 'APP_DEPENDENCY_FAILED', message: `${a.action === 'remove' ? 'The remove' : 'The deploy'} of app ${a.app}/${a.stage} failed: ${failed.map((i) => i.name).join(', ') || 'none'} failed${skipped.length ? `; ${skipped.map((i) => i.name).join(', ')} skipped` : ''}.` } } : {}),
   };
 }
 

@@ -19,7 +19,7 @@ async function setup(kind: 'sqlite' | 'postgres', parallelism = 4): Promise<{ h:
   await migrateToLatest(h.store.db, { '0001_platform_orgs_users': orgsMigration, ...h.feature.migrations, ...appsMigrations });
   const apps = createAppsService({
     db: h.store.db, clock: { now: () => new Date() }, logger: { debug() {}, info() {}, warn() {}, error() {}, child() { return this; }, addSecret() {}, removeSecret() {} },
-    deployments: h.feature.deployments, checkComponent: (n) => h.feature.checkComponent(n), subscribe: (id, l) => h.feature.bus.subscribe(id, l), parallelism,
+    deployments: h.feature.deployments, checkComponent: (n) => h.feature.checkComponent(n), checkInputs: (c, i) => h.feature.checkInputs(c, i), subscribe: (id, l) => h.feature.bus.subscribe(id, l), parallelism,
   });
   return { h, apps, fake };
 }
@@ -126,6 +126,8 @@ for (const db of testDatabases()) describe(`app deployments (${db.kind})`, { ski
       await refuses([inst('a', { value: '${output:b.url}' }), inst('b', { value: '${output:a.url}' })], 'PROJECT_REFERENCE_CYCLE', /a -> b -> a.*a\/hangar\.yml: inputs\.value/);
       await refuses([inst('a', { value: '${output:b}' })], 'PROJECT_REFERENCE_INVALID', /^a\/hangar\.yml: inputs\.value: \$\{output:b\} is not an output reference/);
       await refuses([{ ...inst('a', { value: 'a' }), component: 'nope' }], 'COMPONENT_NOT_FOUND', /nope/);
+      // Inputs without references are final, so a mistake in them is refused up front too.
+      await refuses([inst('a', { value: 'a' }), inst('b', { value: 'b', memory: 'big' })], 'COMPONENT_INPUTS_INVALID', /^b\/hangar\.yml: fake inputs are not valid:\n\s+inputs\.memory: /);
       assert.equal((await h.store.db.selectFrom('app_deployments').select('id').execute()).length, 0);
       assert.equal((await h.feature.deployments.list('org_a', { limit: 10 })).length, 0);
       assert.equal(fake.calls.length, 0);

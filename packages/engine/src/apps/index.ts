@@ -12,6 +12,7 @@ import { appsMigrations } from './tables.js';
 export interface AppsOptions {
   readonly deployments: AppsServiceDeps['deployments'];
   readonly checkComponent: AppsServiceDeps['checkComponent'];
+  readonly checkInputs?: AppsServiceDeps['checkInputs'];
   readonly subscribe: AppsServiceDeps['subscribe'];
   /** Most instances of one app deployment queued or running at once; default config.apps.parallelism (HANGAR_APP_PARALLELISM), else 4. */
   readonly parallelism?: number;
@@ -29,7 +30,7 @@ export function createAppsFeature(deps: CoreDeps & AppsOptions): AppsFeature {
   const changes = new EventEmitter();
   changes.setMaxListeners(0);
   const apps = createAppsService({
-    db: deps.db, clock: deps.clock, logger, deployments: deps.deployments, checkComponent: deps.checkComponent, subscribe: deps.subscribe,
+    db: deps.db, clock: deps.clock, logger, deployments: deps.deployments, checkComponent: deps.checkComponent, ...(deps.checkInputs ? { checkInputs: deps.checkInputs } : {}), subscribe: deps.subscribe,
     parallelism: deps.parallelism ?? deps.config.apps?.parallelism ?? 4,
     changed: (id) => void changes.emit(id),
   });

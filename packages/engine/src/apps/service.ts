@@ -10,7 +10,7 @@
  * instance once.
  */
 import { randomBytes } from 'node:crypto';
-import { HangarError, appGraph, outputAt, substituteReferences, type OutputReference } from '@hangar/core';
+import { HangarError, appGraph, hasReferences, outputAt, substituteReferences, type OutputReference } from '@hangar/core';
 import type { AppDeployment, AppDeploymentInstance, AppInstanceStatus, createAppDeployment } from '@hangar/core/api';
 import type { z } from 'zod';
 import type { Selectable } from 'kysely';
@@ -30,6 +30,8 @@ export interface AppsServiceDeps {
   readonly deployments: Pick<DeploymentService, 'create' | 'get' | 'instanceByName'>;
   /** Throws COMPONENT_NOT_FOUND for a component the engine does not have. */
   readonly checkComponent: (name: string) => void;
+  /** Throws COMPONENT_INPUTS_INVALID for inputs that do not fit the component (checked up front for instances without references). */
+  readonly checkInputs?: (component: string, inputs: unknown) => void;
   /** Wake-ups when a deployment writes a log line or changes status (in this process). */
   readonly subscribe: (deploymentId: string, listener: () => void) => () => void;
   /** Most instances of one app deployment queued or running at once. */
@@ -282,6 +284,19 @@ export function createAppsService(deps: AppsServiceDeps): AppsService {
       for (const i of body.instances) if (body.action === 'deploy') deps.checkComponent(i.component);
       // Cycles, malformed references, duplicate names: refused before anything is stored.
       const graph = appGraph(body.instances.map((i) => ({ name: i.name, file: i.file, inputs: i.inputs })), body.app, body.stage);
+      if (body.action === 'deploy' && deps.checkInputs) {
+        // Inputs without references are final: a mistake in them is refused before anything runs.
+        // (Those with references are checked when the references are resolved.)
+        for (const i of body.instances) {
+          if (hasReferences(i.inputs)) continue;
+          try {
+            deps.checkInputs(i.component, i.inputs);
+          } catch (e) {
+            if (e instanceof HangarError) throw new HangarError(e.code, `${i.file}: ${e.message}`, { ...(e.details ? { details: { ...e.details, file: i.file } } : {}), cause: e });
+            throw e;
+          }
+        }
+      }
       const skipped = new Set<string>();
       if (body.action === 'deploy') {
         // References outside this deployment must resolve now, from stored outputs.

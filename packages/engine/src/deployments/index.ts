@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { componentNotFound, getComponent, listComponents } from '@hangar/components';
+import { componentNotFound, getComponent, listComponents, validateInputs } from '@hangar/components';
 import type { CoreDeps, CredentialBroker, Feature } from '../types.js';
 import { createFsBlobStore, type BlobStore } from '../source/blob-store.js';
 import { createSourceCache, type SourceCache } from '../source/source-cache.js';
@@ -58,6 +58,8 @@ export interface DeploymentsFeature extends Feature {
   readonly bus: DeploymentBus;
   /** Throws COMPONENT_NOT_FOUND (listing the known ones) for a component this engine does not have. */
   checkComponent(name: string): void;
+  /** Throws COMPONENT_INPUTS_INVALID (naming each input) when `inputs` do not fit the component's. */
+  checkInputs(component: string, inputs: unknown): void;
 }
 
 /**
@@ -102,6 +104,11 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
     bus,
     checkComponent(name) {
       if (!lookup(name)) throw componentNotFound(name, componentNames());
+    },
+    checkInputs(name, inputs) {
+      const component = lookup(name);
+      if (!component) throw componentNotFound(name, componentNames());
+      validateInputs(component, inputs);
     },
     async register(app) {
       await registerSourceRoutes(app, source, config.limits, (name) => {
