@@ -134,6 +134,13 @@ export const errorCodes = {
 
   // @errors:components (codes added by this work go directly below this line)
 
+  // @errors:apps (codes added by this work go directly below this line)
+  PROJECT_REFERENCE_INVALID: spec(400, 'user', false, 'An `${output:...}` reference is not written as `${output:<instance>.<key>}` or `${output:<app>:<stage>:<instance>.<key>}`.'),
+  PROJECT_REFERENCE_UNKNOWN: spec(400, 'user', false, 'An `${output:...}` reference names an instance that is not in the app and has never been deployed (or was removed).'),
+  PROJECT_REFERENCE_MISSING_KEY: spec(400, 'user', false, "An `${output:...}` reference names an output key the referenced instance does not have."),
+  PROJECT_REFERENCE_CYCLE: spec(400, 'user', false, 'Instances of an app reference each other in a cycle (or one references itself), so there is no order to deploy them in.'),
+  APP_DEPENDENCY_FAILED: spec(409, 'user', false, 'An instance of an app deployment was not deployed (or removed) because an instance it depends on failed.'),
+
   // @errors:cli-sources (codes added by this work go directly below this line)
   SOURCE_PATH_INVALID: spec(400, 'user', false, "A source file's path is not accepted: a segment over 255 bytes, a path over 1024 bytes, a control, bidi or unpaired-surrogate character, or a path that is both a file and a folder."),
   CLI_SOURCE_REFUSED: spec(400, 'user', false, 'inputs.src is, is inside, or holds a folder of credentials (~/.aws, ~/.ssh, ~/.config/gcloud, $HANGAR_HOME, or AWS-shaped credentials/config files).'),

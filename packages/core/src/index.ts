@@ -6,4 +6,6 @@ export { manifestId, applyDelta, invalidPathReason, findPathConflict, printableP
 export type { ManifestEntry, SourceUploadRequest, SourceUploadResponse } from './manifest.js';
 export { parseProject, formatIssues, projectFileNames, checkProjectShape, resolveString, resolveVariables } from './project/index.js';
 export type { ParseProjectOptions, ProjectFile, ProjectIssue, ResolvedProject, SourceInput, VariableContext } from './project/index.js';
+export { parseProjectValue, readProjectText, isAppFileValue, parseAppFile, parseAppFileValue, appGraph, findReferences, hasReferences, outputAt, substituteReferences } from './project/index.js';
+export type { ParsedAppFile, AppGraph, OutputReference, ReferringInstance } from './project/index.js';
 export { checkHandlerFile, handlerFileCandidates } from './handler-file.js';

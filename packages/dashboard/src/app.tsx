@@ -5,6 +5,7 @@ import { Loading } from './components/ui.js';
 import { Link, match, useRouter } from './router.js';
 import { useSession } from './session.js';
 import { AddOrgPage } from './pages/add-org.js';
+import { AppDeploymentPage } from './pages/app-deployment.js';
 import { AuditPage } from './pages/audit.js';
 import { InstancePage } from './pages/instance.js';
 import { InstancesPage } from './pages/instances.js';
@@ -25,6 +26,7 @@ const routes: { pattern: string; section: string; render: (o: OrgContext, p: Rec
   { pattern: '/orgs/:orgId/instances', section: 'instances', render: (o) => <InstancesPage ctx={o} /> },
   { pattern: '/orgs/:orgId/instances/:instanceId', section: 'instances', render: (o, p) => <InstancePage ctx={o} instanceId={p.instanceId!} /> },
   { pattern: '/orgs/:orgId/instances/:instanceId/deployments/:deploymentId', section: 'instances', render: (o, p) => <InstancePage ctx={o} instanceId={p.instanceId!} deploymentId={p.deploymentId} /> },
+  { pattern: '/orgs/:orgId/app-deployments/:id', section: 'instances', render: (o, p) => <AppDeploymentPage ctx={o} id={p.id!} /> },
   { pattern: '/orgs/:orgId/providers', section: 'providers', render: (o) => <ProvidersPage ctx={o} /> },
   { pattern: '/orgs/:orgId/providers/new', section: 'providers', render: (o) => <NewProviderPage ctx={o} /> },
   { pattern: '/orgs/:orgId/providers/:providerId', section: 'providers', render: (o, p) => <ProviderPage ctx={o} providerId={p.providerId!} /> },

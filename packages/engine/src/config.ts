@@ -44,6 +44,8 @@ export const engineSettingsSchema = z.object({
     .describe('Most deployments of one org running at once, across all engines sharing the database.'),
   leaseMs: z.number({ error: 'expected a whole number of milliseconds' }).int().min(100, 'expected 100 to 3600000 (ms)').max(3_600_000, 'expected 100 to 3600000 (ms)').default(30_000)
     .describe('A running deployment whose engine has not renewed its heartbeat for this long is failed as interrupted by another engine.'),
+  appParallelism: z.number({ error: 'expected a whole number' }).int().min(1, 'expected 1 to 100').max(100, 'expected 1 to 100').default(4)
+    .describe('Most instances of one app deployment queued or running at once; the others wait for a free place (or for the instances they reference).'),
   logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'expected debug, info, warn or error' }).default('info'),
   migrate: z.boolean({ error: 'expected on or off' }).default(true).describe('Bring the database schema up to date at start; off: refuse to start on a database that is behind.'),
   shutdownGraceSeconds: z.number({ error: 'expected a whole number of seconds' }).int().min(0).max(86_400).default(30)
@@ -118,6 +120,7 @@ function freeze(s: z.output<typeof engineSettingsSchema>): EngineServerOptions {
     ...blobsOf(s),
     workers: s.workers,
     queue: Object.freeze({ orgConcurrency: s.orgConcurrency, leaseMs: s.leaseMs }),
+    apps: Object.freeze({ parallelism: s.appParallelism }),
     audit: Object.freeze({ checkpointEvery: s.audit.checkpointEvery, checkpointIntervalMs: s.audit.checkpointMinutes * 60_000 }),
     ci: Object.freeze({ allowInsecureIssuers: s.ci.allowInsecureIssuers }),
     ...(s.secretKey !== undefined ? { secretKey: s.secretKey.trim() } : {}),
@@ -143,6 +146,7 @@ const envNames: Readonly<Record<string, string>> = {
   workers: 'HANGAR_WORKERS',
   orgConcurrency: 'HANGAR_ORG_CONCURRENCY',
   leaseMs: 'HANGAR_LEASE_MS',
+  appParallelism: 'HANGAR_APP_PARALLELISM',
   logLevel: 'HANGAR_LOG_LEVEL',
   'audit.checkpointEvery': 'HANGAR_AUDIT_CHECKPOINT_EVERY',
   'audit.checkpointMinutes': 'HANGAR_AUDIT_CHECKPOINT_MINUTES',
@@ -171,6 +175,7 @@ const fixes: Record<string, string> = {
   HANGAR_WORKERS: 'set it to a whole number from 0 to 64',
   HANGAR_ORG_CONCURRENCY: 'set it to a whole number of deployments from 1 to 1000 (default 4)',
   HANGAR_LEASE_MS: 'set it to a whole number of milliseconds from 100 to 3600000 (default 30000)',
+  HANGAR_APP_PARALLELISM: 'set it to a whole number of instances from 1 to 100 (default 4)',
   HANGAR_AUDIT_CHECKPOINT_EVERY: 'set it to a whole number of events, 1 or more (default 100)',
   HANGAR_AUDIT_CHECKPOINT_MINUTES: 'set it to a whole number of minutes from 1 to 1440 (default 15)',
   HANGAR_CI_ALLOW_INSECURE_ISSUERS: 'set it to 1 only for tests or the local cloud, or leave it unset (0)',
@@ -221,6 +226,7 @@ export function loadConfigFromEnv(env: Readonly<Record<string, string | undefine
     workers: numberOrRaw(v('HANGAR_WORKERS')),
     orgConcurrency: numberOrRaw(v('HANGAR_ORG_CONCURRENCY')),
     leaseMs: numberOrRaw(v('HANGAR_LEASE_MS')),
+    appParallelism: numberOrRaw(v('HANGAR_APP_PARALLELISM')),
     audit: {
       checkpointEvery: numberOrRaw(v('HANGAR_AUDIT_CHECKPOINT_EVERY')),
       checkpointMinutes: numberOrRaw(v('HANGAR_AUDIT_CHECKPOINT_MINUTES')),

@@ -27,6 +27,7 @@ import { createFunctionsFeature } from './functions/index.js';
 import { createKeyring, createKeysFeature, type Keyring } from './keys/index.js';
 import { oidcKeyKind } from './providers/oidc.js';
 import { registerHealthRoutes } from './http/health.js';
+import { createAppsFeature } from './apps/index.js';
 
 export interface CreateEngineOptions {
   readonly config: EngineConfig;
@@ -116,7 +117,12 @@ function createFeatures(deps: CoreDeps & { keyring: Keyring }, audit: Audit, das
   const invitations = createInvitationsFeature(deps);
   const ciTrust = createCiTrustFeature(deps);
   const functions = createFunctionsFeature({ ...deps, broker: providers.broker, instance: (orgId, id) => deployments.deployments.instance(orgId, id) });
-  const features: Feature[] = [platform, auditCheckpoints, providers, deployments, session, invitations, ciTrust, functions, createKeysFeature()];
+  const apps = createAppsFeature({
+    ...deps, deployments: deployments.deployments, checkComponent: (name) => deployments.checkComponent(name),
+    checkInputs: (name, inputs) => deployments.checkInputs(name, inputs),
+    subscribe: (id, listener) => deployments.bus.subscribe(id, listener),
+  });
+  const features: Feature[] = [platform, auditCheckpoints, providers, deployments, session, invitations, ciTrust, functions, apps, createKeysFeature()];
   return { platform, ciTrust, features };
 }
 

@@ -97,6 +97,8 @@ export interface EngineConfig {
    * heartbeat for `leaseMs` is failed as interrupted by another engine (HANGAR_LEASE_MS, default 30 s).
    */
   readonly queue?: { readonly orgConcurrency: number; readonly leaseMs: number };
+  /** Apps of several instances: at most `parallelism` instances of one app deployment queued or running at once (HANGAR_APP_PARALLELISM, default 4). */
+  readonly apps?: { readonly parallelism: number };
   /** Signed audit checkpoints: after `checkpointEvery` events of an org, or every `checkpointIntervalMs` (default 100 / 15 min). */
   readonly audit?: { readonly checkpointEvery: number; readonly checkpointIntervalMs: number };
   /**

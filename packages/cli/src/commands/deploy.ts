@@ -3,11 +3,11 @@
  * deployment, follow its progress, print the outputs and the provider used. No cloud credentials
  * are read anywhere on this path: the engine deploys with a role the organisation registered.
  */
-import { HangarError, type ResolvedProject, type SourceInput } from '@hangar/core';
-import type { createDeployment } from '@hangar/core/api';
+import { HangarError, hasReferences, isErrorCode, type ResolvedProject, type SourceInput } from '@hangar/core';
+import type { createAppDeployment, createDeployment } from '@hangar/core/api';
 import type { CommandContext } from '../context.js';
 import { createUi, errorJson, printJson, reportError } from '../output.js';
-import { loadProject } from '../project-file.js';
+import { loadWorkspace } from '../project-file.js';
 import { openSession, type Session } from '../session.js';
 import { waitForDeployment, type DeploymentView } from '../deploy/follow.js';
 import { checkSourceEarly, sendSource, type SourceSummary } from '../source/send.js';
@@ -55,19 +55,36 @@ export function engineInputs(project: ResolvedProject): Record<string, unknown> 
 
 export async function runDeployment(ctx: CommandContext, session: Session, project: ResolvedProject, action: 'deploy' | 'remove', body: { manifestId?: string; replace?: boolean }, quiet: boolean): Promise<DeploymentView> {
   const ui = createUi(ctx, quiet);
-  const created = await session.client.call<typeof createDeployment>('POST', '/api/v1/orgs/:orgId/deployments', {
-    params: { orgId: session.orgId },
-    body: {
-      app: project.app, stage: project.stage, name: project.name, component: project.component,
-      inputs: action === 'deploy' ? engineInputs(project) : {}, ...body, action,
-    },
-  });
-  const id = created.deploymentId;
+  const id = action === 'deploy' && hasReferences(project.inputs)
+    ? await createWithReferences(session, project, body)
+    : (await session.client.call<typeof createDeployment>('POST', '/api/v1/orgs/:orgId/deployments', {
+      params: { orgId: session.orgId },
+      body: {
+        app: project.app, stage: project.stage, name: project.name, component: project.component,
+        inputs: action === 'deploy' ? engineInputs(project) : {}, ...body, action,
+      },
+    })).deploymentId;
   ui.step(`${action === 'deploy' ? 'Deploying' : 'Removing'} ${project.app}/${project.stage}/${project.name} (deployment ${id})`);
   return waitForDeployment(session.client, session.orgId, id, {
     status: (s) => ui.info(`status: ${s}`),
     log: (l) => (l.level === 'error' ? ui.warn(l.message) : ui.info(l.message)),
   });
+}
+
+/**
+ * An instance whose inputs hold `${output:}` references, deployed on its own: an app deployment
+ * of this one instance, so the engine resolves the references from stored outputs (refusing one
+ * whose instance was never deployed, naming the reference). Answers its deployment's id.
+ */
+async function createWithReferences(session: Session, project: ResolvedProject, body: { manifestId?: string; replace?: boolean }): Promise<string> {
+  const a = await session.client.call<typeof createAppDeployment>('POST', '/api/v1/orgs/:orgId/app-deployments', {
+    params: { orgId: session.orgId },
+    body: { app: project.app, stage: project.stage, action: 'deploy', instances: [{ name: project.name, component: project.component, file: project.file, inputs: engineInputs(project), ...body }] },
+  });
+  const one = a.instances[0]!;
+  if (one.deploymentId) return one.deploymentId;
+  const code = one.error && isErrorCode(one.error.code) ? one.error.code : 'INTERNAL';
+  throw new HangarError(code, one.error?.message ?? `The engine did not queue a deployment for ${project.name} (app deployment ${a.id}).`);
 }
 
 export function printOutcome(ctx: CommandContext, d: DeploymentView, durationMs: number): void {
@@ -93,7 +110,9 @@ export async function deploy(ctx: CommandContext, options: DeployOptions = {}): 
   const ui = createUi(ctx, json);
   let result: DeployResult | undefined;
   try {
-    const { dir, project } = loadProject(ctx.cwd, ctx.env, options.stage);
+    const ws = loadWorkspace(ctx.cwd, ctx.env, options.stage);
+    if (ws.kind === 'app') return await (await import('./app.js')).deployApp(ctx, ws, options);
+    const { dir, project } = ws;
     const replace = replaceRequested(project, options.replace);
     const src = project.inputs.src as SourceInput | undefined; // checked by parseProject
     // A source folder of credentials is refused before the engine hears of this deploy.

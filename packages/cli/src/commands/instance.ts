@@ -2,7 +2,7 @@
 import type { CommandContext } from '../context.js';
 import { deploymentPath, waitForDeployment } from '../deploy/follow.js';
 import { createUi, errorJson, printJson, reportError } from '../output.js';
-import { loadProject } from '../project-file.js';
+import { loadProject, loadWorkspace } from '../project-file.js';
 import { openSession, type Session } from '../session.js';
 import type { ResolvedProject } from '@hangar/core';
 import type { Instance, instanceByName, LogLine } from '@hangar/core/api';
@@ -24,7 +24,9 @@ export async function remove(ctx: CommandContext, options: StageOptions = {}): P
   const started = Date.now();
   const json = options.json === true;
   try {
-    const { project } = loadProject(ctx.cwd, ctx.env, options.stage);
+    const ws = loadWorkspace(ctx.cwd, ctx.env, options.stage);
+    if (ws.kind === 'app') return await (await import('./app.js')).removeApp(ctx, ws, options);
+    const { project } = ws;
     const session = await openSession(ctx, { projectOrg: project.org });
     const d = await runDeployment(ctx, session, project, 'remove', {}, json);
     const error = deploymentError(d);
@@ -48,7 +50,9 @@ export async function remove(ctx: CommandContext, options: StageOptions = {}): P
 export async function info(ctx: CommandContext, options: StageOptions = {}): Promise<number> {
   const json = options.json === true;
   try {
-    const { project } = loadProject(ctx.cwd, ctx.env, options.stage);
+    const ws = loadWorkspace(ctx.cwd, ctx.env, options.stage);
+    if (ws.kind === 'app') return await (await import('./app.js')).infoApp(ctx, ws, options);
+    const { project } = ws;
     const session = await openSession(ctx, { projectOrg: project.org });
     const ins = await fetchInstance(session, project);
     if (json) {

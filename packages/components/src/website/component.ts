@@ -8,7 +8,8 @@ import { awsCall, isAwsError } from '../sdk/aws-errors.js';
 import type { Component, ComponentContext, DeployResult, InstanceRef, PermissionStatement } from '../sdk/component.js';
 import { instanceTags } from '../sdk/names.js';
 import { createWebsiteClient } from './clients.js';
-import { siteFiles, type SiteFile } from './files.js';
+import { createHash } from 'node:crypto';
+import { envFile, envFileKey, siteFiles, type SiteFile } from './files.js';
 import { websiteInputs, type WebsiteInputs } from './inputs.js';
 import { bucketArn, websiteBucketName, websiteUrl } from './names.js';
 import { websiteStateSchema, type WebsiteState } from './state.js';
@@ -116,14 +117,19 @@ export function createWebsite(deps: WebsiteDeps = {}): Component<WebsiteInputs> 
           state = website ? { ...rest, website: stripUndefined(website) } : rest;
         }
 
-        if (state.manifestId !== source.manifestId) {
-          const files = siteFiles(await source.zip());
+        // The files are the package's, plus env.js from inputs.env: either changing means a look at them.
+        const generated = inputs.env ? envFile(inputs.env) : undefined;
+        const contentId = generated ? `${source.manifestId}+env:${createHash('sha256').update(generated.body).digest('hex').slice(0, 16)}` : source.manifestId;
+        if (state.manifestId !== contentId) {
+          const packaged = siteFiles(await source.zip());
+          if (generated && packaged.some((f) => f.key === envFileKey)) ctx.log.warn(`inputs.env replaces the site's own ${envFileKey}`);
+          const files = generated ? [...packaged.filter((f) => f.key !== envFileKey), generated] : packaged;
           const changed = files.filter((f) => state.files[f.key] !== f.hash);
           const keep = new Set(files.map((f) => f.key));
           const gone = Object.keys(state.files).filter((k) => !keep.has(k));
           await uploadAll(s3, bucket, changed, concurrency, ctx);
           await deleteKeys(s3, bucket, gone, ctx);
-          state = { ...state, files: Object.fromEntries(files.map((f) => [f.key, f.hash])), manifestId: source.manifestId };
+          state = { ...state, files: Object.fromEntries(files.map((f) => [f.key, f.hash])), manifestId: contentId };
           ctx.log.info(`Uploaded ${changed.length} changed file${changed.length === 1 ? '' : 's'}, deleted ${gone.length}, ${files.length - changed.length} unchanged`);
         } else {
           ctx.log.info('No changes: the bucket and its files are up to date');

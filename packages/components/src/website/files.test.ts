@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { strToU8, zipSync } from 'fflate';
-import { cacheControlOf, contentTypeOf, isContentHashed, siteFiles } from './files.js';
+import { cacheControlOf, contentTypeOf, envFile, isContentHashed, siteFiles } from './files.js';
 import { websiteBucketName, websiteUrl } from './names.js';
 
 test('content-hashed names are recognised; plain names and HTML are not', () => {
@@ -36,4 +36,15 @@ test('bucket names follow S3 rules; website URLs follow the region\'s endpoint f
   assert.equal(websiteUrl('b', 'us-east-1', undefined), 'http://b.s3-website-us-east-1.amazonaws.com/');
   assert.equal(websiteUrl('b', 'eu-central-1', undefined), 'http://b.s3-website.eu-central-1.amazonaws.com/');
   assert.equal(websiteUrl('b', 'us-east-1', 'http://127.0.0.1:4566'), 'http://b.s3-website.localhost:4566/');
+});
+
+test('inputs.env becomes env.js: window.env with the values, revalidated on each use like HTML', () => {
+  const f = envFile({ apiUrl: 'https://api.example/x', stage: 'dev' });
+  assert.equal(f.key, 'env.js');
+  assert.equal(f.cacheControl, 'no-cache');
+  assert.match(f.contentType, /^text\/javascript; charset=utf-8$/);
+  const window: { env?: unknown } = {};
+  new Function('window', new TextDecoder().decode(f.body))(window);
+  assert.deepEqual(window.env, { apiUrl: 'https://api.example/x', stage: 'dev' });
+  assert.notEqual(envFile({ apiUrl: 'a' }).hash, envFile({ apiUrl: 'b' }).hash);
 });

@@ -46,17 +46,29 @@ export function cacheControlOf(key: string): string {
   return isContentHashed(key) ? immutableCache : revalidateCache;
 }
 
+function siteFile(key: string, body: Uint8Array, cacheControl = cacheControlOf(key)): SiteFile {
+  const contentType = contentTypeOf(key);
+  const hash = createHash('sha256').update(body).update(`\n${contentType}\n${cacheControl}`).digest('hex');
+  return { key, body, contentType, cacheControl, hash };
+}
+
+/** The key of the file `inputs.env` generates. */
+export const envFileKey = 'env.js';
+
+/**
+ * `inputs.env` as a script the page loads with `<script src="env.js"></script>`: `window.env = {...}`
+ * (Serverless Components' website did the same), so a page learns values only known at deploy
+ * time, such as `${output:api.url}`. Revalidated on each use, like HTML.
+ */
+export function envFile(env: Readonly<Record<string, string>>): SiteFile {
+  return siteFile(envFileKey, new TextEncoder().encode(`window.env = ${JSON.stringify(env, null, 2)};\n`), revalidateCache);
+}
+
 /** Every file in the package, sorted by key. Folder entries are skipped. */
 export function siteFiles(zip: Uint8Array): SiteFile[] {
   const entries = unzipSync(zip);
   return Object.keys(entries)
     .filter((k) => !k.endsWith('/'))
     .sort()
-    .map((key) => {
-      const body = entries[key]!;
-      const contentType = contentTypeOf(key);
-      const cacheControl = cacheControlOf(key);
-      const hash = createHash('sha256').update(body).update(`\n${contentType}\n${cacheControl}`).digest('hex');
-      return { key, body, contentType, cacheControl, hash };
-    });
+    .map((key) => siteFile(key, entries[key]!));
 }

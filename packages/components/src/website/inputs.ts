@@ -18,6 +18,12 @@ export const websiteInputs = z.strictObject({
     .describe('Served (with status 404) for a key that does not exist; default: none, S3\'s own error page'),
   spa: z.boolean({ error: 'expected true or false' }).default(false)
     .describe('Single-page app: unknown paths are answered with the index document (error document = index; status 404 on the S3 website endpoint)'),
+  env: z.record(
+    z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, { error: 'expected a JavaScript identifier as the key, e.g. apiUrl' }),
+    z.string({ error: 'expected a string value' }),
+    { error: 'expected a map of names to strings, e.g. { apiUrl: ${output:api.url} }' },
+  ).optional()
+    .describe('Values the page reads at run time: written to env.js as window.env = { ... } (load it with <script src="env.js">), e.g. { apiUrl: ${output:api.url} }'),
   private: z.boolean({ error: 'expected true or false' }).default(false)
     .describe('Keep the bucket private (no public-read policy, no website endpoint, Public Access Block fully on); serve it through CloudFront'),
 }).refine((i) => !(i.spa && i.errorDocument !== undefined && i.errorDocument !== i.indexDocument), {

@@ -22,3 +22,5 @@ export * from './invitations.js';
 export * from './functions.js';
 // @contract:ci-trust
 export * from './ci-trust.js';
+// @contract:apps
+export * from './apps.js';

@@ -1,6 +1,10 @@
-export { parseProject, formatIssues, projectFileNames } from './parse.js';
+export { parseProject, parseProjectValue, readProjectText, formatIssues, projectFileNames } from './parse.js';
 export type { ParseProjectOptions } from './parse.js';
 export { checkProjectShape } from './schema.js';
 export type { ProjectFile, ProjectIssue, ResolvedProject, SourceInput } from './schema.js';
 export { resolveString, resolveVariables } from './variables.js';
 export type { VariableContext } from './variables.js';
+export { isAppFileValue, parseAppFile, parseAppFileValue } from './app.js';
+export type { ParsedAppFile } from './app.js';
+export { appGraph, findReferences, hasReferences, outputAt, substituteReferences } from './references.js';
+export type { AppGraph, OutputReference, ReferringInstance } from './references.js';

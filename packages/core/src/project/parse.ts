@@ -17,6 +17,10 @@ export interface ParseProjectOptions {
   readonly stage?: string | undefined;
   /** Variables removed from `env` on purpose (see `VariableContext.withheld`). */
   readonly withheld?: ((name: string) => boolean) | undefined;
+  /** An instance of an app: what the app root's file sets (used when the instance's file leaves them out). */
+  readonly defaults?: { readonly app?: string | undefined; readonly org?: string | undefined; readonly stage?: string | undefined } | undefined;
+  /** An instance of an app: its name when the file sets none (the folder's name). */
+  readonly defaultName?: string | undefined;
 }
 
 function dotted(path: readonly PropertyKey[]): string {
@@ -94,16 +98,38 @@ function protoKeyPath(value: unknown, path: readonly PropertyKey[]): PropertyKey
   return undefined;
 }
 
-export function parseProject(text: string, options: ParseProjectOptions): ResolvedProject {
+/** A project file's text as plain values: YAML checked, alias bombs and prototype keys refused. */
+export function readProjectText(text: string, fileName: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
-    throw new HangarError('PROJECT_FILE_INVALID', `${options.fileName} is not valid YAML: ${doc.errors[0]!.message}`);
+    throw new HangarError('PROJECT_FILE_INVALID', `${fileName} is not valid YAML: ${doc.errors[0]!.message}`);
   }
-  const raw: unknown = toPlain(doc, options.fileName);
+  const raw: unknown = toPlain(doc, fileName);
   const proto = protoKeyPath(raw, []);
   if (proto) {
     const what = proto.at(-1) === '__proto__' ? '"__proto__"' : '"constructor" holding "prototype"';
-    throw new HangarError('PROJECT_FILE_INVALID', `${options.fileName} is not valid:\n${dotted(proto)}: a key named ${what} is not accepted: JavaScript code that copies it changes an object's prototype (prototype pollution). Rename the key.`);
+    throw new HangarError('PROJECT_FILE_INVALID', `${fileName} is not valid:\n${dotted(proto)}: a key named ${what} is not accepted: JavaScript code that copies it changes an object's prototype (prototype pollution). Rename the key.`);
+  }
+  return raw;
+}
+
+export function parseProject(text: string, options: ParseProjectOptions): ResolvedProject {
+  return parseProjectValue(readProjectText(text, options.fileName), options);
+}
+
+/** `parseProject` of a value already read (an entry of an app file's `instances:`). */
+export function parseProjectValue(input: unknown, options: ParseProjectOptions): ResolvedProject {
+  let raw = input;
+  const d = options.defaults;
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    const r = raw as Record<string, unknown>;
+    raw = {
+      ...(r.name === undefined && options.defaultName !== undefined ? { name: options.defaultName } : {}),
+      ...(r.app === undefined && d?.app !== undefined ? { app: d.app } : {}),
+      ...(r.org === undefined && d?.org !== undefined ? { org: d.org } : {}),
+      ...(r.stage === undefined && d?.stage !== undefined ? { stage: d.stage } : {}),
+      ...r,
+    };
   }
   // Check the shape before variables so a typo is reported as such, not as a missing variable;
   // each ${...} stands in as "x" here, and the resolved values are checked again below.

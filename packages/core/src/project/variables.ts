@@ -1,6 +1,6 @@
 /**
  * `${...}` variables in a project file: `${env:NAME}`, `${env:NAME, 'default'}`, `${stage}`,
- * `${app}`, `${name}`, `${org}`. Pure: the environment is passed in (the CLI passes a filtered
+ * `${app}`, `${name}`, `${org}`; `${output:...}` is left in place for the engine. Pure: the environment is passed in (the CLI passes a filtered
  * copy that never holds cloud credentials), and an unresolved variable is an error naming it.
  */
 import { HangarError } from '../errors.js';
@@ -29,7 +29,11 @@ const HANGAR_OWN = /^HANGAR_/i;
  * README and examples/hello-http choose the stage with `${env:HANGAR_STAGE, 'dev'}`. */
 const PROJECT_OWNED = new Set(['HANGAR_STAGE']);
 
+/** `${output:...}` is not resolved here: it is left as written for the engine (see references.ts). */
+const OUTPUT_REF = /^\s*output:/;
+
 function resolveOne(ref: string, path: string, ctx: VariableContext): string {
+  if (OUTPUT_REF.test(ref)) return `\${${ref}}`;
   const env = ENV_REF.exec(ref);
   if (env) {
     const [, name, single, double] = env;
@@ -56,7 +60,7 @@ function resolveOne(ref: string, path: string, ctx: VariableContext): string {
       ? 'has no value: the project file sets no `org`'
       : `cannot be used here: ${key} is not known yet where ${path} is read`);
   }
-  throw unresolved(path, ref, 'is not a variable Hangar knows; use ${env:NAME}, ${env:NAME, \'default\'}, ${stage}, ${app}, ${name} or ${org}');
+  throw unresolved(path, ref, 'is not a variable Hangar knows; use ${env:NAME}, ${env:NAME, \'default\'}, ${stage}, ${app}, ${name}, ${org} or ${output:<instance>.<key>}');
 }
 
 /** Replace every `${...}` in one string; `path` is the dotted path used in error messages. */

@@ -1,5 +1,5 @@
 import { Icons } from '../components/icons.js';
-import type { listInstances } from '@hangar/core/api';
+import type { listAppDeployments, listInstances } from '@hangar/core/api';
 import type { OrgContext } from '../app.js';
 import type { Instance } from '../api/types.js';
 import { CodeName, EmptyState, ErrorBanner, formatDuration, Loading, OutputValue, PageHeader, StatusPill, Time } from '../components/ui.js';
@@ -13,7 +13,10 @@ export function InstancesPage({ ctx }: { ctx: OrgContext }) {
   const { api } = useSession();
   const base = `/orgs/${ctx.org.id}`;
   const instances = useLoad(() => api.call<typeof listInstances>('GET', '/api/v1/orgs/:orgId/instances', { params: { orgId: ctx.org.id } }), [base]);
-  usePoll(instances.reload, 3000);
+  const appDeps = useLoad(() => api.call<typeof listAppDeployments>('GET', '/api/v1/orgs/:orgId/app-deployments', { params: { orgId: ctx.org.id }, query: { limit: 50 } }), [base]);
+  usePoll(() => { instances.reload(); appDeps.reload(); }, 3000);
+  /** The newest app deployment of an app and stage, if any (listed newest first). */
+  const latestApp = (app: string, stage: string) => appDeps.data?.appDeployments.find((d) => d.app === app && d.stage === stage);
   const list = instances.data?.instances ?? [];
   const groups = new Map<string, Map<string, Instance[]>>();
   for (const i of [...list].sort((a, b) => a.app.localeCompare(b.app) || a.stage.localeCompare(b.stage) || a.name.localeCompare(b.name))) {
@@ -38,7 +41,10 @@ export function InstancesPage({ ctx }: { ctx: OrgContext }) {
               <table aria-label={`${app} / ${stage}`} className="fixed">
                 <colgroup><col style={{ width: '17%' }} /><col style={{ width: '15%' }} /><col style={{ width: '13%' }} /><col style={{ width: '30%' }} /><col /></colgroup>
                 <thead>
-                  <tr><th scope="colgroup" colSpan={5} className="stage-row">Stage <span className="tag">{stage}</span> <span className="muted">· {items.length} instance{items.length === 1 ? '' : 's'}</span></th></tr>
+                  <tr><th scope="colgroup" colSpan={5} className="stage-row">Stage <span className="tag">{stage}</span> <span className="muted">· {items.length} instance{items.length === 1 ? '' : 's'}</span>{(() => {
+                    const d = latestApp(app, stage);
+                    return d ? <> · <Link to={`${base}/app-deployments/${d.id}`}>app {d.action} <StatusPill status={d.status} /></Link></> : null;
+                  })()}</th></tr>
                   <tr><th scope="col">Instance</th><th scope="col" className="hide-narrow">Component</th><th scope="col">Status</th><th scope="col">URL</th><th scope="col">Last deployment</th></tr>
                 </thead>
                 <tbody>

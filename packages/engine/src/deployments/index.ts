@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { componentNotFound, getComponent, listComponents } from '@hangar/components';
+import { componentNotFound, getComponent, listComponents, validateInputs } from '@hangar/components';
 import type { CoreDeps, CredentialBroker, Feature } from '../types.js';
 import { createBlobStores, type BlobStore } from '../source/blob-store-of.js';
 import { createSourceCache, type SourceCache } from '../source/source-cache.js';
@@ -7,7 +7,7 @@ import { registerSourceRoutes } from '../source/routes.js';
 import { sourceMigrations } from '../source/tables.js';
 import { registerInstanceRoutes } from '../instances/routes.js';
 import type pg from 'pg';
-import { createDeploymentBus } from './bus.js';
+import { createDeploymentBus, type DeploymentBus } from './bus.js';
 import { createPgDeploymentBus } from './pg-bus.js';
 import type { ComponentLookup } from './components.js';
 import { createOrderedIds } from './ids.js';
@@ -64,6 +64,12 @@ export interface DeploymentsOptions {
 export interface DeploymentsFeature extends Feature {
   readonly source: SourceCache;
   readonly deployments: DeploymentService;
+  /** "Deployment X has news" in this process (apps follow their instances' deployments with it). */
+  readonly bus: DeploymentBus;
+  /** Throws COMPONENT_NOT_FOUND (listing the known ones) for a component this engine does not have. */
+  checkComponent(name: string): void;
+  /** Throws COMPONENT_INPUTS_INVALID (naming each input) when `inputs` do not fit the component's. */
+  checkInputs(component: string, inputs: unknown): void;
 }
 
 /**
@@ -109,6 +115,15 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
     migrations: { ...deploymentMigrations, ...sourceMigrations },
     source,
     deployments: service,
+    bus,
+    checkComponent(name) {
+      if (!lookup(name)) throw componentNotFound(name, componentNames());
+    },
+    checkInputs(name, inputs) {
+      const component = lookup(name);
+      if (!component) throw componentNotFound(name, componentNames());
+      validateInputs(component, inputs);
+    },
     async register(app) {
       await registerSourceRoutes(app, source, config.limits, (name) => {
         if (!lookup(name)) throw componentNotFound(name, componentNames());

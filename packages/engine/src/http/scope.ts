@@ -18,6 +18,11 @@ const ALLOWED = new Set([
   'GET /api/v1/orgs/:orgId/deployments/:id/events',
   'GET /api/v1/orgs/:orgId/deployments/:id/logs',
   'GET /api/v1/orgs/:orgId/instances/by-name/:app/:stage/:name',
+  // App deployments: the body's app and stage (and those of every reference) are checked by the
+  // apps service, an app deployment read by id by its route.
+  'POST /api/v1/orgs/:orgId/app-deployments',
+  'GET /api/v1/orgs/:orgId/app-deployments/:id',
+  'GET /api/v1/orgs/:orgId/app-deployments/:id/events',
 ]);
 
 function outOfScope(scope: CredentialScope, what: string): HangarError {
