@@ -139,6 +139,14 @@ export const errorCodes = {
   CLI_SOURCE_LINK_OUTSIDE: spec(400, 'user', false, 'A symbolic link in the source folder points at a file outside it; the CLI does not follow it.'),
   PROJECT_VARIABLE_REFUSED: spec(400, 'user', false, "A project file reads a variable the CLI never passes to it: one of Hangar's own HANGAR_* settings (stored in plain text if it were), or a cloud credential."),
   CLI_ENGINE_CONNECTION_LOST: spec(503, 'upstream', true, 'The engine stopped answering while the CLI was following a deployment.'),
+
+  // @errors:comp-data (codes added by this work go directly below this line)
+  COMPONENT_REPLACE_REQUIRED: spec(409, 'user', false, 'The inputs ask for a change AWS cannot make in place (a table\'s keys); the resource must be replaced, which deletes its data.'),
+  COMPONENT_DELETION_PROTECTED: spec(409, 'user', false, 'The resource has deletion protection on, so it cannot be removed or replaced.'),
+
+  // @errors:comp-web (codes added by this work go directly below this line)
+  WEBSITE_DOCUMENT_MISSING: spec(400, 'user', false, "A website's index or error document is not among the files of inputs.src."),
+  EXPRESS_ENTRY_NOT_FOUND: spec(400, 'user', false, "The express component's entry file (inputs.entry, default app.js) is not among the files of inputs.src."),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -2,7 +2,9 @@ import { CreateApiCommand, CreateIntegrationCommand, CreateRouteCommand, CreateS
 import {
   CreateLogGroupCommand, DeleteLogGroupCommand, PutRetentionPolicyCommand, TagResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { AttachRolePolicyCommand, CreateRoleCommand, DetachRolePolicyCommand, GetRoleCommand } from '@aws-sdk/client-iam';
+import {
+  AttachRolePolicyCommand, CreateRoleCommand, DeleteRolePolicyCommand, DetachRolePolicyCommand, GetRoleCommand, PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import {
   AddPermissionCommand, CreateFunctionCommand, DeleteFunctionCommand, RemovePermissionCommand, UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
@@ -91,6 +93,24 @@ function createRunner(state: Mutable<HttpFunctionState>, deps: ApplyDeps): (op: 
         log.info(`Attaching ${op.policyArn.split('/').pop()} to ${op.roleName}`);
         await awsCall('iam:AttachRolePolicy', op.roleName, () => iam.send(new AttachRolePolicyCommand({ RoleName: op.roleName, PolicyArn: op.policyArn }), opts));
         if (state.role && !state.role.policies.includes(op.policyArn)) state.role = { ...state.role, policies: [...state.role.policies, op.policyArn] };
+        return;
+      }
+      case 'putRolePolicy': {
+        log.info(`Putting the permissions policy on ${op.roleName}`);
+        await awsCall('iam:PutRolePolicy', op.roleName, () => iam.send(new PutRolePolicyCommand({
+          RoleName: op.roleName, PolicyName: op.policyName, PolicyDocument: op.document,
+        }), opts));
+        if (state.role) state.role = { ...state.role, inlinePolicy: op.document };
+        return;
+      }
+      case 'deleteRolePolicy': {
+        log.info(`Deleting the permissions policy of ${op.roleName}`);
+        await ignoreMissing('iam:DeleteRolePolicy', op.roleName, ['NoSuchEntityException', 'NoSuchEntity'], () =>
+          iam.send(new DeleteRolePolicyCommand({ RoleName: op.roleName, PolicyName: op.policyName }), opts));
+        if (state.role) {
+          const { inlinePolicy: _gone, ...rest } = state.role;
+          state.role = rest;
+        }
         return;
       }
       case 'createLogGroup': {

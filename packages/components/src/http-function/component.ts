@@ -1,5 +1,5 @@
 import { checkHandlerFile, HangarError } from '@hangar/core';
-import type { Component, ComponentContext, DeployResult, InstanceRef } from '../sdk/component.js';
+import type { Component, ComponentContext, DeployResult, InstanceRef, PermissionStatement } from '../sdk/component.js';
 import { applyHttpFunctionPlan } from './apply.js';
 import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctionClients } from './clients.js';
 import { httpFunctionInputs, type HttpFunctionInputs } from './inputs.js';
@@ -8,6 +8,8 @@ import { observeHttpFunction } from './observe.js';
 import { currentState, observationsNeeded, planHttpFunction, type DesiredHttpFunction, type ObservedHttpFunction } from './plan.js';
 import { httpFunctionStateSchema, type HttpFunctionState } from './state.js';
 import { publicUrl } from './url.js';
+import { instanceTags } from '../sdk/names.js';
+import { compilePermissions, type PermissionEntry } from '../sdk/function-permissions.js';
 
 export interface HttpFunctionDeps {
   /** Builds the AWS clients for a context (default: SDK v3 clients from ctx's credentials, region and endpoint). */
@@ -18,7 +20,7 @@ export interface HttpFunctionDeps {
 }
 
 export const httpFunctionPermissions = [
-  'iam:CreateRole', 'iam:GetRole', 'iam:TagRole', 'iam:PassRole', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy',
+  'iam:CreateRole', 'iam:GetRole', 'iam:TagRole', 'iam:PassRole', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:PutRolePolicy',
   'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy', 'iam:DeleteRole',
   'lambda:CreateFunction', 'lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration',
   'lambda:AddPermission', 'lambda:RemovePermission', 'lambda:DeleteFunction', 'lambda:TagResource',
@@ -26,6 +28,24 @@ export const httpFunctionPermissions = [
   'logs:CreateLogGroup', 'logs:DescribeLogGroups', 'logs:PutRetentionPolicy', 'logs:TagResource', 'logs:ListTagsForResource',
   'logs:DeleteLogGroup',
 ] as const;
+
+/**
+ * A deployment of this instance may call those actions on its own role, function, log group and
+ * HTTP APIs only. HTTP API ids are random, so API Gateway is limited to APIs (`/apis`, `/apis/*`)
+ * and their tags, not to one API; DescribeLogGroups is authorised on `log-group:*` by AWS.
+ */
+export function httpFunctionStatements(instance: InstanceRef): PermissionStatement[] {
+  const { functionName, roleName } = httpFunctionNames(instance);
+  const group = `arn:aws:logs:*:*:log-group:${functionLogGroupName(functionName)}`;
+  const of = (service: string) => httpFunctionPermissions.filter((a) => a.startsWith(`${service}:`));
+  return [
+    { actions: of('iam'), resources: [`arn:aws:iam::*:role/${roleName}`] },
+    { actions: of('lambda'), resources: [`arn:aws:lambda:*:*:function:${functionName}`] },
+    { actions: of('apigateway'), resources: ['arn:aws:apigateway:*::/apis', 'arn:aws:apigateway:*::/apis/*', 'arn:aws:apigateway:*::/tags/*'] },
+    { actions: of('logs').filter((a) => a !== 'logs:DescribeLogGroups'), resources: [group, `${group}:*`] },
+    { actions: ['logs:DescribeLogGroups'], resources: ['arn:aws:logs:*:*:log-group:*'] },
+  ];
+}
 
 /**
  * The `http-function` component: a Node.js 20 Lambda function with its own execution role, and
@@ -55,7 +75,7 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
     name: 'http-function',
     description: 'A Node.js 20 Lambda function behind an HTTP API, with its own execution role and log group.',
     inputs: httpFunctionInputs,
-    permissions: httpFunctionPermissions,
+    permissions: httpFunctionStatements,
 
     checkSource(inputs: HttpFunctionInputs, paths: readonly string[]): void {
       checkHandlerFile(inputs.handler, paths);
@@ -73,6 +93,7 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
         config: { runtime: 'nodejs20.x', handler: inputs.handler, memory: inputs.memory, timeout: inputs.timeout, env: { ...inputs.env } },
         codeHash: `manifest:${ctx.source.manifestId}`,
         logGroup: { name: functionLogGroupName(names.functionName), retentionInDays: inputs.logRetentionDays, tags: instanceTags(ctx.instance) },
+        ...inlinePolicyOf(inputs.permissions),
       };
       return withClients(ctx, async (clients) => {
         const need = observationsNeeded(previous);
@@ -160,8 +181,8 @@ function outputsOf(state: HttpFunctionState, ctx: ComponentContext): Record<stri
   };
 }
 
-/** Tags on everything created; values limited to the characters AWS allows in tags. */
-function instanceTags(instance: InstanceRef): Record<string, string> {
-  const clean = (v: string) => v.replace(/[^\p{L}\p{Z}\p{N}_.:/=+@-]/gu, '_').slice(0, 256);
-  return { 'hangar:instance': clean(instance.instanceId), 'hangar:app': clean(instance.app), 'hangar:stage': clean(instance.stage) };
+/** The compiled `permissions:` as the plan wants it: compact JSON, or nothing. */
+export function inlinePolicyOf(permissions: readonly PermissionEntry[]): { inlinePolicy?: string } {
+  const policy = compilePermissions(permissions);
+  return policy ? { inlinePolicy: JSON.stringify(policy) } : {};
 }

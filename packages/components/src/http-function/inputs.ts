@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { permissionsInput } from '../sdk/function-permissions.js';
+import { sourceInput } from '../sdk/source-input.js';
 
 /** Keys Lambda sets itself and refuses in a function's configuration. */
 const reservedEnvNames = new Set([
@@ -32,13 +34,8 @@ const retentionDays = (() => {
   ).default(30).describe('Days CloudWatch Logs keeps the function\'s logs (/aws/lambda/<function>); one of AWS\'s allowed values; default 30');
 })();
 
-const srcFolder = z.string({ error: 'expected a folder path' }).min(1, { error: 'expected a folder path' });
-
 export const httpFunctionInputs = z.strictObject({
-  src: z.union([
-    srcFolder,
-    z.strictObject({ src: srcFolder, hook: z.string({ error: 'expected a shell command' }).optional(), dist: srcFolder.optional() }),
-  ], { error: 'expected a folder path, or { src, hook, dist } to run a build first' })
+  src: sourceInput
     .optional()
     .describe('The code: a folder, or { src, hook, dist }. The CLI uploads it; the engine hands the package to the component.'),
   handler: z.string({ error: 'expected <file>.<export>, e.g. index.handler' })
@@ -59,6 +56,7 @@ export const httpFunctionInputs = z.strictObject({
     .refine((env) => Buffer.byteLength(JSON.stringify(env)) <= maxEnvBytes, { error: `expected at most ${maxEnvBytes} bytes of variables in total` })
     .describe('Environment variables for the function'),
   logRetentionDays: retentionDays,
+  permissions: permissionsInput,
 });
 
 export type HttpFunctionInputs = z.output<typeof httpFunctionInputs>;

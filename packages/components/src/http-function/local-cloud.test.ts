@@ -21,6 +21,7 @@ import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctio
 import { createHttpFunction, httpFunctionPermissions } from './component.js';
 import { awsClientConfig } from '../sdk/aws-clients.js';
 import { applyHttpFunctionPlan } from './apply.js';
+import { compactPolicyJson, permissionStatements, sessionPolicyDocument } from '../sdk/permissions.js';
 import { basicExecutionPolicyArn } from './plan.js';
 
 let cloud: LocalCloud;
@@ -177,12 +178,14 @@ test('local cloud: a session narrowed to the component\'s declared permissions c
   await rootClients.iam.send(new AttachRolePolicyCommand({ RoleName: 'deployer', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
   const sts = new STSClient(awsClientConfig({ credentials, region: 'us-east-1', endpoint: cloud.endpoint }));
   const component = createHttpFunction({ createClients: countingClients, maxWaitSeconds: 30 });
-  const sessionPolicy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: [...component.permissions], Resource: '*' }] });
+  const narrowInstance = { ...instance, instanceId: 'inst_narrow' };
+  // The policy the engine would send: the component's statements for this instance.
+  const sessionPolicy = compactPolicyJson(sessionPolicyDocument(permissionStatements(component.permissions, narrowInstance))!);
   try {
     const out = await sts.send(new AssumeRoleCommand({ RoleArn: deployer.Role!.Arn!, RoleSessionName: 'hangar-dep-narrow', Policy: sessionPolicy }));
     const c = out.Credentials!;
     const narrowed = new SessionCredentials({ accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken!, expiration: c.Expiration! });
-    const ctx = (state: Record<string, unknown>): ComponentContext => ({ ...context(state, 'manifest-n', 'narrow'), credentials: narrowed, instance: { ...instance, instanceId: 'inst_narrow' } });
+    const ctx = (state: Record<string, unknown>): ComponentContext => ({ ...context(state, 'manifest-n', 'narrow'), credentials: narrowed, instance: narrowInstance });
     const deployed = await component.deploy(validateInputs(component, {}), ctx({}));
     assert.equal(((await (await fetch(deployed.outputs.url as string)).json()) as { says: string }).says, 'narrow');
     await component.remove(ctx(deployed.state));

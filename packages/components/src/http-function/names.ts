@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { InstanceRef } from '../sdk/component.js';
+import { instanceResourceName } from '../sdk/names.js';
 
 export interface HttpFunctionNames {
   /** Lambda function name: [A-Za-z0-9_-], at most 64 characters. */
@@ -10,21 +10,12 @@ export interface HttpFunctionNames {
   readonly apiName: string;
 }
 
-const maxLength = 64;
-
 /**
- * Names derived from the instance, the same every time: `hangar-<app>-<stage>-<name>-<hash>`.
- * The 8-character hash of the immutable instance id keeps two instances that share an account
- * (say, the same app name in two organisations) from ever adopting each other's resources; long
- * names are trimmed so the whole fits AWS's 64-character limit.
+ * Names derived from the instance, the same every time: `hangar-<app>-<stage>-<name>-<hash>`
+ * (see `instanceResourceName`), within AWS's 64-character limit.
  */
 export function httpFunctionNames(instance: Pick<InstanceRef, 'app' | 'stage' | 'name' | 'instanceId'>): HttpFunctionNames {
-  const hash = createHash('sha256').update(instance.instanceId).digest('hex').slice(0, 8);
-  const readable = ['hangar', instance.app, instance.stage, instance.name]
-    .map((part) => part.replace(/[^A-Za-z0-9_-]+/g, '-'))
-    .join('-')
-    .replace(/-{2,}/g, '-');
-  const base = `${readable.slice(0, maxLength - hash.length - 1).replace(/-+$/, '')}-${hash}`;
+  const base = instanceResourceName(instance);
   return { functionName: base, roleName: base, apiName: base };
 }
 

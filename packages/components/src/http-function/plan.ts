@@ -1,3 +1,4 @@
+import { inlinePolicyName } from '../sdk/function-permissions.js';
 import type { HttpFunctionNames } from './names.js';
 import type { FunctionConfig, HttpFunctionState } from './state.js';
 
@@ -12,6 +13,8 @@ export interface DesiredHttpFunction {
   readonly codeHash: string;
   /** The function's log group; left out, the plan neither creates nor updates one. */
   readonly logGroup?: DesiredLogGroup;
+  /** The inline policy from `permissions:` (compact JSON); undefined: none (one put before is deleted). */
+  readonly inlinePolicy?: string;
 }
 
 export interface DesiredLogGroup {
@@ -38,6 +41,8 @@ export interface ObservedHttpFunction {
 export type HttpFunctionOperation =
   | { readonly op: 'createRole'; readonly roleName: string }
   | { readonly op: 'attachRolePolicy'; readonly roleName: string; readonly policyArn: string }
+  | { readonly op: 'putRolePolicy'; readonly roleName: string; readonly policyName: string; readonly document: string }
+  | { readonly op: 'deleteRolePolicy'; readonly roleName: string; readonly policyName: string }
   | { readonly op: 'createLogGroup'; readonly logGroupName: string; readonly retentionInDays: number; readonly tags: Readonly<Record<string, string>> }
   | { readonly op: 'putRetentionPolicy'; readonly logGroupName: string; readonly retentionInDays: number }
   | { readonly op: 'tagLogGroup'; readonly logGroupName: string; readonly tags: Readonly<Record<string, string>> }
@@ -80,6 +85,12 @@ export function planHttpFunction(desired: DesiredHttpFunction | null, previous: 
   if (!role) ops.push({ op: 'createRole', roleName: names.roleName });
   const roleName = role?.name ?? names.roleName;
   if (!role?.policies.includes(basicExecutionPolicyArn)) ops.push({ op: 'attachRolePolicy', roleName, policyArn: basicExecutionPolicyArn });
+  // Before the function, so its first invocation already has what permissions: grants.
+  if (desired.inlinePolicy !== undefined && role?.inlinePolicy !== desired.inlinePolicy) {
+    ops.push({ op: 'putRolePolicy', roleName, policyName: inlinePolicyName, document: desired.inlinePolicy });
+  } else if (desired.inlinePolicy === undefined && role?.inlinePolicy !== undefined) {
+    ops.push({ op: 'deleteRolePolicy', roleName, policyName: inlinePolicyName });
+  }
   // Before the function: on AWS, Lambda creates the group itself (no retention, no tags) at the
   // first invocation if it does not exist yet.
   if (desired.logGroup) ops.push(...planLogGroup(desired.logGroup, current.logGroup));
@@ -112,11 +123,17 @@ export function currentState(previous: HttpFunctionState, observed: ObservedHttp
   const api = observed.recordedApiMissing ? undefined : previous.api;
   const logGroup = observed.logGroup !== undefined ? observed.logGroup ?? undefined : previous.logGroup;
   return {
-    ...(role ? { role: { name: role.name, arn: role.arn, policies: [...role.policies] } } : {}),
+    ...(role ? { role: { name: role.name, arn: role.arn, policies: [...role.policies], ...knownInlinePolicy(role, previous) } } : {}),
     ...(fn ? { function: fn } : {}),
     ...(logGroup ? { logGroup: copyLogGroup(logGroup) } : {}),
     ...(api ? { api } : {}),
   };
+}
+
+/** An observed role's inline policy is not read: it stays known only for the role the state records. */
+function knownInlinePolicy(role: { readonly name: string }, previous: HttpFunctionState): { inlinePolicy?: string } {
+  const known = previous.role?.name === role.name ? previous.role.inlinePolicy : undefined;
+  return known !== undefined && role === previous.role ? { inlinePolicy: known } : {};
 }
 
 function copyLogGroup(g: NonNullable<ObservedHttpFunction['logGroup']>): NonNullable<HttpFunctionState['logGroup']> {
@@ -163,6 +180,7 @@ function planRemoval(current: HttpFunctionState): HttpFunctionOperation[] {
   // After the function, so no last invocation writes the group back.
   if (logGroup) ops.push({ op: 'deleteLogGroup', logGroupName: logGroup.name });
   if (role) {
+    if (role.inlinePolicy !== undefined) ops.push({ op: 'deleteRolePolicy', roleName: role.name, policyName: inlinePolicyName });
     for (const policyArn of role.policies) ops.push({ op: 'detachRolePolicy', roleName: role.name, policyArn });
     ops.push({ op: 'deleteRole', roleName: role.name });
   }

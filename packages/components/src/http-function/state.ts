@@ -20,6 +20,8 @@ export const httpFunctionStateSchema = z.object({
     arn: z.string(),
     /** Managed policy ARNs attached by this component. */
     policies: z.array(z.string()),
+    /** The inline policy `hangar-permissions` as last put (compact JSON); absent when none or unknown. */
+    inlinePolicy: z.string().optional(),
   }).optional(),
   function: z.object({
     name: z.string(),

@@ -38,7 +38,23 @@ export interface ComponentContext {
   readonly log: ComponentLogger;
   readonly source?: ComponentSource;
   readonly signal?: AbortSignal;
+  /**
+   * `hangar deploy --replace <instance-or-component>` named this instance: a change that cannot be
+   * made in place (a table's keys) may delete the resource and create it anew. Otherwise such a
+   * change is refused with COMPONENT_REPLACE_REQUIRED.
+   */
+  readonly replace?: boolean;
 }
+
+/** One Allow statement of a session policy: these actions on these resource ARN patterns. */
+export interface PermissionStatement {
+  readonly actions: readonly string[];
+  /** ARN patterns (`*` and `?` wildcards), e.g. `arn:aws:dynamodb:*:*:table/hangar-shop-dev-orders-1a2b3c4d`. */
+  readonly resources: readonly string[];
+}
+
+/** Statements for one instance (its resource names derive from the app, stage and name), or bare actions on `*`. */
+export type ComponentPermissions = readonly string[] | ((instance: InstanceRef) => readonly PermissionStatement[]);
 
 export interface DeployResult {
   readonly outputs: Record<string, unknown>;
@@ -54,8 +70,12 @@ export interface Component<I = unknown> {
   readonly name: string;
   readonly description: string;
   readonly inputs: z.ZodType<I>;
-  /** IAM actions deploy and remove call, e.g. for a session policy narrowing the provider role. */
-  readonly permissions: readonly string[];
+  /**
+   * What deploy and remove may call: the engine narrows each deployment's session to it (an STS
+   * session policy). Either statements built for the instance, naming the exact resources (see
+   * `PermissionStatement`), or — the older form — a list of IAM actions allowed on any resource.
+   */
+  readonly permissions: ComponentPermissions;
   /**
    * Checks the validated inputs against the paths of the uploaded source before anything is
    * deployed (the engine calls it when a deployment is created, before any cloud call); throws a

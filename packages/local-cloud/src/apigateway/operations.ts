@@ -27,9 +27,13 @@ const f = fieldReader(bad);
 const body = (c: ApiCtx) => jsonBody(c.req.body, () => bad('Invalid request body'));
 const iso = (d: Date) => d.toISOString();
 
-/** apigateway:<METHOD> on arn:aws:apigateway:<region>::<path>, as AWS authorises v2 calls. */
+/**
+ * apigateway:<METHOD> on arn:aws:apigateway:<region>::<path>, as AWS authorises v2 calls: the
+ * resource path has no `/v2` version prefix (`…::/apis/<apiId>`, `…::/tags/<arn>`), as in AWS's
+ * service authorization reference.
+ */
 function authz(c: ApiCtx) {
-  c.authorize(`apigateway:${c.req.method}`, `arn:aws:apigateway:${c.req.region}::${c.req.path.replace(/\/$/, '')}`);
+  c.authorize(`apigateway:${c.req.method}`, `arn:aws:apigateway:${c.req.region}::${c.req.path.replace(/^\/v2(?=\/)/, '').replace(/\/$/, '')}`);
 }
 
 function api(c: ApiCtx, apiId: string): ApiRecord {

@@ -1,0 +1,98 @@
+/**
+ * `permissions:` end to end against the local cloud: a function given readwrite on table A
+ * writes A from its own code and is refused (AccessDeniedException) writing table B; narrowing
+ * to read, then dropping the entry, changes only the role's inline policy.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { SessionCredentials } from '@hangar/core';
+import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
+import { strToU8, zipSync } from 'fflate';
+import { awsClientConfig } from '../sdk/aws-clients.js';
+import { isAwsError } from '../sdk/aws-errors.js';
+import type { ComponentContext } from '../sdk/component.js';
+import { validateInputs } from '../sdk/validate.js';
+import { createHttpFunction } from './component.js';
+
+let cloud: LocalCloud;
+let credentials: SessionCredentials;
+let ddb: DynamoDBClient;
+let iam: IAMClient;
+const region = 'us-east-1';
+
+/** `?table=<name>` puts an item into that table with the function's own credentials. */
+const handler = `
+const { DynamoDBClient, PutItemCommand } = require('@aws-sdk/client-dynamodb');
+const client = new DynamoDBClient({});
+exports.handler = async (event) => {
+  const table = event.queryStringParameters.table;
+  try {
+    await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'from-fn' } } }));
+    return { statusCode: 200, body: JSON.stringify({ ok: true }) };
+  } catch (e) {
+    return { statusCode: 200, body: JSON.stringify({ ok: false, error: e.name }) };
+  }
+};
+`;
+
+const instance = { orgId: 'org_1', appId: 'app_1', app: 'todo', stage: 'dev', name: 'api', instanceId: 'inst_perm_1' };
+
+function context(state: Record<string, unknown>): ComponentContext {
+  return {
+    credentials, region, endpoint: cloud.endpoint, instance, state,
+    log: { info() {}, warn() {}, error() {} },
+    source: { manifestId: 'perm-1', zip: async () => zipSync({ 'index.js': strToU8(handler) }) },
+  };
+}
+
+async function table(name: string): Promise<string> {
+  const out = await ddb.send(new CreateTableCommand({
+    TableName: name, AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST',
+  }));
+  return out.TableDescription!.TableArn!;
+}
+
+before(async () => {
+  cloud = await startLocalCloud({ port: 0, log: () => {} });
+  const root = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: '444444444444' });
+  credentials = new SessionCredentials({ accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
+  ddb = new DynamoDBClient(awsClientConfig({ credentials, region, endpoint: cloud.endpoint }));
+  iam = new IAMClient(awsClientConfig({ credentials, region, endpoint: cloud.endpoint }));
+});
+
+after(async () => {
+  ddb?.destroy();
+  iam?.destroy();
+  await cloud?.stop();
+});
+
+test('permissions: readwrite on table A lets the function write A; writing B is AccessDenied; read, none and write again change the inline policy', async () => {
+  const a = await table('perm-a');
+  await table('perm-b');
+  const component = createHttpFunction({ maxWaitSeconds: 30 });
+  const first = await component.deploy(validateInputs(component, { permissions: [{ ref: a, access: 'readwrite' }] }), context({}));
+  const url = first.outputs.url as string;
+  const put = async (t: string) => (await (await fetch(`${url}?table=${t}`)).json()) as { ok: boolean; error?: string };
+
+  assert.deepEqual(await put('perm-a'), { ok: true });
+  assert.ok((await ddb.send(new GetItemCommand({ TableName: 'perm-a', Key: { pk: { S: 'from-fn' } } }))).Item);
+  assert.deepEqual(await put('perm-b'), { ok: false, error: 'AccessDeniedException' });
+
+  const roleName = first.outputs.functionName as string;
+  const doc = JSON.parse(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: 'hangar-permissions' }))).PolicyDocument!)) as { Statement: { Action: string[]; Resource: string[] }[] };
+  assert.deepEqual(doc.Statement.map((s) => s.Resource), [[a, `${a}/index/*`], [a]]);
+
+  // read only: the write is refused now
+  const read = await component.deploy(validateInputs(component, { permissions: [{ ref: a, access: 'read' }] }), context(first.state));
+  assert.deepEqual(await put('perm-a'), { ok: false, error: 'AccessDeniedException' });
+
+  // none: the inline policy is deleted
+  const none = await component.deploy(validateInputs(component, {}), context(read.state));
+  await assert.rejects(iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: 'hangar-permissions' })), (e) => isAwsError(e, 'NoSuchEntityException', 'NoSuchEntity'));
+  const again = await component.deploy(validateInputs(component, { permissions: [{ ref: a, access: 'write' }] }), context(none.state));
+  assert.deepEqual(await put('perm-a'), { ok: true });
+
+  await component.remove(context(again.state));
+});
