@@ -368,7 +368,7 @@ for (const db of databases) {
         assert.equal(after.status, 'failed');
         assert.equal(after.error?.code, 'DEPLOY_INTERRUPTED');
       } else {
-        // On PostgreSQL another engine may still own it; it is failed once its heartbeat is stale (2 min).
+        // On PostgreSQL another engine may still own it; it is failed once its heartbeat is stale (HANGAR_LEASE_MS, 30 s).
         assert.equal(after.status, 'running');
       }
       next.p.child.kill('SIGTERM');

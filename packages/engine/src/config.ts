@@ -39,6 +39,10 @@ export const engineSettingsSchema = z.object({
     endpoint: z.url({ protocol: /^https?$/ }).optional().describe('The S3 endpoint for the blob bucket (MinIO, the local cloud); default aws.endpoint, else AWS.'),
   }).prefault({}),
   workers: z.number({ error: 'expected a whole number' }).int().min(0, 'expected 0 to 64').max(64, 'expected 0 to 64').default(2),
+  orgConcurrency: z.number({ error: 'expected a whole number' }).int().min(1, 'expected 1 to 1000').max(1000, 'expected 1 to 1000').default(4)
+    .describe('Most deployments of one org running at once, across all engines sharing the database.'),
+  leaseMs: z.number({ error: 'expected a whole number of milliseconds' }).int().min(100, 'expected 100 to 3600000 (ms)').max(3_600_000, 'expected 100 to 3600000 (ms)').default(30_000)
+    .describe('A running deployment whose engine has not renewed its heartbeat for this long is failed as interrupted by another engine.'),
   logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'expected debug, info, warn or error' }).default('info'),
   migrate: z.boolean({ error: 'expected on or off' }).default(true).describe('Bring the database schema up to date at start; off: refuse to start on a database that is behind.'),
   shutdownGraceSeconds: z.number({ error: 'expected a whole number of seconds' }).int().min(0).max(86_400).default(30)
@@ -110,6 +114,7 @@ function freeze(s: z.output<typeof engineSettingsSchema>): EngineServerOptions {
     limits: Object.freeze({ ...s.limits }),
     ...blobsOf(s),
     workers: s.workers,
+    queue: Object.freeze({ orgConcurrency: s.orgConcurrency, leaseMs: s.leaseMs }),
     audit: Object.freeze({ checkpointEvery: s.audit.checkpointEvery, checkpointIntervalMs: s.audit.checkpointMinutes * 60_000 }),
     ci: Object.freeze({ allowInsecureIssuers: s.ci.allowInsecureIssuers }),
   };
@@ -132,6 +137,8 @@ const envNames: Readonly<Record<string, string>> = {
   'blob.url': 'HANGAR_BLOB_URL',
   'blob.endpoint': 'HANGAR_BLOB_ENDPOINT',
   workers: 'HANGAR_WORKERS',
+  orgConcurrency: 'HANGAR_ORG_CONCURRENCY',
+  leaseMs: 'HANGAR_LEASE_MS',
   logLevel: 'HANGAR_LOG_LEVEL',
   'audit.checkpointEvery': 'HANGAR_AUDIT_CHECKPOINT_EVERY',
   'audit.checkpointMinutes': 'HANGAR_AUDIT_CHECKPOINT_MINUTES',
@@ -157,6 +164,8 @@ const fixes: Record<string, string> = {
   HANGAR_BLOB_URL: 'set it to s3://<bucket>/<prefix> (the bucket the engines share), or leave it unset to keep blobs under the data dir',
   HANGAR_BLOB_ENDPOINT: 'leave it unset for real S3 (or to use HANGAR_AWS_ENDPOINT), or set the http(s) URL of an S3-compatible endpoint',
   HANGAR_WORKERS: 'set it to a whole number from 0 to 64',
+  HANGAR_ORG_CONCURRENCY: 'set it to a whole number of deployments from 1 to 1000 (default 4)',
+  HANGAR_LEASE_MS: 'set it to a whole number of milliseconds from 100 to 3600000 (default 30000)',
   HANGAR_AUDIT_CHECKPOINT_EVERY: 'set it to a whole number of events, 1 or more (default 100)',
   HANGAR_AUDIT_CHECKPOINT_MINUTES: 'set it to a whole number of minutes from 1 to 1440 (default 15)',
   HANGAR_CI_ALLOW_INSECURE_ISSUERS: 'set it to 1 only for tests or the local cloud, or leave it unset (0)',
@@ -204,6 +213,8 @@ export function loadConfigFromEnv(env: Readonly<Record<string, string | undefine
     },
     blob: { url: v('HANGAR_BLOB_URL'), endpoint: v('HANGAR_BLOB_ENDPOINT') },
     workers: numberOrRaw(v('HANGAR_WORKERS')),
+    orgConcurrency: numberOrRaw(v('HANGAR_ORG_CONCURRENCY')),
+    leaseMs: numberOrRaw(v('HANGAR_LEASE_MS')),
     audit: {
       checkpointEvery: numberOrRaw(v('HANGAR_AUDIT_CHECKPOINT_EVERY')),
       checkpointMinutes: numberOrRaw(v('HANGAR_AUDIT_CHECKPOINT_MINUTES')),

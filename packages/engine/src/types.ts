@@ -91,6 +91,12 @@ export interface EngineConfig {
   readonly limits: { readonly maxFiles: number; readonly maxTotalBytes: number; readonly maxFileBytes: number; readonly maxManifestEntries: number };
   /** Deployment workers in this process. */
   readonly workers: number;
+  /**
+   * The deployment queue: at most `orgConcurrency` running deployments per org across all engines
+   * (HANGAR_ORG_CONCURRENCY, default 4); a running deployment whose engine has not renewed its
+   * heartbeat for `leaseMs` is failed as interrupted by another engine (HANGAR_LEASE_MS, default 30 s).
+   */
+  readonly queue?: { readonly orgConcurrency: number; readonly leaseMs: number };
   /** Signed audit checkpoints: after `checkpointEvery` events of an org, or every `checkpointIntervalMs` (default 100 / 15 min). */
   readonly audit?: { readonly checkpointEvery: number; readonly checkpointIntervalMs: number };
   /** CI trusts: accept loopback http issuers (tests, the local cloud); default false. */

@@ -60,6 +60,8 @@ export async function createHarness(options: {
   broker?: CredentialBroker;
   limits?: Partial<EngineConfig['limits']>;
   workers?: number;
+  /** config.queue.orgConcurrency (default 4). */
+  orgConcurrency?: number;
   start?: boolean;
   /** Share a store with another harness (two engines on one PostgreSQL schema); its owner cleans it up. */
   store?: TestStore;
@@ -74,6 +76,7 @@ export async function createHarness(options: {
     aws: { region: 'us-east-1', credentials: { accessKeyId: 'AKIAENGINE', secretAccessKey: 'engine-secret' } },
     limits: { maxFiles: 1000, maxTotalBytes: 10 * 1024 * 1024, maxFileBytes: 1024 * 1024, maxManifestEntries: 1000, ...options.limits },
     workers: options.workers ?? 2,
+    queue: { orgConcurrency: options.orgConcurrency ?? 4, leaseMs: 30_000 },
   };
   const feature = createDeploymentsFeature({
     db: store.db, clock: { now: () => new Date() }, logger, config,
@@ -88,6 +91,8 @@ export async function createHarness(options: {
     ...(options.staleMs ? { staleMs: options.staleMs } : {}),
     ...(options.listenClient ? { listenClient: options.listenClient } : {}),
     ...(options.streamHeartbeatMs ? { streamHeartbeatMs: options.streamHeartbeatMs } : {}),
+    ...(options.queue ? { queue: options.queue } : {}),
+    ...(options.deferSeconds !== undefined ? { deferSeconds: options.deferSeconds } : {}),
   });
   await migrateToLatest(store.db, { '0001_platform_orgs_users': orgsMigration, ...feature.migrations });
   const now = new Date().toISOString();

@@ -11,7 +11,10 @@ import { createDeploymentBus } from './bus.js';
 import { createPgDeploymentBus } from './pg-bus.js';
 import type { ComponentLookup } from './components.js';
 import { createOrderedIds } from './ids.js';
-import { claimNext, reapInterrupted } from './queue.js';
+import { reapInterrupted } from './queue.js';
+import { createSqlQueue, type DeploymentQueue } from './job-queue.js';
+import { createPgBossQueue } from './pg-queue.js';
+import { dialectOf } from '../store/db.js';
 import { registerDeploymentRoutes } from './routes.js';
 import { runDeployment } from './runner.js';
 import { createDeploymentService, type DeploymentService } from './service.js';
@@ -41,10 +44,14 @@ export interface DeploymentsOptions {
   readonly streamHeartbeatMs?: number;
   /** How often a run asks its credential session for fresh credentials; default 60 s. */
   readonly refreshMs?: number;
-  /** How often a running deployment renews its heartbeat; default 15 s. */
+  /** How often a running deployment renews its heartbeat; default a third of the lease. */
   readonly heartbeatMs?: number;
-  /** A running deployment whose heartbeat is older than this is failed as DEPLOY_INTERRUPTED; default 2 min. */
+  /** The lease: a running deployment whose heartbeat is older than this is failed as DEPLOY_INTERRUPTED; default config.queue.leaseMs (30 s). */
   readonly staleMs?: number;
+  /** Which queue: default pg-boss on PostgreSQL, the SQL claim on SQLite (tests may pick `sql` on PostgreSQL). */
+  readonly queue?: 'sql' | 'pg-boss';
+  /** pg-boss queue: how long a job that may not run yet steps aside, in seconds; default 1. */
+  readonly deferSeconds?: number;
   /**
    * This process holds the store's exclusive lock (a SQLite data dir taken with lockDataDir), so a
    * deployment still marked running at start was cut short by this engine's own stop or crash:
@@ -75,20 +82,26 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
     ...(stores.packages ? { sharedPackages: stores.packages, onWarn: (msg: string, fields: Record<string, unknown>) => logger.warn(msg, fields) } : {}),
   });
   const bus = deps.listenClient ? createPgDeploymentBus({ db, listenClient: deps.listenClient, logger }) : createDeploymentBus();
-  const staleMs = deps.staleMs ?? 120_000;
+  const staleMs = deps.staleMs ?? config.queue?.leaseMs ?? 30_000;
+  const heartbeatMs = deps.heartbeatMs ?? Math.max(50, Math.floor(staleMs / 3));
+  const orgLimit = config.queue?.orgConcurrency ?? 4;
   const reapDeps = { db, clock, audit: deps.audit };
+  const queue: DeploymentQueue = (deps.queue ?? (dialectOf(db) === 'postgres' ? 'pg-boss' : 'sql')) === 'pg-boss'
+    ? createPgBossQueue({ db, clock, logger, orgLimit, ...(deps.deferSeconds !== undefined ? { deferSeconds: deps.deferSeconds } : {}) })
+    : createSqlQueue({ db, clock, orgLimit });
   const workers = createWorkerPool({
     count: config.workers,
     pollMs,
     logger,
     claim: async () => {
-      await reapInterrupted(reapDeps, { staleMs, reason: 'The engine process running this deployment stopped (no heartbeat); deploy again. The previous state was kept.' });
-      return claimNext(db, clock);
+      const reaped = await reapInterrupted(reapDeps, { staleMs, reason: 'The engine process running this deployment stopped (no heartbeat); deploy again. The previous state was kept.' });
+      if (reaped) logger.warn('deployments whose engine stopped heartbeating were marked failed', { count: reaped });
+      return queue.claim();
     },
     run: (dep, signal) =>
-      runDeployment({ db, clock, logger, audit: deps.audit, broker: deps.broker, lookup, source, bus, ...(deps.refreshMs ? { refreshMs: deps.refreshMs } : {}), ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}) }, dep, signal),
+      runDeployment({ db, clock, logger, audit: deps.audit, broker: deps.broker, lookup, source, bus, requeue: (d) => queue.requeue(d), ...(deps.refreshMs ? { refreshMs: deps.refreshMs } : {}), heartbeatMs }, dep, signal),
   });
-  const service = createDeploymentService({ db, clock, lookup, componentNames, source, newDeploymentId: createOrderedIds(clock, 'dep'), queued: () => workers.wake() });
+  const service = createDeploymentService({ db, clock, lookup, componentNames, source, newDeploymentId: createOrderedIds(clock, 'dep'), enqueue: (tx, dep) => queue.enqueue(tx, dep), queued: () => workers.wake() });
 
   return {
     name: 'deployments',
@@ -114,6 +127,7 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
         const n = await reapInterrupted(reapDeps, { staleMs, reason: 'The engine process running this deployment stopped (no heartbeat); deploy again. The previous state was kept.' });
         if (n) logger.warn('deployments whose engine stopped heartbeating were marked failed', { count: n });
       }
+      await queue.start();
       workers.start();
     },
     async drain(graceMs) {
@@ -123,6 +137,7 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
     },
     async stop() {
       await workers.stop();
+      await queue.stop();
       await bus.close?.();
     },
   };

@@ -12,7 +12,7 @@ export interface DeploymentLog {
 }
 
 /**
- * Stores a deployment's log lines in order (seq 1, 2, ...) and tells the bus after each one. Each
+ * Stores a deployment's log lines in order (seq 1, 2, ..., or after the lines of an earlier run) and tells the bus after each one. Each
  * line goes through `scrub` first, so a secret the component prints never reaches the store or
  * a stream. Writing never throws into the component: a failed insert is reported to `onError`.
  */
@@ -25,11 +25,14 @@ export function createDeploymentLog(deps: {
   onError: (e: unknown) => void;
 }): DeploymentLog {
   let seq = 0;
-  let chain: Promise<void> = Promise.resolve();
+  // A deployment put back in the queue (requeue) already has lines: its next run goes on after them.
+  let chain: Promise<void> = deps.db.selectFrom('deployment_logs').select((eb) => eb.fn.max('seq').as('m')).where('deployment_id', '=', deps.deploymentId).executeTakeFirst()
+    .then((r) => { seq = Number(r?.m ?? 0); })
+    .catch(deps.onError);
   const write = (level: LogLevel, msg: string): void => {
-    const row = { deployment_id: deps.deploymentId, seq: ++seq, ts: deps.clock.now().toISOString(), level, message: deps.scrub(String(msg)).slice(0, 16_000) };
+    const line = { deployment_id: deps.deploymentId, ts: deps.clock.now().toISOString(), level, message: deps.scrub(String(msg)).slice(0, 16_000) };
     chain = chain
-      .then(() => deps.db.insertInto('deployment_logs').values(row).execute())
+      .then(() => deps.db.insertInto('deployment_logs').values({ ...line, seq: ++seq }).execute())
       .then(() => deps.bus.notify(deps.deploymentId))
       .catch(deps.onError);
   };

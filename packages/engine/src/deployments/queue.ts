@@ -6,12 +6,14 @@ export type DeploymentRow = Selectable<DeploymentsTable>;
 
 /**
  * Claim the next deployment to run, or undefined. A deployment is runnable when it is the oldest
- * queued one of its instance and nothing of that instance is running: one per instance at a
- * time, in the order they were queued. The claim is a conditional UPDATE (status still 'queued',
- * still nothing running), so two workers — in this process or another engine process on the same
- * PostgreSQL — never both win: the loser's UPDATE matches no row and it looks again.
+ * queued one of its instance, nothing of that instance is running, and its org runs fewer than
+ * `orgLimit` deployments: one per instance at a time, in the order they were queued, and no org
+ * holding every worker. The claim is a conditional UPDATE (status still 'queued', still nothing
+ * running), so two workers never both win: the loser's UPDATE matches no row and it looks again.
+ * This is the SQLite queue (one engine process, one writer, so the org count cannot race); on
+ * PostgreSQL the pg-boss queue (pg-queue.ts) claims, with the same rules under advisory locks.
  */
-export async function claimNext(db: Db, clock: Clock): Promise<DeploymentRow | undefined> {
+export async function claimNext(db: Db, clock: Clock, orgLimit = Number.MAX_SAFE_INTEGER): Promise<DeploymentRow | undefined> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const candidate = await db
       .selectFrom('deployments as d')
@@ -27,6 +29,7 @@ export async function claimNext(db: Db, clock: Clock): Promise<DeploymentRow | u
           ),
         ),
       )
+      .where(({ selectFrom }) => selectFrom('deployments as c').select((eb) => eb.fn.countAll().as('n')).whereRef('c.org_id', '=', 'd.org_id').where('c.status', '=', 'running'), '<', orgLimit)
       .orderBy('d.id')
       .limit(1)
       .executeTakeFirst();
@@ -46,6 +49,7 @@ export async function claimNext(db: Db, clock: Clock): Promise<DeploymentRow | u
           ),
         ),
       )
+      .where(({ selectFrom }) => selectFrom('deployments as c').select((eb) => eb.fn.countAll().as('n')).whereRef('c.org_id', '=', 'deployments.org_id').where('c.status', '=', 'running'), '<', orgLimit)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 1) {
       return db.selectFrom('deployments').selectAll().where('id', '=', candidate.id).executeTakeFirstOrThrow();

@@ -8,6 +8,7 @@ import { describeFailure, type DeploymentFailure } from './errors.js';
 import { createDeploymentLog } from './log-writer.js';
 import { storeUnavailable } from '../store/errors.js';
 import type { DeploymentRow } from './queue.js';
+import type { QueuedDeployment } from './job-queue.js';
 
 export interface RunnerDeps {
   readonly db: Db;
@@ -20,9 +21,18 @@ export interface RunnerDeps {
   readonly bus: DeploymentBus;
   /** How often the run asks the session for fresh credentials (it refreshes before expiry). */
   readonly refreshMs?: number;
-  /** How often the run renews its heartbeat (see reapStale); default 15 s. */
+  /** How often the run renews its heartbeat (see reapInterrupted); default 15 s. */
   readonly heartbeatMs?: number;
+  /**
+   * Puts the deployment back in the queue (see DeploymentQueue.requeue). Used only when the run is
+   * stopped (engine shutdown) before it asked for credentials: nothing has touched the cloud, so
+   * running it again, here or on another engine, is safe. Without it such a run fails as interrupted.
+   */
+  readonly requeue?: (dep: QueuedDeployment) => Promise<boolean>;
 }
+
+/** Thrown when the run is stopped before it asked for credentials. */
+class StoppedBeforeCloud extends Error {}
 
 const REDACTED = '[REDACTED]';
 
@@ -93,6 +103,8 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
       .catch((e) => deps.logger.warn('could not renew a deployment heartbeat', { deploymentId: dep.id, err: e }));
   }, deps.heartbeatMs ?? 15_000);
   heartbeat.unref();
+  // Until credentials are asked for, nothing has touched the cloud: a run stopped before then may be retried.
+  let touchedCloud = false;
   try {
     const component = deps.lookup(dep.component);
     if (!component) throw new HangarError('COMPONENT_NOT_FOUND', `There is no component "${dep.component}".`);
@@ -102,6 +114,8 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
     log.info(`Provider ${provider.name} (linked at ${provider.linkedAt}), role ${provider.roleArn}, region ${provider.region}`);
     const ref = JSON.parse(dep.actor_ref) as { kind: Actor['kind']; id: string; userId: string };
     const actor: Actor = { kind: ref.kind, id: ref.id, userId: ref.userId, name: dep.actor };
+    if (runSignal.aborted) throw new StoppedBeforeCloud('stopped before credentials were requested');
+    touchedCloud = true;
     session = await deps.broker.open({
       deploymentId: dep.id, orgId: dep.org_id, appId: dep.app_id, stage: dep.stage, instanceId: dep.instance_id, actor, provider, permissions: component.permissions,
     });
@@ -136,7 +150,24 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
       log.info('Removed everything the instance had created');
     }
   } catch (err) {
-    const raw = describeFailure(err);
+    if (!touchedCloud && signal?.aborted && !leaseLost.signal.aborted && deps.requeue) {
+      clearInterval(heartbeat);
+      let requeued = false;
+      try {
+        log.warn('The engine stopped before this deployment asked for credentials (nothing was changed in the cloud): it is queued again and another engine will run it.');
+        await log.flush();
+        requeued = await deps.requeue({ id: dep.id, orgId: dep.org_id, instanceId: dep.instance_id });
+      } catch (e) {
+        deps.logger.warn('could not put a stopped deployment back in the queue', { deploymentId: dep.id, err: e });
+      }
+      if (requeued) {
+        deps.logger.info('a deployment stopped before it touched the cloud was put back in the queue', { deploymentId: dep.id });
+        for (const s of secrets) deps.logger.removeSecret(s);
+        bus.notify(dep.id);
+        return;
+      }
+    }
+    const raw = err instanceof StoppedBeforeCloud ? describeFailure(new HangarError('DEPLOY_INTERRUPTED', 'The engine stopped before this deployment asked for credentials; nothing was changed in the cloud. Deploy again.')) : describeFailure(err);
     failure = { code: raw.code, message: scrub(raw.message), awsCode: raw.awsCode && scrub(raw.awsCode), requestId: raw.requestId && scrub(raw.requestId) };
     if (raw.code === 'DEPLOY_COMPONENT_FAILED' || raw.code === 'INTERNAL') deps.logger.error('deployment failed unexpectedly', { deploymentId: dep.id, err: scrub(err instanceof Error ? `${err.stack ?? err.message}` : String(err)) });
     log.error(`Failed: ${failure.message}${failure.awsCode ? ` [AWS ${failure.awsCode}${failure.requestId ? `, request id ${failure.requestId}` : ''}]` : ''}`);

@@ -33,6 +33,8 @@ export function createDeploymentService(deps: {
   source: SourceCache;
   /** A new time-ordered id sorting after `after` (the instance's newest deployment), if given. */
   newDeploymentId: (after?: string) => string;
+  /** Makes a deployment just inserted in `tx` claimable (the queue's job commits with the row). */
+  enqueue: (tx: Db, dep: { id: string; orgId: string; instanceId: string }) => Promise<void>;
   /** Called after a deployment is queued. */
   queued: () => void;
 }): DeploymentService {
@@ -122,6 +124,7 @@ export function createDeploymentService(deps: {
             created_at: now, started_at: null, finished_at: null, heartbeat_at: null,
           })
           .execute();
+        await deps.enqueue(tx, { id: depId, orgId, instanceId: id });
         return depId;
       });
       deps.queued();

@@ -69,6 +69,8 @@ export function createWorkerPool(opts: {
         if (wakes === seen) await sleep(opts.pollMs);
         continue;
       }
+      // Which engine process runs which deployment (another engine fails it if this one dies).
+      opts.logger.info('claimed a deployment', { worker: n, deploymentId: dep.id, instanceId: dep.instance_id });
       // One controller per run, so listeners a component adds die with its run.
       const controller = new AbortController();
       running.set(controller, dep.id);

@@ -42,7 +42,8 @@ export async function openTestStore(kind: 'sqlite' | 'postgres' = 'sqlite'): Pro
       await store.close();
       const c = new pg.Client({ connectionString: url });
       await c.connect();
-      try { await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); } finally { await c.end(); }
+      // …and the deployment queue's (pg-boss keeps its tables in `<schema>_pgboss`).
+      try { await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE; DROP SCHEMA IF EXISTS "${schema}_pgboss" CASCADE`); } finally { await c.end(); }
     },
   };
 }
