@@ -17,6 +17,7 @@ import { createPgBossQueue } from './pg-queue.js';
 import { dialectOf } from '../store/db.js';
 import { registerDeploymentRoutes } from './routes.js';
 import { runDeployment } from './runner.js';
+import { componentsPackageVersion } from './fingerprint.js';
 import { createDeploymentService, type DeploymentService } from './service.js';
 import { deploymentMigrations } from './tables.js';
 import { createWorkerPool } from './workers.js';
@@ -87,6 +88,7 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
   const orgLimit = config.queue?.orgConcurrency ?? 4;
   // Reaped deployments are announced on the bus, so streams on every engine see `failed` at once.
   const reapDeps = { db, clock, audit: deps.audit, notify: (id: string) => bus.notify(id) };
+  const componentVersion = componentsPackageVersion();
   const queue: DeploymentQueue = (deps.queue ?? (dialectOf(db) === 'postgres' ? 'pg-boss' : 'sql')) === 'pg-boss'
     ? createPgBossQueue({ db, clock, logger, orgLimit, ...(deps.deferSeconds !== undefined ? { deferSeconds: deps.deferSeconds } : {}) })
     : createSqlQueue({ db, clock, orgLimit });
@@ -100,7 +102,7 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
       return queue.claim();
     },
     run: (dep, signal) =>
-      runDeployment({ db, clock, logger, audit: deps.audit, broker: deps.broker, lookup, source, bus, requeue: (d) => queue.requeue(d), ...(deps.refreshMs ? { refreshMs: deps.refreshMs } : {}), heartbeatMs }, dep, signal),
+      runDeployment({ db, clock, logger, audit: deps.audit, broker: deps.broker, lookup, source, bus, requeue: (d) => queue.requeue(d), componentVersion, ...(deps.refreshMs ? { refreshMs: deps.refreshMs } : {}), heartbeatMs }, dep, signal),
   });
   const service = createDeploymentService({ db, clock, lookup, componentNames, source, newDeploymentId: createOrderedIds(clock, 'dep'), enqueue: (tx, dep) => queue.enqueue(tx, dep), queued: () => workers.wake() });
 

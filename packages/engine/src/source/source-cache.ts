@@ -30,7 +30,7 @@ export interface SourceCacheDeps {
   readonly limits: SourceLimits & { readonly maxManifestEntries: number };
   /** Where assembled packages are cached: `<packagesDir>/<manifestId>.zip`. */
   readonly packagesDir: string;
-  /** Builds zips off the event loop; default a pool of two worker threads. */
+  /** Builds zips off the event loop; default a pool of two, with compressed entries kept in `<packagesDir>/entries`. */
   readonly packager?: Packager;
   /**
    * Built packages shared by every engine (S3), keyed by manifest id: a package missing from
@@ -112,7 +112,7 @@ function prefetching(blobs: BlobStore, entries: readonly ManifestEntry[], ahead 
 
 export function createSourceCache(deps: SourceCacheDeps): SourceCache {
   const { db, blobs, clock, limits } = deps;
-  const packager = deps.packager ?? createPackager();
+  const packager = deps.packager ?? createPackager({ entriesDir: join(deps.packagesDir, 'entries') });
   const building = new Map<string, Promise<Uint8Array>>();
   // The last few manifests, decoded: the next delta from the same CLI builds on one of them.
   const recent = new Map<string, ReadonlyMap<string, ManifestEntry>>();
