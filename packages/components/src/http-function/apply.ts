@@ -265,6 +265,8 @@ function configFields(config: FunctionConfig) {
   return {
     Runtime: config.runtime as 'nodejs20.x', Handler: config.handler, MemorySize: config.memory, Timeout: config.timeout,
     Environment: { Variables: { ...config.env } },
+    // Sent only when the component manages layers, so a function without any keeps its requests as before.
+    ...(config.layers ? { Layers: [...config.layers] } : {}),
   };
 }
 

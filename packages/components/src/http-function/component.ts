@@ -8,6 +8,7 @@ import { observeHttpFunction } from './observe.js';
 import { currentState, observationsNeeded, planHttpFunction, type DesiredHttpFunction, type ObservedHttpFunction } from './plan.js';
 import { httpFunctionStateSchema, type HttpFunctionState } from './state.js';
 import { publicUrl } from './url.js';
+import { deleteUnusedLayerVersions, isLayerAction, layerActions, layerStatements, prepareCode, type LambdaLimits } from './layer.js';
 import { instanceTags } from '../sdk/names.js';
 import { compilePermissions, type PermissionEntry } from '../sdk/function-permissions.js';
 
@@ -17,6 +18,8 @@ export interface HttpFunctionDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Longest wait for Lambda to report a function ready, in seconds (default 300). */
   readonly maxWaitSeconds?: number;
+  /** Lambda's size limits (tests lower them); default 50 MB zipped direct upload, 250 MB unzipped. */
+  readonly limits?: LambdaLimits;
 }
 
 export const httpFunctionPermissions = [
@@ -27,6 +30,7 @@ export const httpFunctionPermissions = [
   'apigateway:GET', 'apigateway:POST', 'apigateway:DELETE', 'apigateway:TagResource',
   'logs:CreateLogGroup', 'logs:DescribeLogGroups', 'logs:PutRetentionPolicy', 'logs:TagResource', 'logs:ListTagsForResource',
   'logs:DeleteLogGroup',
+  ...layerActions,
 ] as const;
 
 /**
@@ -40,7 +44,9 @@ export function httpFunctionStatements(instance: InstanceRef): PermissionStateme
   const of = (service: string) => httpFunctionPermissions.filter((a) => a.startsWith(`${service}:`));
   return [
     { actions: of('iam'), resources: [`arn:aws:iam::*:role/${roleName}`] },
-    { actions: of('lambda'), resources: [`arn:aws:lambda:*:*:function:${functionName}`] },
+    { actions: of('lambda').filter((a) => !isLayerAction(a)), resources: [`arn:aws:lambda:*:*:function:${functionName}`] },
+    // The dependencies layer: its name, its versions; ListLayerVersions is authorised on `*` by AWS.
+    ...layerStatements(functionName),
     { actions: of('apigateway'), resources: ['arn:aws:apigateway:*::/apis', 'arn:aws:apigateway:*::/apis/*', 'arn:aws:apigateway:*::/tags/*'] },
     { actions: of('logs').filter((a) => a !== 'logs:DescribeLogGroups'), resources: [group, `${group}:*`] },
     { actions: ['logs:DescribeLogGroups'], resources: ['arn:aws:logs:*:*:log-group:*'] },
@@ -66,9 +72,9 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
     }
   }
 
-  const applyDeps = (ctx: ComponentContext, clients: HttpFunctionClients) => ({
+  const applyDeps = (ctx: ComponentContext, clients: HttpFunctionClients, source = ctx.source) => ({
     clients, region: ctx.region, log: ctx.log, tags: instanceTags(ctx.instance), sleep, maxWaitSeconds,
-    ...(ctx.source ? { source: ctx.source } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(source ? { source } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
 
   return {
@@ -88,14 +94,22 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
       const previous = readState(ctx.state);
       const derived = httpFunctionNames(ctx.instance);
       const names = knownNames(previous, derived);
-      const desired: DesiredHttpFunction = {
-        names: derived,
-        config: { runtime: 'nodejs20.x', handler: inputs.handler, memory: inputs.memory, timeout: inputs.timeout, env: { ...inputs.env } },
-        codeHash: `manifest:${ctx.source.manifestId}`,
-        logGroup: { name: functionLogGroupName(names.functionName), retentionInDays: inputs.logRetentionDays, tags: instanceTags(ctx.instance) },
-        ...inlinePolicyOf(inputs.permissions),
-      };
+      const source = ctx.source;
       return withClients(ctx, async (clients) => {
+        // node_modules goes into a layer version, published only when its entries changed.
+        const prepared = await prepareCode(source, names.functionName, previous.layer, {
+          lambda: clients.lambda, log: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(deps.limits ? { limits: deps.limits } : {}),
+        });
+        const desired: DesiredHttpFunction = {
+          names: derived,
+          config: {
+            runtime: 'nodejs20.x', handler: inputs.handler, memory: inputs.memory, timeout: inputs.timeout, env: { ...inputs.env },
+            ...(source.layered ? { layers: [...prepared.layers] } : {}),
+          },
+          codeHash: prepared.codeHash,
+          logGroup: { name: functionLogGroupName(names.functionName), retentionInDays: inputs.logRetentionDays, tags: instanceTags(ctx.instance) },
+          ...inlinePolicyOf(inputs.permissions),
+        };
         const need = observationsNeeded(previous);
         // Only a state missing parts (first deploy, or one that failed half-way) costs a look.
         let observed = need.role || need.function || need.apis || need.logGroup
@@ -112,14 +126,20 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
         if (plan.operations.length === 0) ctx.log.info('No changes: the function, its log group and its HTTP API are up to date');
         let state: HttpFunctionState;
         try {
-          state = await applyHttpFunctionPlan(plan, currentState(previous, observed), applyDeps(ctx, clients));
+          state = await applyHttpFunctionPlan(plan, currentState(previous, observed), applyDeps(ctx, clients, prepared.source));
         } catch (e) {
           if (!isGone(e)) throw e;
           // Something the state records was deleted outside Hangar: look at everything, then converge.
           const { action, resource } = (e as HangarError).details ?? {};
           ctx.log.warn(`${String(action)} found ${String(resource)} gone from AWS; checking what exists and deploying again`);
           const seen = await observeHttpFunction(clients, names, everything, previous.api?.id, ctx.signal);
-          state = await applyHttpFunctionPlan(planHttpFunction(desired, previous, seen), currentState(previous, seen), applyDeps(ctx, clients));
+          state = await applyHttpFunctionPlan(planHttpFunction(desired, previous, seen), currentState(previous, seen), applyDeps(ctx, clients, prepared.source));
+        }
+        if (prepared.layer) state = { ...state, layer: prepared.layer };
+        else delete (state as { layer?: unknown }).layer;
+        // The function's configuration now names the new version (or none): the old ones can go.
+        if (previous.layer && previous.layer.arn !== prepared.layer?.arn) {
+          await deleteUnusedLayerVersions(clients.lambda, previous.layer.name, prepared.layer?.arn, ctx.log, ctx.signal);
         }
         return { outputs: outputsOf(state, ctx), state: state as Record<string, unknown> };
       });
@@ -132,6 +152,8 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
         const observed = await observeHttpFunction(clients, names, everything, previous.api?.id, ctx.signal);
         const plan = planHttpFunction(null, previous, observed);
         await applyHttpFunctionPlan(plan, currentState(previous, observed), applyDeps(ctx, clients));
+        // After the function: a layer version still in use by a function can be deleted on AWS, but then no longer read.
+        if (previous.layer) await deleteUnusedLayerVersions(clients.lambda, previous.layer.name, undefined, ctx.log, ctx.signal);
         ctx.log.info(plan.operations.length ? 'Removed the function, its log group, its HTTP API and its execution role' : 'Nothing to remove');
       });
     },

@@ -154,7 +154,7 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
         instance: { orgId: dep.org_id, appId: dep.app_id, app: app.name, stage: dep.stage, name: instance.name, instanceId: dep.instance_id },
         state: Object.freeze(JSON.parse(instance.state) as Record<string, unknown>),
         log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
-        ...(manifestId ? { source: { manifestId, zip: () => deps.source.assembleZip(manifestId) } } : {}),
+        ...(manifestId ? { source: { manifestId, zip: () => deps.source.assembleZip(manifestId), layered: () => deps.source.assembleLayered(manifestId) } } : {}),
         signal: runSignal,
       };
 
