@@ -103,6 +103,33 @@ describe('assembleZip', () => {
     await assert.rejects(h.feature.source.assembleZip(up.manifestId), { code: 'SOURCE_BLOBS_MISSING' });
     await assert.rejects(h.feature.source.assembleZip('c'.repeat(64)), { code: 'SOURCE_MANIFEST_UNKNOWN' });
   });
+
+  test('assembleLayered: node_modules goes to nodejs/node_modules in its own package, whose id a code-only change keeps', async () => {
+    const files = {
+      'index.js': 'exports.handler = async () => require("dep")();',
+      'node_modules/dep/index.js': 'module.exports = () => 1;',
+      'node_modules/dep/package.json': '{"name":"dep"}',
+    };
+    const upload = async (f: Record<string, string>) => {
+      const entries = Object.entries(f).map(([p, c]) => entry(p, c));
+      const up = await h.feature.source.upload(h.orgA, { kind: 'full', entries });
+      for (const c of Object.values(f)) await h.feature.source.putBlob(h.orgA, sha(c), new TextEncoder().encode(c));
+      return h.feature.source.assembleLayered(up.manifestId);
+    };
+    const first = await upload(files);
+    assert.deepEqual(Object.keys(unzipSync(await first.code.zip())), ['index.js']);
+    assert.deepEqual(Object.keys(unzipSync(await first.deps!.zip())).sort(), ['nodejs/node_modules/dep/index.js', 'nodejs/node_modules/dep/package.json']);
+    assert.equal(first.deps!.unzippedBytes, Buffer.byteLength(files['node_modules/dep/index.js']) + Buffer.byteLength(files['node_modules/dep/package.json']));
+
+    const codeOnly = await upload({ ...files, 'index.js': 'exports.handler = async () => 2;' });
+    assert.equal(codeOnly.deps!.id, first.deps!.id);
+    assert.notEqual(codeOnly.code.id, first.code.id);
+    const depsChange = await upload({ ...files, 'node_modules/dep/index.js': 'module.exports = () => 3;' });
+    assert.notEqual(depsChange.deps!.id, first.deps!.id);
+    assert.equal(depsChange.code.id, first.code.id);
+    const none = await upload({ 'index.js': files['index.js'] });
+    assert.equal(none.deps, undefined);
+  });
 });
 
 describe('incremental packaging', () => {
