@@ -8,7 +8,12 @@ import { observeHttpFunction } from './observe.js';
 import { currentState, observationsNeeded, planHttpFunction, type DesiredHttpFunction, type ObservedHttpFunction } from './plan.js';
 import { httpFunctionStateSchema, type HttpFunctionState } from './state.js';
 import { publicUrl } from './url.js';
-import { deleteUnusedLayerVersions, isLayerAction, layerActions, layerStatements, prepareCode, type LambdaLimits } from './layer.js';
+import {
+  deleteUnusedLayerVersions, deploymentBucketName, isLayerAction, layerActions, layerStatements, prepareCode, stagingActions, stagingStatements,
+  type LambdaLimits, type PreparedCode, type S3Staging,
+} from './layer.js';
+import { S3Client } from '@aws-sdk/client-s3';
+import { awsClientConfig } from '../sdk/aws-clients.js';
 import { instanceTags } from '../sdk/names.js';
 import { compilePermissions, type PermissionEntry } from '../sdk/function-permissions.js';
 
@@ -20,6 +25,8 @@ export interface HttpFunctionDeps {
   readonly maxWaitSeconds?: number;
   /** Lambda's size limits (tests lower them); default 50 MB zipped direct upload, 250 MB unzipped. */
   readonly limits?: LambdaLimits;
+  /** The S3 client for the deployment bucket (default: SDK v3, path-style against the local cloud); null: never upload through S3. */
+  readonly createS3Client?: ((ctx: ComponentContext) => S3Client) | null;
 }
 
 export const httpFunctionPermissions = [
@@ -31,6 +38,7 @@ export const httpFunctionPermissions = [
   'logs:CreateLogGroup', 'logs:DescribeLogGroups', 'logs:PutRetentionPolicy', 'logs:TagResource', 'logs:ListTagsForResource',
   'logs:DeleteLogGroup',
   ...layerActions,
+  ...stagingActions,
 ] as const;
 
 /**
@@ -47,6 +55,7 @@ export function httpFunctionStatements(instance: InstanceRef): PermissionStateme
     { actions: of('lambda').filter((a) => !isLayerAction(a)), resources: [`arn:aws:lambda:*:*:function:${functionName}`] },
     // The dependencies layer: its name, its versions; ListLayerVersions is authorised on `*` by AWS.
     ...layerStatements(functionName),
+    ...stagingStatements(instance),
     { actions: of('apigateway'), resources: ['arn:aws:apigateway:*::/apis', 'arn:aws:apigateway:*::/apis/*', 'arn:aws:apigateway:*::/tags/*'] },
     { actions: of('logs').filter((a) => a !== 'logs:DescribeLogGroups'), resources: [group, `${group}:*`] },
     { actions: ['logs:DescribeLogGroups'], resources: ['arn:aws:logs:*:*:log-group:*'] },
@@ -72,10 +81,21 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
     }
   }
 
-  const applyDeps = (ctx: ComponentContext, clients: HttpFunctionClients, source = ctx.source) => ({
+  const applyDeps = (ctx: ComponentContext, clients: HttpFunctionClients, prepared?: PreparedCode) => ({
     clients, region: ctx.region, log: ctx.log, tags: instanceTags(ctx.instance), sleep, maxWaitSeconds,
-    ...(source ? { source } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(prepared ? { source: prepared.source, codeLocation: prepared.location } : ctx.source ? { source: ctx.source } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
+
+  /** The deployment bucket for zips over Lambda's direct-upload limit; its S3 client is made only if used. */
+  function staging(ctx: ComponentContext): S3Staging & { destroy(): void } {
+    let client: S3Client | undefined;
+    return {
+      bucket: deploymentBucketName(ctx.instance, ctx.region), region: ctx.region, prefix: `${ctx.instance.instanceId}/`,
+      s3: () => (client ??= deps.createS3Client ? deps.createS3Client(ctx) : new S3Client({ ...awsClientConfig(ctx), forcePathStyle: ctx.endpoint !== undefined })),
+      destroy: () => { if (!deps.createS3Client) client?.destroy(); },
+    };
+  }
 
   return {
     name: 'http-function',
@@ -95,54 +115,64 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
       const derived = httpFunctionNames(ctx.instance);
       const names = knownNames(previous, derived);
       const source = ctx.source;
-      return withClients(ctx, async (clients) => {
-        // node_modules goes into a layer version, published only when its entries changed.
-        const prepared = await prepareCode(source, names.functionName, previous.layer, {
-          lambda: clients.lambda, log: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(deps.limits ? { limits: deps.limits } : {}),
+      const stage = deps.createS3Client === null ? undefined : staging(ctx);
+      let cleanup = async () => {};
+      try {
+        return await withClients(ctx, async (clients) => {
+          // node_modules goes into a layer version, published only when its entries changed.
+          const prepared = await prepareCode(source, names.functionName, previous.layer, {
+            lambda: clients.lambda, log: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(deps.limits ? { limits: deps.limits } : {}),
+            ...(stage ? { staging: stage } : {}),
+          });
+          cleanup = prepared.cleanup;
+          const desired: DesiredHttpFunction = {
+            names: derived,
+            config: {
+              runtime: 'nodejs20.x', handler: inputs.handler, memory: inputs.memory, timeout: inputs.timeout, env: { ...inputs.env },
+              ...(source.layered ? { layers: [...prepared.layers] } : {}),
+            },
+            codeHash: prepared.codeHash,
+            logGroup: { name: functionLogGroupName(names.functionName), retentionInDays: inputs.logRetentionDays, tags: instanceTags(ctx.instance) },
+            ...inlinePolicyOf(inputs.permissions),
+          };
+          const need = observationsNeeded(previous);
+          // Only a state missing parts (first deploy, or one that failed half-way) costs a look.
+          let observed = need.role || need.function || need.apis || need.logGroup
+            ? await observeHttpFunction(clients, names, need, previous.api?.id, ctx.signal)
+            : {};
+          let plan = planHttpFunction(desired, previous, observed);
+          if (plan.operations.length > 0 && !need.logGroup) {
+            // Something changes anyway: look at the log group too, so one deleted (or stripped of its
+            // retention by Lambda recreating it) outside Hangar is put right. An unchanged redeploy
+            // still makes no call at all.
+            observed = { ...observed, logGroup: await lookAtLogGroup(clients, names, previous, ctx.signal) };
+            plan = planHttpFunction(desired, previous, observed);
+          }
+          if (plan.operations.length === 0) ctx.log.info('No changes: the function, its log group and its HTTP API are up to date');
+          let state: HttpFunctionState;
+          try {
+            state = await applyHttpFunctionPlan(plan, currentState(previous, observed), applyDeps(ctx, clients, prepared));
+          } catch (e) {
+            if (!isGone(e)) throw e;
+            // Something the state records was deleted outside Hangar: look at everything, then converge.
+            const { action, resource } = (e as HangarError).details ?? {};
+            ctx.log.warn(`${String(action)} found ${String(resource)} gone from AWS; checking what exists and deploying again`);
+            const seen = await observeHttpFunction(clients, names, everything, previous.api?.id, ctx.signal);
+            state = await applyHttpFunctionPlan(planHttpFunction(desired, previous, seen), currentState(previous, seen), applyDeps(ctx, clients, prepared));
+          }
+          if (prepared.layer) state = { ...state, layer: prepared.layer };
+          else delete (state as { layer?: unknown }).layer;
+          // The function's configuration now names the new version (or none): the old ones can go.
+          if (previous.layer && previous.layer.arn !== prepared.layer?.arn) {
+            await deleteUnusedLayerVersions(clients.lambda, previous.layer.name, prepared.layer?.arn, ctx.log, ctx.signal);
+          }
+          return { outputs: outputsOf(state, ctx), state: state as Record<string, unknown> };
         });
-        const desired: DesiredHttpFunction = {
-          names: derived,
-          config: {
-            runtime: 'nodejs20.x', handler: inputs.handler, memory: inputs.memory, timeout: inputs.timeout, env: { ...inputs.env },
-            ...(source.layered ? { layers: [...prepared.layers] } : {}),
-          },
-          codeHash: prepared.codeHash,
-          logGroup: { name: functionLogGroupName(names.functionName), retentionInDays: inputs.logRetentionDays, tags: instanceTags(ctx.instance) },
-          ...inlinePolicyOf(inputs.permissions),
-        };
-        const need = observationsNeeded(previous);
-        // Only a state missing parts (first deploy, or one that failed half-way) costs a look.
-        let observed = need.role || need.function || need.apis || need.logGroup
-          ? await observeHttpFunction(clients, names, need, previous.api?.id, ctx.signal)
-          : {};
-        let plan = planHttpFunction(desired, previous, observed);
-        if (plan.operations.length > 0 && !need.logGroup) {
-          // Something changes anyway: look at the log group too, so one deleted (or stripped of its
-          // retention by Lambda recreating it) outside Hangar is put right. An unchanged redeploy
-          // still makes no call at all.
-          observed = { ...observed, logGroup: await lookAtLogGroup(clients, names, previous, ctx.signal) };
-          plan = planHttpFunction(desired, previous, observed);
-        }
-        if (plan.operations.length === 0) ctx.log.info('No changes: the function, its log group and its HTTP API are up to date');
-        let state: HttpFunctionState;
-        try {
-          state = await applyHttpFunctionPlan(plan, currentState(previous, observed), applyDeps(ctx, clients, prepared.source));
-        } catch (e) {
-          if (!isGone(e)) throw e;
-          // Something the state records was deleted outside Hangar: look at everything, then converge.
-          const { action, resource } = (e as HangarError).details ?? {};
-          ctx.log.warn(`${String(action)} found ${String(resource)} gone from AWS; checking what exists and deploying again`);
-          const seen = await observeHttpFunction(clients, names, everything, previous.api?.id, ctx.signal);
-          state = await applyHttpFunctionPlan(planHttpFunction(desired, previous, seen), currentState(previous, seen), applyDeps(ctx, clients, prepared.source));
-        }
-        if (prepared.layer) state = { ...state, layer: prepared.layer };
-        else delete (state as { layer?: unknown }).layer;
-        // The function's configuration now names the new version (or none): the old ones can go.
-        if (previous.layer && previous.layer.arn !== prepared.layer?.arn) {
-          await deleteUnusedLayerVersions(clients.lambda, previous.layer.name, prepared.layer?.arn, ctx.log, ctx.signal);
-        }
-        return { outputs: outputsOf(state, ctx), state: state as Record<string, unknown> };
-      });
+      } finally {
+        // Lambda has copied what was staged in S3 (or the deploy failed): the objects can go.
+        await cleanup().catch((e: unknown) => ctx.log.warn(`Could not delete the staged code from s3://${stage?.bucket ?? ''}: ${e instanceof Error ? e.message : String(e)}`));
+        stage?.destroy();
+      }
     },
 
     async remove(ctx: ComponentContext): Promise<void> {

@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ListLayerVersionsCommand } from '@aws-sdk/client-lambda';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SessionCredentials } from '@hangar/core';
 import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
 import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
@@ -16,12 +17,14 @@ import type { ComponentContext, ComponentSource } from '../sdk/component.js';
 import { validateInputs } from '../sdk/validate.js';
 import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctionClients } from './clients.js';
 import { createHttpFunction } from './component.js';
-import { layerNameOf } from './layer.js';
+import { deploymentBucketName, layerNameOf } from './layer.js';
+import { awsClientConfig } from '../sdk/aws-clients.js';
 
 let cloud: LocalCloud;
 let credentials: SessionCredentials;
 const calls: string[] = [];
 const made: HttpFunctionClients[] = [];
+const s3Made: S3Client[] = [];
 
 function counter<I extends object, O extends MetadataBearer>(): InitializeMiddleware<I, O> {
   return (next, context) => async (args) => {
@@ -32,7 +35,10 @@ function counter<I extends object, O extends MetadataBearer>(): InitializeMiddle
 
 function countingClients(ctx: ComponentContext): HttpFunctionClients {
   const clients = createHttpFunctionClients(ctx);
-  for (const c of [clients.iam, clients.lambda, clients.apigw, clients.logs]) c.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
+  clients.iam.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
+  clients.lambda.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
+  clients.apigw.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
+  clients.logs.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
   made.push(clients);
   return clients;
 }
@@ -85,6 +91,7 @@ before(async () => {
 
 after(async () => {
   for (const c of made) destroyHttpFunctionClients(c);
+  for (const c of s3Made) c.destroy();
   await cloud?.stop();
 });
 
@@ -139,19 +146,46 @@ test('local cloud: a dependency change publishes one layer version and deletes t
   assert.deepEqual(await versions(fn), []);
 });
 
-test('local cloud: node_modules over the direct-upload limit fails naming the limit, before anything is published', async () => {
+test('local cloud: zips over the direct-upload limit (lowered) go through the deployment bucket, or fail naming the limit without one', async () => {
   const limits = { directUploadBytes: 64 * 1024, unzippedBytes: 250 * 1024 * 1024 };
-  const component = createHttpFunction({ createClients: countingClients, maxWaitSeconds: 30, limits });
-  const inputs = validateInputs(component, { src: './api', handler: 'index.handler' });
+  const inputs = { src: './api', handler: 'index.handler' };
+  const bare = createHttpFunction({ createClients: countingClients, maxWaitSeconds: 30, limits, createS3Client: null });
   taken();
   await assert.rejects(
-    component.deploy(inputs, context({}, layered('c1', 'big', 100 * 1024))),
+    bare.deploy(validateInputs(bare, inputs), context({}, layered('c1', 'big', 100 * 1024))),
     (e: Error & { code?: string }) => e.code === 'COMPONENT_PACKAGE_TOO_LARGE' && /node_modules layer zip is \d+ bytes; Lambda takes at most 65536 bytes \(50 MB\)/.test(e.message),
   );
   assert.ok(!taken().includes('PublishLayerVersion'));
 
+  const s3Calls: string[] = [];
+  const component = createHttpFunction({
+    createClients: countingClients, maxWaitSeconds: 30, limits,
+    createS3Client: (ctx) => {
+      const s3 = new S3Client({ ...awsClientConfig(ctx), forcePathStyle: true });
+      s3.middlewareStack.add((next, c) => async (args) => { s3Calls.push(String(c.commandName).replace(/Command$/, '')); return next(args); }, { step: 'initialize' });
+      s3Made.push(s3);
+      return s3;
+    },
+  });
+  const big = await component.deploy(validateInputs(component, inputs), context({}, layered('c1', 'big', 100 * 1024)));
+  assert.deepEqual(s3Calls, ['CreateBucket', 'PutObject', 'DeleteObject']);
+  const res = await fetch(big.outputs.url as string);
+  assert.equal(res.status, 200, await res.clone().text());
+  assert.equal(((await res.json()) as { imported: string }).imported, 'greet big');
+  // The staged object is gone once Lambda has it.
+  const bucket = deploymentBucketName(instance, 'us-east-1');
+  const lister = new S3Client({ ...awsClientConfig({ credentials, region: 'us-east-1', endpoint: cloud.endpoint }), forcePathStyle: true });
+  s3Made.push(lister);
+  const listed = await lister.send(new ListObjectsV2Command({ Bucket: bucket }));
+  assert.equal(listed.KeyCount ?? 0, 0);
+  await component.remove(context(big.state, layered('c1', 'big', 100 * 1024)));
+});
+
+test('local cloud: code and layer over 250 MB unzipped (lowered) fail naming the limit before any call', async () => {
+  const inputs = { src: './api', handler: 'index.handler' };
   const tight = createHttpFunction({ createClients: countingClients, maxWaitSeconds: 30, limits: { directUploadBytes: 50 * 1024 * 1024, unzippedBytes: 1000 } });
-  await assert.rejects(tight.deploy(inputs, context({}, layered('c1', 'v1', 2000))), (e: Error & { code?: string }) =>
+  taken();
+  await assert.rejects(tight.deploy(validateInputs(tight, inputs), context({}, layered('c1', 'v1', 2000))), (e: Error & { code?: string }) =>
     e.code === 'COMPONENT_PACKAGE_TOO_LARGE' && /Lambda allows 1000 bytes \(250 MB\)/.test(e.message));
   assert.deepEqual(taken(), []);
 });
