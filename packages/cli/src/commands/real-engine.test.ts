@@ -46,7 +46,7 @@ test('login, deploy examples/hello-http and call its URL, then info, logs and a 
   assert.equal(((await res.json()) as { message: string }).message, 'hello from hangar');
 
   const again = JSON.parse((await hangar(['deploy', '--json'])).out) as { status: string; upload: { uploadedBytes: number; sentBytes: number } };
-  assert.equal(again.status, 'succeeded');
+  assert.equal(again.status, 'skipped');
   assert.equal(again.upload.uploadedBytes, 0);
   assert.ok(again.upload.sentBytes < 2048);
   assert.match((await hangar(['info'])).out, /hello-http\/dev\/hello \(http-function\) deployed/);
