@@ -18,6 +18,7 @@ import { dialectOf } from '../store/db.js';
 import { registerDeploymentRoutes } from './routes.js';
 import { runDeployment } from './runner.js';
 import { componentsPackageVersion } from './fingerprint.js';
+import { startSourceGc } from '../source/gc.js';
 import { createDeploymentService, type DeploymentService } from './service.js';
 import { deploymentMigrations } from './tables.js';
 import { createWorkerPool } from './workers.js';
@@ -88,6 +89,7 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
   const orgLimit = config.queue?.orgConcurrency ?? 4;
   const reapDeps = { db, clock, audit: deps.audit };
   const componentVersion = componentsPackageVersion();
+  let gc: { stop(): Promise<void> } | undefined;
   const queue: DeploymentQueue = (deps.queue ?? (dialectOf(db) === 'postgres' ? 'pg-boss' : 'sql')) === 'pg-boss'
     ? createPgBossQueue({ db, clock, logger, orgLimit, ...(deps.deferSeconds !== undefined ? { deferSeconds: deps.deferSeconds } : {}) })
     : createSqlQueue({ db, clock, orgLimit });
@@ -131,6 +133,9 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
       }
       await queue.start();
       workers.start();
+      if (config.sourceGc && config.sourceGc.intervalMs > 0) {
+        gc = startSourceGc({ db, blobs: stores.blobs, clock, logger, packagesDir: join(config.dataDir, 'packages'), retainDeployments: config.sourceGc.retainDeployments, intervalMs: config.sourceGc.intervalMs });
+      }
     },
     async drain(graceMs) {
       const r = await workers.drain(graceMs);
@@ -139,6 +144,7 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
     },
     async stop() {
       await workers.stop();
+      await gc?.stop();
       await queue.stop();
       await bus.close?.();
     },
