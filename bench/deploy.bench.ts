@@ -36,6 +36,14 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); retu
 const ms = (t0: number) => performance.now() - t0;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
+/** The shared bench apps: --apps-dir, else ../shared/bench-apps beside the checkout (or beside a worktree's parent). */
+function benchApps(): string {
+  const given = arg('apps-dir', '');
+  if (given) return given;
+  const candidates = [join(repo, '..', 'shared', 'bench-apps'), join(repo, '..', '..', 'shared', 'bench-apps')];
+  return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
+}
+
 /** Copies of the apps under bench/.work with their dependencies installed once (never inside shared/). */
 function prepare(app: string): string {
   const dir = join(work, app);
@@ -45,7 +53,7 @@ function prepare(app: string): string {
   }
   if (!existsSync(join(dir, 'node_modules'))) {
     rmSync(dir, { recursive: true, force: true });
-    cpSync(join(repo, '..', 'shared', 'bench-apps', app), dir, { recursive: true });
+    cpSync(join(benchApps(), app), dir, { recursive: true });
     chmodSync(dir, 0o755);
     execFileSync('chmod', ['-R', 'u+w', dir]);
     log(`npm ci --ignore-scripts in ${dir}`);
