@@ -53,7 +53,7 @@ async function main() {
       bytesOf.set(sha, changed);
       const next = entries.map((e, i) => (i === 0 ? { ...e, sha256: sha, size: changed.length } : e));
       t = performance.now();
-      await packager.build(next, read, join(dir, 'one.zip'));
+      await packager.build(next, read, join(dir, 'one.zip'), { file: join(dir, 'cold.zip'), entries });
       const oneMs = performance.now() - t;
       rows.push(`| ${app} | ${entries.length} | ${(size / 1048576).toFixed(1)} MB | ${coldMs.toFixed(0)} ms (${coldCount} compressed) | ${oneMs.toFixed(0)} ms (${compressed} compressed) |`);
     } finally {
@@ -62,7 +62,7 @@ async function main() {
   }
   process.stdout.write([
     `Packaging alone, in process (load average ${loadavg().map((x) => x.toFixed(1)).join(' / ')}):`, '',
-    '| app | files | zip | cold (every file compressed, in a worker) | after a one-file change (entries cached) |',
+    '| app | files | zip | cold (every file compressed, in a worker) | after a one-file change (built on the previous package) |',
     '| --- | ---: | ---: | ---: | ---: |', ...rows, '',
   ].join('\n'));
 }

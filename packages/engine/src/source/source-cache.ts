@@ -114,6 +114,8 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
   const { db, blobs, clock, limits } = deps;
   const packager = deps.packager ?? createPackager({ entriesDir: join(deps.packagesDir, 'entries') });
   const building = new Map<string, Promise<Uint8Array>>();
+  // The package built last and its manifest: the next build copies unchanged entries out of it.
+  let lastBuilt: { file: string; entries: readonly ManifestEntry[] } | undefined;
   // The last few manifests, decoded: the next delta from the same CLI builds on one of them.
   const recent = new Map<string, ReadonlyMap<string, ManifestEntry>>();
   const remember = (orgId: string, id: string, m: ReadonlyMap<string, ManifestEntry>): void => {
@@ -314,8 +316,9 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
         const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
         try {
           // Compressed in a worker thread, written straight to the temp file: the API stays responsive.
-          await packager.build(entries, prefetching(blobs, entries), tmp);
+          await packager.build(entries, prefetching(blobs, entries), tmp, lastBuilt);
           await rename(tmp, file);
+          lastBuilt = { file, entries };
         } catch (e) {
           await unlink(tmp).catch(() => {});
           throw e;
