@@ -97,6 +97,12 @@ export interface EngineConfig {
    * heartbeat for `leaseMs` is failed as interrupted by another engine (HANGAR_LEASE_MS, default 30 s).
    */
   readonly queue?: { readonly orgConcurrency: number; readonly leaseMs: number };
+  /**
+   * Source cache garbage collection: the manifests of each instance's last `retainDeployments`
+   * deployments (and uploads of the last 24 h) are kept with their blobs, packages and compressed
+   * entries; the rest is deleted every `intervalMs` (0: never). Unset: no collection.
+   */
+  readonly sourceGc?: { readonly retainDeployments: number; readonly intervalMs: number };
   /** Signed audit checkpoints: after `checkpointEvery` events of an org, or every `checkpointIntervalMs` (default 100 / 15 min). */
   readonly audit?: { readonly checkpointEvery: number; readonly checkpointIntervalMs: number };
   /** CI trusts: accept loopback http issuers (tests, the local cloud); default false. */

@@ -18,6 +18,7 @@ import { dialectOf } from '../store/db.js';
 import { registerDeploymentRoutes } from './routes.js';
 import { runDeployment } from './runner.js';
 import { componentsPackageVersion } from './fingerprint.js';
+import { startSourceGc } from '../source/gc.js';
 import { createDeploymentService, type DeploymentService } from './service.js';
 import { deploymentMigrations } from './tables.js';
 import { createWorkerPool } from './workers.js';
@@ -89,6 +90,7 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
   // Reaped deployments are announced on the bus, so streams on every engine see `failed` at once.
   const reapDeps = { db, clock, audit: deps.audit, notify: (id: string) => bus.notify(id) };
   const componentVersion = componentsPackageVersion();
+  let gc: { stop(): Promise<void> } | undefined;
   const queue: DeploymentQueue = (deps.queue ?? (dialectOf(db) === 'postgres' ? 'pg-boss' : 'sql')) === 'pg-boss'
     ? createPgBossQueue({ db, clock, logger, orgLimit, ...(deps.deferSeconds !== undefined ? { deferSeconds: deps.deferSeconds } : {}) })
     : createSqlQueue({ db, clock, orgLimit });
@@ -132,6 +134,9 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
       }
       await queue.start();
       workers.start();
+      if (config.sourceGc && config.sourceGc.intervalMs > 0) {
+        gc = startSourceGc({ db, blobs: stores.blobs, clock, logger, packagesDir: join(config.dataDir, 'packages'), retainDeployments: config.sourceGc.retainDeployments, intervalMs: config.sourceGc.intervalMs });
+      }
     },
     async drain(graceMs) {
       const r = await workers.drain(graceMs);
@@ -140,6 +145,7 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
     },
     async stop() {
       await workers.stop();
+      await gc?.stop();
       await queue.stop();
       await bus.close?.();
     },

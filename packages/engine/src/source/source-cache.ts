@@ -42,6 +42,9 @@ export interface LayeredPackages {
   readonly deps?: PackagePart;
 }
 
+/** Which kind of package a build is, so it builds on the last one of the same kind. */
+type Lineage = 'whole' | 'code' | 'deps';
+
 /** The folder split into the dependencies layer. */
 const DEPS_PREFIX = 'node_modules/';
 
@@ -147,6 +150,8 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
   const { db, blobs, clock, limits } = deps;
   const packager = deps.packager ?? createPackager({ entriesDir: join(deps.packagesDir, 'entries') });
   const building = new Map<string, Promise<Uint8Array>>();
+  /** The last package built of each lineage (whole, code, deps): the next one copies unchanged entries out of it. */
+  const lastBuilt = new Map<Lineage, { file: string; entries: readonly ManifestEntry[] }>();
   // The last few manifests, decoded: the next delta from the same CLI builds on one of them.
   const recent = new Map<string, ReadonlyMap<string, ManifestEntry>>();
   const remember = (orgId: string, id: string, m: ReadonlyMap<string, ManifestEntry>): void => {
@@ -207,7 +212,7 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
   }
 
   /** Reads `<packagesDir>/<id>.zip`, or the shared copy, or builds it from `loadEntries()` once (concurrent callers share the build). */
-  function buildCached(id: string, loadEntries: () => Promise<readonly ManifestEntry[]>): Promise<Uint8Array> {
+  function buildCached(id: string, lineage: Lineage, loadEntries: () => Promise<readonly ManifestEntry[]>): Promise<Uint8Array> {
     const inflight = building.get(id);
     if (inflight) return inflight;
     const p = (async () => {
@@ -243,8 +248,9 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
       try {
         // Compressed in a worker thread, written straight to the temp file: the API stays responsive.
-        await packager.build(entries, prefetching(blobs, entries), tmp);
+        await packager.build(entries, prefetching(blobs, entries), tmp, lastBuilt.get(lineage));
         await rename(tmp, file);
+        lastBuilt.set(lineage, { file, entries });
       } catch (e) {
         await unlink(tmp).catch(() => {});
         throw e;
@@ -363,7 +369,7 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
 
     assembleZip(id) {
       if (!sha256Pattern.test(id)) return Promise.reject(new HangarError('SOURCE_MANIFEST_UNKNOWN', `Not a manifest id: ${JSON.stringify(id.slice(0, 80))}.`));
-      return buildCached(id, async () => {
+      return buildCached(id, 'whole', async () => {
         // The id is the content's hash, so any org's copy of the manifest describes the same files;
         // callers have already checked (requireComplete) that the deploying org holds it and its blobs.
         const row = await db.selectFrom('manifests').select('entries').where('id', '=', id).executeTakeFirst();
@@ -377,11 +383,11 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       const row = await db.selectFrom('manifests').select('entries').where('id', '=', id).executeTakeFirst();
       if (!row) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `Manifest ${id} is unknown to this engine.`, { details: { manifestId: id } });
       const { code, deps } = splitDependencies(decodeEntries(row.entries));
-      const part = (entries: ManifestEntry[]): PackagePart => {
+      const part = (entries: ManifestEntry[], lineage: Lineage): PackagePart => {
         const partId = manifestId(entries);
-        return { id: partId, unzippedBytes: entries.reduce((n, e) => n + e.size, 0), zip: () => buildCached(partId, () => Promise.resolve(entries)) };
+        return { id: partId, unzippedBytes: entries.reduce((n, e) => n + e.size, 0), zip: () => buildCached(partId, lineage, () => Promise.resolve(entries)) };
       };
-      return { code: part(code), ...(deps.length ? { deps: part(deps) } : {}) };
+      return { code: part(code, 'code'), ...(deps.length ? { deps: part(deps, 'deps') } : {}) };
     },
   };
 }

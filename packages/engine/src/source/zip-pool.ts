@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ManifestEntry } from '@hangar/core';
 import { mapBounded } from './blob-store.js';
-import { createZipAssembler, DEFLATE_SETTINGS, methodFor, sortEntries, type CompressedEntry } from './zip.js';
+import { compressEntry, createZipAssembler, DEFLATE_SETTINGS, methodFor, readOwnZip, sortEntries, type CompressedEntry } from './zip.js';
 import type { FromWorker, ToWorker } from './zip-worker.js';
 
 /**
@@ -28,7 +28,17 @@ export interface Packager {
    * new central directory. After a one-file change only that file is compressed. Memory stays
    * bounded by the in-flight window plus one large file. Resolves with the zip's size in bytes.
    */
-  build(entries: readonly ManifestEntry[], read: (sha256: string) => Promise<Uint8Array>, out: string): Promise<number>;
+  build(entries: readonly ManifestEntry[], read: (sha256: string) => Promise<Uint8Array>, out: string, basis?: PackageBasis): Promise<number>;
+}
+
+/**
+ * A package built before (by this writer) and the manifest it was built from: entries of the new
+ * package whose content it holds are copied out of it in one read, instead of one entry-cache file
+ * each. After a one-file change that is most of them. Not usable (missing, another writer's): ignored.
+ */
+export interface PackageBasis {
+  readonly file: string;
+  readonly entries: readonly ManifestEntry[];
 }
 
 export interface PackagerOptions {
@@ -38,6 +48,13 @@ export interface PackagerOptions {
   readonly concurrency?: number;
   /** Bytes of blobs handed to the worker and not compressed yet; default 16 MB. */
   readonly maxInFlightBytes?: number;
+  /**
+   * Work this small (bytes to compress in one build) is done on the calling thread, a file at a
+   * time with the event loop let through between files: deflating a few hundred KB takes a few
+   * milliseconds, starting a worker thread far longer (a one-file change). Default 256 KB; 0
+   * always uses the worker.
+   */
+  readonly inlineBytes?: number;
   /** Called once per file actually compressed (tests count them; a cached entry is not). */
   readonly onCompress?: (sha256: string, path: string) => void;
 }
@@ -80,6 +97,7 @@ export function createPackager(options: PackagerOptions): Packager {
   const { entriesDir } = options;
   const concurrency = Math.max(1, options.concurrency ?? 2);
   const maxInFlight = options.maxInFlightBytes ?? 16 * 1024 * 1024;
+  const inlineBytes = options.inlineBytes ?? 256 * 1024;
   let active = 0;
   const waiting: Array<() => void> = [];
   const acquire = async (): Promise<void> => {
@@ -98,6 +116,17 @@ export function createPackager(options: PackagerOptions): Packager {
   /** Compresses (in a worker) every entry not in the cache yet and stores it there. */
   async function compressMissing(todo: readonly ManifestEntry[], read: (sha256: string) => Promise<Uint8Array>): Promise<void> {
     if (todo.length === 0) return;
+    if (todo.reduce((n, e) => n + e.size, 0) <= inlineBytes) {
+      for (const e of todo) {
+        const bytes = await read(e.sha256);
+        if (bytes.length !== e.size) throw new Error(`blob ${e.sha256} for ${e.path} has ${bytes.length} bytes, the manifest says ${e.size}`);
+        const made = compressEntry(methodFor(e.path), bytes);
+        options.onCompress?.(e.sha256, e.path);
+        await writeAtomic(entryPath(entriesDir, keyOf(e)), encodeEntry(made));
+        await new Promise((r) => setImmediate(r));
+      }
+      return;
+    }
     const worker = startWorker();
     let inFlight = 0;
     let credit: (() => void) | undefined;
@@ -147,11 +176,22 @@ export function createPackager(options: PackagerOptions): Packager {
     }
   }
 
-  async function buildOne(entries: readonly ManifestEntry[], read: (sha256: string) => Promise<Uint8Array>, out: string): Promise<number> {
+  async function buildOne(entries: readonly ManifestEntry[], read: (sha256: string) => Promise<Uint8Array>, out: string, basis?: PackageBasis): Promise<number> {
     const sorted = sortEntries(entries);
+    const fromBasis = new Map<string, CompressedEntry>();
+    if (basis) {
+      const zip = await readFile(basis.file).then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength), () => undefined);
+      const byPath = zip && readOwnZip(zip);
+      if (byPath) {
+        for (const b of basis.entries) {
+          const e = byPath.get(b.path);
+          if (e && e.size === b.size) fromBasis.set(keyOf(b), e);
+        }
+      }
+    }
     // One entry per distinct key: two paths with the same content and method share it.
     const distinct = new Map<string, ManifestEntry>();
-    for (const e of sorted) if (!distinct.has(keyOf(e))) distinct.set(keyOf(e), e);
+    for (const e of sorted) if (!distinct.has(keyOf(e)) && !fromBasis.has(keyOf(e))) distinct.set(keyOf(e), e);
     const all = [...distinct.entries()];
     const cached = await mapBounded(all, 32, async ([key]) => stat(entryPath(entriesDir, key)).then((s) => s.isFile(), () => false));
     await compressMissing(all.filter((_, i) => !cached[i]).map(([, e]) => e), read);
@@ -179,6 +219,8 @@ export function createPackager(options: PackagerOptions): Packager {
         await file.write(bytes);
       };
       const load = (e: ManifestEntry) => {
+        const held = fromBasis.get(keyOf(e));
+        if (held) return Promise.resolve(held);
         const where = entryPath(entriesDir, keyOf(e));
         return readFile(where).then((b) => decodeEntry(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), where));
       };
@@ -209,10 +251,10 @@ export function createPackager(options: PackagerOptions): Packager {
   }
 
   return {
-    async build(entries, read, out) {
+    async build(entries, read, out, basis) {
       await acquire();
       try {
-        return await buildOne(entries, read, out);
+        return await buildOne(entries, read, out, basis);
       } finally {
         release();
       }

@@ -158,15 +158,16 @@ describe('incremental packaging', () => {
 
       compressed.length = 0;
       const v2 = v1.map((e) => (e.path === 'src/m7.js' ? add('src/m7.js', 'export const v = "changed";\n') : e));
-      await packager.build(v2, read, join(dir, 'v2.zip'));
+      // built on the previous package: unchanged entries are copied out of it
+      await packager.build(v2, read, join(dir, 'v2.zip'), { file: join(dir, 'v1.zip'), entries: v1 });
       assert.deepEqual(compressed, ['src/m7.js']);
 
-      // the same inputs again: nothing compressed, the very same bytes; and the same bytes as a
-      // cold cache and as the in-thread reference
+      // the same inputs again, from the entry cache alone: nothing compressed, the very same bytes;
+      // and the same bytes as a cold cache and as the in-thread reference
       compressed.length = 0;
       await packager.build([...v2].reverse(), read, join(dir, 'v2-again.zip'));
       assert.deepEqual(compressed, []);
-      const cold = createPackager({ entriesDir: join(dir, 'cold') });
+      const cold = createPackager({ entriesDir: join(dir, 'cold'), inlineBytes: 0 }); // compressed in the worker, the others inline
       await cold.build(v2, read, join(dir, 'v2-cold.zip'));
       const hash = (f: string) => createHash('sha256').update(readFileSync(join(dir, f))).digest('hex');
       assert.equal(hash('v2-again.zip'), hash('v2.zip'));
@@ -179,6 +180,10 @@ describe('incremental packaging', () => {
       assert.equal(Object.keys(unzipped).length, v2.length);
       assert.deepEqual(centralMethods(zip).get('public/logo.png'), 0);
       assert.deepEqual(centralMethods(zip).get('src/m1.js'), 8);
+      // a basis that is not this writer's zip is ignored (the entry cache is used)
+      writeFileSync(join(dir, 'not-ours.zip'), 'PK junk');
+      await packager.build(v1, read, join(dir, 'v1-again.zip'), { file: join(dir, 'not-ours.zip'), entries: v2 });
+      assert.equal(hash('v1-again.zip'), hash('v1.zip'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -80,6 +80,11 @@ const DOS_DATE = (0 << 9) | (1 << 5) | 2;
 const DOS_TIME = 0;
 const FLAG_UTF8 = 0x0800;
 const MAX_ENTRIES = 0xffff;
+/**
+ * The end record's comment: marks a zip this writer made, so a later build may copy entries out
+ * of it (`readOwnZip`) knowing the bytes are the ones it would write itself.
+ */
+const ZIP_COMMENT = new TextEncoder().encode('hangar-zip/1');
 const MAX_OFFSET = 0xffffffff;
 
 function tooLarge(what: string): never {
@@ -143,8 +148,10 @@ export function createZipAssembler(write: (chunk: Uint8Array) => void): { add(pa
     end() {
       const cdStart = offset;
       for (const rec of central) emit(rec);
-      const eocd = new Uint8Array(22);
+      const eocd = new Uint8Array(22 + ZIP_COMMENT.length);
       const v = new DataView(eocd.buffer);
+      v.setUint16(20, ZIP_COMMENT.length, true);
+      eocd.set(ZIP_COMMENT, 22);
       v.setUint32(0, 0x06054b50, true);
       v.setUint16(8, count, true);
       v.setUint16(10, count, true);
@@ -154,6 +161,41 @@ export function createZipAssembler(write: (chunk: Uint8Array) => void): { add(pa
       return offset;
     },
   };
+}
+
+/**
+ * The entries of a zip this writer made (its end record carries ZIP_COMMENT), by path: method,
+ * CRC-32, size and the entry data as a view into `zip`. Anything else (another writer's zip, a
+ * damaged file) gives undefined: the caller then builds without it.
+ */
+export function readOwnZip(zip: Uint8Array): Map<string, CompressedEntry> | undefined {
+  const end = zip.length - 22 - ZIP_COMMENT.length;
+  if (end < 0) return undefined;
+  const v = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  if (v.getUint32(end, true) !== 0x06054b50 || v.getUint16(end + 20, true) !== ZIP_COMMENT.length) return undefined;
+  for (let i = 0; i < ZIP_COMMENT.length; i++) if (zip[end + 22 + i] !== ZIP_COMMENT[i]) return undefined;
+  const count = v.getUint16(end + 10, true);
+  let at = v.getUint32(end + 16, true);
+  const dec = new TextDecoder();
+  const out = new Map<string, CompressedEntry>();
+  for (let i = 0; i < count; i++) {
+    if (at + 46 > end || v.getUint32(at, true) !== 0x02014b50) return undefined;
+    const method = v.getUint16(at + 10, true);
+    const crc = v.getUint32(at + 16, true);
+    const csize = v.getUint32(at + 20, true);
+    const size = v.getUint32(at + 24, true);
+    const nameLen = v.getUint16(at + 28, true);
+    const extraLen = v.getUint16(at + 30, true);
+    const commentLen = v.getUint16(at + 32, true);
+    const local = v.getUint32(at + 42, true);
+    const name = dec.decode(zip.subarray(at + 46, at + 46 + nameLen));
+    if (local + 30 > end || v.getUint32(local, true) !== 0x04034b50 || (method !== 0 && method !== 8)) return undefined;
+    const dataAt = local + 30 + v.getUint16(local + 26, true) + v.getUint16(local + 28, true);
+    if (dataAt + csize > end) return undefined;
+    out.set(name, { method, crc, size, data: zip.subarray(dataAt, dataAt + csize) });
+    at += 46 + nameLen + extraLen + commentLen;
+  }
+  return out;
 }
 
 /**
