@@ -157,7 +157,41 @@ async function startTarget(): Promise<EngineTarget> {
 
 interface DeployRun { ms: number; cpuMs: number; cliMs: number; hashMs: number; uploadMs: number; deployMs: number; engineRunMs: number | null; status: string; sentBytes: number; uploadedBytes: number; uploadedFiles: number; files: number; bytes: number }
 
-async function deployBench(app: string, root: string, target: EngineTarget) {
+/**
+ * Issue 9's dependency change: one package added to package.json and the lock (and its folder to
+ * node_modules, as `npm install` would leave it), deployed, then taken out again. Undefined for an
+ * app without a package.json. With the dependencies layer, only node_modules' layer is published.
+ */
+async function dependencyChange(root: string, deployOnce: () => Promise<DeployRun>): Promise<DeployRun | undefined> {
+  const manifest = join(root, 'package.json');
+  const lock = join(root, 'package-lock.json');
+  if (!existsSync(manifest)) return undefined;
+  const name = 'hangar-bench-added-dep';
+  const dir = join(root, 'node_modules', name);
+  const originals = { manifest: readFileSync(manifest), lock: existsSync(lock) ? readFileSync(lock) : undefined };
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name, version: '1.0.0', main: 'index.js' }, null, 2)}\n`);
+    writeFileSync(join(dir, 'index.js'), `module.exports = () => 'added ${Date.now()}';\n`);
+    const pkg = JSON.parse(originals.manifest.toString()) as { dependencies?: Record<string, string> };
+    pkg.dependencies = { ...pkg.dependencies, [name]: '^1.0.0' };
+    writeFileSync(manifest, `${JSON.stringify(pkg, null, 2)}\n`);
+    if (originals.lock) {
+      const l = JSON.parse(originals.lock.toString()) as { packages?: Record<string, Record<string, unknown>> };
+      const rootPkg = l.packages?.[''] as { dependencies?: Record<string, string> } | undefined;
+      if (rootPkg) rootPkg.dependencies = { ...rootPkg.dependencies, [name]: '^1.0.0' };
+      if (l.packages) l.packages[`node_modules/${name}`] = { version: '1.0.0', resolved: `https://registry.npmjs.org/${name}/-/${name}-1.0.0.tgz`, license: 'MIT' };
+      writeFileSync(lock, `${JSON.stringify(l, null, 2)}\n`);
+    }
+    return await deployOnce();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    writeFileSync(manifest, originals.manifest);
+    if (originals.lock) writeFileSync(lock, originals.lock);
+  }
+}
+
+async function deployBench(app: string, root: string, target: EngineTarget, depsOnly = false) {
   const project = join(work, `project-${app}`);
   const home = join(work, `home-${app}-${Date.now()}`);
   mkdirSync(project, { recursive: true });
@@ -172,6 +206,12 @@ async function deployBench(app: string, root: string, target: EngineTarget) {
     return { ms: r.ms, cpuMs: r.cpuMs, cliMs: j.durationMs, ...j.timings, status: j.status, sentBytes: j.upload.sentBytes, uploadedBytes: j.upload.uploadedBytes, uploadedFiles: j.upload.uploadedFiles, files: j.upload.files, bytes: j.upload.bytes };
   };
   const first = await deployOnce();
+  if (depsOnly) {
+    const depChange = await dependencyChange(root, deployOnce);
+    await deployOnce(); // leave the instance matching the tree on disk
+    rmSync(home, { recursive: true, force: true });
+    return { first, depChange, depChangeGoalMet: depChange ? depChange.ms <= 3000 : undefined };
+  }
   const noops: DeployRun[] = [];
   const floors: number[] = [];
   const floorCpu: number[] = [];
@@ -190,6 +230,7 @@ async function deployBench(app: string, root: string, target: EngineTarget) {
   } finally {
     writeFileSync(changed, original);
   }
+  const depChange = await dependencyChange(root, deployOnce);
   await deployOnce(); // leave the instance matching the tree on disk
   rmSync(home, { recursive: true, force: true });
   const noop = noops.sort((a, b) => a.ms - b.ms)[Math.floor(noops.length / 2)]!;
@@ -210,6 +251,8 @@ async function deployBench(app: string, root: string, target: EngineTarget) {
     oneFileTimeBudgetMs: Math.min(1000, 2 * noop.ms + 300), oneFileTimeGoalMet: oneFile.ms <= Math.min(1000, 2 * noop.ms + 300),
     /** Issue 9: <= 5 s small, <= 10 s large (example: same as small). */
     firstBudgetMs: app === 'large' ? 10_000 : 5_000, firstGoalMet: first.ms <= (app === 'large' ? 10_000 : 5_000),
+    /** Issue 9: one package added to package.json + lock, <= 3 s on small. */
+    depChange, depChangeGoalMet: depChange ? depChange.ms <= 3000 : undefined,
   };
 }
 
@@ -274,6 +317,24 @@ type BenchResult = {
   serverless?: { skipped?: string; apps: Record<string, Awaited<ReturnType<typeof serverlessBench>> | { error: string }> };
 };
 
+const DEPS_START = '<!-- deps-layer:start -->';
+const DEPS_END = '<!-- deps-layer:end -->';
+
+/** Issue 9's dependency change, between markers so `--deps-only` can replace just this section. */
+function depsSection(deploys: Record<string, { first: DeployRun; depChange?: DeployRun | undefined; depChangeGoalMet?: boolean | undefined }>, note = ''): string {
+  const rows = Object.entries(deploys).filter(([, d]) => d.depChange);
+  return [
+    DEPS_START, '## Dependency change (dependencies layer)', '',
+    'One package added to `package.json` + `package-lock.json` (and its folder to `node_modules`), CLI start -> new code answering. With the dependencies layer the engine builds and publishes only the `node_modules` layer version (the app code package is unchanged, no UpdateFunctionCode), then updates the function\'s `Layers` and deletes the old version.', '',
+    '| app | first deploy | dependency change (goal <= 3 s on small) | sent to the engine | uploaded | status |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+    ...rows.map(([a, d]) => `| ${a} | ${f0(d.first.ms)} ms | ${f0(d.depChange!.ms)} ms${a === 'small' ? `: ${d.depChangeGoalMet ? 'met' : 'MISSED'}` : ''} | ${kb(d.depChange!.sentBytes)} | ${d.depChange!.uploadedFiles} files, ${kb(d.depChange!.uploadedBytes)} | ${d.depChange!.status} |`),
+    ...(rows.length ? [] : ['Not measured in this run.']),
+    ...(note ? ['', note] : []),
+    DEPS_END,
+  ].join('\n');
+}
+
 function renderMarkdown(result: BenchResult): string {
   const { runs, machine, hashing, deploys } = result;
   const apps = Object.keys(hashing);
@@ -298,6 +359,7 @@ function renderMarkdown(result: BenchResult): string {
     '| app | one-file change (goal <= 1.0 s and <= 2x no-op + 300 ms) | first deploy (goal <= 5 s small, <= 10 s large) | no-op: no AWS call (status skipped) | no-op vs budget |',
     '| --- | ---: | ---: | --- | --- |',
     ...apps.map((a) => { const d = deploys[a]!; return `| ${a} | ${f0(d.oneFile.ms)} ms (budget ${f0(d.oneFileTimeBudgetMs ?? NaN)} ms): ${d.oneFileTimeGoalMet ? 'met' : 'MISSED'} | ${f0(d.first.ms)} ms: ${d.firstGoalMet ? 'met' : 'MISSED'} | ${d.noopSkipped ? 'yes' : 'NO'} | ${f0(d.noop.ms)} ms vs ${f0(d.noopBudgetMs)} ms: ${d.noopGoalMet ? 'met' : 'MISSED'} |`; }),
+    '', depsSection(Object.fromEntries(apps.map((a) => [a, deploys[a]!]))),
     '', '## `serverless package` (v3) on the same apps, same run', '',
     ...(result.serverless?.skipped ? [`Skipped: ${result.serverless.skipped}.`] : result.serverless ? [
       '| app | sls package (first) | sls package after a one-file change | its zip | Hangar first deploy / sls first | Hangar one-file redeploy / sls one-file package |',
@@ -328,6 +390,7 @@ async function main() {
     process.stdout.write(md);
     return;
   }
+  if (process.argv.includes('--deps-only')) return depsOnly();
   try {
     execFileSync('npx', ['tsc', '-b', 'packages/cli'], { cwd: repo, stdio: 'pipe' });
   } catch {
@@ -366,6 +429,35 @@ async function main() {
   const md = renderMarkdown(result);
   writeFileSync(join(repo, 'bench', 'results', 'deploy.md'), md);
   process.stdout.write(md);
+}
+
+/**
+ * `--deps-only`: first deploy and the dependency change on the apps (default small), written to
+ * deploy-deps.json and spliced into deploy.md between its markers; the rest of deploy.md is kept.
+ */
+async function depsOnly(): Promise<void> {
+  mkdirSync(work, { recursive: true });
+  const chosen = process.argv.includes('--apps') ? apps : ['small'];
+  const load = loadavg().map((x) => +x.toFixed(2));
+  const target = await startTarget();
+  const deploys: Record<string, { first: DeployRun; depChange?: DeployRun | undefined; depChangeGoalMet?: boolean | undefined }> = {};
+  try {
+    for (const a of chosen) { log(`deploying ${a} then adding a dependency (${target.kind} engine)`); deploys[a] = await deployBench(a, prepare(a), target, true); }
+  } finally {
+    await target.close();
+  }
+  const date = new Date().toISOString();
+  writeFileSync(join(repo, 'bench', 'results', 'deploy-deps.json'), `${JSON.stringify({ date, engine: target.kind, loadAverageAtStart: load, loadAverageAtEnd: loadavg().map((x) => +x.toFixed(2)), deploys }, null, 2)}\n`);
+  const section = depsSection(deploys, `Measured ${date} with \`--deps-only\` (one run, engine: ${target.kind}); load average ${load.join(' / ')} at start, ${loadavg().map((x) => x.toFixed(2)).join(' / ')} at end (the machine is shared).`);
+  const mdFile = join(repo, 'bench', 'results', 'deploy.md');
+  const md = existsSync(mdFile) ? readFileSync(mdFile, 'utf8') : '';
+  const i = md.indexOf(DEPS_START);
+  const j = md.indexOf(DEPS_END);
+  const serverlessAt = md.indexOf('## `serverless package`');
+  const next = i >= 0 && j > i ? md.slice(0, i) + section + md.slice(j + DEPS_END.length)
+    : serverlessAt >= 0 ? `${md.slice(0, serverlessAt)}${section}\n\n${md.slice(serverlessAt)}` : `${md}\n${section}\n`;
+  writeFileSync(mdFile, next);
+  process.stdout.write(`${section}\n`);
 }
 
 main().catch((e: unknown) => { process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`); process.exitCode = 1; });
