@@ -10,6 +10,7 @@ import { createHttpFunction } from './http-function/component.js';
 import { createWebsite } from './website/component.js';
 import { createExpress } from './express/component.js';
 import { createTable } from './table/component.js';
+import { createFunction } from './function/component.js';
 
 export type {
   Component, ComponentContext, ComponentLogger, ComponentPermissions, ComponentSource, DeployResult, InstanceRef, PermissionStatement,
@@ -47,6 +48,7 @@ export {
 } from './sdk/function-permissions.js';
 export { sourceInput } from './sdk/source-input.js';
 
+export { createFunction, functionPermissions } from './function/component.js';
 export { createTable, tableActions, tableName, tablePermissions, type TableDeps } from './table/component.js';
 export { tableInputs, type TableInputs } from './table/inputs.js';
 export { planTable, type TableOperation, type TablePlan, type PlanOptions as TablePlanOptions } from './table/plan.js';
@@ -56,10 +58,13 @@ export type { TableSpec, TableState, KnownTable, IndexSpec } from './table/state
 
 /** The components this Hangar ships, in the order `listComponents()` returns them. */
 export function builtinComponents(): readonly Component<unknown>[] {
-  return [createHttpFunction() as Component<unknown>, createTable() as Component<unknown>, createWebsite() as Component<unknown>, createExpress() as Component<unknown>];
+  return [
+    createHttpFunction() as Component<unknown>, createFunction() as Component<unknown>, createTable() as Component<unknown>,
+    createWebsite() as Component<unknown>, createExpress() as Component<unknown>,
+  ];
 }
 
-/** A built-in component by name (`http-function`, `table`, `website`, `express`), or undefined. */
+/** A built-in component by name (`http-function`, `function`, `table`, `website`, `express`), or undefined. */
 export function getComponent(name: string): Component<unknown> | undefined {
   return builtinComponents().find((c) => c.name === name);
 }

@@ -143,6 +143,7 @@ export const errorCodes = {
   // @errors:comp-data (codes added by this work go directly below this line)
   COMPONENT_REPLACE_REQUIRED: spec(409, 'user', false, 'The inputs ask for a change AWS cannot make in place (a table\'s keys); the resource must be replaced, which deletes its data.'),
   COMPONENT_DELETION_PROTECTED: spec(409, 'user', false, 'The resource has deletion protection on, so it cannot be removed or replaced.'),
+  COMPONENT_TTL_ATTRIBUTE_CHANGE: spec(409, 'user', false, "A table's time to live moves from one attribute to another, which DynamoDB cannot do in one step (one time-to-live change an hour)."),
 
   // @errors:comp-web (codes added by this work go directly below this line)
   WEBSITE_DOCUMENT_MISSING: spec(400, 'user', false, "A website's index or error document is not among the files of inputs.src."),

@@ -170,9 +170,13 @@ interface CredentialRequestBase {
 export interface DeploymentCredentialRequest extends CredentialRequestBase {
   readonly purpose?: 'deploy';
   readonly deploymentId: string;
-  /** IAM actions the component declares; narrows the session with a session policy when set. */
+  /** IAM actions the component declares (the older form, on any resource); narrows the session when set. */
   readonly permissions?: readonly string[];
-  readonly policy?: never;
+  /**
+   * The session policy built from the component's statements for this instance (its actions on
+   * its own resources); narrows the session when set. Takes the place of `permissions`.
+   */
+  readonly policy?: SessionPolicyDocument;
 }
 
 /**

@@ -3,7 +3,7 @@
  * deployment, follow its progress, print the outputs and the provider used. No cloud credentials
  * are read anywhere on this path: the engine deploys with a role the organisation registered.
  */
-import type { ResolvedProject, SourceInput } from '@hangar/core';
+import { HangarError, type ResolvedProject, type SourceInput } from '@hangar/core';
 import type { createDeployment } from '@hangar/core/api';
 import type { CommandContext } from '../context.js';
 import { createUi, errorJson, printJson, reportError } from '../output.js';
@@ -17,6 +17,20 @@ export interface DeployOptions {
   readonly json?: boolean | undefined;
   /** Deploy even when nothing changed since the last successful deployment (a drift check). */
   readonly refresh?: boolean | undefined;
+  /**
+   * `--replace <instance-or-component>`: lets a change AWS cannot make in place (a table's keys)
+   * replace the resource of the instance so named, or of the instances of that component.
+   */
+  readonly replace?: string | undefined;
+}
+
+/** Whether `--replace <target>` names this instance (by name or by component); refuses a target naming neither. */
+export function replaceRequested(project: Pick<ResolvedProject, 'name' | 'component'>, target: string | undefined): boolean {
+  if (target === undefined) return false;
+  if (target === project.name || target === project.component) return true;
+  throw new HangarError('VALIDATION_FAILED',
+    `--replace ${target}: this project's instance is "${project.name}" (component ${project.component}); name it or its component, e.g. \`hangar deploy --replace ${project.name}\`.`,
+    { details: { replace: target, instance: project.name, component: project.component } });
 }
 
 export interface DeployResult {
@@ -42,7 +56,7 @@ export function engineInputs(project: ResolvedProject): Record<string, unknown> 
   return rest;
 }
 
-export async function runDeployment(ctx: CommandContext, session: Session, project: ResolvedProject, action: 'deploy' | 'remove', body: { manifestId?: string; refresh?: boolean }, quiet: boolean): Promise<DeploymentView> {
+export async function runDeployment(ctx: CommandContext, session: Session, project: ResolvedProject, action: 'deploy' | 'remove', body: { manifestId?: string; refresh?: boolean; replace?: boolean }, quiet: boolean): Promise<DeploymentView> {
   const ui = createUi(ctx, quiet);
   const created = await session.client.call<typeof createDeployment>('POST', '/api/v1/orgs/:orgId/deployments', {
     params: { orgId: session.orgId },
@@ -87,6 +101,7 @@ export async function deploy(ctx: CommandContext, options: DeployOptions = {}): 
   let result: DeployResult | undefined;
   try {
     const { dir, project } = loadProject(ctx.cwd, ctx.env, options.stage);
+    const replace = replaceRequested(project, options.replace);
     const src = project.inputs.src as SourceInput | undefined; // checked by parseProject
     // A source folder of credentials is refused before the engine hears of this deploy.
     const checked = src === undefined ? undefined : checkSourceEarly(ctx, dir, src);
@@ -102,7 +117,7 @@ export async function deploy(ctx: CommandContext, options: DeployOptions = {}): 
     }
     const before = session.client.sentBytes();
     const deployStart = performance.now();
-    const d = await runDeployment(ctx, session, project, 'deploy', { ...(manifestId ? { manifestId } : {}), ...(options.refresh ? { refresh: true } : {}) }, json);
+    const d = await runDeployment(ctx, session, project, 'deploy', { ...(manifestId ? { manifestId } : {}), ...(options.refresh ? { refresh: true } : {}), ...(replace ? { replace } : {}) }, json);
     const deployMs = Math.round(performance.now() - deployStart);
     upload = { ...upload, sentBytes: upload.sentBytes + (session.client.sentBytes() - before) };
     const durationMs = Date.now() - started;

@@ -57,7 +57,7 @@ test('a misspelt component is refused at the manifest request with the nearest n
   const p = project('typo', (y) => y.replace('component: http-function', 'component: http-functon'));
   const r = await hangar(p, ['deploy']);
   assert.equal(r.code, 1, r.out + r.err);
-  assert.match(r.err, /There is no component "http-functon"\. Did you mean "http-function"\? Available: http-function, .*\(COMPONENT_NOT_FOUND\)/);
+  assert.match(r.err, /There is no component "http-functon"\. Did you mean "http-function"\? Available: http-function, function, table, website, express\..*\(COMPONENT_NOT_FOUND\)/);
   assert.deepEqual(r.requests.map((q) => `${q.method} ${q.path}`), [`POST /api/v1/orgs/${up.orgId}/sources`], 'one manifest request, then nothing: no blob, no deployment');
 });
 

@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,4 +121,28 @@ test('tokens create, list and revoke; audit verify reports the chain intact', as
   assert.equal(await main(['whoami'], ci), 1);
   assert.match(ci.stderr.text(), /AUTH_REQUIRED/);
   assert.match((await hangar(['audit', 'verify'])).err, /Audit chain intact: \d+ events/);
+});
+
+test('a table project: deploy, a key change refused naming both keys, --replace of another name refused, --replace table recreates, remove', async () => {
+  const tableDir = join(dir, 'orders');
+  mkdirSync(tableDir, { recursive: true });
+  const write = (type: string) => writeFileSync(join(tableDir, 'hangar.yml'), `component: table\napp: shop\nname: orders\ninputs:\n  partitionKey: { name: id, type: ${type} }\n`);
+  const run = async (args: string[], expected = 0) => {
+    const ctx = testContext(tableDir, { HANGAR_HOME: join(dir, 'home') });
+    const code = await main(args, ctx);
+    assert.equal(code, expected, `hangar ${args.join(' ')} exited ${code}\n${ctx.stdout.text()}\n${ctx.stderr.text()}`);
+    return { out: ctx.stdout.text(), err: ctx.stderr.text() };
+  };
+  await hangar(['login', '--url', up.engineUrl, '--token', up.ownerToken!]);
+  write('S');
+  const first = await run(['deploy']);
+  assert.match(first.out, /^name: hangar-shop-dev-orders-[0-9a-f]{8}$/m);
+  assert.match(first.out, /^arn: arn:aws:dynamodb:/m);
+  write('N');
+  const refused = await run(['deploy'], 1);
+  assert.match(refused.err, /partition key id \(S\).*partition key id \(N\).*--replace.*\(COMPONENT_REPLACE_REQUIRED\)/s);
+  const wrong = await run(['deploy', '--replace', 'users'], 1);
+  assert.match(wrong.err, /--replace users: this project's instance is "orders" \(component table\)/);
+  await run(['deploy', '--replace', 'table']);
+  await run(['remove']);
 });

@@ -33,6 +33,8 @@ export interface ApplyDeps {
   readonly maxWaitSeconds: number;
   /** Where the code goes (inline, or staged in S3 when over the direct-upload limit); default `{ ZipFile: source.zip() }`. */
   readonly codeLocation?: () => Promise<CodeLocation>;
+  /** The component deploying (named in descriptions and messages); default http-function. */
+  readonly componentName?: string;
 }
 
 /** The trust policy of the execution role: only Lambda may assume it. */
@@ -61,10 +63,11 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 function createRunner(state: Mutable<HttpFunctionState>, deps: ApplyDeps): (op: HttpFunctionOperation) => Promise<void> {
   const { clients: { iam, lambda, apigw, logs }, log, signal } = deps;
   const opts = signal ? { abortSignal: signal } : {};
+  const component = deps.componentName ?? 'http-function';
   let roleCreatedNow = false;
   let zip: Promise<Uint8Array> | undefined;
   const code = (): Promise<Uint8Array> => {
-    if (!deps.source) throw new HangarError('COMPONENT_SOURCE_MISSING', 'http-function needs its code: set inputs.src to the folder holding your handler and deploy again.');
+    if (!deps.source) throw new HangarError('COMPONENT_SOURCE_MISSING', `${component} needs its code: set inputs.src to the folder holding your handler and deploy again.`);
     zip ??= deps.source.zip();
     return zip;
   };
@@ -80,7 +83,7 @@ function createRunner(state: Mutable<HttpFunctionState>, deps: ApplyDeps): (op: 
         const arn = await awsCall('iam:CreateRole', op.roleName, async () => {
           try {
             const out = await iam.send(new CreateRoleCommand({
-              RoleName: op.roleName, AssumeRolePolicyDocument: lambdaTrustPolicy, Description: 'Execution role of a Hangar http-function',
+              RoleName: op.roleName, AssumeRolePolicyDocument: lambdaTrustPolicy, Description: `Execution role of a Hangar ${component}`,
               Tags: Object.entries(deps.tags).map(([Key, Value]) => ({ Key, Value })),
             }), opts);
             return out.Role?.Arn;
@@ -153,7 +156,7 @@ function createRunner(state: Mutable<HttpFunctionState>, deps: ApplyDeps): (op: 
         const roleArn = required(state.role?.arn, 'plan', 'role');
         const Code = await location();
         const create = () => lambda.send(new CreateFunctionCommand({
-          FunctionName: op.functionName, Role: roleArn, Code, Description: 'Deployed by Hangar (http-function)',
+          FunctionName: op.functionName, Role: roleArn, Code, Description: `Deployed by Hangar (${component})`,
           ...configFields(op.config), Tags: { ...deps.tags },
         }), opts);
         const out = await awsCall('lambda:CreateFunction', op.functionName, () => retryWhileRolePropagates(create, roleCreatedNow, deps));

@@ -60,7 +60,7 @@ export function isLayerAction(action: string): boolean {
 
 /** Session-policy statements for the function's own layer and its versions. */
 export function layerStatements(functionName: string): { actions: string[]; resources: string[] }[] {
-  const layer = `arn:aws:lambda:*:*:layer:${layerNameOf(functionName)}`;
+  const layer = `arn:aws*:lambda:*:*:layer:${layerNameOf(functionName)}`;
   return [
     { actions: ['lambda:PublishLayerVersion'], resources: [layer] },
     { actions: ['lambda:GetLayerVersion', 'lambda:DeleteLayerVersion'], resources: [`${layer}:*`] },
@@ -224,7 +224,7 @@ async function ensureBucket(staging: S3Staging, opts: { abortSignal?: AbortSigna
 
 /** s3 actions for the deployment bucket (the bucket and its objects). */
 export function stagingStatements(instance: Pick<InstanceRef, 'orgId' | 'appId' | 'stage'>): { actions: string[]; resources: string[] }[] {
-  const bucket = `arn:aws:s3:::${deploymentBucketName(instance, '*')}`;
+  const bucket = `arn:aws*:s3:::${deploymentBucketName(instance, '*')}`;
   return [
     { actions: ['s3:CreateBucket'], resources: [bucket] },
     // Lambda reads the object with the caller's permissions.

@@ -10,6 +10,7 @@ import { DeleteLogGroupCommand, DescribeLogGroupsCommand, FilterLogEventsCommand
 import { AttachRolePolicyCommand, CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { GetFunctionCommand, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { SessionCredentials } from '@hangar/core';
 import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
 import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
@@ -189,6 +190,17 @@ test('local cloud: a session narrowed to the component\'s declared permissions c
     const deployed = await component.deploy(validateInputs(component, {}), ctx({}));
     assert.equal(((await (await fetch(deployed.outputs.url as string)).json()) as { says: string }).says, 'narrow');
     await component.remove(ctx(deployed.state));
+
+    // The session names this instance's resources: deploying another app's instance with it is refused,
+    // and so is anything outside the declaration (DynamoDB, invoking the function).
+    await assert.rejects(component.deploy(validateInputs(component, {}), { ...ctx({}), instance: { ...narrowInstance, app: 'other' } }),
+      (e: { code?: string }) => e.code === 'COMPONENT_AWS_ACCESS_DENIED');
+    const outside = new DynamoDBClient(awsClientConfig({ credentials: narrowed, region: 'us-east-1', endpoint: cloud.endpoint }));
+    try {
+      await assert.rejects(outside.send(new ListTablesCommand({})), (e) => isAwsError(e, 'AccessDeniedException'));
+    } finally {
+      outside.destroy();
+    }
 
     // The narrowing is real: without the IAM actions, the deploy is refused with the code that says so.
     const noIam = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: httpFunctionPermissions.filter((a) => !a.startsWith('iam:')), Resource: '*' }] });

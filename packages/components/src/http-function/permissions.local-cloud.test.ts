@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SessionCredentials } from '@hangar/core';
 import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
 import { strToU8, zipSync } from 'fflate';
@@ -25,11 +26,15 @@ const region = 'us-east-1';
 /** `?table=<name>` puts an item into that table with the function's own credentials. */
 const handler = `
 const { DynamoDBClient, PutItemCommand } = require('@aws-sdk/client-dynamodb');
+const { S3Client, GetObjectCommand, PutObjectCommand } = require('@aws-sdk/client-s3');
 const client = new DynamoDBClient({});
+const s3 = new S3Client({ forcePathStyle: true });
 exports.handler = async (event) => {
-  const table = event.queryStringParameters.table;
+  const { table, bucket, op } = event.queryStringParameters;
   try {
-    await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'from-fn' } } }));
+    if (bucket && op === 'get') await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'a.txt' }))).Body.transformToString();
+    else if (bucket) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'b.txt', Body: 'b' }));
+    else await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'from-fn' } } }));
     return { statusCode: 200, body: JSON.stringify({ ok: true }) };
   } catch (e) {
     return { statusCode: 200, body: JSON.stringify({ ok: false, error: e.name }) };
@@ -95,4 +100,21 @@ test('permissions: readwrite on table A lets the function write A; writing B is 
   assert.deepEqual(await put('perm-a'), { ok: true });
 
   await component.remove(context(again.state));
+});
+
+test('permissions: read on a bucket lets the function get objects, not put them', async () => {
+  const s3 = new S3Client({ ...awsClientConfig({ credentials, region, endpoint: cloud.endpoint }), forcePathStyle: true });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: 'perm-bucket' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'perm-bucket', Key: 'a.txt', Body: 'a' }));
+    const component = createHttpFunction({ maxWaitSeconds: 30 });
+    const ctx = (state: Record<string, unknown>): ComponentContext => ({ ...context(state), instance: { ...instance, name: 'reader', instanceId: 'inst_perm_2' } });
+    const deployed = await component.deploy(validateInputs(component, { permissions: [{ ref: 'arn:aws:s3:::perm-bucket', access: 'read' }] }), ctx({}));
+    const call = async (q: string) => (await (await fetch(`${deployed.outputs.url as string}?${q}`)).json()) as { ok: boolean; error?: string };
+    assert.deepEqual(await call('bucket=perm-bucket&op=get'), { ok: true });
+    assert.deepEqual(await call('bucket=perm-bucket&op=put'), { ok: false, error: 'AccessDenied' });
+    await component.remove(ctx(deployed.state));
+  } finally {
+    s3.destroy();
+  }
 });

@@ -158,3 +158,11 @@ test('removal deletes the log group after the function', () => {
   assert.deepEqual(ops(planHttpFunction(null, withGroup, { logGroup: null, role: null, function: null, recordedApiMissing: true })), []);
   assert.deepEqual(ops(planHttpFunction(null, {}, { logGroup: { name: logGroup.name } })), ['deleteLogGroup']);
 });
+
+test('without an HTTP API (the function component): role and function only, and APIs are never looked for', () => {
+  assert.deepEqual(ops(planHttpFunction({ ...desired, http: false }, {})), ['createRole', 'attachRolePolicy', 'createFunction']);
+  const { api: _api, ...noApi } = deployed;
+  assert.deepEqual(ops(planHttpFunction({ ...desired, http: false }, noApi)), []);
+  assert.equal(observationsNeeded({}, false).apis, false);
+  assert.equal(observationsNeeded({}).apis, true);
+});

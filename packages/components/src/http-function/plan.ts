@@ -15,6 +15,8 @@ export interface DesiredHttpFunction {
   readonly logGroup?: DesiredLogGroup;
   /** The inline policy from `permissions:` (compact JSON); undefined: none (one put before is deleted). */
   readonly inlinePolicy?: string;
+  /** False for a function without an HTTP API (the `function` component); default true. */
+  readonly http?: boolean;
 }
 
 export interface DesiredLogGroup {
@@ -66,8 +68,8 @@ export interface HttpFunctionPlan {
 }
 
 /** What the deploy should look at before planning: the parts the state does not record. */
-export function observationsNeeded(previous: HttpFunctionState): { role: boolean; function: boolean; apis: boolean; logGroup: boolean } {
-  return { role: !previous.role, function: !previous.function, apis: !previous.api, logGroup: !previous.logGroup };
+export function observationsNeeded(previous: HttpFunctionState, http = true): { role: boolean; function: boolean; apis: boolean; logGroup: boolean } {
+  return { role: !previous.role, function: !previous.function, apis: http && !previous.api, logGroup: !previous.logGroup };
 }
 
 /**
@@ -103,6 +105,7 @@ export function planHttpFunction(desired: DesiredHttpFunction | null, previous: 
     if (fn.codeHash !== codeHash) ops.push({ op: 'updateFunctionCode', functionName: fn.name, codeHash });
   }
 
+  if (desired.http === false) return { operations: ops };
   const api = current.api;
   if (!api) ops.push({ op: 'createApi', apiName: names.apiName });
   if (!api?.integrationId) ops.push({ op: 'createIntegration' });

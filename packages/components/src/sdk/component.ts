@@ -63,7 +63,11 @@ export interface ComponentContext {
 /** One Allow statement of a session policy: these actions on these resource ARN patterns. */
 export interface PermissionStatement {
   readonly actions: readonly string[];
-  /** ARN patterns (`*` and `?` wildcards), e.g. `arn:aws:dynamodb:*:*:table/hangar-shop-dev-orders-1a2b3c4d`. */
+  /**
+   * ARN patterns (`*` and `?` wildcards within a segment), e.g.
+   * `arn:aws*:dynamodb:*:*:table/hangar-shop-dev-orders-1a2b3c4d` — `aws*` so the statement holds in
+   * every partition (aws, aws-cn, aws-us-gov).
+   */
   readonly resources: readonly string[];
 }
 

@@ -116,3 +116,9 @@ export function compilePermissions(entries: readonly PermissionEntry[]): IamPoli
   }
   return statements.length ? { Version: '2012-10-17', Statement: statements } : undefined;
 }
+
+/** The compiled `permissions:` as the function plan wants it: compact JSON, or nothing. */
+export function inlinePolicyOf(permissions: readonly PermissionEntry[]): { inlinePolicy?: string } {
+  const policy = compilePermissions(permissions);
+  return policy ? { inlinePolicy: JSON.stringify(policy) } : {};
+}

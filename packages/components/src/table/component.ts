@@ -33,7 +33,7 @@ export function tableName(instance: Pick<InstanceRef, 'app' | 'stage' | 'name' |
 
 /** A deployment of `table` may call the DynamoDB table actions on its own table, nothing else. */
 export function tablePermissions(instance: InstanceRef): PermissionStatement[] {
-  return [{ actions: [...tableActions], resources: [`arn:aws:dynamodb:*:*:table/${tableName(instance)}`] }];
+  return [{ actions: [...tableActions], resources: [`arn:aws*:dynamodb:*:*:table/${tableName(instance)}`] }];
 }
 
 /**

@@ -133,7 +133,7 @@ test('table: create, no-op, in-place updates, refused key change, replace, drift
   await component.remove(context(fourth.state)); // already gone: nothing to do
 });
 
-test('table: provisioned billing, and a switch to on-demand in place', async () => {
+test('table: provisioned billing, a switch to on-demand and back (with a second index) in place', async () => {
   const i = inst({ name: 'billing', instanceId: 'inst_t2' });
   const prov = { partitionKey: { name: 'id', type: 'N' }, billing: { readCapacity: 2, writeCapacity: 3 }, globalSecondaryIndexes: [{ name: 'byName', partitionKey: 'name', projection: ['email'] }] };
   const first = await component.deploy(inputs(prov), context({}, { instance: i }));
@@ -143,7 +143,11 @@ test('table: provisioned billing, and a switch to on-demand in place', async () 
   const second = await component.deploy(inputs({ ...prov, billing: 'PAY_PER_REQUEST' }), context(first.state, { instance: i }));
   t = (await admin.send(new DescribeTableCommand({ TableName: tableName(i) }))).Table!;
   assert.equal(t.BillingModeSummary?.BillingMode, 'PAY_PER_REQUEST');
-  await component.remove(context(second.state, { instance: i }));
+  // Back to provisioned with a second index: each index gets the capacity in the same UpdateTable.
+  const third = await component.deploy(inputs({ ...prov, globalSecondaryIndexes: [...prov.globalSecondaryIndexes, { name: 'byEmail', partitionKey: 'email' }] }), context(second.state, { instance: i }));
+  t = (await admin.send(new DescribeTableCommand({ TableName: tableName(i) }))).Table!;
+  assert.deepEqual(t.GlobalSecondaryIndexes?.map((g) => [g.IndexName, g.ProvisionedThroughput?.ReadCapacityUnits]).sort(), [['byEmail', 2], ['byName', 2]]);
+  await component.remove(context(third.state, { instance: i }));
 });
 
 test('table: the deployment session holds only the table actions on its own table', async () => {

@@ -25,7 +25,8 @@ test('in place: indexes one at a time (changed ones deleted first), TTL, tags, p
   assert.deepEqual(ops({ ...spec, indexes: [gsi] }, known()), ['createIndex']);
   assert.deepEqual(ops(spec, known({ indexes: [gsi] })), ['deleteIndex']);
   assert.deepEqual(ops({ ...spec, indexes: [{ ...gsi, projection: 'KEYS_ONLY' }] }, known({ indexes: [gsi] })), ['deleteIndex', 'createIndex']);
-  assert.deepEqual(ops({ ...spec, ttlAttribute: 'b' }, known({ ttlAttribute: 'a' })), ['disableTtl', 'enableTtl']);
+  assert.throws(() => planTable({ ...spec, ttlAttribute: 'b' }, known({ ttlAttribute: 'a' })), (e: HangarError) =>
+    e.code === 'COMPONENT_TTL_ATTRIBUTE_CHANGE' && e.message.includes('attribute a') && e.message.includes('asks for b'));
   assert.deepEqual(ops(spec, known({ ttlAttribute: 'a' })), ['disableTtl']);
   const tagged = planTable({ ...spec, tags: { 'hangar:app': 'shop', team: 'x' } }, known({ tags: { 'hangar:app': 'shop', old: '1' } })).operations;
   assert.deepEqual(tagged, [{ op: 'tag', name: spec.name, tags: { team: 'x' } }, { op: 'untag', name: spec.name, keys: ['old'] }]);

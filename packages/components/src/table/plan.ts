@@ -60,6 +60,7 @@ export function planTable(desired: TableSpec | null, current: KnownTable | undef
     ops.push({ op: 'setBilling', name, billing: desired.billing, indexes: kept });
   }
   for (const [n, ix] of wanted) if (!have.has(n) || !sameIndex(have.get(n)!, ix)) ops.push({ op: 'createIndex', name, index: ix, billing: desired.billing });
+  if (current.ttlAttribute && desired.ttlAttribute && current.ttlAttribute !== desired.ttlAttribute) throw ttlMove(name, current.ttlAttribute, desired.ttlAttribute);
   if (current.ttlAttribute && current.ttlAttribute !== desired.ttlAttribute) ops.push({ op: 'disableTtl', name, attribute: current.ttlAttribute });
   if (desired.ttlAttribute && current.ttlAttribute !== desired.ttlAttribute) ops.push({ op: 'enableTtl', name, attribute: desired.ttlAttribute });
   const changedTags = Object.fromEntries(Object.entries(desired.tags).filter(([k, v]) => current.tags[k] !== v));
@@ -102,4 +103,11 @@ function deletionProtected(name: string, why: 'remove' | 'replace' = 'remove'): 
     `Table ${name} has deletion protection on, so it cannot be ${why === 'remove' ? 'removed' : 'replaced'}. ` +
     `Set inputs.deletionProtection: false and run \`hangar deploy\`${why === 'remove' ? ', then `hangar remove`' : ' --replace again'}.`,
     { details: { table: name } });
+}
+
+function ttlMove(name: string, from: string, to: string): HangarError {
+  return new HangarError('COMPONENT_TTL_ATTRIBUTE_CHANGE',
+    `Table ${name} expires items by attribute ${from}; inputs.ttlAttribute asks for ${to}. DynamoDB turns time to live off before it can move it, and accepts one such change an hour. ` +
+    'Remove inputs.ttlAttribute and deploy, then set the new attribute and deploy again an hour later.',
+    { details: { table: name, from, to } });
 }

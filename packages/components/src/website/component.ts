@@ -31,7 +31,7 @@ export const websitePermissions = [
  * are object actions (`<bucket>/*`); the rest are bucket actions.
  */
 export function websiteStatements(instance: InstanceRef): PermissionStatement[] {
-  const bucket = `arn:aws:s3:::${websiteBucketName(instance)}`;
+  const bucket = `arn:aws*:s3:::${websiteBucketName(instance)}`;
   const objectActions = new Set(['s3:PutObject', 's3:DeleteObject']);
   return [
     { actions: websitePermissions.filter((a) => !objectActions.has(a)), resources: [bucket] },
@@ -172,6 +172,13 @@ async function bucketExists(s3: S3Client, bucket: string): Promise<boolean> {
     } catch (e) {
       // HeadBucket has no body: a missing bucket is a bare 404 the SDK names NotFound.
       if (isAwsError(e, 'NotFound', 'NoSuchBucket')) return false;
+      if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 403) {
+        // A bare 403 (no body, so the SDK may not name it): bucket names are global, so either another account owns this name, or the
+        // deployment's role (or session policy) lacks s3:ListBucket on it.
+        throw new HangarError('COMPONENT_AWS_ACCESS_DENIED', `s3:ListBucket (HeadBucket) on ${bucket} was refused (403). Either another AWS account owns a bucket of this name (bucket names are global: rename the instance or app), or the provider role lacks s3:ListBucket on arn:aws:s3:::${bucket}.`, {
+          details: { action: 's3:ListBucket', resource: bucket, awsCode: 'Forbidden' },
+        });
+      }
       throw e;
     }
   });

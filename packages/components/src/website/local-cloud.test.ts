@@ -110,8 +110,9 @@ test('website: create serves the folder, a no-op looks once, an update uploads o
   assert.equal(asset.status, 200);
   assert.equal(asset.headers['content-type'], 'text/javascript; charset=utf-8');
   assert.equal(asset.headers['cache-control'], 'public, max-age=31536000, immutable');
+  // Anyone may read objects, nobody may list them: S3 answers a missing key 403, with the error document.
   const missing = await get(url, '/nope');
-  assert.equal(missing.status, 404);
+  assert.equal(missing.status, 403);
   assert.equal(missing.body, '<h1>not here</h1>');
 
   // no-op: one HeadBucket, nothing written
@@ -125,7 +126,7 @@ test('website: create serves the folder, a no-op looks once, an update uploads o
   const second = await component.deploy(inputs, context(same.state, 'm2', v2, logs));
   assert.deepEqual(taken().sort(), ['DeleteObjects', 'HeadBucket', 'PutObject', 'PutObject']);
   assert.equal((await get(url, '/')).body, '<h1>v2</h1>');
-  assert.equal((await get(url, '/old.txt')).status, 404);
+  assert.equal((await get(url, '/old.txt')).status, 403);
   assert.equal((await get(url, '/new.css')).headers['content-type'], 'text/css; charset=utf-8');
 
   // spa: unknown paths answer with the index document
@@ -133,7 +134,7 @@ test('website: create serves the folder, a no-op looks once, an update uploads o
   assert.deepEqual(taken(), ['HeadBucket', 'PutBucketWebsite']);
   const deep = await get(url, '/todos/42');
   assert.equal(deep.body, '<h1>v2</h1>');
-  assert.equal(deep.status, 404, 'the S3 website endpoint keeps 404 for the fallback (documented)');
+  assert.equal(deep.status, 403, 'the S3 website endpoint keeps its error status for the fallback (documented)');
 
   // private: no website, no public read, every block on
   const priv = await component.deploy(validateInputs(component, { src: './dist', private: true }), context(spa.state, 'm2', v2, logs));
@@ -203,6 +204,9 @@ test('website: the deployment session holds only the S3 actions on its own bucke
       await assert.rejects(lambda.send(new ListFunctionsCommand({})), (e) => isAwsError(e, 'AccessDeniedException'));
       await assert.rejects(weak.send(new DeleteBucketCommand({ Bucket: other })), (e) => isAwsError(e, 'AccessDenied'));
       await assert.rejects(weak.send(new PutObjectCommand({ Bucket: other, Key: 'x', Body: 'x' })), (e) => isAwsError(e, 'AccessDenied'));
+      // A bucket of that name exists outside the session (as one owned by another account would): HeadBucket's bare 403 is explained.
+      await assert.rejects(component.deploy(validateInputs(component, { src: '.' }), { ...ctx({}), instance: { ...instance, stage: 'prod' } }),
+        (e: { code?: string; message?: string }) => e.code === 'COMPONENT_AWS_ACCESS_DENIED' && /another AWS account owns a bucket of this name/.test(e.message ?? ''));
     } finally {
       lambda.destroy();
     }

@@ -75,6 +75,8 @@ export const createDeployment = defineRoute({
      * Without it such a deployment ends `skipped` without a cloud call.
      */
     refresh: z.boolean().default(false),
+    /** `hangar deploy --replace`: a change AWS cannot make in place (a table's keys) replaces the resource, deleting its data. */
+    replace: z.boolean().optional(),
   }),
   reply: z.object({ deploymentId: z.string(), status: z.literal('queued'), instanceId: z.string() }),
 });

@@ -1,11 +1,12 @@
-import type { ComponentContext } from '@hangar/components';
+import type { ComponentContext, ComponentPermissions } from '@hangar/components';
 import type { z } from 'zod';
 
 /** What the engine needs of a component (structurally the `Component` of @hangar/components). */
 export interface RunnableComponent {
   readonly name: string;
   readonly inputs: z.ZodType<unknown>;
-  readonly permissions: readonly string[];
+  /** Statements per instance, or bare actions (see @hangar/components); the deployment's session is narrowed to them. */
+  readonly permissions: ComponentPermissions;
   /** Checks the inputs against the uploaded source's paths; throws a HangarError naming the fix. */
   checkSource?(inputs: unknown, paths: readonly string[]): void;
   deploy(inputs: unknown, ctx: ComponentContext): Promise<{ outputs: Record<string, unknown>; state: Record<string, unknown> }>;

@@ -1,6 +1,6 @@
 import { HangarError, type SessionCredentials } from '@hangar/core';
-import { validateInputs, type ComponentContext } from '@hangar/components';
-import type { Actor, AuditApi, Clock, CredentialBroker, CredentialSession, Db, Logger, ResolvedProvider } from '../types.js';
+import { permissionStatements, sessionPolicyDocument, validateInputs, type ComponentContext, type ComponentPermissions, type InstanceRef } from '@hangar/components';
+import type { Actor, AuditApi, Clock, CredentialBroker, CredentialSession, Db, Logger, ResolvedProvider, SessionPolicyDocument } from '../types.js';
 import type { SourceCache } from '../source/source-cache.js';
 import type { DeploymentBus } from './bus.js';
 import type { ComponentLookup } from './components.js';
@@ -38,6 +38,16 @@ export interface RunnerDeps {
 class StoppedBeforeCloud extends Error {}
 
 const REDACTED = '[REDACTED]';
+
+/**
+ * What narrows a deployment's session: a component declaring statements gets a session policy
+ * naming this instance's resources; one declaring bare actions gets them on any resource.
+ */
+function narrowing(permissions: ComponentPermissions, instance: InstanceRef): { policy: SessionPolicyDocument } | { permissions: readonly string[] } | Record<string, never> {
+  if (typeof permissions !== 'function') return { permissions };
+  const policy = sessionPolicyDocument(permissionStatements(permissions, instance));
+  return policy ? { policy } : {};
+}
 
 /** Turns what a component returned into plain JSON text (dropping functions, class instances' internals). */
 function jsonText(value: unknown): string {
@@ -121,7 +131,7 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
       fingerprint = deploymentFingerprint({ manifestId: dep.manifest_id, inputs: dep.inputs, component: dep.component, componentVersion: deps.componentVersion ?? 'unknown', provider });
       // Unchanged since the instance's last successful deployment: nothing to do, and no role is
       // assumed to find that out. --refresh (refresh = 1) deploys anyway: the component checks for drift.
-      if (dep.refresh !== 1 && instance.status === 'deployed' && instance.last_deployment_id) {
+      if (dep.refresh !== 1 && dep.replace_resources !== 1 && instance.status === 'deployed' && instance.last_deployment_id) {
         const last = await db.selectFrom('deployments').select(['id', 'action', 'status', 'fingerprint']).where('id', '=', instance.last_deployment_id).executeTakeFirst();
         if (last && last.action === 'deploy' && (last.status === 'succeeded' || last.status === 'skipped') && last.fingerprint === fingerprint) skippedSince = last.id;
       }
@@ -134,8 +144,9 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
       const actor: Actor = { kind: ref.kind, id: ref.id, userId: ref.userId, name: dep.actor };
       if (runSignal.aborted) throw new StoppedBeforeCloud('stopped before credentials were requested');
       touchedCloud = true;
+      const instanceRef = { orgId: dep.org_id, appId: dep.app_id, app: app.name, stage: dep.stage, name: instance.name, instanceId: dep.instance_id };
       session = await deps.broker.open({
-        deploymentId: dep.id, orgId: dep.org_id, appId: dep.app_id, stage: dep.stage, instanceId: dep.instance_id, actor, provider, permissions: component.permissions,
+        deploymentId: dep.id, orgId: dep.org_id, appId: dep.app_id, stage: dep.stage, instanceId: dep.instance_id, actor, provider, ...narrowing(component.permissions, instanceRef),
       });
       const opened = session;
       let credentials = await opened.current();
@@ -151,14 +162,16 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
         get credentials() { return credentials; },
         region: opened.region,
         ...(opened.endpoint ? { endpoint: opened.endpoint } : {}),
-        instance: { orgId: dep.org_id, appId: dep.app_id, app: app.name, stage: dep.stage, name: instance.name, instanceId: dep.instance_id },
+        instance: instanceRef,
         state: Object.freeze(JSON.parse(instance.state) as Record<string, unknown>),
         log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
         ...(manifestId ? { source: { manifestId, zip: () => deps.source.assembleZip(manifestId), layered: () => deps.source.assembleLayered(manifestId) } } : {}),
         signal: runSignal,
+        ...(dep.replace_resources === 1 ? { replace: true } : {}),
       };
 
       if (dep.action === 'deploy') {
+        if (ctx.replace) log.warn('--replace: a change that cannot be made in place replaces the resource, deleting what it holds');
         const inputs = validateInputs(component, JSON.parse(dep.inputs));
         const result = await component.deploy(inputs, ctx);
         outputs = JSON.parse(jsonText(result.outputs)) as Record<string, unknown>;

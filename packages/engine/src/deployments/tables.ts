@@ -1,4 +1,4 @@
-import type { ColumnType, Kysely, Migration } from 'kysely';
+import type { ColumnType, Generated, Kysely, Migration } from 'kysely';
 
 export interface AppsTable {
   id: string;
@@ -65,6 +65,8 @@ export interface DeploymentsTable {
   fingerprint?: ColumnType<string | null, string | null | undefined, string | null>;
   /** 1: deploy even when the fingerprint is unchanged (hangar deploy --refresh, a drift check). */
   refresh?: ColumnType<number, number | undefined, number>;
+  /** 1 when `hangar deploy --replace` named this instance: a change AWS cannot make in place replaces the resource. */
+  replace_resources: Generated<number>;
 }
 
 export interface DeploymentLogsTable {
@@ -93,6 +95,14 @@ export const deploymentMigrations: Record<string, Migration> = {
     async down(db: Kysely<any>) {
       await db.schema.alterTable('deployments').dropColumn('refresh').execute();
       await db.schema.alterTable('deployments').dropColumn('fingerprint').execute();
+    },
+  },
+  '2026_12_01_comp_data_deployment_replace': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('deployments').addColumn('replace_resources', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('deployments').dropColumn('replace_resources').execute();
     },
   },
   '0220_deployment_heartbeat': {

@@ -43,6 +43,14 @@ test('removed, never deployed, and function-less instances are clear errors', ()
   assert.throws(() => functionTarget(instance({ status: 'removed' })), /shop\/dev\/api was removed.*hangar deploy/);
 });
 
+test('the function component names its function by name and arn; the arn of a table is not a function', () => {
+  const arn = `arn:aws:lambda:eu-west-1:222222222222:function:${fnName}`;
+  const t = functionTarget(instance({ component: 'function', outputs: { name: fnName, arn, roleArn: 'arn:aws:iam::222222222222:role/x', logGroup: `/aws/lambda/${fnName}` } }));
+  assert.deepEqual([t.functionName, t.functionArn, t.logGroup], [fnName, arn, `/aws/lambda/${fnName}`]);
+  assert.throws(() => functionTarget(instance({ component: 'table', outputs: { name: 't', arn: 'arn:aws:dynamodb:eu-west-1:222222222222:table/t' } })),
+    (e: HangarError) => e.code === 'FUNCTION_UNSUPPORTED');
+});
+
 test('session policies: only the read actions on the log group (and its streams), only InvokeFunction on the function', () => {
   const t = functionTarget(instance());
   assert.deepEqual(logsPolicy(t), {

@@ -32,7 +32,7 @@ export function functionTarget(instance: InstanceView): FunctionTarget {
     throw new HangarError('FUNCTION_NOT_DEPLOYED', `Instance ${label(instance)} was removed, so it has no function to read logs from or invoke. ${deployHint}`,
       { details: { instanceId: instance.id, status: instance.status } });
   }
-  const { functionArn, functionName } = instance.outputs;
+  const { functionArn, functionName } = functionOutputs(instance.outputs);
   if (typeof functionArn !== 'string' || typeof functionName !== 'string') {
     if (instance.status === 'deployed') {
       throw new HangarError('FUNCTION_UNSUPPORTED', `Instance ${label(instance)} is a ${instance.component}, which has no function: it has no runtime logs and cannot be invoked.`,
@@ -50,4 +50,14 @@ export function functionTarget(instance: InstanceView): FunctionTarget {
   const named = instance.outputs.logGroup;
   const logGroup = typeof named === 'string' && /^[.\-_/#A-Za-z0-9]{1,512}$/.test(named) ? named : `/aws/lambda/${functionName}`;
   return { instance, functionName, functionArn, partition, region, accountId, logGroup, logGroupArn: `arn:${partition}:logs:${region}:${accountId}:log-group:${logGroup}` };
+}
+
+/**
+ * `functionArn`/`functionName` (http-function), or `arn`/`name` when that ARN is a Lambda
+ * function's (the `function` component; a table's `arn` is not).
+ */
+function functionOutputs(outputs: Readonly<Record<string, unknown>>): { functionArn: unknown; functionName: unknown } {
+  if (outputs.functionArn !== undefined || outputs.functionName !== undefined) return { functionArn: outputs.functionArn, functionName: outputs.functionName };
+  if (typeof outputs.arn === 'string' && functionArnPattern.test(outputs.arn)) return { functionArn: outputs.arn, functionName: outputs.name };
+  return { functionArn: undefined, functionName: undefined };
 }

@@ -46,7 +46,7 @@ function sessionFacts(req: CredentialRequest): { purpose: CredentialPurpose; ses
     };
   }
   const dep: DeploymentCredentialRequest = req;
-  const policy = sessionPolicy(dep.permissions);
+  const policy = dep.policy ? serializeSessionPolicy(dep.policy) : sessionPolicy(dep.permissions);
   return { purpose: 'deploy', sessionName: sessionName(dep.deploymentId), subject: `deployment:${dep.deploymentId}`, label: `deployment ${dep.deploymentId}`, policy, narrowed: policy !== undefined };
 }
 

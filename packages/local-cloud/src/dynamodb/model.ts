@@ -35,7 +35,8 @@ export interface TableModel {
   streamLabel?: string;
   deletionProtection: boolean;
   tags: Record<string, string>;
-  ttl?: { attribute: string; enabled: boolean };
+  /** `changedAt`: ms on the server clock of the last UpdateTimeToLive (DynamoDB allows one change an hour). */
+  ttl?: { attribute: string; enabled: boolean; changedAt?: number };
   tableClass?: string;
   /** key string -> item */
   items: Record<string, Item>;

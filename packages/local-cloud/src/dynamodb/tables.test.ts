@@ -183,6 +183,38 @@ describe('DynamoDB tables', () => {
     const d = await c.send(new DescribeTableCommand({ TableName: 'orders' }));
     assert.equal(d.Table?.TableStatus, 'ACTIVE');
   });
+
+  it('creates or deletes one index per UpdateTable, and updates the throughput of several at once', async () => {
+    const gsi = (attr: string) => ({ IndexName: `by-${attr}`, KeySchema: [{ AttributeName: attr, KeyType: 'HASH' as const }], Projection: { ProjectionType: 'KEYS_ONLY' as const }, ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 } });
+    await createActiveTable(c, {
+      TableName: 'indexed', BillingMode: 'PROVISIONED', ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 },
+      AttributeDefinitions: ['pk', 'a', 'b'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], GlobalSecondaryIndexes: [gsi('a'), gsi('b')],
+    });
+    await createActiveTableWait(c, 'indexed');
+    const two = await rejectsWith(c.send(new UpdateTableCommand({
+      TableName: 'indexed', AttributeDefinitions: [{ AttributeName: 'c', AttributeType: 'S' }],
+      GlobalSecondaryIndexUpdates: [{ Create: gsi('c') }, { Delete: { IndexName: 'by-a' } }],
+    })), 'ValidationException');
+    assert.equal(two.message, 'One or more parameter values were invalid: Only 1 online index operation can be performed at a time');
+    await c.send(new UpdateTableCommand({
+      TableName: 'indexed', GlobalSecondaryIndexUpdates: ['by-a', 'by-b'].map((IndexName) => ({ Update: { IndexName, ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 6 } } })),
+    }));
+    const d = await c.send(new DescribeTableCommand({ TableName: 'indexed' }));
+    assert.deepEqual(d.Table?.GlobalSecondaryIndexes?.map((g) => g.ProvisionedThroughput?.WriteCapacityUnits), [6, 6]);
+  });
+
+  it('accepts one time-to-live change an hour, as DynamoDB', async () => {
+    await createActiveTable(c, simpleTable('hourly'));
+    await c.send(new UpdateTimeToLiveCommand({ TableName: 'hourly', TimeToLiveSpecification: { Enabled: true, AttributeName: 'expires' } }));
+    const soon = await rejectsWith(c.send(new UpdateTimeToLiveCommand({ TableName: 'hourly', TimeToLiveSpecification: { Enabled: false, AttributeName: 'expires' } })), 'ValidationException');
+    assert.equal(soon.message, 'Time to live has been modified multiple times within a fixed interval');
+    await advanceClock(cloud.endpoint, 3600, { adminToken: cloud.adminToken });
+    // The client signs with the server's clock from now on (as the SDK does after a skew answer).
+    (c.config as { systemClockOffset: number }).systemClockOffset = cloud.now().getTime() - Date.now();
+    await c.send(new UpdateTimeToLiveCommand({ TableName: 'hourly', TimeToLiveSpecification: { Enabled: false, AttributeName: 'expires' } }));
+    assert.equal((await c.send(new DescribeTimeToLiveCommand({ TableName: 'hourly' }))).TimeToLiveDescription?.TimeToLiveStatus, 'DISABLED');
+  });
 });
 
 async function createActiveTableWait(c: DynamoDBClient, name: string): Promise<void> {

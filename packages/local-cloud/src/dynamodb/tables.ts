@@ -14,6 +14,9 @@ import { itemSize, validation } from './values.js';
 /** How long a new table (or index) stays CREATING on the server clock. */
 export const CREATING_MS = 100;
 
+/** DynamoDB accepts one UpdateTimeToLive per table in this interval. */
+export const TTL_CHANGE_INTERVAL_MS = 60 * 60 * 1000;
+
 type Input = Record<string, unknown>;
 
 function str(input: Input, field: string, param: string): string {
@@ -256,7 +259,8 @@ export function updateTable(ctx: OpContext, input: Input): unknown {
   }
   const gsis = [...t.gsis];
   const updates = (input.GlobalSecondaryIndexUpdates ?? []) as Input[];
-  if (updates.length > 1) throw validation('One or more parameter values were invalid: Only 1 online index operation can be performed at a time');
+  // One index created or deleted per call, as DynamoDB; throughput updates of several indexes may go together.
+  if (updates.filter((u) => u.Create || u.Delete).length > 1) throw validation('One or more parameter values were invalid: Only 1 online index operation can be performed at a time');
   for (const u of updates) {
     if (u.Create) {
       const g = gsiFrom(u.Create as Input, billing, ctx.now, CREATING_MS);
@@ -341,7 +345,9 @@ export function updateTimeToLive(ctx: OpContext, input: Input): unknown {
   if (spec.Enabled && t.ttl?.enabled) throw validation('TimeToLive is already enabled');
   if (!spec.Enabled && !t.ttl?.enabled) throw validation('TimeToLive is already disabled');
   if (!spec.Enabled && t.ttl && t.ttl.attribute !== spec.AttributeName) throw validation('The attribute name provided does not match the one currently enabled');
-  t.ttl = { attribute: spec.AttributeName, enabled: spec.Enabled };
+  // As DynamoDB: a change takes up to an hour to process, and another within that hour is refused.
+  if (t.ttl?.changedAt !== undefined && ctx.now - t.ttl.changedAt < TTL_CHANGE_INTERVAL_MS) throw validation('Time to live has been modified multiple times within a fixed interval');
+  t.ttl = { attribute: spec.AttributeName, enabled: spec.Enabled, changedAt: ctx.now };
   ctx.changed();
   return { TimeToLiveSpecification: { Enabled: spec.Enabled, AttributeName: spec.AttributeName } };
 }

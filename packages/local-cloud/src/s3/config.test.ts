@@ -4,7 +4,7 @@ import {
   CreateBucketCommand, DeleteBucketCorsCommand, DeleteBucketPolicyCommand, DeleteBucketTaggingCommand, DeletePublicAccessBlockCommand,
   GetBucketCorsCommand, GetBucketPolicyCommand, GetBucketTaggingCommand, GetBucketWebsiteCommand, GetObjectCommand, GetObjectTaggingCommand,
   GetPublicAccessBlockCommand, HeadObjectCommand, PutBucketCorsCommand, PutBucketPolicyCommand, PutBucketTaggingCommand,
-  PutBucketWebsiteCommand, PutObjectCommand, PutObjectTaggingCommand, PutPublicAccessBlockCommand, type S3Client,
+  PutBucketWebsiteCommand, PutObjectCommand, DeleteObjectCommand, PutObjectTaggingCommand, PutPublicAccessBlockCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -192,9 +192,22 @@ describe('S3 bucket policy, Public Access Block, tagging, CORS and websites', ()
     const folder = await rawGet(cloud.port, host, '/docs');
     assert.equal(folder.status, 302);
     assert.equal(folder.headers.location, '/docs/');
+    // Anyone may GetObject but not ListBucket: a missing key is 403 (S3 does not reveal which keys
+    // exist), and the error document is served with that status.
     const lost = await rawGet(cloud.port, host, '/nowhere.html');
-    assert.equal(lost.status, 404);
+    assert.equal(lost.status, 403);
     assert.equal(lost.body, '<h1>lost</h1>');
+    await c.send(new PutBucketPolicyCommand({ Bucket: B, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [
+      { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${B}/*` },
+      { Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${B}` },
+    ] }) }));
+    const listed = await rawGet(cloud.port, host, '/nowhere.html');
+    assert.equal(listed.status, 404, 'with s3:ListBucket public, a missing key is 404');
+    assert.equal(listed.body, '<h1>lost</h1>');
+    await c.send(new DeleteObjectCommand({ Bucket: B, Key: '404.html' }));
+    assert.match((await rawGet(cloud.port, host, '/nowhere.html')).body, /NoSuchKey/);
+    await c.send(new PutBucketPolicyCommand({ Bucket: B, Policy: publicRead(B) }));
+    assert.match((await rawGet(cloud.port, host, '/nowhere.html')).body, /AccessDenied/);
     assert.equal((await rawGet(cloud.port, host, '/', 'POST')).status, 405);
     // The path-style fallback for clients that cannot set a Host.
     const fallback = await fetch(`${cloud.endpoint}/_aws/s3-website/${B}/docs/`);

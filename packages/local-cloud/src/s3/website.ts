@@ -3,6 +3,7 @@
  * `s3-website-<region>` / `s3-website.<region>`) and the path-style fallback
  * `/_aws/s3-website/<bucket>/`. Anonymous GET/HEAD only, authorised as s3:GetObject for an
  * anonymous caller (so a public bucket policy is needed), index and error documents, HTML errors.
+ * A missing key is 404 only when the bucket policy lets anyone s3:ListBucket, else 403 (as S3).
  */
 import { open } from 'node:fs/promises';
 import type { ServiceResponse } from '../internal/contract.js';
@@ -70,9 +71,15 @@ export async function serveWebsite(ctx: S3Ctx, target: { bucket: string; path: s
   if (!target.path.endsWith('/') && objectOf(`${key}/${index}`)) {
     return { status: 302, headers: { location: `${target.path}/` } };
   }
+  // As S3 answers a missing key: 404 only to a caller who may list the bucket; otherwise 403,
+  // so the caller learns nothing about which keys exist. The error document keeps that status.
+  const listable = bucketPolicyDecision(b, undefined, 's3:ListBucket', b.name, ctx.rt.now()) === 'allow';
+  const status = listable ? 404 : 403;
   if (w.errorKey) {
     const err = objectOf(w.errorKey);
-    if (err && publiclyReadable(ctx, b, w.errorKey)) return serve(ctx, err, 404);
+    if (err && publiclyReadable(ctx, b, w.errorKey)) return serve(ctx, err, status);
   }
-  return htmlError(404, 'Not Found', 'NoSuchKey', 'The specified key does not exist.', id, { Key: key });
+  return listable
+    ? htmlError(404, 'Not Found', 'NoSuchKey', 'The specified key does not exist.', id, { Key: key })
+    : htmlError(403, 'Forbidden', 'AccessDenied', 'Access Denied', id);
 }
