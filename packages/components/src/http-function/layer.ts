@@ -58,12 +58,13 @@ export function isLayerAction(action: string): boolean {
   return (layerActions as readonly string[]).includes(action);
 }
 
-/** Session-policy statements for the function's own layer and its versions. */
+/**
+ * Session-policy statements for the function's own layer and its versions: one pattern
+ * (`…:layer:<name>-deps*`) matches both, which keeps the session policy within STS's size limit.
+ */
 export function layerStatements(functionName: string): { actions: string[]; resources: string[] }[] {
-  const layer = `arn:aws*:lambda:*:*:layer:${layerNameOf(functionName)}`;
   return [
-    { actions: ['lambda:PublishLayerVersion'], resources: [layer] },
-    { actions: ['lambda:GetLayerVersion', 'lambda:DeleteLayerVersion'], resources: [`${layer}:*`] },
+    { actions: ['lambda:PublishLayerVersion', 'lambda:GetLayerVersion', 'lambda:DeleteLayerVersion'], resources: [`arn:aws*:lambda:*:*:layer:${layerNameOf(functionName)}*`] },
     { actions: ['lambda:ListLayerVersions'], resources: ['*'] },
   ];
 }
@@ -222,12 +223,7 @@ async function ensureBucket(staging: S3Staging, opts: { abortSignal?: AbortSigna
   });
 }
 
-/** s3 actions for the deployment bucket (the bucket and its objects). */
+/** s3 actions for the deployment bucket and its objects (one pattern matches both; Lambda reads the object with the caller's rights). */
 export function stagingStatements(instance: Pick<InstanceRef, 'orgId' | 'appId' | 'stage'>): { actions: string[]; resources: string[] }[] {
-  const bucket = `arn:aws*:s3:::${deploymentBucketName(instance, '*')}`;
-  return [
-    { actions: ['s3:CreateBucket'], resources: [bucket] },
-    // Lambda reads the object with the caller's permissions.
-    { actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], resources: [`${bucket}/*`] },
-  ];
+  return [{ actions: [...stagingActions], resources: [`arn:aws*:s3:::${deploymentBucketName(instance, '*')}*`] }];
 }
