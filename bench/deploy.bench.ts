@@ -325,7 +325,7 @@ function depsSection(deploys: Record<string, { first: DeployRun; depChange?: Dep
   const rows = Object.entries(deploys).filter(([, d]) => d.depChange);
   return [
     DEPS_START, '## Dependency change (dependencies layer)', '',
-    'One package added to `package.json` + `package-lock.json` (and its folder to `node_modules`), CLI start -> new code answering. With the dependencies layer the engine builds and publishes only the `node_modules` layer version (the app code package is unchanged, no UpdateFunctionCode), then updates the function\'s `Layers` and deletes the old version.', '',
+    'One package added to `package.json` + `package-lock.json` (and its folder to `node_modules`), CLI start -> new code answering. With the dependencies layer the engine publishes one new `node_modules` layer version and a small app-code package (only `package.json` and the lock changed there), then updates the function\'s `Layers` and deletes the old version.', '',
     '| app | first deploy | dependency change (goal <= 3 s on small) | sent to the engine | uploaded | status |',
     '| --- | ---: | ---: | ---: | ---: | --- |',
     ...rows.map(([a, d]) => `| ${a} | ${f0(d.first.ms)} ms | ${f0(d.depChange!.ms)} ms${a === 'small' ? `: ${d.depChangeGoalMet ? 'met' : 'MISSED'}` : ''} | ${kb(d.depChange!.sentBytes)} | ${d.depChange!.uploadedFiles} files, ${kb(d.depChange!.uploadedBytes)} | ${d.depChange!.status} |`),
