@@ -81,8 +81,12 @@ function decodeEntry(bytes: Uint8Array, where: string): CompressedEntry {
   return { method, crc: v.getUint32(4, true), size: v.getUint32(8, true), data: bytes.subarray(HEADER) };
 }
 
-async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
+async function writeAtomic(file: string, bytes: Uint8Array, dirs?: Set<string>): Promise<void> {
+  const dir = dirname(file);
+  if (!dirs?.has(dir)) {
+    await mkdir(dir, { recursive: true });
+    dirs?.add(dir);
+  }
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await writeFile(tmp, bytes);
@@ -98,6 +102,22 @@ export function createPackager(options: PackagerOptions): Packager {
   const concurrency = Math.max(1, options.concurrency ?? 2);
   const maxInFlight = options.maxInFlightBytes ?? 16 * 1024 * 1024;
   const inlineBytes = options.inlineBytes ?? 256 * 1024;
+  // Entry-cache folders known to exist: one mkdir per folder, not per file.
+  const dirs = new Set<string>();
+  // Entry writes in flight: a few, so thousands of small files do not fill libuv's thread pool
+  // (4 threads) that the API's own file and crypto work waits on.
+  let writesInFlight = 0;
+  const writeWaiters: Array<() => void> = [];
+  const writeEntry = async (file: string, bytes: Uint8Array): Promise<void> => {
+    while (writesInFlight >= 2) await new Promise<void>((r) => writeWaiters.push(r));
+    writesInFlight++;
+    try {
+      await writeAtomic(file, bytes, dirs);
+    } finally {
+      writesInFlight--;
+      writeWaiters.shift()?.();
+    }
+  };
   let active = 0;
   const waiting: Array<() => void> = [];
   const acquire = async (): Promise<void> => {
@@ -122,7 +142,7 @@ export function createPackager(options: PackagerOptions): Packager {
         if (bytes.length !== e.size) throw new Error(`blob ${e.sha256} for ${e.path} has ${bytes.length} bytes, the manifest says ${e.size}`);
         const made = compressEntry(methodFor(e.path), bytes);
         options.onCompress?.(e.sha256, e.path);
-        await writeAtomic(entryPath(entriesDir, keyOf(e)), encodeEntry(made));
+        await writeEntry(entryPath(entriesDir, keyOf(e)), encodeEntry(made));
         await new Promise((r) => setImmediate(r));
       }
       return;
@@ -146,7 +166,7 @@ export function createPackager(options: PackagerOptions): Packager {
       inFlight -= e.size;
       credit?.();
       options.onCompress?.(e.sha256, e.path);
-      const w = writeAtomic(entryPath(entriesDir, keyOf(e)), encodeEntry(m));
+      const w = writeEntry(entryPath(entriesDir, keyOf(e)), encodeEntry(m));
       w.catch((err: unknown) => stop(err instanceof Error ? err : new Error(String(err))));
       writes.push(w);
       if (--remaining === 0) finish();
@@ -193,7 +213,7 @@ export function createPackager(options: PackagerOptions): Packager {
     const distinct = new Map<string, ManifestEntry>();
     for (const e of sorted) if (!distinct.has(keyOf(e)) && !fromBasis.has(keyOf(e))) distinct.set(keyOf(e), e);
     const all = [...distinct.entries()];
-    const cached = await mapBounded(all, 32, async ([key]) => stat(entryPath(entriesDir, key)).then((s) => s.isFile(), () => false));
+    const cached = await mapBounded(all, 4, async ([key]) => stat(entryPath(entriesDir, key)).then((s) => s.isFile(), () => false));
     await compressMissing(all.filter((_, i) => !cached[i]).map(([, e]) => e), read);
 
     // Assemble: cached entries copied behind fresh headers, buffered into ~1 MB writes.
@@ -210,13 +230,29 @@ export function createPackager(options: PackagerOptions): Packager {
         const parts = pending;
         pending = [];
         pendingBytes = 0;
-        const bytes = new Uint8Array(parts.reduce((n, c) => n + c.length, 0));
-        let at = 0;
+        // Small parts (headers, small entries) are gathered into one write; a large entry is
+        // written as it is, never copied.
+        let small: Uint8Array[] = [];
+        const writeSmall = async () => {
+          if (small.length === 0) return;
+          const bytes = new Uint8Array(small.reduce((n, c) => n + c.length, 0));
+          let at = 0;
+          for (const c of small) {
+            bytes.set(c, at);
+            at += c.length;
+          }
+          small = [];
+          await file.write(bytes);
+        };
         for (const c of parts) {
-          bytes.set(c, at);
-          at += c.length;
+          if (c.length < 256 * 1024) {
+            small.push(c);
+            continue;
+          }
+          await writeSmall();
+          await file.write(c);
         }
-        await file.write(bytes);
+        await writeSmall();
       };
       const load = (e: ManifestEntry) => {
         const held = fromBasis.get(keyOf(e));
