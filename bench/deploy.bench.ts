@@ -9,12 +9,15 @@
  * 2. End to end, with the built CLI binary as a separate process: first deploy, no-op redeploy and
  *    one-file-change redeploy — wall time, bytes sent to the engine in total (manifest included),
  *    bytes uploaded — and the floor: a bare Node process that only lists and stats the tree.
+ * 3. `serverless package` (v3) on the same apps in the same run — a first package and one after a
+ *    one-file change — installed into ~/.cache/hangar-bench (outside the project; skipped with the
+ *    reason when it cannot be installed), and Hangar's times as ratios to it.
  * Writes bench/results/deploy.json and deploy.md with the machine it ran on.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync, chmodSync } from 'node:fs';
-import { cpus, freemem, totalmem, release, platform, arch, loadavg } from 'node:os';
+import { cpus, freemem, totalmem, release, platform, arch, loadavg, homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashTree } from '../packages/cli/src/source/hash-tree.js';
@@ -33,6 +36,14 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); retu
 const ms = (t0: number) => performance.now() - t0;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
+/** The shared bench apps: --apps-dir, else ../shared/bench-apps beside the checkout (or beside a worktree's parent). */
+function benchApps(): string {
+  const given = arg('apps-dir', '');
+  if (given) return given;
+  const candidates = [join(repo, '..', 'shared', 'bench-apps'), join(repo, '..', '..', 'shared', 'bench-apps')];
+  return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
+}
+
 /** Copies of the apps under bench/.work with their dependencies installed once (never inside shared/). */
 function prepare(app: string): string {
   const dir = join(work, app);
@@ -42,7 +53,7 @@ function prepare(app: string): string {
   }
   if (!existsSync(join(dir, 'node_modules'))) {
     rmSync(dir, { recursive: true, force: true });
-    cpSync(join(repo, '..', 'shared', 'bench-apps', app), dir, { recursive: true });
+    cpSync(join(benchApps(), app), dir, { recursive: true });
     chmodSync(dir, 0o755);
     execFileSync('chmod', ['-R', 'u+w', dir]);
     log(`npm ci --ignore-scripts in ${dir}`);
@@ -146,7 +157,41 @@ async function startTarget(): Promise<EngineTarget> {
 
 interface DeployRun { ms: number; cpuMs: number; cliMs: number; hashMs: number; uploadMs: number; deployMs: number; engineRunMs: number | null; status: string; sentBytes: number; uploadedBytes: number; uploadedFiles: number; files: number; bytes: number }
 
-async function deployBench(app: string, root: string, target: EngineTarget) {
+/**
+ * Issue 9's dependency change: one package added to package.json and the lock (and its folder to
+ * node_modules, as `npm install` would leave it), deployed, then taken out again. Undefined for an
+ * app without a package.json. With the dependencies layer, only node_modules' layer is published.
+ */
+async function dependencyChange(root: string, deployOnce: () => Promise<DeployRun>): Promise<DeployRun | undefined> {
+  const manifest = join(root, 'package.json');
+  const lock = join(root, 'package-lock.json');
+  if (!existsSync(manifest)) return undefined;
+  const name = 'hangar-bench-added-dep';
+  const dir = join(root, 'node_modules', name);
+  const originals = { manifest: readFileSync(manifest), lock: existsSync(lock) ? readFileSync(lock) : undefined };
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name, version: '1.0.0', main: 'index.js' }, null, 2)}\n`);
+    writeFileSync(join(dir, 'index.js'), `module.exports = () => 'added ${Date.now()}';\n`);
+    const pkg = JSON.parse(originals.manifest.toString()) as { dependencies?: Record<string, string> };
+    pkg.dependencies = { ...pkg.dependencies, [name]: '^1.0.0' };
+    writeFileSync(manifest, `${JSON.stringify(pkg, null, 2)}\n`);
+    if (originals.lock) {
+      const l = JSON.parse(originals.lock.toString()) as { packages?: Record<string, Record<string, unknown>> };
+      const rootPkg = l.packages?.[''] as { dependencies?: Record<string, string> } | undefined;
+      if (rootPkg) rootPkg.dependencies = { ...rootPkg.dependencies, [name]: '^1.0.0' };
+      if (l.packages) l.packages[`node_modules/${name}`] = { version: '1.0.0', resolved: `https://registry.npmjs.org/${name}/-/${name}-1.0.0.tgz`, license: 'MIT' };
+      writeFileSync(lock, `${JSON.stringify(l, null, 2)}\n`);
+    }
+    return await deployOnce();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    writeFileSync(manifest, originals.manifest);
+    if (originals.lock) writeFileSync(lock, originals.lock);
+  }
+}
+
+async function deployBench(app: string, root: string, target: EngineTarget, depsOnly = false) {
   const project = join(work, `project-${app}`);
   const home = join(work, `home-${app}-${Date.now()}`);
   mkdirSync(project, { recursive: true });
@@ -157,10 +202,16 @@ async function deployBench(app: string, root: string, target: EngineTarget) {
     const r = await runProcess([bin, 'deploy', '--json'], project, env);
     let j: { status: string; durationMs: number; timings: { hashMs: number; uploadMs: number; deployMs: number; engineRunMs: number | null }; upload: { sentBytes: number; uploadedBytes: number; uploadedFiles: number; files: number; bytes: number }; error?: { message: string } };
     try { j = JSON.parse(r.stdout); } catch { throw new Error(`deploy printed no JSON (exit ${r.code}): ${r.stderr}`); }
-    if (j.status !== 'succeeded') log(`  deploy ${j.status}: ${j.error?.message ?? r.stderr}`);
+    if (j.status !== 'succeeded' && j.status !== 'skipped') log(`  deploy ${j.status}: ${j.error?.message ?? r.stderr}`);
     return { ms: r.ms, cpuMs: r.cpuMs, cliMs: j.durationMs, ...j.timings, status: j.status, sentBytes: j.upload.sentBytes, uploadedBytes: j.upload.uploadedBytes, uploadedFiles: j.upload.uploadedFiles, files: j.upload.files, bytes: j.upload.bytes };
   };
   const first = await deployOnce();
+  if (depsOnly) {
+    const depChange = await dependencyChange(root, deployOnce);
+    await deployOnce(); // leave the instance matching the tree on disk
+    rmSync(home, { recursive: true, force: true });
+    return { first, depChange, depChangeGoalMet: depChange ? depChange.ms <= 3000 : undefined };
+  }
   const noops: DeployRun[] = [];
   const floors: number[] = [];
   const floorCpu: number[] = [];
@@ -179,6 +230,7 @@ async function deployBench(app: string, root: string, target: EngineTarget) {
   } finally {
     writeFileSync(changed, original);
   }
+  const depChange = await dependencyChange(root, deployOnce);
   await deployOnce(); // leave the instance matching the tree on disk
   rmSync(home, { recursive: true, force: true });
   const noop = noops.sort((a, b) => a.ms - b.ms)[Math.floor(noops.length / 2)]!;
@@ -192,8 +244,67 @@ async function deployBench(app: string, root: string, target: EngineTarget) {
     noopWithoutDeployMs: noop.ms - noop.deployMs,
     noopWithoutDeployGoalMet: noop.ms - noop.deployMs <= 1.5 * floorMs + 150,
     noopBudgetMs: 1.5 * floorMs + 150, noopGoalMet: noop.ms <= 1.5 * floorMs + 150 && noop.uploadedBytes === 0,
+    /** `skipped`: the engine made no AWS call at all (no role assumed) for the no-op. */
+    noopSkipped: noops.every((n) => n.status === 'skipped'),
     oneFileGoalMet: oneFile.sentBytes - oneFile.uploadedBytes < 2048 && oneFile.uploadedFiles === 1,
+    /** Issue 9: <= 1.0 s and <= 2x the no-op + 300 ms. */
+    oneFileTimeBudgetMs: Math.min(1000, 2 * noop.ms + 300), oneFileTimeGoalMet: oneFile.ms <= Math.min(1000, 2 * noop.ms + 300),
+    /** Issue 9: <= 5 s small, <= 10 s large (example: same as small). */
+    firstBudgetMs: app === 'large' ? 10_000 : 5_000, firstGoalMet: first.ms <= (app === 'large' ? 10_000 : 5_000),
+    /** Issue 9: one package added to package.json + lock, <= 3 s on small. */
+    depChange, depChangeGoalMet: depChange ? depChange.ms <= 3000 : undefined,
   };
+}
+
+/**
+ * `serverless package` (v3), installed once into ~/.cache/hangar-bench: outside the project's
+ * dependencies, never in its lockfile. Returns the binary, or why it cannot be used.
+ */
+function serverlessBin(): { bin?: string; reason?: string } {
+  const dir = join(homedir(), '.cache', 'hangar-bench');
+  const bin = join(dir, 'node_modules', 'serverless', 'bin', 'serverless.js');
+  if (existsSync(bin)) return { bin };
+  try {
+    mkdirSync(dir, { recursive: true });
+    log(`npm install serverless@3 into ${dir}`);
+    execFileSync('npm', ['install', 'serverless@3', '--no-audit', '--no-fund', '--prefix', dir], { stdio: 'inherit', timeout: 600_000 });
+    return existsSync(bin) ? { bin } : { reason: `npm install serverless@3 left no ${bin}` };
+  } catch (e) {
+    return { reason: `npm install serverless@3 failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
+  }
+}
+
+/** `serverless package` on the app: first (no .serverless yet) and after a one-file change; the median of `runs` of the latter. */
+async function serverlessBench(app: string, root: string, bin: string) {
+  const yml = join(root, 'serverless.yml');
+  const out = join(work, `sls-out-${app}`);
+  const handler = app === 'example' ? 'index.handler' : 'src/handler.api';
+  writeFileSync(yml, `service: bench-${app}\nframeworkVersion: '3'\nprovider:\n  name: aws\n  runtime: nodejs20.x\n  region: us-east-1\nfunctions:\n  api:\n    handler: ${handler}\n`);
+  const env = { PATH: process.env.PATH, HOME: join(work, 'sls-home'), SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', SERVERLESS_PLATFORM_STAGE: 'none', AWS_ACCESS_KEY_ID: 'AKIABENCHONLYNOTREAL', AWS_SECRET_ACCESS_KEY: 'bench-only-not-a-real-secret' };
+  const pack = async () => {
+    rmSync(out, { recursive: true, force: true });
+    const r = await runProcess([bin, 'package', '--package', out], root, env);
+    if (r.code !== 0) throw new Error(`serverless package exited ${r.code}: ${(r.stdout + r.stderr).slice(-400)}`);
+    return r.ms;
+  };
+  const changed = join(root, app === 'example' ? 'index.mjs' : 'src/app.js');
+  const original = readFileSync(changed);
+  try {
+    const firstMs = await pack();
+    const after: number[] = [];
+    for (let i = 0; i < Math.max(1, Math.min(runs, 3)); i++) {
+      appendFileSync(changed, `\n// bench edit ${Date.now()}\n`);
+      after.push(await pack());
+    }
+    const zips = existsSync(out) ? readdirSync(out).filter((f) => f.endsWith('.zip')) : [];
+    const zipBytes = zips.reduce((n, f) => n + statSync(join(out, f)).size, 0);
+    return { firstMs, oneFileMs: median(after), zipBytes };
+  } finally {
+    writeFileSync(changed, original);
+    rmSync(yml, { force: true });
+    rmSync(join(root, '.serverless'), { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
+  }
 }
 
 const kb = (n: number) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`);
@@ -203,7 +314,26 @@ type BenchResult = {
   date: string; machine: { cpu: string; cores: number; memoryGb: number; os: string; node: string; loadAverageAtStart: number[] };
   runs: number; engine: { kind: string; note: string };
   hashing: Record<string, ReturnType<typeof hashingBench>>; deploys: Record<string, Awaited<ReturnType<typeof deployBench>>>; loadAverageAtEnd: number[];
+  serverless?: { skipped?: string; apps: Record<string, Awaited<ReturnType<typeof serverlessBench>> | { error: string }> };
 };
+
+const DEPS_START = '<!-- deps-layer:start -->';
+const DEPS_END = '<!-- deps-layer:end -->';
+
+/** Issue 9's dependency change, between markers so `--deps-only` can replace just this section. */
+function depsSection(deploys: Record<string, { first: DeployRun; depChange?: DeployRun | undefined; depChangeGoalMet?: boolean | undefined }>, note = ''): string {
+  const rows = Object.entries(deploys).filter(([, d]) => d.depChange);
+  return [
+    DEPS_START, '## Dependency change (dependencies layer)', '',
+    'One package added to `package.json` + `package-lock.json` (and its folder to `node_modules`), CLI start -> new code answering. With the dependencies layer the engine publishes one new `node_modules` layer version and a small app-code package (only `package.json` and the lock changed there), then updates the function\'s `Layers` and deletes the old version.', '',
+    '| app | first deploy | dependency change (goal <= 3 s on small) | sent to the engine | uploaded | status |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+    ...rows.map(([a, d]) => `| ${a} | ${f0(d.first.ms)} ms | ${f0(d.depChange!.ms)} ms${a === 'small' ? `: ${d.depChangeGoalMet ? 'met' : 'MISSED'}` : ''} | ${kb(d.depChange!.sentBytes)} | ${d.depChange!.uploadedFiles} files, ${kb(d.depChange!.uploadedBytes)} | ${d.depChange!.status} |`),
+    ...(rows.length ? [] : ['Not measured in this run.']),
+    ...(note ? ['', note] : []),
+    DEPS_END,
+  ].join('\n');
+}
 
 function renderMarkdown(result: BenchResult): string {
   const { runs, machine, hashing, deploys } = result;
@@ -225,6 +355,24 @@ function renderMarkdown(result: BenchResult): string {
       `| ${a} | no-op redeploy | ${f0(d.noop.ms)} ms wall (floor process ${f0(d.floorProcessMs)} ms, budget ${f0(d.noopBudgetMs)} ms: ${d.noopGoalMet ? 'met' : 'MISSED'}); CPU ${f0(d.noopCpuMs)} ms (floor ${f0(d.floorProcessCpuMs)} ms, budget ${f0(1.5 * d.floorProcessCpuMs + 150)} ms: ${d.noopCpuGoalMet ? 'met' : 'MISSED'}); without the deployment run (${f0(d.noop.deployMs)} ms, engine-measured ${d.noop.engineRunMs ?? '?'} ms) ${f0(d.noopWithoutDeployMs)} ms: ${d.noopWithoutDeployGoalMet ? 'met' : 'MISSED'}; hashing ${f0(d.noop.hashMs)} ms | ${kb(d.noop.sentBytes)} | ${d.noop.uploadedFiles} files, ${kb(d.noop.uploadedBytes)} | ${d.noop.status} |`,
       `| ${a} | one-file change | ${f0(d.oneFile.ms)} ms | ${kb(d.oneFile.sentBytes)} (${kb(d.oneFile.sentBytes - d.oneFile.uploadedBytes)} besides the file: ${d.oneFileGoalMet ? 'under 2 KB' : 'OVER 2 KB'}) | ${d.oneFile.uploadedFiles} file, ${kb(d.oneFile.uploadedBytes)} | ${d.oneFile.status} |`,
     ]; }),
+    '', '## Issue 9 goals (incremental packaging, no-op without a cloud call)', '',
+    '| app | one-file change (goal <= 1.0 s and <= 2x no-op + 300 ms) | first deploy (goal <= 5 s small, <= 10 s large) | no-op: no AWS call (status skipped) | no-op vs budget |',
+    '| --- | ---: | ---: | --- | --- |',
+    ...apps.map((a) => { const d = deploys[a]!; return `| ${a} | ${f0(d.oneFile.ms)} ms (budget ${f0(d.oneFileTimeBudgetMs ?? NaN)} ms): ${d.oneFileTimeGoalMet ? 'met' : 'MISSED'} | ${f0(d.first.ms)} ms: ${d.firstGoalMet ? 'met' : 'MISSED'} | ${d.noopSkipped ? 'yes' : 'NO'} | ${f0(d.noop.ms)} ms vs ${f0(d.noopBudgetMs)} ms: ${d.noopGoalMet ? 'met' : 'MISSED'} |`; }),
+    '', depsSection(Object.fromEntries(apps.map((a) => [a, deploys[a]!]))),
+    '', '## `serverless package` (v3) on the same apps, same run', '',
+    ...(result.serverless?.skipped ? [`Skipped: ${result.serverless.skipped}.`] : result.serverless ? [
+      '| app | sls package (first) | sls package after a one-file change | its zip | Hangar first deploy / sls first | Hangar one-file redeploy / sls one-file package |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      ...apps.map((a) => {
+        const s = result.serverless!.apps[a];
+        if (!s) return `| ${a} | not run | | | | |`;
+        if ('error' in s) return `| ${a} | failed: ${s.error.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 200)} | | | | |`;
+        const d = deploys[a]!;
+        return `| ${a} | ${f0(s.firstMs)} ms | ${f0(s.oneFileMs)} ms | ${kb(s.zipBytes)} | ${(d.first.ms / s.firstMs).toFixed(2)}x | ${(d.oneFile.ms / s.oneFileMs).toFixed(2)}x |`;
+      }),
+      '', 'A ratio under 1 means Hangar (hash, upload, package, deploy to the local cloud and wait) finished before `serverless package` alone (no upload, no deploy).',
+    ] : ['Not run (an older result file).']),
     '', '## Notes', '',
     '- "sent to the engine" counts every request body of the deploy (whoami, manifest or delta, blobs, the deployment request); headers are not counted. The one-file change sends a delta of one entry plus the file.',
     '- Blobs are de-duplicated by hash within an organisation, so the first deploy of `large` after `small` uploads only what `small` did not already have.',
@@ -242,6 +390,7 @@ async function main() {
     process.stdout.write(md);
     return;
   }
+  if (process.argv.includes('--deps-only')) return depsOnly();
   try {
     execFileSync('npx', ['tsc', '-b', 'packages/cli'], { cwd: repo, stdio: 'pipe' });
   } catch {
@@ -263,12 +412,52 @@ async function main() {
   } finally {
     await target.close();
   }
-  const result = { date: new Date().toISOString(), machine, runs, engine: { kind: target.kind, note: target.note }, hashing, deploys, loadAverageAtEnd: loadavg().map((x) => +x.toFixed(2)) };
+  const serverless: NonNullable<BenchResult['serverless']> = { apps: {} };
+  const sls = process.argv.includes('--no-serverless') ? { reason: 'not run (--no-serverless)' } : serverlessBin();
+  if (sls.bin) {
+    for (const a of apps) {
+      log(`serverless package ${a}`);
+      try { serverless.apps[a] = await serverlessBench(a, roots[a]!, sls.bin); } catch (e) { serverless.apps[a] = { error: e instanceof Error ? e.message : String(e) }; }
+    }
+  } else {
+    serverless.skipped = sls.reason ?? 'unknown';
+    log(`serverless package skipped: ${serverless.skipped}`);
+  }
+  const result: BenchResult = { date: new Date().toISOString(), machine, runs, engine: { kind: target.kind, note: target.note }, hashing, deploys, loadAverageAtEnd: loadavg().map((x) => +x.toFixed(2)), serverless };
   writeFileSync(join(repo, 'bench', 'results', 'deploy.json'), `${JSON.stringify(result, null, 2)}\n`);
 
   const md = renderMarkdown(result);
   writeFileSync(join(repo, 'bench', 'results', 'deploy.md'), md);
   process.stdout.write(md);
+}
+
+/**
+ * `--deps-only`: first deploy and the dependency change on the apps (default small), written to
+ * deploy-deps.json and spliced into deploy.md between its markers; the rest of deploy.md is kept.
+ */
+async function depsOnly(): Promise<void> {
+  mkdirSync(work, { recursive: true });
+  const chosen = process.argv.includes('--apps') ? apps : ['small'];
+  const load = loadavg().map((x) => +x.toFixed(2));
+  const target = await startTarget();
+  const deploys: Record<string, { first: DeployRun; depChange?: DeployRun | undefined; depChangeGoalMet?: boolean | undefined }> = {};
+  try {
+    for (const a of chosen) { log(`deploying ${a} then adding a dependency (${target.kind} engine)`); deploys[a] = await deployBench(a, prepare(a), target, true); }
+  } finally {
+    await target.close();
+  }
+  const date = new Date().toISOString();
+  writeFileSync(join(repo, 'bench', 'results', 'deploy-deps.json'), `${JSON.stringify({ date, engine: target.kind, loadAverageAtStart: load, loadAverageAtEnd: loadavg().map((x) => +x.toFixed(2)), deploys }, null, 2)}\n`);
+  const section = depsSection(deploys, `Measured ${date} with \`--deps-only\` (one run, engine: ${target.kind}); load average ${load.join(' / ')} at start, ${loadavg().map((x) => x.toFixed(2)).join(' / ')} at end (the machine is shared).`);
+  const mdFile = join(repo, 'bench', 'results', 'deploy.md');
+  const md = existsSync(mdFile) ? readFileSync(mdFile, 'utf8') : '';
+  const i = md.indexOf(DEPS_START);
+  const j = md.indexOf(DEPS_END);
+  const serverlessAt = md.indexOf('## `serverless package`');
+  const next = i >= 0 && j > i ? md.slice(0, i) + section + md.slice(j + DEPS_END.length)
+    : serverlessAt >= 0 ? `${md.slice(0, serverlessAt)}${section}\n\n${md.slice(serverlessAt)}` : `${md}\n${section}\n`;
+  writeFileSync(mdFile, next);
+  process.stdout.write(`${section}\n`);
 }
 
 main().catch((e: unknown) => { process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`); process.exitCode = 1; });

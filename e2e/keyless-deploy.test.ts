@@ -99,8 +99,8 @@ describe('keyless deploys, end to end', { timeout: 240_000 }, () => {
       return { code: typeof x.code === 'number' ? x.code : 1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
     }
   };
-  const deployJson = async (env: Record<string, string>) => {
-    const r = await cli(['deploy', '--json'], env);
+  const deployJson = async (env: Record<string, string>, extra: string[] = []) => {
+    const r = await cli(['deploy', '--json', ...extra], env);
     let json = {} as DeployJson;
     try { json = JSON.parse(r.stdout) as DeployJson; } catch { assert.fail(`deploy --json printed no JSON object (exit ${r.code}): ${r.stdout}\n${r.stderr}`); }
     return { ...r, json };
@@ -205,13 +205,21 @@ describe('keyless deploys, end to end', { timeout: 240_000 }, () => {
     assertAbsent(readTree(join(work, 'data/engine')), secrets, 'engine data dir');
   });
 
-  test('an unchanged redeploy uploads nothing and makes no Lambda update; a one-file change uploads that file and updates only the code', async () => {
+  test('an unchanged redeploy uploads nothing and makes no AWS call at all (skipped); --refresh checks the cloud but updates nothing; a one-file change uploads that file and updates only the code', async () => {
     let from = toCloud!.exchanges.length;
     const same = await deployJson({ ...login(), GREETING: 'one' });
-    assert.equal(same.json.status, 'succeeded', JSON.stringify(same.json));
+    assert.equal(same.json.status, 'skipped', JSON.stringify(same.json));
     assert.equal(same.json.upload.uploadedBytes, 0);
     assert.equal(same.json.upload.uploadedFiles, 0);
+    assert.deepEqual(cloudActions(from), [], 'a no-op deploy sends nothing to the cloud, not even AssumeRole');
+    const text = await cli(['deploy'], { ...login(), GREETING: 'one' });
+    assert.match(text.stdout + text.stderr, /No changes; nothing deployed \(use --refresh to check for drift\)/);
+    assert.equal(toCloud!.exchanges.length, from);
+
+    const refreshed = await deployJson({ ...login(), GREETING: 'one' }, ['--refresh']);
+    assert.equal(refreshed.json.status, 'succeeded', JSON.stringify(refreshed.json));
     let actions = cloudActions(from);
+    assert.ok(actions.includes('AssumeRole'), `--refresh assumed the role to check the cloud: ${actions.join(', ')}`);
     assert.ok(!actions.some((a) => /\/configuration$|\/code$/.test(a) && a.startsWith('PUT')), `no update calls: ${actions.join(', ')}`);
 
     writeHandler('two');

@@ -42,6 +42,7 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
     .action(async (o) => done(await (await initCmd()).init(ctx, o)));
   program.command('deploy').description('deploy this project (only changed files are uploaded)')
     .option('--stage <stage>').option('--json', 'print one JSON object')
+    .option('--refresh', 'deploy even when nothing changed, so the cloud is checked for drift')
     .option('--replace <instance-or-component>', 'let a change AWS cannot make in place (a table\'s keys) delete and recreate that instance\'s resource, losing its data')
     .action(async (o) => done(await (await deployCmd()).deploy(ctx, o)));
   program.command('remove').description("remove this project's instance and everything it created")

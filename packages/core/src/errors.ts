@@ -156,6 +156,9 @@ export const errorCodes = {
   // @errors:comp-web (codes added by this work go directly below this line)
   WEBSITE_DOCUMENT_MISSING: spec(400, 'user', false, "A website's index or error document is not among the files of inputs.src."),
   EXPRESS_ENTRY_NOT_FOUND: spec(400, 'user', false, "The express component's entry file (inputs.entry, default app.js) is not among the files of inputs.src."),
+
+  // @errors:deps-layer (codes added by this work go directly below this line)
+  COMPONENT_PACKAGE_TOO_LARGE: spec(413, 'user', false, "A function's code or dependencies layer is over one of Lambda's size limits (50 MB zipped for a direct upload, 250 MB unzipped for the function and its layers together)."),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCodes;

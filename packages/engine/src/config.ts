@@ -46,6 +46,10 @@ export const engineSettingsSchema = z.object({
     .describe('A running deployment whose engine has not renewed its heartbeat for this long is failed as interrupted by another engine.'),
   appParallelism: z.number({ error: 'expected a whole number' }).int().min(1, 'expected 1 to 100').max(100, 'expected 1 to 100').default(4)
     .describe('Most instances of one app deployment queued or running at once; the others wait for a free place (or for the instances they reference).'),
+  blobRetainDeployments: z.number({ error: 'expected a whole number of deployments' }).int().min(1, 'expected 1 to 10000').max(10_000, 'expected 1 to 10000').default(10)
+    .describe('Garbage collection keeps the manifests (and their blobs and packages) of the last this-many deployments of each instance, plus uploads of the last 24 h.'),
+  blobGcMinutes: z.number({ error: 'expected a whole number of minutes' }).int().min(0, 'expected 0 to 10080').max(10_080, 'expected 0 to 10080').default(60)
+    .describe('How often the source cache is garbage collected; 0 turns it off.'),
   logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'expected debug, info, warn or error' }).default('info'),
   migrate: z.boolean({ error: 'expected on or off' }).default(true).describe('Bring the database schema up to date at start; off: refuse to start on a database that is behind.'),
   shutdownGraceSeconds: z.number({ error: 'expected a whole number of seconds' }).int().min(0).max(86_400).default(30)
@@ -121,6 +125,7 @@ function freeze(s: z.output<typeof engineSettingsSchema>): EngineServerOptions {
     workers: s.workers,
     queue: Object.freeze({ orgConcurrency: s.orgConcurrency, leaseMs: s.leaseMs }),
     apps: Object.freeze({ parallelism: s.appParallelism }),
+    sourceGc: Object.freeze({ retainDeployments: s.blobRetainDeployments, intervalMs: s.blobGcMinutes * 60_000 }),
     audit: Object.freeze({ checkpointEvery: s.audit.checkpointEvery, checkpointIntervalMs: s.audit.checkpointMinutes * 60_000 }),
     ci: Object.freeze({ allowInsecureIssuers: s.ci.allowInsecureIssuers }),
     ...(s.secretKey !== undefined ? { secretKey: s.secretKey.trim() } : {}),
@@ -148,6 +153,8 @@ const envNames: Readonly<Record<string, string>> = {
   leaseMs: 'HANGAR_LEASE_MS',
   appParallelism: 'HANGAR_APP_PARALLELISM',
   logLevel: 'HANGAR_LOG_LEVEL',
+  blobRetainDeployments: 'HANGAR_BLOB_RETAIN_DEPLOYMENTS',
+  blobGcMinutes: 'HANGAR_BLOB_GC_MINUTES',
   'audit.checkpointEvery': 'HANGAR_AUDIT_CHECKPOINT_EVERY',
   'audit.checkpointMinutes': 'HANGAR_AUDIT_CHECKPOINT_MINUTES',
   'ci.allowInsecureIssuers': 'HANGAR_CI_ALLOW_INSECURE_ISSUERS',
@@ -180,6 +187,8 @@ const fixes: Record<string, string> = {
   HANGAR_AUDIT_CHECKPOINT_MINUTES: 'set it to a whole number of minutes from 1 to 1440 (default 15)',
   HANGAR_CI_ALLOW_INSECURE_ISSUERS: 'set it to 1 only for tests or the local cloud, or leave it unset (0)',
   HANGAR_LOG_LEVEL: 'set it to debug, info, warn or error',
+  HANGAR_BLOB_RETAIN_DEPLOYMENTS: 'set it to a whole number of deployments from 1 to 10000 (default 10)',
+  HANGAR_BLOB_GC_MINUTES: 'set it to a whole number of minutes from 0 (off) to 10080 (default 60)',
   HANGAR_MIGRATE: 'set it to on (the default) or off',
   HANGAR_SHUTDOWN_GRACE: 'set it to a whole number of seconds from 0 to 86400 (default 30)',
   HANGAR_MAX_MANIFEST_ENTRIES: 'set it to a whole number of manifest entries from 1 to 1000000 (default 20000)',
@@ -232,6 +241,8 @@ export function loadConfigFromEnv(env: Readonly<Record<string, string | undefine
       checkpointMinutes: numberOrRaw(v('HANGAR_AUDIT_CHECKPOINT_MINUTES')),
     },
     logLevel: v('HANGAR_LOG_LEVEL'),
+    blobRetainDeployments: numberOrRaw(v('HANGAR_BLOB_RETAIN_DEPLOYMENTS')),
+    blobGcMinutes: numberOrRaw(v('HANGAR_BLOB_GC_MINUTES')),
     ci: { allowInsecureIssuers: onOff(v('HANGAR_CI_ALLOW_INSECURE_ISSUERS')) },
     migrate: onOff(v('HANGAR_MIGRATE')),
     shutdownGraceSeconds: numberOrRaw(v('HANGAR_SHUTDOWN_GRACE')),

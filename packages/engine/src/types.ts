@@ -99,6 +99,12 @@ export interface EngineConfig {
   readonly queue?: { readonly orgConcurrency: number; readonly leaseMs: number };
   /** Apps of several instances: at most `parallelism` instances of one app deployment queued or running at once (HANGAR_APP_PARALLELISM, default 4). */
   readonly apps?: { readonly parallelism: number };
+  /**
+   * Source cache garbage collection: the manifests of each instance's last `retainDeployments`
+   * deployments (and uploads of the last 24 h) are kept with their blobs, packages and compressed
+   * entries; the rest is deleted every `intervalMs` (0: never). Unset: no collection.
+   */
+  readonly sourceGc?: { readonly retainDeployments: number; readonly intervalMs: number };
   /** Signed audit checkpoints: after `checkpointEvery` events of an org, or every `checkpointIntervalMs` (default 100 / 15 min). */
   readonly audit?: { readonly checkpointEvery: number; readonly checkpointIntervalMs: number };
   /**

@@ -81,9 +81,13 @@ for (const db of testDatabases()) describe(`deploying http-function through the 
     const fn = first.done.outputs.functionName as string;
     const before = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn }));
     const again = await run({ inputs: { src: '.', handler: 'index.handler' }, manifestId: m1 });
-    assert.equal(again.done.status, 'succeeded');
-    assert.ok(again.logs.some((l) => /No changes/.test(l)), again.logs.join('\n'));
-    assert.ok(!again.logs.some((l) => /Updating function/.test(l)));
+    assert.equal(again.done.status, 'skipped');
+    assert.ok(again.logs.some((l) => /No changes since deployment/.test(l)), again.logs.join('\n'));
+    // --refresh runs the component, which finds the cloud as it left it and updates nothing
+    const refreshed = await run({ inputs: { src: '.', handler: 'index.handler' }, manifestId: m1, refresh: true });
+    assert.equal(refreshed.done.status, 'succeeded');
+    assert.ok(refreshed.logs.some((l) => /No changes/.test(l) && !/since deployment/.test(l)), refreshed.logs.join('\n'));
+    assert.ok(!refreshed.logs.some((l) => /Updating function/.test(l)));
     const afterNoop = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn }));
     assert.equal(afterNoop.RevisionId, before.RevisionId, 'the function was not updated');
     assert.equal(afterNoop.LastModified, before.LastModified);

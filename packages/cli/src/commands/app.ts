@@ -31,7 +31,7 @@ export interface AppResult {
 const NO_CREDENTIALS = 'No local cloud credentials were read.';
 
 /** Create the app deployment and follow it: status lines and each instance's log, prefixed with its name. */
-async function runApp(ctx: CommandContext, session: Session, ws: AppWorkspace, action: 'deploy' | 'remove', manifests: Map<string, string>, quiet: boolean, replace: ReadonlySet<string> = new Set()): Promise<AppDeployment> {
+async function runApp(ctx: CommandContext, session: Session, ws: AppWorkspace, action: 'deploy' | 'remove', manifests: Map<string, string>, quiet: boolean, replace: ReadonlySet<string> = new Set(), refresh = false): Promise<AppDeployment> {
   const ui = createUi(ctx, quiet);
   const created = await session.client.call<typeof createAppDeployment>('POST', '/api/v1/orgs/:orgId/app-deployments', {
     params: { orgId: session.orgId },
@@ -43,6 +43,7 @@ async function runApp(ctx: CommandContext, session: Session, ws: AppWorkspace, a
         inputs: engineInputs(i.project),
         ...(manifests.has(i.project.name) ? { manifestId: manifests.get(i.project.name)! } : {}),
         ...(replace.has(i.project.name) ? { replace: true } : {}),
+        ...(refresh && action === 'deploy' ? { refresh: true } : {}),
       })),
     },
   });
@@ -112,7 +113,7 @@ function replaceTargets(ws: AppWorkspace, target: string | undefined): Set<strin
   return new Set(hit.map((i) => i.project.name));
 }
 
-export async function deployApp(ctx: CommandContext, ws: AppWorkspace, options: { json?: boolean | undefined; replace?: string | undefined }): Promise<number> {
+export async function deployApp(ctx: CommandContext, ws: AppWorkspace, options: { json?: boolean | undefined; replace?: string | undefined; refresh?: boolean | undefined }): Promise<number> {
   const started = Date.now();
   const json = options.json === true;
   const ui = createUi(ctx, json);
@@ -134,7 +135,7 @@ export async function deployApp(ctx: CommandContext, ws: AppWorkspace, options: 
       const sent = await sendSource(ctx, session, i.project, i.dir, src, ui, checked.get(i.project.name));
       manifests.set(i.project.name, sent.manifestId);
     }
-    const a = await runApp(ctx, session, ws, 'deploy', manifests, json, replace);
+    const a = await runApp(ctx, session, ws, 'deploy', manifests, json, replace, options.refresh === true);
     const r = resultOf(ws, 'deploy', a, Date.now() - started);
     if (json) printJson(ctx, r);
     else printApp(ctx, r);

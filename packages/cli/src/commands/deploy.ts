@@ -15,6 +15,8 @@ import { checkSourceEarly, sendSource, type SourceSummary } from '../source/send
 export interface DeployOptions {
   readonly stage?: string | undefined;
   readonly json?: boolean | undefined;
+  /** Deploy even when nothing changed since the last successful deployment (a drift check). */
+  readonly refresh?: boolean | undefined;
   /**
    * `--replace <instance-or-component>`: lets a change AWS cannot make in place (a table's keys)
    * replace the resource of the instance so named, or of the instances of that component.
@@ -45,6 +47,7 @@ export interface DeployResult {
 }
 
 const NO_CREDENTIALS = 'No local cloud credentials were read.';
+export const NOTHING_DEPLOYED = 'No changes; nothing deployed (use --refresh to check for drift)';
 const emptyUpload: SourceSummary = { files: 0, bytes: 0, uploadedFiles: 0, uploadedBytes: 0, sentBytes: 0, hashedFiles: 0, manifestKind: 'none' };
 
 /** Inputs as the engine gets them: the code travels by manifest id, not by path. */
@@ -53,7 +56,7 @@ export function engineInputs(project: ResolvedProject): Record<string, unknown> 
   return rest;
 }
 
-export async function runDeployment(ctx: CommandContext, session: Session, project: ResolvedProject, action: 'deploy' | 'remove', body: { manifestId?: string; replace?: boolean }, quiet: boolean): Promise<DeploymentView> {
+export async function runDeployment(ctx: CommandContext, session: Session, project: ResolvedProject, action: 'deploy' | 'remove', body: { manifestId?: string; refresh?: boolean; replace?: boolean }, quiet: boolean): Promise<DeploymentView> {
   const ui = createUi(ctx, quiet);
   const id = action === 'deploy' && hasReferences(project.inputs)
     ? await createWithReferences(session, project, body)
@@ -93,12 +96,16 @@ export function printOutcome(ctx: CommandContext, d: DeploymentView, durationMs:
     ui.success(`${d.action === 'remove' ? 'Removed' : 'Deployed'} in ${(durationMs / 1000).toFixed(1)} s`);
     for (const [k, v] of Object.entries(d.outputs ?? {})) ctx.stdout.write(`${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}\n`);
   }
+  if (d.status === 'skipped') {
+    ui.success(NOTHING_DEPLOYED);
+    for (const [k, v] of Object.entries(d.outputs ?? {})) ctx.stdout.write(`${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}\n`);
+  }
   if (d.provider) ctx.stdout.write(`provider: ${d.provider.name ?? d.provider.id} (role ${d.provider.roleArn ?? 'unknown'})\n`);
   ctx.stdout.write(`${NO_CREDENTIALS}\n`);
 }
 
 export function deploymentError(d: DeploymentView): { code: string; message: string } | undefined {
-  if (d.status === 'succeeded') return undefined;
+  if (d.status === 'succeeded' || d.status === 'skipped') return undefined;
   const e = d.error ?? { code: 'INTERNAL', message: 'The deployment failed without an error message.', awsCode: null, requestId: null };
   const aws = [e.awsCode ? `AWS error ${e.awsCode}` : '', e.requestId ? `request id ${e.requestId}` : ''].filter(Boolean).join(', ');
   return { code: e.code, message: aws ? `${e.message} (${aws})` : e.message };
@@ -129,7 +136,7 @@ export async function deploy(ctx: CommandContext, options: DeployOptions = {}): 
     }
     const before = session.client.sentBytes();
     const deployStart = performance.now();
-    const d = await runDeployment(ctx, session, project, 'deploy', { ...(manifestId ? { manifestId } : {}), ...(replace ? { replace } : {}) }, json);
+    const d = await runDeployment(ctx, session, project, 'deploy', { ...(manifestId ? { manifestId } : {}), ...(options.refresh ? { refresh: true } : {}), ...(replace ? { replace } : {}) }, json);
     const deployMs = Math.round(performance.now() - deployStart);
     upload = { ...upload, sentBytes: upload.sentBytes + (session.client.sentBytes() - before) };
     const durationMs = Date.now() - started;

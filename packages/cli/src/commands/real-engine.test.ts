@@ -46,11 +46,13 @@ test('login, deploy examples/hello-http and call its URL, then info, logs and a 
   assert.equal(((await res.json()) as { message: string }).message, 'hello from hangar');
 
   const again = JSON.parse((await hangar(['deploy', '--json'])).out) as { status: string; upload: { uploadedBytes: number; sentBytes: number } };
-  assert.equal(again.status, 'succeeded');
+  assert.equal(again.status, 'skipped');
   assert.equal(again.upload.uploadedBytes, 0);
   assert.ok(again.upload.sentBytes < 2048);
   assert.match((await hangar(['info'])).out, /hello-http\/dev\/hello \(http-function\) deployed/);
-  assert.match((await hangar(['logs'])).out, /Temporary credentials issued for session hangar-dep_/);
+  // `logs` shows the last deployment: the skipped one, which asked for no credentials
+  assert.match((await hangar(['logs'])).out, /No changes since deployment dep_/);
+  assert.doesNotMatch((await hangar(['logs'])).out, /Temporary credentials issued/);
 });
 
 test('providers: create prints the external ID and trust policy, writes the template only when asked; a role that does not trust it fails verify; link warns while unverified; update resets to pending and is audited; unlink, delete', async () => {

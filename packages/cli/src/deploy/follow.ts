@@ -17,7 +17,7 @@ export interface FollowHandlers {
   status?(status: string): void;
 }
 
-const TERMINAL = new Set<string>(['succeeded', 'failed']);
+const TERMINAL = new Set<string>(['succeeded', 'failed', 'skipped']);
 
 export function deploymentPath(orgId: string, id: string): string {
   return `/api/v1/orgs/${encodeURIComponent(orgId)}/deployments/${encodeURIComponent(id)}`;

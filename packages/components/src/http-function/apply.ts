@@ -18,6 +18,7 @@ import type { FunctionConfig, HttpFunctionState } from './state.js';
 import type { HttpFunctionOperation, HttpFunctionPlan } from './plan.js';
 import { deleteRoleAndLeftovers } from './delete-role.js';
 import { waitForFunctionReady } from './wait.js';
+import type { CodeLocation } from './layer.js';
 
 export interface ApplyDeps {
   readonly clients: HttpFunctionClients;
@@ -30,6 +31,8 @@ export interface ApplyDeps {
   readonly sleep: (ms: number) => Promise<void>;
   /** How long the Lambda waiters may wait, in seconds. */
   readonly maxWaitSeconds: number;
+  /** Where the code goes (inline, or staged in S3 when over the direct-upload limit); default `{ ZipFile: source.zip() }`. */
+  readonly codeLocation?: () => Promise<CodeLocation>;
   /** The component deploying (named in descriptions and messages); default http-function. */
   readonly componentName?: string;
 }
@@ -68,6 +71,7 @@ function createRunner(state: Mutable<HttpFunctionState>, deps: ApplyDeps): (op: 
     zip ??= deps.source.zip();
     return zip;
   };
+  const location = async (): Promise<CodeLocation> => (deps.codeLocation ? deps.codeLocation() : { ZipFile: await code() });
   const fn = () => { if (!state.function) throw new Error('plan order: function before its use'); return state.function; };
   const api = () => { if (!state.api) throw new Error('plan order: API before its parts'); return state.api; };
   const waitReady = (name: string) => waitForFunctionReady(lambda, name, deps);
@@ -150,9 +154,9 @@ function createRunner(state: Mutable<HttpFunctionState>, deps: ApplyDeps): (op: 
       case 'createFunction': {
         log.info(`Creating function ${op.functionName} (${op.config.runtime}, ${op.config.memory} MB, ${op.config.timeout} s)`);
         const roleArn = required(state.role?.arn, 'plan', 'role');
-        const ZipFile = await code();
+        const Code = await location();
         const create = () => lambda.send(new CreateFunctionCommand({
-          FunctionName: op.functionName, Role: roleArn, Code: { ZipFile }, Description: `Deployed by Hangar (${component})`,
+          FunctionName: op.functionName, Role: roleArn, Code, Description: `Deployed by Hangar (${component})`,
           ...configFields(op.config), Tags: { ...deps.tags },
         }), opts);
         const out = await awsCall('lambda:CreateFunction', op.functionName, () => retryWhileRolePropagates(create, roleCreatedNow, deps));
@@ -172,8 +176,8 @@ function createRunner(state: Mutable<HttpFunctionState>, deps: ApplyDeps): (op: 
       }
       case 'updateFunctionCode': {
         log.info('Updating function code');
-        const ZipFile = await code();
-        await awsCall('lambda:UpdateFunctionCode', op.functionName, () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: op.functionName, ZipFile }), opts));
+        const where = await location();
+        await awsCall('lambda:UpdateFunctionCode', op.functionName, () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: op.functionName, ...where }), opts));
         await waitReady(op.functionName);
         state.function = { ...fn(), codeHash: op.codeHash };
         return;
@@ -268,6 +272,8 @@ function configFields(config: FunctionConfig) {
   return {
     Runtime: config.runtime as 'nodejs20.x', Handler: config.handler, MemorySize: config.memory, Timeout: config.timeout,
     Environment: { Variables: { ...config.env } },
+    // Sent only when the component manages layers, so a function without any keeps its requests as before.
+    ...(config.layers ? { Layers: [...config.layers] } : {}),
   };
 }
 

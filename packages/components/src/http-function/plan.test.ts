@@ -118,8 +118,10 @@ test('only what the state does not record needs a look at the cloud', () => {
 });
 
 test('configChanges lists every setting when the current ones are unknown', () => {
-  assert.deepEqual(configChanges(undefined, config), ['runtime', 'handler', 'memory', 'timeout', 'env']);
+  assert.deepEqual(configChanges(undefined, config), ['runtime', 'handler', 'memory', 'timeout', 'env', 'layers']);
   assert.deepEqual(configChanges(config, { ...config, env: { ...config.env, NEW: '1' } }), ['env']);
+  assert.deepEqual(configChanges(config, { ...config, layers: [] }), [], 'no layers before and none now');
+  assert.deepEqual(configChanges({ ...config, layers: ['arn:1'] }, { ...config, layers: ['arn:2'] }), ['layers']);
   assert.deepEqual(configChanges(config, { ...config, handler: 'app.main' }), ['handler']);
 });
 

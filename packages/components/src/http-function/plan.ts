@@ -190,12 +190,13 @@ function planRemoval(current: HttpFunctionState): HttpFunctionOperation[] {
   return ops;
 }
 
-const configKeys = ['runtime', 'handler', 'memory', 'timeout', 'env'] as const satisfies readonly (keyof FunctionConfig)[];
+const configKeys = ['runtime', 'handler', 'memory', 'timeout', 'env', 'layers'] as const satisfies readonly (keyof FunctionConfig)[];
 
 /** Which settings differ; all of them when the current ones are unknown. */
 export function configChanges(current: FunctionConfig | undefined, desired: FunctionConfig): (keyof FunctionConfig)[] {
   if (!current) return [...configKeys];
-  return configKeys.filter((k) => (k === 'env' ? !sameEnv(current.env, desired.env) : current[k] !== desired[k]));
+  return configKeys.filter((k) => (k === 'env' ? !sameEnv(current.env, desired.env)
+    : k === 'layers' ? (current.layers ?? []).join('\n') !== (desired.layers ?? []).join('\n') : current[k] !== desired[k]));
 }
 
 function sameEnv(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {

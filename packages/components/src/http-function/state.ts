@@ -7,6 +7,8 @@ export const functionConfigSchema = z.object({
   memory: z.number(),
   timeout: z.number(),
   env: z.record(z.string(), z.string()),
+  /** Layer version ARNs (the dependencies layer); absent: none. */
+  layers: z.array(z.string()).optional(),
 });
 export type FunctionConfig = z.output<typeof functionConfigSchema>;
 
@@ -39,6 +41,8 @@ export const httpFunctionStateSchema = z.object({
     /** Absent when unknown. */
     tags: z.record(z.string(), z.string()).optional(),
   }).optional(),
+  /** The dependencies layer version the function uses (node_modules, published when its manifest changes). */
+  layer: z.object({ name: z.string(), arn: z.string(), depsId: z.string() }).optional(),
   api: z.object({
     id: z.string(),
     endpoint: z.string(),

@@ -9,6 +9,12 @@ import { observeHttpFunction } from '../http-function/observe.js';
 import { currentState, observationsNeeded, planHttpFunction, type DesiredHttpFunction, type ObservedHttpFunction } from '../http-function/plan.js';
 import { httpFunctionStateSchema, type HttpFunctionState } from '../http-function/state.js';
 import { instanceTags } from '../sdk/names.js';
+import { S3Client } from '@aws-sdk/client-s3';
+import { awsClientConfig } from '../sdk/aws-clients.js';
+import {
+  deleteUnusedLayerVersions, deploymentBucketName, isLayerAction, layerActions, layerStatements, prepareCode, stagingActions, stagingStatements,
+  type LambdaLimits, type PreparedCode, type S3Staging,
+} from '../http-function/layer.js';
 
 export interface HttpFunctionDeps {
   /** Builds the AWS clients for a context (default: SDK v3 clients from ctx's credentials, region and endpoint). */
@@ -16,6 +22,10 @@ export interface HttpFunctionDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Longest wait for Lambda to report a function ready, in seconds (default 300). */
   readonly maxWaitSeconds?: number;
+  /** Lambda's size limits (tests lower them); default 50 MB zipped direct upload, 250 MB unzipped. */
+  readonly limits?: LambdaLimits;
+  /** The S3 client for the deployment bucket (default: SDK v3, path-style against the local cloud); null: never upload through S3. */
+  readonly createS3Client?: ((ctx: ComponentContext) => S3Client) | null;
 }
 
 /** What a Lambda function's deployment calls (http-function adds API Gateway's actions). */
@@ -26,6 +36,8 @@ export const functionActions = [
   'lambda:AddPermission', 'lambda:RemovePermission', 'lambda:DeleteFunction', 'lambda:TagResource',
   'logs:CreateLogGroup', 'logs:DescribeLogGroups', 'logs:PutRetentionPolicy', 'logs:TagResource', 'logs:ListTagsForResource',
   'logs:DeleteLogGroup',
+  ...layerActions,
+  ...stagingActions,
 ] as const;
 
 /**
@@ -39,7 +51,10 @@ export function functionStatements(instance: InstanceRef, actions: readonly stri
   const of = (service: string) => actions.filter((a) => a.startsWith(`${service}:`));
   return [
     { actions: of('iam'), resources: [`arn:aws*:iam::*:role/${roleName}`] },
-    { actions: of('lambda'), resources: [`arn:aws*:lambda:*:*:function:${functionName}`] },
+    { actions: of('lambda').filter((a) => !isLayerAction(a)), resources: [`arn:aws*:lambda:*:*:function:${functionName}`] },
+    // The dependencies layer: its name, its versions; ListLayerVersions is authorised on `*` by AWS.
+    ...layerStatements(functionName),
+    ...stagingStatements(instance),
     { actions: of('logs').filter((a) => a !== 'logs:DescribeLogGroups'), resources: [group, `${group}:*`] },
     { actions: ['logs:DescribeLogGroups'], resources: ['arn:aws*:logs:*:*:log-group:*'] },
   ];
@@ -77,10 +92,21 @@ export function createLambdaComponent(kind: LambdaComponentKind, deps: HttpFunct
 
   // A function without an API never looks at APIs (its session may not).
   const everything = { role: true, function: true, apis: kind.http, logGroup: true } as const;
-  const applyDeps = (ctx: ComponentContext, clients: HttpFunctionClients) => ({
+  const applyDeps = (ctx: ComponentContext, clients: HttpFunctionClients, prepared?: PreparedCode) => ({
     clients, region: ctx.region, log: ctx.log, tags: instanceTags(ctx.instance), sleep, maxWaitSeconds, componentName: kind.name,
-    ...(ctx.source ? { source: ctx.source } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(prepared ? { source: prepared.source, codeLocation: prepared.location } : ctx.source ? { source: ctx.source } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
+
+  /** The deployment bucket for zips over Lambda's direct-upload limit; its S3 client is made only if used. */
+  function staging(ctx: ComponentContext): S3Staging & { destroy(): void } {
+    let client: S3Client | undefined;
+    return {
+      bucket: deploymentBucketName(ctx.instance, ctx.region), region: ctx.region, prefix: `${ctx.instance.instanceId}/`,
+      s3: () => (client ??= deps.createS3Client ? deps.createS3Client(ctx) : new S3Client({ ...awsClientConfig(ctx), forcePathStyle: ctx.endpoint !== undefined })),
+      destroy: () => { if (!deps.createS3Client) client?.destroy(); },
+    };
+  }
 
   return {
     name: kind.name,
@@ -99,42 +125,66 @@ export function createLambdaComponent(kind: LambdaComponentKind, deps: HttpFunct
       const previous = readState(ctx.state);
       const derived = httpFunctionNames(ctx.instance);
       const names = knownNames(previous, derived);
-      const desired: DesiredHttpFunction = {
-        names: derived,
-        config: { runtime: 'nodejs20.x', handler: inputs.handler, memory: inputs.memory, timeout: inputs.timeout, env: { ...inputs.env } },
-        codeHash: `manifest:${ctx.source.manifestId}`,
-        logGroup: { name: functionLogGroupName(names.functionName), retentionInDays: inputs.logRetentionDays, tags: instanceTags(ctx.instance) },
-        ...inlinePolicyOf(inputs.permissions),
-        http: kind.http,
-      };
-      return withClients(ctx, async (clients) => {
-        const need = observationsNeeded(previous, kind.http);
-        // Only a state missing parts (first deploy, or one that failed half-way) costs a look.
-        let observed = need.role || need.function || need.apis || need.logGroup
-          ? await observeHttpFunction(clients, names, need, previous.api?.id, ctx.signal)
-          : {};
-        let plan = planHttpFunction(desired, previous, observed);
-        if (plan.operations.length > 0 && !need.logGroup) {
-          // Something changes anyway: look at the log group too, so one deleted (or stripped of its
-          // retention by Lambda recreating it) outside Hangar is put right. An unchanged redeploy
-          // still makes no call at all.
-          observed = { ...observed, logGroup: await lookAtLogGroup(clients, names, previous, ctx.signal) };
-          plan = planHttpFunction(desired, previous, observed);
-        }
-        if (plan.operations.length === 0) ctx.log.info(`No changes: the function, its log group${kind.http ? ' and its HTTP API' : ''} are up to date`);
-        let state: HttpFunctionState;
-        try {
-          state = await applyHttpFunctionPlan(plan, currentState(previous, observed), applyDeps(ctx, clients));
-        } catch (e) {
-          if (!isGone(e)) throw e;
-          // Something the state records was deleted outside Hangar: look at everything, then converge.
-          const { action, resource } = (e as HangarError).details ?? {};
-          ctx.log.warn(`${String(action)} found ${String(resource)} gone from AWS; checking what exists and deploying again`);
-          const seen = await observeHttpFunction(clients, names, everything, previous.api?.id, ctx.signal);
-          state = await applyHttpFunctionPlan(planHttpFunction(desired, previous, seen), currentState(previous, seen), applyDeps(ctx, clients));
-        }
-        return { outputs: kind.outputs(state, ctx), state: state as Record<string, unknown> };
-      });
+      const source = ctx.source;
+      const stage = deps.createS3Client === null ? undefined : staging(ctx);
+      let cleanup = async () => {};
+      try {
+        return await withClients(ctx, async (clients) => {
+          // node_modules goes into a layer version, published only when its entries changed.
+          const prepared = await prepareCode(source, names.functionName, previous.layer, {
+            lambda: clients.lambda, log: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(deps.limits ? { limits: deps.limits } : {}),
+            ...(stage ? { staging: stage } : {}),
+          });
+          cleanup = prepared.cleanup;
+          const desired: DesiredHttpFunction = {
+            names: derived,
+            config: {
+              runtime: 'nodejs20.x', handler: inputs.handler, memory: inputs.memory, timeout: inputs.timeout, env: { ...inputs.env },
+              ...(source.layered ? { layers: [...prepared.layers] } : {}),
+            },
+            codeHash: prepared.codeHash,
+            logGroup: { name: functionLogGroupName(names.functionName), retentionInDays: inputs.logRetentionDays, tags: instanceTags(ctx.instance) },
+            ...inlinePolicyOf(inputs.permissions),
+            http: kind.http,
+          };
+          const need = observationsNeeded(previous, kind.http);
+          // Only a state missing parts (first deploy, or one that failed half-way) costs a look.
+          let observed = need.role || need.function || need.apis || need.logGroup
+            ? await observeHttpFunction(clients, names, need, previous.api?.id, ctx.signal)
+            : {};
+          let plan = planHttpFunction(desired, previous, observed);
+          if (plan.operations.length > 0 && !need.logGroup) {
+            // Something changes anyway: look at the log group too, so one deleted (or stripped of its
+            // retention by Lambda recreating it) outside Hangar is put right. An unchanged redeploy
+            // still makes no call at all.
+            observed = { ...observed, logGroup: await lookAtLogGroup(clients, names, previous, ctx.signal) };
+            plan = planHttpFunction(desired, previous, observed);
+          }
+          if (plan.operations.length === 0) ctx.log.info(`No changes: the function, its log group${kind.http ? ' and its HTTP API' : ''} are up to date`);
+          let state: HttpFunctionState;
+          try {
+            state = await applyHttpFunctionPlan(plan, currentState(previous, observed), applyDeps(ctx, clients, prepared));
+          } catch (e) {
+            if (!isGone(e)) throw e;
+            // Something the state records was deleted outside Hangar: look at everything, then converge.
+            const { action, resource } = (e as HangarError).details ?? {};
+            ctx.log.warn(`${String(action)} found ${String(resource)} gone from AWS; checking what exists and deploying again`);
+            const seen = await observeHttpFunction(clients, names, everything, previous.api?.id, ctx.signal);
+            state = await applyHttpFunctionPlan(planHttpFunction(desired, previous, seen), currentState(previous, seen), applyDeps(ctx, clients, prepared));
+          }
+          if (prepared.layer) state = { ...state, layer: prepared.layer };
+          else delete (state as { layer?: unknown }).layer;
+          // The function's configuration now names the new version (or none): the old ones can go.
+          if (previous.layer && previous.layer.arn !== prepared.layer?.arn) {
+            await deleteUnusedLayerVersions(clients.lambda, previous.layer.name, prepared.layer?.arn, ctx.log, ctx.signal);
+          }
+          return { outputs: kind.outputs(state, ctx), state: state as Record<string, unknown> };
+        });
+      } finally {
+        // Lambda has copied what was staged in S3 (or the deploy failed): the objects can go.
+        await cleanup().catch((e: unknown) => ctx.log.warn(`Could not delete the staged code from s3://${stage?.bucket ?? ''}: ${e instanceof Error ? e.message : String(e)}`));
+        stage?.destroy();
+      }
     },
 
     async remove(ctx: ComponentContext): Promise<void> {
@@ -144,6 +194,8 @@ export function createLambdaComponent(kind: LambdaComponentKind, deps: HttpFunct
         const observed = await observeHttpFunction(clients, names, everything, previous.api?.id, ctx.signal);
         const plan = planHttpFunction(null, previous, observed);
         await applyHttpFunctionPlan(plan, currentState(previous, observed), applyDeps(ctx, clients));
+        // After the function: a layer version still in use by a function can be deleted on AWS, but then no longer read.
+        if (previous.layer) await deleteUnusedLayerVersions(clients.lambda, previous.layer.name, undefined, ctx.log, ctx.signal);
         ctx.log.info(plan.operations.length ? `Removed the function, its log group, ${kind.http ? 'its HTTP API ' : ''}and its execution role` : 'Nothing to remove');
       });
     },

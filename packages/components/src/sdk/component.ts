@@ -23,6 +23,20 @@ export interface ComponentSource {
   readonly manifestId: string;
   /** The zip (the engine caches it by manifest id); only called when the code must be uploaded. */
   zip(): Promise<Uint8Array>;
+  /**
+   * The same files split for a dependencies layer (engines that can): the app's own files, and
+   * `node_modules` under `nodejs/node_modules/` (absent when there is none). Each part's id is the
+   * hash of its own entries, so a code-only change keeps the dependencies' id.
+   */
+  layered?(): Promise<{ readonly code: SourcePart; readonly deps?: SourcePart }>;
+}
+
+/** One part of a split package. */
+export interface SourcePart {
+  readonly id: string;
+  /** Sum of the files' sizes (for Lambda's 250 MB unzipped limit). */
+  readonly unzippedBytes: number;
+  zip(): Promise<Uint8Array>;
 }
 
 /** What the engine hands a component for one deploy or remove. Never holds credentials in plain form. */

@@ -21,6 +21,8 @@ export const appInstanceInput = z.object({
   manifestId: z.string().regex(hex64, 'expected a manifest id from POST /sources (64 lowercase hex characters)').optional(),
   /** `hangar deploy --replace <instance-or-component>`: this instance's deployment may replace what AWS cannot change in place. */
   replace: z.boolean().optional(),
+  /** `hangar deploy --refresh`: deploy even when nothing changed (the component checks the cloud for drift); otherwise an unchanged instance ends `skipped`. */
+  refresh: z.boolean().optional(),
 }).strict();
 
 export const appInstanceStatus = z.enum(['pending', 'queued', 'running', 'succeeded', 'failed', 'skipped']);

@@ -41,7 +41,8 @@ export const putBlob = defineRoute({
 });
 
 // ---- deployments ----
-export const deploymentStatus = z.enum(['queued', 'running', 'succeeded', 'failed']);
+/** `skipped`: nothing had changed since the instance's last successful deployment, so the cloud was not touched (no role assumed). */
+export const deploymentStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'skipped']);
 export const deploymentError = z.object({ code: z.string(), message: z.string(), awsCode: z.string().nullable(), requestId: z.string().nullable() });
 export const usedProvider = z.object({ id: z.string(), name: z.string().nullable(), roleArn: z.string().nullable() });
 export const deployment = z.object({
@@ -68,6 +69,12 @@ export const createDeployment = defineRoute({
     inputs: z.record(z.string(), z.unknown()).default({}),
     manifestId: z.string().regex(hex64, 'expected a manifest id from POST /sources (64 lowercase hex characters)').optional(),
     action: z.enum(['deploy', 'remove']).default('deploy'),
+    /**
+     * Deploy even when nothing changed since the instance's last successful deployment (same
+     * manifest, inputs, component and provider), so the component checks the cloud for drift.
+     * Without it such a deployment ends `skipped` without a cloud call.
+     */
+    refresh: z.boolean().default(false),
     /** `hangar deploy --replace`: a change AWS cannot make in place (a table's keys) replaces the resource, deleting its data. */
     replace: z.boolean().optional(),
   }),

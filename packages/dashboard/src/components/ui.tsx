@@ -20,6 +20,7 @@ const statusTone: Record<string, string> = {
   failed: 'bad', error: 'bad', revoked: 'bad', broken: 'bad',
   running: 'info', deploying: 'info', removing: 'info',
   queued: 'warn', pending: 'warn', unverified: 'warn',
+  skipped: 'neutral',
 };
 
 /** A status pill; running ones pulse so a live deployment is visible at a glance. */

@@ -22,7 +22,7 @@ export interface DeploymentLog {
 export function useDeploymentLog(orgId: string, deployment: Pick<Deployment, 'id' | 'status'> | undefined, onDone: () => void): DeploymentLog {
   const [state, setState] = useState<DeploymentLog>({ forId: undefined, lines: [], status: undefined, live: false, error: undefined });
   const id = deployment?.id;
-  const finished = deployment ? deployment.status === 'succeeded' || deployment.status === 'failed' : true;
+  const finished = deployment ? deployment.status === 'succeeded' || deployment.status === 'failed' || deployment.status === 'skipped' : true;
 
   useEffect(() => {
     if (!id) return;

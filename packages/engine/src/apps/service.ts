@@ -182,7 +182,8 @@ export function createAppsService(deps: AppsServiceDeps): AppsService {
       if (d.status === r.status) continue;
       const values: Partial<Row> = { status: d.status };
       if (d.status === 'running') values.started_at = d.startedAt ?? r.started_at;
-      if (d.status === 'succeeded' || d.status === 'failed') {
+      // `skipped`: unchanged since its last success (no cloud call); its outputs are the instance's, as after a success.
+      if (d.status === 'succeeded' || d.status === 'failed' || d.status === 'skipped') {
         values.finished_at = d.finishedAt ?? now();
         values.started_at = d.startedAt ?? r.started_at;
         values.outputs = d.outputs ? JSON.stringify(d.outputs) : null;
@@ -249,6 +250,7 @@ export function createAppsService(deps: AppsServiceDeps): AppsService {
           app: a.app, stage: a.stage, name: r.name, component: r.component, inputs, action: a.action,
           ...(a.action === 'deploy' && r.manifest_id ? { manifestId: r.manifest_id } : {}),
           ...(a.action === 'deploy' && Number(r.replace_resources) === 1 ? { replace: true } : {}),
+          refresh: a.action === 'deploy' && Number(r.refresh) === 1,
         });
         await setRow(id, r.name, 'queued', { deployment_id: created.deploymentId, instance_id: created.instanceId });
         watch(id, created.deploymentId);
@@ -326,7 +328,7 @@ export function createAppsService(deps: AppsServiceDeps): AppsService {
           const i = body.instances.find((x) => x.name === name)!;
           const nothing = skipped.has(name);
           return {
-            app_deployment_id: id, name, position, component: i.component, file: i.file, inputs: JSON.stringify(i.inputs), manifest_id: i.manifestId ?? null, replace_resources: i.replace === true ? 1 : 0,
+            app_deployment_id: id, name, position, component: i.component, file: i.file, inputs: JSON.stringify(i.inputs), manifest_id: i.manifestId ?? null, replace_resources: i.replace === true ? 1 : 0, refresh: i.refresh === true ? 1 : 0,
             waits_for: JSON.stringify(waitsFor(name)), status: nothing ? 'skipped' as const : 'pending' as const, deployment_id: null, instance_id: null, outputs: null,
             error_code: null, error_message: nothing ? 'never deployed (or already removed): nothing to remove' : null,
             started_at: null, finished_at: nothing ? now : null,

@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import type { ColumnType, Kysely, Migration } from 'kysely';
 import type { AppDeploymentStatus, AppInstanceStatus } from '@hangar/core/api';
 
 /** One deploy (or remove) of several instances of an app and stage. */
@@ -31,6 +31,8 @@ export interface AppDeploymentInstancesTable {
   manifest_id: string | null;
   /** 1: deploy with `replace` (see POST /deployments). */
   replace_resources: number;
+  /** 1: deploy even when unchanged (see POST /deployments `refresh`). */
+  refresh: ColumnType<number, number | undefined, number>;
   /** JSON array of instance names of this app deployment. */
   waits_for: string;
   status: AppInstanceStatus;
@@ -79,6 +81,7 @@ export const appsMigrations: Record<string, Migration> = {
         .addColumn('inputs', 'text', (c) => c.notNull())
         .addColumn('manifest_id', 'text')
         .addColumn('replace_resources', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('refresh', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('waits_for', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('deployment_id', 'text')

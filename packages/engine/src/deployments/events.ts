@@ -4,7 +4,7 @@ import type { Db } from '../types.js';
 import type { DeploymentBus } from './bus.js';
 import { durationOf } from './views.js';
 
-const finished = new Set(['succeeded', 'failed']);
+const finished = new Set(['succeeded', 'failed', 'skipped']);
 
 function frame(event: string, data: unknown, id?: number): string {
   return `${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;

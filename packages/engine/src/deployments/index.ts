@@ -17,6 +17,8 @@ import { createPgBossQueue } from './pg-queue.js';
 import { dialectOf } from '../store/db.js';
 import { registerDeploymentRoutes } from './routes.js';
 import { runDeployment } from './runner.js';
+import { componentsPackageVersion } from './fingerprint.js';
+import { startSourceGc } from '../source/gc.js';
 import { createDeploymentService, type DeploymentService } from './service.js';
 import { deploymentMigrations } from './tables.js';
 import { createWorkerPool } from './workers.js';
@@ -93,6 +95,8 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
   const orgLimit = config.queue?.orgConcurrency ?? 4;
   // Reaped deployments are announced on the bus, so streams on every engine see `failed` at once.
   const reapDeps = { db, clock, audit: deps.audit, notify: (id: string) => bus.notify(id) };
+  const componentVersion = componentsPackageVersion();
+  let gc: { stop(): Promise<void> } | undefined;
   const queue: DeploymentQueue = (deps.queue ?? (dialectOf(db) === 'postgres' ? 'pg-boss' : 'sql')) === 'pg-boss'
     ? createPgBossQueue({ db, clock, logger, orgLimit, ...(deps.deferSeconds !== undefined ? { deferSeconds: deps.deferSeconds } : {}) })
     : createSqlQueue({ db, clock, orgLimit });
@@ -106,7 +110,7 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
       return queue.claim();
     },
     run: (dep, signal) =>
-      runDeployment({ db, clock, logger, audit: deps.audit, broker: deps.broker, lookup, source, bus, requeue: (d) => queue.requeue(d), ...(deps.refreshMs ? { refreshMs: deps.refreshMs } : {}), heartbeatMs }, dep, signal),
+      runDeployment({ db, clock, logger, audit: deps.audit, broker: deps.broker, lookup, source, bus, requeue: (d) => queue.requeue(d), componentVersion, ...(deps.refreshMs ? { refreshMs: deps.refreshMs } : {}), heartbeatMs }, dep, signal),
   });
   const service = createDeploymentService({ db, clock, lookup, componentNames, source, newDeploymentId: createOrderedIds(clock, 'dep'), enqueue: (tx, dep) => queue.enqueue(tx, dep), queued: () => workers.wake() });
 
@@ -145,6 +149,9 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
       }
       await queue.start();
       workers.start();
+      if (config.sourceGc && config.sourceGc.intervalMs > 0) {
+        gc = startSourceGc({ db, blobs: stores.blobs, clock, logger, packagesDir: join(config.dataDir, 'packages'), retainDeployments: config.sourceGc.retainDeployments, intervalMs: config.sourceGc.intervalMs });
+      }
     },
     async drain(graceMs) {
       const r = await workers.drain(graceMs);
@@ -153,6 +160,7 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
     },
     async stop() {
       await workers.stop();
+      await gc?.stop();
       await queue.stop();
       await bus.close?.();
     },

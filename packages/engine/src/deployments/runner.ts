@@ -9,6 +9,7 @@ import { createDeploymentLog } from './log-writer.js';
 import { storeUnavailable } from '../store/errors.js';
 import type { DeploymentRow } from './queue.js';
 import type { QueuedDeployment } from './job-queue.js';
+import { deploymentFingerprint } from './fingerprint.js';
 
 export interface RunnerDeps {
   readonly db: Db;
@@ -29,6 +30,8 @@ export interface RunnerDeps {
    * running it again, here or on another engine, is safe. Without it such a run fails as interrupted.
    */
   readonly requeue?: (dep: QueuedDeployment) => Promise<boolean>;
+  /** The components' version, part of a deploy's fingerprint (see componentsPackageVersion). */
+  readonly componentVersion?: string;
 }
 
 /** Thrown when the run is stopped before it asked for credentials. */
@@ -83,6 +86,8 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
   let failure: DeploymentFailure | undefined;
   let outputs: Record<string, unknown> = {};
   let newState = '{}';
+  let fingerprint: string | null = null;
+  let skippedSince: string | undefined;
   const subject = `deployment:${dep.id}`;
   // Nothing has touched the cloud yet: with the store locked or away, wait for it rather than fail.
   const { instance, app } = await untilStoreAnswers(deps, dep.id, signal, async () => {
@@ -122,45 +127,59 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
     provider = await deps.broker.resolve({ orgId: dep.org_id, appId: dep.app_id, stage: dep.stage, instanceId: dep.instance_id });
     await db.updateTable('deployments').set({ provider_id: provider.id, provider_name: provider.name, role_arn: provider.roleArn }).where('id', '=', dep.id).execute();
     log.info(`Provider ${provider.name} (linked at ${provider.linkedAt}), role ${provider.roleArn}, region ${provider.region}`);
-    const ref = JSON.parse(dep.actor_ref) as { kind: Actor['kind']; id: string; userId: string };
-    const actor: Actor = { kind: ref.kind, id: ref.id, userId: ref.userId, name: dep.actor };
-    if (runSignal.aborted) throw new StoppedBeforeCloud('stopped before credentials were requested');
-    touchedCloud = true;
-    const instanceRef = { orgId: dep.org_id, appId: dep.app_id, app: app.name, stage: dep.stage, name: instance.name, instanceId: dep.instance_id };
-    session = await deps.broker.open({
-      deploymentId: dep.id, orgId: dep.org_id, appId: dep.app_id, stage: dep.stage, instanceId: dep.instance_id, actor, provider, ...narrowing(component.permissions, instanceRef),
-    });
-    const opened = session;
-    let credentials = await opened.current();
-    remember(credentials);
-    log.info(`Temporary credentials issued for session hangar-${dep.id}${credentials.expiration ? `, expiring ${credentials.expiration.toISOString()}` : ''}`);
-    refresher = setInterval(() => {
-      opened.current().then((c) => { remember(c); credentials = c; }, (e) => log.warn(`Could not refresh credentials: ${e instanceof Error ? e.message : String(e)}`));
-    }, deps.refreshMs ?? 60_000);
-    refresher.unref();
-
-    const manifestId = dep.manifest_id;
-    const ctx: ComponentContext = {
-      get credentials() { return credentials; },
-      region: opened.region,
-      ...(opened.endpoint ? { endpoint: opened.endpoint } : {}),
-      instance: instanceRef,
-      state: Object.freeze(JSON.parse(instance.state) as Record<string, unknown>),
-      log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
-      ...(manifestId ? { source: { manifestId, zip: () => deps.source.assembleZip(manifestId) } } : {}),
-      signal: runSignal,
-      ...(dep.replace_resources === 1 ? { replace: true } : {}),
-    };
-
     if (dep.action === 'deploy') {
-      if (ctx.replace) log.warn('--replace: a change that cannot be made in place replaces the resource, deleting what it holds');
-      const inputs = validateInputs(component, JSON.parse(dep.inputs));
-      const result = await component.deploy(inputs, ctx);
-      outputs = JSON.parse(jsonText(result.outputs)) as Record<string, unknown>;
-      newState = scrub(jsonText(result.state));
+      fingerprint = deploymentFingerprint({ manifestId: dep.manifest_id, inputs: dep.inputs, component: dep.component, componentVersion: deps.componentVersion ?? 'unknown', provider });
+      // Unchanged since the instance's last successful deployment: nothing to do, and no role is
+      // assumed to find that out. --refresh (refresh = 1) deploys anyway: the component checks for drift.
+      if (dep.refresh !== 1 && dep.replace_resources !== 1 && instance.status === 'deployed' && instance.last_deployment_id) {
+        const last = await db.selectFrom('deployments').select(['id', 'action', 'status', 'fingerprint']).where('id', '=', instance.last_deployment_id).executeTakeFirst();
+        if (last && last.action === 'deploy' && (last.status === 'succeeded' || last.status === 'skipped') && last.fingerprint === fingerprint) skippedSince = last.id;
+      }
+    }
+    if (skippedSince) {
+      log.info(`No changes since deployment ${skippedSince} (same source, inputs, component and provider): nothing deployed, no credentials requested. Deploy with --refresh to check the cloud for drift.`);
+      outputs = JSON.parse(instance.outputs) as Record<string, unknown>;
     } else {
-      await component.remove(ctx);
-      log.info('Removed everything the instance had created');
+      const ref = JSON.parse(dep.actor_ref) as { kind: Actor['kind']; id: string; userId: string };
+      const actor: Actor = { kind: ref.kind, id: ref.id, userId: ref.userId, name: dep.actor };
+      if (runSignal.aborted) throw new StoppedBeforeCloud('stopped before credentials were requested');
+      touchedCloud = true;
+      const instanceRef = { orgId: dep.org_id, appId: dep.app_id, app: app.name, stage: dep.stage, name: instance.name, instanceId: dep.instance_id };
+      session = await deps.broker.open({
+        deploymentId: dep.id, orgId: dep.org_id, appId: dep.app_id, stage: dep.stage, instanceId: dep.instance_id, actor, provider, ...narrowing(component.permissions, instanceRef),
+      });
+      const opened = session;
+      let credentials = await opened.current();
+      remember(credentials);
+      log.info(`Temporary credentials issued for session hangar-${dep.id}${credentials.expiration ? `, expiring ${credentials.expiration.toISOString()}` : ''}`);
+      refresher = setInterval(() => {
+        opened.current().then((c) => { remember(c); credentials = c; }, (e) => log.warn(`Could not refresh credentials: ${e instanceof Error ? e.message : String(e)}`));
+      }, deps.refreshMs ?? 60_000);
+      refresher.unref();
+
+      const manifestId = dep.manifest_id;
+      const ctx: ComponentContext = {
+        get credentials() { return credentials; },
+        region: opened.region,
+        ...(opened.endpoint ? { endpoint: opened.endpoint } : {}),
+        instance: instanceRef,
+        state: Object.freeze(JSON.parse(instance.state) as Record<string, unknown>),
+        log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
+        ...(manifestId ? { source: { manifestId, zip: () => deps.source.assembleZip(manifestId), layered: () => deps.source.assembleLayered(manifestId) } } : {}),
+        signal: runSignal,
+        ...(dep.replace_resources === 1 ? { replace: true } : {}),
+      };
+
+      if (dep.action === 'deploy') {
+        if (ctx.replace) log.warn('--replace: a change that cannot be made in place replaces the resource, deleting what it holds');
+        const inputs = validateInputs(component, JSON.parse(dep.inputs));
+        const result = await component.deploy(inputs, ctx);
+        outputs = JSON.parse(jsonText(result.outputs)) as Record<string, unknown>;
+        newState = scrub(jsonText(result.state));
+      } else {
+        await component.remove(ctx);
+        log.info('Removed everything the instance had created');
+      }
     }
   } catch (err) {
     if (!touchedCloud && signal?.aborted && !leaseLost.signal.aborted && deps.requeue) {
@@ -211,7 +230,7 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
         await deps.audit.append({
           orgId: dep.org_id, kind: 'deployment.finished', actor: dep.actor, subject,
           data: {
-            action: dep.action, instanceId: dep.instance_id, status: f ? 'failed' : 'succeeded', durationMs: finishedAt.getTime() - startedAt.getTime(),
+            action: dep.action, instanceId: dep.instance_id, status: f ? 'failed' : skippedSince ? 'skipped' : 'succeeded', durationMs: finishedAt.getTime() - startedAt.getTime(),
             providerId: provider?.id ?? null, providerName: provider?.name ?? null, roleArn: provider?.roleArn ?? null,
             ...(f ? { errorCode: f.code, awsCode: f.awsCode ?? null, awsRequestId: f.requestId ?? null } : {}),
           },
@@ -228,9 +247,13 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
           }).where('id', '=', dep.id).where('status', '=', 'running').executeTakeFirst());
           // The instance keeps its previous inputs, outputs and state: only the pointer to its last deployment moves.
           await tx.updateTable('instances').set({ status: instance.status === 'deployed' ? 'deployed' : 'failed', last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
+        } else if (skippedSince) {
+          // The instance is as its last deployment left it; only the pointer moves.
+          stillRunning(await tx.updateTable('deployments').set({ status: 'skipped', error_code: null, error_message: null, outputs: instance.outputs, fingerprint, finished_at: now }).where('id', '=', dep.id).where('status', '=', 'running').executeTakeFirst());
+          await tx.updateTable('instances').set({ last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
         } else if (dep.action === 'deploy') {
           const out = scrub(jsonText(outputs));
-          stillRunning(await tx.updateTable('deployments').set({ status: 'succeeded', error_code: null, error_message: null, outputs: out, finished_at: now }).where('id', '=', dep.id).where('status', '=', 'running').executeTakeFirst());
+          stillRunning(await tx.updateTable('deployments').set({ status: 'succeeded', error_code: null, error_message: null, outputs: out, fingerprint, finished_at: now }).where('id', '=', dep.id).where('status', '=', 'running').executeTakeFirst());
           await tx.updateTable('instances').set({ status: 'deployed', component: dep.component, inputs: dep.inputs, outputs: out, state: newState, last_deployment_id: dep.id, updated_at: now }).where('id', '=', dep.instance_id).execute();
         } else {
           stillRunning(await tx.updateTable('deployments').set({ status: 'succeeded', error_code: null, error_message: null, outputs: '{}', finished_at: now }).where('id', '=', dep.id).where('status', '=', 'running').executeTakeFirst());

@@ -121,7 +121,7 @@ export function createDeploymentService(deps: {
             actor: auth.actor.name, actor_ref: JSON.stringify({ kind: auth.actor.kind, id: auth.actor.id, userId: auth.actor.userId }),
             manifest_id: body.manifestId ?? null, inputs: JSON.stringify(body.action === 'deploy' ? body.inputs : {}),
             provider_id: null, provider_name: null, role_arn: null, outputs: null, error_code: null, error_message: null, aws_code: null, aws_request_id: null,
-            created_at: now, started_at: null, finished_at: null, heartbeat_at: null,
+            created_at: now, started_at: null, finished_at: null, heartbeat_at: null, refresh: body.action === 'deploy' && body.refresh ? 1 : 0,
             replace_resources: body.action === 'deploy' && body.replace === true ? 1 : 0,
           })
           .execute();

@@ -1,4 +1,4 @@
-import type { Generated, Kysely, Migration } from 'kysely';
+import type { ColumnType, Generated, Kysely, Migration } from 'kysely';
 
 export interface AppsTable {
   id: string;
@@ -25,7 +25,8 @@ export interface InstancesTable {
   updated_at: string;
 }
 
-export type DeploymentStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+/** skipped: nothing changed since the instance's last successful deployment; the cloud was not called. */
+export type DeploymentStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
 export interface DeploymentsTable {
   /** dep_<time-ordered>: ordering by id is ordering by creation (the queue's FIFO order). */
@@ -56,6 +57,14 @@ export interface DeploymentsTable {
   finished_at: string | null;
   /** Renewed by the worker running it; a running deployment whose heartbeat stops was cut short. */
   heartbeat_at: string | null;
+  /**
+   * Of a deploy that got past resolving its provider: the hash of what it deployed (manifest,
+   * inputs, component name and version, provider id and role). The next deploy with the same
+   * fingerprint after a succeeded/skipped one is skipped without a cloud call.
+   */
+  fingerprint?: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 1: deploy even when the fingerprint is unchanged (hangar deploy --refresh, a drift check). */
+  refresh?: ColumnType<number, number | undefined, number>;
   /** 1 when `hangar deploy --replace` named this instance: a change AWS cannot make in place replaces the resource. */
   replace_resources: Generated<number>;
 }
@@ -78,6 +87,16 @@ declare module '../types.js' {
 }
 
 export const deploymentMigrations: Record<string, Migration> = {
+  '2026_12_01_pkg_incr_deployment_fingerprint': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('deployments').addColumn('fingerprint', 'text').execute();
+      await db.schema.alterTable('deployments').addColumn('refresh', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('deployments').dropColumn('refresh').execute();
+      await db.schema.alterTable('deployments').dropColumn('fingerprint').execute();
+    },
+  },
   '2026_12_01_comp_data_deployment_replace': {
     async up(db: Kysely<any>) {
       await db.schema.alterTable('deployments').addColumn('replace_resources', 'integer', (c) => c.notNull().defaultTo(0)).execute();

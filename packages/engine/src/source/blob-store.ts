@@ -29,6 +29,8 @@ export interface BlobStore {
   get(sha256: string): Promise<Uint8Array>;
   /** The blob's bytes as a stream; the stream errors with BlobMissingError when absent. */
   stream(sha256: string): Readable;
+  /** Removes the blob (garbage collection, see source/gc.ts); removing an absent blob is a no-op. */
+  delete(sha256: string): Promise<void>;
 }
 
 /** A blob asked for is not in the store (never uploaded, or removed behind the engine's back). */
@@ -102,6 +104,11 @@ export function createFsBlobStore(root: string): BlobStore {
       } catch (e) {
         throw missingError(sha, e);
       }
+    },
+    async delete(sha) {
+      await unlink(pathOf(sha)).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
     },
     stream(sha) {
       const s = createReadStream(pathOf(sha));

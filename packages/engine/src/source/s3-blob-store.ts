@@ -1,5 +1,5 @@
 import { PassThrough, Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { BlobMissingError, checkSha, missingOf, type BlobStore } from './blob-store.js';
 
@@ -51,6 +51,10 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
   const toMissing = (sha: string, e: unknown): unknown => (notFound(e) ? new BlobMissingError(sha, where(sha)) : e);
 
   const store: BlobStore = {
+    async delete(sha) {
+      // S3 answers 204 for a key that is not there as well.
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: keyOf(sha) }));
+    },
     async has(sha) {
       try {
         await client.send(new HeadObjectCommand({ Bucket: bucket, Key: keyOf(sha) }));

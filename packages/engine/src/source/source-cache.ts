@@ -21,6 +21,42 @@ export interface SourceCache {
   paths(orgId: string, manifestId: string): Promise<string[]>;
   /** The deterministic zip of a manifest, built once and then read from `dataDir/packages/<id>.zip`. */
   assembleZip(manifestId: string): Promise<Uint8Array>;
+  /**
+   * The manifest split for a dependencies layer: the app's own files (`code`), and `node_modules/**`
+   * under `nodejs/node_modules/` (`deps`, absent without node_modules), where Lambda resolves a
+   * Node layer. Each part is keyed by the manifest id of its own entries, so a code-only change
+   * keeps `deps.id`; each zip is built once and cached like assembleZip's.
+   */
+  assembleLayered(manifestId: string): Promise<LayeredPackages>;
+}
+
+/** One part of a split package: the id of its entries, its unzipped size, and its zip (built on first call). */
+export interface PackagePart {
+  readonly id: string;
+  readonly unzippedBytes: number;
+  zip(): Promise<Uint8Array>;
+}
+
+export interface LayeredPackages {
+  readonly code: PackagePart;
+  readonly deps?: PackagePart;
+}
+
+/** Which kind of package a build is, so it builds on the last one of the same kind. */
+type Lineage = 'whole' | 'code' | 'deps';
+
+/** The folder split into the dependencies layer. */
+const DEPS_PREFIX = 'node_modules/';
+
+/** Splits entries into the app's own and node_modules (renamed to nodejs/node_modules/…, the layer's layout). */
+export function splitDependencies(entries: readonly ManifestEntry[]): { code: ManifestEntry[]; deps: ManifestEntry[] } {
+  const code: ManifestEntry[] = [];
+  const deps: ManifestEntry[] = [];
+  for (const e of entries) {
+    if (e.path.startsWith(DEPS_PREFIX)) deps.push({ ...e, path: `nodejs/${e.path}` });
+    else code.push(e);
+  }
+  return { code, deps };
 }
 
 export interface SourceCacheDeps {
@@ -30,7 +66,7 @@ export interface SourceCacheDeps {
   readonly limits: SourceLimits & { readonly maxManifestEntries: number };
   /** Where assembled packages are cached: `<packagesDir>/<manifestId>.zip`. */
   readonly packagesDir: string;
-  /** Builds zips off the event loop; default a pool of two worker threads. */
+  /** Builds zips off the event loop; default a pool of two, with compressed entries kept in `<packagesDir>/entries`. */
   readonly packager?: Packager;
   /**
    * Built packages shared by every engine (S3), keyed by manifest id: a package missing from
@@ -112,8 +148,10 @@ function prefetching(blobs: BlobStore, entries: readonly ManifestEntry[], ahead 
 
 export function createSourceCache(deps: SourceCacheDeps): SourceCache {
   const { db, blobs, clock, limits } = deps;
-  const packager = deps.packager ?? createPackager();
+  const packager = deps.packager ?? createPackager({ entriesDir: join(deps.packagesDir, 'entries') });
   const building = new Map<string, Promise<Uint8Array>>();
+  /** The last package built of each lineage (whole, code, deps): the next one copies unchanged entries out of it. */
+  const lastBuilt = new Map<Lineage, { file: string; entries: readonly ManifestEntry[] }>();
   // The last few manifests, decoded: the next delta from the same CLI builds on one of them.
   const recent = new Map<string, ReadonlyMap<string, ManifestEntry>>();
   const remember = (orgId: string, id: string, m: ReadonlyMap<string, ManifestEntry>): void => {
@@ -171,6 +209,62 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       .onConflict((oc) => oc.columns(['org_id', 'id']).doNothing())
       .execute();
     if (complete) await db.updateTable('manifests').set({ complete: 1 }).where('org_id', '=', orgId).where('id', '=', id).execute();
+  }
+
+  /** Reads `<packagesDir>/<id>.zip`, or the shared copy, or builds it from `loadEntries()` once (concurrent callers share the build). */
+  function buildCached(id: string, lineage: Lineage, loadEntries: () => Promise<readonly ManifestEntry[]>): Promise<Uint8Array> {
+    const inflight = building.get(id);
+    if (inflight) return inflight;
+    const p = (async () => {
+      const file = join(deps.packagesDir, `${id}.zip`);
+      try {
+        return new Uint8Array(await readFile(file));
+      } catch {
+        // not cached yet
+      }
+      const shared = deps.sharedPackages;
+      if (shared) {
+        // Another engine may have built it: the same bytes, since the build is deterministic.
+        try {
+          const zip = await shared.get(id);
+          await mkdir(deps.packagesDir, { recursive: true });
+          const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+          await writeFile(tmp, zip);
+          await rename(tmp, file);
+          return zip;
+        } catch (e) {
+          if (!isBlobMissing(e)) deps.onWarn?.('could not read a shared code package; building it here', { manifestId: id, err: e });
+        }
+      }
+      const entries = await loadEntries();
+      // One batched presence check names every missing file before any work is done.
+      const absent = await blobs.missing(entries.map((e) => e.sha256));
+      if (absent.length > 0) {
+        throw new HangarError('SOURCE_BLOBS_MISSING', `The contents of ${absent[0]} (in manifest ${id}) were never uploaded; run the deploy again so the CLI uploads them.`, {
+          details: { manifestId: id, missing: absent.slice(0, 20), count: absent.length },
+        });
+      }
+      await mkdir(deps.packagesDir, { recursive: true });
+      const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+      try {
+        // Compressed in a worker thread, written straight to the temp file: the API stays responsive.
+        await packager.build(entries, prefetching(blobs, entries), tmp, lastBuilt.get(lineage));
+        await rename(tmp, file);
+        lastBuilt.set(lineage, { file, entries });
+      } catch (e) {
+        await unlink(tmp).catch(() => {});
+        throw e;
+      }
+      if (shared) {
+        await shared.put(id, createReadStream(file)).catch((e: unknown) => deps.onWarn?.('could not share a built code package; other engines will build it themselves', { manifestId: id, err: e }));
+      }
+      const zip = new Uint8Array(await readFile(file));
+      return zip;
+    })();
+    building.set(id, p);
+    const clear = () => building.delete(id);
+    p.then(clear, clear);
+    return p;
   }
 
   return {
@@ -274,62 +368,26 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
     },
 
     assembleZip(id) {
-      const inflight = building.get(id);
-      if (inflight) return inflight;
-      const p = (async () => {
-        if (!sha256Pattern.test(id)) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `Not a manifest id: ${JSON.stringify(id.slice(0, 80))}.`);
-        const file = join(deps.packagesDir, `${id}.zip`);
-        try {
-          return new Uint8Array(await readFile(file));
-        } catch {
-          // not cached yet
-        }
-        const shared = deps.sharedPackages;
-        if (shared) {
-          // Another engine may have built it: the same bytes, since the build is deterministic.
-          try {
-            const zip = await shared.get(id);
-            await mkdir(deps.packagesDir, { recursive: true });
-            const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-            await writeFile(tmp, zip);
-            await rename(tmp, file);
-            return zip;
-          } catch (e) {
-            if (!isBlobMissing(e)) deps.onWarn?.('could not read a shared code package; building it here', { manifestId: id, err: e });
-          }
-        }
+      if (!sha256Pattern.test(id)) return Promise.reject(new HangarError('SOURCE_MANIFEST_UNKNOWN', `Not a manifest id: ${JSON.stringify(id.slice(0, 80))}.`));
+      return buildCached(id, 'whole', async () => {
         // The id is the content's hash, so any org's copy of the manifest describes the same files;
         // callers have already checked (requireComplete) that the deploying org holds it and its blobs.
         const row = await db.selectFrom('manifests').select('entries').where('id', '=', id).executeTakeFirst();
         if (!row) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `Manifest ${id} is unknown to this engine.`, { details: { manifestId: id } });
-        const entries = decodeEntries(row.entries);
-        // One batched presence check names every missing file before any work is done.
-        const absent = await blobs.missing(entries.map((e) => e.sha256));
-        if (absent.length > 0) {
-          throw new HangarError('SOURCE_BLOBS_MISSING', `The contents of ${absent[0]} (in manifest ${id}) were never uploaded; run the deploy again so the CLI uploads them.`, {
-            details: { manifestId: id, missing: absent.slice(0, 20), count: absent.length },
-          });
-        }
-        await mkdir(deps.packagesDir, { recursive: true });
-        const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-        try {
-          // Compressed in a worker thread, written straight to the temp file: the API stays responsive.
-          await packager.build(entries, prefetching(blobs, entries), tmp);
-          await rename(tmp, file);
-        } catch (e) {
-          await unlink(tmp).catch(() => {});
-          throw e;
-        }
-        if (shared) {
-          await shared.put(id, createReadStream(file)).catch((e: unknown) => deps.onWarn?.('could not share a built code package; other engines will build it themselves', { manifestId: id, err: e }));
-        }
-        const zip = new Uint8Array(await readFile(file));
-        return zip;
-      })();
-      building.set(id, p);
-      const clear = () => building.delete(id);
-      p.then(clear, clear);
-      return p;
+        return decodeEntries(row.entries);
+      });
+    },
+
+    async assembleLayered(id) {
+      if (!sha256Pattern.test(id)) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `Not a manifest id: ${JSON.stringify(id.slice(0, 80))}.`);
+      const row = await db.selectFrom('manifests').select('entries').where('id', '=', id).executeTakeFirst();
+      if (!row) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `Manifest ${id} is unknown to this engine.`, { details: { manifestId: id } });
+      const { code, deps } = splitDependencies(decodeEntries(row.entries));
+      const part = (entries: ManifestEntry[], lineage: Lineage): PackagePart => {
+        const partId = manifestId(entries);
+        return { id: partId, unzippedBytes: entries.reduce((n, e) => n + e.size, 0), zip: () => buildCached(partId, lineage, () => Promise.resolve(entries)) };
+      };
+      return { code: part(code, 'code'), ...(deps.length ? { deps: part(deps, 'deps') } : {}) };
     },
   };
 }

@@ -1,29 +1,21 @@
-// The worker thread behind buildZipInWorker: compresses files sent by the main thread with the
-// same deterministic writer as buildZip, and sends the zip's bytes back as they are produced.
+// The packaging worker: compresses the files the main thread sends (compressEntry: CRC-32 + raw
+// deflate, or stored), off the event loop, and sends each entry's data back.
 import { parentPort } from 'node:worker_threads';
-import { createZipWriter } from './zip.js';
+import { compressEntry } from './zip.js';
 
-export type ToWorker = { type: 'file'; path: string; mode: number; data: Uint8Array } | { type: 'end' };
-export type FromWorker = { type: 'chunk'; data: Uint8Array } | { type: 'ack'; bytes: number } | { type: 'done' } | { type: 'error'; message: string };
+export type ToWorker = { type: 'file'; id: number; how: 'store' | 'deflate'; data: Uint8Array } | { type: 'end' };
+export type FromWorker =
+  | { type: 'entry'; id: number; method: 0 | 8; crc: number; size: number; data: Uint8Array }
+  | { type: 'error'; message: string };
 
 const port = parentPort!;
-const send = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
-const writer = createZipWriter((chunk) => {
-  // A copy fflate can keep no reference to, transferred (not cloned again) to the main thread.
-  const data = chunk.slice();
-  send({ type: 'chunk', data }, [data.buffer as ArrayBuffer]);
-});
-
 port.on('message', (m: ToWorker) => {
+  if (m.type === 'end') return void port.close();
   try {
-    if (m.type === 'file') {
-      writer.add(m.path, m.mode, m.data);
-      send({ type: 'ack', bytes: m.data.byteLength });
-    } else {
-      writer.end();
-      send({ type: 'done' });
-    }
+    const e = compressEntry(m.how, m.data);
+    // Stored data is the buffer we were given; deflated data is fflate's own buffer: either way ours to transfer.
+    port.postMessage({ type: 'entry', id: m.id, method: e.method, crc: e.crc, size: e.size, data: e.data } satisfies FromWorker, [e.data.buffer as ArrayBuffer]);
   } catch (err) {
-    send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+    port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies FromWorker);
   }
 });

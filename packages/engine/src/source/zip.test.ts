@@ -64,13 +64,13 @@ describe('buildZipInWorker (the packager)', () => {
       const reference = await buildZip(entries, read);
       const out = join(dir, 'w.zip');
       // A small in-flight window makes the main thread wait for the worker's acks.
-      const size = await createPackager({ maxInFlightBytes: 64 * 1024 }).build([...entries].reverse(), read, out);
+      const size = await createPackager({ entriesDir: join(dir, 'entries'), maxInFlightBytes: 64 * 1024 }).build([...entries].reverse(), read, out);
       const bytes = readFileSync(out);
       assert.equal(size, bytes.length);
       assert.equal(createHash('sha256').update(bytes).digest('hex'), createHash('sha256').update(reference).digest('hex'));
       assert.equal(Object.keys(unzipSync(new Uint8Array(bytes))).length, entries.length);
       // a blob whose size differs from the manifest is refused, and the worker does not outlive the build
-      await assert.rejects(createPackager().build([{ ...entries[0]!, size: 1 }], read, join(dir, 'bad.zip')), /has 10000 bytes, the manifest says 1/);
+      await assert.rejects(createPackager({ entriesDir: join(dir, 'entries2') }).build([{ ...entries[0]!, size: 1 }], read, join(dir, 'bad.zip')), /has 10000 bytes, the manifest says 1/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -103,4 +103,101 @@ describe('assembleZip', () => {
     await assert.rejects(h.feature.source.assembleZip(up.manifestId), { code: 'SOURCE_BLOBS_MISSING' });
     await assert.rejects(h.feature.source.assembleZip('c'.repeat(64)), { code: 'SOURCE_MANIFEST_UNKNOWN' });
   });
+
+  test('assembleLayered: node_modules goes to nodejs/node_modules in its own package, whose id a code-only change keeps', async () => {
+    const files = {
+      'index.js': 'exports.handler = async () => require("dep")();',
+      'node_modules/dep/index.js': 'module.exports = () => 1;',
+      'node_modules/dep/package.json': '{"name":"dep"}',
+    };
+    const upload = async (f: Record<string, string>) => {
+      const entries = Object.entries(f).map(([p, c]) => entry(p, c));
+      const up = await h.feature.source.upload(h.orgA, { kind: 'full', entries });
+      for (const c of Object.values(f)) await h.feature.source.putBlob(h.orgA, sha(c), new TextEncoder().encode(c));
+      return h.feature.source.assembleLayered(up.manifestId);
+    };
+    const first = await upload(files);
+    assert.deepEqual(Object.keys(unzipSync(await first.code.zip())), ['index.js']);
+    assert.deepEqual(Object.keys(unzipSync(await first.deps!.zip())).sort(), ['nodejs/node_modules/dep/index.js', 'nodejs/node_modules/dep/package.json']);
+    assert.equal(first.deps!.unzippedBytes, Buffer.byteLength(files['node_modules/dep/index.js']) + Buffer.byteLength(files['node_modules/dep/package.json']));
+
+    const codeOnly = await upload({ ...files, 'index.js': 'exports.handler = async () => 2;' });
+    assert.equal(codeOnly.deps!.id, first.deps!.id);
+    assert.notEqual(codeOnly.code.id, first.code.id);
+    const depsChange = await upload({ ...files, 'node_modules/dep/index.js': 'module.exports = () => 3;' });
+    assert.notEqual(depsChange.deps!.id, first.deps!.id);
+    assert.equal(depsChange.code.id, first.code.id);
+    const none = await upload({ 'index.js': files['index.js'] });
+    assert.equal(none.deps, undefined);
+  });
 });
+
+describe('incremental packaging', () => {
+  test('a one-file change compresses exactly one file; identical inputs give byte-identical packages, cached or not; compressed types are stored', async () => {
+    const blobs = new Map<string, Uint8Array>();
+    const add = (path: string, text: string, mode = 0o644): ManifestEntry => {
+      const bytes = new TextEncoder().encode(text);
+      const h = createHash('sha256').update(bytes).digest('hex');
+      blobs.set(h, bytes);
+      return { path, sha256: h, size: bytes.length, mode };
+    };
+    const read = async (h: string) => new Uint8Array(blobs.get(h)!);
+    const v1 = [
+      ...Array.from({ length: 50 }, (_, i) => add(`src/m${i}.js`, `export const v = ${i};\n`.repeat(20))),
+      add('public/logo.png', 'not really a png but stored as one '.repeat(50)),
+      add('same/a.js', 'duplicate content\n'.repeat(10)),
+      add('same/b.js', 'duplicate content\n'.repeat(10)),
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'hangar-zip-'));
+    try {
+      const compressed: string[] = [];
+      const packager = createPackager({ entriesDir: join(dir, 'entries'), onCompress: (_sha, path) => compressed.push(path) });
+      await packager.build(v1, read, join(dir, 'v1.zip'));
+      // the duplicate content is compressed once, under one of its paths
+      assert.equal(compressed.length, v1.length - 1);
+
+      compressed.length = 0;
+      const v2 = v1.map((e) => (e.path === 'src/m7.js' ? add('src/m7.js', 'export const v = "changed";\n') : e));
+      // built on the previous package: unchanged entries are copied out of it
+      await packager.build(v2, read, join(dir, 'v2.zip'), { file: join(dir, 'v1.zip'), entries: v1 });
+      assert.deepEqual(compressed, ['src/m7.js']);
+
+      // the same inputs again, from the entry cache alone: nothing compressed, the very same bytes;
+      // and the same bytes as a cold cache and as the in-thread reference
+      compressed.length = 0;
+      await packager.build([...v2].reverse(), read, join(dir, 'v2-again.zip'));
+      assert.deepEqual(compressed, []);
+      const cold = createPackager({ entriesDir: join(dir, 'cold'), inlineBytes: 0 }); // compressed in the worker, the others inline
+      await cold.build(v2, read, join(dir, 'v2-cold.zip'));
+      const hash = (f: string) => createHash('sha256').update(readFileSync(join(dir, f))).digest('hex');
+      assert.equal(hash('v2-again.zip'), hash('v2.zip'));
+      assert.equal(hash('v2-cold.zip'), hash('v2.zip'));
+      assert.equal(createHash('sha256').update(await buildZip(v2, read)).digest('hex'), hash('v2.zip'));
+
+      const zip = new Uint8Array(readFileSync(join(dir, 'v2.zip')));
+      const unzipped = unzipSync(zip);
+      assert.equal(strFromU8(unzipped['src/m7.js']!), 'export const v = "changed";\n');
+      assert.equal(Object.keys(unzipped).length, v2.length);
+      assert.deepEqual(centralMethods(zip).get('public/logo.png'), 0);
+      assert.deepEqual(centralMethods(zip).get('src/m1.js'), 8);
+      // a basis that is not this writer's zip is ignored (the entry cache is used)
+      writeFileSync(join(dir, 'not-ours.zip'), 'PK junk');
+      await packager.build(v1, read, join(dir, 'v1-again.zip'), { file: join(dir, 'not-ours.zip'), entries: v2 });
+      assert.equal(hash('v1-again.zip'), hash('v1.zip'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** name → compression method from each central directory record. */
+function centralMethods(zip: Uint8Array): Map<string, number> {
+  const v = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  const out = new Map<string, number>();
+  for (let i = 0; i + 46 <= zip.length; i++) {
+    if (v.getUint32(i, true) !== 0x02014b50) continue;
+    const nameLen = v.getUint16(i + 28, true);
+    out.set(strFromU8(zip.subarray(i + 46, i + 46 + nameLen)), v.getUint16(i + 10, true));
+  }
+  return out;
+}

@@ -2,8 +2,8 @@
  * Function code: the direct-upload zip checked against AWS's limits, hashed the way AWS hashes
  * it (base64 sha256 of the zip), and unpacked into its own directory.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { chmod, link, mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { unzipSync } from 'fflate';
 import { AwsError } from '../internal/contract.js';
@@ -60,8 +60,74 @@ export function unpackZipBuffer(zip: Buffer): UnpackedCode {
   return { zip, sha256: createHash('sha256').update(zip).digest('base64'), size: zip.length, unzippedSize: real, files };
 }
 
-/** Writes the files under `dir` (and the zip as `<dir>.zip`), refusing entries that escape it. */
-export async function writeCode(dir: string, code: UnpackedCode): Promise<void> {
+/**
+ * Unpacked files, content-addressed: each distinct content is written once (`<dir>/<sha256>`,
+ * read-only, like /var/task) and every package holding it gets a hard link, so an update that
+ * changes one file writes one file. A copy no package links any more is deleted when the last
+ * package holding it is removed.
+ */
+export interface FileStore {
+  /** Puts `data` at `target` (a new path): a hard link to the stored copy, written first if new. Returns the content's sha256. */
+  place(target: string, data: Uint8Array): Promise<string>;
+  /** After packages holding these contents were removed: deletes the copies nothing links any more. */
+  release(hashes: Iterable<string>): Promise<void>;
+  /** Distinct contents written, and files placed by linking an existing copy (for tests and benchmarks). */
+  readonly stats: { written: number; linked: number };
+}
+
+export function createFileStore(dir: string): FileStore {
+  const stats = { written: 0, linked: 0 };
+  const pending = new Map<string, Promise<void>>();
+  let made: Promise<unknown> | undefined;
+  const pathOf = (hash: string) => join(dir, hash);
+  async function store(hash: string, data: Uint8Array): Promise<void> {
+    await (made ??= mkdir(dir, { recursive: true }));
+    const tmp = `${pathOf(hash)}.${randomUUID()}.tmp`;
+    await writeFile(tmp, data, { mode: 0o444 });
+    await chmod(tmp, 0o444); // the umask may have kept bits off; read-only for everyone, as /var/task
+    await rename(tmp, pathOf(hash));
+    stats.written++;
+  }
+  return {
+    stats,
+    async place(target, data) {
+      const hash = createHash('sha256').update(data).digest('hex');
+      try {
+        await link(pathOf(hash), target);
+        stats.linked++;
+        return hash;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+      // One write per content even when a package holds it twice (files placed in parallel).
+      let storing = pending.get(hash);
+      if (!storing) {
+        storing = store(hash, data).finally(() => pending.delete(hash));
+        pending.set(hash, storing);
+      } else {
+        stats.linked++;
+      }
+      await storing;
+      await link(pathOf(hash), target);
+      return hash;
+    },
+    async release(hashes) {
+      for (const hash of new Set(hashes)) {
+        try {
+          if ((await stat(pathOf(hash))).nlink <= 1) await unlink(pathOf(hash));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        }
+      }
+    },
+  };
+}
+
+/**
+ * Writes the files under `dir` (and the zip as `<dir>.zip`), refusing entries that escape it.
+ * With a store, files are hard links to its copies and their hashes are listed in `<dir>.files`.
+ */
+export async function writeCode(dir: string, code: UnpackedCode, files?: FileStore): Promise<void> {
   const root = resolve(dir);
   await rm(root, { recursive: true, force: true });
   await mkdir(root, { recursive: true });
@@ -73,17 +139,30 @@ export async function writeCode(dir: string, code: UnpackedCode): Promise<void> 
       throw new AwsError('InvalidParameterValueException', `Could not unzip uploaded file: the entry ${JSON.stringify(name)} points outside the package.`);
     }
   }
+  const hashes: string[] = [];
   for (let i = 0; i < entries.length; i += 64) {
     await Promise.all(entries.slice(i, i + 64).map(async ([name, data]) => {
       const target = join(root, name);
       await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, data);
+      if (files) hashes.push(await files.place(target, data));
+      else await writeFile(target, data);
     }));
   }
+  if (files) await writeFile(`${root}.files`, JSON.stringify(hashes));
   await writeFile(`${root}.zip`, code.zip);
 }
 
-export async function removeCode(dir: string): Promise<void> {
+export async function removeCode(dir: string, files?: FileStore): Promise<void> {
+  let hashes: string[] = [];
+  if (files) {
+    try {
+      hashes = JSON.parse(await readFile(`${dir}.files`, 'utf8')) as string[];
+    } catch {
+      // written without a store
+    }
+  }
   await rm(dir, { recursive: true, force: true });
   await rm(`${dir}.zip`, { force: true });
+  await rm(`${dir}.files`, { force: true });
+  if (hashes.length) await files?.release(hashes);
 }

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { AwsError, type CloudRuntime, type Principal } from '../internal/contract.js';
 import type { S3Api } from '../s3/index.js';
-import { MAX_UNZIPPED_BYTES, removeCode, writeCode, type UnpackedCode } from './code.js';
+import { MAX_UNZIPPED_BYTES, removeCode, writeCode, type FileStore, type UnpackedCode } from './code.js';
 import { linkNodeModules, mergeLayers, type Layers } from './layers.js';
 import { codeFrom } from './source.js';
 import { functionArn, functionKey, lambdaTimestamp, type FunctionLayer, type FunctionRecord, type LambdaState } from './model.js';
@@ -27,6 +27,8 @@ export interface FunctionsDeps {
   readonly layers: Layers;
   /** S3's internal API, for `Code.S3Bucket`; undefined when the cloud serves no S3. */
   readonly s3: () => S3Api | undefined;
+  /** Content-addressed file store (each distinct file written once; packages hold hard links). */
+  readonly files?: () => Promise<FileStore>;
 }
 
 type Input = Record<string, unknown>;
@@ -117,7 +119,7 @@ export function createFunctions(deps: FunctionsDeps) {
 
   async function storeCode(f: { accountId: string; region: string; name: string }, generation: number, code: UnpackedCode) {
     const rel = join(f.accountId, f.region, f.name, String(generation));
-    await writeCode(join(await deps.codeRoot(), rel), code);
+    await writeCode(join(await deps.codeRoot(), rel), code, await deps.files?.());
     return rel;
   }
 
@@ -180,7 +182,7 @@ export function createFunctions(deps: FunctionsDeps) {
     f.codeToken = randomBytes(24).toString('hex');
     f.generation = generation;
     invoker.retire(f);
-    if (old !== f.codeDir) await removeCode(join(await deps.codeRoot(), old));
+    if (old !== f.codeDir) await removeCode(join(await deps.codeRoot(), old), await deps.files?.());
     return updated(f);
   }
 
@@ -240,7 +242,7 @@ export function createFunctions(deps: FunctionsDeps) {
     delete state.functions[functionKey(f.accountId, f.region, f.name)];
     invoker.retire(f);
     rt.changed();
-    await removeCode(join(await deps.codeRoot(), f.codeDir));
+    await removeCode(join(await deps.codeRoot(), f.codeDir), await deps.files?.());
     if (f.optDir) {
       await rm(join(await deps.codeRoot(), f.optDir), { recursive: true, force: true });
       await linkNodeModules(await deps.codeRoot(), undefined, dirname(f.codeDir));

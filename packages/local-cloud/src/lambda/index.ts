@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { AwsError, type CloudRuntime, type DataPlaneRoute, type Service, type ServiceRequest } from '../internal/contract.js';
 import type { LogsApi } from '../logs/index.js';
 import { s3ApiOf } from '../s3/index.js';
-import { MAX_REQUEST_BYTES, tooLarge } from './code.js';
+import { createFileStore, MAX_REQUEST_BYTES, tooLarge, type FileStore } from './code.js';
 import { createFunctions, type Functions } from './functions.js';
 import { createLayers, type Layers } from './layers.js';
 import { configurationOf } from './model.js';
@@ -208,8 +208,11 @@ export function createLambda(rt: CloudRuntime, opts: LambdaOptions): LambdaParts
     optDir: (fn) => (fn.optDir ? join(rootDir, fn.optDir) : undefined),
     runtimeReadPaths: sdkReadPaths(nodePath),
   });
-  const layers = createLayers({ rt, codeRoot: async () => (rootDir = await codeRoot()), s3: () => s3ApiOf(rt), endpoint: () => rt.endpoint() });
-  const fns = createFunctions({ rt, invoker, layers, s3: () => s3ApiOf(rt), codeRoot: async () => (rootDir = await codeRoot()) });
+  // Unpacked files are stored once per content and hard-linked into each package (`<root>/.files`).
+  let fileStore: Promise<FileStore> | undefined;
+  const files = () => (fileStore ??= codeRoot().then((r) => createFileStore(join(r, '.files'))));
+  const layers = createLayers({ rt, codeRoot: async () => (rootDir = await codeRoot()), s3: () => s3ApiOf(rt), endpoint: () => rt.endpoint(), files });
+  const fns = createFunctions({ rt, invoker, layers, s3: () => s3ApiOf(rt), codeRoot: async () => (rootDir = await codeRoot()), files });
 
   const service: Service = {
     signingName: 'lambda',

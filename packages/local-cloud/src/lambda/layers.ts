@@ -6,12 +6,12 @@
  * and the merge of a function's layers into its own `/opt` folder.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { cp, mkdir, rename, rm, symlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { AwsError, type CloudRuntime, type Principal } from '../internal/contract.js';
 import type { S3Api } from '../s3/index.js';
-import { removeCode, writeCode } from './code.js';
+import { removeCode, writeCode, type FileStore } from './code.js';
 import { lambdaTimestamp, layerArn, type FunctionLayer, type LayerRecord, type LayerStatement, type LayerVersionRecord } from './model.js';
 import { codeFrom } from './source.js';
 import { read } from './validate.js';
@@ -34,6 +34,8 @@ export interface LayersDeps {
   readonly s3: () => S3Api | undefined;
   /** The cloud's endpoint, for `Content.Location`. */
   readonly endpoint: () => string;
+  /** Content-addressed file store shared with function code (each distinct file written once). */
+  readonly files?: () => Promise<FileStore>;
 }
 
 type Input = Record<string, unknown>;
@@ -208,7 +210,7 @@ export function createLayers(deps: LayersDeps) {
     l.latest = version;
     const dir = join('layers', s.accountId, s.region, s.name, String(version));
     try {
-      await writeCode(join(await deps.codeRoot(), dir), code);
+      await writeCode(join(await deps.codeRoot(), dir), code, await deps.files?.());
     } catch (e) {
       if (Object.keys(l.versions).length === 0 && l.latest === version) delete layers[k];
       throw e;
@@ -289,7 +291,7 @@ export function createLayers(deps: LayersDeps) {
     if (!l || !v) return;
     delete l.versions[String(n)];
     rt.changed();
-    await removeCode(join(await deps.codeRoot(), v.dir));
+    await removeCode(join(await deps.codeRoot(), v.dir), await deps.files?.());
   }
 
   /**
@@ -356,8 +358,35 @@ export async function mergeLayers(root: string, optDir: string, dirs: readonly s
   const target = join(root, optDir);
   await rm(target, { recursive: true, force: true });
   await mkdir(target, { recursive: true });
-  for (const d of dirs) await cp(join(root, d), target, { recursive: true, force: true });
+  for (const d of dirs) await linkTree(join(root, d), target);
   await linkNodeModules(root, optDir);
+}
+
+/**
+ * Copies a folder as hard links (the layer's files are not read or written again); a file already
+ * there (an earlier layer's) is replaced. Falls back to copying across file systems.
+ */
+async function linkTree(from: string, to: string): Promise<void> {
+  await mkdir(to, { recursive: true });
+  for (const e of await readdir(from, { withFileTypes: true })) {
+    const src = join(from, e.name);
+    const dst = join(to, e.name);
+    if (e.isDirectory()) {
+      await linkTree(src, dst);
+      continue;
+    }
+    await rm(dst, { force: true });
+    if (e.isSymbolicLink()) {
+      await symlink(await readlink(src), dst);
+      continue;
+    }
+    try {
+      await link(src, dst);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      await copyFile(src, dst);
+    }
+  }
 }
 
 /** Points (or, with no optDir or no `nodejs/node_modules` in it, unpoints) the function's `node_modules` link. */

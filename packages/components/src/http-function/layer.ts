@@ -1,0 +1,229 @@
+/**
+ * The dependencies layer of a Lambda-backed component: `node_modules` goes into a Lambda layer
+ * version (content under `nodejs/node_modules/`, which Node's runtime resolves at
+ * `/opt/nodejs/node_modules`), published only when the hash of its manifest entries changes; the
+ * function package holds the app's own code. Versions the function no longer uses are deleted
+ * once the new configuration is live.
+ */
+import { createHash } from 'node:crypto';
+import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, type BucketLocationConstraint, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteLayerVersionCommand, ListLayerVersionsCommand, PublishLayerVersionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { HangarError } from '@hangar/core';
+import { awsCall, isAwsError } from '../sdk/aws-errors.js';
+import type { ComponentLogger, ComponentSource, InstanceRef, SourcePart } from '../sdk/component.js';
+
+/** Lambda's limits: a zip uploaded directly (ZipFile) and the function plus its layers unzipped. */
+export const LAMBDA_LIMITS = { directUploadBytes: 50 * 1024 * 1024, unzippedBytes: 250 * 1024 * 1024 } as const;
+
+export type LambdaLimits = { readonly directUploadBytes: number; readonly unzippedBytes: number };
+
+/** Where a zip goes in the Lambda call: inline, or an S3 object Lambda copies (deleted afterwards). */
+export type CodeLocation = { readonly ZipFile: Uint8Array } | { readonly S3Bucket: string; readonly S3Key: string };
+
+/**
+ * The deployment bucket of an app's stage in a region, for zips over the direct-upload limit:
+ * `hangar-deploy-<region>-<16 hex of sha256(org/app/stage)>` (S3's bucket-name rules; names are
+ * global, the hash keeps two organisations' apps apart).
+ */
+export function deploymentBucketName(instance: Pick<InstanceRef, 'orgId' | 'appId' | 'stage'>, region: string): string {
+  const hash = createHash('sha256').update(`${instance.orgId}/${instance.appId}/${instance.stage}`).digest('hex').slice(0, 16);
+  return `hangar-deploy-${region}-${hash}`;
+}
+
+/** Staging through S3: the bucket, and a client made on first use. Undefined: zips over the limit fail naming it. */
+export interface S3Staging {
+  readonly bucket: string;
+  readonly region: string;
+  readonly s3: () => S3Client;
+  /** Key prefix of this instance's objects. */
+  readonly prefix: string;
+}
+
+/** The layer version in use, recorded in the state. */
+export interface LayerRef {
+  readonly name: string;
+  /** The layer version ARN (`arn:aws:lambda:<region>:<account>:layer:<name>:<version>`). */
+  readonly arn: string;
+  /** Manifest id of the layer's entries: equal ids need no new version. */
+  readonly depsId: string;
+}
+
+/** What the dependencies layer needs (UpdateFunctionConfiguration with Layers also needs GetLayerVersion). */
+export const layerActions = ['lambda:PublishLayerVersion', 'lambda:GetLayerVersion', 'lambda:DeleteLayerVersion', 'lambda:ListLayerVersions'] as const;
+
+/** What a zip over the direct-upload limit needs: the deployment bucket and its objects. */
+export const stagingActions = ['s3:CreateBucket', 's3:PutObject', 's3:GetObject', 's3:DeleteObject'] as const;
+
+export function isLayerAction(action: string): boolean {
+  return (layerActions as readonly string[]).includes(action);
+}
+
+/**
+ * Session-policy statements for the function's own layer and its versions: one pattern
+ * (`…:layer:<name>-deps*`) matches both, which keeps the session policy within STS's size limit.
+ */
+export function layerStatements(functionName: string): { actions: string[]; resources: string[] }[] {
+  return [
+    { actions: ['lambda:PublishLayerVersion', 'lambda:GetLayerVersion', 'lambda:DeleteLayerVersion'], resources: [`arn:aws*:lambda:*:*:layer:${layerNameOf(functionName)}*`] },
+    { actions: ['lambda:ListLayerVersions'], resources: ['*'] },
+  ];
+}
+
+/** The layer's name: the function's, with `-deps` (layer names take the same characters, up to 140). */
+export function layerNameOf(functionName: string): string {
+  return `${functionName}-deps`;
+}
+
+const description = (depsId: string) => `hangar deps ${depsId}`;
+
+export interface PreparedCode {
+  /** The source to upload as the function's code (the app's own files when layered). */
+  readonly source: ComponentSource;
+  /** Where the code goes in CreateFunction/UpdateFunctionCode (built and, when over the limit, staged in S3 on first call). */
+  readonly location: () => Promise<CodeLocation>;
+  /** Deletes what `location` staged in S3 (once Lambda has copied it). */
+  readonly cleanup: () => Promise<void>;
+  /** `manifest:<id>` of what the function package holds. */
+  readonly codeHash: string;
+  /** Layer version ARNs for the function's `Layers` (none when the app has no node_modules or the engine cannot split). */
+  readonly layers: readonly string[];
+  readonly layer?: LayerRef;
+}
+
+export interface LayerDeps {
+  readonly lambda: LambdaClient;
+  readonly log: ComponentLogger;
+  readonly signal?: AbortSignal;
+  readonly limits?: LambdaLimits;
+  readonly staging?: S3Staging;
+}
+
+/**
+ * Splits the source, checks Lambda's size limits, and publishes a layer version unless the
+ * recorded one (or one published by a deploy that failed later, found by its description)
+ * already holds these dependencies.
+ */
+export async function prepareCode(source: ComponentSource, functionName: string, previous: LayerRef | undefined, deps: LayerDeps): Promise<PreparedCode> {
+  const limits = deps.limits ?? LAMBDA_LIMITS;
+  const codeOf = (s: ComponentSource) => located(s, 'function code', `code/${s.manifestId}.zip`, limits, deps);
+  if (!source.layered) return { ...codeOf(source), source, codeHash: `manifest:${source.manifestId}`, layers: [] };
+  const parts = await source.layered();
+  const unzipped = parts.code.unzippedBytes + (parts.deps?.unzippedBytes ?? 0);
+  if (unzipped > limits.unzippedBytes) {
+    throw new HangarError('COMPONENT_PACKAGE_TOO_LARGE', `The function's code (${parts.code.unzippedBytes} bytes) and its node_modules layer (${parts.deps?.unzippedBytes ?? 0} bytes) come to ${unzipped} bytes unzipped; Lambda allows ${limits.unzippedBytes} bytes (250 MB) for a function and its layers together. Drop dependencies the function does not need at run time, or bundle it.`, {
+      details: { unzippedBytes: unzipped, limit: limits.unzippedBytes },
+    });
+  }
+  const source2: ComponentSource = { manifestId: parts.code.id, zip: () => parts.code.zip() };
+  const code = { ...codeOf(source2), source: source2, codeHash: `manifest:${parts.code.id}` };
+  if (!parts.deps) return { ...code, layers: [] };
+  if (previous?.depsId === parts.deps.id) return { ...code, layers: [previous.arn], layer: previous };
+  const layer = await publish(parts.deps, layerNameOf(functionName), deps, limits);
+  return { ...code, layers: [layer.arn], layer };
+}
+
+async function publish(part: SourcePart, name: string, deps: LayerDeps, limits: LambdaLimits): Promise<LayerRef> {
+  const opts = deps.signal ? { abortSignal: deps.signal } : {};
+  const found = (await listVersions(deps.lambda, name, opts)).find((v) => v.description === description(part.id));
+  if (found) {
+    deps.log.info(`Using dependencies layer ${name} version ${found.version} (published before, unused)`);
+    return { name, arn: found.arn, depsId: part.id };
+  }
+  const content = located(part, 'node_modules layer', `layers/${part.id}.zip`, limits, deps);
+  const Content = await content.location();
+  deps.log.info(`Publishing dependencies layer ${name}: node_modules changed`);
+  const out = await awsCall('lambda:PublishLayerVersion', name, () => deps.lambda.send(new PublishLayerVersionCommand({
+    LayerName: name, Description: description(part.id), Content, CompatibleRuntimes: ['nodejs20.x'],
+  }), opts)).finally(() => content.cleanup());
+  if (!out.LayerVersionArn) throw new HangarError('COMPONENT_AWS_ERROR', 'AWS answered PublishLayerVersion without LayerVersionArn; the endpoint may not be AWS-compatible.', { details: { call: 'PublishLayerVersion', field: 'LayerVersionArn' } });
+  return { name, arn: out.LayerVersionArn, depsId: part.id };
+}
+
+/**
+ * Deletes every version of the instance's layer except `keep` (all of them when undefined): the
+ * one the function used before, and any a failed deploy left. Called once the function's new
+ * configuration is live.
+ */
+export async function deleteUnusedLayerVersions(lambda: LambdaClient, name: string, keep: string | undefined, log: ComponentLogger, signal?: AbortSignal): Promise<void> {
+  const opts = signal ? { abortSignal: signal } : {};
+  for (const v of await listVersions(lambda, name, opts)) {
+    if (v.arn === keep) continue;
+    log.info(`Deleting dependencies layer ${name} version ${v.version} (no longer used)`);
+    await awsCall('lambda:DeleteLayerVersion', v.arn, () => lambda.send(new DeleteLayerVersionCommand({ LayerName: name, VersionNumber: v.version }), opts));
+  }
+}
+
+async function listVersions(lambda: LambdaClient, name: string, opts: { abortSignal?: AbortSignal }): Promise<{ arn: string; version: number; description: string }[]> {
+  const all: { arn: string; version: number; description: string }[] = [];
+  let Marker: string | undefined;
+  do {
+    const out = await awsCall('lambda:ListLayerVersions', name, async () => {
+      try {
+        return await lambda.send(new ListLayerVersionsCommand({ LayerName: name, ...(Marker ? { Marker } : {}) }), opts);
+      } catch (e) {
+        if (isAwsError(e, 'ResourceNotFoundException')) return { LayerVersions: [], NextMarker: undefined };
+        throw e;
+      }
+    });
+    for (const v of out.LayerVersions ?? []) {
+      if (v.LayerVersionArn && v.Version !== undefined) all.push({ arn: v.LayerVersionArn, version: v.Version, description: v.Description ?? '' });
+    }
+    Marker = out.NextMarker;
+  } while (Marker);
+  return all;
+}
+
+/**
+ * The zip inline when it is within the direct-upload limit; above it, put in the deployment
+ * bucket (created when missing) for Lambda to copy, or — with no staging — refused naming the limit.
+ */
+function located(source: { zip(): Promise<Uint8Array> }, what: string, key: string, limits: LambdaLimits, deps: LayerDeps): { location: () => Promise<CodeLocation>; cleanup: () => Promise<void> } {
+  let staged: { S3Bucket: string; S3Key: string } | undefined;
+  let located: Promise<CodeLocation> | undefined;
+  const opts = deps.signal ? { abortSignal: deps.signal } : {};
+  const locate = async (): Promise<CodeLocation> => {
+    const zip = await source.zip();
+    if (zip.length <= limits.directUploadBytes) return { ZipFile: zip };
+    const staging = deps.staging;
+    if (!staging) {
+      throw new HangarError('COMPONENT_PACKAGE_TOO_LARGE', `The ${what} zip is ${zip.length} bytes; Lambda takes at most ${limits.directUploadBytes} bytes (50 MB) zipped in a direct upload, and no S3 deployment bucket is available to upload it through. Drop dependencies the function does not need at run time, or bundle it.`, {
+        details: { zippedBytes: zip.length, limit: limits.directUploadBytes, part: what },
+      });
+    }
+    const Bucket = staging.bucket;
+    const Key = `${staging.prefix}${key}`;
+    deps.log.info(`The ${what} zip is ${zip.length} bytes, over Lambda's ${limits.directUploadBytes}-byte direct upload: uploading it through s3://${Bucket}`);
+    await ensureBucket(staging, opts);
+    await awsCall('s3:PutObject', `${Bucket}/${Key}`, () => staging.s3().send(new PutObjectCommand({ Bucket, Key, Body: zip }), opts));
+    staged = { S3Bucket: Bucket, S3Key: Key };
+    return staged;
+  };
+  return {
+    location: () => (located ??= locate()),
+    cleanup: async () => {
+      if (!staged || !deps.staging) return;
+      const { S3Bucket: Bucket, S3Key: Key } = staged;
+      staged = undefined;
+      await awsCall('s3:DeleteObject', `${Bucket}/${Key}`, () => deps.staging!.s3().send(new DeleteObjectCommand({ Bucket, Key }), opts));
+    },
+  };
+}
+
+async function ensureBucket(staging: S3Staging, opts: { abortSignal?: AbortSignal }): Promise<void> {
+  await awsCall('s3:CreateBucket', staging.bucket, async () => {
+    try {
+      await staging.s3().send(new CreateBucketCommand({
+        Bucket: staging.bucket,
+        // us-east-1 is the default location and refuses to be named as a constraint.
+        ...(staging.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: staging.region as BucketLocationConstraint } }),
+      }), opts);
+    } catch (e) {
+      if (!isAwsError(e, 'BucketAlreadyOwnedByYou')) throw e;
+    }
+  });
+}
+
+/** s3 actions for the deployment bucket and its objects (one pattern matches both; Lambda reads the object with the caller's rights). */
+export function stagingStatements(instance: Pick<InstanceRef, 'orgId' | 'appId' | 'stage'>): { actions: string[]; resources: string[] }[] {
+  return [{ actions: [...stagingActions], resources: [`arn:aws*:s3:::${deploymentBucketName(instance, '*')}*`] }];
+}
