@@ -134,6 +134,10 @@ export const errorCodes = {
   CLI_SOURCE_LINK_OUTSIDE: spec(400, 'user', false, 'A symbolic link in the source folder points at a file outside it; the CLI does not follow it.'),
   PROJECT_VARIABLE_REFUSED: spec(400, 'user', false, "A project file reads a variable the CLI never passes to it: one of Hangar's own HANGAR_* settings (stored in plain text if it were), or a cloud credential."),
   CLI_ENGINE_CONNECTION_LOST: spec(503, 'upstream', true, 'The engine stopped answering while the CLI was following a deployment.'),
+
+  // @errors:fn-cli (codes added by this work go directly below this line)
+  CLI_SMOKE_FAILED: spec(502, 'user', false, '`hangar deploy --smoke`: the deployed URL answered a 5xx; the deployment stays, and the message carries the function\'s last error.'),
+  CLI_SMOKE_UNREACHABLE: spec(502, 'upstream', true, '`hangar deploy --smoke` could not reach the deployed URL (connection refused, DNS, no answer in 30 s), or the instance has no url output.'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCodes;
