@@ -1,4 +1,7 @@
 import { CreateApiCommand, CreateIntegrationCommand, CreateRouteCommand, CreateStageCommand, DeleteApiCommand } from '@aws-sdk/client-apigatewayv2';
+import {
+  CreateLogGroupCommand, DeleteLogGroupCommand, PutRetentionPolicyCommand, TagResourceCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { AttachRolePolicyCommand, CreateRoleCommand, DetachRolePolicyCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import {
   AddPermissionCommand, CreateFunctionCommand, DeleteFunctionCommand, RemovePermissionCommand, UpdateFunctionCodeCommand,
@@ -51,7 +54,7 @@ export async function applyHttpFunctionPlan(plan: HttpFunctionPlan, previous: Ht
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function createRunner(state: Mutable<HttpFunctionState>, deps: ApplyDeps): (op: HttpFunctionOperation) => Promise<void> {
-  const { clients: { iam, lambda, apigw }, log, signal } = deps;
+  const { clients: { iam, lambda, apigw, logs }, log, signal } = deps;
   const opts = signal ? { abortSignal: signal } : {};
   let roleCreatedNow = false;
   let zip: Promise<Uint8Array> | undefined;
@@ -88,6 +91,37 @@ function createRunner(state: Mutable<HttpFunctionState>, deps: ApplyDeps): (op: 
         log.info(`Attaching ${op.policyArn.split('/').pop()} to ${op.roleName}`);
         await awsCall('iam:AttachRolePolicy', op.roleName, () => iam.send(new AttachRolePolicyCommand({ RoleName: op.roleName, PolicyArn: op.policyArn }), opts));
         if (state.role && !state.role.policies.includes(op.policyArn)) state.role = { ...state.role, policies: [...state.role.policies, op.policyArn] };
+        return;
+      }
+      case 'createLogGroup': {
+        const { logGroupName: name, retentionInDays, tags } = op;
+        log.info(`Creating log group ${name} (logs kept ${retentionInDays} days)`);
+        await awsCall('logs:CreateLogGroup', name, async () => {
+          try {
+            await logs.send(new CreateLogGroupCommand({ logGroupName: name, ...(Object.keys(tags).length ? { tags: { ...tags } } : {}) }), opts);
+          } catch (e) {
+            // Lambda made it first (an invocation before Hangar managed it): adopt it.
+            if (!isAwsError(e, 'ResourceAlreadyExistsException')) throw e;
+            if (Object.keys(tags).length === 0) return;
+            await logs.send(new TagResourceCommand({ resourceArn: logGroupArn(state, deps.region, name), tags: { ...tags } }), opts);
+          }
+        });
+        state.logGroup = { name, tags: { ...tags } };
+        await awsCall('logs:PutRetentionPolicy', name, () => logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays }), opts));
+        state.logGroup = { ...state.logGroup, retentionInDays };
+        return;
+      }
+      case 'putRetentionPolicy': {
+        log.info(`Keeping the logs of ${op.logGroupName} ${op.retentionInDays} days`);
+        await awsCall('logs:PutRetentionPolicy', op.logGroupName, () =>
+          logs.send(new PutRetentionPolicyCommand({ logGroupName: op.logGroupName, retentionInDays: op.retentionInDays }), opts));
+        if (state.logGroup) state.logGroup = { ...state.logGroup, retentionInDays: op.retentionInDays };
+        return;
+      }
+      case 'tagLogGroup': {
+        const resourceArn = logGroupArn(state, deps.region, op.logGroupName);
+        await awsCall('logs:TagResource', resourceArn, () => logs.send(new TagResourceCommand({ resourceArn, tags: { ...op.tags } }), opts));
+        if (state.logGroup) state.logGroup = { ...state.logGroup, tags: { ...state.logGroup.tags, ...op.tags } };
         return;
       }
       case 'createFunction': {
@@ -184,6 +218,13 @@ function createRunner(state: Mutable<HttpFunctionState>, deps: ApplyDeps): (op: 
         delete state.function;
         return;
       }
+      case 'deleteLogGroup': {
+        log.info(`Deleting log group ${op.logGroupName}`);
+        await ignoreMissing('logs:DeleteLogGroup', op.logGroupName, ['ResourceNotFoundException'], () =>
+          logs.send(new DeleteLogGroupCommand({ logGroupName: op.logGroupName }), opts));
+        delete state.logGroup;
+        return;
+      }
       case 'detachRolePolicy': {
         await ignoreMissing('iam:DetachRolePolicy', op.roleName, ['NoSuchEntityException', 'NoSuchEntity'], () =>
           iam.send(new DetachRolePolicyCommand({ RoleName: op.roleName, PolicyArn: op.policyArn }), opts));
@@ -205,6 +246,17 @@ function configFields(config: FunctionConfig) {
     Runtime: config.runtime as 'nodejs20.x', Handler: config.handler, MemorySize: config.memory, Timeout: config.timeout,
     Environment: { Variables: { ...config.env } },
   };
+}
+
+/**
+ * `arn:<partition>:logs:<region>:<account>:log-group:<name>`, the ARN TagResource takes; the
+ * partition and account come from the role or function ARN already in the state.
+ */
+function logGroupArn(state: HttpFunctionState, region: string, name: string): string {
+  const known = state.role?.arn ?? state.function?.arn;
+  const [, partition, , , account] = known?.split(':') ?? [];
+  if (!partition || !account) throw new Error('plan order: the role before the log group');
+  return `arn:${partition}:logs:${region}:${account}:log-group:${name}`;
 }
 
 /** The execute-api ARN pattern for every stage and route of the API, in the function's partition, region and account. */

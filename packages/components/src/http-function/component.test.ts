@@ -29,8 +29,8 @@ function setup() {
 test('first deploy creates and wires everything, then an unchanged redeploy makes no AWS call at all', async () => {
   const { aws, component, ctx, inputs, logs, zips } = setup();
   const first = await component.deploy(inputs({ env: { STAGE: 'dev' } }), ctx({}));
-  assert.deepEqual(aws.names().filter((n) => !n.startsWith('Get') && !n.startsWith('List')), [
-    'CreateRole', 'AttachRolePolicy', 'CreateFunction', 'CreateApi', 'CreateIntegration', 'CreateRoute', 'CreateStage', 'AddPermission',
+  assert.deepEqual(aws.names().filter((n) => !n.startsWith('Get') && !n.startsWith('List') && !n.startsWith('Describe')), [
+    'CreateRole', 'AttachRolePolicy', 'CreateLogGroup', 'PutRetentionPolicy', 'CreateFunction', 'CreateApi', 'CreateIntegration', 'CreateRoute', 'CreateStage', 'AddPermission',
   ]);
   const fnName = first.outputs.functionName as string;
   assert.match(fnName, /^hangar-shop-dev-api-[0-9a-f]{8}$/);
@@ -62,14 +62,15 @@ test('a code change calls only UpdateFunctionCode; a config change only UpdateFu
   const first = await component.deploy(inputs(), ctx({}));
   aws.reset();
   const second = await component.deploy(inputs(), ctx(first.state, 'm2'));
-  assert.deepEqual(aws.names(), ['UpdateFunctionCode', 'GetFunctionConfiguration']);
+  // A change looks at the log group once (drift), and finds it as Hangar left it.
+  assert.deepEqual(aws.names(), ['DescribeLogGroups', 'UpdateFunctionCode', 'GetFunctionConfiguration']);
   assert.deepEqual(new TextDecoder().decode(aws.functions.get(first.outputs.functionName as string)!.code), 'zip of m2');
   assert.ok(logs.includes('Updating function code'));
 
   aws.reset();
   await component.deploy(inputs({ memory: 256, timeout: 30 }), ctx(second.state, 'm2'));
-  assert.deepEqual(aws.names(), ['UpdateFunctionConfiguration', 'GetFunctionConfiguration']);
-  assert.equal(aws.calls[0]!.input.MemorySize, 256);
+  assert.deepEqual(aws.names(), ['DescribeLogGroups', 'UpdateFunctionConfiguration', 'GetFunctionConfiguration']);
+  assert.equal(aws.calls[1]!.input.MemorySize, 256);
   assert.ok(logs.includes('Updating function configuration (memory, timeout)'));
 });
 
@@ -117,7 +118,7 @@ test('a deploy that failed half-way is finished next time without duplicating th
   aws.reset();
   // The engine kept the previous (empty) state: the deploy finds what the failed one left.
   const done = await component.deploy(inputs(), ctx({}));
-  const writes = aws.names().filter((n) => !n.startsWith('Get') && !n.startsWith('List'));
+  const writes = aws.names().filter((n) => !n.startsWith('Get') && !n.startsWith('List') && !n.startsWith('Describe'));
   assert.deepEqual(writes, [
     'DeleteApi', 'UpdateFunctionCode', 'CreateApi', 'CreateIntegration', 'CreateRoute', 'CreateStage', 'AddPermission',
   ]);
@@ -132,9 +133,9 @@ test('remove deletes everything, and removing again is harmless', async () => {
   aws.reset();
   await component.remove(ctx(first.state));
   assert.deepEqual(aws.names().filter((n) => n.startsWith('Delete') || n.startsWith('Remove') || n.startsWith('Detach')), [
-    'DeleteApi', 'RemovePermission', 'DeleteFunction', 'DetachRolePolicy', 'DeleteRole',
+    'DeleteApi', 'RemovePermission', 'DeleteFunction', 'DeleteLogGroup', 'DetachRolePolicy', 'DeleteRole',
   ]);
-  assert.equal(aws.roles.size + aws.functions.size + aws.apis.size, 0);
+  assert.equal(aws.roles.size + aws.functions.size + aws.apis.size + aws.logGroups.size, 0);
   await component.remove(ctx(first.state));
   assert.equal(logs.at(-1), 'Nothing to remove');
   await component.remove(ctx({}));
@@ -161,11 +162,67 @@ test('a function deleted outside Hangar is noticed on the next change and create
   aws.functions.clear();
   aws.reset();
   const again = await component.deploy(inputs(), ctx(first.state, 'm2'));
-  const writes = aws.names().filter((n) => !n.startsWith('Get') && !n.startsWith('List'));
+  const writes = aws.names().filter((n) => !n.startsWith('Get') && !n.startsWith('List') && !n.startsWith('Describe'));
   assert.deepEqual(writes, ['UpdateFunctionCode', 'CreateFunction', 'AddPermission']);
   assert.equal(again.outputs.url, first.outputs.url);
   assert.equal(aws.functions.size, 1);
   assert.ok(logs.some((l) => /gone from AWS/.test(l)), logs.join('\n'));
+});
+
+test('the log group gets the retention and the instance tags, is updated in place, and is recreated when deleted outside Hangar', async () => {
+  const { aws, component, ctx, inputs, logs } = setup();
+  const first = await component.deploy(inputs(), ctx({}));
+  const group = `/aws/lambda/${first.outputs.functionName as string}`;
+  assert.deepEqual(aws.logGroups.get(group), { retentionInDays: 30, tags: { 'hangar:instance': 'inst1', 'hangar:app': 'shop', 'hangar:stage': 'dev' } });
+  assert.deepEqual(first.state.logGroup, { name: group, retentionInDays: 30, tags: { 'hangar:instance': 'inst1', 'hangar:app': 'shop', 'hangar:stage': 'dev' } });
+  assert.ok(logs.includes(`Creating log group ${group} (logs kept 30 days)`), logs.join('\n'));
+
+  aws.reset();
+  const longer = await component.deploy(inputs({ logRetentionDays: '90' }), ctx(first.state));
+  assert.deepEqual(aws.names(), ['DescribeLogGroups', 'PutRetentionPolicy'], 'only the retention changes');
+  assert.equal(aws.logGroups.get(group)?.retentionInDays, 90);
+
+  aws.reset();
+  const same = await component.deploy(inputs({ logRetentionDays: 90 }), ctx(longer.state));
+  assert.deepEqual(aws.names(), [], 'an unchanged redeploy still calls nothing');
+
+  // Deleted by hand, then written back by Lambda without retention or tags (what AWS does).
+  aws.logGroups.set(group, { tags: {} });
+  aws.reset();
+  await component.deploy(inputs({ logRetentionDays: 90 }), ctx(same.state, 'm2'));
+  assert.deepEqual(aws.names().filter((n) => !n.startsWith('Get')), ['DescribeLogGroups', 'PutRetentionPolicy', 'TagResource', 'UpdateFunctionCode']);
+  assert.deepEqual(aws.logGroups.get(group), { retentionInDays: 90, tags: { 'hangar:instance': 'inst1', 'hangar:app': 'shop', 'hangar:stage': 'dev' } });
+
+  // Deleted by hand and not written back: created again on the next change.
+  aws.logGroups.clear();
+  aws.reset();
+  const recreated = await component.deploy(inputs({ logRetentionDays: 90, memory: 512 }), ctx(same.state, 'm2'));
+  assert.deepEqual(aws.names().filter((n) => !n.startsWith('Get')), ['DescribeLogGroups', 'CreateLogGroup', 'PutRetentionPolicy', 'UpdateFunctionConfiguration', 'UpdateFunctionCode']);
+  assert.equal(aws.logGroups.get(group)?.retentionInDays, 90);
+  assert.equal((recreated.state.logGroup as { retentionInDays: number }).retentionInDays, 90);
+});
+
+test('a group Lambda created before Hangar managed it is adopted: tagged and given its retention', async () => {
+  const { aws, component, ctx, inputs } = setup();
+  const first = await component.deploy(inputs(), ctx({}));
+  const { logGroup: _lg, ...olderState } = first.state as Record<string, unknown>;
+  const group = `/aws/lambda/${first.outputs.functionName as string}`;
+  aws.logGroups.set(group, { tags: { owner: 'someone' } });
+  aws.reset();
+  const adopted = await component.deploy(inputs(), ctx(olderState));
+  assert.deepEqual(aws.names(), ['DescribeLogGroups', 'ListTagsForResource', 'PutRetentionPolicy', 'TagResource']);
+  assert.deepEqual(aws.logGroups.get(group), { retentionInDays: 30, tags: { owner: 'someone', 'hangar:instance': 'inst1', 'hangar:app': 'shop', 'hangar:stage': 'dev' } });
+  assert.deepEqual(adopted.state.logGroup, { name: group, retentionInDays: 30, tags: { owner: 'someone', 'hangar:instance': 'inst1', 'hangar:app': 'shop', 'hangar:stage': 'dev' } });
+});
+
+test('an invalid logRetentionDays is refused naming the field and the allowed values', () => {
+  const { inputs } = setup();
+  assert.throws(() => inputs({ logRetentionDays: 10 }), (e: HangarError) =>
+    e.code === 'COMPONENT_INPUTS_INVALID'
+    && e.message.includes('inputs.logRetentionDays: expected one of CloudWatch Logs\' retention periods in days: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, got 10'));
+  assert.throws(() => inputs({ logRetentionDays: 'forever' }), (e: HangarError) => e.code === 'COMPONENT_INPUTS_INVALID' && /logRetentionDays/.test(e.message));
+  assert.equal(inputs({}).logRetentionDays, 30);
+  assert.equal(inputs({ logRetentionDays: '3653' }).logRetentionDays, 3653);
 });
 
 test('an aborted deploy stops before its next AWS call', async () => {

@@ -3,7 +3,7 @@ import type { Component, ComponentContext, DeployResult, InstanceRef } from '../
 import { applyHttpFunctionPlan } from './apply.js';
 import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctionClients } from './clients.js';
 import { httpFunctionInputs, type HttpFunctionInputs } from './inputs.js';
-import { httpFunctionNames, type HttpFunctionNames } from './names.js';
+import { functionLogGroupName, httpFunctionNames, type HttpFunctionNames } from './names.js';
 import { observeHttpFunction } from './observe.js';
 import { currentState, observationsNeeded, planHttpFunction, type DesiredHttpFunction } from './plan.js';
 import { httpFunctionStateSchema, type HttpFunctionState } from './state.js';
@@ -23,6 +23,8 @@ export const httpFunctionPermissions = [
   'lambda:CreateFunction', 'lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration',
   'lambda:AddPermission', 'lambda:RemovePermission', 'lambda:DeleteFunction', 'lambda:TagResource',
   'apigateway:GET', 'apigateway:POST', 'apigateway:DELETE', 'apigateway:TagResource',
+  'logs:CreateLogGroup', 'logs:DescribeLogGroups', 'logs:PutRetentionPolicy', 'logs:TagResource', 'logs:ListTagsForResource',
+  'logs:DeleteLogGroup',
 ] as const;
 
 /**
@@ -51,7 +53,7 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
 
   return {
     name: 'http-function',
-    description: 'A Node.js 20 Lambda function behind an HTTP API, with its own execution role.',
+    description: 'A Node.js 20 Lambda function behind an HTTP API, with its own execution role and log group.',
     inputs: httpFunctionInputs,
     permissions: httpFunctionPermissions,
 
@@ -64,20 +66,36 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
         throw new HangarError('COMPONENT_SOURCE_MISSING', 'http-function needs its code: set inputs.src to the folder holding your handler and deploy again.');
       }
       const previous = readState(ctx.state);
+      const derived = httpFunctionNames(ctx.instance);
+      const names = knownNames(previous, derived);
       const desired: DesiredHttpFunction = {
-        names: httpFunctionNames(ctx.instance),
+        names: derived,
         config: { runtime: 'nodejs20.x', handler: inputs.handler, memory: inputs.memory, timeout: inputs.timeout, env: { ...inputs.env } },
         codeHash: `manifest:${ctx.source.manifestId}`,
+        logGroup: { name: functionLogGroupName(names.functionName), retentionInDays: inputs.logRetentionDays, tags: instanceTags(ctx.instance) },
       };
       return withClients(ctx, async (clients) => {
-        const names = knownNames(previous, desired.names);
         const need = observationsNeeded(previous);
         // Only a state missing parts (first deploy, or one that failed half-way) costs a look.
-        const observed = need.role || need.function || need.apis
+        let observed = need.role || need.function || need.apis || need.logGroup
           ? await observeHttpFunction(clients, names, need, previous.api?.id, ctx.signal)
           : {};
-        const plan = planHttpFunction(desired, previous, observed);
-        if (plan.operations.length === 0) ctx.log.info('No changes: the function and its HTTP API are up to date');
+        let plan = planHttpFunction(desired, previous, observed);
+        if (plan.operations.length > 0 && !need.logGroup) {
+          // Something changes anyway: look at the log group too, so one deleted (or stripped of its
+          // retention by Lambda recreating it) outside Hangar is put right. An unchanged redeploy
+          // still makes no call at all.
+          const seen = await observeHttpFunction(clients, names, { role: false, function: false, apis: false, logGroup: true, logGroupTags: false }, undefined, ctx.signal);
+          // Tags are not read (one call saved): a group whose retention is still Hangar's is taken to
+          // keep Hangar's tags; any other is tagged again.
+          const known = previous.logGroup;
+          const group = seen.logGroup && known?.tags && seen.logGroup.retentionInDays === known.retentionInDays
+            ? { ...seen.logGroup, tags: known.tags }
+            : seen.logGroup;
+          observed = { ...observed, logGroup: group };
+          plan = planHttpFunction(desired, previous, observed);
+        }
+        if (plan.operations.length === 0) ctx.log.info('No changes: the function, its log group and its HTTP API are up to date');
         let state: HttpFunctionState;
         try {
           state = await applyHttpFunctionPlan(plan, currentState(previous, observed), applyDeps(ctx, clients));
@@ -86,7 +104,7 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
           // Something the state records was deleted outside Hangar: look at everything, then converge.
           const { action, resource } = (e as HangarError).details ?? {};
           ctx.log.warn(`${String(action)} found ${String(resource)} gone from AWS; checking what exists and deploying again`);
-          const seen = await observeHttpFunction(clients, names, { role: true, function: true, apis: true }, previous.api?.id, ctx.signal);
+          const seen = await observeHttpFunction(clients, names, everything, previous.api?.id, ctx.signal);
           state = await applyHttpFunctionPlan(planHttpFunction(desired, previous, seen), currentState(previous, seen), applyDeps(ctx, clients));
         }
         return { outputs: outputsOf(state, ctx), state: state as Record<string, unknown> };
@@ -97,14 +115,16 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
       const previous = readState(ctx.state);
       const names = knownNames(previous, httpFunctionNames(ctx.instance));
       await withClients(ctx, async (clients) => {
-        const observed = await observeHttpFunction(clients, names, { role: true, function: true, apis: true }, previous.api?.id, ctx.signal);
+        const observed = await observeHttpFunction(clients, names, everything, previous.api?.id, ctx.signal);
         const plan = planHttpFunction(null, previous, observed);
         await applyHttpFunctionPlan(plan, currentState(previous, observed), applyDeps(ctx, clients));
-        ctx.log.info(plan.operations.length ? 'Removed the function, its HTTP API and its execution role' : 'Nothing to remove');
+        ctx.log.info(plan.operations.length ? 'Removed the function, its log group, its HTTP API and its execution role' : 'Nothing to remove');
       });
     },
   };
 }
+
+const everything = { role: true, function: true, apis: true, logGroup: true } as const;
 
 /** The names resources already have (recorded in state) win over today's derived ones (an app may be renamed). */
 function knownNames(previous: HttpFunctionState, derived: HttpFunctionNames): HttpFunctionNames {

@@ -21,6 +21,17 @@ const wholeNumber = (min: number, max: number, unit: string, fallback: number) =
   ).default(fallback).describe(`${unit}, ${min} to ${max}; default ${fallback}`);
 };
 
+/** The only retention periods CloudWatch Logs accepts (PutRetentionPolicy's `retentionInDays`). */
+export const logRetentionDaysAllowed = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+const retentionDays = (() => {
+  const msg = `expected one of CloudWatch Logs' retention periods in days: ${logRetentionDaysAllowed.join(', ')}`;
+  return z.preprocess(
+    (v) => (typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v),
+    z.number({ error: msg }).refine((n) => (logRetentionDaysAllowed as readonly number[]).includes(n), { error: msg }),
+  ).default(30).describe('Days CloudWatch Logs keeps the function\'s logs (/aws/lambda/<function>); one of AWS\'s allowed values; default 30');
+})();
+
 const srcFolder = z.string({ error: 'expected a folder path' }).min(1, { error: 'expected a folder path' });
 
 export const httpFunctionInputs = z.strictObject({
@@ -47,6 +58,7 @@ export const httpFunctionInputs = z.strictObject({
   ).default({})
     .refine((env) => Buffer.byteLength(JSON.stringify(env)) <= maxEnvBytes, { error: `expected at most ${maxEnvBytes} bytes of variables in total` })
     .describe('Environment variables for the function'),
+  logRetentionDays: retentionDays,
 });
 
 export type HttpFunctionInputs = z.output<typeof httpFunctionInputs>;

@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GetApiCommand } from '@aws-sdk/client-apigatewayv2';
+import { DeleteLogGroupCommand, DescribeLogGroupsCommand, FilterLogEventsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { AttachRolePolicyCommand, CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { GetFunctionCommand, ListFunctionsCommand } from '@aws-sdk/client-lambda';
@@ -44,6 +45,7 @@ function countingClients(ctx: ComponentContext): HttpFunctionClients {
   clients.iam.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
   clients.lambda.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
   clients.apigw.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
+  clients.logs.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
   made.push(clients);
   return clients;
 }
@@ -143,11 +145,11 @@ test('local cloud: deploy answers over HTTP, an unchanged redeploy calls nothing
   assert.deepEqual(again.outputs, first.outputs);
 
   const changed = await component.deploy(inputs, context(again.state, 'manifest-2', 'v2'));
-  assert.deepEqual(taken().filter((c) => !c.startsWith('Get')), ['UpdateFunctionCode']);
+  assert.deepEqual(taken().filter((c) => !c.startsWith('Get')), ['DescribeLogGroups', 'UpdateFunctionCode']);
   assert.deepEqual(((await (await fetch(url)).json()) as { says: string }).says, 'v2');
 
   const reconfigured = await component.deploy(validateInputs(component, { env: { GREETING: 'hello' }, memory: 256 }), context(changed.state, 'manifest-2', 'v2'));
-  assert.deepEqual(taken().filter((c) => !c.startsWith('Get')), ['UpdateFunctionConfiguration']);
+  assert.deepEqual(taken().filter((c) => !c.startsWith('Get')), ['DescribeLogGroups', 'UpdateFunctionConfiguration']);
   assert.equal(((await (await fetch(url)).json()) as { greeting: string }).greeting, 'hello');
 
   await component.remove(context(reconfigured.state, 'manifest-2', 'v2'));
@@ -157,6 +159,7 @@ test('local cloud: deploy answers over HTTP, an unchanged redeploy calls nothing
   await assert.rejects(iam.send(new GetRoleCommand({ RoleName: first.outputs.functionName as string })), (e) => isAwsError(e, 'NoSuchEntityException', 'NoSuchEntity'));
   const gone = await fetch(url);
   assert.notEqual(gone.status, 200);
+  assert.deepEqual((await made.at(-1)!.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: `/aws/lambda/${first.outputs.functionName as string}` }))).logGroups, []);
   await component.remove(context(reconfigured.state, 'manifest-2', 'v2')); // twice is fine
 });
 
@@ -193,4 +196,41 @@ test('local cloud: a session narrowed to the component\'s declared permissions c
   } finally {
     sts.destroy();
   }
+});
+
+test('local cloud: the function\'s log group is created with retention and tags, receives its logs, is updated in place, recreated after drift and removed', async (t) => {
+  const reason = await missingServices();
+  if (reason) {
+    t.skip(reason);
+    return;
+  }
+  const component = createHttpFunction({ createClients: countingClients, maxWaitSeconds: 30 });
+  const ctx = (state: Record<string, unknown>, manifest: string) => ({ ...context(state, manifest, 'logged'), instance: { ...instance, instanceId: 'inst_logs' } });
+  taken();
+  const first = await component.deploy(validateInputs(component, { logRetentionDays: 14 }), ctx({}, 'm1'));
+  const name = `/aws/lambda/${first.outputs.functionName as string}`;
+  const { logs } = made.at(-1)!;
+  const group = async () => (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }))).logGroups?.find((g) => g.logGroupName === name);
+  assert.equal((await group())?.retentionInDays, 14);
+  assert.deepEqual((await logs.send(new ListTagsForResourceCommand({ resourceArn: (await group())!.logGroupArn! }))).tags, { 'hangar:instance': 'inst_logs', 'hangar:app': 'hello', 'hangar:stage': 'dev' });
+  assert.equal((await fetch(first.outputs.url as string)).status, 200);
+  const starts = (await logs.send(new FilterLogEventsCommand({ logGroupName: name, filterPattern: '"START RequestId"' }))).events ?? [];
+  assert.equal(starts.length, 1, 'the function logs into the group the component made');
+  assert.equal((await group())?.retentionInDays, 14, 'Lambda writing to it keeps its retention');
+  taken();
+
+  const same = await component.deploy(validateInputs(component, { logRetentionDays: 14 }), ctx(first.state, 'm1'));
+  assert.deepEqual(taken(), [], 'no-op: no call at all');
+  const longer = await component.deploy(validateInputs(component, { logRetentionDays: 60 }), ctx(same.state, 'm1'));
+  assert.deepEqual(taken(), ['DescribeLogGroups', 'PutRetentionPolicy']);
+  assert.equal((await group())?.retentionInDays, 60);
+
+  await logs.send(new DeleteLogGroupCommand({ logGroupName: name }));
+  taken();
+  const healed = await component.deploy(validateInputs(component, { logRetentionDays: 60 }), ctx(longer.state, 'm2'));
+  assert.deepEqual(taken().filter((c) => !c.startsWith('Get')), ['DescribeLogGroups', 'CreateLogGroup', 'PutRetentionPolicy', 'UpdateFunctionCode']);
+  assert.equal((await group())?.retentionInDays, 60, 'a group deleted behind Hangar\'s back is made again');
+
+  await component.remove(ctx(healed.state, 'm2'));
+  assert.equal(await group(), undefined, 'remove deletes the log group');
 });

@@ -32,3 +32,8 @@ export function httpFunctionNames(instance: Pick<InstanceRef, 'app' | 'stage' | 
 export function invokePermissionSid(apiId: string): string {
   return `hangar-apigw-${apiId}`;
 }
+
+/** The log group Lambda writes a function's logs to; http-function creates and removes it. */
+export function functionLogGroupName(functionName: string): string {
+  return `/aws/lambda/${functionName}`;
+}

@@ -1,15 +1,20 @@
 import { GetApisCommand } from '@aws-sdk/client-apigatewayv2';
+import { DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetRoleCommand, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { awsCall, isAwsError } from '../sdk/aws-errors.js';
 import type { HttpFunctionClients } from './clients.js';
-import type { HttpFunctionNames } from './names.js';
+import { functionLogGroupName, type HttpFunctionNames } from './names.js';
 import type { ObservedHttpFunction } from './plan.js';
 
 export interface ObserveWhat {
   readonly role: boolean;
   readonly function: boolean;
   readonly apis: boolean;
+  /** The function's log group `/aws/lambda/<functionName>`, with its retention and tags. */
+  readonly logGroup?: boolean;
+  /** With `logGroup`: also read its tags (one more call). Default true. */
+  readonly logGroupTags?: boolean;
 }
 
 /**
@@ -20,7 +25,7 @@ export async function observeHttpFunction(
   clients: HttpFunctionClients, names: HttpFunctionNames, what: ObserveWhat, knownApiId: string | undefined, signal?: AbortSignal,
 ): Promise<ObservedHttpFunction> {
   const opts = signal ? { abortSignal: signal } : {};
-  const { iam, lambda, apigw } = clients;
+  const { iam, lambda, apigw, logs } = clients;
   const observed: { -readonly [K in keyof ObservedHttpFunction]: ObservedHttpFunction[K] } = {};
 
   if (what.role) {
@@ -68,6 +73,19 @@ export async function observeHttpFunction(
     } while (NextToken);
     observed.strayApiIds = stray;
     if (knownApiId && !recordedFound) observed.recordedApiMissing = true;
+  }
+  if (what.logGroup) {
+    const name = functionLogGroupName(names.functionName);
+    observed.logGroup = await awsCall('logs:DescribeLogGroups', name, async () => {
+      const page = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }), opts);
+      const group = page.logGroups?.find((g) => g.logGroupName === name);
+      if (!group) return null;
+      const arn = group.logGroupArn ?? group.arn?.replace(/:\*$/, '');
+      const tags = arn && what.logGroupTags !== false
+        ? await awsCall('logs:ListTagsForResource', arn, async () => (await logs.send(new ListTagsForResourceCommand({ resourceArn: arn }), opts)).tags ?? {})
+        : undefined;
+      return { name, ...(group.retentionInDays !== undefined ? { retentionInDays: group.retentionInDays } : {}), ...(tags ? { tags } : {}) };
+    });
   }
   return observed;
 }

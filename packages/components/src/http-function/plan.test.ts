@@ -112,13 +112,47 @@ test('removal skips an API found already deleted', () => {
 });
 
 test('only what the state does not record needs a look at the cloud', () => {
-  assert.deepEqual(observationsNeeded({}), { role: true, function: true, apis: true });
-  assert.deepEqual(observationsNeeded(deployed), { role: false, function: false, apis: false });
-  assert.deepEqual(observationsNeeded({ role: deployed.role }), { role: false, function: true, apis: true });
+  assert.deepEqual(observationsNeeded({}), { role: true, function: true, apis: true, logGroup: true });
+  assert.deepEqual(observationsNeeded({ ...deployed, logGroup: withGroup.logGroup }), { role: false, function: false, apis: false, logGroup: false });
+  assert.deepEqual(observationsNeeded({ role: deployed.role }), { role: false, function: true, apis: true, logGroup: true });
 });
 
 test('configChanges lists every setting when the current ones are unknown', () => {
   assert.deepEqual(configChanges(undefined, config), ['runtime', 'handler', 'memory', 'timeout', 'env']);
   assert.deepEqual(configChanges(config, { ...config, env: { ...config.env, NEW: '1' } }), ['env']);
   assert.deepEqual(configChanges(config, { ...config, handler: 'app.main' }), ['handler']);
+});
+
+const tags = { 'hangar:instance': 'inst1', 'hangar:app': 'shop', 'hangar:stage': 'dev' };
+const logGroup = { name: `/aws/lambda/${names.functionName}`, retentionInDays: 30, tags };
+const withGroup: HttpFunctionState = { ...deployed, logGroup };
+
+test('the log group is created before the function (Lambda would otherwise make it without retention)', () => {
+  const plan = planHttpFunction({ ...desired, logGroup }, {});
+  assert.deepEqual(ops(plan).slice(0, 4), ['createRole', 'attachRolePolicy', 'createLogGroup', 'createFunction']);
+  assert.deepEqual(plan.operations[2], { op: 'createLogGroup', logGroupName: logGroup.name, retentionInDays: 30, tags });
+});
+
+test('the log group\'s retention and tags are updated in place, only when they differ', () => {
+  assert.deepEqual(planHttpFunction({ ...desired, logGroup }, withGroup).operations, []);
+  assert.deepEqual(planHttpFunction({ ...desired, logGroup: { ...logGroup, retentionInDays: 7 } }, withGroup).operations, [
+    { op: 'putRetentionPolicy', logGroupName: logGroup.name, retentionInDays: 7 },
+  ]);
+  assert.deepEqual(planHttpFunction({ ...desired, logGroup: { ...logGroup, tags: { ...tags, 'hangar:app': 'shop2' } } }, withGroup).operations, [
+    { op: 'tagLogGroup', logGroupName: logGroup.name, tags: { ...tags, 'hangar:app': 'shop2' } },
+  ]);
+  // Tags someone else added are left alone.
+  const extra = { logGroup: { ...logGroup, tags: { ...tags, owner: 'ops' } } };
+  assert.deepEqual(planHttpFunction({ ...desired, logGroup }, withGroup, extra).operations, []);
+});
+
+test('a log group found missing is created again; one found without retention or tags is put right', () => {
+  assert.deepEqual(ops(planHttpFunction({ ...desired, logGroup }, withGroup, { logGroup: null })), ['createLogGroup']);
+  assert.deepEqual(ops(planHttpFunction({ ...desired, logGroup }, withGroup, { logGroup: { name: logGroup.name } })), ['putRetentionPolicy', 'tagLogGroup']);
+});
+
+test('removal deletes the log group after the function', () => {
+  assert.deepEqual(ops(planHttpFunction(null, withGroup)), ['deleteApi', 'removePermission', 'deleteFunction', 'deleteLogGroup', 'detachRolePolicy', 'deleteRole']);
+  assert.deepEqual(ops(planHttpFunction(null, withGroup, { logGroup: null, role: null, function: null, recordedApiMissing: true })), []);
+  assert.deepEqual(ops(planHttpFunction(null, {}, { logGroup: { name: logGroup.name } })), ['deleteLogGroup']);
 });

@@ -10,6 +10,14 @@ export interface DesiredHttpFunction {
   readonly config: FunctionConfig;
   /** `manifest:<id>` or `sha256:<hex>`: equal hashes mean the code need not be uploaded again. */
   readonly codeHash: string;
+  /** The function's log group; left out, the plan neither creates nor updates one. */
+  readonly logGroup?: DesiredLogGroup;
+}
+
+export interface DesiredLogGroup {
+  readonly name: string;
+  readonly retentionInDays: number;
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 /**
@@ -23,11 +31,16 @@ export interface ObservedHttpFunction {
   readonly strayApiIds?: readonly string[];
   /** True when the API the state records was looked for and is gone. */
   readonly recordedApiMissing?: boolean;
+  /** The function's log group as found (retention absent: kept forever). */
+  readonly logGroup?: { readonly name: string; readonly retentionInDays?: number; readonly tags?: Readonly<Record<string, string>> } | null;
 }
 
 export type HttpFunctionOperation =
   | { readonly op: 'createRole'; readonly roleName: string }
   | { readonly op: 'attachRolePolicy'; readonly roleName: string; readonly policyArn: string }
+  | { readonly op: 'createLogGroup'; readonly logGroupName: string; readonly retentionInDays: number; readonly tags: Readonly<Record<string, string>> }
+  | { readonly op: 'putRetentionPolicy'; readonly logGroupName: string; readonly retentionInDays: number }
+  | { readonly op: 'tagLogGroup'; readonly logGroupName: string; readonly tags: Readonly<Record<string, string>> }
   | { readonly op: 'createFunction'; readonly functionName: string; readonly config: FunctionConfig; readonly codeHash: string }
   | { readonly op: 'updateFunctionConfiguration'; readonly functionName: string; readonly config: FunctionConfig; readonly changed: readonly (keyof FunctionConfig)[] }
   | { readonly op: 'updateFunctionCode'; readonly functionName: string; readonly codeHash: string }
@@ -39,6 +52,7 @@ export type HttpFunctionOperation =
   | { readonly op: 'deleteApi'; readonly apiId: string }
   | { readonly op: 'removePermission'; readonly functionName: string; readonly statementId: string }
   | { readonly op: 'deleteFunction'; readonly functionName: string }
+  | { readonly op: 'deleteLogGroup'; readonly logGroupName: string }
   | { readonly op: 'detachRolePolicy'; readonly roleName: string; readonly policyArn: string }
   | { readonly op: 'deleteRole'; readonly roleName: string };
 
@@ -47,8 +61,8 @@ export interface HttpFunctionPlan {
 }
 
 /** What the deploy should look at before planning: the parts the state does not record. */
-export function observationsNeeded(previous: HttpFunctionState): { role: boolean; function: boolean; apis: boolean } {
-  return { role: !previous.role, function: !previous.function, apis: !previous.api };
+export function observationsNeeded(previous: HttpFunctionState): { role: boolean; function: boolean; apis: boolean; logGroup: boolean } {
+  return { role: !previous.role, function: !previous.function, apis: !previous.api, logGroup: !previous.logGroup };
 }
 
 /**
@@ -66,6 +80,9 @@ export function planHttpFunction(desired: DesiredHttpFunction | null, previous: 
   if (!role) ops.push({ op: 'createRole', roleName: names.roleName });
   const roleName = role?.name ?? names.roleName;
   if (!role?.policies.includes(basicExecutionPolicyArn)) ops.push({ op: 'attachRolePolicy', roleName, policyArn: basicExecutionPolicyArn });
+  // Before the function: on AWS, Lambda creates the group itself (no retention, no tags) at the
+  // first invocation if it does not exist yet.
+  if (desired.logGroup) ops.push(...planLogGroup(desired.logGroup, current.logGroup));
 
   if (!fn) {
     ops.push({ op: 'createFunction', functionName: names.functionName, config, codeHash });
@@ -93,11 +110,36 @@ export function currentState(previous: HttpFunctionState, observed: ObservedHttp
   const role = observed.role !== undefined ? observed.role ?? undefined : previous.role;
   const fn = currentFunction(previous, observed);
   const api = observed.recordedApiMissing ? undefined : previous.api;
+  const logGroup = observed.logGroup !== undefined ? observed.logGroup ?? undefined : previous.logGroup;
   return {
     ...(role ? { role: { name: role.name, arn: role.arn, policies: [...role.policies] } } : {}),
     ...(fn ? { function: fn } : {}),
+    ...(logGroup ? { logGroup: copyLogGroup(logGroup) } : {}),
     ...(api ? { api } : {}),
   };
+}
+
+function copyLogGroup(g: NonNullable<ObservedHttpFunction['logGroup']>): NonNullable<HttpFunctionState['logGroup']> {
+  return {
+    name: g.name,
+    ...(g.retentionInDays !== undefined ? { retentionInDays: g.retentionInDays } : {}),
+    ...(g.tags ? { tags: { ...g.tags } } : {}),
+  };
+}
+
+/** Creates the group, or brings its retention and tags (when unknown: always) in line. */
+function planLogGroup(desired: DesiredLogGroup, current: HttpFunctionState['logGroup']): HttpFunctionOperation[] {
+  const { name: logGroupName, retentionInDays, tags } = desired;
+  if (!current) return [{ op: 'createLogGroup', logGroupName, retentionInDays, tags }];
+  const ops: HttpFunctionOperation[] = [];
+  if (current.retentionInDays !== retentionInDays) ops.push({ op: 'putRetentionPolicy', logGroupName, retentionInDays });
+  if (!current.tags || !includesTags(current.tags, tags)) ops.push({ op: 'tagLogGroup', logGroupName, tags });
+  return ops;
+}
+
+/** Tags added by others are left alone; only Hangar's own must be there with these values. */
+function includesTags(have: Readonly<Record<string, string>>, want: Readonly<Record<string, string>>): boolean {
+  return Object.entries(want).every(([k, v]) => Object.prototype.hasOwnProperty.call(have, k) && have[k] === v);
 }
 
 function currentFunction(previous: HttpFunctionState, observed: ObservedHttpFunction): HttpFunctionState['function'] {
@@ -113,11 +155,13 @@ function currentFunction(previous: HttpFunctionState, observed: ObservedHttpFunc
 }
 
 function planRemoval(current: HttpFunctionState): HttpFunctionOperation[] {
-  const { role, function: fn, api } = current;
+  const { role, function: fn, api, logGroup } = current;
   const ops: HttpFunctionOperation[] = [];
   if (api) ops.push({ op: 'deleteApi', apiId: api.id });
   if (fn && api?.permissionSid) ops.push({ op: 'removePermission', functionName: fn.name, statementId: api.permissionSid });
   if (fn) ops.push({ op: 'deleteFunction', functionName: fn.name });
+  // After the function, so no last invocation writes the group back.
+  if (logGroup) ops.push({ op: 'deleteLogGroup', logGroupName: logGroup.name });
   if (role) {
     for (const policyArn of role.policies) ops.push({ op: 'detachRolePolicy', roleName: role.name, policyArn });
     ops.push({ op: 'deleteRole', roleName: role.name });

@@ -29,6 +29,14 @@ export const httpFunctionStateSchema = z.object({
     /** Absent when unknown (adopted); a config update then makes it known. */
     config: functionConfigSchema.optional(),
   }).optional(),
+  /** The function's log group `/aws/lambda/<function>`, created with a retention and tags. */
+  logGroup: z.object({
+    name: z.string(),
+    /** Absent when the group keeps events forever (one adopted from Lambda's own creation). */
+    retentionInDays: z.number().optional(),
+    /** Absent when unknown. */
+    tags: z.record(z.string(), z.string()).optional(),
+  }).optional(),
   api: z.object({
     id: z.string(),
     endpoint: z.string(),

@@ -1,5 +1,5 @@
 /**
- * An in-memory stand-in for the IAM, Lambda and API Gateway v2 calls http-function makes, for
+ * An in-memory stand-in for the IAM, Lambda, API Gateway v2 and CloudWatch Logs calls http-function makes, for
  * unit tests of the apply and remove steps. It records every call by command name, answers with
  * AWS's shapes and throws errors carrying AWS's names and a request id, as the SDK does.
  * The integration test runs the same flows against the real local cloud.
@@ -17,6 +17,7 @@ export function createFakeAws(account = '222222222222', region = 'us-east-1') {
   const roles = new Map<string, { arn: string; policies: Set<string> }>();
   const functions = new Map<string, { arn: string; config: Record<string, unknown>; code: Uint8Array; permissions: Set<string> }>();
   const apis = new Map<string, { name: string; parts: string[] }>();
+  const logGroups = new Map<string, { retentionInDays?: number; tags: Record<string, string> }>();
   /** Errors to throw once for a command, in order (e.g. InvalidParameterValueException while a role propagates). */
   const failures = new Map<string, Error[]>();
   /** Function states GetFunctionConfiguration reports before settling on Active/Successful. */
@@ -77,7 +78,35 @@ export function createFakeAws(account = '222222222222', region = 'us-east-1') {
     CreateRouteCommand: (i) => { api(i).parts.push(`route ${String(i.RouteKey)} -> ${String(i.Target)}`); return { RouteId: `r${++ids}` }; },
     CreateStageCommand: (i) => { api(i).parts.push(`stage ${String(i.StageName)}`); return {}; },
     DeleteApiCommand: (i) => { api(i); apis.delete(i.ApiId as string); return {}; },
+    CreateLogGroupCommand: (i) => {
+      const name = i.logGroupName as string;
+      if (logGroups.has(name)) throw awsError('ResourceAlreadyExistsException');
+      logGroups.set(name, { tags: { ...(i.tags as Record<string, string> | undefined) } });
+      return {};
+    },
+    DescribeLogGroupsCommand: (i) => ({
+      logGroups: [...logGroups].filter(([n]) => n.startsWith(String(i.logGroupNamePrefix ?? ''))).map(([logGroupName, g]) => ({
+        logGroupName, retentionInDays: g.retentionInDays, arn: `${logGroupArn(logGroupName)}:*`, logGroupArn: logGroupArn(logGroupName),
+      })),
+    }),
+    ListTagsForResourceCommand: (i) => ({ tags: { ...groupByArn(i).tags } }),
+    TagResourceCommand: (i) => { const g = groupByArn(i); g.tags = { ...g.tags, ...(i.tags as Record<string, string>) }; return {}; },
+    PutRetentionPolicyCommand: (i) => { group(i).retentionInDays = i.retentionInDays as number; return {}; },
+    DeleteLogGroupCommand: (i) => { group(i); logGroups.delete(i.logGroupName as string); return {}; },
   };
+
+  const logGroupArn = (name: string) => `arn:aws:logs:${region}:${account}:log-group:${name}`;
+  function group(i: Record<string, unknown>) {
+    const g = logGroups.get(i.logGroupName as string);
+    if (!g) throw awsError('ResourceNotFoundException', 'The specified log group does not exist.');
+    return g;
+  }
+  function groupByArn(i: Record<string, unknown>) {
+    const prefix = logGroupArn('');
+    const arn = String(i.resourceArn);
+    if (!arn.startsWith(prefix)) throw awsError('ResourceNotFoundException');
+    return group({ logGroupName: arn.slice(prefix.length) });
+  }
 
   function role(i: Record<string, unknown>) {
     const r = roles.get(i.RoleName as string);
@@ -106,7 +135,7 @@ export function createFakeAws(account = '222222222222', region = 'us-east-1') {
       return handler(cmd.input);
     },
   };
-  const clients = { iam: client, lambda: client, apigw: client } as unknown as HttpFunctionClients;
+  const clients = { iam: client, lambda: client, apigw: client, logs: client } as unknown as HttpFunctionClients;
   const names = () => calls.map((c) => c.command.replace(/Command$/, ''));
-  return { clients, calls, names, roles, functions, apis, failures, pendingStates, reset: () => { calls.length = 0; } };
+  return { clients, calls, names, roles, functions, apis, logGroups, failures, pendingStates, reset: () => { calls.length = 0; } };
 }

@@ -20,7 +20,7 @@ function failure(raw: unknown): string {
 
 test('defaults fill what is left out, and the result is frozen', () => {
   const v = validateInputs(component, { src: './app' });
-  assert.deepEqual({ ...v }, { src: './app', handler: 'index.handler', memory: 1024, timeout: 6, env: {} });
+  assert.deepEqual({ ...v }, { src: './app', handler: 'index.handler', memory: 1024, timeout: 6, env: {}, logRetentionDays: 30 });
   assert.ok(Object.isFrozen(v) && Object.isFrozen(v.env));
   assert.deepEqual(validateInputs(component, undefined).memory, 1024);
 });

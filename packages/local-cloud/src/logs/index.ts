@@ -35,7 +35,7 @@ function header(req: ServiceRequest, name: string): string | undefined {
 export function createLogs(rt: CloudRuntime): LogsParts {
   const state: LogsState = { scopes: {} };
   const dataDir = rt.dataDir();
-  const journal = openJournal(dataDir ? join(dataDir, 'logs.ndjson') : undefined, state);
+  const journal = openJournal(dataDir ? join(dataDir, 'logs.ndjson') : undefined, state, rt.now().getTime());
 
   const service: Service = {
     signingName: 'logs',
@@ -62,6 +62,7 @@ export function createLogs(rt: CloudRuntime): LogsParts {
         state,
         scope: { accountId: principal.accountId, region: req.region },
         now: rt.now().getTime(),
+        callerAccount: principal.accountId,
         authorize: (action, resource) => rt.authorize(principal, action, resource),
         journal: (rec) => journal.append(rec),
       }, input);

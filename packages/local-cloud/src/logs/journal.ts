@@ -5,7 +5,7 @@
  * flushed at close; at start the journal is replayed and compacted.
  */
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { appendEvents, ensureGroup, ensureStream, type LogsState } from './store.js';
+import { appendEvents, ensureGroup, ensureStream, purgeExpired, type LogsState } from './store.js';
 
 export type JournalRecord =
   | { op: 'group'; k: string; g: string; t: number }
@@ -13,7 +13,9 @@ export type JournalRecord =
   | { op: 'events'; k: string; g: string; s: string; i: number; e: [number, string][] }
   | { op: 'delete-group'; k: string; g: string }
   | { op: 'delete-stream'; k: string; g: string; s: string }
-  | { op: 'retention'; k: string; g: string; d: number };
+  | { op: 'retention'; k: string; g: string; d: number }
+  | { op: 'delete-retention'; k: string; g: string }
+  | { op: 'tags'; k: string; g: string; tags: Record<string, string> };
 
 export interface Journal {
   append(rec: JournalRecord): void;
@@ -38,6 +40,8 @@ export function applyRecord(state: LogsState, r: JournalRecord): void {
     case 'delete-group': delete state.scopes[r.k]?.[r.g]; break;
     case 'delete-stream': delete state.scopes[r.k]?.[r.g]?.streams[r.s]; break;
     case 'retention': { const g = state.scopes[r.k]?.[r.g]; if (g) g.retentionInDays = r.d; break; }
+    case 'delete-retention': { const g = state.scopes[r.k]?.[r.g]; if (g) delete g.retentionInDays; break; }
+    case 'tags': { const g = state.scopes[r.k]?.[r.g]; if (g) g.tags = { ...r.tags }; break; }
   }
 }
 
@@ -48,6 +52,7 @@ function recordsOf(state: LogsState): JournalRecord[] {
     for (const g of Object.values(groups)) {
       out.push({ op: 'group', k, g: g.name, t: g.creationTime });
       if (g.retentionInDays) out.push({ op: 'retention', k, g: g.name, d: g.retentionInDays });
+      if (g.tags && Object.keys(g.tags).length) out.push({ op: 'tags', k, g: g.name, tags: g.tags });
       for (const s of Object.values(g.streams)) {
         out.push({ op: 'stream', k, g: g.name, s: s.name, t: s.creationTime });
         if (s.events.length) out.push({ op: 'events', k, g: g.name, s: s.name, i: s.lastIngestionTime ?? s.creationTime, e: s.events.map((e) => [e.timestamp, e.message]) });
@@ -57,8 +62,11 @@ function recordsOf(state: LogsState): JournalRecord[] {
   return out;
 }
 
-/** Replays and compacts the journal in `file` (when given) into `state`; returns the writer. */
-export function openJournal(file: string | undefined, state: LogsState): Journal {
+/**
+ * Replays and compacts the journal in `file` (when given) into `state`; returns the writer.
+ * Events past their group's retention at `now` are left out of the compacted journal.
+ */
+export function openJournal(file: string | undefined, state: LogsState, now = Date.now()): Journal {
   if (!file) return { append: () => undefined, flush: () => undefined };
   if (existsSync(file)) {
     for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -69,6 +77,7 @@ export function openJournal(file: string | undefined, state: LogsState): Journal
         // A torn last line from a crash: everything before it is kept.
       }
     }
+    for (const groups of Object.values(state.scopes)) for (const g of Object.values(groups)) purgeExpired(g, now);
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, recordsOf(state).map((r) => `${JSON.stringify(r)}\n`).join(''), { mode: 0o600 });
     renameSync(tmp, file);

@@ -3,76 +3,22 @@
  * Each takes the parsed input and answers the output shape AWS answers.
  */
 import { AwsError } from '../internal/contract.js';
-import { fieldReader } from '../lambda/rest.js';
-import { matchesFilter, parseFilterPattern } from './filter-pattern.js';
-import type { JournalRecord } from './journal.js';
 import {
-  appendEvents, ensureGroup, ensureStream, groupsOf, scopeKey, storedBytes,
-  type LogGroup, type LogsState, type LogStream, type Scope,
+  f, findGroup, findStream, groupActionArn, groupArn, groupName, invalid, limitOf, streamArn, token, untoken,
+  type Input, type LogsOpContext, type Op,
+} from './context.js';
+import { matchesFilter, parseFilterPattern } from './filter-pattern.js';
+import {
+  appendEvents, ensureGroup, ensureStream, groupsOf, retainedFrom, scopeKey, storedBytes, type LogStream,
 } from './store.js';
+import { readTags, taggingOperations } from './tagging.js';
 
-export interface LogsOpContext {
-  readonly state: LogsState;
-  readonly scope: Scope;
-  readonly now: number;
-  /** rt.authorize bound to the caller. */
-  authorize(action: string, resource: string): void;
-  /** Records a change for the data dir. */
-  journal(rec: JournalRecord): void;
-}
-
-type Input = Record<string, unknown>;
-type Op = (ctx: LogsOpContext, input: Input) => unknown;
-
-const invalid = (m: string) => new AwsError('InvalidParameterException', m);
-const f = fieldReader(invalid);
-const groupMissing = () => new AwsError('ResourceNotFoundException', 'The specified log group does not exist.');
-const streamMissing = () => new AwsError('ResourceNotFoundException', 'The specified log stream does not exist.');
-
-export const groupArn = (s: Scope, name: string) => `arn:aws:logs:${s.region}:${s.accountId}:log-group:${name}`;
-
-function groupName(input: Input): string {
-  const id = f.str(input, 'logGroupIdentifier');
-  const name = f.str(input, 'logGroupName') ?? (id?.startsWith('arn:') ? id.split(':log-group:')[1]?.replace(/:\*$/, '') : id);
-  if (!name) throw invalid('1 validation error detected: Value null at \'logGroupName\' failed to satisfy constraint: Member must not be null');
-  if (!/^[.\-_/#A-Za-z0-9]{1,512}$/.test(name)) {
-    throw invalid(`1 validation error detected: Value '${name}' at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+`);
-  }
-  return name;
-}
-
-function findGroup(ctx: LogsOpContext, name: string): LogGroup {
-  const g = groupsOf(ctx.state, ctx.scope)[name];
-  if (!g) throw groupMissing();
-  return g;
-}
-
-function findStream(g: LogGroup, name: string | undefined): LogStream {
-  const s = name === undefined ? undefined : g.streams[name];
-  if (!s) throw streamMissing();
-  return s;
-}
-
-function limitOf(input: Input, max: number): number {
-  const n = f.num(input, 'limit') ?? max;
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw invalid(`1 validation error detected: Value '${n}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to ${max}`);
-  }
-  return n;
-}
-
-const token = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64');
-function untoken<T>(t: string | undefined): T | undefined {
-  if (t === undefined) return undefined;
-  try {
-    return JSON.parse(Buffer.from(t, 'base64').toString('utf8')) as T;
-  } catch {
-    throw invalid('The specified nextToken is invalid.');
-  }
-}
+export type { LogsOpContext } from './context.js';
+export { groupArn } from './context.js';
 
 function describeGroups(ctx: LogsOpContext, input: Input) {
-  ctx.authorize('logs:DescribeLogGroups', `arn:aws:logs:${ctx.scope.region}:${ctx.scope.accountId}:log-group:*`);
+  // AWS checks DescribeLogGroups against `log-group::log-stream:`: only `log-group:*` (or `*`) allows it.
+  ctx.authorize('logs:DescribeLogGroups', groupActionArn(ctx.scope, ''));
   const prefix = f.str(input, 'logGroupNamePrefix') ?? '';
   const limit = limitOf(input, 50);
   const after = untoken<string>(f.str(input, 'nextToken'));
@@ -91,7 +37,7 @@ function describeGroups(ctx: LogsOpContext, input: Input) {
 
 function describeStreams(ctx: LogsOpContext, input: Input) {
   const name = groupName(input);
-  ctx.authorize('logs:DescribeLogStreams', `${groupArn(ctx.scope, name)}:*`);
+  ctx.authorize('logs:DescribeLogStreams', groupActionArn(ctx.scope, name));
   const g = findGroup(ctx, name);
   const prefix = f.str(input, 'logStreamNamePrefix');
   const orderBy = f.str(input, 'orderBy') ?? 'LogStreamName';
@@ -109,7 +55,7 @@ function describeStreams(ctx: LogsOpContext, input: Input) {
     ...(s.events.length ? { firstEventTimestamp: s.events[0]?.timestamp, lastEventTimestamp: last(s) } : {}),
     ...(s.lastIngestionTime ? { lastIngestionTime: s.lastIngestionTime } : {}),
     uploadSequenceToken: String(s.dropped + s.events.length + 1).padStart(20, '4'),
-    arn: `${groupArn(ctx.scope, name)}:log-stream:${s.name}`, storedBytes: 0,
+    arn: streamArn(ctx.scope, name, s.name), storedBytes: 0,
   }));
   return { logStreams, ...(offset + limit < all.length ? { nextToken: token(offset + limit) } : {}) };
 }
@@ -117,7 +63,7 @@ function describeStreams(ctx: LogsOpContext, input: Input) {
 function getEvents(ctx: LogsOpContext, input: Input) {
   const name = groupName(input);
   const streamName = f.str(input, 'logStreamName');
-  ctx.authorize('logs:GetLogEvents', `${groupArn(ctx.scope, name)}:log-stream:${streamName ?? ''}`);
+  ctx.authorize('logs:GetLogEvents', streamArn(ctx.scope, name, streamName ?? ''));
   const s = findStream(findGroup(ctx, name), streamName);
   const limit = limitOf(input, 10_000);
   const start = f.num(input, 'startTime');
@@ -160,7 +106,7 @@ function getEvents(ctx: LogsOpContext, input: Input) {
 
 function filterEvents(ctx: LogsOpContext, input: Input) {
   const name = groupName(input);
-  ctx.authorize('logs:FilterLogEvents', `${groupArn(ctx.scope, name)}:*`);
+  ctx.authorize('logs:FilterLogEvents', groupActionArn(ctx.scope, name));
   const g = findGroup(ctx, name);
   const names = input.logStreamNames;
   if (names !== undefined && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) throw invalid('logStreamNames: expected a list of strings');
@@ -190,16 +136,30 @@ function filterEvents(ctx: LogsOpContext, input: Input) {
 
 function createGroup(ctx: LogsOpContext, input: Input) {
   const name = groupName(input);
-  ctx.authorize('logs:CreateLogGroup', `${groupArn(ctx.scope, name)}:*`);
+  ctx.authorize('logs:CreateLogGroup', groupActionArn(ctx.scope, name));
+  const tags = readTags(input, 'tags');
+  if (tags) {
+    // Tagging at creation needs logs:TagResource as well; AWS answers its own message for it.
+    try {
+      ctx.authorize('logs:TagResource', groupArn(ctx.scope, name));
+    } catch (e) {
+      if (!(e instanceof AwsError) || !/AccessDenied/.test(e.code)) throw e;
+      throw new AwsError('AccessDeniedException', `User with accountId: ${ctx.callerAccount} is not authorized to perform CreateLogGroup with Tags. An additional permission "logs:TagResource" is required.`, 400);
+    }
+  }
   if (groupsOf(ctx.state, ctx.scope)[name]) throw new AwsError('ResourceAlreadyExistsException', 'The specified log group already exists');
-  ensureGroup(ctx.state, ctx.scope, name, ctx.now);
+  const g = ensureGroup(ctx.state, ctx.scope, name, ctx.now);
   ctx.journal({ op: 'group', k: scopeKey(ctx.scope), g: name, t: ctx.now });
+  if (tags) {
+    g.tags = tags;
+    ctx.journal({ op: 'tags', k: scopeKey(ctx.scope), g: name, tags });
+  }
   return {};
 }
 
 function deleteGroup(ctx: LogsOpContext, input: Input) {
   const name = groupName(input);
-  ctx.authorize('logs:DeleteLogGroup', `${groupArn(ctx.scope, name)}:*`);
+  ctx.authorize('logs:DeleteLogGroup', groupActionArn(ctx.scope, name));
   findGroup(ctx, name);
   delete groupsOf(ctx.state, ctx.scope)[name];
   ctx.journal({ op: 'delete-group', k: scopeKey(ctx.scope), g: name });
@@ -210,7 +170,7 @@ function createStream(ctx: LogsOpContext, input: Input) {
   const name = groupName(input);
   const stream = f.str(input, 'logStreamName');
   if (!stream || /[:*]/.test(stream)) throw invalid(`1 validation error detected: Value '${stream ?? 'null'}' at 'logStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*`);
-  ctx.authorize('logs:CreateLogStream', `${groupArn(ctx.scope, name)}:log-stream:${stream}`);
+  ctx.authorize('logs:CreateLogStream', streamArn(ctx.scope, name, stream));
   const g = findGroup(ctx, name);
   if (g.streams[stream]) throw new AwsError('ResourceAlreadyExistsException', 'The specified log stream already exists');
   ensureStream(g, stream, ctx.now);
@@ -221,8 +181,9 @@ function createStream(ctx: LogsOpContext, input: Input) {
 function putEvents(ctx: LogsOpContext, input: Input) {
   const name = groupName(input);
   const streamName = f.str(input, 'logStreamName');
-  ctx.authorize('logs:PutLogEvents', `${groupArn(ctx.scope, name)}:log-stream:${streamName ?? ''}`);
-  const s = findStream(findGroup(ctx, name), streamName);
+  ctx.authorize('logs:PutLogEvents', streamArn(ctx.scope, name, streamName ?? ''));
+  const g = findGroup(ctx, name);
+  const s = findStream(g, streamName);
   const raw = input.logEvents;
   if (!Array.isArray(raw) || raw.length === 0 || raw.length > 10_000) throw invalid('1 validation error detected: Value at \'logEvents\' failed to satisfy constraint: Member must have length between 1 and 10000');
   const events = raw.map((e: unknown) => {
@@ -237,30 +198,24 @@ function putEvents(ctx: LogsOpContext, input: Input) {
       throw invalid('Log events in a single PutLogEvents request must be in chronological order.');
     }
   }
-  appendEvents(s, events, ctx.now);
-  ctx.journal({ op: 'events', k: scopeKey(ctx.scope), g: name, s: s.name, i: ctx.now, e: events.map((e) => [e.timestamp, e.message]) });
-  return { nextSequenceToken: String(s.dropped + s.events.length + 1).padStart(56, '4') };
+  // Events older than the group's retention are refused, and said so, as CloudWatch does.
+  const from = retainedFrom(g, ctx.now);
+  const expired = from === undefined ? 0 : events.findIndex((e) => e.timestamp >= from);
+  const kept = expired < 0 ? [] : events.slice(expired);
+  const rejected = expired !== 0 ? { rejectedLogEventsInfo: { expiredLogEventEndIndex: (expired < 0 ? events.length : expired) - 1 } } : {};
+  appendEvents(s, kept, ctx.now);
+  if (kept.length) ctx.journal({ op: 'events', k: scopeKey(ctx.scope), g: name, s: s.name, i: ctx.now, e: kept.map((e) => [e.timestamp, e.message]) });
+  return { nextSequenceToken: String(s.dropped + s.events.length + 1).padStart(56, '4'), ...rejected };
 }
 
 function deleteStream(ctx: LogsOpContext, input: Input) {
   const name = groupName(input);
   const stream = f.str(input, 'logStreamName');
-  ctx.authorize('logs:DeleteLogStream', `${groupArn(ctx.scope, name)}:log-stream:${stream ?? ''}`);
+  ctx.authorize('logs:DeleteLogStream', streamArn(ctx.scope, name, stream ?? ''));
   const g = findGroup(ctx, name);
   findStream(g, stream);
   delete g.streams[stream as string];
   ctx.journal({ op: 'delete-stream', k: scopeKey(ctx.scope), g: name, s: stream as string });
-  return {};
-}
-
-function putRetention(ctx: LogsOpContext, input: Input) {
-  const name = groupName(input);
-  ctx.authorize('logs:PutRetentionPolicy', `${groupArn(ctx.scope, name)}:*`);
-  const days = f.num(input, 'retentionInDays');
-  const allowed = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
-  if (days === undefined || !allowed.includes(days)) throw invalid(`1 validation error detected: Value '${days ?? 'null'}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(', ')}]`);
-  findGroup(ctx, name).retentionInDays = days;
-  ctx.journal({ op: 'retention', k: scopeKey(ctx.scope), g: name, d: days });
   return {};
 }
 
@@ -274,5 +229,5 @@ export const logsOperations: Readonly<Record<string, Op>> = {
   CreateLogStream: createStream,
   DeleteLogStream: deleteStream,
   PutLogEvents: putEvents,
-  PutRetentionPolicy: putRetention,
+  ...taggingOperations,
 };

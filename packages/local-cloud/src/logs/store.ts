@@ -22,6 +22,8 @@ export interface LogGroup {
   readonly name: string;
   readonly creationTime: number;
   retentionInDays?: number;
+  /** Tags (TagResource / CreateLogGroup `tags`). */
+  tags?: Record<string, string>;
   streams: Record<string, LogStream>;
 }
 
@@ -68,6 +70,34 @@ export function appendEvents(stream: LogStream, events: readonly { timestamp: nu
     stream.events.splice(0, over);
     stream.dropped += over;
   }
+}
+
+const DAY_MS = 86_400_000;
+
+/** The oldest timestamp a group's retention keeps at `now` (undefined: kept forever). */
+export function retainedFrom(group: LogGroup, now: number): number | undefined {
+  return group.retentionInDays ? now - group.retentionInDays * DAY_MS : undefined;
+}
+
+/**
+ * Drops the events older than the group's retention from every stream, as CloudWatch deletes
+ * expired events. Returns how many were dropped. Streams stay (AWS keeps empty streams too).
+ */
+export function purgeExpired(group: LogGroup, now: number): number {
+  const from = retainedFrom(group, now);
+  if (from === undefined) return 0;
+  let n = 0;
+  for (const s of Object.values(group.streams)) {
+    // Events are kept in timestamp order: the expired ones are a prefix.
+    let i = 0;
+    while (i < s.events.length && (s.events[i] as LogEvent).timestamp < from) i++;
+    if (i > 0) {
+      s.events.splice(0, i);
+      s.dropped += i;
+      n += i;
+    }
+  }
+  return n;
 }
 
 export function storedBytes(group: LogGroup): number {
