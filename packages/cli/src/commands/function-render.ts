@@ -71,6 +71,7 @@ const REQUEST_ID_WIDTH = 36;
 export function formatLogEvent(e: FunctionLogEvent, c: Colors): string {
   let message = stripRuntimePrefix(e.message, e.requestId);
   if (e.kind === 'error') message = expandErrorRecord(message);
+  else if (e.kind !== 'log') message = message.replace(/\t+/g, '  ');
   const [first = '', ...rest] = message.split('\n');
   const id = (e.requestId ?? '').padEnd(REQUEST_ID_WIDTH);
   const paint = e.kind === 'error' ? c.red : e.kind === 'log' ? (s: string) => s : c.dim;
