@@ -5,7 +5,7 @@ import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctio
 import { httpFunctionInputs, type HttpFunctionInputs } from './inputs.js';
 import { functionLogGroupName, httpFunctionNames, type HttpFunctionNames } from './names.js';
 import { observeHttpFunction } from './observe.js';
-import { currentState, observationsNeeded, planHttpFunction, type DesiredHttpFunction } from './plan.js';
+import { currentState, observationsNeeded, planHttpFunction, type DesiredHttpFunction, type ObservedHttpFunction } from './plan.js';
 import { httpFunctionStateSchema, type HttpFunctionState } from './state.js';
 import { publicUrl } from './url.js';
 
@@ -85,14 +85,7 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
           // Something changes anyway: look at the log group too, so one deleted (or stripped of its
           // retention by Lambda recreating it) outside Hangar is put right. An unchanged redeploy
           // still makes no call at all.
-          const seen = await observeHttpFunction(clients, names, { role: false, function: false, apis: false, logGroup: true, logGroupTags: false }, undefined, ctx.signal);
-          // Tags are not read (one call saved): a group whose retention is still Hangar's is taken to
-          // keep Hangar's tags; any other is tagged again.
-          const known = previous.logGroup;
-          const group = seen.logGroup && known?.tags && seen.logGroup.retentionInDays === known.retentionInDays
-            ? { ...seen.logGroup, tags: known.tags }
-            : seen.logGroup;
-          observed = { ...observed, logGroup: group };
+          observed = { ...observed, logGroup: await lookAtLogGroup(clients, names, previous, ctx.signal) };
           plan = planHttpFunction(desired, previous, observed);
         }
         if (plan.operations.length === 0) ctx.log.info('No changes: the function, its log group and its HTTP API are up to date');
@@ -125,6 +118,18 @@ export function createHttpFunction(deps: HttpFunctionDeps = {}): Component<HttpF
 }
 
 const everything = { role: true, function: true, apis: true, logGroup: true } as const;
+
+/**
+ * The log group as it is now, with one call: its tags are not read. A group whose retention is
+ * still the one Hangar set is taken to keep Hangar's tags; any other is tagged again.
+ */
+async function lookAtLogGroup(
+  clients: HttpFunctionClients, names: HttpFunctionNames, previous: HttpFunctionState, signal?: AbortSignal,
+): Promise<ObservedHttpFunction['logGroup']> {
+  const seen = (await observeHttpFunction(clients, names, { role: false, function: false, apis: false, logGroup: true, logGroupTags: false }, undefined, signal)).logGroup;
+  const known = previous.logGroup;
+  return seen && known?.tags && seen.retentionInDays === known.retentionInDays ? { ...seen, tags: known.tags } : seen;
+}
 
 /** The names resources already have (recorded in state) win over today's derived ones (an app may be renamed). */
 function knownNames(previous: HttpFunctionState, derived: HttpFunctionNames): HttpFunctionNames {

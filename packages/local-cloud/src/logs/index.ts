@@ -31,6 +31,16 @@ function header(req: ServiceRequest, name: string): string | undefined {
   return key === undefined ? undefined : req.headers[key];
 }
 
+/** CloudWatch Logs answers AccessDeniedException with HTTP 400 (IAM's evaluation says 403). */
+function withLogsStatus<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof AwsError && e.code === 'AccessDeniedException' && e.status !== 400) throw new AwsError(e.code, e.message, 400);
+    throw e;
+  }
+}
+
 /** Builds the Logs service and the API Lambda writes through. */
 export function createLogs(rt: CloudRuntime): LogsParts {
   const state: LogsState = { scopes: {} };
@@ -58,14 +68,14 @@ export function createLogs(rt: CloudRuntime): LogsParts {
           throw new AwsError('SerializationException', 'Expected the request body to be a JSON object.');
         }
       }
-      const out = op({
+      const out = withLogsStatus(() => op({
         state,
         scope: { accountId: principal.accountId, region: req.region },
         now: rt.now().getTime(),
         callerAccount: principal.accountId,
         authorize: (action, resource) => rt.authorize(principal, action, resource),
         journal: (rec) => journal.append(rec),
-      }, input);
+      }, input));
       return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(out) };
     },
     async close() {

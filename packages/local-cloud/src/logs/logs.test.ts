@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -103,10 +103,41 @@ test('retention is honoured: expired events are refused, stop being returned, an
 
   await cloud.stop();
   await start();
+  const journal = await readFile(join(dir, 'logs.ndjson'), 'utf8');
+  assert.ok(journal.includes('new marker') && !journal.includes('old marker'), 'the compacted journal keeps only retained events');
   const again = logsFor(root);
   assert.deepEqual((await again.send(new GetLogEventsCommand({ logGroupName: name, logStreamName: 's', startFromHead: true }))).events?.map((e) => e.message), ['new marker']);
   assert.equal((await again.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }))).logGroups?.[0]?.retentionInDays, 3, 'retention and tags persist');
   again.destroy();
+});
+
+test('FilterLogEvents: event ids unique across streams, pages that stay stable while events arrive', async () => {
+  const logs = logsFor(root);
+  const name = 'paged';
+  await logs.send(new CreateLogGroupCommand({ logGroupName: name }));
+  const t = now();
+  for (const s of ['a', 'b']) {
+    await logs.send(new CreateLogStreamCommand({ logGroupName: name, logStreamName: s }));
+    await logs.send(new PutLogEventsCommand({ logGroupName: name, logStreamName: s, logEvents: [1, 2, 3].map((i) => ({ timestamp: t + i, message: `${s}${i}` })) }));
+  }
+  const first = await logs.send(new FilterLogEventsCommand({ logGroupName: name, limit: 4 }));
+  // Oldest first; events of one millisecond in a fixed (stream) order.
+  assert.deepEqual(first.events?.map((e) => e.message).sort(), ['a1', 'a2', 'b1', 'b2']);
+  assert.deepEqual(first.events?.map((e) => e.timestamp), [t + 1, t + 1, t + 2, t + 2]);
+  assert.ok(first.nextToken);
+  // An event arriving between pages, older than the page boundary, does not shift the next page.
+  await logs.send(new PutLogEventsCommand({ logGroupName: name, logStreamName: 'b', logEvents: [{ timestamp: t, message: 'b0' }] }));
+  const second = await logs.send(new FilterLogEventsCommand({ logGroupName: name, limit: 4, nextToken: first.nextToken }));
+  assert.deepEqual(second.events?.map((e) => e.message).sort(), ['a3', 'b3']);
+  const again = await logs.send(new FilterLogEventsCommand({ logGroupName: name }));
+  assert.deepEqual(again.events?.filter((e) => e.message !== 'b0').map((e) => e.eventId), [...first.events!, ...second.events!].map((e) => e.eventId),
+    'event ids do not change when an older event arrives');
+  assert.equal(second.nextToken, undefined);
+  const ids = [...first.events!, ...second.events!].map((e) => e.eventId);
+  assert.equal(new Set(ids).size, ids.length, 'event ids are unique');
+  assert.ok(ids.every((id) => /^\d{56}$/.test(id!)));
+  await rejectsWith(logs.send(new FilterLogEventsCommand({ logGroupName: name, nextToken: 'bm90LWpzb24' })), 'InvalidParameterException');
+  logs.destroy();
 });
 
 test('an invalid filter pattern is InvalidParameterException, as on AWS', async () => {
@@ -143,7 +174,7 @@ test('a session policy limited to one log group allows reading it and nothing el
     assert.equal((await reader.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/mine' }))).events?.[0]?.message, 'hello /aws/lambda/mine');
     assert.equal((await reader.send(new GetLogEventsCommand({ logGroupName: '/aws/lambda/mine', logStreamName: 's' }))).events?.length, 1);
     assert.equal((await reader.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/lambda/mine' }))).logStreams?.length, 1);
-    const denied = await rejectsWith(reader.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/other' })), 'AccessDeniedException');
+    const denied = await rejectsWith(reader.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/other' })), 'AccessDeniedException', 400);
     assert.match(denied.message, new RegExp(`not authorized to perform: logs:FilterLogEvents on resource: ${arnOf('/aws/lambda/other')}:log-stream:`));
     await rejectsWith(reader.send(new GetLogEventsCommand({ logGroupName: '/aws/lambda/other', logStreamName: 's' })), 'AccessDeniedException');
     await rejectsWith(reader.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/lambda/other' })), 'AccessDeniedException');

@@ -2,6 +2,7 @@
  * CloudWatch Logs operations (awsJson1_1, `X-Amz-Target: Logs_20140328.<Operation>`).
  * Each takes the parsed input and answers the output shape AWS answers.
  */
+import { createHash } from 'node:crypto';
 import { AwsError } from '../internal/contract.js';
 import {
   f, findGroup, findStream, groupActionArn, groupArn, groupName, invalid, limitOf, streamArn, token, untoken,
@@ -104,6 +105,20 @@ function getEvents(ctx: LogsOpContext, input: Input) {
   return { events, nextForwardToken: `f/${String(fwd).padStart(56, '0')}`, nextBackwardToken: `b/${String(back).padStart(56, '0')}` };
 }
 
+/** Ten digits standing for a stream, so event ids are unique across a group's streams. */
+function streamKey(name: string): string {
+  return String(createHash('sha256').update(name).digest().readUInt32BE(0)).padStart(10, '0');
+}
+
+/**
+ * A 56-digit event id, unique in its group and ordered as FilterLogEvents answers: by
+ * timestamp, then stream, then arrival in the stream. It does not change when an older event
+ * arrives later (unlike its position).
+ */
+function eventIdOf(timestamp: number, streamKeyDigits: string, seq: number): string {
+  return `${String(timestamp).padStart(16, '0')}${streamKeyDigits}${String(seq).padStart(20, '0')}`.padStart(56, '3');
+}
+
 function filterEvents(ctx: LogsOpContext, input: Input) {
   const name = groupName(input);
   ctx.authorize('logs:FilterLogEvents', groupActionArn(ctx.scope, name));
@@ -117,20 +132,27 @@ function filterEvents(ctx: LogsOpContext, input: Input) {
   const start = f.num(input, 'startTime');
   const end = f.num(input, 'endTime');
   const limit = limitOf(input, 10_000);
-  const offset = untoken<number>(f.str(input, 'nextToken')) ?? 0;
+  // The token is the last event id answered, so paging is stable while events keep arriving.
+  const after = untoken<{ after?: unknown }>(f.str(input, 'nextToken'))?.after;
+  if (after !== undefined && typeof after !== 'string') throw invalid('The specified nextToken is invalid.');
   const streams = Object.values(g.streams).filter((s) =>
     (names === undefined || (names as string[]).includes(s.name)) && (prefix === undefined || s.name.startsWith(prefix)));
-  const all = streams.flatMap((s) => s.events.map((e, i) => ({ s, e, i })))
-    .filter(({ e }) => (start === undefined || e.timestamp >= start) && (end === undefined || e.timestamp <= end) && matchesFilter(pattern, e.message))
-    .sort((a, b) => a.e.timestamp - b.e.timestamp);
-  const page = all.slice(offset, offset + limit);
+  const all = streams.flatMap((s) => {
+    const key = streamKey(s.name);
+    return s.events.flatMap((e) => {
+      if ((start !== undefined && e.timestamp < start) || (end !== undefined && e.timestamp > end)) return [];
+      const eventId = eventIdOf(e.timestamp, key, e.seq);
+      if (after !== undefined && eventId <= after) return [];
+      return matchesFilter(pattern, e.message) ? [{ s, e, eventId }] : [];
+    });
+  }).sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+  const page = all.slice(0, limit);
   return {
-    events: page.map(({ s, e, i }) => ({
-      logStreamName: s.name, timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime,
-      eventId: `${e.timestamp}${String(s.dropped + i).padStart(20, '0')}`.padStart(56, '3'),
+    events: page.map(({ s, e, eventId }) => ({
+      logStreamName: s.name, timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime, eventId,
     })),
     searchedLogStreams: streams.map((s) => ({ logStreamName: s.name, searchedCompletely: true })),
-    ...(offset + limit < all.length ? { nextToken: token(offset + limit) } : {}),
+    ...(all.length > limit ? { nextToken: token({ after: page.at(-1)?.eventId }) } : {}),
   };
 }
 

@@ -7,6 +7,8 @@ export interface LogEvent {
   readonly timestamp: number;
   readonly message: string;
   readonly ingestionTime: number;
+  /** Order of arrival in its stream: with the timestamp, what makes its event id. */
+  readonly seq: number;
 }
 
 export interface LogStream {
@@ -15,6 +17,8 @@ export interface LogStream {
   events: LogEvent[];
   /** Events dropped from the front to bound memory; keeps token offsets stable. */
   dropped: number;
+  /** The next event's `seq`. */
+  nextSeq?: number;
   lastIngestionTime?: number;
 }
 
@@ -59,7 +63,11 @@ export function ensureStream(group: LogGroup, name: string, now: number): LogStr
 /** Appends events (kept in timestamp order, as CloudWatch returns them) and trims the oldest. */
 export function appendEvents(stream: LogStream, events: readonly { timestamp: number; message: string }[], now: number): void {
   if (events.length === 0) return;
-  for (const e of events) stream.events.push({ timestamp: e.timestamp, message: e.message, ingestionTime: now });
+  for (const e of events) {
+    const seq = stream.nextSeq ?? stream.dropped + stream.events.length;
+    stream.nextSeq = seq + 1;
+    stream.events.push({ timestamp: e.timestamp, message: e.message, ingestionTime: now, seq });
+  }
   const n = stream.events.length;
   if (n > 1 && (stream.events[n - 1] as LogEvent).timestamp < (stream.events[n - 1 - events.length]?.timestamp ?? 0)) {
     stream.events.sort((a, b) => a.timestamp - b.timestamp);

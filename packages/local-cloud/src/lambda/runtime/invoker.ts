@@ -96,16 +96,26 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     env.partial = parts.pop() ?? '';
     for (const p of parts) line(env, p);
   };
+  /** One whole event (a console call): newlines stay in it, as the runtime's telemetry channel keeps them. */
+  const wholeEvent = (env: WarmEnv, text: string) => {
+    if (env.partial) {
+      line(env, env.partial);
+      env.partial = '';
+    }
+    line(env, text);
+  };
+  const write = (env: WarmEnv, text: string, whole?: boolean) => (whole ? wholeEvent(env, text) : output(env, text));
 
-  async function spawnEnv(fn: FunctionRecord): Promise<{ env: WarmEnv; init: Awaited<Sandbox['ready']> }> {
+  async function spawnEnv(fn: FunctionRecord, capture: string[]): Promise<{ env: WarmEnv; init: Awaited<Sandbox['ready']>; wallMs: number }> {
+    const spawned = performance.now();
     const credentials = rt.identity.assumeRoleForService(fn.role, 'lambda.amazonaws.com', fn.name);
     const stream = logStreamName(rt.now());
     // Output can arrive before the environment record exists; it is replayed into it.
     const holder: { env?: WarmEnv } = {};
-    const early: string[] = [];
+    const early: [string, boolean | undefined][] = [];
     const dropped = unsafeEnvNames(fn.environment);
     if (dropped.length > 0) {
-      early.push(`${rt.now().toISOString()}\tundefined\tWARN\tThe local cloud did not pass the environment variables ${dropped.join(', ')} to this function: they could let it escape the sandbox.\n`);
+      early.push([`${rt.now().toISOString()}\tundefined\tWARN\tThe local cloud did not pass the environment variables ${dropped.join(', ')} to this function: they could let it escape the sandbox.`, true]);
     }
     const taskRoot = deps.codeDir(fn);
     const tmpDir = mkdtempSync(join(deps.tmpRoot ?? tmpdir(), 'hangar-fn-'));
@@ -125,16 +135,17 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       writePaths: [tmpDir],
       memoryMb: fn.memorySize,
       initTimeoutMs: INIT_TIMEOUT_MS,
-      onLog: (text) => (holder.env ? output(holder.env, text) : early.push(text)),
+      onLog: (text, whole) => (holder.env ? write(holder.env, text, whole) : early.push([text, whole])),
     });
     const key = functionKey(fn.accountId, fn.region, fn.name);
     live.set(key, (live.get(key) ?? 0) + 1);
-    const env: WarmEnv = { key, sandbox, generation: fn.generation, credentialsExpireAt: credentials.expiration.getTime(), stream, tmpDir, partial: '', pending: [] };
+    // The invocation that starts an environment also gets its init lines in its Tail, as on AWS.
+    const env: WarmEnv = { key, sandbox, generation: fn.generation, credentialsExpireAt: credentials.expiration.getTime(), stream, tmpDir, partial: '', pending: [], capture };
     holder.env = env;
-    for (const t of early) output(env, t);
+    for (const [t, whole] of early) write(env, t, whole);
     all.add(env);
     const init = await sandbox.ready;
-    return { env, init };
+    return { env, init, wallMs: performance.now() - spawned };
   }
 
   function take(fn: FunctionRecord): WarmEnv | undefined {
@@ -193,32 +204,41 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     }
     let initMs: number | undefined;
     let failure: FunctionErrorBody | undefined;
+    /** REPORT's `Status: …` and `Error Type: …` fields, when the runtime failed (not the handler). */
+    let status: string[] = [];
     const timeoutBody = (): FunctionErrorBody => ({
       errorType: 'Sandbox.Timedout',
       errorMessage: `RequestId: ${requestId} Error: Task timed out after ${fn.timeout.toFixed(2)} seconds`,
     });
-    if (!env) {
-      const spawned = await spawnEnv(fn);
+    const capture: string[] = [];
+    if (env) {
+      env.capture = capture;
+    } else {
+      const spawned = await spawnEnv(fn, capture);
       env = spawned.env;
       const init = spawned.init;
-      if (init.kind === 'ready') initMs = init.initMs;
-      else if (init.kind === 'error') failure = init.error;
-      else if (init.kind === 'timeout') failure = timeoutBody();
-      else failure = exitError(requestId, init);
+      if (init.kind === 'ready') {
+        initMs = init.initMs;
+      } else {
+        // AWS reports a failed init on its own line before the invocation's START.
+        if (init.kind === 'error') failure = init.error;
+        else if (init.kind === 'timeout') failure = timeoutBody();
+        else failure = exitError(requestId, init);
+        const ms = init.kind === 'error' ? init.initMs : spawned.wallMs;
+        status = init.kind === 'timeout' ? ['Status: timeout'] : ['Status: error', `Error Type: ${failure.errorType}`];
+        if (env.partial) output(env, '\n');
+        line(env, [`INIT_REPORT Init Duration: ${ms.toFixed(2)} ms`, 'Phase: init', ...status].join('\t'));
+      }
     }
-    const capture: string[] = [];
-    env.capture = capture;
     line(env, `START RequestId: ${requestId} Version: $LATEST`);
     const started = performance.now();
     let payload: string;
     let functionError: 'Unhandled' | undefined;
     let maxRssKb = 0;
-    let status = '';
     let broken = false;
     if (failure) {
       payload = JSON.stringify(failure);
       functionError = 'Unhandled';
-      status = '\tStatus: error';
     } else {
       const outcome = await env.sandbox.invoke({ requestId, event, invokedFunctionArn: functionArn(fn), clientContext: opts.clientContext }, fn.timeout * 1000);
       if (outcome.kind === 'ok' && Buffer.byteLength(outcome.payload) > MAX_RESPONSE_BYTES) {
@@ -235,24 +255,29 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       } else if (outcome.kind === 'timeout') {
         payload = JSON.stringify(timeoutBody());
         functionError = 'Unhandled';
+        if (env.partial) output(env, '\n');
         line(env, `${rt.now().toISOString()} ${requestId} Task timed out after ${fn.timeout.toFixed(2)} seconds`);
-        status = '\tStatus: timeout';
+        status = ['Status: timeout'];
         broken = true;
       } else {
-        payload = JSON.stringify(exitError(requestId, outcome));
+        const body = exitError(requestId, outcome);
+        payload = JSON.stringify(body);
         functionError = 'Unhandled';
-        status = '\tStatus: error\tError Type: Runtime.ExitError';
+        status = ['Status: error', `Error Type: ${body.errorType}`];
         broken = true;
       }
     }
     const duration = performance.now() - started;
     if (env.partial) output(env, '\n');
     line(env, `END RequestId: ${requestId}`);
-    line(env, [
+    // AWS's REPORT: tab-separated fields, a trailing tab unless a Status closes it.
+    const report = [
       `REPORT RequestId: ${requestId}`, `Duration: ${duration.toFixed(2)} ms`, `Billed Duration: ${Math.max(1, Math.ceil(duration))} ms`,
       `Memory Size: ${fn.memorySize} MB`, `Max Memory Used: ${Math.max(1, Math.round(maxRssKb / 1024))} MB`,
       ...(initMs !== undefined ? [`Init Duration: ${initMs.toFixed(2)} ms`] : []),
-    ].join('\t') + `\t${status}`);
+      ...status,
+    ].join('\t');
+    line(env, status.length ? report : `${report}\t`);
     env.capture = undefined;
     flush(fn, env);
     if (failure || broken) discard(fn, env);

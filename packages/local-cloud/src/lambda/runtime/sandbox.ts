@@ -22,7 +22,7 @@ export type InvokeOutcome =
 
 export type InitOutcome =
   | { kind: 'ready'; initMs: number }
-  | { kind: 'error'; error: FunctionErrorBody }
+  | { kind: 'error'; error: FunctionErrorBody; initMs: number }
   | { kind: 'timeout' }
   | { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null; oom: boolean };
 
@@ -34,8 +34,12 @@ export interface SandboxOptions {
   /** Absolute folders the function may write (and read). */
   readonly writePaths: readonly string[];
   readonly memoryMb: number;
-  /** Everything the function writes, in order; the owner routes it to the current log stream. */
-  readonly onLog: (text: string) => void;
+  /**
+   * Everything the function writes, in order; the owner routes it to the current log stream.
+   * `whole`: one complete log event (a console call, newlines and all); otherwise raw output,
+   * one event per line.
+   */
+  readonly onLog: (text: string, whole?: boolean) => void;
   readonly initTimeoutMs: number;
 }
 
@@ -92,6 +96,7 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
   child.on('message', (m) => {
     const msg = m as Record<string, unknown>;
     if (msg.t === 'log') opts.onLog(String(msg.text));
+    else if (msg.t === 'event') opts.onLog(String(msg.text), true);
     else onMessage?.(msg);
   });
   child.on('exit', (code, signal) => {
@@ -116,7 +121,7 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
         resolve({ kind: 'ready', initMs: Number(m.initMs) });
       } else if (m.t === 'init-error') {
         clearTimeout(timer);
-        resolve({ kind: 'error', error: m.error as FunctionErrorBody });
+        resolve({ kind: 'error', error: m.error as FunctionErrorBody, initMs: Number(m.initMs ?? 0) });
         child.kill('SIGKILL');
       }
     };
