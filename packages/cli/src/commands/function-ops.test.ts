@@ -196,7 +196,7 @@ describe('commands against the engine', () => {
 
   test('invoke prints the response and the log tail; a function error exits 1; --json prints the reply', async () => {
     let sent: unknown;
-    const reply = { statusCode: 200, functionError: null, payload: '{"statusCode":200,"body":"hi"}', logTail: `START RequestId: ${REQ}\n2026-12-01T10:00:00.123Z\t${REQ}\tINFO\tmarker-42\nEND RequestId: ${REQ}\n`, requestId: REQ, durationMs: 4.2 };
+    const reply = { statusCode: 200, functionError: null, payload: '{"statusCode":200,"body":"hi"}', logTail: `START RequestId: ${REQ} Version: $LATEST\n2026-12-01T10:00:00.123Z\t${REQ}\tINFO\tmarker-42\nEND RequestId: ${REQ}\n`, requestId: REQ, durationMs: 4.2 };
     let answer: unknown = reply;
     routes = (req, res, rest, _url, body) => {
       if (rest !== '/instances/ins_1/invoke' || req.method !== 'POST') return false;
@@ -207,12 +207,13 @@ describe('commands against the engine', () => {
     assert.equal(await main(['invoke', '--path', '/hello', '--header', 'x-a: 1'], c), 0, c.stderr.text());
     assert.deepEqual(sent, { http: { method: 'GET', path: '/hello', headers: { 'x-a': '1' } } });
     assert.match(c.stdout.text(), /"body": "hi"/);
-    assert.match(c.stderr.text(), /Invoked shop\/dev\/api in 4 ms, request 8f0e6c1a[\s\S]*Log tail[\s\S]*INFO\tmarker-42/);
+    assert.match(c.stderr.text(), /Invoked shop\/dev\/api in 4 ms, request 8f0e6c1a[\s\S]*Log tail.*\n {2}START Version: \$LATEST\n {2}INFO marker-42\n {2}END\n$/);
     answer = { ...reply, functionError: 'Unhandled', payload: '{"errorType":"Error","errorMessage":"boom"}' };
+    answer = { ...answer as object, logTail: boomRecord };
     const f = ctx();
     assert.equal(await main(['invoke', '--data', '{"n":1}'], f), 1);
     assert.deepEqual(sent, { payload: { n: 1 } });
-    assert.match(f.stderr.text(), /failed \(Unhandled\)/);
+    assert.match(f.stderr.text(), /failed \(Unhandled\)[\s\S]*\n {2}ERROR Invoke Error Error: boom\n {6}at Runtime\.handler/);
     const j = ctx();
     assert.equal(await main(['invoke', '--json'], j), 1);
     assert.equal((JSON.parse(j.stdout.text()) as { functionError: string }).functionError, 'Unhandled');

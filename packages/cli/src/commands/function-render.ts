@@ -79,6 +79,20 @@ export function formatLogEvent(e: FunctionLogEvent, c: Colors): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * One line of an invocation's log tail (LogType: Tail, plain text): the request id is the
+ * invocation's, so only the message is kept; an error record is expanded; errors in red.
+ */
+export function formatTailLine(line: string, requestId: string | null, c: Colors): string {
+  const meta = /^(START|END|REPORT|INIT_START|INIT_REPORT) /.test(line);
+  const error = !meta && (/^\S+\t\S+\tERROR\t/.test(line) || /^(Runtime\.|Task timed out|\{"errorType")/.test(line) || /^\d{4}-\d\d-\d\dT\S+\t\S+\t(Invoke Error|Uncaught Exception|Unhandled Promise Rejection)/.test(line));
+  let message = stripRuntimePrefix(line, requestId);
+  if (error) message = expandErrorRecord(message);
+  if (meta) message = message.replace(/\t+/g, '  ').trim();
+  const paint = error ? c.red : meta ? c.dim : (t: string) => t;
+  return message.split('\n').map((l, i) => paint(i === 0 ? l : `    ${l.replace(/^\s+/, '')}`)).join('\n');
+}
+
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const ms = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${Math.round(n * 10) / 10} ms`);
 

@@ -11,7 +11,7 @@ import type { CommandContext } from '../context.js';
 import { createUi, printJson, reportError } from '../output.js';
 import { loadProject } from '../project-file.js';
 import { openSession } from '../session.js';
-import { colorsFor } from './function-render.js';
+import { colorsFor, formatTailLine } from './function-render.js';
 import { fetchInstance } from './instance.js';
 
 export interface InvokeOptions {
@@ -112,7 +112,7 @@ export async function invoke(ctx: CommandContext, options: InvokeOptions = {}): 
     ctx.stdout.write(`${formatPayload(r.payload)}\n`);
     if (r.logTail.trim() !== '') {
       ui.step('Log tail of this invocation');
-      for (const l of r.logTail.replace(/\n$/, '').split('\n')) ctx.stderr.write(`  ${/\tERROR\t|Runtime\.|Task timed out/.test(l) ? c.red(l) : c.dim(l)}\n`);
+      for (const l of r.logTail.replace(/\n$/, '').split('\n')) ctx.stderr.write(`${formatTailLine(l, r.requestId, c).replace(/^/gm, '  ')}\n`);
     }
     return failed ? 1 : 0;
   } catch (e) {
