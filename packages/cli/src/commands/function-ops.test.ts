@@ -192,6 +192,14 @@ describe('commands against the engine', () => {
     const e = ctx();
     assert.equal(await info(e, {}), 0);
     assert.match(e.stdout.text(), /function: no health summary: AWS refused .*\(PROVIDER_ASSUME_FAILED\)/);
+    routes = (req, res, rest) => rest === '/instances/ins_1/health' && json(res, 409, { code: 'FUNCTION_NOT_DEPLOYED', message: 'Its function was deleted outside Hangar.' });
+    const gone = ctx();
+    assert.equal(await info(gone, {}), 0);
+    assert.match(gone.stdout.text(), /function: not deployed: Its function was deleted outside Hangar\.\n$/);
+    routes = (req, res, rest) => rest === '/instances/ins_1/health' && json(res, 400, { code: 'FUNCTION_UNSUPPORTED', message: 'No function.' });
+    const none = ctx();
+    assert.equal(await info(none, {}), 0);
+    assert.doesNotMatch(none.stdout.text(), /^function/m, 'a component without a function has no function line');
   });
 
   test('invoke prints the response and the log tail; a function error exits 1; --json prints the reply', async () => {

@@ -86,8 +86,9 @@ export async function info(ctx: CommandContext, options: StageOptions = {}): Pro
     }
     const c = colorsFor(out);
     if (fn.health) for (const l of formatHealth(fn.health, c)) out.write(`${l}\n`);
-    else if (fn.healthError) out.write(`function: no health summary: ${fn.healthError.message} (${fn.healthError.code})\n`);
-    else out.write(`function: not deployed${ins.status === 'removed' ? ' (removed)' : ''}; run \`hangar deploy\`\n`);
+    else if (fn.healthError?.code === 'FUNCTION_NOT_DEPLOYED') out.write(`function: not deployed: ${fn.healthError.message}\n`);
+    else if (fn.healthError && fn.healthError.code !== 'FUNCTION_UNSUPPORTED') out.write(`function: no health summary: ${fn.healthError.message} (${fn.healthError.code})\n`);
+    else if (!fn.healthError) out.write(`function: not deployed${ins.status === 'removed' ? ' (removed)' : ''}; run \`hangar deploy\`\n`);
     return 0;
   } catch (e) {
     return reportError(ctx, e, json);
