@@ -7,3 +7,4 @@ export type { ManifestEntry, SourceUploadRequest, SourceUploadResponse } from '.
 export { parseProject, formatIssues, projectFileNames, checkProjectShape, resolveString, resolveVariables } from './project/index.js';
 export type { ParseProjectOptions, ProjectFile, ProjectIssue, ResolvedProject, SourceInput, VariableContext } from './project/index.js';
 export { checkHandlerFile, handlerFileCandidates } from './handler-file.js';
+export { parseSince } from './since.js';

@@ -4,28 +4,22 @@
  * request id, message), errors in red when the output is a terminal.
  */
 import pc from 'picocolors';
-import { HangarError } from '@hangar/core';
+import { HangarError, parseSince as sinceStart } from '@hangar/core';
 import type { FunctionError, FunctionHealth, FunctionLogEvent } from '@hangar/core/api';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 export const colorsFor = (out: { isTTY?: boolean }): Colors => pc.createColors(out.isTTY === true);
 
-const RELATIVE = /^\d{1,6}[smhd]$/;
-const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
-
 /**
- * `--since`: a relative age (`30s`, `10m`, `2h`, `7d`) or an ISO-8601 time, checked here so a typo
- * fails before any request. Returns the value as the engine takes it.
+ * `--since`: a relative age (`30s`, `10m`, `2h`, `7d`) or an ISO-8601 time (the engine's rule,
+ * from core), checked here so a typo fails before any request. Returns the value as the engine takes it.
  */
-export function parseSince(value: string | undefined, flag = '--since'): string | undefined {
+export function parseSince(value: string | undefined, flag = '--since', now = new Date()): string | undefined {
   if (value === undefined) return undefined;
-  const v = value.trim();
-  if (RELATIVE.test(v)) return v;
-  if (ISO.test(v) && !Number.isNaN(Date.parse(v))) {
-    if (Date.parse(v) > Date.now() + 60_000) throw sinceError(flag, value, 'is in the future');
-    return v;
-  }
-  throw sinceError(flag, value, 'is not a time');
+  const at = sinceStart(value, now);
+  if (!at) throw sinceError(flag, value, 'is not a time');
+  if (at.getTime() > now.getTime() + 60_000) throw sinceError(flag, value, 'is in the future');
+  return value.trim();
 }
 
 function sinceError(flag: string, value: string, why: string): HangarError {
