@@ -121,7 +121,8 @@ export async function registerFunctionRoutes(app: FastifyInstance, deps: Functio
       statusCode: out.statusCode,
       functionError: out.functionError,
       payload: out.payload,
-      logTail: out.logTail,
+      // As for log lines: the runtime's \r stand for newlines in a multi-line message.
+      logTail: out.logTail.replace(/\r\n?/g, '\n'),
       requestId: report?.[1] ?? start?.[1] ?? out.requestId,
       durationMs: report ? Number(report[2]) : wall,
     };

@@ -27,6 +27,8 @@ export interface StreamOptions {
   readonly recheckMs?: number;
   /** Most backlog lines sent before `live`; default 1000. */
   readonly backlogLimit?: number;
+  /** Aborted when the engine stops: open streams end so the server can close. */
+  readonly stopping?: AbortSignal;
 }
 
 export interface StreamSource {
@@ -77,6 +79,8 @@ export async function streamFunctionLogs(
   let wakeup: (() => void) | undefined;
   const onClose = () => { abort.abort(); wakeup?.(); };
   raw.on('close', onClose);
+  opts.stopping?.addEventListener('abort', onClose);
+  if (opts.stopping?.aborted) onClose();
   const closed = () => abort.signal.aborted;
   const sleep = (ms: number) => new Promise<void>((resolve) => {
     if (closed()) return resolve();
@@ -161,6 +165,7 @@ export async function streamFunctionLogs(
     }
   } finally {
     raw.off('close', onClose);
+    opts.stopping?.removeEventListener('abort', onClose);
     raw.end();
   }
 }
