@@ -43,7 +43,6 @@ test('an empty pattern matches everything; malformed unstructured patterns are r
   assert.equal(refused('a=b'), 'Invalid filter pattern: Invalid character(s) in term \'a=b\'');
   assert.equal(refused('"unterminated'), 'Invalid filter pattern');
   assert.equal(refused('%(group)%'), 'Invalid filter pattern: Invalid character(s) in term \'%(group)%\'');
-  assert.match(refused('[ip, user]'), /space-delimited/);
 });
 
 test('JSON patterns: comparisons, wildcards, IS/NOT EXISTS, && || and parentheses', () => {
@@ -76,4 +75,19 @@ test('malformed JSON patterns are refused with CloudWatch\'s messages', () => {
   for (const p of ['{ }', '{ level = "x" }', '{ $.level = }', '{ $.a = 1 && }', '{ ($.a = 1 }', '{ $.a > "x" }', '{ $.a IS MAYBE }']) {
     assert.match(refused(p), /^Invalid filter pattern/, p);
   }
+});
+
+test('space-delimited patterns: named fields, conditions, ... for any number of fields', () => {
+  const line = '127.0.0.1 frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 404 1534';
+  const m = (p: string) => matchesFilter(parse(p), line);
+  assert.equal(m('[ip, user, timestamp, request, status_code, bytes]'), true);
+  assert.equal(m('[ip, user, timestamp, request, status_code]'), false, 'the number of fields must match');
+  assert.equal(m('[ip, user, timestamp, request, status_code = 404, bytes]'), true);
+  assert.equal(m('[ip, user, timestamp, request, status_code = 4*, bytes > 1000]'), true);
+  assert.equal(m('[ip, user, timestamp, request, status_code = 5* || status_code = 4*, bytes < 1000]'), false);
+  assert.equal(m('[ip = 127.0.0.*, ..., status_code != 200, bytes >= 1534]'), true);
+  assert.equal(m('[..., status_code = 404, bytes]'), true);
+  assert.equal(m('[ip, user = "bob", ...]'), false);
+  assert.equal(m('[ip, ..., request = "GET *", ...]'), true);
+  for (const p of ['[ip, user', '[ip, 1bad]', '[ip, user >]', '[ip, user > "x"]', '[ip, user = 1 &&]']) assert.match(refused(p), /^Invalid filter pattern/, p);
 });

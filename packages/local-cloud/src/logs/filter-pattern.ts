@@ -1,6 +1,5 @@
 /**
- * CloudWatch Logs filter patterns (FilterLogEvents' `filterPattern`), the two forms a developer
- * uses to search function logs:
+ * CloudWatch Logs filter patterns (FilterLogEvents' `filterPattern`), in their three forms:
  *
  * - Unstructured: terms that must all occur (`ERROR timeout`), quoted phrases (`"Task timed
  *   out"`), `?term` alternatives (at least one of them), `-term` exclusions, `%regex%` terms.
@@ -10,13 +9,22 @@
  * - JSON, for events whose message is a JSON object: `{ $.level = "ERROR" }`, `!=`, `<`, `<=`,
  *   `>`, `>=` on numbers, `*` wildcards in strings, `%regex%` values, `IS NULL`, `IS TRUE`,
  *   `IS FALSE`, `NOT EXISTS`, `&&`, `||` and parentheses; selectors `$.a.b` and `$.a[0]`.
- *
- * Space-delimited patterns (`[ip, user, status=404]`) are refused (not modelled here).
+ * - Space-delimited, for events made of space-separated fields (`"…"` and `[…]` count as one
+ *   field): `[ip, user, ..., status = 4* || status = 5*, bytes > 1000]`, one name per field,
+ *   `...` for any number of fields, conditions as in JSON patterns (`=`/`!=` with `*` wildcards
+ *   or numbers, `<`, `<=`, `>`, `>=`), joined by `&&` / `||`.
  */
 
 export type FilterPattern =
   | { readonly kind: 'terms'; readonly all: readonly Term[]; readonly any: readonly Term[]; readonly none: readonly Term[] }
-  | { readonly kind: 'json'; readonly expr: JsonExpr };
+  | { readonly kind: 'json'; readonly expr: JsonExpr }
+  | { readonly kind: 'fields'; readonly fields: readonly FieldSpec[] };
+
+/** One field of a space-delimited pattern: `...`, or a name with an optional condition. */
+type FieldSpec = { readonly any: true } | { readonly cond?: FieldCond };
+type FieldCond =
+  | { readonly op: '&&' | '||'; readonly left: FieldCond; readonly right: FieldCond }
+  | { readonly op: '=' | '!=' | '<' | '<=' | '>' | '>='; readonly value: JsonValue };
 
 type Term = { readonly text: string } | { readonly re: RegExp };
 
@@ -41,7 +49,14 @@ export function parseFilterPattern(pattern: string): FilterPattern | { error: st
       return { error: e instanceof PatternError ? e.message : INVALID };
     }
   }
-  if (p.startsWith('[')) return { error: `${INVALID}: space-delimited patterns ([...]) are not supported by the local cloud` };
+  if (p.startsWith('[')) {
+    if (!p.endsWith(']')) return { error: INVALID };
+    try {
+      return { kind: 'fields', fields: parseFields(p.slice(1, -1)) };
+    } catch (e) {
+      return { error: e instanceof PatternError ? e.message : INVALID };
+    }
+  }
   const all: Term[] = [];
   const any: Term[] = [];
   const none: Term[] = [];
@@ -83,6 +98,7 @@ export function parseFilterPattern(pattern: string): FilterPattern | { error: st
 }
 
 export function matchesFilter(f: FilterPattern, message: string): boolean {
+  if (f.kind === 'fields') return matchFields(f.fields, splitFields(message));
   if (f.kind === 'json') {
     let doc: unknown;
     try {
@@ -259,4 +275,66 @@ function evalJson(e: JsonExpr, doc: unknown): boolean {
       return e.op === '<' ? n < want : e.op === '<=' ? n <= want : e.op === '>' ? n > want : n >= want;
     }
   }
+}
+
+function parseFields(src: string): FieldSpec[] {
+  return src.split(',').map((raw) => {
+    const item = raw.trim();
+    if (item === '...') return { any: true } as const;
+    const toks = tokenize(item);
+    const name = toks[0];
+    if (name === undefined || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new PatternError(INVALID);
+    let pos = 1;
+    const comparison = (): FieldCond => {
+      if (toks[pos] === name) pos++; // `status = 4* || status = 5*` names the field again
+      const op = toks[pos++];
+      const value = toks[pos++];
+      if (op === undefined || value === undefined || !['=', '!=', '<', '<=', '>', '>='].includes(op)) throw new PatternError(INVALID);
+      const v = jsonValue(value);
+      if (op !== '=' && op !== '!=' && !('num' in v)) throw new PatternError(INVALID);
+      return { op: op as '=', value: v };
+    };
+    if (pos >= toks.length) return {};
+    let cond = comparison();
+    while (pos < toks.length) {
+      const join = toks[pos++];
+      if (join !== '&&' && join !== '||') throw new PatternError(INVALID);
+      cond = { op: join, left: cond, right: comparison() };
+    }
+    return { cond };
+  });
+}
+
+/** A message's space-separated fields; `"…"` and `[…]` are one field each, without the marks. */
+function splitFields(message: string): string[] {
+  const out: string[] = [];
+  const re = /"([^"]*)"|\[([^\]]*)\]|(\S+)/g;
+  for (const m of message.matchAll(re)) out.push(m[1] ?? m[2] ?? m[3] ?? '');
+  return out;
+}
+
+function fieldMatches(c: FieldCond, v: string): boolean {
+  switch (c.op) {
+    case '&&': return fieldMatches(c.left, v) && fieldMatches(c.right, v);
+    case '||': return fieldMatches(c.left, v) || fieldMatches(c.right, v);
+    case '=': return equals(v, c.value);
+    case '!=': return !equals(v, c.value);
+    default: {
+      const n = v.trim() === '' ? NaN : Number(v);
+      const want = (c.value as { num: number }).num;
+      if (Number.isNaN(n)) return false;
+      return c.op === '<' ? n < want : c.op === '<=' ? n <= want : c.op === '>' ? n > want : n >= want;
+    }
+  }
+}
+
+function matchFields(specs: readonly FieldSpec[], fields: readonly string[], i = 0, j = 0): boolean {
+  if (i === specs.length) return j === fields.length;
+  const spec = specs[i] as FieldSpec;
+  if ('any' in spec) {
+    for (let k = j; k <= fields.length; k++) if (matchFields(specs, fields, i + 1, k)) return true;
+    return false;
+  }
+  if (j >= fields.length) return false;
+  return (!spec.cond || fieldMatches(spec.cond, fields[j] as string)) && matchFields(specs, fields, i + 1, j + 1);
 }
