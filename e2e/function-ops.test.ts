@@ -45,7 +45,8 @@ describe('function operations through the CLI, end to end', { timeout: 300_000 }
 
   before(async () => {
     // The e2e tests run the built binary: build it (incremental, quick when up to date).
-    await run('npx', ['tsc', '-b', 'packages/cli'], root);
+    const built = await run('npx', ['tsc', '-b', 'packages/cli'], root);
+    assert.equal(built.code, 0, `tsc -b packages/cli: ${built.out}${built.err}`);
     work = mkdtempSync(join(tmpdir(), 'hangar-e2e-fnops-'));
     dirs.ok = join(work, 'ok');
     dirs.boom = join(work, 'boom');
