@@ -48,6 +48,7 @@ describe('pure parts', () => {
     assert.ok(!err.includes(ESC), 'no colour when not a terminal');
     assert.ok(formatLogEvent(ev('3', boomRecord, 'error', 'Error'), colorsFor({ isTTY: true })).includes(`${ESC}[31mERROR Invoke Error Error: boom`), 'errors in red on a terminal');
     assert.ok(!formatLogEvent(ev('1', 'marker\n'), colorsFor({ isTTY: true })).includes(`${ESC}[31m`));
+    assert.equal(formatLogEvent(ev('4', `2026-12-01T10:00:00.123Z\t${REQ}\tINFO\t{\n  "a": 1\n}\n`), plain), `2026-12-01 10:00:00.123  ${REQ}  INFO {\n      "a": 1\n    }\n`, 'a multi-line message keeps its indentation');
   });
 
   test('the health block counts the window and shows the last error with its request id, time and stack', () => {

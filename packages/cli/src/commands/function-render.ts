@@ -61,7 +61,7 @@ function expandErrorRecord(message: string): string {
 
 const REQUEST_ID_WIDTH = 36;
 
-/** One event as one or more lines (a stack trace continues indented). */
+/** One event as one or more lines: a multi-line message continues indented under it (its own indentation kept, a stack's evened out). */
 export function formatLogEvent(e: FunctionLogEvent, c: Colors): string {
   let message = stripRuntimePrefix(e.message, e.requestId);
   if (e.kind === 'error') message = expandErrorRecord(message);
@@ -69,7 +69,7 @@ export function formatLogEvent(e: FunctionLogEvent, c: Colors): string {
   const [first = '', ...rest] = message.split('\n');
   const id = (e.requestId ?? '').padEnd(REQUEST_ID_WIDTH);
   const paint = e.kind === 'error' ? c.red : e.kind === 'log' ? (s: string) => s : c.dim;
-  const lines = [`${c.dim(formatTime(e.ts))}  ${c.dim(id)}  ${paint(first)}`, ...rest.map((l) => paint(`    ${l.replace(/^\s+/, '')}`))];
+  const lines = [`${c.dim(formatTime(e.ts))}  ${c.dim(id)}  ${paint(first)}`, ...rest.map((l) => paint(`    ${e.kind === 'error' ? l.replace(/^\s+/, '') : l}`))];
   return `${lines.join('\n')}\n`;
 }
 
