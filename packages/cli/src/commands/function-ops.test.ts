@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isHangarError } from '@hangar/core';
+import { HangarError, isHangarError } from '@hangar/core';
 import type { FunctionHealth, FunctionLogEvent } from '@hangar/core/api';
 import { startFakeEngine, type FakeEngine } from '../testing/fake-engine.js';
 import { tempProject, testContext, type TempProject } from '../testing/helpers.js';
@@ -15,6 +15,8 @@ import { deploy, type DeployResult } from './deploy.js';
 import { info, logs } from './instance.js';
 import { invokeBody } from './invoke.js';
 import { colorsFor, formatHealth, formatLogEvent, parseSince } from './function-render.js';
+import { followFunctionLogs } from './function-follow.js';
+import type { EngineClient } from '../engine-client.js';
 import { main } from '../main.js';
 
 const ESC = String.fromCharCode(27);
@@ -74,6 +76,24 @@ describe('pure parts', () => {
     refused({ path: 'users' }, '--path', /starting with "\/"/);
     refused({ header: ['no-colon'] }, '--header', /NAME:VALUE/);
   });
+});
+
+test('--tail backs off between reconnects and gives up with CLI_ENGINE_CONNECTION_LOST; an engine refusal is not retried', async () => {
+  let calls = 0;
+  let answer: Error = new HangarError('CLI_ENGINE_UNREACHABLE', 'connect ECONNREFUSED');
+  const client = { stream: async () => { calls++; throw answer; } } as unknown as EngineClient;
+  const delays: number[] = [];
+  const follow = () => followFunctionLogs(client, 'org_1', 'ins_1', {
+    signal: new AbortController().signal, onEvent: () => {}, maxAttempts: 4,
+    onReconnect: (_n, _why, d) => delays.push(d), sleep: async () => {},
+  });
+  await assert.rejects(follow(), (e: unknown) => isHangarError(e) && e.code === 'CLI_ENGINE_CONNECTION_LOST' && /CLI_ENGINE_UNREACHABLE/.test(e.message) && /after 4 tries/.test(e.message));
+  assert.equal(calls, 5);
+  assert.deepEqual(delays, [250, 500, 1000, 2000]);
+  calls = 0;
+  answer = new HangarError('AUTH_REQUIRED', 'The engine refused the token.');
+  await assert.rejects(follow(), (e: unknown) => isHangarError(e) && e.code === 'AUTH_REQUIRED');
+  assert.equal(calls, 1);
 });
 
 describe('commands against the engine', () => {
