@@ -138,7 +138,7 @@ export const errorCodes = {
   CLI_SOURCE_REFUSED: spec(400, 'user', false, 'inputs.src is, is inside, or holds a folder of credentials (~/.aws, ~/.ssh, ~/.config/gcloud, $HANGAR_HOME, or AWS-shaped credentials/config files).'),
   CLI_SOURCE_LINK_OUTSIDE: spec(400, 'user', false, 'A symbolic link in the source folder points at a file outside it; the CLI does not follow it.'),
   PROJECT_VARIABLE_REFUSED: spec(400, 'user', false, "A project file reads a variable the CLI never passes to it: one of Hangar's own HANGAR_* settings (stored in plain text if it were), or a cloud credential."),
-  CLI_ENGINE_CONNECTION_LOST: spec(503, 'upstream', true, 'The engine stopped answering while the CLI was following a deployment.'),
+  CLI_ENGINE_CONNECTION_LOST: spec(503, 'upstream', true, 'The engine stopped answering while the CLI was following a deployment (or, with `hangar logs --tail`, a function\'s logs).'),
 
   // @errors:fn-cli (codes added by this work go directly below this line)
   CLI_SMOKE_FAILED: spec(502, 'user', false, '`hangar deploy --smoke`: the deployed URL answered a 5xx; the deployment stays, and the message carries the function\'s last error.'),
