@@ -119,7 +119,7 @@ test('no canary from ~/.aws, AWS_* variables or .env reaches the engine, and the
   const result = JSON.parse(again.stdout) as { status: string; upload: { uploadedFiles: number } };
   assert.equal(result.status, 'succeeded');
   await step(['info']);
-  await step(['logs']);
+  await step(['logs', '--deployment']);
 
   // The build hook ran (its env was uploaded) — with the filtered environment.
   const buildEnv = [...engine.blobs.values()].map((b) => b.toString()).find((t) => t.includes('HANGAR_HOME='));

@@ -21,7 +21,7 @@ export interface EngineClient {
   putBytes(path: string, bytes: Uint8Array): Promise<void>;
   /** A GET whose answer is text (e.g. newline-delimited JSON log lines). */
   text(path: string): Promise<string>;
-  /** A streaming GET (server-sent events); the caller reads `chunks()` and calls `close()`. `headers`: e.g. Last-Event-ID. */
+  /** A streaming GET (server-sent events); the caller reads `chunks()` and calls `close()`. `headers` adds e.g. `last-event-id`. */
   stream(path: string, signal?: AbortSignal, headers?: Readonly<Record<string, string>>): Promise<TransportResponse>;
 }
 
@@ -68,7 +68,7 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
 
   async function send(method: string, path: string, body: string | Uint8Array | undefined, contentType: string | undefined, signal?: AbortSignal, extra?: Readonly<Record<string, string>>): Promise<TransportResponse> {
     // No token: a public route (redeeming an invitation, exchanging a CI OIDC token).
-    const headers: Record<string, string> = { ...extra, ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', ...extra, ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) };
     if (contentType !== undefined) headers['content-type'] = contentType;
     if (body !== undefined) sent += typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
     let res: TransportResponse;

@@ -18,6 +18,15 @@ const membersCmd = () => import('./commands/members.js');
 const ciTrustCmd = () => import('./commands/ci-trust.js');
 const upCmd = () => import('./commands/up.js');
 
+/** An abort signal for Ctrl-C (SIGINT) or SIGTERM, for commands that run until stopped. */
+function interrupted(): AbortSignal {
+  const stop = new AbortController();
+  const abort = () => stop.abort();
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
+  return stop.signal;
+}
+
 /** Extra commands registered by other packages (e.g. `hangar up`). */
 export type Extension = (program: Command, ctx: CommandContext, done: (code: number) => void) => void;
 
@@ -44,6 +53,7 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
     .option('--stage <stage>').option('--json', 'print one JSON object')
     .option('--refresh', 'deploy even when nothing changed, so the cloud is checked for drift')
     .option('--replace <instance-or-component>', 'let a change AWS cannot make in place (a table\'s keys) delete and recreate that instance\'s resource, losing its data')
+    .option('--smoke [path]', 'then GET the deployed URL (+ path, default /); a 5xx fails the command with the function\'s last error')
     .action(async (o) => done(await (await deployCmd()).deploy(ctx, o)));
   program.command('remove').description("remove this project's instance and everything it created")
     .option('--stage <stage>').option('--json', 'print one JSON object')
@@ -51,9 +61,14 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
   program.command('info').description("show this project's instance: status, outputs, last deployment")
     .option('--stage <stage>').option('--json', 'print one JSON object')
     .action(async (o) => done(await (await instanceCmd()).info(ctx, o)));
-  program.command('logs').description("print the logs of this instance's last deployment")
+  program.command('logs').description("print the function's runtime logs (or, with --deployment, a deployment's own log)")
     .option('--stage <stage>')
-    .action(async (o) => done(await (await instanceCmd()).logs(ctx, o)));
+    .option('--since <age|time>', 'from this long ago (30s, 10m, 2h, 7d) or this ISO-8601 time (default 10m)')
+    .option('-f, --tail', 'keep following new lines live until Ctrl-C')
+    .option('--filter <pattern>', 'only events matching this CloudWatch Logs filter pattern, e.g. ERROR')
+    .option('--deployment [id]', "a deployment's own log: the last deployment's, or this one's")
+    .option('--json', 'print one JSON event a line (ndjson)')
+    .action(async (o: { tail?: boolean }) => done(await (await instanceCmd()).logs(ctx, { ...o, ...(o.tail ? { signal: interrupted() } : {}) })));
 
   const providers = program.command('providers').description('the IAM roles the engine assumes to deploy');
   providers.command('create <name>').description('register a provider; prints its external ID, trust policy and template')
@@ -137,6 +152,16 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
   audit.command('export').description('write every audit event, the signed checkpoints and the public keys to a file (one JSON document)')
     .option('--out <file>', 'where to write it (default: stdout)').option('--bucket <s3-url>', 'an S3-compatible bucket (not available yet)').option('--json')
     .action(async (o) => done(await (await auditCmd()).auditExport(ctx, o)));
+
+  // @commands:fn-cli (commands added by this work go directly below this line)
+  program.command('invoke').description('invoke the function once through the engine; prints its response and the log tail of that invocation')
+    .option('--stage <stage>')
+    .option('--data <json>', 'a raw event payload (JSON)').option('--data-file <file>', 'a raw event payload read from a JSON file')
+    .option('--path <path>', 'an HTTP API request to this path (default /)').option('--method <method>', 'its method (default GET, POST with --body)')
+    .option('--header <name:value>', 'a request header (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--body <text>', 'the request body')
+    .option('--json', 'print one JSON object')
+    .action(async (o) => done(await (await import('./commands/invoke.js')).invoke(ctx, o)));
 
   // @commands:fn-ops (commands added by this work go directly below this line)
   // @commands:fn-loggroups (commands added by this work go directly below this line)

@@ -146,7 +146,7 @@ export const errorCodes = {
   CLI_SOURCE_REFUSED: spec(400, 'user', false, 'inputs.src is, is inside, or holds a folder of credentials (~/.aws, ~/.ssh, ~/.config/gcloud, $HANGAR_HOME, or AWS-shaped credentials/config files).'),
   CLI_SOURCE_LINK_OUTSIDE: spec(400, 'user', false, 'A symbolic link in the source folder points at a file outside it; the CLI does not follow it.'),
   PROJECT_VARIABLE_REFUSED: spec(400, 'user', false, "A project file reads a variable the CLI never passes to it: one of Hangar's own HANGAR_* settings (stored in plain text if it were), or a cloud credential."),
-  CLI_ENGINE_CONNECTION_LOST: spec(503, 'upstream', true, 'The engine stopped answering while the CLI was following a deployment.'),
+  CLI_ENGINE_CONNECTION_LOST: spec(503, 'upstream', true, 'The engine stopped answering while the CLI was following a deployment (or, with `hangar logs --tail`, a function\'s logs).'),
 
   // @errors:comp-data (codes added by this work go directly below this line)
   COMPONENT_REPLACE_REQUIRED: spec(409, 'user', false, 'The inputs ask for a change AWS cannot make in place (a table\'s keys); the resource must be replaced, which deletes its data.'),
@@ -159,6 +159,10 @@ export const errorCodes = {
 
   // @errors:deps-layer (codes added by this work go directly below this line)
   COMPONENT_PACKAGE_TOO_LARGE: spec(413, 'user', false, "A function's code or dependencies layer is over one of Lambda's size limits (50 MB zipped for a direct upload, 250 MB unzipped for the function and its layers together)."),
+
+  // @errors:fn-cli (codes added by this work go directly below this line)
+  CLI_SMOKE_FAILED: spec(502, 'user', false, '`hangar deploy --smoke`: the deployed URL answered a 5xx; the deployment stays, and the message carries the function\'s last error.'),
+  CLI_SMOKE_UNREACHABLE: spec(502, 'upstream', true, '`hangar deploy --smoke` could not reach the deployed URL (connection refused, DNS, no answer in 30 s), or the instance has no url output.'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCodes;

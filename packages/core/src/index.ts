@@ -9,3 +9,4 @@ export type { ParseProjectOptions, ProjectFile, ProjectIssue, ResolvedProject, S
 export { parseProjectValue, readProjectText, isAppFileValue, parseAppFile, parseAppFileValue, appGraph, findReferences, hasReferences, outputAt, substituteReferences } from './project/index.js';
 export type { ParsedAppFile, AppGraph, OutputReference, ReferringInstance } from './project/index.js';
 export { checkHandlerFile, handlerFileCandidates } from './handler-file.js';
+export { parseSince } from './since.js';

@@ -141,7 +141,7 @@ test('progress is followed from the event stream and the outcome names the provi
   assert.equal(await info(inf, { stage: 'qa' }), 0);
   assert.match(inf.stdout.text(), /shop\/qa\/api \(http-function\) deployed/);
   const lg = testContext(p.dir, { HANGAR_HOME: p.home });
-  assert.equal(await logs(lg, { stage: 'qa' }), 0);
+  assert.equal(await logs(lg, { stage: 'qa', deployment: true }), 0, lg.stderr.text());
   assert.match(lg.stdout.text(), /assuming .*\nfunction updated\n/);
 });
 

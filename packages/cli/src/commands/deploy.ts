@@ -11,6 +11,8 @@ import { loadWorkspace } from '../project-file.js';
 import { openSession, type Session } from '../session.js';
 import { waitForDeployment, type DeploymentView } from '../deploy/follow.js';
 import { checkSourceEarly, sendSource, type SourceSummary } from '../source/send.js';
+import { smokeTest, smokeUrl, type SmokeResult } from '../deploy/smoke.js';
+import { colorsFor, formatFunctionError } from './function-render.js';
 
 export interface DeployOptions {
   readonly stage?: string | undefined;
@@ -22,6 +24,8 @@ export interface DeployOptions {
    * replace the resource of the instance so named, or of the instances of that component.
    */
   readonly replace?: string | undefined;
+  /** After a successful deploy, GET the deployed URL (`true`: `/`, or this path); a 5xx fails the command. */
+  readonly smoke?: string | boolean | undefined;
 }
 
 /** Whether `--replace <target>` names this instance (by name or by component); refuses a target naming neither. */
@@ -44,6 +48,8 @@ export interface DeployResult {
    * end as the CLI saw it, and as the engine measured its run). */
   timings: { hashMs: number; uploadMs: number; deployMs: number; engineRunMs: number | null };
   error?: { code: string; message: string };
+  /** With `--smoke`: the request to the deployed URL. */
+  smoke?: SmokeResult;
 }
 
 const NO_CREDENTIALS = 'No local cloud credentials were read.';
@@ -111,6 +117,28 @@ export function deploymentError(d: DeploymentView): { code: string; message: str
   return { code: e.code, message: aws ? `${e.message} (${aws})` : e.message };
 }
 
+async function runSmoke(ctx: CommandContext, session: Session, d: DeploymentView, path: string | true, json: boolean): Promise<SmokeResult> {
+  const base = d.outputs?.url;
+  if (typeof base !== 'string') {
+    const error = { code: 'CLI_SMOKE_UNREACHABLE', message: `--smoke: ${d.component} instance ${d.app}/${d.stage}/${d.name} has no url output to request; drop --smoke for it.` };
+    if (!json) ctx.stderr.write(`✖ ${error.message} (${error.code})\n`);
+    return { url: '', status: null, ok: false, lastError: null, error };
+  }
+  const url = smokeUrl(base, path);
+  const ui = createUi(ctx, json);
+  ui.step(`Smoke test: GET ${url}`);
+  const r = await smokeTest({ fetch: ctx.fetch ?? fetch, client: session.client, orgId: session.orgId }, d.instanceId, url);
+  if (json) return r;
+  if (r.ok && r.status !== null && r.status >= 400) ui.warn(`GET ${url} answered ${r.status} (not a server error, so the smoke test passes)`);
+  else if (r.ok) ui.success(`GET ${url} answered ${r.status}`);
+  else {
+    const c = colorsFor(ctx.stderr);
+    ctx.stderr.write(`${c.red('✖')} ${r.error?.message ?? ''} ${c.dim(`(${r.error?.code ?? ''})`)}\n`);
+    if (r.lastError) for (const l of formatFunctionError(r.lastError, c)) ctx.stderr.write(`${l}\n`);
+  }
+  return r;
+}
+
 export async function deploy(ctx: CommandContext, options: DeployOptions = {}): Promise<number> {
   const started = Date.now();
   const json = options.json === true;
@@ -146,12 +174,16 @@ export async function deploy(ctx: CommandContext, options: DeployOptions = {}): 
       provider: d.provider ? { name: d.provider.name, roleArn: d.provider.roleArn } : null,
       upload, durationMs, timings: { ...timings, deployMs, engineRunMs: d.durationMs }, ...(error ? { error } : {}),
     };
-    if (json) printJson(ctx, result);
-    else {
+    if (!json) {
       printOutcome(ctx, d, durationMs);
       if (error) ctx.stderr.write(`✖ ${error.message} (${error.code})\n`);
     }
-    return error ? 1 : 0;
+    if (!error && options.smoke !== undefined && options.smoke !== false) {
+      const smoke = await runSmoke(ctx, session, d, options.smoke, json);
+      result = { ...result, smoke, ...(smoke.error ? { error: smoke.error } : {}) };
+    }
+    if (json) printJson(ctx, result);
+    return result.error ? 1 : 0;
   } catch (e) {
     if (!json) return reportError(ctx, e, false);
     printJson(ctx, { deploymentId: null, status: 'failed', outputs: {}, provider: null, upload: emptyUpload, durationMs: Date.now() - started, timings: null, error: errorJson(e) });

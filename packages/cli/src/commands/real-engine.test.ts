@@ -50,9 +50,11 @@ test('login, deploy examples/hello-http and call its URL, then info, logs and a 
   assert.equal(again.upload.uploadedBytes, 0);
   assert.ok(again.upload.sentBytes < 2048);
   assert.match((await hangar(['info'])).out, /hello-http\/dev\/hello \(http-function\) deployed/);
-  // `logs` shows the last deployment: the skipped one, which asked for no credentials
-  assert.match((await hangar(['logs'])).out, /No changes since deployment dep_/);
-  assert.doesNotMatch((await hangar(['logs'])).out, /Temporary credentials issued/);
+  // `logs --deployment` shows the last deployment: the skipped one, which asked for no credentials
+  const depLog = (await hangar(['logs', '--deployment'])).out;
+  assert.match(depLog, /No changes since deployment dep_/);
+  assert.doesNotMatch(depLog, /Temporary credentials issued/);
+  assert.match((await hangar(['logs', '--since', '5m'])).out, /[0-9a-f-]{36} {2}REPORT {2}Duration: /, 'the function\'s own log: the request made above');
 });
 
 test('providers: create prints the external ID and trust policy, writes the template only when asked; a role that does not trust it fails verify; link warns while unverified; update resets to pending and is audited; unlink, delete', async () => {

@@ -35,6 +35,8 @@ export interface FakeEngineOptions {
   readonly token?: string;
   /** Make every deployment fail with this error (e.g. PROVIDER_NOT_CONFIGURED). */
   readonly failWith?: { code: string; message: string };
+  /** More org routes (e.g. a function's logs): answer and return true, or return false to fall through. */
+  readonly routes?: (req: IncomingMessage, res: ServerResponse, rest: string, url: URL, body: Buffer) => boolean;
 }
 
 export interface FakeEngine {
@@ -79,7 +81,7 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
   let dropNext = false;
   const provider = { id: 'prv_1', name: 'default', roleArn: 'arn:aws:iam::222222222222:role/hangar-deployer' };
 
-  const view = (d: FakeDeployment) => ({ ...d, logs: undefined, durationMs: 5 });
+  const view = (d: FakeDeployment) => ({ ...d, logs: undefined, durationMs: 5, instanceId: 'ins_1' });
 
   async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -183,12 +185,13 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
       const last = [...deployments].reverse().find((d) => d.app === app && d.stage === stage && d.name === name);
       if (!last) return err(res, 404, 'NOT_FOUND', `Instance ${app}/${stage}/${name} not found.`);
       return send(res, 200, {
-        id: 'ins_1', app, stage, name, component: last.component, status: last.status === 'succeeded' ? 'deployed' : 'failed',
+        id: 'ins_1', app, stage, name, component: last.component, status: last.status === 'succeeded' ? (last.action === 'remove' ? 'removed' : 'deployed') : 'failed',
         inputs: last.inputs, outputs: last.outputs ?? {}, updatedAt: '2026-01-01T00:00:00.000Z',
         lastDeployment: { id: last.id, action: last.action, status: last.status, actor: 'token:test', createdAt: '2026-01-01T00:00:00.000Z', finishedAt: null, durationMs: 5, error: last.error },
       });
     }
     if (req.method === 'GET' && rest === '/audit/verify') return send(res, 200, { ok: true, count: 3 });
+    if (options.routes?.(req, res, rest, url, body)) return;
     return err(res, 404, 'NOT_FOUND', `no route ${req.method} ${path}`);
   }
 
