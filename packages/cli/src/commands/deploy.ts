@@ -73,8 +73,8 @@ export function deploymentError(d: DeploymentView): { code: string; message: str
   return { code: e.code, message: aws ? `${e.message} (${aws})` : e.message };
 }
 
-/** What `deployLoaded` needs: a project already loaded and checked, and an open session. */
-export interface LoadedProject {
+/** What `deployLoaded` deploys: a project already loaded and checked, and an open session. */
+export interface DeployTarget {
   readonly dir: string;
   readonly project: ResolvedProject;
   readonly session: Session;
@@ -87,8 +87,8 @@ export interface LoadedProject {
  * share it. A deployment that fails is a result with `error`; anything else (the engine
  * unreachable, the source refused) throws.
  */
-export async function deployLoaded(ctx: CommandContext, loaded: LoadedProject, quiet: boolean, started = Date.now()): Promise<{ result: DeployResult; deployment: DeploymentView }> {
-  const { session, project, dir, checked } = loaded;
+export async function deployLoaded(ctx: CommandContext, target: DeployTarget, quiet: boolean, started = Date.now()): Promise<{ result: DeployResult; deployment: DeploymentView }> {
+  const { session, project, dir, checked } = target;
   const ui = createUi(ctx, quiet);
   const src = project.inputs.src as SourceInput | undefined; // checked by parseProject
   let upload = emptyUpload;

@@ -18,6 +18,8 @@ export interface FollowLogsOptions {
   /** Where the backlog starts: a relative age (`10m`) or an ISO time. */
   readonly since: string;
   readonly onLog: (event: FunctionLogEvent) => void;
+  /** The backlog has been sent; what follows is live (once per connection). */
+  readonly onLive?: (logGroup: string) => void;
   /** Called once when the follow ends for good (not when closed): the engine's `error` event or answer. */
   readonly onEnd?: (error: { code: string; message: string }) => void;
   /** A connection dropped; the follow tries again after `retryMs`. */
@@ -67,6 +69,8 @@ export function followFunctionLogs(o: FollowLogsOptions): LogFollow {
           remember(e.data.id);
           since = e.data.ts;
           o.onLog(e.data);
+        } else if (e.event === 'live') {
+          o.onLive?.(e.data.logGroup);
         } else if (e.event === 'error') {
           ended = e.data;
         }
