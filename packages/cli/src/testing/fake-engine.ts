@@ -72,7 +72,7 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
   let dying = false;
   const provider = { id: 'prv_1', name: 'default', roleArn: 'arn:aws:iam::222222222222:role/hangar-deployer' };
 
-  const view = (d: FakeDeployment) => ({ ...d, logs: undefined, durationMs: 5 });
+  const view = (d: FakeDeployment) => ({ ...d, instanceId: 'ins_1', logs: undefined, durationMs: 5 });
 
   async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
