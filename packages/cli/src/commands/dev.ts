@@ -131,7 +131,7 @@ export async function dev(ctx: CommandContext, options: DevOptions, untilStopped
           status(`${c.red('✖')} deploy failed: ${result.error.message} ${c.dim(`(${result.error.code})`)}`);
           return;
         }
-        emit({ event: 'deployed', deploymentId: result.deploymentId, durationMs, outputs: result.outputs, upload: result.upload });
+        emit({ event: 'deployed', deploymentId: result.deploymentId, durationMs, outputs: result.outputs, upload: result.upload, timings: result.timings });
         status(`${c.green('✓')} deployed in ${(durationMs / 1000).toFixed(1)} s${rel.length ? '' : ` (${result.upload.uploadedFiles} of ${result.upload.files} files uploaded)`}`);
         const outputs = JSON.stringify(result.outputs);
         if (outputs !== lastOutputs) {
