@@ -90,20 +90,24 @@ export async function dev(ctx: CommandContext, options: DevOptions, untilStopped
     const session = await openSession(ctx, { projectOrg: project.org });
     const target: DeployTarget = { dir, project, session, checked };
     const label = `${project.app}/${project.stage}/${project.name}`;
-    const startedAt = new Date().toISOString();
+    // Lines from before `hangar dev` started are not shown; a follow started again (after the
+    // stream ended) goes on from the last line shown.
+    let since = new Date().toISOString();
+    const seenLogIds = new Set<string>();
     const showLogs = options.logs !== false;
     let lastOutputs = '';
 
     const startLogs = (instanceId: string) => {
       if (!showLogs || follow) return;
       const mine: LogFollow = followFunctionLogs({
-        client: session.client, orgId: session.orgId, instanceId, since: startedAt,
+        client: session.client, orgId: session.orgId, instanceId, since, seen: seenLogIds,
         ...(deps.timers ? { timers: deps.timers } : {}),
         onLive: (logGroup) => {
           emit({ event: 'logs-live', logGroup });
           status(c.dim(`  logs: following ${logGroup}`));
         },
         onLog: (e) => {
+          since = e.ts;
           if (json) return emit({ event: 'log', data: e });
           if (e.kind === 'start' || e.kind === 'end') return; // a REPORT line closes each request
           const text = formatLogLine(e);

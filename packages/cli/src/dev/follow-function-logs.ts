@@ -25,6 +25,8 @@ export interface FollowLogsOptions {
   /** A connection dropped; the follow tries again after `retryMs`. */
   readonly onRetry?: (cause: unknown) => void;
   readonly retryMs?: number;
+  /** Ids of lines already shown (shared by follows one after another, so none repeats a line). */
+  readonly seen?: Set<string>;
   readonly timers?: Timers;
 }
 
@@ -45,7 +47,7 @@ export function followFunctionLogs(o: FollowLogsOptions): LogFollow {
   let abort: AbortController | undefined;
   let wake: (() => void) | undefined;
   let since = o.since;
-  const seen = new Set<string>();
+  const seen = o.seen ?? new Set<string>();
 
   const remember = (id: string) => {
     seen.add(id);
