@@ -113,6 +113,11 @@ export const errorCodes = {
   AUDIT_EXPORT_TARGET_UNSUPPORTED: spec(400, 'user', false, 'Audit export to an S3-compatible bucket is not available yet.'),
 
   // @errors:fn-ops (codes added by this work go directly below this line)
+  FUNCTION_NOT_DEPLOYED: spec(409, 'user', false, 'The instance has no deployed function (never deployed, removed, or its function was deleted outside Hangar).'),
+  FUNCTION_UNSUPPORTED: spec(400, 'user', false, "The instance's component has no function, so it has no runtime logs and cannot be invoked."),
+  FUNCTION_LOGS_FILTER_INVALID: spec(400, 'user', false, 'CloudWatch Logs refused the filter pattern.'),
+  FUNCTION_AWS_ACCESS_DENIED: spec(403, 'user', false, "AWS refused an operation on the function: the provider's role lacks the logs or lambda permission it needs."),
+  FUNCTION_AWS_ERROR: spec(502, 'upstream', true, 'AWS refused or failed a call reading the function\'s logs or invoking it.'),
 
   // @errors:fn-loggroups (codes added by this work go directly below this line)
 

@@ -22,6 +22,7 @@ import { loadCheckpointSigner, trustedCheckpointKeys } from './audit/checkpoint-
 import { createAuditCheckpointsFeature } from './audit/checkpoint-feature.js';
 import { createInvitationsFeature } from './invitations/index.js';
 import { createCiTrustFeature } from './ci-trust/index.js';
+import { createFunctionsFeature } from './functions/index.js';
 
 export interface CreateEngineOptions {
   readonly config: EngineConfig;
@@ -91,7 +92,8 @@ function createFeatures(deps: CoreDeps, audit: Audit, dashboardDir?: string, che
   const session = createSessionFeature(deps, dashboardDir ? { dashboardDir } : {});
   const invitations = createInvitationsFeature(deps);
   const ciTrust = createCiTrustFeature(deps);
-  const features: Feature[] = [platform, auditCheckpoints, providers, deployments, session, invitations, ciTrust];
+  const functions = createFunctionsFeature({ ...deps, broker: providers.broker, instance: (orgId, id) => deployments.deployments.instance(orgId, id) });
+  const features: Feature[] = [platform, auditCheckpoints, providers, deployments, session, invitations, ciTrust, functions];
   return { platform, ciTrust, features };
 }
 

@@ -22,7 +22,8 @@ export { requireRole } from './http/guard.js';
 export { parse } from './http/validate.js';
 export { roleRank } from './types.js';
 export type {
-  Actor, AuditApi, AuditEventInput, Clock, CoreDeps, CredentialBroker, CredentialRequest, CredentialSession,
+  Actor, AuditApi, AuditEventInput, Clock, CoreDeps, CredentialBroker, CredentialPurpose, CredentialRequest, CredentialSession,
+  DeploymentCredentialRequest, OperationCredentialRequest, SessionPolicyDocument,
   Database, Db, EngineConfig, Feature, Logger, RequestAuth, ResolvedProvider, Role,
 } from './types.js';
 export { createTestEngine, openTestStore, testDatabases, testPostgresUrl, startTestIssuer } from './testing.js';

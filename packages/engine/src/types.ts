@@ -126,19 +126,53 @@ export interface ResolvedProvider {
   readonly linkedAt: 'instance' | 'app-stage' | 'app' | 'org';
 }
 
-export interface CredentialRequest {
-  readonly deploymentId: string;
+/** What a session is for: a deployment, or a keyless operation on a deployed instance. */
+export type CredentialPurpose = 'deploy' | 'logs' | 'invoke';
+
+/** An IAM policy document passed to STS as a session policy (narrowing the role, never widening it). */
+export interface SessionPolicyDocument {
+  readonly Version: '2012-10-17';
+  readonly Statement: readonly {
+    readonly Sid?: string;
+    readonly Effect: 'Allow' | 'Deny';
+    readonly Action: readonly string[];
+    readonly Resource: readonly string[];
+  }[];
+}
+
+interface CredentialRequestBase {
   readonly orgId: string;
   readonly appId: string;
   readonly stage: string;
   readonly instanceId: string;
   readonly actor: Actor;
   readonly provider: ResolvedProvider;
-  /** IAM actions the component declares; narrows the session with a session policy when set. */
-  readonly permissions?: readonly string[];
 }
 
-/** Credentials for one deployment, held in this process only and refreshed before expiry. */
+/** A session for one deployment (session name `hangar-<deploymentId>`, audit subject `deployment:<id>`). */
+export interface DeploymentCredentialRequest extends CredentialRequestBase {
+  readonly purpose?: 'deploy';
+  readonly deploymentId: string;
+  /** IAM actions the component declares; narrows the session with a session policy when set. */
+  readonly permissions?: readonly string[];
+  readonly policy?: never;
+}
+
+/**
+ * A session for an operation on a deployed instance (reading its function's logs, invoking it):
+ * session name `hangar-<purpose>-<instanceId>`, audit subject `instance:<id>`, always narrowed by
+ * `policy` to exactly the actions and resources the operation needs.
+ */
+export interface OperationCredentialRequest extends CredentialRequestBase {
+  readonly purpose: Exclude<CredentialPurpose, 'deploy'>;
+  readonly policy: SessionPolicyDocument;
+  readonly deploymentId?: never;
+  readonly permissions?: never;
+}
+
+export type CredentialRequest = DeploymentCredentialRequest | OperationCredentialRequest;
+
+/** Credentials for one deployment or operation, held in this process only and refreshed before expiry. */
 export interface CredentialSession {
   current(): Promise<SessionCredentials>;
   readonly region: string;
@@ -149,6 +183,6 @@ export interface CredentialSession {
 export interface CredentialBroker {
   /** Instance link, then app+stage, then app, then org default; throws HangarError PROVIDER_NOT_CONFIGURED naming the fix. */
   resolve(target: { orgId: string; appId: string; stage: string; instanceId: string }): Promise<ResolvedProvider>;
-  /** Issues (and audits) temporary credentials for one deployment. */
+  /** Issues (and audits) temporary credentials for one deployment or one operation on an instance. */
   open(request: CredentialRequest): Promise<CredentialSession>;
 }

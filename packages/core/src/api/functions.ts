@@ -9,16 +9,34 @@ import { defineRoute } from './route.js';
 
 const instanceParams = z.object({ orgId: z.string().min(1), instanceId: z.string().min(1).max(100) });
 
+const sinceUnits = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
 /**
- * `--since` values: a relative age (`30s`, `10m`, `2h`, `7d`) or an ISO-8601 time. The engine
- * checks it (INPUT_INVALID naming `since` and the accepted forms); the schema keeps it a string.
+ * When a `since` value starts: a relative age (`30s`, `10m`, `2h`, `7d`, counted back from `now`)
+ * or an ISO-8601 time (`2026-12-01T10:00:00Z`, `2026-12-01`); undefined when it is neither.
  */
-const since = z.string().min(1).max(64);
+export function parseSince(value: string, now: Date): Date | undefined {
+  const rel = /^(\d{1,7})([smhd])$/.exec(value.trim());
+  if (rel) return new Date(now.getTime() - Number(rel[1]) * sinceUnits[rel[2] as keyof typeof sinceUnits]);
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value.trim())) return undefined;
+  const t = Date.parse(value.trim());
+  return Number.isNaN(t) ? undefined : new Date(t);
+}
+
+/**
+ * `--since` values: a relative age (`30s`, `10m`, `2h`, `7d`) or an ISO-8601 time. Anything else
+ * is VALIDATION_FAILED naming `query.since`, the value and the accepted forms.
+ */
+const since = z.string().min(1).max(64).superRefine((v, ctx) => {
+  if (!parseSince(v, new Date(0))) {
+    ctx.addIssue({ code: 'custom', message: `expected an age like 30s, 10m, 2h or 7d, or an ISO-8601 time like 2026-12-01T10:00:00Z; got ${JSON.stringify(v)}` });
+  }
+});
 
 /** What a runtime log line is, as the engine recognises Lambda's output. */
 export const functionLogKind = z.enum(['log', 'error', 'start', 'end', 'report']);
 export const functionLogEvent = z.object({
-  /** The cloud's event id (stable; used as the SSE event id to resume). */
+  /** The cloud's event id (stable). The SSE stream's `id:` is `<epoch ms>.<this id>`, echoed as `Last-Event-ID` to resume. */
   id: z.string(),
   ts: z.string(),
   stream: z.string(),
@@ -39,8 +57,9 @@ export const functionLogsQuery = z.object({
 
 export const instanceLogs = defineRoute({
   method: 'GET', path: '/api/v1/orgs/:orgId/instances/:instanceId/logs', access: 'viewer',
-  summary: 'The function\'s runtime logs (CloudWatch Logs /aws/lambda/<function>), oldest first',
+  summary: 'The function\'s runtime logs (CloudWatch Logs /aws/lambda/<function>): the newest `limit` lines since `since`, oldest first',
   params: instanceParams, query: functionLogsQuery,
+  /** `truncated`: older lines since `since` were left out (more than `limit`); narrow `since` or `filter` to see them. */
   reply: z.object({ logGroup: z.string(), events: z.array(functionLogEvent), truncated: z.boolean() }),
 });
 

@@ -87,10 +87,12 @@ export function renderReplyShapes(): string {
       seen.set(shape, `${r.method} \`${r.path}\``);
       out.push('```ts', `${status} ${shape}`, '```', '');
     }
+    else if (r.path.endsWith('/logs/events')) out.push(`\`${status}\` \`text/event-stream\` of \`FunctionLogStreamEvent\` (below).`, '');
     else if (r.path.endsWith('/events')) out.push(`\`${status}\` \`text/event-stream\` of \`DeploymentEvent\` (below).`, '');
     else if (r.path.endsWith('/logs')) out.push(`\`${status}\` \`application/x-ndjson\`: one \`${shapeOf(contract.logLine)}\` per line.`, '');
     else out.push(`\`${status}\`, no body.`, '');
   }
-  out.push('### `DeploymentEvent` (server-sent events of `/deployments/:id/events`)', '', '```ts', shapeOf(contract.deploymentEvent), '```', '', SHAPES_END);
+  out.push('### `DeploymentEvent` (server-sent events of `/deployments/:id/events`)', '', '```ts', shapeOf(contract.deploymentEvent), '```', '');
+  out.push('### `FunctionLogStreamEvent` (server-sent events of `/instances/:instanceId/logs/events`)', '', '```ts', shapeOf(contract.functionLogStreamEvent), '```', '', SHAPES_END);
   return out.join('\n');
 }

@@ -1,15 +1,17 @@
 /**
  * The credential broker: which provider serves a deployment, and short sessions for it that live
  * only in this process. Each issuance is audited (never a secret) and its values are registered
- * with the logger so no log line can carry them.
+ * with the logger so no log line can carry them. Besides deployments it opens sessions for
+ * operations on a deployed instance (`purpose` logs or invoke), always narrowed by a full session
+ * policy naming the exact actions and resources.
  */
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, type Credentials } from '@aws-sdk/client-sts';
 import { HangarError, SessionCredentials } from '@hangar/core';
-import type { CoreDeps, CredentialBroker, CredentialRequest, CredentialSession, ResolvedProvider } from '../types.js';
+import type { CoreDeps, CredentialBroker, CredentialPurpose, CredentialRequest, CredentialSession, DeploymentCredentialRequest, OperationCredentialRequest, ResolvedProvider } from '../types.js';
 import type { OidcIssuer } from './oidc.js';
 import type { ProviderRow, Repo } from './repo.js';
 import { pickLink } from './resolve.js';
-import { keyIdTail, needsRefresh, oidcSubject, sessionName, sessionPolicy, sessionTags, sourceIdentity } from './session-params.js';
+import { keyIdTail, needsRefresh, oidcSubject, operationSessionName, serializeSessionPolicy, sessionName, sessionPolicy, sessionTags, sourceIdentity } from './session-params.js';
 import { assumeFailed, stsClient, withSts } from './sts.js';
 
 export function notConfiguredMessage(where: { appLabel: string; stage: string; publicUrl: string }): string {
@@ -29,6 +31,23 @@ function storeReason(err: unknown): string {
   const code = typeof e?.code === 'string' ? `${e.code}: ` : '';
   const message = typeof e?.message === 'string' ? e.message.split('\n')[0]!.slice(0, 160) : String(err);
   return `${code}${message}`;
+}
+
+function isOperation(req: CredentialRequest): req is OperationCredentialRequest {
+  return req.purpose === 'logs' || req.purpose === 'invoke';
+}
+
+/** Names and policy of a request: a deployment's (today's behaviour) or an operation's. */
+function describe(req: CredentialRequest): { purpose: CredentialPurpose; sessionName: string; subject: string; label: string; policy: string | undefined; narrowed: boolean } {
+  if (isOperation(req)) {
+    return {
+      purpose: req.purpose, sessionName: operationSessionName(req.purpose, req.instanceId), subject: `instance:${req.instanceId}`,
+      label: `${req.purpose} on instance ${req.instanceId}`, policy: serializeSessionPolicy(req.policy), narrowed: true,
+    };
+  }
+  const dep: DeploymentCredentialRequest = req;
+  const policy = sessionPolicy(dep.permissions);
+  return { purpose: 'deploy', sessionName: sessionName(dep.deploymentId), subject: `deployment:${dep.deploymentId}`, label: `deployment ${dep.deploymentId}`, policy, narrowed: policy !== undefined };
 }
 
 export function createBroker(deps: CoreDeps & { repo: Repo; oidc: OidcIssuer }): CredentialBroker {
@@ -56,13 +75,13 @@ export function createBroker(deps: CoreDeps & { repo: Repo; oidc: OidcIssuer }):
     };
   }
 
-  async function assume(p: ProviderRow & { role_arn: string }, req: CredentialRequest): Promise<Credentials> {
+  async function assume(p: ProviderRow & { role_arn: string }, req: CredentialRequest, what: ReturnType<typeof describe>): Promise<Credentials> {
     const ids = { orgId: req.orgId, appId: req.appId, stage: req.stage };
     const common = {
       RoleArn: p.role_arn,
-      RoleSessionName: sessionName(req.deploymentId),
+      RoleSessionName: what.sessionName,
       DurationSeconds: p.session_duration_seconds,
-      ...(sessionPolicy(req.permissions) ? { Policy: sessionPolicy(req.permissions) } : {}),
+      ...(what.policy ? { Policy: what.policy } : {}),
     };
     const fix = `Run \`hangar providers verify ${p.name}\` to see which check fails and how to fix the role.`;
     try {
@@ -94,6 +113,7 @@ export function createBroker(deps: CoreDeps & { repo: Repo; oidc: OidcIssuer }):
       throw new HangarError('PROVIDER_NOT_VERIFIED', `Provider "${req.provider.name}" is no longer verified in this organisation; run \`hangar providers verify ${req.provider.name}\`.`);
     }
     const provider = p as ProviderRow & { role_arn: string };
+    const what = describe(req);
     const secrets: string[] = [];
     let closed = false;
 
@@ -103,28 +123,31 @@ export function createBroker(deps: CoreDeps & { repo: Repo; oidc: OidcIssuer }):
      * `credentials.issued` (with the expiry) or `credentials.failed` (with the AWS error code).
      */
     async function issue(refresh: boolean): Promise<SessionCredentials> {
-      const about = { orgId: req.orgId, actor: req.actor.name, subject: `deployment:${req.deploymentId}` };
+      const about = { orgId: req.orgId, actor: req.actor.name, subject: what.subject };
       const facts = {
+        purpose: what.purpose,
         providerId: provider.id, provider: provider.name, mode: provider.mode, roleArn: provider.role_arn, linkedAt: req.provider.linkedAt,
-        sessionName: sessionName(req.deploymentId), sourceIdentity: sourceIdentity(req.actor.name), actorKind: req.actor.kind, actorId: req.actor.id, userId: req.actor.userId,
+        sessionName: what.sessionName, sourceIdentity: sourceIdentity(req.actor.name), actorKind: req.actor.kind, actorId: req.actor.id, userId: req.actor.userId,
         tags: Object.fromEntries(sessionTags(req).map((t) => [t.Key, t.Value])),
-        sessionPolicy: req.permissions !== undefined && req.permissions.length > 0, refresh,
+        sessionPolicy: what.narrowed, refresh,
+        // An operation's policy names exact actions and resources: on record, so an auditor sees what the session could do.
+        ...(req.policy ? { policy: req.policy } : {}),
       };
       try {
         await audit.append({ ...about, kind: 'credentials.requested', data: facts });
       } catch (err) {
-        logger.error('the credentials.requested audit event could not be written; STS was not called', { deploymentId: req.deploymentId, err });
+        logger.error('the credentials.requested audit event could not be written; STS was not called', { subject: what.subject, err });
         throw new HangarError('AUDIT_WRITE_FAILED',
-          `Credentials for deployment ${req.deploymentId} were not requested: the audit event that must come first could not be written (${storeReason(err)}). ` +
-          "No session was created. Check the engine's database (locked, full or unreachable), then deploy again.", { cause: err });
+          `Credentials for ${what.label} were not requested: the audit event that must come first could not be written (${storeReason(err)}). ` +
+          `No session was created. Check the engine's database (locked, full or unreachable), then ${what.purpose === 'deploy' ? 'deploy' : 'try'} again.`, { cause: err });
       }
       let c: Credentials;
       try {
-        c = await assume(provider, req);
+        c = await assume(provider, req, what);
       } catch (err) {
         const details = err instanceof HangarError ? err.details : undefined;
         await audit.append({ ...about, kind: 'credentials.failed', data: { ...facts, awsCode: details?.awsCode ?? 'UnknownError', requestId: details?.requestId ?? null } })
-          .catch((e: unknown) => logger.error('the credentials.failed audit event could not be written', { deploymentId: req.deploymentId, err: e }));
+          .catch((e: unknown) => logger.error('the credentials.failed audit event could not be written', { subject: what.subject, err: e }));
         throw err;
       }
       const creds = new SessionCredentials({ accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken, expiration: c.Expiration });
@@ -137,10 +160,10 @@ export function createBroker(deps: CoreDeps & { repo: Repo; oidc: OidcIssuer }):
         });
       } catch (err) {
         // Fail closed: credentials whose issuance is not on record are never handed out.
-        logger.error('the credentials.issued audit event could not be written; the session is discarded unused', { deploymentId: req.deploymentId, err });
+        logger.error('the credentials.issued audit event could not be written; the session is discarded unused', { subject: what.subject, err });
         throw new HangarError('AUDIT_WRITE_FAILED',
-          `STS issued session ${sessionName(req.deploymentId)} but its audit event could not be written (${storeReason(err)}), so the credentials were discarded unused ` +
-          '(the `credentials.requested` event records the attempt). Check the engine\'s database, then deploy again.', { cause: err });
+          `STS issued session ${what.sessionName} but its audit event could not be written (${storeReason(err)}), so the credentials were discarded unused ` +
+          `(the \`credentials.requested\` event records the attempt). Check the engine's database, then ${what.purpose === 'deploy' ? 'deploy' : 'try'} again.`, { cause: err });
       }
       return creds;
     }
@@ -151,7 +174,7 @@ export function createBroker(deps: CoreDeps & { repo: Repo; oidc: OidcIssuer }):
       region: provider.region,
       endpoint: config.aws.endpoint,
       async current() {
-        if (closed) throw new HangarError('INTERNAL', `The credential session for deployment ${req.deploymentId} was used after it closed.`);
+        if (closed) throw new HangarError('INTERNAL', `The credential session for ${what.label} was used after it closed.`);
         if (!needsRefresh(creds.expiration, clock.now())) return creds;
         refreshing ??= issue(true).then((c) => { creds = c; return c; }).finally(() => { refreshing = undefined; });
         return refreshing;

@@ -3,12 +3,19 @@
  * (names, lengths, allowed characters, refresh timing) are unit-tested without AWS.
  */
 import { randomBytes } from 'node:crypto';
+import { HangarError } from '@hangar/core';
+import type { SessionPolicyDocument } from '../types.js';
 
 /** STS RoleSessionName and SourceIdentity allow [\w+=,.@-]; 2..64 characters. */
 const stsNameChars = /[^\w+=,.@-]+/g;
 
 export function sessionName(deploymentId: string): string {
   return clampStsName(`hangar-${deploymentId}`);
+}
+
+/** An operation's session: `hangar-logs-<instanceId>`, `hangar-invoke-<instanceId>`. */
+export function operationSessionName(purpose: string, instanceId: string): string {
+  return clampStsName(`hangar-${purpose}-${instanceId}`);
 }
 
 /** "user:alice@example.com" → "user_alice@example.com": the actor, in the characters STS accepts. */
@@ -59,6 +66,25 @@ export function sessionPolicy(permissions: readonly string[] | undefined): strin
   const services = [...new Set(actions.map((a) => `${a.split(':')[0]}:*`))].sort();
   return doc(services);
 }
+
+/**
+ * A full session policy document as STS takes it: compact JSON within the 2048-character limit on
+ * its plain text, in the characters STS accepts (\u0020-\u00FF, tab, LF, CR). STS also packs the
+ * policy with the session tags into a binary form with its own limit, which cannot be computed
+ * here (AWS answers PackedPolicyTooLarge); the documents the engine builds stay far below both.
+ */
+export function serializeSessionPolicy(doc: SessionPolicyDocument): string {
+  const text = JSON.stringify(doc);
+  if (text.length > maxPolicyChars) {
+    throw new HangarError('INTERNAL', `The session policy built for this operation is ${text.length} characters; STS accepts at most ${maxPolicyChars}.`);
+  }
+  if ([...text].some((ch) => !stsPolicyChar(ch.charCodeAt(0)))) {
+    throw new HangarError('INTERNAL', 'The session policy built for this operation holds characters STS does not accept (outside \\u0020-\\u00FF).');
+  }
+  return text;
+}
+
+const stsPolicyChar = (c: number) => c === 0x09 || c === 0x0a || c === 0x0d || (c >= 0x20 && c <= 0xff);
 
 /** Refresh when less than this remains, so a call started now never runs on expired keys. */
 export const refreshMarginSeconds = 300;

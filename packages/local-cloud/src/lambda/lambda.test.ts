@@ -143,6 +143,16 @@ test('an unhandled error, a timeout and a crash are reported the way Lambda repo
   assert.equal(dec(ok.Payload).count, 1);
 });
 
+test('a syntax error in the handler\'s code is Runtime.UserCodeSyntaxError, as AWS\'s Node.js runtime reports it', async () => {
+  await deploy('syntax', { 'index.js': 'exports.handler = async () => { return 1;; ) };' });
+  const out = await invoke('syntax', {}, { LogType: 'Tail' });
+  assert.equal(out.FunctionError, 'Unhandled');
+  const body = dec(out.Payload);
+  assert.equal(body.errorType, 'Runtime.UserCodeSyntaxError');
+  assert.match(body.errorMessage, /^SyntaxError: /);
+  assert.match(body.trace[0], /^Runtime\.UserCodeSyntaxError: SyntaxError: /);
+});
+
 test('configuration and code updates take effect; the waiters see the update finish', async () => {
   const upd = await fx.c.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'main', Environment: { Variables: { GREETING: 'bonjour' } }, MemorySize: 256, Timeout: 5 }));
   assert.equal(upd.LastUpdateStatus, 'InProgress');

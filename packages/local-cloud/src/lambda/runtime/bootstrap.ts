@@ -63,6 +63,11 @@ async function load() {
     if (e && e.code === 'ERR_MODULE_NOT_FOUND' || e && e.code === 'MODULE_NOT_FOUND') {
       throw Object.assign(new Error('Error: ' + e.message), { name: 'Runtime.ImportModuleError', stack: e.stack });
     }
+    // As AWS's runtime: a syntax error in the user's code is Runtime.UserCodeSyntaxError, its message the original error.
+    if (e instanceof SyntaxError) {
+      const message = String(e);
+      throw Object.assign(new Error(message), { name: 'Runtime.UserCodeSyntaxError', stack: 'Runtime.UserCodeSyntaxError: ' + message + String(e.stack || '').split('\n').slice(1).map((l) => '\n' + l).join('') });
+    }
     throw e;
   }
   let fn = mod;
