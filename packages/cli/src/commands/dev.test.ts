@@ -84,4 +84,9 @@ test('parseDebounce, describeChanges and formatLogLine', () => {
     message: '2026-12-01T10:00:01.123Z\t8f1c2d3e-0000-4000-8000-000000000000\tINFO\thello world\n',
   });
   assert.equal(line, '10:00:01 [8f1c2d3e] INFO hello world');
+  const report = formatLogLine({
+    id: '2', ts: '2026-12-01T10:00:01.200Z', stream: 's', requestId: '8f1c2d3e-0000-4000-8000-000000000000', kind: 'report', errorType: null,
+    message: 'REPORT RequestId: 8f1c2d3e-0000-4000-8000-000000000000\tDuration: 11.97 ms\tBilled Duration: 12 ms\tMemory Size: 1024 MB\tMax Memory Used: 42 MB\tInit Duration: 63.34 ms\n',
+  });
+  assert.equal(report, '10:00:01 [8f1c2d3e] REPORT 11.97 ms · 42 MB · init 63.34 ms');
 });

@@ -62,9 +62,19 @@ export function describeChanges(paths: readonly string[]): string {
 /** Lambda's `2026-…Z\t<request id>\tINFO\tmessage` shortened to `INFO message`. */
 export function formatLogLine(e: FunctionLogEvent): string {
   const m = /^\S+\t[0-9a-f-]{8,}\t(\w+)\t([\s\S]*)$/.exec(e.message);
-  const text = (m ? `${m[1]} ${m[2]}` : e.message).replace(/\s+$/, '');
+  const text = (e.kind === 'report' ? formatReport(e.message) : m ? `${m[1]} ${m[2]}` : e.message).replace(/\s+$/, '');
   const time = e.ts.length >= 19 ? e.ts.slice(11, 19) : e.ts;
   return `${time}${e.requestId ? ` [${e.requestId.slice(0, 8)}]` : ''} ${text}`;
+}
+
+/** `REPORT RequestId: … Duration: 3.97 ms … Max Memory Used: 42 MB Init Duration: 63 ms` → `REPORT 3.97 ms · 42 MB · init 63 ms`. */
+function formatReport(message: string): string {
+  const field = (name: string) => new RegExp(`(?:^|\\t)${name}: ([\\d.]+ \\w+)`).exec(message)?.[1];
+  const duration = field('Duration');
+  if (duration === undefined) return message;
+  const memory = field('Max Memory Used');
+  const init = field('Init Duration');
+  return ['REPORT', duration, ...(memory ? [`· ${memory}`] : []), ...(init ? [`· init ${init}`] : [])].join(' ');
 }
 
 export async function dev(ctx: CommandContext, options: DevOptions, untilStopped: () => Promise<void>, deps: DevDeps = {}): Promise<number> {
@@ -140,7 +150,9 @@ export async function dev(ctx: CommandContext, options: DevOptions, untilStopped
         const outputs = JSON.stringify(result.outputs);
         if (outputs !== lastOutputs) {
           lastOutputs = outputs;
-          for (const [k, v] of Object.entries(result.outputs)) status(`  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+          // The URL is what a developer opens; `hangar info` shows every output.
+          const shown = typeof result.outputs.url === 'string' ? { url: result.outputs.url } : result.outputs;
+          for (const [k, v] of Object.entries(shown)) status(`  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
         }
         startLogs(deployment.instanceId);
       } catch (e) {
