@@ -141,7 +141,7 @@ async function main(): Promise<void> {
   const answering = median(edits.map((e) => e.answeringMs));
   const logLines = edits.map((e) => e.logLineMs).filter((x): x is number => x !== null);
   const result = {
-    date: new Date().toISOString(), machine, loadAverageAtEnd: load(), runs: edits.length, pollMs: POLL_MS, debounceMs: 150,
+    date: new Date().toISOString(), machine, loadAverageAtEnd: load(), runs: edits.length, pollMs: POLL_MS, debounceMs: 100,
     medians: { deployedMs: median(edits.map((e) => e.deployedMs)), deployMs: median(edits.map((e) => e.deployMs)), answeringMs: answering, logLineMs: logLines.length ? median(logLines) : null },
     goalMs: GOAL_MS, goalMet: answering <= GOAL_MS, edits,
   };
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     '# `hangar dev` benchmark', '',
     `Run ${result.date} with \`node scripts/bench.mjs dev\` (median of ${result.runs} edits after one warm-up edit).`, '',
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB RAM, ${machine.os}, Node ${machine.node}; load average ${machine.loadAverageAtStart.join(' / ')} at start, ${result.loadAverageAtEnd.join(' / ')} at end (1 / 5 / 15 min; the machine is shared with other work).`, '',
-    'examples/hello-http; the engine and local cloud embedded in the benchmark process; `hangar dev --json` (the built binary) as its own process, default debounce 150 ms. Each edit rewrites `src/index.mjs`; times are from the write.', '',
+    'examples/hello-http; the engine and local cloud embedded in the benchmark process; `hangar dev --json` (the built binary) as its own process, default debounce 100 ms. Each edit rewrites `src/index.mjs`; times are from the write.', '',
     '| measure | median | each edit |',
     '| --- | ---: | --- |',
     `| save -> new code answering at the URL (goal <= ${GOAL_MS} ms) | **${m.answeringMs} ms** ${result.goalMet ? 'met' : 'MISSED'} | ${edits.map((e) => e.answeringMs).join(', ')} |`,
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
     `| save -> the function's log line in \`hangar dev\`'s output | ${m.logLineMs === null ? 'n/a (no log stream)' : `${m.logLineMs} ms`} | ${edits.map((e) => e.logLineMs ?? 'n/a').join(', ')} |`,
     '', '## Notes', '',
     `- "answering" polls the URL every ${POLL_MS} ms, so it can read up to that much late; it can come before the \`deployed\` event, which waits for the deployment's end as the engine records it.`,
-    '- The save-to-answer time is the debounce (150 ms), the watcher noticing the write, the deploy through the source cache (one changed file uploaded), and the new function version\'s cold start in the local cloud.',
+    '- The save-to-answer time is the debounce (100 ms), the watcher noticing the write, the deploy through the source cache (one changed file uploaded), and the new function version\'s cold start in the local cloud.',
     '- The embedded engine and local cloud share the machine\'s cores with `hangar dev` and with the polling in this process.',
     '',
   ].join('\n');

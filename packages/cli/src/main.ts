@@ -141,7 +141,7 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
   // @commands:dev (commands added by this work go directly below this line)
   program.command('dev').description("deploy, then redeploy on every save and stream the function's logs here; Ctrl-C stops (the instance stays)")
     .option('--stage <stage>').option('--json', 'print one JSON event per line')
-    .option('--debounce <ms>', 'quiet period after a change before deploying (default 150)')
+    .option('--debounce <ms>', 'quiet period after a change before deploying (default 100)')
     .option('--no-logs', "do not stream the function's logs")
     .action(async (o) => done(await (await import('./commands/dev.js')).dev(ctx, o, () => new Promise<void>((res) => {
       // The first Ctrl-C stops watching (after a running deploy); a second one, Node's default: exit now.

@@ -73,7 +73,7 @@ test('dev refuses a bad --debounce and a project without inputs.src before calli
 });
 
 test('parseDebounce, describeChanges and formatLogLine', () => {
-  assert.equal(parseDebounce(undefined), 150);
+  assert.equal(parseDebounce(undefined), 100);
   assert.equal(parseDebounce('0'), 0);
   assert.equal(parseDebounce('10000'), 10_000);
   for (const v of ['-1', '10001', '1.5', '', 'abc']) assert.throws(() => parseDebounce(v), /VALIDATION_FAILED|--debounce/);

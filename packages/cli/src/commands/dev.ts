@@ -31,7 +31,7 @@ export interface DevDeps {
   readonly timers?: Timers;
 }
 
-export const DEFAULT_DEBOUNCE_MS = 150;
+export const DEFAULT_DEBOUNCE_MS = 100;
 
 /** `--debounce`: whole milliseconds from 0 to 10000. */
 export function parseDebounce(value: string | undefined): number {
