@@ -2,8 +2,10 @@
  * `hangar dev` benchmark (a script, not a test). Run from the repo root:
  *   node scripts/bench.mjs dev [-- --runs 7]
  *
- * examples/hello-http with the engine and local cloud embedded (in this process, as `hangar up`
- * runs them) and the built `hangar` binary running `hangar dev --json` as its own process. Each
+ * examples/hello-http with the engine and local cloud embedded: by default `hangar up` (the built
+ * binary, its own process, as a developer runs it); `--engine in-process` starts them inside this
+ * process from the TypeScript sources instead. The built `hangar` binary runs `hangar dev --json`
+ * as its own process. Each
  * edit rewrites the handler so its answer carries a new marker and it logs that marker; measured
  * from the moment the file is written: the `deployed` event of `hangar dev`, the URL answering
  * with the new code (polled every 25 ms), and the function's log line appearing in `hangar dev`'s
@@ -21,6 +23,8 @@ const work = join(repo, 'bench', '.work', 'dev');
 const bin = join(repo, 'packages', 'cli', 'dist', 'bin.js');
 const arg = (name: string, fallback: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] ?? fallback : fallback; };
 const runs = Number(arg('runs', '7'));
+const engineMode = arg('engine', 'up');
+if (engineMode !== 'up' && engineMode !== 'in-process') throw new Error(`--engine: expected up or in-process, got ${engineMode}`);
 const GOAL_MS = 1_500;
 const POLL_MS = 25;
 
@@ -78,20 +82,48 @@ async function answersWith(url: string, marker: string, deadline: number): Promi
   }
 }
 
+interface Engine { readonly env: Record<string, string>; readonly note: string; close(): Promise<void> }
+
+/** `hangar up` from the build, in its own process; it logs the CLI in under `home`. */
+async function startUp(home: string): Promise<Engine> {
+  const up = spawn(process.execPath, [bin, 'up', '--data-dir', join(work, 'data'), '--port', '0'], { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: home, HANGAR_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  const exited = new Promise<number | null>((resolve) => up.on('exit', resolve));
+  await new Promise<void>((resolve, reject) => {
+    const seen = (c: Buffer) => { text += c.toString(); if (text.includes('Serving.')) resolve(); };
+    up.stdout.on('data', seen);
+    up.stderr.on('data', seen);
+    void exited.then((code) => reject(new Error(`hangar up exited ${code}: ${text}`)));
+  });
+  return {
+    env: {}, note: '`hangar up` (the built binary, its own process)',
+    close: async () => { up.kill('SIGINT'); await exited; },
+  };
+}
+
+/** The engine and local cloud inside this process, from the TypeScript sources (tsx). */
+async function startInProcess(): Promise<Engine> {
+  const { startEmbedded } = await import('@hangar/local');
+  const quiet = () => undefined;
+  const logger = { debug: quiet, info: quiet, warn: quiet, error: quiet, addSecret: quiet, removeSecret: quiet, child: () => logger };
+  const embedded = await startEmbedded({ dataDir: join(work, 'data'), port: 0, cloudPort: 0, step: quiet, logger });
+  return {
+    env: { HANGAR_URL: embedded.engineUrl, HANGAR_TOKEN: embedded.ownerToken! }, note: 'startEmbedded in the benchmark process, from the TypeScript sources (tsx)',
+    close: () => embedded.close(),
+  };
+}
+
 async function main(): Promise<void> {
-  execFileSync('npx', ['tsc', '-b', 'packages/cli'], { cwd: repo, stdio: 'inherit' });
+  execFileSync('npx', ['tsc', '-b', 'packages/cli', 'packages/local'], { cwd: repo, stdio: 'inherit' });
   rmSync(work, { recursive: true, force: true });
   const project = join(work, 'hello-http');
   cpSync(join(repo, 'examples', 'hello-http'), project, { recursive: true });
   const index = join(project, 'src', 'index.mjs');
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: +(totalmem() / 2 ** 30).toFixed(1), os: `${platform()} ${release()} ${arch()}`, node: process.version, loadAverageAtStart: load() };
 
-  const { startEmbedded } = await import('@hangar/local');
-  const quiet = () => undefined;
-  const logger = { debug: quiet, info: quiet, warn: quiet, error: quiet, addSecret: quiet, removeSecret: quiet, child: () => logger };
-  const embedded = await startEmbedded({ dataDir: join(work, 'data'), port: 0, cloudPort: 0, step: quiet, logger });
   const home = join(work, 'home');
-  const env = { PATH: process.env.PATH ?? '', HOME: home, HANGAR_HOME: home, HANGAR_URL: embedded.engineUrl, HANGAR_TOKEN: embedded.ownerToken! };
+  const engine = engineMode === 'up' ? await startUp(home) : await startInProcess();
+  const env = { PATH: process.env.PATH ?? '', HOME: home, HANGAR_HOME: home, ...engine.env };
   const events = new Events();
   const child = spawn(process.execPath, [bin, 'dev', '--json'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -135,13 +167,13 @@ async function main(): Promise<void> {
     child.kill('SIGINT');
     const code = await exited;
     if (code !== 0) log(`hangar dev exited ${code} after Ctrl-C: ${stderr}`);
-    await embedded.close();
+    await engine.close();
   }
 
   const answering = median(edits.map((e) => e.answeringMs));
   const logLines = edits.map((e) => e.logLineMs).filter((x): x is number => x !== null);
   const result = {
-    date: new Date().toISOString(), machine, loadAverageAtEnd: load(), runs: edits.length, pollMs: POLL_MS, debounceMs: 100,
+    date: new Date().toISOString(), machine, loadAverageAtEnd: load(), engine: engine.note, runs: edits.length, pollMs: POLL_MS, debounceMs: 100,
     medians: { deployedMs: median(edits.map((e) => e.deployedMs)), deployMs: median(edits.map((e) => e.deployMs)), answeringMs: answering, logLineMs: logLines.length ? median(logLines) : null },
     goalMs: GOAL_MS, goalMet: answering <= GOAL_MS, edits,
   };
@@ -153,7 +185,7 @@ async function main(): Promise<void> {
     '# `hangar dev` benchmark', '',
     `Run ${result.date} with \`node scripts/bench.mjs dev\` (median of ${result.runs} edits after one warm-up edit).`, '',
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB RAM, ${machine.os}, Node ${machine.node}; load average ${machine.loadAverageAtStart.join(' / ')} at start, ${result.loadAverageAtEnd.join(' / ')} at end (1 / 5 / 15 min; the machine is shared with other work).`, '',
-    'examples/hello-http; the engine and local cloud embedded in the benchmark process; `hangar dev --json` (the built binary) as its own process, default debounce 100 ms. Each edit rewrites `src/index.mjs`; times are from the write.', '',
+    `examples/hello-http; the engine and local cloud embedded: ${engine.note}; \`hangar dev --json\` (the built binary) as its own process, default debounce 100 ms. Each edit rewrites \`src/index.mjs\`; times are from the write.`, '',
     '| measure | median | each edit |',
     '| --- | ---: | --- |',
     `| save -> new code answering at the URL (goal <= ${GOAL_MS} ms) | **${m.answeringMs} ms** ${result.goalMet ? 'met' : 'MISSED'} | ${edits.map((e) => e.answeringMs).join(', ')} |`,
@@ -164,7 +196,7 @@ async function main(): Promise<void> {
     '', '## Notes', '',
     `- "answering" polls the URL every ${POLL_MS} ms, so it can read up to that much late; it can come before the \`deployed\` event, which waits for the deployment's end as the engine records it.`,
     '- The save-to-answer time is the debounce (100 ms), the watcher noticing the write, the deploy through the source cache (one changed file uploaded), and the new function version\'s cold start in the local cloud.',
-    '- The embedded engine and local cloud share the machine\'s cores with `hangar dev` and with the polling in this process.',
+    '- The engine and local cloud share the machine\'s cores with `hangar dev`, with the polling in this process, and with whatever else runs on the machine (the load average above).',
     '',
   ].join('\n');
   writeFileSync(join(repo, 'bench', 'results', 'dev.md'), md);
