@@ -1,7 +1,7 @@
 /**
  * `hangar dev` as a developer runs it: the real binary as a child process against the embedded
- * engine and local cloud. It deploys, an edit reaches the URL, the function's log lines appear in
- * its output, and Ctrl-C (SIGINT) exits 0 leaving the instance deployed.
+ * engine and local cloud. It deploys, an edit reaches the URL, the function's log lines (and a thrown error)
+ * appear in its output, and Ctrl-C (SIGINT) exits 0 leaving the instance deployed.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -92,9 +92,16 @@ describe('hangar dev, end to end', { timeout: 240_000 }, () => {
 
     // A change under node_modules is not a save of the code: no deploy.
     writeFileSync(join(project, 'src/node_modules/dep/index.js'), 'module.exports = 2;\n');
-    writeFileSync(join(project, 'src/index.mjs'), handler('two', 'dev-marker-two'));
+    // A handler that throws: its error shows up in dev's output, from the function's own log.
+    writeFileSync(join(project, 'src/index.mjs'), 'export const handler = async () => { throw new Error("dev-boom"); };\n');
     await out.until((t) => /↻ src\/index\.mjs changed — deploying…/.test(t) && out.count(/✓ deployed in/) >= 2);
     assert.doesNotMatch(out.text, /node_modules\/dep/, 'a change in node_modules triggered nothing');
+    const failing = await fetch(url);
+    assert.ok(failing.status >= 500, `the throwing handler answers ${failing.status}`);
+    await out.until((t) => /Error: dev-boom/.test(t));
+
+    writeFileSync(join(project, 'src/index.mjs'), handler('two', 'dev-marker-two'));
+    await out.until(() => out.count(/✓ deployed in/) >= 3);
     const second = await fetch(url);
     assert.equal(await second.text(), 'two', 'the edit reached the URL');
     await out.until((t) => t.includes('dev-marker-two'));
