@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { AttachRolePolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { AttachRolePolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { CloudWatchLogsClient, DescribeLogStreamsCommand, FilterLogEventsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { InvokeCommand, LambdaClient, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import type { SessionCredentials } from '@hangar/core';
@@ -303,6 +303,29 @@ for (const db of testDatabases()) describe(`function operations against the loca
     assert.ok(requested.every((e) => e.data.purpose === 'logs' || e.data.purpose === 'invoke'));
     const deploys = (await engine.audit.list(engine.seed!.org.id, { kind: 'credentials.issued' })).filter((e) => e.subject?.startsWith('deployment:'));
     assert.ok(deploys.length >= 1 && deploys.every((e) => e.data.purpose === 'deploy'));
+  });
+
+  test('a provider role without the logs permissions: FUNCTION_AWS_ACCESS_DENIED naming the action; invoke still works', async () => {
+    const p = await engine.app.inject({ method: 'POST', url: `${base}/providers`, headers, payload: { name: 'invoke-only' } });
+    assert.equal(p.statusCode, 201, p.body);
+    const iam = new IAMClient({ region, endpoint: cloud.endpoint, credentials: workloadRoot });
+    const role = await iam.send(new CreateRoleCommand({ RoleName: 'hangar-invoke-only', AssumeRolePolicyDocument: JSON.stringify(p.json().setup.trustPolicy), MaxSessionDuration: 3600 }));
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'hangar-invoke-only', PolicyName: 'invoke', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: '*' }] }) }));
+    iam.destroy();
+    assert.equal((await engine.app.inject({ method: 'POST', url: `${base}/providers/invoke-only/verify`, headers, payload: { roleArn: role.Role!.Arn } })).json().status, 'verified');
+    const link = await engine.app.inject({ method: 'POST', url: `${base}/providers/invoke-only/links`, headers, payload: { scope: 'instance', instanceId } });
+    assert.equal(link.statusCode, 201, link.body);
+    try {
+      const logs = await get('/logs');
+      assert.equal(logs.statusCode, 403, logs.body);
+      assert.equal(logs.json().code, 'FUNCTION_AWS_ACCESS_DENIED');
+      assert.match(logs.json().message, /logs:FilterLogEvents on arn:aws:logs:us-east-1:200000000002:log-group:\/aws\/lambda\//);
+      const issued = (await engine.audit.list(engine.seed!.org.id, { kind: 'credentials.issued' })).find((e) => e.subject === `instance:${instanceId}` && e.data.provider === 'invoke-only');
+      assert.equal(issued?.data.purpose, 'logs', 'the instance link chose the provider');
+      assert.equal((await invoke({ payload: { via: 'invoke-only' } })).json().functionError, null);
+    } finally {
+      assert.equal((await engine.app.inject({ method: 'DELETE', url: `${base}/providers/invoke-only/links/${link.json().link.id}`, headers })).statusCode, 204);
+    }
   });
 
   test('the local cloud\'s own failure output is recognised: syntax error, missing export, timeout', async () => {

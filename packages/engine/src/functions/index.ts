@@ -25,6 +25,7 @@ export interface FunctionsFeature extends Feature {
 
 export function createFunctionsFeature(deps: CoreDeps & FunctionsOptions): FunctionsFeature {
   const logger = deps.logger.child({ feature: 'functions' });
+  const stopping = new AbortController();
   const sessions = createOperationSessions({ broker: deps.broker, clock: deps.clock, ...(deps.sessionIdleMs ? { idleMs: deps.sessionIdleMs } : {}) });
   return {
     name: 'functions',
@@ -33,10 +34,12 @@ export function createFunctionsFeature(deps: CoreDeps & FunctionsOptions): Funct
     async register(app) {
       await registerFunctionRoutes(app, {
         clock: deps.clock, logger, broker: deps.broker, sessions, instance: deps.instance,
-        ...(deps.stream ? { stream: deps.stream } : {}),
+        stream: { ...deps.stream, stopping: stopping.signal },
       });
     },
     async stop() {
+      // Open log streams end first (they would otherwise hold the HTTP server open), then the sessions close.
+      stopping.abort();
       sessions.closeAll();
     },
   };

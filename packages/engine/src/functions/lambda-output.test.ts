@@ -97,6 +97,8 @@ test('the recogniser attributes a line without request id to the invocation runn
   ].map(recognise);
   assert.deepEqual(out.map((o) => o.event.requestId), [rid, rid, null, rid, null]);
   assert.equal(out[0]!.event.ts, new Date(out[0]!.event.ts).toISOString());
+  const multi = createRecogniser()(ev(`2026-12-01T10:00:00.000Z\t${rid}\tINFO\t{\r  a: 1\r}\n`));
+  assert.equal(multi.event.message, `2026-12-01T10:00:00.000Z\t${rid}\tINFO\t{\n  a: 1\n}`, 'the runtime\'s \\r become newlines again');
 });
 
 test('health: invocations, cold starts, p50/p99, and errors counted once per invocation', () => {

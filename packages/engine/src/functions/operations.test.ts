@@ -27,6 +27,12 @@ test('the function of an instance: name, ARN parts, log group and its ARN', () =
   ]);
 });
 
+test('a component that names its log group in its outputs is read there', () => {
+  const t = functionTarget(instance({ outputs: { ...instance().outputs, logGroup: '/hangar/shop/dev/api' } }));
+  assert.deepEqual([t.logGroup, t.logGroupArn], ['/hangar/shop/dev/api', 'arn:aws:logs:eu-west-1:222222222222:log-group:/hangar/shop/dev/api']);
+  assert.equal(functionTarget(instance({ outputs: { ...instance().outputs, logGroup: 'bad name*' } })).logGroup, `/aws/lambda/${fnName}`);
+});
+
 test('removed, never deployed, and function-less instances are clear errors', () => {
   const code = (i: InstanceView) => { try { functionTarget(i); return 'ok'; } catch (e) { return (e as HangarError).code; } };
   assert.equal(code(instance({ status: 'removed' })), 'FUNCTION_NOT_DEPLOYED');

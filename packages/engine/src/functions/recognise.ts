@@ -38,7 +38,8 @@ export function createRecogniser(): (raw: RawLogEvent) => RecognisedEvent {
         id: raw.eventId,
         ts: new Date(raw.timestamp).toISOString(),
         stream,
-        message: raw.message.replace(/\n$/, ''),
+        // The runtime writes a multi-line message as one event with \r for each newline; give the newlines back.
+        message: raw.message.replace(/\r?\n$/, '').replace(/\r\n?/g, '\n'),
         requestId,
         kind: parsed.kind,
         errorType: parsed.errorType,

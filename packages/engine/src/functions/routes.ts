@@ -24,6 +24,9 @@ export interface FunctionRoutesDeps {
   readonly stream?: Omit<StreamOptions, 'clock' | 'logger'>;
 }
 
+/** An HTTP body up to the contract's 6 MiB, JSON-escaped: Lambda itself refuses a payload over 6 MB. */
+const invokeBodyLimit = 13 * 1024 * 1024;
+
 /** Health reads at most this many events (REPORT lines and errors among them). */
 const healthEventLimit = 100_000;
 
@@ -113,14 +116,15 @@ export async function registerFunctionRoutes(app: FastifyInstance, deps: Functio
     const wall = Math.round((performance.now() - started) * 100) / 100;
     // The invocation's own id and duration are in its REPORT line (the tail ends with it).
     const report = /REPORT RequestId: (\S+)\tDuration: ([\d.]+) ms/.exec(out.logTail);
-    const started_ = /START RequestId: (\S+)/.exec(out.logTail);
+    const start = /START RequestId: (\S+)/.exec(out.logTail);
     return {
       statusCode: out.statusCode,
       functionError: out.functionError,
       payload: out.payload,
-      logTail: out.logTail,
-      requestId: report?.[1] ?? started_?.[1] ?? out.requestId,
+      // As for log lines: the runtime's \r stand for newlines in a multi-line message.
+      logTail: out.logTail.replace(/\r\n?/g, '\n'),
+      requestId: report?.[1] ?? start?.[1] ?? out.requestId,
       durationMs: report ? Number(report[2]) : wall,
     };
-  });
+  }, { bodyLimit: invokeBodyLimit });
 }

@@ -27,6 +27,8 @@ export interface StreamOptions {
   readonly recheckMs?: number;
   /** Most backlog lines sent before `live`; default 1000. */
   readonly backlogLimit?: number;
+  /** Aborted when the engine stops: open streams end so the server can close. */
+  readonly stopping?: AbortSignal;
 }
 
 export interface StreamSource {
@@ -77,6 +79,8 @@ export async function streamFunctionLogs(
   let wakeup: (() => void) | undefined;
   const onClose = () => { abort.abort(); wakeup?.(); };
   raw.on('close', onClose);
+  opts.stopping?.addEventListener('abort', onClose);
+  if (opts.stopping?.aborted) onClose();
   const closed = () => abort.signal.aborted;
   const sleep = (ms: number) => new Promise<void>((resolve) => {
     if (closed()) return resolve();
@@ -87,22 +91,24 @@ export async function streamFunctionLogs(
   const recognise = createRecogniser();
   /** Ids sent, with their timestamps, so old ones can be forgotten once outside the overlap. */
   const sent = new Map<string, number>();
+  // Keyed by stream too: event ids are unique in AWS, but nothing is lost by not relying on it.
+  const key = (e: RawLogEvent) => `${e.logStreamName}\u0000${e.eventId}`;
   let newest = resume ? resume.timestamp : q.startTime;
   let lastWrite = clock.now().getTime();
   let skipUntil = resume?.eventId;
 
   const send = (events: readonly RawLogEvent[]) => {
     for (const e of events) {
-      if (sent.has(e.eventId)) continue;
+      if (sent.has(key(e))) continue;
       if (resume && e.timestamp < resume.timestamp) continue;
       if (skipUntil !== undefined && e.timestamp === resume?.timestamp) {
         // Lines of the resumed millisecond up to the last one the client saw were sent before.
-        sent.set(e.eventId, e.timestamp);
+        sent.set(key(e), e.timestamp);
         if (e.eventId === skipUntil) skipUntil = undefined;
         continue;
       }
       const r = recognise(e);
-      sent.set(e.eventId, e.timestamp);
+      sent.set(key(e), e.timestamp);
       if (e.timestamp > newest) newest = e.timestamp;
       raw.write(frame({ event: 'log', data: r.event }, sseId(e)));
       lastWrite = clock.now().getTime();
@@ -159,6 +165,7 @@ export async function streamFunctionLogs(
     }
   } finally {
     raw.off('close', onClose);
+    opts.stopping?.removeEventListener('abort', onClose);
     raw.end();
   }
 }

@@ -12,7 +12,7 @@ export interface FunctionTarget {
   readonly partition: string;
   readonly region: string;
   readonly accountId: string;
-  /** `/aws/lambda/<function>`: where Lambda writes the function's logs. */
+  /** `/aws/lambda/<function>` (where Lambda writes by default), or the `logGroup` output of a component that names its own. */
   readonly logGroup: string;
   /** `arn:<partition>:logs:<region>:<account>:log-group:<name>` (without `:*`). */
   readonly logGroupArn: string;
@@ -46,6 +46,8 @@ export function functionTarget(instance: InstanceView): FunctionTarget {
     throw new HangarError('INTERNAL', `The stored outputs of instance ${label(instance)} name a function ARN that is not one: ${JSON.stringify(functionArn)}.`);
   }
   const [, partition, region, accountId] = m as unknown as [string, string, string, string];
-  const logGroup = `/aws/lambda/${functionName}`;
+  // A component that manages its log group may name it in its outputs; Lambda's default otherwise.
+  const named = instance.outputs.logGroup;
+  const logGroup = typeof named === 'string' && /^[.\-_/#A-Za-z0-9]{1,512}$/.test(named) ? named : `/aws/lambda/${functionName}`;
   return { instance, functionName, functionArn, partition, region, accountId, logGroup, logGroupArn: `arn:${partition}:logs:${region}:${accountId}:log-group:${logGroup}` };
 }

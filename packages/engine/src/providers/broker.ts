@@ -38,7 +38,7 @@ function isOperation(req: CredentialRequest): req is OperationCredentialRequest 
 }
 
 /** Names and policy of a request: a deployment's (today's behaviour) or an operation's. */
-function describe(req: CredentialRequest): { purpose: CredentialPurpose; sessionName: string; subject: string; label: string; policy: string | undefined; narrowed: boolean } {
+function sessionFacts(req: CredentialRequest): { purpose: CredentialPurpose; sessionName: string; subject: string; label: string; policy: string | undefined; narrowed: boolean } {
   if (isOperation(req)) {
     return {
       purpose: req.purpose, sessionName: operationSessionName(req.purpose, req.instanceId), subject: `instance:${req.instanceId}`,
@@ -75,7 +75,7 @@ export function createBroker(deps: CoreDeps & { repo: Repo; oidc: OidcIssuer }):
     };
   }
 
-  async function assume(p: ProviderRow & { role_arn: string }, req: CredentialRequest, what: ReturnType<typeof describe>): Promise<Credentials> {
+  async function assume(p: ProviderRow & { role_arn: string }, req: CredentialRequest, what: ReturnType<typeof sessionFacts>): Promise<Credentials> {
     const ids = { orgId: req.orgId, appId: req.appId, stage: req.stage };
     const common = {
       RoleArn: p.role_arn,
@@ -113,7 +113,7 @@ export function createBroker(deps: CoreDeps & { repo: Repo; oidc: OidcIssuer }):
       throw new HangarError('PROVIDER_NOT_VERIFIED', `Provider "${req.provider.name}" is no longer verified in this organisation; run \`hangar providers verify ${req.provider.name}\`.`);
     }
     const provider = p as ProviderRow & { role_arn: string };
-    const what = describe(req);
+    const what = sessionFacts(req);
     const secrets: string[] = [];
     let closed = false;
 
