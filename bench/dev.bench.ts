@@ -197,6 +197,8 @@ async function main(): Promise<void> {
     `- "answering" polls the URL every ${POLL_MS} ms, so it can read up to that much late; it can come before the \`deployed\` event, which waits for the deployment's end as the engine records it.`,
     '- The save-to-answer time is the debounce (100 ms), the watcher noticing the write, the deploy through the source cache (one changed file uploaded), and the new function version\'s cold start in the local cloud.',
     '- The engine and local cloud share the machine\'s cores with `hangar dev`, with the polling in this process, and with whatever else runs on the machine (the load average above).',
+    '- The log line comes through the engine, which polls CloudWatch Logs for a followed stream every 500 ms, and the local cloud, which writes a function\'s log when its invocation ends.',
+    '- `--engine in-process` runs the engine from the TypeScript sources inside the benchmark: each new package\'s zip worker thread then loads tsx and compiles its worker first (about a second a deploy on this machine), so that mode measures slower than what a developer sees with `hangar up`.',
     '',
   ].join('\n');
   writeFileSync(join(repo, 'bench', 'results', 'dev.md'), md);
