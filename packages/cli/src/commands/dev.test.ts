@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeEngine, type FakeEngine } from '../testing/fake-engine.js';
 import { tempProject, testContext, type TestContext } from '../testing/helpers.js';
-import { describeChanges, dev, formatLogLine, parseDebounce } from './dev.js';
+import { describeChanges, dev, formatLogLine, parseDebounce, watchPlanFor } from './dev.js';
 
 let engine: FakeEngine;
 before(async () => { engine = await startFakeEngine(); });
@@ -89,4 +89,13 @@ test('parseDebounce, describeChanges and formatLogLine', () => {
     message: 'REPORT RequestId: 8f1c2d3e-0000-4000-8000-000000000000\tDuration: 11.97 ms\tBilled Duration: 12 ms\tMemory Size: 1024 MB\tMax Memory Used: 42 MB\tInit Duration: 63.34 ms\n',
   });
   assert.equal(report, '10:00:01 [8f1c2d3e] REPORT 11.97 ms · 42 MB · init 63.34 ms');
+});
+
+test('the watch plan: the source folder, or with a build hook its src without the dist it writes; never $HANGAR_HOME', () => {
+  const plain = watchPlanFor({ plan: { root: '/p/src' }, guard: { excludeDirs: new Map([['.hangar-home', '$HANGAR_HOME']]) } }, '/p/src/.hangar-home');
+  assert.equal(plain.root, '/p/src');
+  assert.deepEqual(plain.ignoredDirs, ['/p/src/.hangar-home', '/p/src/.hangar-home']);
+  const hook = watchPlanFor({ plan: { root: '/p/dist', hook: { command: 'npm run build', cwd: '/p' } } }, '/home/me/.hangar');
+  assert.equal(hook.root, '/p');
+  assert.deepEqual(hook.ignoredDirs, ['/p/dist', '/home/me/.hangar']);
 });
