@@ -26,7 +26,9 @@ export interface FunctionsFeature extends Feature {
 export function createFunctionsFeature(deps: CoreDeps & FunctionsOptions): FunctionsFeature {
   const logger = deps.logger.child({ feature: 'functions' });
   const stopping = new AbortController();
-  const sessions = createOperationSessions({ broker: deps.broker, clock: deps.clock, ...(deps.sessionIdleMs ? { idleMs: deps.sessionIdleMs } : {}) });
+  const idleMs = deps.sessionIdleMs ?? 15 * 60_000;
+  const sessions = createOperationSessions({ broker: deps.broker, clock: deps.clock, idleMs });
+  let sweeper: NodeJS.Timeout | undefined;
   return {
     name: 'functions',
     migrations: {},
@@ -37,7 +39,13 @@ export function createFunctionsFeature(deps: CoreDeps & FunctionsOptions): Funct
         stream: { ...deps.stream, stopping: stopping.signal },
       });
     },
+    async start() {
+      // Idle sessions go even when no request comes to trigger the sweep.
+      sweeper = setInterval(() => sessions.sweep(), Math.max(1_000, Math.floor(idleMs / 3)));
+      sweeper.unref();
+    },
     async stop() {
+      if (sweeper) clearInterval(sweeper);
       // Open log streams end first (they would otherwise hold the HTTP server open), then the sessions close.
       stopping.abort();
       sessions.closeAll();

@@ -151,12 +151,20 @@ test('operation sessions: reused while open, one per actor and purpose, not cach
   assert.equal(sessions.size(), 4);
 
   now += 61_000;
+  await sessions.get(other);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(closed.length, 5, 'a get closes the idle ones');
+  assert.equal(sessions.size(), 1);
+  now += 61_000;
+  sessions.sweep();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(closed.length, 6, 'so does a sweep on its own');
+  assert.equal(sessions.size(), 0);
   await sessions.get(req());
   await new Promise((r) => setImmediate(r));
-  assert.equal(closed.length, 5, 'the idle ones were closed');
-  assert.equal(opened.length, 6, 'and the one asked for was opened again');
+  assert.equal(opened.length, 7, 'the one asked for was opened again');
   sessions.closeAll();
   await new Promise((r) => setImmediate(r));
-  assert.equal(closed.length, 6);
+  assert.equal(closed.length, 7);
   assert.equal(sessions.size(), 0);
 });

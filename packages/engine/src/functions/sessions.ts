@@ -12,6 +12,8 @@ export interface OperationSessions {
   get(request: OperationCredentialRequest): Promise<CredentialSession>;
   /** Close every session of an instance (it was removed, or its provider changed). */
   evictInstance(orgId: string, instanceId: string): void;
+  /** Close the sessions unused for `idleMs` (also done on every `get`). */
+  sweep(): void;
   /** How many sessions are open (tests). */
   size(): number;
   closeAll(): void;
@@ -61,6 +63,7 @@ export function createOperationSessions(deps: { broker: CredentialBroker; clock:
     evictInstance(orgId, instanceId) {
       for (const [key, e] of entries) if (e.orgId === orgId && e.instanceId === instanceId) close(key, e);
     },
+    sweep: () => sweep(deps.clock.now().getTime()),
     size: () => entries.size,
     closeAll() {
       for (const [key, e] of entries) close(key, e);
