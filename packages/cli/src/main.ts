@@ -166,6 +166,16 @@ export async function main(argv: readonly string[], ctx: CommandContext, extensi
   // @commands:fn-ops (commands added by this work go directly below this line)
   // @commands:fn-loggroups (commands added by this work go directly below this line)
   // @commands:dev (commands added by this work go directly below this line)
+  program.command('dev').description("deploy, then redeploy on every save and stream the function's logs here; Ctrl-C stops (the instance stays)")
+    .option('--stage <stage>').option('--json', 'print one JSON event per line')
+    .option('--debounce <ms>', 'quiet period after a change before deploying (default 100)')
+    .option('--no-logs', "do not stream the function's logs")
+    .action(async (o) => done(await (await import('./commands/dev.js')).dev(ctx, o, () => new Promise<void>((res) => {
+      // The first Ctrl-C stops watching (after a running deploy); a second one, Node's default: exit now.
+      const stop = () => { process.off('SIGINT', stop); process.off('SIGTERM', stop); res(); };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    }))));
   // @commands:dashboard (commands added by this work go directly below this line)
   // @commands:queue (commands added by this work go directly below this line)
   // @commands:fanout-blob (commands added by this work go directly below this line)

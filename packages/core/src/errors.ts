@@ -122,6 +122,8 @@ export const errorCodes = {
   // @errors:fn-loggroups (codes added by this work go directly below this line)
 
   // @errors:dev (codes added by this work go directly below this line)
+  CLI_DEV_NO_SOURCE: spec(400, 'user', false, '`hangar dev` was run on a project without inputs.src: there is no source folder to watch.'),
+  CLI_DEV_WATCH_FAILED: spec(400, 'user', false, '`hangar dev` could not watch the source folder (on Linux, usually too few inotify watches).'),
 
   // @errors:dashboard (codes added by this work go directly below this line)
 

@@ -10,7 +10,7 @@ import { createUi, errorJson, printJson, reportError } from '../output.js';
 import { loadWorkspace } from '../project-file.js';
 import { openSession, type Session } from '../session.js';
 import { waitForDeployment, type DeploymentView } from '../deploy/follow.js';
-import { checkSourceEarly, sendSource, type SourceSummary } from '../source/send.js';
+import { checkSourceEarly, sendSource, type CheckedSource, type SourceSummary } from '../source/send.js';
 import { smokeTest, smokeUrl, type SmokeResult } from '../deploy/smoke.js';
 import { colorsFor, formatFunctionError } from './function-render.js';
 
@@ -139,11 +139,50 @@ async function runSmoke(ctx: CommandContext, session: Session, d: DeploymentView
   return r;
 }
 
+/** What `deployLoaded` deploys: a project already loaded and checked, and an open session. */
+export interface DeployTarget {
+  readonly dir: string;
+  readonly project: ResolvedProject;
+  readonly session: Session;
+  /** From `checkSourceEarly`, when the project has a source. */
+  readonly checked?: CheckedSource | undefined;
+}
+
+/**
+ * Send the source (only what changed) and run one deployment; `hangar deploy` and `hangar dev`
+ * share it. A deployment that fails is a result with `error`; anything else (the engine
+ * unreachable, the source refused) throws.
+ */
+export async function deployLoaded(ctx: CommandContext, target: DeployTarget, quiet: boolean, started = Date.now(), body: { refresh?: boolean; replace?: boolean } = {}): Promise<{ result: DeployResult; deployment: DeploymentView }> {
+  const { session, project, dir, checked } = target;
+  const ui = createUi(ctx, quiet);
+  const src = project.inputs.src as SourceInput | undefined; // checked by parseProject
+  let upload = emptyUpload;
+  let manifestId: string | undefined;
+  let timings = { hashMs: 0, uploadMs: 0 };
+  if (src !== undefined) {
+    const sent = await sendSource(ctx, session, project, dir, src, ui, checked);
+    upload = sent.summary;
+    manifestId = sent.manifestId;
+    timings = sent.timings;
+  }
+  const before = session.client.sentBytes();
+  const deployStart = performance.now();
+  const d = await runDeployment(ctx, session, project, 'deploy', { ...(manifestId ? { manifestId } : {}), ...body }, quiet);
+  const deployMs = Math.round(performance.now() - deployStart);
+  upload = { ...upload, sentBytes: upload.sentBytes + (session.client.sentBytes() - before) };
+  const error = deploymentError(d);
+  const result: DeployResult = {
+    deploymentId: d.id, status: d.status, outputs: d.outputs ?? {},
+    provider: d.provider ? { name: d.provider.name, roleArn: d.provider.roleArn } : null,
+    upload, durationMs: Date.now() - started, timings: { ...timings, deployMs, engineRunMs: d.durationMs }, ...(error ? { error } : {}),
+  };
+  return { result, deployment: d };
+}
+
 export async function deploy(ctx: CommandContext, options: DeployOptions = {}): Promise<number> {
   const started = Date.now();
   const json = options.json === true;
-  const ui = createUi(ctx, json);
-  let result: DeployResult | undefined;
   try {
     const ws = loadWorkspace(ctx.cwd, ctx.env, options.stage);
     if (ws.kind === 'app') return await (await import('./app.js')).deployApp(ctx, ws, options);
@@ -153,29 +192,12 @@ export async function deploy(ctx: CommandContext, options: DeployOptions = {}): 
     // A source folder of credentials is refused before the engine hears of this deploy.
     const checked = src === undefined ? undefined : checkSourceEarly(ctx, dir, src);
     const session = await openSession(ctx, { projectOrg: project.org });
-    let upload = emptyUpload;
-    let manifestId: string | undefined;
-    let timings = { hashMs: 0, uploadMs: 0 };
-    if (src !== undefined) {
-      const sent = await sendSource(ctx, session, project, dir, src, ui, checked);
-      upload = sent.summary;
-      manifestId = sent.manifestId;
-      timings = sent.timings;
-    }
-    const before = session.client.sentBytes();
-    const deployStart = performance.now();
-    const d = await runDeployment(ctx, session, project, 'deploy', { ...(manifestId ? { manifestId } : {}), ...(options.refresh ? { refresh: true } : {}), ...(replace ? { replace } : {}) }, json);
-    const deployMs = Math.round(performance.now() - deployStart);
-    upload = { ...upload, sentBytes: upload.sentBytes + (session.client.sentBytes() - before) };
-    const durationMs = Date.now() - started;
-    const error = deploymentError(d);
-    result = {
-      deploymentId: d.id, status: d.status, outputs: d.outputs ?? {},
-      provider: d.provider ? { name: d.provider.name, roleArn: d.provider.roleArn } : null,
-      upload, durationMs, timings: { ...timings, deployMs, engineRunMs: d.durationMs }, ...(error ? { error } : {}),
-    };
+    const loaded = await deployLoaded(ctx, { dir, project, session, checked }, json, started, { ...(options.refresh ? { refresh: true } : {}), ...(replace ? { replace } : {}) });
+    const d = loaded.deployment;
+    let result: DeployResult = loaded.result;
+    const error = result.error;
     if (!json) {
-      printOutcome(ctx, d, durationMs);
+      printOutcome(ctx, d, result.durationMs);
       if (error) ctx.stderr.write(`✖ ${error.message} (${error.code})\n`);
     }
     if (!error && options.smoke !== undefined && options.smoke !== false) {
