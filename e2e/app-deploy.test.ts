@@ -100,7 +100,8 @@ describe('apps of several instances wired by ${output:}, end to end', { timeout:
     const fromA = await (await fetch(fromB.aUrl)).json() as { me: string };
     assert.equal(fromA.me, 'users');
 
-    const plain = await cli(['deploy'], appDir);
+    // Unchanged, so without --refresh each instance would end `skipped` (no cloud call); --refresh deploys them again.
+    const plain = await cli(['deploy', '--refresh'], appDir);
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stderr, /Deploying app wired\/dev: users, site/);
     assert.match(plain.stderr, /\[users\] succeeded/);
@@ -113,7 +114,7 @@ describe('apps of several instances wired by ${output:}, end to end', { timeout:
   });
 
   test('a deploy inside one instance\'s folder deploys just it, resolving its reference from stored outputs', async () => {
-    const r = await cli(['deploy', '--json'], join(appDir, 'site'));
+    const r = await cli(['deploy', '--json', '--refresh'], join(appDir, 'site'));
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const d = JSON.parse(r.stdout) as { status: string; outputs: { url: string } };
     assert.equal(d.status, 'succeeded');

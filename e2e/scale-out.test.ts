@@ -267,7 +267,7 @@ describe('three engines on one PostgreSQL database', { skip: process.env.HANGAR_
     const followers: Array<Promise<Result & { i: number }>> = [];
     for (let i = 0; i < 30; i++) {
       const engine = engines[i % 3]!;
-      followers.push(run(bins.cli, ['deploy', '--json'], { env: cliEnv(engine.url, `s${i % 10}`), cwd: project }).then((r) => ({ ...r, i })));
+      followers.push(run(bins.cli, ['deploy', '--json', '--refresh'], { env: cliEnv(engine.url, `s${i % 10}`), cwd: project }).then((r) => ({ ...r, i })));
       // The next CLI starts once this one's deployment is queued, so submission order is known.
       for (let t = 0; t < 1200 && (await allDeployments(engine.url)).length < i + 1; t++) await new Promise((r) => setTimeout(r, 50));
     }

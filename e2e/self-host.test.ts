@@ -303,7 +303,7 @@ for (const db of databases) {
 
     test('SIGTERM drains: a running deployment finishes (its follower gets the end), then the engine exits 0', async () => {
       const project = join(work, 'hello-http');
-      const follower = run(bins.cli, ['deploy', '--json'], { env: cliEnv(), cwd: project });
+      const follower = run(bins.cli, ['deploy', '--json', '--refresh'], { env: cliEnv(), cwd: project });
       const headers = { authorization: `Bearer ${token}` };
       let runningId: string | undefined;
       for (let i = 0; i < 1200 && !runningId; i++) {
@@ -344,7 +344,7 @@ for (const db of databases) {
       // Removed first, so the deploy creates everything again and is still running when the signal comes.
       const removed = await run(bins.cli, ['remove', '--json'], { env, cwd: project });
       assert.equal(removed.code, 0, removed.stdout + removed.stderr);
-      const follower = run(bins.cli, ['deploy', '--json'], { env, cwd: project });
+      const follower = run(bins.cli, ['deploy', '--json', '--refresh'], { env, cwd: project });
       const headers = { authorization: `Bearer ${token}` };
       let runningId: string | undefined;
       for (let i = 0; i < 1200 && !runningId; i++) {
@@ -368,8 +368,10 @@ for (const db of databases) {
         assert.equal(after.status, 'failed');
         assert.equal(after.error?.code, 'DEPLOY_INTERRUPTED');
       } else {
-        // On PostgreSQL another engine may still own it; it is failed once its heartbeat is stale (HANGAR_LEASE_MS, 30 s).
-        assert.equal(after.status, 'running');
+        // On PostgreSQL another engine may still own it, so the new engine leaves its live lease alone: it is
+        // failed only once its heartbeat is stale (HANGAR_LEASE_MS, 30 s). The abandoned run is not aborted, so
+        // it may also have finished while the old process was closing its connections.
+        assert.ok(after.status === 'running' || after.status === 'succeeded', `the new engine left the deployment alone (status ${after.status})`);
       }
       next.p.child.kill('SIGTERM');
       assert.equal((await next.p.exited).code, 0);

@@ -149,6 +149,8 @@ describe('two engines behind a balancer, one PostgreSQL database, one blob bucke
       HANGAR_PORT: '0', HANGAR_AWS_ENDPOINT: cloudProxy.url, HANGAR_AWS_REGION: region,
       HANGAR_ENGINE_ACCESS_KEY_ID: k.AccessKeyId!, HANGAR_ENGINE_SECRET_ACCESS_KEY: k.SecretAccessKey!,
       HANGAR_DATABASE_URL: dbUrl.toString(), HANGAR_BLOB_URL: `s3://${bucket}/e2e`, HANGAR_BLOB_ENDPOINT: cloud.endpoint,
+      // Engines sharing a database share the secret that encrypts the signing keys (docs/scale-out.md).
+      HANGAR_SECRET_KEY: randomBytes(32).toString('hex'),
     };
   });
 
@@ -190,7 +192,7 @@ describe('two engines behind a balancer, one PostgreSQL database, one blob bucke
     cpSync(join(root, 'examples/hello-http'), project, { recursive: true });
     // Engine 2's Lambda calls wait until released: the run stops after its first lines.
     cloudProxy.holding = (req) => /\/lambda\//.test(String(req.headers.authorization ?? ''));
-    const cli = new Proc(bins.cli, ['deploy'], cliEnv(), project);
+    const cli = new Proc(bins.cli, ['deploy', '--refresh'], cliEnv(), project);
     // The provider line is written by engine 2 and reaches the CLI through engine 1.
     await cli.waitFor(/role arn:aws:iam::200000000002:role\/hangar-deployer/, 'the first log line, through engine 1');
     assert.ok(lb.seen.every((r) => !r.headers['last-event-id']), 'no resume yet');

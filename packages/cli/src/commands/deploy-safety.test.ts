@@ -185,7 +185,7 @@ test('hangar logs of a running deployment resumes a cut stream too, each line on
   assert.equal(created.status, 202, await created.clone().text());
   const from = engine.requests.length;
   const ctx = testContext(p.dir, { HANGAR_HOME: p.home });
-  assert.equal(await logs(ctx, { stage: 'logs' }), 0, ctx.stderr.text());
+  assert.equal(await logs(ctx, { stage: 'logs', deployment: true }), 0, ctx.stderr.text());
   const out = ctx.stdout.text();
   assert.equal(out.split('assuming arn:aws:iam::222222222222:role/hangar-deployer').length - 1, 1, out);
   assert.equal(out.split('function updated').length - 1, 1, out);
