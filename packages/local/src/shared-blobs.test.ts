@@ -2,6 +2,7 @@
 // own data dir: a source uploaded through engine 1 deploys through engine 2, and a client of
 // engine 1 follows engine 2's run.
 import { after, before, describe, test } from 'node:test';
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
@@ -44,7 +45,10 @@ describe('two engines, one PostgreSQL schema, one blob bucket', { skip: testPost
     iam.destroy();
 
     store = await openTestStore('postgres');
+    // Engines sharing a database share the secret that encrypts the signing keys (docs/scale-out.md).
+    const secretKey = randomBytes(32).toString('hex');
     const config = (workers: number): Partial<EngineConfig> => ({
+      secretKey,
       aws: { region, endpoint: cloud.endpoint, credentials: accounts.engineUser },
       blobs: { kind: 's3', bucket, prefix: 'shared/', endpoint: cloud.endpoint },
       workers,

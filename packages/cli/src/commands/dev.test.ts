@@ -21,6 +21,8 @@ async function until(ctx: TestContext, ok: (e: DevEvent[]) => boolean, save?: ()
   for (let waited = 0; ; waited += 10) {
     const e = events(ctx);
     if (ok(e)) return e;
+    // Bounded, so a wait that never ends cannot keep the test process alive after the test's timeout.
+    if (waited > 50_000) throw new Error(`the expected dev events never came; got: ${e.map((x) => x.event).join(', ')}`);
     if (save && waited > 0 && waited % 3000 === 0) save();
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -33,6 +35,7 @@ test('dev --json: deploys, redeploys a save with the changed path, keeps watchin
   const ctx = testContext(p.dir, { HANGAR_HOME: p.home, HANGAR_URL: engine.url, HANGAR_TOKEN: engine.token });
   let stop: () => void = () => undefined;
   const running = dev(ctx, { json: true, debounce: '20' }, () => new Promise<void>((r) => { stop = r; }));
+  t.after(async () => { stop(); await running.catch(() => 1); }); // closes the watcher even when an assertion failed
 
   let e = await until(ctx, (x) => count(x, 'watching') === 1);
   assert.deepEqual(e.slice(0, 2).map((x) => x.event), ['deploying', 'deployed'], ctx.stderr.text());
