@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,15 +15,12 @@ import { ApiGatewayV2Client, GetApisCommand } from '@aws-sdk/client-apigatewayv2
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
-import { startEmbedded, type Embedded } from '@hangar/local';
-import { chromium } from 'playwright-core';
+import type { Embedded } from '@hangar/local';
+import { browserSkip, launchChromium, startQuietEmbedded } from './embedded.js';
 import { run } from './processes.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cliBin = join(root, 'packages/cli/dist/bin.js');
-const CHROMIUM = '/usr/bin/chromium';
-/** The dashboard check needs Chromium: skipped without it, unless HANGAR_TEST_BROWSER makes that a failure. */
-const browserSkip = existsSync(CHROMIUM) || process.env.HANGAR_TEST_BROWSER ? false : `${CHROMIUM} is missing (set HANGAR_TEST_BROWSER=1 to make this a failure)`;
 
 interface AppJson {
   appDeploymentId: string | null;
@@ -80,7 +77,7 @@ describe('apps of several instances wired by ${output:}, end to end', { timeout:
     writeFileSync(join(appDir, 'hangar.yml'), 'app: wired\nstage: dev\n');
     instance(join(appDir, 'users'), { ME: 'users' });
     instance(join(appDir, 'site'), { ME: 'site', A_URL: '${output:users.url}' });
-    embedded = await startEmbedded({ dataDir: join(work, 'data'), port: 0, cloudPort: 0, logger: { debug() {}, info() {}, warn() {}, error() {}, addSecret() {}, removeSecret() {}, child() { return this; } } });
+    embedded = await startQuietEmbedded(work);
   });
 
   after(async () => {
@@ -131,7 +128,7 @@ describe('apps of several instances wired by ${output:}, end to end', { timeout:
   });
 
   test('the dashboard shows the app deployment: each instance\'s status and a link to its log', { skip: browserSkip }, async () => {
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ baseURL: embedded.dashboardUrl });
       await page.goto('/');

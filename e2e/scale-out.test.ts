@@ -9,74 +9,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import {
-  AttachRolePolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand,
-} from '@aws-sdk/client-iam';
+  bins, createCloudAccount, createDeployerRole, createEngineUser, freshPostgres, NodeProc as Proc, region, root, runNode, startEngineProcess, type FreshDatabase, type NodeResult as Result,
+} from './engines.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bins = {
-  cloud: join(root, 'packages/local-cloud/dist/bin.js'),
-  engine: join(root, 'packages/engine/dist/bin.js'),
-  cli: join(root, 'packages/cli/dist/bin.js'),
-};
-const region = 'us-east-1';
-const quiet = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 const LEASE_MS = 3000;
 
-interface Result { code: number; stdout: string; stderr: string }
-
-function run(file: string, args: string[], opts: { env: Record<string, string>; cwd?: string }): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [file, ...args], { env: { PATH: process.env.PATH ?? '', ...quiet, ...opts.env }, cwd: opts.cwd ?? root, maxBuffer: 16 * 1024 * 1024, timeout: 300_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-class Proc {
-  readonly child: ChildProcess;
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(file: string, args: string[], env: Record<string, string>) {
-    this.child = spawn(process.execPath, [file, ...args], { env: { PATH: process.env.PATH ?? '', ...quiet, ...env }, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => { this.stdout += d; });
-    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => { this.stderr += d; });
-    this.exited = new Promise((resolve) => this.child.once('close', (code, signal) => resolve({ code, signal })));
-  }
-
-  async waitFor(re: RegExp, what: string): Promise<RegExpExecArray> {
-    for (let i = 0; i < 1200; i++) {
-      const m = re.exec(this.stdout);
-      if (m) return m;
-      if (this.child.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`${what}: not seen.\nstdout:\n${this.stdout.slice(-4000)}\nstderr:\n${this.stderr}`);
-  }
-
-  /** stdout's JSON log records. */
-  records(): Array<Record<string, unknown>> {
-    return this.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
-  }
-}
+const run = (file: string, args: string[], opts: { env: Record<string, string>; cwd?: string }) => runNode(file, args, { ...opts, timeoutMs: 300_000 });
 
 /**
  * A pass-through proxy in front of the local cloud that can hold Lambda's requests (paused), so
@@ -123,18 +66,6 @@ async function startPausableProxy(target: string) {
   };
 }
 
-async function createAccount(endpoint: string, cloudDir: string, accountId: string): Promise<{ accessKeyId: string; secretAccessKey: string }> {
-  const tokenFile = join(cloudDir, 'admin-token');
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (existsSync(tokenFile)) headers.authorization = `Bearer ${readFileSync(tokenFile, 'utf8').trim()}`;
-  const res = await fetch(`${endpoint}/_local/accounts`, { method: 'POST', headers, body: JSON.stringify({ accountId }) });
-  assert.ok(res.ok, `POST /_local/accounts answered ${res.status}: ${await res.clone().text()}`);
-  return (await res.json()) as { accessKeyId: string; secretAccessKey: string };
-}
-
-const iam = (endpoint: string, key: { accessKeyId: string; secretAccessKey: string }) =>
-  new IAMClient({ region, endpoint, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey } });
-
 /** Every file under `dir` (relative paths), for "no blob was lost". */
 function filesUnder(dir: string, base = dir, out: string[] = []): string[] {
   if (!existsSync(dir)) return out;
@@ -154,7 +85,7 @@ describe('three engines on one PostgreSQL database', { skip: process.env.HANGAR_
   let proxy: Awaited<ReturnType<typeof startPausableProxy>>;
   const engines: Array<{ p: Proc; url: string }> = [];
   let engineEnv: Record<string, string>;
-  let dbName: string;
+  let database: FreshDatabase | undefined;
   let token: string;
   let orgId: string;
   let project: string;
@@ -165,11 +96,7 @@ describe('three engines on one PostgreSQL database', { skip: process.env.HANGAR_
     return (await res.json()) as T;
   };
   const allDeployments = async (url: string) => (await api<{ deployments: DeploymentView[] }>(url, '/deployments?limit=200')).deployments;
-  const startEngine = async (extra: Record<string, string> = {}) => {
-    const p = new Proc(bins.engine, ['serve'], { ...engineEnv, ...extra });
-    const m = await p.waitFor(/^.*"msg":"serving the API and the dashboard".*$/m, 'hangar-engine serve printing its URL');
-    return { p, url: (JSON.parse(m[0]) as { url: string }).url };
-  };
+  const startEngine = (extra: Record<string, string> = {}) => startEngineProcess({ ...engineEnv, ...extra });
   /** Which engine process claimed a deployment (from its 'claimed a deployment' log records). */
   const claimants = (id: string) => engines.filter((e) => e.p.records().some((r) => r.msg === 'claimed a deployment' && r.deploymentId === id));
 
@@ -182,34 +109,17 @@ describe('three engines on one PostgreSQL database', { skip: process.env.HANGAR_
     const endpoint = (await cloud.waitFor(/endpoint: (http:\/\/\S+)/, 'hangar-cloud endpoint'))[1]!;
     proxy = await startPausableProxy(endpoint);
 
-    const engineRoot = await createAccount(endpoint, cloudDir, '100000000001');
-    const workloadRoot = await createAccount(endpoint, cloudDir, '200000000002');
-    const admin = iam(endpoint, engineRoot);
-    let engineKey: { accessKeyId: string; secretAccessKey: string };
-    try {
-      await admin.send(new CreateUserCommand({ UserName: 'hangar-engine' }));
-      await admin.send(new PutUserPolicyCommand({
-        UserName: 'hangar-engine', PolicyName: 'assume-provider-roles',
-        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'], Resource: '*' }] }),
-      }));
-      const k = (await admin.send(new CreateAccessKeyCommand({ UserName: 'hangar-engine' }))).AccessKey!;
-      engineKey = { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! };
-    } finally {
-      admin.destroy();
-    }
+    const engineRoot = await createCloudAccount(endpoint, cloudDir, '100000000001');
+    const workloadRoot = await createCloudAccount(endpoint, cloudDir, '200000000002');
+    const engineKey = await createEngineUser(endpoint, engineRoot);
 
-    dbName = `hangar_scale_${randomBytes(5).toString('hex')}`;
-    const adminDb = new pg.Client({ connectionString: process.env.HANGAR_TEST_PG });
-    await adminDb.connect();
-    try { await adminDb.query(`create database ${dbName}`); } finally { await adminDb.end(); }
-    const url = new URL(process.env.HANGAR_TEST_PG!);
-    url.pathname = `/${dbName}`;
+    database = await freshPostgres('hangar_scale');
 
     engineEnv = {
       HOME: join(work, 'engine-home'),
       // One data dir for all three: on PostgreSQL it is not locked, and it holds the blob store.
       HANGAR_DATA_DIR: join(work, 'engine'),
-      HANGAR_DATABASE_URL: url.toString(),
+      HANGAR_DATABASE_URL: database.url,
       HANGAR_PORT: '0',
       HANGAR_AWS_ENDPOINT: proxy.url,
       HANGAR_AWS_REGION: region,
@@ -233,14 +143,7 @@ describe('three engines on one PostgreSQL database', { skip: process.env.HANGAR_
     assert.equal(created.code, 0, created.stdout + created.stderr);
     const provider = JSON.parse(created.stdout) as { setup: { trustPolicy: unknown } };
     const trust = typeof provider.setup.trustPolicy === 'string' ? provider.setup.trustPolicy : JSON.stringify(provider.setup.trustPolicy);
-    const workload = iam(endpoint, workloadRoot);
-    let roleArn: string;
-    try {
-      roleArn = (await workload.send(new CreateRoleCommand({ RoleName: 'hangar-deployer', AssumeRolePolicyDocument: trust, MaxSessionDuration: 3600 }))).Role!.Arn!;
-      await workload.send(new AttachRolePolicyCommand({ RoleName: 'hangar-deployer', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
-    } finally {
-      workload.destroy();
-    }
+    const roleArn = await createDeployerRole(endpoint, workloadRoot, trust);
     // Verified through engine 2, linked through engine 3: one database.
     const verify = await hangar(['providers', 'verify', 'prod', '--role-arn', roleArn], 1);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
@@ -255,11 +158,7 @@ describe('three engines on one PostgreSQL database', { skip: process.env.HANGAR_
     for (const e of engines) await e.p.stop();
     await proxy?.close();
     await cloud?.stop();
-    if (dbName) {
-      const c = new pg.Client({ connectionString: process.env.HANGAR_TEST_PG });
-      await c.connect();
-      try { await c.query(`drop database if exists ${dbName} with (force)`); } finally { await c.end(); }
-    }
+    await database?.drop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 

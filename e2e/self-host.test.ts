@@ -8,109 +8,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import {
-  AttachRolePolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand,
-} from '@aws-sdk/client-iam';
+  bins, createCloudAccount, createDeployerRole, createEngineUser, freshPostgres, NodeProc as Proc, region, root, runNode, startEngineProcess, type FreshDatabase,
+} from './engines.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bins = {
-  cloud: join(root, 'packages/local-cloud/dist/bin.js'),
-  engine: join(root, 'packages/engine/dist/bin.js'),
-  cli: join(root, 'packages/cli/dist/bin.js'),
-};
-const region = 'us-east-1';
-const quiet = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-
-interface Result { code: number; stdout: string; stderr: string }
-
-function run(file: string, args: string[], opts: { env: Record<string, string>; cwd?: string }): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [file, ...args], { env: { PATH: process.env.PATH ?? '', ...quiet, ...opts.env }, cwd: opts.cwd ?? root, maxBuffer: 16 * 1024 * 1024, timeout: 180_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** A long-running child whose output is collected; `waitFor` resolves on the first stdout line matching. */
-class Proc {
-  readonly child: ChildProcess;
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(file: string, args: string[], env: Record<string, string>) {
-    this.child = spawn(process.execPath, [file, ...args], { env: { PATH: process.env.PATH ?? '', ...quiet, ...env }, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => { this.stdout += d; });
-    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => { this.stderr += d; });
-    // 'close', not 'exit': all of its output has been read by then.
-    this.exited = new Promise((resolve) => this.child.once('close', (code, signal) => resolve({ code, signal })));
-  }
-
-  async waitFor(re: RegExp, what: string): Promise<RegExpExecArray> {
-    for (let i = 0; i < 1200; i++) {
-      const m = re.exec(this.stdout);
-      if (m) return m;
-      if (this.child.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`${what}: not seen.\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
-  }
-
-  /** stdout as JSON records (every line must be one). */
-  records(): Array<Record<string, unknown>> {
-    return this.stdout.split('\n').filter(Boolean).map((l) => {
-      try { return JSON.parse(l) as Record<string, unknown>; } catch { throw new Error(`a stdout line is not JSON: ${l}`); }
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
-  }
-}
-
-/** The local cloud's admin routes, with its admin token when it writes one (`<data-dir>/admin-token`). */
-async function createAccount(endpoint: string, cloudDir: string, accountId: string): Promise<{ accessKeyId: string; secretAccessKey: string }> {
-  const tokenFile = join(cloudDir, 'admin-token');
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (existsSync(tokenFile)) headers.authorization = `Bearer ${readFileSync(tokenFile, 'utf8').trim()}`;
-  const res = await fetch(`${endpoint}/_local/accounts`, { method: 'POST', headers, body: JSON.stringify({ accountId }) });
-  assert.ok(res.ok, `POST /_local/accounts answered ${res.status}: ${await res.clone().text()}`);
-  return (await res.json()) as { accessKeyId: string; secretAccessKey: string };
-}
-
-const iam = (endpoint: string, key: { accessKeyId: string; secretAccessKey: string }) =>
-  new IAMClient({ region, endpoint, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey } });
-
-/** A fresh PostgreSQL database for one run (dropped after), or undefined when HANGAR_TEST_PG is unset. */
-async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
-  const base = process.env.HANGAR_TEST_PG;
-  if (!base) return undefined;
-  const name = `hangar_e2e_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  try { await admin.query(`create database ${name}`); } finally { await admin.end(); }
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      try { await c.query(`drop database if exists ${name} with (force)`); } finally { await c.end(); }
-    },
-  };
-}
+const run = (file: string, args: string[], opts: { env: Record<string, string>; cwd?: string }) => runNode(file, args, { ...opts, timeoutMs: 180_000 });
 
 const databases = [
   { kind: 'postgres' as const, skip: process.env.HANGAR_TEST_PG ? false : 'HANGAR_TEST_PG is not set (e.g. postgres://postgres@127.0.0.1:5432/test): the PostgreSQL self-host flow was NOT run' },
@@ -125,17 +30,13 @@ for (const db of databases) {
     let engine: Proc | undefined;
     let engineUrl: string;
     let engineEnv: Record<string, string>;
-    let pgdb: Awaited<ReturnType<typeof freshPostgres>>;
+    let pgdb: FreshDatabase | undefined;
     let token: string;
     let orgId: string;
     let workloadRoot: { accessKeyId: string; secretAccessKey: string };
     const cliEnv = () => ({ HOME: join(work, 'home'), HANGAR_HOME: join(work, 'home', '.hangar') });
     const hangar = (args: string[], cwd?: string) => run(bins.cli, args, { env: cliEnv(), ...(cwd ? { cwd } : {}) });
-    const startEngine = async (extra: Record<string, string> = {}) => {
-      const p = new Proc(bins.engine, ['serve'], { ...engineEnv, ...extra });
-      const m = await p.waitFor(/^.*"msg":"serving the API and the dashboard".*$/m, 'hangar-engine serve printing its URL');
-      return { p, url: (JSON.parse(m[0]) as { url: string }).url };
-    };
+    const startEngine = (extra: Record<string, string> = {}) => startEngineProcess({ ...engineEnv, ...extra });
 
     before(async () => {
       for (const [name, file] of Object.entries(bins)) assert.ok(existsSync(file), `${file} is missing: build first (npx tsc -b) (${name})`);
@@ -147,23 +48,11 @@ for (const db of databases) {
 
       // What an AWS admin does: an account for the engine with an IAM user allowed to assume roles
       // (and nothing else), and a workload account where the deployer role will live.
-      const engineRoot = await createAccount(endpoint, cloudDir, '100000000001');
-      workloadRoot = await createAccount(endpoint, cloudDir, '200000000002');
-      const admin = iam(endpoint, engineRoot);
-      let engineKey: { accessKeyId: string; secretAccessKey: string };
-      try {
-        await admin.send(new CreateUserCommand({ UserName: 'hangar-engine' }));
-        await admin.send(new PutUserPolicyCommand({
-          UserName: 'hangar-engine', PolicyName: 'assume-provider-roles',
-          PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'], Resource: '*' }] }),
-        }));
-        const k = (await admin.send(new CreateAccessKeyCommand({ UserName: 'hangar-engine' }))).AccessKey!;
-        engineKey = { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! };
-      } finally {
-        admin.destroy();
-      }
+      const engineRoot = await createCloudAccount(endpoint, cloudDir, '100000000001');
+      workloadRoot = await createCloudAccount(endpoint, cloudDir, '200000000002');
+      const engineKey = await createEngineUser(endpoint, engineRoot);
 
-      pgdb = db.kind === 'postgres' ? await freshPostgres() : undefined;
+      pgdb = db.kind === 'postgres' ? await freshPostgres('hangar_e2e') : undefined;
       engineEnv = {
         HOME: join(work, 'engine-home'),
         HANGAR_DATA_DIR: join(work, 'engine'),
@@ -231,7 +120,7 @@ for (const db of databases) {
       engineUrl = started.url;
       const health = await fetch(`${engineUrl}/.well-known/openid-configuration`);
       assert.equal(health.status, 200);
-      assert.ok(started.p.records().some((r) => r.msg === 'database migrated'), 'the first start migrated the database');
+      assert.ok(started.p.records({ strict: true }).some((r) => r.msg === 'database migrated'), 'the first start migrated the database');
 
       const boot = await run(bins.engine, ['bootstrap', '--org', 'acme', '--owner', 'owner@acme.dev'], { env: engineEnv });
       assert.equal(boot.code, 0, boot.stdout + boot.stderr);
@@ -262,14 +151,7 @@ for (const db of databases) {
       assert.ok(trust.includes(provider.setup.externalId));
 
       // The workload account's admin creates the role from that trust policy.
-      const workload = iam(endpoint, workloadRoot);
-      let roleArn: string;
-      try {
-        roleArn = (await workload.send(new CreateRoleCommand({ RoleName: 'hangar-deployer', AssumeRolePolicyDocument: trust, MaxSessionDuration: 3600 }))).Role!.Arn!;
-        await workload.send(new AttachRolePolicyCommand({ RoleName: 'hangar-deployer', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
-      } finally {
-        workload.destroy();
-      }
+      const roleArn = await createDeployerRole(endpoint, workloadRoot, trust);
 
       const verify = await hangar(['providers', 'verify', 'prod', '--role-arn', roleArn]);
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
@@ -295,7 +177,7 @@ for (const db of databases) {
       assert.notEqual(gone.status, 200, 'the removed API no longer answers');
 
       // Every stdout line of the engine is JSON; none carries the owner's token or the engine secret.
-      const records = engine!.records();
+      const records = engine!.records({ strict: true });
       assert.ok(records.length > 0);
       assert.ok(!engine!.stdout.includes(token));
       assert.ok(!engine!.stdout.includes(engineEnv.HANGAR_ENGINE_SECRET_ACCESS_KEY!));
@@ -320,7 +202,7 @@ for (const db of databases) {
       assert.equal((JSON.parse(result.stdout) as { status: string }).status, 'succeeded');
       const exit = await engine!.exited;
       assert.equal(exit.code, 0, engine!.stderr);
-      const msgs = engine!.records().map((r) => r.msg);
+      const msgs = engine!.records({ strict: true }).map((r) => r.msg);
       assert.ok(msgs.includes('draining: no new deployment will be claimed'));
       assert.ok(msgs.includes('engine stopped'));
       assert.ok(msgs.indexOf('draining: no new deployment will be claimed') < msgs.indexOf('engine stopped'));
@@ -330,7 +212,7 @@ for (const db of databases) {
       engine = restarted.p;
       const status = await (await fetch(`${restarted.url}/api/v1/orgs/${orgId}/deployments/${runningId}`, { headers })).json() as { status: string; finishedAt: string };
       assert.equal(status.status, 'succeeded');
-      const drainingAt = first.records().find((r) => r.msg === 'draining: no new deployment will be claimed')!.ts as string;
+      const drainingAt = first.records({ strict: true }).find((r) => r.msg === 'draining: no new deployment will be claimed')!.ts as string;
       assert.ok(status.finishedAt > drainingAt, `the deployment finished (${status.finishedAt}) after the engine began draining (${drainingAt})`);
       engine.child.kill('SIGINT');
       assert.equal((await engine.exited).code, 0);
@@ -356,7 +238,7 @@ for (const db of databases) {
       started.p.child.kill('SIGTERM');
       assert.equal((await started.p.exited).code, 0, started.p.stderr);
       await follower;
-      const left = started.p.records().find((r) => r.msg === 'shutdown grace period over; these deployments are left for the interruption logic');
+      const left = started.p.records({ strict: true }).find((r) => r.msg === 'shutdown grace period over; these deployments are left for the interruption logic');
       assert.ok(left, started.p.stdout.split('\n').slice(-8).join('\n'));
       assert.deepEqual(left.deploymentIds, [runningId]);
 

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -19,14 +19,12 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { GetRolePolicyCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { startEmbedded, type Embedded } from '@hangar/local';
-import { chromium } from 'playwright-core';
+import type { Embedded } from '@hangar/local';
+import { browserSkip, launchChromium, startQuietEmbedded } from './embedded.js';
 import { run } from './processes.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cliBin = join(root, 'packages/cli/dist/bin.js');
-const CHROMIUM = '/usr/bin/chromium';
-const browserSkip = existsSync(CHROMIUM) || process.env.HANGAR_TEST_BROWSER ? false : `${CHROMIUM} is missing (set HANGAR_TEST_BROWSER=1 to make this a failure)`;
 
 interface AppJson {
   appDeploymentId: string | null;
@@ -103,7 +101,7 @@ describe('examples/todo: website + express + table, one deploy at the root', { t
     mkdirSync(home, { recursive: true });
     cpSync(join(root, 'examples/todo'), app, { recursive: true, filter: (src) => !src.includes('node_modules') });
     installExpress(join(app, 'api/src'));
-    embedded = await startEmbedded({ dataDir: join(work, 'data'), port: 0, cloudPort: 0, logger: { debug() {}, info() {}, warn() {}, error() {}, addSecret() {}, removeSecret() {}, child() { return this; } } });
+    embedded = await startQuietEmbedded(work);
   });
 
   after(async () => {
@@ -145,7 +143,7 @@ describe('examples/todo: website + express + table, one deploy at the root', { t
 
   test('Chromium opens the site, adds a todo through the page, reloads and still sees it', { skip: browserSkip }, async () => {
     const site = deployed.instances.find((i) => i.name === 'site')!;
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(site.outputs.url!);

@@ -16,11 +16,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
 import { ensureDeployerRole, iamClient } from '../packages/local/src/local-accounts.js';
+import { freshPostgres, type FreshDatabase } from './engines.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bins = { engine: join(root, 'packages/engine/dist/bin.js'), cli: join(root, 'packages/cli/dist/bin.js') };
@@ -101,7 +101,7 @@ describe('two engines behind a balancer, one PostgreSQL database, one blob bucke
   let cloud: LocalCloud;
   let cloudProxy: Balancer;
   let lb: Balancer;
-  let dbName: string;
+  let database: FreshDatabase | undefined;
   let engineEnv: Record<string, string>;
   const engines: Proc[] = [];
   let s3: S3Client;
@@ -139,16 +139,11 @@ describe('two engines behind a balancer, one PostgreSQL database, one blob bucke
     s3 = new S3Client({ region, endpoint: cloud.endpoint, forcePathStyle: true, credentials: engineRoot });
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 
-    dbName = `hangar_e2e_${randomBytes(5).toString('hex')}`;
-    const c = new pg.Client({ connectionString: process.env.HANGAR_TEST_PG });
-    await c.connect();
-    try { await c.query(`create database ${dbName}`); } finally { await c.end(); }
-    const dbUrl = new URL(process.env.HANGAR_TEST_PG!);
-    dbUrl.pathname = `/${dbName}`;
+    database = await freshPostgres('hangar_e2e');
     engineEnv = {
       HANGAR_PORT: '0', HANGAR_AWS_ENDPOINT: cloudProxy.url, HANGAR_AWS_REGION: region,
       HANGAR_ENGINE_ACCESS_KEY_ID: k.AccessKeyId!, HANGAR_ENGINE_SECRET_ACCESS_KEY: k.SecretAccessKey!,
-      HANGAR_DATABASE_URL: dbUrl.toString(), HANGAR_BLOB_URL: `s3://${bucket}/e2e`, HANGAR_BLOB_ENDPOINT: cloud.endpoint,
+      HANGAR_DATABASE_URL: database.url, HANGAR_BLOB_URL: `s3://${bucket}/e2e`, HANGAR_BLOB_ENDPOINT: cloud.endpoint,
       // Engines sharing a database share the secret that encrypts the signing keys (docs/scale-out.md).
       HANGAR_SECRET_KEY: randomBytes(32).toString('hex'),
     };
@@ -160,11 +155,7 @@ describe('two engines behind a balancer, one PostgreSQL database, one blob bucke
     await cloudProxy?.close();
     s3?.destroy();
     await cloud?.stop();
-    if (dbName) {
-      const c = new pg.Client({ connectionString: process.env.HANGAR_TEST_PG });
-      await c.connect();
-      try { await c.query(`drop database if exists ${dbName} with (force)`); } finally { await c.end(); }
-    }
+    await database?.drop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 

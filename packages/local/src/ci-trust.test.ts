@@ -4,12 +4,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { ManifestEntry } from '@hangar/core';
 import type { JWTPayload } from 'jose';
-import { startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
+import type { LocalCloud } from '@hangar/local-cloud';
 import type { Kysely } from 'kysely';
 import { createTestEngine, parseSse, startTestIssuer, testDatabases, type TestEngine, type TestIssuer } from '@hangar/engine';
-import { createLocalAccounts, ensureDeployerRole, iamClient } from './local-accounts.js';
+import { startEngineOnLocalCloud, uploadSource } from './testing.js';
 
 /** The two engine tables this test reads (the engine's table types are internal to it). */
 interface ReadTables { ci_tokens: { hash: string }; apps: { name: string } }
@@ -32,20 +31,8 @@ for (const db of testDatabases()) describe(`CI trusts and the OIDC exchange (${d
 
   before(async () => {
     issuer = await startTestIssuer();
-    cloud = await startLocalCloud({ port: 0, log: () => {} });
-    const accounts = await createLocalAccounts(cloud.endpoint, cloud.adminToken, region);
-    engine = engineRef = await createTestEngine({ database: db.kind, clock, config: { aws: { region, endpoint: cloud.endpoint, credentials: accounts.engineUser }, workers: 1 } });
-    base = `/api/v1/orgs/${engine.seed!.org.id}`;
-    owner = engine.auth(engine.seed!.token);
-    const p = await engine.app.inject({ method: 'POST', url: `${base}/providers`, headers: owner, payload: { name: 'local' } });
-    assert.equal(p.statusCode, 201, p.body);
-    const iam = iamClient(cloud.endpoint, region, accounts.workloadRoot);
-    const roleArn = await ensureDeployerRole(iam, 'hangar-deployer', JSON.stringify(p.json().setup.trustPolicy));
-    iam.destroy();
-    const v = await engine.app.inject({ method: 'POST', url: `${base}/providers/local/verify`, headers: owner, payload: { roleArn } });
-    assert.equal(v.json().status, 'verified', v.body);
-    const l = await engine.app.inject({ method: 'POST', url: `${base}/providers/local/links`, headers: owner, payload: { scope: 'org' } });
-    assert.ok(l.statusCode < 300, l.body);
+    ({ cloud, engine, base, headers: owner } = await startEngineOnLocalCloud({ region, database: db.kind, clock }));
+    engineRef = engine;
     const t = await engine.app.inject({
       method: 'POST', url: `${base}/ci-trusts`, headers: owner,
       payload: { name: 'shop-prod', issuer: issuer.url, audience: 'hangar-ci', subject: SUB, claims: { repository_owner: 'acme' }, role: 'deployer', app: 'shop', stage: 'prod' },
@@ -66,17 +53,7 @@ for (const db of testDatabases()) describe(`CI trusts and the OIDC exchange (${d
   }
   const as = (token: string) => ({ authorization: `Bearer ${token}` });
 
-  async function upload(headers: { authorization: string }, files: Record<string, string>): Promise<string> {
-    const entries: ManifestEntry[] = Object.entries(files).map(([path, c]) => ({ path, sha256: sha(c), size: Buffer.byteLength(c), mode: 0o644 }));
-    const res = await engine.app.inject({ method: 'POST', url: `${base}/sources`, headers, payload: { kind: 'full', entries } });
-    assert.equal(res.statusCode, 200, res.body);
-    for (const h of res.json().missing as string[]) {
-      const content = Object.values(files).find((c) => sha(c) === h)!;
-      const put = await engine.app.inject({ method: 'PUT', url: `${base}/blobs/${h}`, headers: { ...headers, 'content-type': 'application/octet-stream' }, payload: Buffer.from(content) });
-      assert.equal(put.statusCode, 204, put.body);
-    }
-    return res.json().manifestId;
-  }
+  const upload = (headers: { authorization: string }, files: Record<string, string>) => uploadSource(engine, base, headers, files);
   const handler = `exports.handler = async () => ({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'deployed from CI' });`;
 
   test('a good OIDC token is exchanged for a 15-minute scoped token that deploys shop/prod; the exchange is audited', async () => {

@@ -2,16 +2,14 @@
 // deploying the real http-function component from uploaded source.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { manifestId, type ManifestEntry } from '@hangar/core';
-import { startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
+import type { LocalCloud } from '@hangar/local-cloud';
 import type { Kysely } from 'kysely';
-import { createTestEngine, parseSse, testDatabases, type TestEngine } from '@hangar/engine';
-import { createLocalAccounts, ensureDeployerRole, iamClient, type LocalAccounts } from './local-accounts.js';
+import { parseSse, testDatabases, type TestEngine } from '@hangar/engine';
+import type { LocalAccounts } from './local-accounts.js';
+import { startEngineOnLocalCloud, uploadSource } from './testing.js';
 
 const region = 'us-east-1';
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 for (const db of testDatabases()) describe(`deploying http-function through the engine to the local cloud (${db.kind})`, { skip: db.skip }, () => {
   let cloud: LocalCloud;
@@ -22,20 +20,7 @@ for (const db of testDatabases()) describe(`deploying http-function through the 
   let lambda: LambdaClient;
 
   before(async () => {
-    cloud = await startLocalCloud({ port: 0, log: () => {} });
-    accounts = await createLocalAccounts(cloud.endpoint, cloud.adminToken, region);
-    engine = await createTestEngine({ database: db.kind, config: { aws: { region, endpoint: cloud.endpoint, credentials: accounts.engineUser }, workers: 1 } });
-    base = `/api/v1/orgs/${engine.seed!.org.id}`;
-    headers = engine.auth(engine.seed!.token);
-    const p = await engine.app.inject({ method: 'POST', url: `${base}/providers`, headers, payload: { name: 'local' } });
-    assert.equal(p.statusCode, 201, p.body);
-    const iam = iamClient(cloud.endpoint, region, accounts.workloadRoot);
-    const roleArn = await ensureDeployerRole(iam, 'hangar-deployer', JSON.stringify(p.json().setup.trustPolicy));
-    iam.destroy();
-    const v = await engine.app.inject({ method: 'POST', url: `${base}/providers/local/verify`, headers, payload: { roleArn } });
-    assert.equal(v.json().status, 'verified', v.body);
-    const l = await engine.app.inject({ method: 'POST', url: `${base}/providers/local/links`, headers, payload: { scope: 'org' } });
-    assert.ok(l.statusCode < 300, l.body);
+    ({ cloud, accounts, engine, base, headers } = await startEngineOnLocalCloud({ region, database: db.kind }));
     lambda = new LambdaClient({ region, endpoint: cloud.endpoint, credentials: { accessKeyId: accounts.workloadRoot.accessKeyId, secretAccessKey: accounts.workloadRoot.secretAccessKey } });
   });
   after(async () => {
@@ -44,18 +29,7 @@ for (const db of testDatabases()) describe(`deploying http-function through the 
     await cloud?.stop();
   });
 
-  async function upload(files: Record<string, string>): Promise<string> {
-    const entries: ManifestEntry[] = Object.entries(files).map(([path, c]) => ({ path, sha256: sha(c), size: Buffer.byteLength(c), mode: 0o644 }));
-    const res = await engine.app.inject({ method: 'POST', url: `${base}/sources`, headers, payload: { kind: 'full', entries } });
-    assert.equal(res.statusCode, 200, res.body);
-    for (const h of res.json().missing as string[]) {
-      const content = Object.values(files).find((c) => sha(c) === h)!;
-      const put = await engine.app.inject({ method: 'PUT', url: `${base}/blobs/${h}`, headers: { ...headers, 'content-type': 'application/octet-stream' }, payload: Buffer.from(content) });
-      assert.equal(put.statusCode, 204, put.body);
-    }
-    assert.equal(res.json().manifestId, manifestId(entries));
-    return res.json().manifestId;
-  }
+  const upload = (files: Record<string, string>) => uploadSource(engine, base, headers, files);
 
   async function run(body: Record<string, unknown>) {
     const res = await engine.app.inject({ method: 'POST', url: `${base}/deployments`, headers, payload: { app: 'hello', stage: 'dev', name: 'api', component: 'http-function', ...body } });

@@ -12,7 +12,8 @@ import { PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { manifestId, type ManifestEntry } from '@hangar/core';
 import { startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
 import { createTestEngine, openTestStore, parseSse, testPostgresUrl, type EngineConfig, type TestEngine, type TestStore } from '@hangar/engine';
-import { createLocalAccounts, ensureDeployerRole, iamClient, type LocalAccounts } from './local-accounts.js';
+import { createLocalAccounts, iamClient, type LocalAccounts } from './local-accounts.js';
+import { linkLocalProvider } from './testing.js';
 
 const region = 'us-east-1';
 const bucket = 'hangar-blobs-shared';
@@ -59,15 +60,7 @@ describe('two engines, one PostgreSQL schema, one blob bucket', { skip: testPost
     base = `/api/v1/orgs/${one.seed!.org.id}`;
     headers = one.auth(one.seed!.token);
 
-    const p = await one.app.inject({ method: 'POST', url: `${base}/providers`, headers, payload: { name: 'local' } });
-    assert.equal(p.statusCode, 201, p.body);
-    const wiam = iamClient(cloud.endpoint, region, accounts.workloadRoot);
-    const roleArn = await ensureDeployerRole(wiam, 'hangar-deployer', JSON.stringify(p.json().setup.trustPolicy));
-    wiam.destroy();
-    const v = await one.app.inject({ method: 'POST', url: `${base}/providers/local/verify`, headers, payload: { roleArn } });
-    assert.equal(v.json().status, 'verified', v.body);
-    const l = await one.app.inject({ method: 'POST', url: `${base}/providers/local/links`, headers, payload: { scope: 'org' } });
-    assert.ok(l.statusCode < 300, l.body);
+    await linkLocalProvider(one, cloud, accounts.workloadRoot, { region, base, headers });
   });
   after(async () => {
     s3?.destroy();

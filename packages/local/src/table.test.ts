@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { manifestId, type ManifestEntry } from '@hangar/core';
-import { startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
-import { createTestEngine, parseSse, testDatabases, type TestEngine } from '@hangar/engine';
-import { createLocalAccounts, ensureDeployerRole, iamClient, type LocalAccounts } from './local-accounts.js';
+import type { LocalCloud } from '@hangar/local-cloud';
+import { parseSse, testDatabases, type TestEngine } from '@hangar/engine';
+import type { LocalAccounts } from './local-accounts.js';
+import { startEngineOnLocalCloud } from './testing.js';
 
 const region = 'us-east-1';
 
@@ -22,20 +23,7 @@ for (const db of testDatabases()) describe(`deploying table and function through
   let ddb: DynamoDBClient;
 
   before(async () => {
-    cloud = await startLocalCloud({ port: 0, log: () => {} });
-    accounts = await createLocalAccounts(cloud.endpoint, cloud.adminToken, region);
-    engine = await createTestEngine({ database: db.kind, config: { aws: { region, endpoint: cloud.endpoint, credentials: accounts.engineUser }, workers: 1 } });
-    base = `/api/v1/orgs/${engine.seed!.org.id}`;
-    headers = engine.auth(engine.seed!.token);
-    const p = await engine.app.inject({ method: 'POST', url: `${base}/providers`, headers, payload: { name: 'local' } });
-    assert.equal(p.statusCode, 201, p.body);
-    const iam = iamClient(cloud.endpoint, region, accounts.workloadRoot);
-    const roleArn = await ensureDeployerRole(iam, 'hangar-deployer', JSON.stringify(p.json().setup.trustPolicy));
-    iam.destroy();
-    const v = await engine.app.inject({ method: 'POST', url: `${base}/providers/local/verify`, headers, payload: { roleArn } });
-    assert.equal(v.json().status, 'verified', v.body);
-    const l = await engine.app.inject({ method: 'POST', url: `${base}/providers/local/links`, headers, payload: { scope: 'org' } });
-    assert.ok(l.statusCode < 300, l.body);
+    ({ cloud, accounts, engine, base, headers } = await startEngineOnLocalCloud({ region, database: db.kind }));
     ddb = new DynamoDBClient({ region, endpoint: cloud.endpoint, credentials: { accessKeyId: accounts.workloadRoot.accessKeyId, secretAccessKey: accounts.workloadRoot.secretAccessKey } });
   });
   after(async () => {

@@ -4,16 +4,14 @@
 // site answers at its URL.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { manifestId, type ManifestEntry } from '@hangar/core';
-import { startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
-import { createTestEngine, parseSse, testDatabases, type TestEngine } from '@hangar/engine';
-import { createLocalAccounts, ensureDeployerRole, iamClient, type LocalAccounts } from './local-accounts.js';
+import type { LocalCloud } from '@hangar/local-cloud';
+import { parseSse, testDatabases, type TestEngine } from '@hangar/engine';
+import type { LocalAccounts } from './local-accounts.js';
+import { startEngineOnLocalCloud, uploadSource } from './testing.js';
 
 const region = 'us-east-1';
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** GET from `http://<bucket>.s3-website.localhost:<port>/…`, sent to 127.0.0.1 with that Host. */
 function get(url: string, path: string): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
@@ -38,20 +36,7 @@ for (const db of testDatabases()) describe(`deploying website through the engine
   let s3: S3Client;
 
   before(async () => {
-    cloud = await startLocalCloud({ port: 0, log: () => {} });
-    accounts = await createLocalAccounts(cloud.endpoint, cloud.adminToken, region);
-    engine = await createTestEngine({ database: db.kind, config: { aws: { region, endpoint: cloud.endpoint, credentials: accounts.engineUser }, workers: 1 } });
-    base = `/api/v1/orgs/${engine.seed!.org.id}`;
-    headers = engine.auth(engine.seed!.token);
-    const p = await engine.app.inject({ method: 'POST', url: `${base}/providers`, headers, payload: { name: 'local' } });
-    assert.equal(p.statusCode, 201, p.body);
-    const iam = iamClient(cloud.endpoint, region, accounts.workloadRoot);
-    const roleArn = await ensureDeployerRole(iam, 'hangar-deployer', JSON.stringify(p.json().setup.trustPolicy));
-    iam.destroy();
-    const v = await engine.app.inject({ method: 'POST', url: `${base}/providers/local/verify`, headers, payload: { roleArn } });
-    assert.equal(v.json().status, 'verified', v.body);
-    const l = await engine.app.inject({ method: 'POST', url: `${base}/providers/local/links`, headers, payload: { scope: 'org' } });
-    assert.ok(l.statusCode < 300, l.body);
+    ({ cloud, accounts, engine, base, headers } = await startEngineOnLocalCloud({ region, database: db.kind }));
     s3 = new S3Client({ region, endpoint: cloud.endpoint, forcePathStyle: true, credentials: { accessKeyId: accounts.workloadRoot.accessKeyId, secretAccessKey: accounts.workloadRoot.secretAccessKey } });
   });
   after(async () => {
@@ -60,18 +45,7 @@ for (const db of testDatabases()) describe(`deploying website through the engine
     await cloud?.stop();
   });
 
-  async function upload(files: Record<string, string>): Promise<string> {
-    const entries: ManifestEntry[] = Object.entries(files).map(([path, c]) => ({ path, sha256: sha(c), size: Buffer.byteLength(c), mode: 0o644 }));
-    const res = await engine.app.inject({ method: 'POST', url: `${base}/sources`, headers, payload: { kind: 'full', entries } });
-    assert.equal(res.statusCode, 200, res.body);
-    for (const h of res.json().missing as string[]) {
-      const content = Object.values(files).find((c) => sha(c) === h)!;
-      const put = await engine.app.inject({ method: 'PUT', url: `${base}/blobs/${h}`, headers: { ...headers, 'content-type': 'application/octet-stream' }, payload: Buffer.from(content) });
-      assert.equal(put.statusCode, 204, put.body);
-    }
-    assert.equal(res.json().manifestId, manifestId(entries));
-    return res.json().manifestId;
-  }
+  const upload = (files: Record<string, string>) => uploadSource(engine, base, headers, files);
 
   async function run(body: Record<string, unknown>) {
     const res = await engine.app.inject({ method: 'POST', url: `${base}/deployments`, headers, payload: { app: 'todo', stage: 'dev', name: 'site', component: 'website', ...body } });

@@ -4,10 +4,10 @@
  * picked up again with `Last-Event-ID`, so nothing is printed twice and nothing is lost; an
  * `error` event (instance removed, provider refused) ends the follow with that error.
  */
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { HangarError, isErrorCode, isHangarError } from '@hangar/core';
 import type { FunctionLogEvent, FunctionLogStreamEvent, instanceLogEvents } from '@hangar/core/api';
 import { fillPath, type EngineClient } from '../engine-client.js';
+import { contractEvent, readEvents, type EventSourceMessage } from '../sse.js';
 
 export interface FollowLogsOptions {
   readonly since?: string | undefined;
@@ -56,7 +56,7 @@ export async function followFunctionLogs(client: EngineClient, orgId: string, in
   while (!o.signal.aborted) {
     let stopped: HangarError | undefined;
     const onEvent = (m: EventSourceMessage): void => {
-      const e = { event: m.event, data: JSON.parse(m.data) as unknown } as FunctionLogStreamEvent;
+      const e = contractEvent<FunctionLogStreamEvent>(m);
       failures = 0;
       if (e.event === 'log') {
         if (m.id) lastId = m.id;
@@ -74,16 +74,7 @@ export async function followFunctionLogs(client: EngineClient, orgId: string, in
     let why: string;
     try {
       const res = await client.stream(url, o.signal, { accept: 'text/event-stream', ...(lastId ? { 'last-event-id': lastId } : {}) });
-      const parser = createParser({ onEvent });
-      const decoder = new TextDecoder();
-      try {
-        for await (const chunk of res.chunks()) {
-          parser.feed(decoder.decode(chunk, { stream: true }));
-          if (stopped) break;
-        }
-      } finally {
-        res.close();
-      }
+      await readEvents(res, onEvent, () => stopped !== undefined);
       if (stopped) throw stopped;
       why = 'the engine ended the stream';
     } catch (e) {

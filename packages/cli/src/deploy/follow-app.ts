@@ -3,10 +3,10 @@
  * change of an instance, then `done`. Each instance's log is its own deployment's stream, which the
  * caller follows once the instance has a deployment id.
  */
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { isHangarError } from '@hangar/core';
 import type { AppDeployment, AppDeploymentEvent, AppDeploymentInstance, getAppDeployment } from '@hangar/core/api';
 import type { EngineClient } from '../engine-client.js';
+import { contractEvent, readEvents } from '../sse.js';
 
 export function getAppDeploymentView(client: EngineClient, orgId: string, id: string): Promise<AppDeployment> {
   return client.call<typeof getAppDeployment>('GET', '/api/v1/orgs/:orgId/app-deployments/:id', { params: { orgId, id } });
@@ -15,22 +15,14 @@ export function getAppDeploymentView(client: EngineClient, orgId: string, id: st
 async function followOnce(client: EngineClient, orgId: string, id: string, onInstance: (i: AppDeploymentInstance) => void): Promise<AppDeployment | undefined> {
   const abort = new AbortController();
   let done: AppDeployment | undefined;
-  const parser = createParser({
-    onEvent: (ev: EventSourceMessage) => {
-      const e = { event: ev.event, data: JSON.parse(ev.data) as unknown } as AppDeploymentEvent;
+  const res = await client.stream(`/api/v1/orgs/${encodeURIComponent(orgId)}/app-deployments/${encodeURIComponent(id)}/events`, abort.signal);
+  try {
+    await readEvents(res, (m) => {
+      const e = contractEvent<AppDeploymentEvent>(m);
       if (e.event === 'instance') onInstance(e.data);
       else if (e.event === 'done') done = e.data;
-    },
-  });
-  const res = await client.stream(`/api/v1/orgs/${encodeURIComponent(orgId)}/app-deployments/${encodeURIComponent(id)}/events`, abort.signal);
-  const decoder = new TextDecoder();
-  try {
-    for await (const chunk of res.chunks()) {
-      parser.feed(decoder.decode(chunk, { stream: true }));
-      if (done) break;
-    }
+    }, () => done !== undefined);
   } finally {
-    res.close();
     abort.abort();
   }
   return done;

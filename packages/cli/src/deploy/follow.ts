@@ -3,10 +3,10 @@
  * `DeploymentEvent` union) until it finishes, handing each log line and status change to the
  * caller as it arrives, then read the final deployment.
  */
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { HangarError, isHangarError } from '@hangar/core';
 import type { Deployment, DeploymentEvent, DeploymentStatus, getDeployment } from '@hangar/core/api';
 import type { EngineClient } from '../engine-client.js';
+import { contractEvent, readEvents, type EventSourceMessage } from '../sse.js';
 
 export type { DeploymentStatus };
 /** A deployment as the engine answers it (the contract's reply type). */
@@ -41,7 +41,7 @@ export async function followEvents(client: EngineClient, orgId: string, id: stri
   let done = false;
   const onEvent = (ev: EventSourceMessage): void => {
     if (ev.id) cursor.lastEventId = ev.id;
-    const e =  { event: ev.event, data: JSON.parse(ev.data) as unknown } as DeploymentEvent;
+    const e = contractEvent<DeploymentEvent>(ev);
     if (e.event === 'log') {
       on.log?.({ level: e.data.level, message: e.data.message });
       return;
@@ -53,16 +53,10 @@ export async function followEvents(client: EngineClient, orgId: string, id: stri
     }
     if (e.event === 'done' || TERMINAL.has(e.data.status)) done = true;
   };
-  const parser = createParser({ onEvent });
   const res = await client.stream(`${deploymentPath(orgId, id)}/events`, abort.signal, cursor.lastEventId ? { 'last-event-id': cursor.lastEventId } : undefined);
-  const decoder = new TextDecoder();
   try {
-    for await (const chunk of res.chunks()) {
-      parser.feed(decoder.decode(chunk, { stream: true }));
-      if (done) break;
-    }
+    await readEvents(res, onEvent, () => done);
   } finally {
-    res.close();
     abort.abort();
   }
   return last;

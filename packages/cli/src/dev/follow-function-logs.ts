@@ -4,12 +4,12 @@
  * line's time, lines already shown are not shown twice; an `error` event or an answer that is an
  * error (the instance gone, no access) ends the follow and is handed to the caller.
  */
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { isHangarError } from '@hangar/core';
 import type { FunctionLogEvent, FunctionLogStreamEvent, instanceLogEvents } from '@hangar/core/api';
 import type { EngineClient } from '../engine-client.js';
 import { fillPath } from '../engine-client.js';
 import { systemTimers, type Timers } from './redeploy-queue.js';
+import { contractEvent, readEvents, type EventSourceMessage } from '../sse.js';
 
 export interface FollowLogsOptions {
   readonly client: EngineClient;
@@ -58,36 +58,26 @@ export function followFunctionLogs(o: FollowLogsOptions): LogFollow {
   async function once(): Promise<{ code: string; message: string } | undefined> {
     abort = new AbortController();
     let ended: { code: string; message: string } | undefined;
-    const parser = createParser({
-      onEvent: (m: EventSourceMessage) => {
-        let e: FunctionLogStreamEvent;
-        try {
-          e = { event: m.event, data: JSON.parse(m.data) as unknown } as FunctionLogStreamEvent;
-        } catch {
-          return; // not JSON: not an event of the contract
-        }
-        if (e.event === 'log') {
-          if (seen.has(e.data.id)) return;
-          remember(e.data.id);
-          since = e.data.ts;
-          o.onLog(e.data);
-        } else if (e.event === 'live') {
-          o.onLive?.(e.data.logGroup);
-        } else if (e.event === 'error') {
-          ended = e.data;
-        }
-      },
-    });
-    const res = await o.client.stream(fillPath(PATH, { orgId: o.orgId, instanceId: o.instanceId }, { since }), abort.signal);
-    const decoder = new TextDecoder();
-    try {
-      for await (const chunk of res.chunks()) {
-        parser.feed(decoder.decode(chunk, { stream: true }));
-        if (ended || closed) break;
+    const onEvent = (m: EventSourceMessage): void => {
+      let e: FunctionLogStreamEvent;
+      try {
+        e = contractEvent<FunctionLogStreamEvent>(m);
+      } catch {
+        return; // not JSON: not an event of the contract
       }
-    } finally {
-      res.close();
-    }
+      if (e.event === 'log') {
+        if (seen.has(e.data.id)) return;
+        remember(e.data.id);
+        since = e.data.ts;
+        o.onLog(e.data);
+      } else if (e.event === 'live') {
+        o.onLive?.(e.data.logGroup);
+      } else if (e.event === 'error') {
+        ended = e.data;
+      }
+    };
+    const res = await o.client.stream(fillPath(PATH, { orgId: o.orgId, instanceId: o.instanceId }, { since }), abort.signal);
+    await readEvents(res, onEvent, () => ended !== undefined || closed);
     return ended;
   }
 

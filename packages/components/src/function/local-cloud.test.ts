@@ -11,10 +11,10 @@ import { AttachRolePolicyCommand, CreateRoleCommand } from '@aws-sdk/client-iam'
 import { DeleteFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { SessionCredentials } from '@hangar/core';
-import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
-import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
+import type { LocalCloud } from '@hangar/local-cloud';
 import { strToU8, zipSync } from 'fflate';
 import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctionClients } from '../http-function/clients.js';
+import { countingHttpFunctionClients, createCallCounter, startCloudWithAccount } from '../internal/local-cloud-testing.js';
 import { httpFunctionNames } from '../http-function/names.js';
 import { awsClientConfig } from '../sdk/aws-clients.js';
 import { isAwsError } from '../sdk/aws-errors.js';
@@ -26,26 +26,10 @@ import { createFunction } from './component.js';
 let cloud: LocalCloud;
 let root: SessionCredentials;
 const region = 'us-east-1';
-const calls: string[] = [];
+const counted = createCallCounter();
 const made: HttpFunctionClients[] = [];
-
-function counter<I extends object, O extends MetadataBearer>(): InitializeMiddleware<I, O> {
-  return (next, context) => async (args) => {
-    calls.push(String(context.commandName).replace(/Command$/, ''));
-    return next(args);
-  };
-}
-const taken = () => calls.splice(0);
-
-function countingClients(ctx: ComponentContext): HttpFunctionClients {
-  const clients = createHttpFunctionClients(ctx);
-  clients.iam.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
-  clients.lambda.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
-  clients.apigw.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
-  clients.logs.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
-  made.push(clients);
-  return clients;
-}
+const taken = counted.taken;
+const countingClients = countingHttpFunctionClients(counted, made);
 
 const component = createFunction({ createClients: countingClients, maxWaitSeconds: 30 });
 const inst = (over: Partial<InstanceRef> = {}): InstanceRef => ({ orgId: 'org_1', appId: 'app_1', app: 'jobs', stage: 'dev', name: 'worker', instanceId: 'inst_f1', ...over });
@@ -62,9 +46,7 @@ function context(state: Record<string, unknown>, manifestId: string, says: strin
 
 let lambda: LambdaClient;
 before(async () => {
-  cloud = await startLocalCloud({ port: 0, log: () => {} });
-  const acct = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: '444444444444' });
-  root = new SessionCredentials({ accessKeyId: acct.accessKeyId, secretAccessKey: acct.secretAccessKey });
+  ({ cloud, credentials: root } = await startCloudWithAccount('444444444444'));
   lambda = new LambdaClient(awsClientConfig({ credentials: root, region, endpoint: cloud.endpoint }));
 });
 after(async () => {

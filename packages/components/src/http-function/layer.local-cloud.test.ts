@@ -9,42 +9,26 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ListLayerVersionsCommand } from '@aws-sdk/client-lambda';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { SessionCredentials } from '@hangar/core';
-import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
-import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
+import type { SessionCredentials } from '@hangar/core';
+import type { LocalCloud } from '@hangar/local-cloud';
 import { strToU8, zipSync } from 'fflate';
 import type { ComponentContext, ComponentSource } from '../sdk/component.js';
 import { validateInputs } from '../sdk/validate.js';
 import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctionClients } from './clients.js';
+import { countingHttpFunctionClients, createCallCounter, startCloudWithAccount } from '../internal/local-cloud-testing.js';
 import { createHttpFunction } from './component.js';
 import { deploymentBucketName, layerNameOf } from './layer.js';
 import { awsClientConfig } from '../sdk/aws-clients.js';
 
 let cloud: LocalCloud;
 let credentials: SessionCredentials;
-const calls: string[] = [];
+const counted = createCallCounter();
 const made: HttpFunctionClients[] = [];
 const s3Made: S3Client[] = [];
-
-function counter<I extends object, O extends MetadataBearer>(): InitializeMiddleware<I, O> {
-  return (next, context) => async (args) => {
-    calls.push(String(context.commandName).replace(/Command$/, ''));
-    return next(args);
-  };
-}
-
-function countingClients(ctx: ComponentContext): HttpFunctionClients {
-  const clients = createHttpFunctionClients(ctx);
-  clients.iam.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
-  clients.lambda.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
-  clients.apigw.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
-  clients.logs.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
-  made.push(clients);
-  return clients;
-}
+const countingClients = countingHttpFunctionClients(counted, made);
 
 /** The calls made since the last look, without the waiters' reads. */
-const taken = (): string[] => calls.splice(0).filter((c) => c !== 'GetFunctionConfiguration' && c !== 'GetFunction');
+const taken = (): string[] => counted.taken().filter((c) => c !== 'GetFunctionConfiguration' && c !== 'GetFunction');
 
 const instance = { orgId: 'org_1', appId: 'app_1', app: 'deps', stage: 'dev', name: 'api', instanceId: 'inst_layer_1' };
 
@@ -84,9 +68,7 @@ function context(state: Record<string, unknown>, source: ComponentSource): Compo
 }
 
 before(async () => {
-  cloud = await startLocalCloud({ port: 0, log: () => {} });
-  const root = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: '333333333333' });
-  credentials = new SessionCredentials({ accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
+  ({ cloud, credentials } = await startCloudWithAccount('333333333333'));
 });
 
 after(async () => {

@@ -12,13 +12,13 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { GetFunctionCommand, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { SessionCredentials } from '@hangar/core';
-import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
-import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
+import type { LocalCloud } from '@hangar/local-cloud';
 import { zipSync, strToU8 } from 'fflate';
 import { isAwsError } from '../sdk/aws-errors.js';
 import type { ComponentContext } from '../sdk/component.js';
 import { validateInputs } from '../sdk/validate.js';
 import { createHttpFunctionClients, destroyHttpFunctionClients, type HttpFunctionClients } from './clients.js';
+import { countingHttpFunctionClients, createCallCounter, startCloudWithAccount } from '../internal/local-cloud-testing.js';
 import { createHttpFunction, httpFunctionPermissions } from './component.js';
 import { awsClientConfig } from '../sdk/aws-clients.js';
 import { applyHttpFunctionPlan } from './apply.js';
@@ -27,30 +27,11 @@ import { basicExecutionPolicyArn } from './plan.js';
 
 let cloud: LocalCloud;
 let credentials: SessionCredentials;
-const calls: string[] = [];
+const counted = createCallCounter();
 const made: HttpFunctionClients[] = [];
-
-function counter<I extends object, O extends MetadataBearer>(): InitializeMiddleware<I, O> {
-  return (next, context) => async (args) => {
-    calls.push(String(context.commandName).replace(/Command$/, ''));
-    return next(args);
-  };
-}
-
 /** The AWS calls made since the last look. */
-function taken(): string[] {
-  return calls.splice(0);
-}
-
-function countingClients(ctx: ComponentContext): HttpFunctionClients {
-  const clients = createHttpFunctionClients(ctx);
-  clients.iam.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
-  clients.lambda.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
-  clients.apigw.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
-  clients.logs.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
-  made.push(clients);
-  return clients;
-}
+const taken = counted.taken;
+const countingClients = countingHttpFunctionClients(counted, made);
 
 const instance = { orgId: 'org_1', appId: 'app_1', app: 'hello', stage: 'dev', name: 'web', instanceId: 'inst_local_1' };
 
@@ -92,9 +73,7 @@ async function missingServices(): Promise<string | undefined> {
 }
 
 before(async () => {
-  cloud = await startLocalCloud({ port: 0, log: () => {} });
-  const root = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: '222222222222' });
-  credentials = new SessionCredentials({ accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
+  ({ cloud, credentials } = await startCloudWithAccount('222222222222'));
 });
 
 after(async () => {

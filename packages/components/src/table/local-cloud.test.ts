@@ -12,32 +12,24 @@ import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/
 import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { HangarError, SessionCredentials } from '@hangar/core';
-import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
-import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
+import type { LocalCloud } from '@hangar/local-cloud';
 import { awsClientConfig } from '../sdk/aws-clients.js';
 import { isAwsError } from '../sdk/aws-errors.js';
 import type { ComponentContext, InstanceRef } from '../sdk/component.js';
 import { compactPolicyJson, maxSessionPolicyChars, permissionStatements, sessionPolicyDocument } from '../sdk/permissions.js';
 import { validateInputs } from '../sdk/validate.js';
+import { createCallCounter, startCloudWithAccount } from '../internal/local-cloud-testing.js';
 import { createTable, tableName } from './component.js';
 
 let cloud: LocalCloud;
 let root: SessionCredentials;
-const calls: string[] = [];
+const counted = createCallCounter();
 const made: DynamoDBClient[] = [];
 const region = 'us-east-1';
-
-function counter<I extends object, O extends MetadataBearer>(): InitializeMiddleware<I, O> {
-  return (next, context) => async (args) => {
-    calls.push(String(context.commandName).replace(/Command$/, ''));
-    return next(args);
-  };
-}
-const taken = () => calls.splice(0);
+const taken = counted.taken;
 
 function countingClient(ctx: ComponentContext): DynamoDBClient {
-  const c = new DynamoDBClient(awsClientConfig(ctx));
-  c.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
+  const c = counted.count(new DynamoDBClient(awsClientConfig(ctx)));
   made.push(c);
   return c;
 }
@@ -56,9 +48,7 @@ const inputs = (raw: Record<string, unknown>) => validateInputs(component, raw);
 let admin: DynamoDBClient;
 
 before(async () => {
-  cloud = await startLocalCloud({ port: 0, log: () => {} });
-  const acct = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: '333333333333' });
-  root = new SessionCredentials({ accessKeyId: acct.accessKeyId, secretAccessKey: acct.secretAccessKey });
+  ({ cloud, credentials: root } = await startCloudWithAccount('333333333333'));
   admin = new DynamoDBClient(awsClientConfig({ credentials: root, region, endpoint: cloud.endpoint }));
 });
 

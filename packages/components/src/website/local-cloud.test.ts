@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { CreateBucketCommand, DeleteBucketCommand, PutObjectCommand, DeleteObjectsCommand, GetPublicAccessBlockCommand, HeadBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SessionCredentials } from '@hangar/core';
-import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
-import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
+import type { LocalCloud } from '@hangar/local-cloud';
 import { strToU8, zipSync } from 'fflate';
 import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
@@ -19,26 +18,19 @@ import type { ComponentContext } from '../sdk/component.js';
 import { compactPolicyJson, maxSessionPolicyChars, permissionStatements, sessionPolicyDocument } from '../sdk/permissions.js';
 import { validateInputs } from '../sdk/validate.js';
 import { isAwsError } from '../sdk/aws-errors.js';
+import { createCallCounter, startCloudWithAccount } from '../internal/local-cloud-testing.js';
 import { createWebsiteClient } from './clients.js';
 import { createWebsite } from './component.js';
 import { websiteBucketName } from './names.js';
 
 let cloud: LocalCloud;
 let credentials: SessionCredentials;
-const calls: string[] = [];
+const counted = createCallCounter();
 const made: S3Client[] = [];
-
-function counter<I extends object, O extends MetadataBearer>(): InitializeMiddleware<I, O> {
-  return (next, context) => async (args) => {
-    calls.push(String(context.commandName).replace(/Command$/, ''));
-    return next(args);
-  };
-}
-const taken = () => calls.splice(0);
+const taken = counted.taken;
 
 function countingClient(ctx: ComponentContext): S3Client {
-  const s3 = createWebsiteClient(ctx);
-  s3.middlewareStack.add(counter(), { step: 'initialize', name: 'hangarCountCalls' });
+  const s3 = counted.count(createWebsiteClient(ctx));
   made.push(s3);
   return s3;
 }
@@ -70,9 +62,7 @@ function get(url: string, path: string): Promise<Page> {
 }
 
 before(async () => {
-  cloud = await startLocalCloud({ port: 0, log: () => {} });
-  const root = await createAccount(cloud.endpoint, { adminToken: cloud.adminToken, accountId: '333333333333' });
-  credentials = new SessionCredentials({ accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
+  ({ cloud, credentials } = await startCloudWithAccount('333333333333'));
 });
 
 after(async () => {

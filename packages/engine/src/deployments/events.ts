@@ -3,12 +3,9 @@ import { HangarError } from '@hangar/core';
 import type { Db } from '../types.js';
 import type { DeploymentBus } from './bus.js';
 import { durationOf } from './views.js';
+import { openSse } from '../http/sse.js';
 
 const finished = new Set(['succeeded', 'failed', 'skipped']);
-
-function frame(event: string, data: unknown, id?: number): string {
-  return `${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-}
 
 /**
  * GET /deployments/:id/events as server-sent events. Replays the stored log lines after
@@ -32,33 +29,12 @@ export async function streamDeploymentEvents(
   const fromHeader = Number(Array.isArray(header) ? header[0] : header);
   let lastSeq = Number.isSafeInteger(fromHeader) && fromHeader > 0 ? fromHeader : 0;
 
-  reply.hijack();
-  const raw = reply.raw;
-  raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-  raw.write('retry: 1000\n\n');
-  let closed = false;
-  let dirty = false;
-  let wakeup: (() => void) | undefined;
-  const onClose = () => {
-    closed = true;
-    wakeup?.();
-  };
-  raw.on('close', onClose);
-  const unsubscribe = deps.bus.subscribe(id, () => {
-    dirty = true;
-    wakeup?.();
-  });
-  const wait = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (dirty || closed) return resolve();
-      const timer = setTimeout(() => { wakeup = undefined; resolve(); }, ms);
-      wakeup = () => { clearTimeout(timer); wakeup = undefined; resolve(); };
-    });
+  const sse = openSse(reply, (onChange) => deps.bus.subscribe(id, onChange));
 
   const sendLines = async (): Promise<number> => {
     const lines = await db.selectFrom('deployment_logs').select(['seq', 'ts', 'level', 'message']).where('deployment_id', '=', id).where('seq', '>', lastSeq).orderBy('seq').limit(500).execute();
     for (const l of lines) {
-      raw.write(frame('log', { seq: Number(l.seq), ts: l.ts, level: l.level, message: l.message }, Number(l.seq)));
+      sse.write('log', { seq: Number(l.seq), ts: l.ts, level: l.level, message: l.message }, Number(l.seq));
       lastSeq = Number(l.seq);
     }
     return lines.length;
@@ -67,39 +43,35 @@ export async function streamDeploymentEvents(
   try {
     let lastStatus: string | undefined;
     let idleSince = Date.now();
-    while (!closed) {
-      dirty = false;
+    while (!sse.closed) {
+      sse.settle();
       if ((await sendLines()) === 500) continue;
       const d = await db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       if (d.status !== lastStatus) {
-        raw.write(frame('status', { status: d.status }));
+        sse.write('status', { status: d.status });
         lastStatus = d.status;
         idleSince = Date.now();
       }
       if (finished.has(d.status)) {
         // Every line is stored before the status turns final, so this read gets the rest.
         while ((await sendLines()) === 500);
-        raw.write(
-          frame('done', {
-            status: d.status,
-            outputs: d.outputs ? JSON.parse(d.outputs) : {},
-            ...(d.error_code ? { error: { code: d.error_code, message: d.error_message ?? '', awsCode: d.aws_code, requestId: d.aws_request_id } } : {}),
-            provider: { id: d.provider_id, name: d.provider_name, roleArn: d.role_arn },
-            durationMs: durationOf(d),
-          }),
-        );
+        sse.write('done', {
+          status: d.status,
+          outputs: d.outputs ? JSON.parse(d.outputs) : {},
+          ...(d.error_code ? { error: { code: d.error_code, message: d.error_message ?? '', awsCode: d.aws_code, requestId: d.aws_request_id } } : {}),
+          provider: { id: d.provider_id, name: d.provider_name, roleArn: d.role_arn },
+          durationMs: durationOf(d),
+        });
         break;
       }
       const heartbeatMs = deps.heartbeatMs ?? 15_000;
       if (Date.now() - idleSince >= heartbeatMs) {
-        raw.write(': keep-alive\n\n');
+        sse.keepAlive();
         idleSince = Date.now();
       }
-      await wait(deps.bus.live() ? heartbeatMs : Math.min(deps.pollMs, heartbeatMs));
+      await sse.wait(deps.bus.live() ? heartbeatMs : Math.min(deps.pollMs, heartbeatMs));
     }
   } finally {
-    unsubscribe();
-    raw.off('close', onClose);
-    raw.end();
+    sse.end();
   }
 }
