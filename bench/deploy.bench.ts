@@ -187,8 +187,9 @@ async function startCloudCounter(target: string): Promise<CloudCounter> {
       let zipBytes = 0;
       if (service === 'lambda' && body.length > 0 && body[0] === 0x7b) {
         try {
-          const j = JSON.parse(body.toString()) as { ZipFile?: string; Content?: { ZipFile?: string } };
-          const z = j.ZipFile ?? j.Content?.ZipFile;
+          // UpdateFunctionCode: ZipFile; PublishLayerVersion: Content.ZipFile; CreateFunction: Code.ZipFile.
+          const j = JSON.parse(body.toString()) as { ZipFile?: string; Content?: { ZipFile?: string }; Code?: { ZipFile?: string } };
+          const z = j.ZipFile ?? j.Content?.ZipFile ?? j.Code?.ZipFile;
           if (z) zipBytes = Buffer.byteLength(z, 'base64');
         } catch { /* not JSON */ }
       }
