@@ -9,12 +9,19 @@
  * 2. End to end, with the built CLI binary as a separate process: first deploy, no-op redeploy and
  *    one-file-change redeploy — wall time, bytes sent to the engine in total (manifest included),
  *    bytes uploaded — and the floor: a bare Node process that only lists and stats the tree.
+ *    Also, through a counting proxy between the engine and the local cloud, the bytes the engine
+ *    sends to the cloud (per call, Lambda's code zips decoded) and each call's time; the engine
+ *    API's p99 latency (a worker thread polling GET /api/v1/whoami, open loop) and the process's
+ *    peak RSS (engine, packager worker and local cloud: all in this process) during first deploys;
+ *    the new code's first answer (cold start) after the one-file change.
  * 3. `serverless package` (v3) on the same apps in the same run — a first package and one after a
  *    one-file change — installed into ~/.cache/hangar-bench (outside the project; skipped with the
  *    reason when it cannot be installed), and Hangar's times as ratios to it.
  * Writes bench/results/deploy.json and deploy.md with the machine it ran on.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { createServer, request as httpRequest } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync, chmodSync } from 'node:fs';
 import { cpus, freemem, totalmem, release, platform, arch, loadavg, homedir } from 'node:os';
@@ -136,16 +143,156 @@ function runProcess(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promis
 
 const FLOOR_SCRIPT = `const fs=require('fs'),p=require('path');let n=0;(function w(d){for(const e of fs.readdirSync(d,{withFileTypes:true})){const f=p.join(d,e.name);if(e.isDirectory())w(f);else if(e.isFile()){fs.statSync(f);n++}}})(process.argv[1]);process.stdout.write(String(n))`;
 
-interface EngineTarget { kind: string; url: string; token: string; note: string; close(): Promise<void> }
+/** One call the engine made to the cloud; `at` is its start (epoch ms, sub-ms). */
+interface CloudCall { service: string; op: string; requestBytes: number; zipBytes: number; at: number; ms: number; status: number }
+interface CloudCounter { readonly url: string; readonly calls: CloudCall[]; close(): Promise<void> }
+
+/** The Lambda operation a REST path names (the engine's calls), else method and path. */
+function lambdaOp(method: string, path: string): string {
+  const ops: Array<[string, RegExp, string]> = [
+    ['PUT', /^\/2015-03-31\/functions\/[^/]+\/code$/, 'UpdateFunctionCode'],
+    ['PUT', /^\/2015-03-31\/functions\/[^/]+\/configuration$/, 'UpdateFunctionConfiguration'],
+    ['GET', /^\/2015-03-31\/functions\/[^/]+\/configuration$/, 'GetFunctionConfiguration'],
+    ['GET', /^\/2015-03-31\/functions\/[^/]+$/, 'GetFunction'],
+    ['POST', /^\/2015-03-31\/functions$/, 'CreateFunction'],
+    ['POST', /^\/2018-10-31\/layers\/[^/]+\/versions$/, 'PublishLayerVersion'],
+    ['GET', /^\/2018-10-31\/layers\/[^/]+\/versions\/[^/]+$/, 'GetLayerVersion'],
+    ['DELETE', /^\/2018-10-31\/layers\/[^/]+\/versions\/[^/]+$/, 'DeleteLayerVersion'],
+  ];
+  return ops.find(([m, re]) => m === method && re.test(path))?.[2] ?? `${method} ${path.replace(/\/[^/]*$/, '/…')}`;
+}
+
+/**
+ * A pass-through proxy between the engine and the local cloud (the embedded engine's
+ * `engineCloudEndpoint`) that counts what the engine sends — request line, headers and body of
+ * every call — by the service its signature names, decodes the code zip a Lambda call carries
+ * (base64 in the JSON body, as on AWS), and times each call to the end of its answer.
+ */
+async function startCloudCounter(target: string): Promise<CloudCounter> {
+  const to = new URL(target);
+  const calls: CloudCall[] = [];
+  const server = createServer((req, res) => {
+    const t0 = performance.now();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      let head = Buffer.byteLength(`${req.method} ${req.url} HTTP/1.1\r\n\r\n`);
+      for (let i = 0; i < req.rawHeaders.length; i += 2) head += Buffer.byteLength(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`);
+      const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'unsigned';
+      const path = (req.url ?? '/').split('?')[0]!;
+      const target = req.headers['x-amz-target'];
+      const action = /(?:^|&)Action=([A-Za-z]+)/.exec(body.length < 65536 ? body.toString() : '')?.[1];
+      const op = service === 'lambda' ? lambdaOp(req.method ?? 'GET', path) : typeof target === 'string' ? target.split('.').pop()! : action ?? `${req.method} ${path}`;
+      let zipBytes = 0;
+      if (service === 'lambda' && body.length > 0 && body[0] === 0x7b) {
+        try {
+          // UpdateFunctionCode: ZipFile; PublishLayerVersion: Content.ZipFile; CreateFunction: Code.ZipFile.
+          const j = JSON.parse(body.toString()) as { ZipFile?: string; Content?: { ZipFile?: string }; Code?: { ZipFile?: string } };
+          const z = j.ZipFile ?? j.Content?.ZipFile ?? j.Code?.ZipFile;
+          if (z) zipBytes = Buffer.byteLength(z, 'base64');
+        } catch { /* not JSON */ }
+      }
+      const call: CloudCall = { service, op, requestBytes: head + body.length, zipBytes, at: performance.timeOrigin + t0, ms: 0, status: 0 };
+      calls.push(call);
+      const up = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+        call.status = r.statusCode ?? 0;
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.on('end', () => { call.ms = performance.now() - t0; });
+        r.pipe(res);
+      });
+      up.on('error', (e) => { call.status = 502; res.writeHead(502); res.end(String(e)); });
+      up.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  return {
+    url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`,
+    calls,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+/** What the engine sent to the cloud in calls[from..]: per service, the code zips, and each call. */
+function cloudTraffic(calls: readonly CloudCall[], from: number) {
+  const mine = calls.slice(from);
+  const byService: Record<string, { calls: number; bytes: number; ms: number }> = {};
+  for (const c of mine) {
+    const s = (byService[c.service] ??= { calls: 0, bytes: 0, ms: 0 });
+    s.calls++; s.bytes += c.requestBytes; s.ms += c.ms;
+  }
+  return {
+    totalBytes: mine.reduce((n, c) => n + c.requestBytes, 0),
+    lambdaBytes: byService.lambda?.bytes ?? 0,
+    zipBytes: mine.reduce((n, c) => n + c.zipBytes, 0),
+    cloudMs: mine.reduce((n, c) => n + c.ms, 0),
+    byService,
+    calls: mine.map((c) => ({ ...c, ms: Math.round(c.ms) })),
+  };
+}
+
+const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+const latencySummary = (xs: readonly number[]) => { const s = [...xs].sort((a, b) => a - b); return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), max: s.at(-1) ?? NaN }; };
+
+/**
+ * From a worker thread (a sampler on the engine's own event loop would freeze with the stall it
+ * should see): GET `url` every ~10 ms without waiting for earlier answers (open loop), and this
+ * process's RSS (process-wide, so the engine, its packager worker and the local cloud) every 10 ms.
+ */
+function startSampler(url: string, token: string): { stop(): Promise<{ latency: ReturnType<typeof latencySummary>; samples: Array<[number, number]>; failed: number; rssPeakBytes: number; rssStartBytes: number }> } {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const samples = []; const pending = new Set(); let failed = 0; let stop = false;
+    const rssStart = process.memoryUsage.rss(); let rssPeak = rssStart;
+    const rss = setInterval(() => { const r = process.memoryUsage.rss(); if (r > rssPeak) rssPeak = r; }, 10);
+    parentPort.on('message', () => { stop = true; });
+    (async () => {
+      while (!stop) {
+        if (pending.size < 200) {
+          const t0 = performance.now();
+          const p = fetch(workerData.url, { headers: { authorization: 'Bearer ' + workerData.token } })
+            .then(async (r) => { await r.arrayBuffer(); if (r.status === 200) samples.push([performance.timeOrigin + t0, performance.now() - t0]); else failed++; }, () => { failed++; });
+          pending.add(p); p.finally(() => pending.delete(p));
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await Promise.all(pending);
+      clearInterval(rss);
+      parentPort.postMessage({ samples, failed, rssPeak, rssStart });
+    })();`;
+  const worker = new Worker(code, { eval: true, workerData: { url, token } });
+  const result = new Promise<{ samples: Array<[number, number]>; failed: number; rssPeak: number; rssStart: number }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  return {
+    async stop() {
+      worker.postMessage('stop');
+      const r = await result;
+      await worker.terminate();
+      return { latency: latencySummary(r.samples.map((x) => x[1])), samples: r.samples, failed: r.failed, rssPeakBytes: r.rssPeak, rssStartBytes: r.rssStart };
+    },
+  };
+}
+
+/** The kernel's peak RSS of this process (VmHWM), reset first where Linux allows (`clear_refs` 5). */
+const peakRss = {
+  reset(): boolean { try { writeFileSync('/proc/self/clear_refs', '5'); return true; } catch { return false; } },
+  read(): number | undefined { try { const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8')); return m ? Number(m[1]) * 1024 : undefined; } catch { return undefined; } },
+};
+
+interface EngineTarget { kind: string; url: string; token: string; note: string; counter?: CloudCounter; close(): Promise<void> }
 
 async function startTarget(): Promise<EngineTarget> {
   if (engineKind !== 'fake') {
     try {
       const { startEmbedded } = await import('@hangar/local');
       const dataDir = join(work, `engine-${Date.now()}`);
-      const e = await startEmbedded({ dataDir, port: 0, cloudPort: 0, step: () => undefined });
+      let counter: CloudCounter | undefined;
+      const e = await startEmbedded({ dataDir, port: 0, cloudPort: 0, step: () => undefined, engineCloudEndpoint: async (cloud) => (counter = await startCloudCounter(cloud)).url });
       if (!e.ownerToken) throw new Error('the embedded engine gave no owner token');
-      return { kind: 'embedded', url: e.engineUrl, token: e.ownerToken, note: 'the real engine and local cloud (hangar up), in this process', close: async () => { await e.close(); rmSync(dataDir, { recursive: true, force: true }); } };
+      return { kind: 'embedded', url: e.engineUrl, token: e.ownerToken, note: 'the real engine and local cloud (hangar up), in this process', ...(counter ? { counter } : {}), close: async () => { await e.close(); await counter?.close(); rmSync(dataDir, { recursive: true, force: true }); } };
     } catch (e) {
       if (engineKind === 'embedded') throw e;
       log(`embedded engine not available (${e instanceof Error ? e.message : String(e)}); using the fake engine`);
@@ -155,7 +302,12 @@ async function startTarget(): Promise<EngineTarget> {
   return { kind: 'fake', url: f.url, token: f.token, note: 'the CLI tests\' protocol-faithful fake engine (same source-cache protocol; deploys are instant)', close: () => f.close() };
 }
 
-interface DeployRun { ms: number; cpuMs: number; cliMs: number; hashMs: number; uploadMs: number; deployMs: number; engineRunMs: number | null; status: string; sentBytes: number; uploadedBytes: number; uploadedFiles: number; files: number; bytes: number }
+interface DeployRun {
+  ms: number; cpuMs: number; cliMs: number; hashMs: number; uploadMs: number; deployMs: number; engineRunMs: number | null; status: string; sentBytes: number; uploadedBytes: number; uploadedFiles: number; files: number; bytes: number;
+  /** What the engine sent to the cloud during this deploy (embedded engine only). */
+  cloud?: ReturnType<typeof cloudTraffic>;
+  outputs?: Record<string, unknown>;
+}
 
 /**
  * Issue 9's dependency change: one package added to package.json and the lock (and its folder to
@@ -199,18 +351,39 @@ async function deployBench(app: string, root: string, target: EngineTarget, deps
   writeFileSync(join(project, 'hangar.yml'), `component: http-function\nname: bench-${app}\napp: bench\ninputs:\n  src: ${root}\n  handler: ${handler}\n  memory: 256\n`);
   const env = { PATH: process.env.PATH, HOME: home, HANGAR_HOME: home, HANGAR_URL: target.url, HANGAR_TOKEN: target.token };
   const deployOnce = async (): Promise<DeployRun> => {
+    const from = target.counter?.calls.length ?? 0;
     const r = await runProcess([bin, 'deploy', '--json'], project, env);
-    let j: { status: string; durationMs: number; timings: { hashMs: number; uploadMs: number; deployMs: number; engineRunMs: number | null }; upload: { sentBytes: number; uploadedBytes: number; uploadedFiles: number; files: number; bytes: number }; error?: { message: string } };
+    let j: { status: string; durationMs: number; outputs?: Record<string, unknown>; timings: { hashMs: number; uploadMs: number; deployMs: number; engineRunMs: number | null }; upload: { sentBytes: number; uploadedBytes: number; uploadedFiles: number; files: number; bytes: number }; error?: { message: string } };
     try { j = JSON.parse(r.stdout); } catch { throw new Error(`deploy printed no JSON (exit ${r.code}): ${r.stderr}`); }
     if (j.status !== 'succeeded' && j.status !== 'skipped') log(`  deploy ${j.status}: ${j.error?.message ?? r.stderr}`);
-    return { ms: r.ms, cpuMs: r.cpuMs, cliMs: j.durationMs, ...j.timings, status: j.status, sentBytes: j.upload.sentBytes, uploadedBytes: j.upload.uploadedBytes, uploadedFiles: j.upload.uploadedFiles, files: j.upload.files, bytes: j.upload.bytes };
+    return {
+      ms: r.ms, cpuMs: r.cpuMs, cliMs: j.durationMs, ...j.timings, status: j.status, sentBytes: j.upload.sentBytes, uploadedBytes: j.upload.uploadedBytes, uploadedFiles: j.upload.uploadedFiles, files: j.upload.files, bytes: j.upload.bytes,
+      ...(target.counter ? { cloud: cloudTraffic(target.counter.calls, from) } : {}), ...(j.outputs ? { outputs: j.outputs } : {}),
+    };
   };
+  // First deploy: the engine API's latency (against its idle latency just before) and the process's peak RSS.
+  const idle = startSampler(`${target.url}/api/v1/whoami`, target.token);
+  await new Promise((r) => setTimeout(r, 2000));
+  const idleSample = await idle.stop();
+  const hwmReset = peakRss.reset();
+  const sampler = startSampler(`${target.url}/api/v1/whoami`, target.token);
   const first = await deployOnce();
+  const during = await sampler.stop();
+  // The local cloud runs in this process too: split the samples by whether they overlapped one of its slow calls.
+  const slow = (first.cloud?.calls ?? []).filter((c) => c.ms >= 100);
+  const overlaps = ([at, l]: [number, number]) => slow.some((c) => at < c.at + c.ms && at + l > c.at);
+  const firstLoad = {
+    idleLatency: idleSample.latency, latency: during.latency,
+    latencyDuringSlowCloudCalls: latencySummary(during.samples.filter(overlaps).map((x) => x[1])),
+    latencyOutsideSlowCloudCalls: latencySummary(during.samples.filter((x) => !overlaps(x)).map((x) => x[1])),
+    slowCloudCalls: slow.map((c) => `${c.op} ${c.ms} ms`).join(', '), failed: during.failed + idleSample.failed, latencyGoalMet: during.latency.p99 < 50,
+    rssBeforeBytes: idleSample.rssPeakBytes, rssPeakSampledBytes: during.rssPeakBytes, rssPeakKernelBytes: hwmReset ? peakRss.read() : undefined,
+  };
   if (depsOnly) {
     const depChange = await dependencyChange(root, deployOnce);
     await deployOnce(); // leave the instance matching the tree on disk
     rmSync(home, { recursive: true, force: true });
-    return { first, depChange, depChangeGoalMet: depChange ? depChange.ms <= 3000 : undefined };
+    return { first, firstLoad, depChange, depChangeGoalMet: depChange ? depChange.ms <= 3000 : undefined };
   }
   const noops: DeployRun[] = [];
   const floors: number[] = [];
@@ -230,6 +403,8 @@ async function deployBench(app: string, root: string, target: EngineTarget, deps
   } finally {
     writeFileSync(changed, original);
   }
+  // The new code's first answer after the one-file change (the sandbox's cold start), then a warm one.
+  const answer = await timeAnswers(oneFile.outputs?.url);
   const depChange = await dependencyChange(root, deployOnce);
   await deployOnce(); // leave the instance matching the tree on disk
   rmSync(home, { recursive: true, force: true });
@@ -238,7 +413,10 @@ async function deployBench(app: string, root: string, target: EngineTarget, deps
   const floorCpuMs = median(floorCpu);
   const noopCpuMs = median(noops.map((n) => n.cpuMs));
   return {
-    first, noop, oneFile, floorProcessMs: floorMs, floorProcessCpuMs: floorCpuMs, noopCpuMs,
+    first, firstLoad, noop, oneFile, answer,
+    /** Issue 9: bytes sent to the cloud for a one-file change <= the app-code package + 2 KB. */
+    oneFileCloud: oneFile.cloud ? oneFileCloudVerdict(oneFile.cloud) : undefined,
+    floorProcessMs: floorMs, floorProcessCpuMs: floorCpuMs, noopCpuMs,
     noopCpuGoalMet: noopCpuMs <= 1.5 * floorCpuMs + 150,
     /** The no-op without the deployment's own run (POST to done): process start, project, hash, manifest. */
     noopWithoutDeployMs: noop.ms - noop.deployMs,
@@ -253,6 +431,41 @@ async function deployBench(app: string, root: string, target: EngineTarget, deps
     firstBudgetMs: app === 'large' ? 10_000 : 5_000, firstGoalMet: first.ms <= (app === 'large' ? 10_000 : 5_000),
     /** Issue 9: one package added to package.json + lock, <= 3 s on small. */
     depChange, depChangeGoalMet: depChange ? depChange.ms <= 3000 : undefined,
+  };
+}
+
+/** GET the function's URL twice: the first answer after a deploy is the new sandbox's cold start. */
+async function timeAnswers(url: unknown): Promise<{ firstMs: number; warmMs: number; status: number } | { error: string }> {
+  if (typeof url !== 'string') return { error: 'the deploy gave no url output' };
+  try {
+    let t = performance.now();
+    const r = await fetch(url);
+    await r.arrayBuffer();
+    const firstMs = ms(t);
+    t = performance.now();
+    await (await fetch(url)).arrayBuffer();
+    return { firstMs, warmMs: ms(t), status: r.status };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/**
+ * Bytes to the cloud for a one-file change against "<= the app-code package + 2 KB": the package
+ * travels base64-encoded in the JSON body (Lambda's wire format for ZipFile, 4/3 of the zip), so
+ * the overhead is what the engine sent beyond that encoding of the zip(s).
+ */
+function oneFileCloudVerdict(c: ReturnType<typeof cloudTraffic>) {
+  const base64Bytes = 4 * Math.ceil(c.zipBytes / 3);
+  const layerPublished = c.calls.some((x) => x.op === 'PublishLayerVersion');
+  return {
+    totalBytes: c.totalBytes, lambdaBytes: c.lambdaBytes, zipBytes: c.zipBytes, base64Bytes,
+    /** What went to Lambda's endpoints besides the zip's base64 (signed headers, JSON, the other Lambda calls). */
+    overheadBytes: c.lambdaBytes - base64Bytes, layerPublished,
+    /** Met when no layer (dependencies) went up and Lambda got under 2 KB besides the package's encoding. */
+    goalMet: !layerPublished && c.lambdaBytes - base64Bytes <= 2048,
+    /** Literally: Lambda's raw wire bytes <= zip + 2 KB (unreachable through a JSON API: base64 alone adds a third). */
+    rawGoalMet: c.lambdaBytes <= c.zipBytes + 2048,
   };
 }
 
@@ -310,10 +523,13 @@ async function serverlessBench(app: string, root: string, bin: string) {
 const kb = (n: number) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`);
 const f0 = (n: number) => n.toFixed(0);
 
+/** A full run's result for one app (not `--deps-only`'s). */
+type FullDeploy = Extract<Awaited<ReturnType<typeof deployBench>>, { noop: DeployRun }>;
+
 type BenchResult = {
   date: string; machine: { cpu: string; cores: number; memoryGb: number; os: string; node: string; loadAverageAtStart: number[] };
   runs: number; engine: { kind: string; note: string };
-  hashing: Record<string, ReturnType<typeof hashingBench>>; deploys: Record<string, Awaited<ReturnType<typeof deployBench>>>; loadAverageAtEnd: number[];
+  hashing: Record<string, ReturnType<typeof hashingBench>>; deploys: Record<string, FullDeploy>; loadAverageAtEnd: number[];
   serverless?: { skipped?: string; apps: Record<string, Awaited<ReturnType<typeof serverlessBench>> | { error: string }> };
 };
 
@@ -326,16 +542,67 @@ function depsSection(deploys: Record<string, { first: DeployRun; depChange?: Dep
   return [
     DEPS_START, '## Dependency change (dependencies layer)', '',
     'One package added to `package.json` + `package-lock.json` (and its folder to `node_modules`), CLI start -> new code answering. With the dependencies layer the engine publishes one new `node_modules` layer version and a small app-code package (only `package.json` and the lock changed there), then updates the function\'s `Layers` and deletes the old version.', '',
-    '| app | first deploy | dependency change (goal <= 3 s on small) | sent to the engine | uploaded | status |',
-    '| --- | ---: | ---: | ---: | ---: | --- |',
-    ...rows.map(([a, d]) => `| ${a} | ${f0(d.first.ms)} ms | ${f0(d.depChange!.ms)} ms${a === 'small' ? `: ${d.depChangeGoalMet ? 'met' : 'MISSED'}` : ''} | ${kb(d.depChange!.sentBytes)} | ${d.depChange!.uploadedFiles} files, ${kb(d.depChange!.uploadedBytes)} | ${d.depChange!.status} |`),
+    '| app | first deploy | dependency change (goal <= 3 s on small) | sent to the engine | uploaded | status | engine -> cloud (zips decoded; calls) |',
+    '| --- | ---: | ---: | ---: | ---: | --- | --- |',
+    ...rows.map(([a, d]) => `| ${a} | ${f0(d.first.ms)} ms | ${f0(d.depChange!.ms)} ms${a === 'small' ? `: ${d.depChangeGoalMet ? 'met' : 'MISSED'}` : ''} | ${kb(d.depChange!.sentBytes)} | ${d.depChange!.uploadedFiles} files, ${kb(d.depChange!.uploadedBytes)} | ${d.depChange!.status} | ${d.depChange!.cloud ? `${kb(d.depChange!.cloud.totalBytes)} (zips ${kb(d.depChange!.cloud.zipBytes)}; ${callList(d.depChange!.cloud)})` : 'not measured'} |`),
     ...(rows.length ? [] : ['Not measured in this run.']),
     ...(note ? ['', note] : []),
     DEPS_END,
   ].join('\n');
 }
 
-function renderMarkdown(result: BenchResult): string {
+/** The engine's cloud calls in order: operation, time, bytes (and the zip it carried). */
+function callList(c: NonNullable<DeployRun['cloud']>): string {
+  return c.calls.map((x) => `${x.op} ${x.ms} ms ${kb(x.requestBytes)}${x.zipBytes ? ` (zip ${kb(x.zipBytes)})` : ''}`).join(', ');
+}
+const mb = (n: number | undefined) => (n === undefined ? 'n/a' : `${(n / 1048576).toFixed(0)} MB`);
+
+/** Issue 9's engine-side measures: API latency and RSS during first deploys, bytes to the cloud and the one-file breakdown. */
+function engineSection(deploys: BenchResult['deploys']): string[] {
+  const apps = Object.keys(deploys).filter((a) => deploys[a]!.firstLoad);
+  const lat = (l: { n: number; p50: number; p99: number; max: number }) => `p50 ${l.p50.toFixed(1)} / p99 ${l.p99.toFixed(1)} / max ${l.max.toFixed(0)} ms (n=${l.n})`;
+  return [
+    '## Issue 9: engine API latency, peak RSS, bytes to the cloud', '',
+    'A worker thread in the bench process polls `GET /api/v1/whoami` (authenticated) every ~10 ms without waiting for earlier answers, for 2 s with nothing running (idle) and then for the whole first deploy. RSS is the bench process\'s: the embedded engine, its packager worker thread and the local cloud (which receives and unpacks the zips) together; the CLI is its own process and not counted. "Kernel peak" is VmHWM after resetting it (`/proc/self/clear_refs`) just before the deploy.', '',
+    '| app | first deploy | API latency idle | API latency during the first deploy (goal p99 < 50 ms on large) | of which while the in-process local cloud served a call of >= 100 ms / outside those | RSS before | RSS peak sampled / kernel peak | engine -> cloud (code zips decoded) |',
+    '| --- | ---: | --- | --- | --- | ---: | ---: | ---: |',
+    ...apps.map((a) => {
+      const d = deploys[a]!; const l = d.firstLoad!;
+      return `| ${a} | ${f0(d.first.ms)} ms | ${lat(l.idleLatency)} | ${lat(l.latency)}${a === 'large' ? `: ${l.latencyGoalMet ? 'met' : 'MISSED'}` : ''}${l.failed ? ` (${l.failed} failed)` : ''} | ${l.latencyDuringSlowCloudCalls ? `${lat(l.latencyDuringSlowCloudCalls)} / ${lat(l.latencyOutsideSlowCloudCalls)} (${l.slowCloudCalls || 'none'})` : 'n/a'} | ${mb(l.rssBeforeBytes)} | ${mb(l.rssPeakSampledBytes)} / ${mb(l.rssPeakKernelBytes)} | ${d.first.cloud ? `${kb(d.first.cloud.totalBytes)} (zips ${kb(d.first.cloud.zipBytes)})` : 'not measured'} |`;
+    }),
+    '', '### One-file change: bytes the engine sent to the cloud (goal <= the app-code package + 2 KB, dependencies not resent)', '',
+    'Counted by a pass-through proxy between the engine and the local cloud: request line, headers and body of every call, by the service its signature names. Lambda takes the zip base64-encoded in a JSON body (as AWS does), so the zip costs 4/3 of its size on the wire; "besides the zip" is everything else sent to Lambda (signed headers, JSON, the other Lambda calls). The goal is judged on Lambda\'s endpoints; "all services" adds STS (AssumeRole with its session policy) and Logs.', '',
+    '| app | to the cloud (all services) | to Lambda | code zip | zip as base64 | to Lambda besides the zip | layer resent | goal | calls (in order) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
+    ...apps.filter((a) => deploys[a]!.oneFile.cloud).map((a) => {
+      const d = deploys[a]!; const v = oneFileCloudVerdict(d.oneFile.cloud!);
+      return `| ${a} | ${kb(v.totalBytes)} | ${kb(v.lambdaBytes)} | ${kb(v.zipBytes)} | ${kb(v.base64Bytes)} | ${kb(v.overheadBytes)} | ${v.layerPublished ? 'YES' : 'no'} | ${v.goalMet ? 'met' : 'MISSED'} (raw bytes <= zip + 2 KB: ${v.rawGoalMet ? 'yes' : 'no, base64'}) | ${callList(d.oneFile.cloud!)} |`;
+    }),
+    '', '### One-file change: where the time goes', '',
+    '"Deployment run" is the CLI\'s time from the deployment request to its end; "engine run" the engine\'s own measure of it; "cloud calls" the sum of the engine\'s calls to the local cloud as the proxy timed them (UpdateFunctionCode among them: the local cloud receiving, unpacking and swapping the code); "engine besides the cloud" is engine run minus cloud calls (assuming the role is a cloud call; this is mostly packaging). The first answer is the new code\'s, through the function URL, after the CLI returned (a new sandbox: cold start).', '',
+    '| app | CLI wall | hashing | upload to the engine | deployment run | engine run | cloud calls | of which UpdateFunctionCode | engine besides the cloud | first answer (cold) / warm | CLI start -> new code answering |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...apps.filter((a) => deploys[a]!.oneFile.cloud).map((a) => {
+      const d = deploys[a]!; const o = d.oneFile; const c = o.cloud!;
+      const ufc = c.calls.filter((x) => x.op === 'UpdateFunctionCode').reduce((n, x) => n + x.ms, 0);
+      const ans = d.answer && 'firstMs' in d.answer ? d.answer : undefined;
+      return `| ${a} | ${f0(o.ms)} ms | ${f0(o.hashMs)} ms | ${f0(o.uploadMs)} ms | ${f0(o.deployMs)} ms | ${o.engineRunMs ?? '?'} ms | ${f0(c.cloudMs)} ms | ${f0(ufc)} ms | ${o.engineRunMs === null ? '?' : `${f0(o.engineRunMs - c.cloudMs)} ms`} | ${ans ? `${f0(ans.firstMs)} / ${f0(ans.warmMs)} ms (HTTP ${ans.status})` : d.answer && 'error' in d.answer ? `failed: ${d.answer.error}` : 'n/a'} | ${ans ? `${f0(o.ms + ans.firstMs)} ms` : 'n/a'} |`;
+    }),
+  ];
+}
+
+const ANALYSIS_START = '<!-- analysis:start -->';
+const ANALYSIS_END = '<!-- analysis:end -->';
+
+/** The hand-written analysis of deploy.md (between its markers), kept when the tables are rewritten. */
+function keptAnalysis(file: string): string {
+  const md = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const i = md.indexOf(ANALYSIS_START);
+  const j = md.indexOf(ANALYSIS_END);
+  return i >= 0 && j > i ? md.slice(i, j + ANALYSIS_END.length) : '';
+}
+
+function renderMarkdown(result: BenchResult, analysis = ''): string {
   const { runs, machine, hashing, deploys } = result;
   const apps = Object.keys(hashing);
   const target = result.engine;
@@ -359,6 +626,7 @@ function renderMarkdown(result: BenchResult): string {
     '| app | one-file change (goal <= 1.0 s and <= 2x no-op + 300 ms) | first deploy (goal <= 5 s small, <= 10 s large) | no-op: no AWS call (status skipped) | no-op vs budget |',
     '| --- | ---: | ---: | --- | --- |',
     ...apps.map((a) => { const d = deploys[a]!; return `| ${a} | ${f0(d.oneFile.ms)} ms (budget ${f0(d.oneFileTimeBudgetMs ?? NaN)} ms): ${d.oneFileTimeGoalMet ? 'met' : 'MISSED'} | ${f0(d.first.ms)} ms: ${d.firstGoalMet ? 'met' : 'MISSED'} | ${d.noopSkipped ? 'yes' : 'NO'} | ${f0(d.noop.ms)} ms vs ${f0(d.noopBudgetMs)} ms: ${d.noopGoalMet ? 'met' : 'MISSED'} |`; }),
+    '', ...engineSection(deploys),
     '', depsSection(Object.fromEntries(apps.map((a) => [a, deploys[a]!]))),
     '', '## `serverless package` (v3) on the same apps, same run', '',
     ...(result.serverless?.skipped ? [`Skipped: ${result.serverless.skipped}.`] : result.serverless ? [
@@ -380,13 +648,15 @@ function renderMarkdown(result: BenchResult): string {
     '- The no-op budget is stated against wall time; on a shared machine the CPU time of the two processes is also shown. "Without the deployment run" subtracts the time from the deployment request to its end (the engine assuming the role and checking the function), leaving process start, loading the CLI, reading the project, hashing and the manifest exchange.',
     '- The embedded engine and local cloud run inside the benchmark process, so their work competes with the CLI for the same 2 cores.',
     '', 'For reference (from the issue): `serverless package` (v3) re-zips the 5,000-file app in about 7 s and ships 4.8 MB after a one-file change; the Serverless Components client hashed for about 0.6 s before any network and sent 131 KB after a one-file change.', '',
+    ...(analysis ? [analysis, ''] : []),
   ].join('\n');
 }
 
 async function main() {
   if (process.argv.includes('--render')) {
-    const md = renderMarkdown(JSON.parse(readFileSync(join(repo, 'bench', 'results', 'deploy.json'), 'utf8')) as BenchResult);
-    writeFileSync(join(repo, 'bench', 'results', 'deploy.md'), md);
+    const mdFile = join(repo, 'bench', 'results', 'deploy.md');
+    const md = renderMarkdown(JSON.parse(readFileSync(join(repo, 'bench', 'results', 'deploy.json'), 'utf8')) as BenchResult, keptAnalysis(mdFile));
+    writeFileSync(mdFile, md);
     process.stdout.write(md);
     return;
   }
@@ -406,9 +676,9 @@ async function main() {
   const hashing: Record<string, ReturnType<typeof hashingBench>> = {};
   for (const a of apps) { log(`hashing ${a}`); hashing[a] = hashingBench(roots[a]!); }
   const target = await startTarget();
-  const deploys: Record<string, Awaited<ReturnType<typeof deployBench>>> = {};
+  const deploys: Record<string, FullDeploy> = {};
   try {
-    for (const a of apps) { log(`deploying ${a} (${target.kind} engine)`); deploys[a] = await deployBench(a, roots[a]!, target); }
+    for (const a of apps) { log(`deploying ${a} (${target.kind} engine)`); deploys[a] = await deployBench(a, roots[a]!, target) as FullDeploy; }
   } finally {
     await target.close();
   }
@@ -426,8 +696,9 @@ async function main() {
   const result: BenchResult = { date: new Date().toISOString(), machine, runs, engine: { kind: target.kind, note: target.note }, hashing, deploys, loadAverageAtEnd: loadavg().map((x) => +x.toFixed(2)), serverless };
   writeFileSync(join(repo, 'bench', 'results', 'deploy.json'), `${JSON.stringify(result, null, 2)}\n`);
 
-  const md = renderMarkdown(result);
-  writeFileSync(join(repo, 'bench', 'results', 'deploy.md'), md);
+  const mdFile = join(repo, 'bench', 'results', 'deploy.md');
+  const md = renderMarkdown(result, keptAnalysis(mdFile));
+  writeFileSync(mdFile, md);
   process.stdout.write(md);
 }
 
