@@ -198,7 +198,8 @@ for (const db of testDatabases()) describe(`app deployments (${db.kind})`, { ski
     const { h, apps, fake } = await setup(db.kind);
     try {
       const gate = fake.gate('held');
-      const created = await apps.create(auth, { app: 'shop', stage: 'dev', action: 'deploy', instances: [inst('a', { value: 'a', gate: 'held' }), inst('b', { value: 'b' }), inst('c', { value: '${output:b.url}' })] });
+      // c waits for a, which the gate holds: so c cannot have been queued for real before the crash is staged.
+      const created = await apps.create(auth, { app: 'shop', stage: 'dev', action: 'deploy', instances: [inst('a', { value: 'a', gate: 'held' }), inst('b', { value: 'b' }), inst('c', { value: '${output:a.url}' })] });
       await gate.entered;
       await until(apps, created.id, (x) => statusOf(x).b === 'succeeded');
       // What a crash between the claim and the deployment's creation leaves behind.
