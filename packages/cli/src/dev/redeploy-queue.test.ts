@@ -37,10 +37,16 @@ function controlledRuns() {
   return { calls, run, finish };
 }
 
-test('a burst of events within the debounce makes one deploy with every path once', async () => {
+/** A queue with the given debounce on a manual clock, whose deploys the test finishes by hand. */
+function queueWith(debounceMs: number) {
   const clock = manualClock();
   const runs = controlledRuns();
-  const q = createRedeployQueue({ debounceMs: 150, timers: clock.timers, run: runs.run });
+  const q = createRedeployQueue({ debounceMs, timers: clock.timers, run: runs.run });
+  return { clock, runs, q };
+}
+
+test('a burst of events within the debounce makes one deploy with every path once', async () => {
+  const { clock, runs, q } = queueWith(150);
   q.changed('src/b.js');
   clock.advance(100);
   q.changed('src/a.js');
@@ -58,9 +64,7 @@ test('a burst of events within the debounce makes one deploy with every path onc
 });
 
 test('many changes during a deploy queue exactly one more deploy, with all their paths', async () => {
-  const clock = manualClock();
-  const runs = controlledRuns();
-  const q = createRedeployQueue({ debounceMs: 100, timers: clock.timers, run: runs.run });
+  const { clock, runs, q } = queueWith(100);
   q.changed('a');
   clock.advance(100);
   assert.equal(runs.calls.length, 1);
@@ -78,9 +82,7 @@ test('many changes during a deploy queue exactly one more deploy, with all their
 });
 
 test('a debounce still waiting when a deploy ends starts its deploy after the quiet period, not at once', async () => {
-  const clock = manualClock();
-  const runs = controlledRuns();
-  const q = createRedeployQueue({ debounceMs: 100, timers: clock.timers, run: runs.run });
+  const { clock, runs, q } = queueWith(100);
   q.deployNow();
   assert.deepEqual(runs.calls, [[]]);
   q.changed('x');
@@ -93,9 +95,7 @@ test('a debounce still waiting when a deploy ends starts its deploy after the qu
 });
 
 test('a failed deploy does not stop the queue', async () => {
-  const clock = manualClock();
-  const runs = controlledRuns();
-  const q = createRedeployQueue({ debounceMs: 10, timers: clock.timers, run: runs.run });
+  const { clock, runs, q } = queueWith(10);
   q.changed('a');
   clock.advance(10);
   q.changed('b');
@@ -111,9 +111,7 @@ test('a failed deploy does not stop the queue', async () => {
 });
 
 test('close drops pending work, ignores later events and waits for the running deploy', async () => {
-  const clock = manualClock();
-  const runs = controlledRuns();
-  const q = createRedeployQueue({ debounceMs: 10, timers: clock.timers, run: runs.run });
+  const { clock, runs, q } = queueWith(10);
   q.changed('a');
   clock.advance(10);
   q.changed('b');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HangarError } from '../errors.js';
 import { parseProject } from './parse.js';
+import { fails } from './test-support.js';
 
 const hangarYml = `
 component: http-function
@@ -16,15 +16,6 @@ inputs:
     GREETING: \${env:GREETING}
     REGION: \${env:SHOP_REGION, 'eu-west-1'}
 `;
-
-function fails(fn: () => unknown, code: string, pattern: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof HangarError, `expected a HangarError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.match(e.message, pattern);
-    return true;
-  });
-}
 
 test('hangar.yml: defaults the stage to dev and resolves ${env:}, ${app}, ${stage} and defaults', () => {
   const p = parseProject(hangarYml, { fileName: 'hangar.yml', env: { GREETING: 'hi' } });

@@ -1,18 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HangarError } from '../errors.js';
 import { parseAppFile } from './app.js';
 import { parseProject } from './parse.js';
 import { appGraph, findReferences, outputAt, substituteReferences } from './references.js';
-
-function fails(fn: () => unknown, code: string, pattern: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof HangarError, `expected a HangarError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.match(e.message, pattern);
-    return true;
-  });
-}
+import { fails } from './test-support.js';
 
 test('parsing leaves ${output:} references in place for the engine, resolving the other variables around them', () => {
   const p = parseProject('component: http-function\nname: api\napp: shop\ninputs:\n  env:\n    TABLE: ${output:db.name}\n    URL: "${output:shop:prod:site.url}/x-${stage}"\n', { fileName: 'hangar.yml', env: {} });

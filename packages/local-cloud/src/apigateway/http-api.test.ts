@@ -1,7 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { rm } from 'node:fs/promises';
 import {
   CreateApiCommand, CreateDeploymentCommand, CreateIntegrationCommand, CreateRouteCommand, CreateStageCommand, DeleteRouteCommand, GetApiCommand,
   GetApisCommand, GetRoutesCommand, GetStageCommand, GetStagesCommand, UpdateApiCommand,
@@ -11,7 +10,7 @@ import {
   DeleteLogGroupCommand, DescribeLogGroupsCommand, DescribeLogStreamsCommand, FilterLogEventsCommand, GetLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { AddPermissionCommand, CreateFunctionCommand, InvokeCommand, RemovePermissionCommand, waitUntilFunctionActiveV2 } from '@aws-sdk/client-lambda';
-import { ACCOUNT, clientsFor, destroyClients, fixture, startCompute, zipOf, type Fixture } from '../lambda/test-support.js';
+import { ACCOUNT, clientsFor, destroyClients, fixture, startCompute, zipOf, type Fixture, closeFixture } from '../lambda/test-support.js';
 
 const HANDLER = `
 let calls = 0;
@@ -48,9 +47,7 @@ before(async () => {
 });
 
 after(async () => {
-  destroyClients(fx.c);
-  await fx.cloud.stop();
-  await rm(fx.dataDir, { recursive: true, force: true });
+  await closeFixture(fx);
 });
 
 const url = (endpoint: string, path: string) => `${endpoint}/_aws/execute-api/${apiId}${path}`;

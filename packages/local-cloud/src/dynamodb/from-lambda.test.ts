@@ -5,12 +5,11 @@
  * table, is refused everything else with AccessDeniedException.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateFunctionCommand, InvokeCommand, waitUntilFunctionActiveV2 } from '@aws-sdk/client-lambda';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { destroyClients, fixture, zipOf, type Fixture } from '../lambda/test-support.js';
+import { fixture, zipOf, type Fixture, closeFixture } from '../lambda/test-support.js';
 import { createActiveTable, ddb, doc, simpleTable } from './test-support.js';
 
 const HANDLER = `
@@ -76,9 +75,7 @@ describe('DynamoDB from a Lambda function with its execution role', () => {
     }
   });
   after(async () => {
-    destroyClients(fx.c);
-    await fx.cloud.stop();
-    await rm(fx.dataDir, { recursive: true, force: true });
+    await closeFixture(fx);
   });
 
   const run = async (fn: string, steps: [string, string][]): Promise<Record<string, Outcome>> => {

@@ -1,14 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import {
   AddPermissionCommand, CreateFunctionCommand, DeleteFunctionCommand, GetFunctionCommand, GetFunctionConfigurationCommand,
   GetPolicyCommand, InvokeCommand, ListFunctionsCommand, RemovePermissionCommand, UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
-import { ACCOUNT, clientsFor, destroyClients, fixture, zipOf, type Fixture } from './test-support.js';
+import { ACCOUNT, clientsFor, destroyClients, fixture, zipOf, type Fixture, closeFixture } from './test-support.js';
 
 const CANARY = 'server-env-canary-7f3a';
 process.env.HANGAR_TEST_CANARY = CANARY;
@@ -54,9 +53,7 @@ before(async () => {
 });
 
 after(async () => {
-  destroyClients(fx.c);
-  await fx.cloud.stop();
-  await rm(fx.dataDir, { recursive: true, force: true });
+  await closeFixture(fx);
 });
 
 test('a function deployed from a zip runs warm with its own env and role credentials, not the server env', async () => {

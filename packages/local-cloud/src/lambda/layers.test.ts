@@ -8,7 +8,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   AddLayerVersionPermissionCommand, CreateFunctionCommand, DeleteFunctionCommand, DeleteLayerVersionCommand, GetFunctionCommand,
@@ -20,7 +19,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { createAccount } from '../index.js';
 import { zipSync } from 'fflate';
-import { ACCOUNT, REGION, clientsFor, destroyClients, fixture, zipOf, type Fixture } from './test-support.js';
+import { ACCOUNT, REGION, clientsFor, destroyClients, fixture, zipOf, type Fixture, closeFixture } from './test-support.js';
 
 let fx: Fixture;
 let s3: S3Client;
@@ -66,9 +65,7 @@ before(async () => {
 
 after(async () => {
   s3.destroy();
-  destroyClients(fx.c);
-  await fx.cloud.stop();
-  await rm(fx.dataDir, { recursive: true, force: true });
+  await closeFixture(fx);
 });
 
 test('a function is created and updated from a zip in S3; a missing bucket or key is refused as AWS refuses it', async () => {

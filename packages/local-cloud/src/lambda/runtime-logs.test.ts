@@ -6,10 +6,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateFunctionCommand, InvokeCommand, waitUntilFunctionActiveV2 } from '@aws-sdk/client-lambda';
-import { destroyClients, fixture, zipOf, type Fixture } from './test-support.js';
+import { fixture, zipOf, type Fixture, closeFixture } from './test-support.js';
 
 let fx: Fixture;
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -20,9 +19,7 @@ before(async () => {
 });
 
 after(async () => {
-  destroyClients(fx.c);
-  await fx.cloud.stop();
-  await rm(fx.dataDir, { recursive: true, force: true });
+  await closeFixture(fx);
 });
 
 async function deploy(name: string, files: Record<string, string>, extra: Record<string, unknown> = {}) {

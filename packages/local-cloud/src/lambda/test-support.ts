@@ -2,7 +2,7 @@
  * Test helpers for the compute services: a cloud with an account and a Lambda execution role,
  * SDK clients pointed at it, and zips built in memory. Used by tests and the benchmark only.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync, strToU8 } from 'fflate';
@@ -69,4 +69,11 @@ export async function fixture(): Promise<Fixture> {
 
 export function destroyClients(c: Clients) {
   for (const x of Object.values(c)) x.destroy();
+}
+
+/** Stops what `fixture()` started and deletes its data dir. */
+export async function closeFixture(fx: Fixture): Promise<void> {
+  destroyClients(fx.c);
+  await fx.cloud.stop();
+  await rm(fx.dataDir, { recursive: true, force: true });
 }

@@ -4,12 +4,11 @@
  * forcePathStyle: an IP endpoint is path-style for the SDK). The role reaches only its prefix.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateFunctionCommand, InvokeCommand, waitUntilFunctionActiveV2 } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { destroyClients, fixture, zipOf, type Fixture } from '../lambda/test-support.js';
+import { fixture, zipOf, type Fixture, closeFixture } from '../lambda/test-support.js';
 import { s3, text } from './test-support.js';
 
 const HANDLER = `
@@ -48,9 +47,7 @@ describe('S3 from a Lambda function with its execution role', () => {
     await waitUntilFunctionActiveV2({ client: fx.c.lambda, maxWaitTime: 20, minDelay: 1 }, { FunctionName: 's3-fn' });
   });
   after(async () => {
-    destroyClients(fx.c);
-    await fx.cloud.stop();
-    await rm(fx.dataDir, { recursive: true, force: true });
+    await closeFixture(fx);
   });
 
   const run = async (event: Record<string, string>): Promise<{ ok: boolean; error?: string; status?: number; etag?: string }> => {
