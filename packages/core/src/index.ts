@@ -10,3 +10,5 @@ export { parseProjectValue, readProjectText, isAppFileValue, parseAppFile, parse
 export type { ParsedAppFile, AppGraph, OutputReference, ReferringInstance } from './project/index.js';
 export { checkHandlerFile, handlerFileCandidates } from './handler-file.js';
 export { parseSince } from './since.js';
+export { BLOB_BATCH_CONTENT_TYPE, BLOB_FRAME_HEADER_BYTES, BLOB_FRAME_MAX_BYTES, encodeBlobBatch, readBlobFrames } from './blob-batch.js';
+export type { BlobFrame, BlobFrameLimits } from './blob-batch.js';

@@ -39,6 +39,22 @@ export const putBlob = defineRoute({
   params: z.object({ orgId: z.string().min(1), sha256: z.string().regex(hex64, 'expected 64 lowercase hex characters') }),
   status: 204,
 });
+/**
+ * Many files in one body: `application/vnd.hangar.blobs` frames (see `@hangar/core` blob-batch.ts:
+ * per blob its raw 32-byte sha256, a 4-byte big-endian length, the bytes), read as a stream and
+ * each blob stored as its frame completes. Each is checked as PUT /blobs/:sha256 checks one; one
+ * refused does not stop the others. The body is read by the engine, not by a schema.
+ */
+export const putBlobsReply = z.object({
+  /** The hashes kept (now held by this org), in the order their frames arrived. */
+  stored: z.array(z.string()),
+  /** The frames not kept, with the error code and message PUT /blobs/:sha256 would have answered. */
+  refused: z.array(z.object({ sha256: z.string(), code: z.string(), message: z.string() })),
+});
+export const putBlobs = defineRoute({
+  method: 'POST', path: '/api/v1/orgs/:orgId/blobs', access: 'deployer', summary: 'Upload many files\' bytes in one body (application/vnd.hangar.blobs frames), each kept only if it hashes to its sha256',
+  params: orgParams, reply: putBlobsReply,
+});
 
 // ---- deployments ----
 /** `skipped`: nothing had changed since the instance's last successful deployment, so the cloud was not touched (no role assumed). */

@@ -13,6 +13,7 @@ import { deploymentAppStage } from '../deployments/apps-repo.js';
 const ALLOWED = new Set([
   'POST /api/v1/orgs/:orgId/sources',
   'PUT /api/v1/orgs/:orgId/blobs/:sha256',
+  'POST /api/v1/orgs/:orgId/blobs',
   'POST /api/v1/orgs/:orgId/deployments',
   'GET /api/v1/orgs/:orgId/deployments/:id',
   'GET /api/v1/orgs/:orgId/deployments/:id/events',

@@ -1,6 +1,7 @@
+import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { HangarError } from '@hangar/core';
-import { putBlob, uploadSource } from '@hangar/core/api';
+import { BLOB_BATCH_CONTENT_TYPE, BLOB_FRAME_HEADER_BYTES, BLOB_FRAME_MAX_BYTES, HangarError, isHangarError, readBlobFrames } from '@hangar/core';
+import { putBlob, putBlobs, uploadSource } from '@hangar/core/api';
 import { requireRole } from '../http/guard.js';
 import { registerRoute } from '../http/route.js';
 import type { SourceCache } from './source-cache.js';
@@ -14,10 +15,29 @@ export function sameOrg(authOrgId: string, orgId: string): void {
  * `checkComponent` refuses a manifest sent for a component the engine does not have (the CLI
  * names it in the manifest request it makes anyway), so a typo costs no upload and no extra call.
  */
-export async function registerSourceRoutes(app: FastifyInstance, cache: SourceCache, limits: { maxFileBytes: number; maxFiles: number }, checkComponent?: (name: string) => void): Promise<void> {
+/** The codes putBlob refuses one blob with; a batch reports them per blob and goes on. */
+const BLOB_REFUSALS = new Set(['SOURCE_BLOB_HASH_MISMATCH', 'SOURCE_BLOB_NOT_DECLARED', 'VALIDATION_FAILED']);
+
+/**
+ * The body limit of POST /blobs: a batch holds at most what one manifest may (limits.maxTotalBytes),
+ * and at most 64 MiB or one largest file, whichever is more, plus a frame header for each file of
+ * the largest manifest. The body is streamed, so this bounds the request's length, not memory
+ * (one blob, at most limits.maxFileBytes, is held at a time).
+ */
+export function blobBatchBodyLimit(limits: { maxFileBytes: number; maxFiles: number; maxTotalBytes: number }): number {
+  return Math.min(limits.maxTotalBytes, Math.max(limits.maxFileBytes, 64 * 1024 * 1024)) + BLOB_FRAME_HEADER_BYTES * limits.maxFiles;
+}
+
+export async function registerSourceRoutes(app: FastifyInstance, cache: SourceCache, limits: { maxFileBytes: number; maxFiles: number; maxTotalBytes: number }, checkComponent?: (name: string) => void): Promise<void> {
   if (!app.hasContentTypeParser('application/octet-stream')) {
     app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   }
+  // A batch of blobs is handed to the route as the request stream: each blob is checked and
+  // stored as its frame completes, and the batch is never held whole.
+  if (!app.hasContentTypeParser(BLOB_BATCH_CONTENT_TYPE)) {
+    app.addContentTypeParser(BLOB_BATCH_CONTENT_TYPE, (_req, payload, done) => done(null, payload));
+  }
+  const batchBodyLimit = blobBatchBodyLimit(limits);
   // A manifest entry is ~150 bytes of JSON; leave room for the largest manifest the limits allow.
   const manifestBodyLimit = Math.max(1024 * 1024, limits.maxFiles * 400);
 
@@ -39,4 +59,41 @@ export async function registerSourceRoutes(app: FastifyInstance, cache: SourceCa
     }
     await cache.putBlob(orgId, sha256, body);
   }, { bodyLimit: limits.maxFileBytes });
+
+  registerRoute(app, putBlobs, async ({ request, params: { orgId } }) => {
+    const auth = requireRole(request, 'deployer');
+    sameOrg(auth.orgId, orgId);
+    const stored: string[] = [];
+    const refused: { sha256: string; code: string; message: string }[] = [];
+    // No body at all is an empty batch.
+    if (request.body == null) return { stored, refused };
+    const body = request.body as Partial<Readable>;
+    if (typeof body[Symbol.asyncIterator] !== 'function') {
+      throw new HangarError('VALIDATION_FAILED', `body: expected blob frames with content-type ${BLOB_BATCH_CONTENT_TYPE} (got ${JSON.stringify(String(request.headers['content-type'] ?? 'none'))}); send each file as its raw 32-byte sha256, a 4-byte big-endian length and its bytes, or PUT one file to /blobs/:sha256.`);
+    }
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > batchBodyLimit) {
+      throw new HangarError('PAYLOAD_TOO_LARGE', `The batch is ${declared} bytes; this endpoint accepts up to ${batchBodyLimit} (see limits.maxTotalBytes, limits.maxFileBytes); send fewer blobs per request.`, {
+        details: { size: declared, limit: batchBodyLimit },
+      });
+    }
+    const maxBlobBytes = Math.min(limits.maxFileBytes, BLOB_FRAME_MAX_BYTES);
+    for await (const frame of readBlobFrames(body as AsyncIterable<Uint8Array>, { maxBlobBytes, maxBodyBytes: batchBodyLimit })) {
+      if (frame.kind === 'oversize') {
+        refused.push({
+          sha256: frame.sha256, code: 'SOURCE_LIMIT_EXCEEDED',
+          message: `The blob ${frame.sha256} (frame at offset ${frame.offset}) is ${frame.size} bytes; the engine accepts files up to ${maxBlobBytes} bytes (limits.maxFileBytes). Nothing was kept.`,
+        });
+        continue;
+      }
+      try {
+        await cache.putBlob(orgId, frame.sha256, frame.bytes);
+        stored.push(frame.sha256);
+      } catch (e) {
+        if (!isHangarError(e) || !BLOB_REFUSALS.has(e.code)) throw e;
+        refused.push({ sha256: frame.sha256, code: e.code, message: e.message });
+      }
+    }
+    return { stored, refused };
+  });
 }
