@@ -19,6 +19,8 @@ export interface EngineClient {
   sentBytes(): number;
   json<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T>;
   putBytes(path: string, bytes: Uint8Array): Promise<void>;
+  /** Call a route of the contract whose body is bytes of `contentType` (a batch of blobs), and get its reply type. */
+  callBytes<R extends ApiRoute>(method: R['method'], path: R['path'], input: { readonly params: Readonly<Record<string, string>> }, bytes: Uint8Array, contentType: string): Promise<ReplyOf<R>>;
   /** A GET whose answer is text (e.g. newline-delimited JSON log lines). */
   text(path: string): Promise<string>;
   /** A streaming GET (server-sent events); the caller reads `chunks()` and calls `close()`. `headers` adds e.g. `last-event-id`. */
@@ -97,6 +99,11 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
     async putBytes(path: string, bytes: Uint8Array): Promise<void> {
       const res = await send('PUT', path, bytes, 'application/octet-stream');
       await res.text();
+    },
+    async callBytes(method, path, input, bytes, contentType) {
+      const res = await send(method, fillPath(path, input.params), bytes, contentType);
+      const text = await res.text();
+      return (text === '' ? undefined : JSON.parse(text)) as never;
     },
     text: async (path) => (await send('GET', path, undefined, undefined)).text(),
     stream: (path, signal, headers) => send('GET', path, undefined, undefined, signal, headers),

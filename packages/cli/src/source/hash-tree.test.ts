@@ -108,3 +108,29 @@ test('the cache file round-trips and a damaged one is just empty', (t) => {
   assert.equal(loadHashCache(file).size, 0);
   assert.equal(loadHashCache(join(home, 'missing.json')).size, 0);
 });
+
+test('keep: the bytes of files read for hashing are kept by sha256, within the per-file and total bounds; cached files are not read for it', () => {
+  const root = tree();
+  try {
+    const bigText = 'x'.repeat(100);
+    writeFileSync(join(root, 'big.txt'), bigText);
+    const io = countingIo();
+    const r = hashTree(root, { io, keep: { maxFileBytes: 50, maxTotalBytes: 1000 } });
+    const bySha = new Map(r.entries.map((e) => [e.sha256, e.path] as const));
+    assert.equal(r.kept.size, bySha.size - 1, 'every distinct content but the one over maxFileBytes');
+    for (const [sha, bytes] of r.kept) assert.equal(createHash('sha256').update(bytes).digest('hex'), sha, bySha.get(sha));
+    assert.ok(![...r.kept.keys()].some((s) => bySha.get(s) === 'big.txt'));
+    // The total bound: only what fits.
+    const tight = hashTree(root, { keep: { maxFileBytes: 50, maxTotalBytes: 30 } });
+    assert.ok([...tight.kept.values()].reduce((n, b) => n + b.length, 0) <= 30);
+    assert.ok(tight.kept.size >= 1);
+    // Without the option nothing is kept; with a warm cache nothing is read, so nothing is kept.
+    assert.equal(hashTree(root).kept.size, 0);
+    const warm = countingIo();
+    const again = hashTree(root, { io: warm, cache: r.cache, startedAt: Date.now() + 60_000, keep: { maxFileBytes: 50, maxTotalBytes: 1000 } });
+    assert.equal(warm.reads.length, 0);
+    assert.equal(again.kept.size, 0);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

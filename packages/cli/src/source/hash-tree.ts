@@ -61,6 +61,8 @@ export interface HashTreeResult {
   readonly cacheChanged: boolean;
   /** What the walk left out (.env files, excluded folders), for the caller to report. */
   readonly notes: WalkNotes;
+  /** The bytes of files read this time, by sha256, within `options.keep` (empty without it). */
+  readonly kept: Map<string, Buffer>;
 }
 
 export interface HashTreeOptions {
@@ -73,6 +75,12 @@ export interface HashTreeOptions {
   readonly excludeDirs?: ReadonlySet<string>;
   /** How messages name the root, e.g. "inputs.src.dist". */
   readonly field?: string;
+  /**
+   * Keep the bytes of files read for hashing (each at most maxFileBytes, at most maxTotalBytes in
+   * all), so the upload right after does not read them again. The bytes sent are then the ones
+   * hashed, even if a file changes in between.
+   */
+  readonly keep?: { readonly maxFileBytes: number; readonly maxTotalBytes: number };
 }
 
 export function sha256Hex(data: Uint8Array): string {
@@ -89,6 +97,14 @@ export function hashTree(root: string, options: HashTreeOptions = {}): HashTreeR
   let hashedFiles = 0;
   let hashedBytes = 0;
   let cacheChanged = false;
+  const kept = new Map<string, Buffer>();
+  let keptBytes = 0;
+  const keep = (sha256: string, data: Buffer): void => {
+    const k = options.keep;
+    if (k === undefined || data.length > k.maxFileBytes || keptBytes + data.length > k.maxTotalBytes || kept.has(sha256)) return;
+    kept.set(sha256, data);
+    keptBytes += data.length;
+  };
   const base = resolve(root).replace(/[\\/]+$/, '');
   const notes = emptyNotes();
   const paths = walkTree(base, { notes, ...(options.excludeDirs ? { excludeDirs: options.excludeDirs } : {}) });
@@ -107,6 +123,7 @@ export function hashTree(root: string, options: HashTreeOptions = {}): HashTreeR
       s = r.stat;
       sha256 = sha256Hex(r.data);
       size = r.data.length;
+      keep(sha256, r.data);
       hashedFiles++;
       hashedBytes += size;
     } else {
@@ -118,6 +135,7 @@ export function hashTree(root: string, options: HashTreeOptions = {}): HashTreeR
         const data = io.readFile(abs);
         sha256 = sha256Hex(data);
         size = data.length;
+        keep(sha256, data);
         hashedFiles++;
         hashedBytes += size;
       }
@@ -134,5 +152,5 @@ export function hashTree(root: string, options: HashTreeOptions = {}): HashTreeR
     entries.push({ path, sha256, size, mode: normalizeMode(s.mode) });
   }
   if (next.size !== cache.size) cacheChanged = true;
-  return { entries, cache: next, files: entries.length, bytes, hashedFiles, hashedBytes, cacheChanged, notes };
+  return { entries, cache: next, files: entries.length, bytes, hashedFiles, hashedBytes, cacheChanged, notes, kept };
 }

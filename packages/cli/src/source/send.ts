@@ -74,7 +74,9 @@ export async function sendSource(ctx: CommandContext, session: Session, project:
   }
   const cacheFile = hashCachePath(session.home, plan.root);
   const startedAt = Date.now();
-  const hashed = hashTree(plan.root, { cache: loadHashCache(cacheFile), startedAt, excludeDirs: new Set(guard.excludeDirs.keys()), field: fieldOf(src) });
+  // The bytes of small files read for hashing are kept for the upload (a first deploy reads each file once).
+  const keep = { maxFileBytes: 1024 * 1024, maxTotalBytes: 64 * 1024 * 1024 };
+  const hashed = hashTree(plan.root, { cache: loadHashCache(cacheFile), startedAt, excludeDirs: new Set(guard.excludeDirs.keys()), field: fieldOf(src), keep });
   if (hashed.cacheChanged) saveHashCache(cacheFile, hashed.cache);
   ui.step(`Source: ${hashed.files} files, ${formatBytes(hashed.bytes)} (${hashed.hashedFiles} hashed, the rest unchanged)`);
   for (const line of describeLeftOut(hashed.notes, guard)) ui.info(line);
@@ -84,7 +86,7 @@ export async function sendSource(ctx: CommandContext, session: Session, project:
   const t1 = performance.now();
   const up = await uploadSource({
     client: session.client, orgId: session.orgId, root: plan.root, entries: hashed.entries,
-    last: openLastManifest(stateFile), onProgress: (t) => ui.info(t), component: project.component,
+    last: openLastManifest(stateFile), onProgress: (t) => ui.info(t), component: project.component, kept: hashed.kept,
   });
   saveLastManifest(stateFile, up.manifestId, hashed.entries);
   const sentBytes = session.client.sentBytes() - before;

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { applyDelta, manifestId, type ManifestEntry, type SourceUploadRequest } from '@hangar/core';
+import { applyDelta, BLOB_BATCH_CONTENT_TYPE, manifestId, readBlobFrames, type ManifestEntry, type SourceUploadRequest } from '@hangar/core';
 
 export interface RecordedRequest {
   readonly method: string;
@@ -37,6 +37,8 @@ export interface FakeEngineOptions {
   readonly failWith?: { code: string; message: string };
   /** More org routes (e.g. a function's logs): answer and return true, or return false to fall through. */
   readonly routes?: (req: IncomingMessage, res: ServerResponse, rest: string, url: URL, body: Buffer) => boolean;
+  /** Answer POST /blobs with 404, as an engine from before batched uploads does. */
+  readonly noBlobBatches?: boolean;
 }
 
 export interface FakeEngine {
@@ -117,6 +119,21 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
       if (createHash('sha256').update(body).digest('hex') !== blob[1]) return err(res, 400, 'SOURCE_BLOB_HASH_MISMATCH', 'The blob does not match its sha256.');
       blobs.set(blob[1]!, body);
       return send(res, 204);
+    }
+    if (req.method === 'POST' && rest === '/blobs' && !options.noBlobBatches) {
+      if (req.headers['content-type'] !== BLOB_BATCH_CONTENT_TYPE) return err(res, 400, 'VALIDATION_FAILED', `body: expected content-type ${BLOB_BATCH_CONTENT_TYPE}`);
+      const stored: string[] = [];
+      const refused: { sha256: string; code: string; message: string }[] = [];
+      for await (const f of readBlobFrames([body], { maxBlobBytes: 100 * 1024 * 1024, maxBodyBytes: 1024 * 1024 * 1024 })) {
+        if (f.kind !== 'blob') continue;
+        if (createHash('sha256').update(f.bytes).digest('hex') !== f.sha256) {
+          refused.push({ sha256: f.sha256, code: 'SOURCE_BLOB_HASH_MISMATCH', message: `The upload for ${f.sha256} does not match its sha256.` });
+          continue;
+        }
+        blobs.set(f.sha256, Buffer.from(f.bytes));
+        stored.push(f.sha256);
+      }
+      return send(res, 200, { stored, refused });
     }
     if (req.method === 'POST' && rest === '/deployments') {
       const b = json();
