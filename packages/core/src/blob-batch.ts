@@ -55,7 +55,7 @@ export interface BlobFrameLimits {
  * blob (≤ maxBlobBytes) is held at a time. Throws VALIDATION_FAILED naming the offset when the
  * body ends inside a frame, and PAYLOAD_TOO_LARGE past maxBodyBytes.
  */
-export async function* readBlobFrames(body: AsyncIterable<Uint8Array>, limits: BlobFrameLimits): AsyncGenerator<BlobFrame> {
+export async function* readBlobFrames(body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, limits: BlobFrameLimits): AsyncGenerator<BlobFrame> {
   const header = Buffer.alloc(BLOB_FRAME_HEADER_BYTES);
   let headerFill = 0;
   let frameStart = 0;
