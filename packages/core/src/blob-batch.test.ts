@@ -41,3 +41,7 @@ test('a body that ends inside a frame, or is over maxBodyBytes, is refused with 
   await assert.rejects(read(body, 64, { maxBlobBytes: 1 << 20, maxBodyBytes: body.length - 1 }), (e: unknown) => isHangarError(e) && e.code === 'PAYLOAD_TOO_LARGE');
   assert.deepEqual(await read(Buffer.alloc(0), 64), []);
 });
+
+test('encodeBlobBatch refuses a hash that is not 64 hex characters', () => {
+  for (const bad of ['a'.repeat(63), 'g'.repeat(64), `${'a'.repeat(62)}zz`]) assert.throws(() => encodeBlobBatch([{ sha256: bad, bytes: Buffer.from('x') }]), /not a sha256/);
+});

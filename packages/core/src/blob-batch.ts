@@ -28,10 +28,12 @@ export function encodeBlobBatch(blobs: readonly { readonly sha256: string; reado
   const out = Buffer.allocUnsafe(total);
   let off = 0;
   for (const b of blobs) {
-    if (!/^[0-9a-f]{64}$/.test(b.sha256)) throw new Error(`not a sha256: ${JSON.stringify(b.sha256.slice(0, 80))}`);
     if (b.bytes.byteLength > BLOB_FRAME_MAX_BYTES) throw new Error(`a blob of ${b.bytes.byteLength} bytes does not fit a frame (at most ${BLOB_FRAME_MAX_BYTES}); send it with PUT /blobs/:sha256`);
-    off += out.write(b.sha256, off, 'hex');
-    off = out.writeUInt32BE(b.bytes.byteLength, off);
+    // Hex decoding stops at the first character that is not hex: anything but 64 of them writes fewer than 32 bytes.
+    if (b.sha256.length !== 64 || out.write(b.sha256, off, 32, 'hex') !== 32) throw new Error(`not a sha256: ${JSON.stringify(b.sha256.slice(0, 80))}`);
+    off += 32;
+    out.writeUInt32BE(b.bytes.byteLength, off);
+    off += 4;
     out.set(b.bytes, off);
     off += b.bytes.byteLength;
   }

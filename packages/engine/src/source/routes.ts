@@ -17,6 +17,9 @@ export function sameOrg(authOrgId: string, orgId: string): void {
  */
 /** The codes putBlob refuses one blob with; a batch reports them per blob and goes on. */
 const BLOB_REFUSALS = new Set(['SOURCE_BLOB_HASH_MISMATCH', 'SOURCE_BLOB_NOT_DECLARED', 'VALIDATION_FAILED']);
+/** Blobs of one batch being stored at once, and about how many bytes of them (the file writes overlap; memory stays bounded). */
+const BATCH_IN_FLIGHT = 8;
+const BATCH_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
 
 /**
  * The body limit of POST /blobs: a batch holds at most what one manifest may (limits.maxTotalBytes),
@@ -78,21 +81,51 @@ export async function registerSourceRoutes(app: FastifyInstance, cache: SourceCa
       });
     }
     const maxBlobBytes = Math.min(limits.maxFileBytes, BLOB_FRAME_MAX_BYTES);
-    for await (const frame of readBlobFrames(body as AsyncIterable<Uint8Array>, { maxBlobBytes, maxBodyBytes: batchBodyLimit })) {
-      if (frame.kind === 'oversize') {
-        refused.push({
-          sha256: frame.sha256, code: 'SOURCE_LIMIT_EXCEEDED',
-          message: `The blob ${frame.sha256} (frame at offset ${frame.offset}) is ${frame.size} bytes; the engine accepts files up to ${maxBlobBytes} bytes (limits.maxFileBytes). Nothing was kept.`,
-        });
-        continue;
+    // Each frame's outcome, in frame order; several blobs are stored at once (their file writes
+    // overlap), at most BATCH_IN_FLIGHT of them and about BATCH_IN_FLIGHT_BYTES (one larger blob alone).
+    const outcomes: ({ stored: string } | { refused: { sha256: string; code: string; message: string } })[] = [];
+    let frames = 0;
+    const inFlight = new Set<Promise<void>>();
+    let inFlightBytes = 0;
+    let failure: { error: unknown } | undefined;
+    const store = (index: number, sha256: string, bytes: Uint8Array): void => {
+      inFlightBytes += bytes.byteLength;
+      const p = cache.putBlob(orgId, sha256, bytes).then(
+        () => { outcomes[index] = { stored: sha256 }; },
+        (e: unknown) => {
+          if (isHangarError(e) && BLOB_REFUSALS.has(e.code)) outcomes[index] = { refused: { sha256, code: e.code, message: e.message } };
+          else failure ??= { error: e };
+        },
+      ).finally(() => {
+        inFlightBytes -= bytes.byteLength;
+        inFlight.delete(p);
+      });
+      inFlight.add(p);
+    };
+    try {
+      for await (const frame of readBlobFrames(body as AsyncIterable<Uint8Array>, { maxBlobBytes, maxBodyBytes: batchBodyLimit })) {
+        const index = frames++;
+        if (frame.kind === 'oversize') {
+          outcomes[index] = {
+            refused: {
+              sha256: frame.sha256, code: 'SOURCE_LIMIT_EXCEEDED',
+              message: `The blob ${frame.sha256} (frame at offset ${frame.offset}) is ${frame.size} bytes; the engine accepts files up to ${maxBlobBytes} bytes (limits.maxFileBytes). Nothing was kept.`,
+            },
+          };
+          continue;
+        }
+        while (inFlight.size > 0 && (inFlight.size >= BATCH_IN_FLIGHT || inFlightBytes + frame.bytes.byteLength > BATCH_IN_FLIGHT_BYTES)) await Promise.race(inFlight);
+        if (failure) throw failure.error;
+        store(index, frame.sha256, frame.bytes);
       }
-      try {
-        await cache.putBlob(orgId, frame.sha256, frame.bytes);
-        stored.push(frame.sha256);
-      } catch (e) {
-        if (!isHangarError(e) || !BLOB_REFUSALS.has(e.code)) throw e;
-        refused.push({ sha256: frame.sha256, code: e.code, message: e.message });
-      }
+    } finally {
+      await Promise.all(inFlight);
+    }
+    if (failure) throw failure.error;
+    for (const o of outcomes) {
+      if (o === undefined) continue; // never: every frame has an outcome unless one failed, thrown above
+      if ('stored' in o) stored.push(o.stored);
+      else refused.push(o.refused);
     }
     return { stored, refused };
   });
