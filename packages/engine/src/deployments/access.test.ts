@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { BLOB_BATCH_CONTENT_TYPE, encodeBlobBatch } from '@hangar/core';
 import { createTestEngine, testDatabases, type TestEngine } from '../testing.js';
 import type { Role } from '../types.js';
 import { parseSse } from './_sse.js';
@@ -55,6 +56,7 @@ for (const db of testDatabases()) describe(`source, deployment and instance rout
   const routes = () => [
     { method: 'POST', url: `/api/v1/orgs/${orgId}/sources`, payload: { kind: 'full', entries }, min: 'deployer' as Role, ok: 200 },
     { method: 'PUT', url: `/api/v1/orgs/${orgId}/blobs/${hash}`, body: content, min: 'deployer' as Role, ok: 204 },
+    { method: 'POST', url: `/api/v1/orgs/${orgId}/blobs`, body: encodeBlobBatch([{ sha256: hash, bytes: Buffer.from(content) }]), contentType: BLOB_BATCH_CONTENT_TYPE, min: 'deployer' as Role, ok: 200 },
     { method: 'POST', url: `/api/v1/orgs/${orgId}/deployments`, payload: { app: 'shop', stage: 'dev', name: 'other', component: 'http-function', inputs: { memory: 'big' } }, min: 'deployer' as Role, ok: 400 },
     { method: 'GET', url: `/api/v1/orgs/${orgId}/deployments`, min: 'viewer' as Role, ok: 200 },
     { method: 'GET', url: `/api/v1/orgs/${orgId}/deployments/${deploymentId}`, min: 'viewer' as Role, ok: 200 },
@@ -70,7 +72,7 @@ for (const db of testDatabases()) describe(`source, deployment and instance rout
     for (const r of routes()) {
       const send = (token?: string) => engine.app.inject({
         method: r.method as 'GET', url: r.url,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(r.body !== undefined ? { 'content-type': 'application/octet-stream' } : {}) },
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(r.body !== undefined ? { 'content-type': 'contentType' in r ? r.contentType : 'application/octet-stream' } : {}) },
         ...(r.payload ? { payload: r.payload } : r.body !== undefined ? { payload: Buffer.from(r.body) } : {}),
       });
       assert.equal((await send()).statusCode, 401, `${r.method} ${r.url} anonymous`);
