@@ -359,7 +359,7 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       if (row.complete === 1) return totals;
       const missing = await missingFor(orgId, decodeEntries(row.entries).map((e) => e.sha256));
       if (missing.length > 0) {
-        throw new HangarError('SOURCE_BLOBS_MISSING', `${missing.length} file(s) of manifest ${id} were never uploaded (first: ${missing[0]}); upload each hash with PUT /blobs/:sha256, then deploy again.`, {
+        throw new HangarError('SOURCE_BLOBS_MISSING', `${missing.length} file(s) of manifest ${id} were never uploaded (first: ${missing[0]}); upload them (POST /blobs in batches, or PUT /blobs/:sha256 one at a time), then deploy again.`, {
           details: { manifestId: id, missing: missing.slice(0, 20), count: missing.length },
         });
       }
