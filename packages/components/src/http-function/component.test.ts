@@ -62,16 +62,38 @@ test('a code change calls only UpdateFunctionCode; a config change only UpdateFu
   const first = await component.deploy(inputs(), ctx({}));
   aws.reset();
   const second = await component.deploy(inputs(), ctx(first.state, 'm2'));
-  // A change looks at the log group once (drift), and finds it as Hangar left it.
-  assert.deepEqual(aws.names(), ['DescribeLogGroups', 'UpdateFunctionCode', 'GetFunctionConfiguration']);
+  // Code only: the state is trusted for the log group (--refresh looks); AWS answers InProgress, so one poll.
+  assert.deepEqual(aws.names(), ['UpdateFunctionCode', 'GetFunctionConfiguration']);
   assert.deepEqual(new TextDecoder().decode(aws.functions.get(first.outputs.functionName as string)!.code), 'zip of m2');
   assert.ok(logs.includes('Updating function code'));
 
   aws.reset();
   await component.deploy(inputs({ memory: 256, timeout: 30 }), ctx(second.state, 'm2'));
+  // A configuration change looks at the log group once (drift), and finds it as Hangar left it.
   assert.deepEqual(aws.names(), ['DescribeLogGroups', 'UpdateFunctionConfiguration', 'GetFunctionConfiguration']);
   assert.equal(aws.calls[1]!.input.MemorySize, 256);
   assert.ok(logs.includes('Updating function configuration (memory, timeout)'));
+});
+
+test('a one-file change is UpdateFunctionCode alone when its answer already says Successful; InProgress is polled', async () => {
+  const { aws, component, ctx, inputs } = setup();
+  const first = await component.deploy(inputs(), ctx({}));
+  aws.options.updatesSettled = true;
+  aws.reset();
+  const second = await component.deploy(inputs(), ctx(first.state, 'm2'));
+  assert.deepEqual(aws.names(), ['UpdateFunctionCode']);
+  assert.equal(new TextDecoder().decode(aws.functions.get(first.outputs.functionName as string)!.code), 'zip of m2');
+  assert.equal((second.state.function as { codeHash: string }).codeHash, 'manifest:m2');
+  aws.reset();
+  const third = await component.deploy(inputs({ memory: 512 }), ctx(second.state, 'm2'));
+  assert.deepEqual(aws.names(), ['DescribeLogGroups', 'UpdateFunctionConfiguration'], 'the same for a configuration update');
+
+  // AWS's answer (InProgress): polled until Successful.
+  aws.options.updatesSettled = false;
+  aws.reset();
+  aws.pendingStates.push({ LastUpdateStatus: 'InProgress' });
+  await component.deploy(inputs({ memory: 512 }), ctx(third.state, 'm3'));
+  assert.deepEqual(aws.names(), ['UpdateFunctionCode', 'GetFunctionConfiguration', 'GetFunctionConfiguration']);
 });
 
 test('the function is waited for until Lambda reports it ready, and a failed update says why', async () => {
@@ -189,8 +211,12 @@ test('the log group gets the retention and the instance tags, is updated in plac
   // Deleted by hand, then written back by Lambda without retention or tags (what AWS does).
   aws.logGroups.set(group, { tags: {} });
   aws.reset();
-  await component.deploy(inputs({ logRetentionDays: 90 }), ctx(same.state, 'm2'));
-  assert.deepEqual(aws.names().filter((n) => !n.startsWith('Get')), ['DescribeLogGroups', 'PutRetentionPolicy', 'TagResource', 'UpdateFunctionCode']);
+  // A code-only change trusts the state; --refresh (the drift check) looks and puts it right.
+  const codeOnly = await component.deploy(inputs({ logRetentionDays: 90 }), ctx(same.state, 'm2'));
+  assert.deepEqual(aws.names().filter((n) => !n.startsWith('Get')), ['UpdateFunctionCode']);
+  aws.reset();
+  await component.deploy(inputs({ logRetentionDays: 90 }), { ...ctx(codeOnly.state, 'm2'), refresh: true });
+  assert.deepEqual(aws.names().filter((n) => !n.startsWith('Get')), ['DescribeLogGroups', 'PutRetentionPolicy', 'TagResource']);
   assert.deepEqual(aws.logGroups.get(group), { retentionInDays: 90, tags: { 'hangar:instance': 'inst1', 'hangar:app': 'shop', 'hangar:stage': 'dev' } });
 
   // Deleted by hand and not written back: created again on the next change.
