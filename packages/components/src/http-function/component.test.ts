@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { HangarError, SessionCredentials } from '@hangar/core';
 import { awsError, createFakeAws } from '../internal/fake-aws.js';
 import type { ComponentContext } from '../sdk/component.js';
@@ -270,4 +272,32 @@ test('checkSource: the handler\'s file must be among the uploaded paths (checked
   assert.throws(() => component.checkSource!(inputs({ handler: 'src/app.handler' }), ['app.js']), (e: HangarError) =>
     e.code === 'COMPONENT_HANDLER_NOT_FOUND' && /src\/app\.js, src\/app\.mjs, src\/app\.cjs/.test(e.message));
   assert.equal(aws.calls.length, 0);
+});
+
+test('over the staging threshold but within the direct upload, a deployment bucket the role may not use means inline, with a warning; over the direct upload it is the error', async () => {
+  const aws = createFakeAws();
+  const s3Calls: string[] = [];
+  const s3 = {
+    send: async (cmd: { constructor: { name: string } }) => { s3Calls.push(cmd.constructor.name.replace(/Command$/, '')); throw awsError('AccessDenied', 'not authorized to perform: s3:CreateBucket'); },
+    destroy() {},
+  } as unknown as S3Client;
+  const component = createHttpFunction({
+    createClients: () => aws.clients, sleep: async () => {}, maxWaitSeconds: 5, createS3Client: () => s3,
+    limits: { directUploadBytes: 1000, unzippedBytes: 1_000_000, stagingBytes: 10 },
+  });
+  const logs: string[] = [];
+  const ctx = (bytes: Uint8Array): ComponentContext => ({
+    credentials: new SessionCredentials({ accessKeyId: 'ASIAFAKE', secretAccessKey: 'secret', sessionToken: 'token' }),
+    region: 'us-east-1', instance, state: {},
+    log: { info: (m) => logs.push(m), warn: (m) => logs.push(`warn: ${m}`), error: (m) => logs.push(m) },
+    source: { manifestId: `m${bytes.length}`, zip: async () => bytes, file: async () => ({ size: bytes.length, stream: () => Readable.from([Buffer.from(bytes)]) }) },
+  });
+  const zip = new TextEncoder().encode('a zip over the 10-byte threshold');
+  const out = await component.deploy(validateInputs(component, { src: './app' }), ctx(zip));
+  assert.deepEqual(s3Calls, ['CreateBucket']);
+  assert.deepEqual(aws.functions.get(out.outputs.functionName as string)!.code, zip, 'sent inline');
+  assert.ok(logs.some((l) => /^warn: Could not use the deployment bucket s3:\/\/hangar-deploy-us-east-1-[0-9a-f]{16} .*inline instead\. Allow s3:CreateBucket, s3:PutObject/.test(l)), logs.join('\n'));
+
+  await assert.rejects(component.deploy(validateInputs(component, { src: './app' }), ctx(new Uint8Array(2000))), (e: HangarError) =>
+    e.code === 'COMPONENT_AWS_ACCESS_DENIED' && /s3:CreateBucket/.test(e.message));
 });
