@@ -215,14 +215,17 @@ function located(source: { zip(): Promise<Uint8Array>; file?(): Promise<SourceFi
       deps.log.info(overLimit
         ? `The ${what} zip is ${size} bytes, over Lambda's ${limits.directUploadBytes}-byte direct upload: uploading it through s3://${Bucket}`
         : `The ${what} zip is ${size} bytes: uploading it through s3://${Bucket}${file ? ', streamed from its file' : ''}`);
+      let stream: ReturnType<SourceFile['stream']> | undefined;
       try {
         await ensureBucket(staging, opts);
         // A fresh stream of the file with its length: PutObject sends it as it is read.
-        const Body = file ? file.stream() : bytes!;
+        stream = file?.stream();
+        const Body = stream ?? bytes!;
         await awsCall('s3:PutObject', `${Bucket}/${Key}`, () => staging.s3().send(new PutObjectCommand({ Bucket, Key, Body, ContentLength: size }), opts));
         staged = { S3Bucket: Bucket, S3Key: Key };
         return staged;
       } catch (e) {
+        stream?.destroy(); // a refused upload may not have read it to the end: close the file
         if (overLimit || !stagingRefused(e)) throw e;
         deps.log.warn(`Could not use the deployment bucket s3://${Bucket} (${e instanceof Error ? e.message : String(e)}); sending the ${what} zip (${size} bytes) inline instead. Allow s3:CreateBucket, s3:PutObject, s3:GetObject and s3:DeleteObject on arn:aws:s3:::${Bucket} and its objects in the provider role to stream it through S3.`);
       }
