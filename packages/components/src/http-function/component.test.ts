@@ -301,3 +301,46 @@ test('over the staging threshold but within the direct upload, a deployment buck
   await assert.rejects(component.deploy(validateInputs(component, { src: './app' }), ctx(new Uint8Array(2000))), (e: HangarError) =>
     e.code === 'COMPONENT_AWS_ACCESS_DENIED' && /s3:CreateBucket/.test(e.message));
 });
+
+test('a streamed PutObject that S3 answers 503 is sent again from a fresh stream of the file (the SDK does not retry streams); a 4xx is not', async () => {
+  const aws = createFakeAws();
+  const puts: { body: Readable; destroyed: () => boolean }[] = [];
+  const failures: Error[] = [Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503, requestId: 'req-slow' } })];
+  const s3 = {
+    send: async (cmd: { constructor: { name: string }; input: { Body?: unknown } }) => {
+      if (cmd.constructor.name !== 'PutObjectCommand') return {};
+      const body = cmd.input.Body as Readable;
+      puts.push({ body, destroyed: () => body.destroyed });
+      const failure = failures.shift();
+      if (failure) throw failure;
+      for await (const _ of body) { /* S3 reads it */ }
+      return {};
+    },
+    destroy() {},
+  } as unknown as S3Client;
+  const component = createHttpFunction({
+    createClients: () => aws.clients, sleep: async () => {}, maxWaitSeconds: 5, createS3Client: () => s3,
+    limits: { directUploadBytes: 1000, unzippedBytes: 1_000_000, stagingBytes: 10 },
+  });
+  const zip = new TextEncoder().encode('a zip over the 10-byte threshold');
+  let streams = 0;
+  const ctx = (): ComponentContext => ({
+    credentials: new SessionCredentials({ accessKeyId: 'ASIAFAKE', secretAccessKey: 'secret', sessionToken: 'token' }),
+    region: 'us-east-1', instance, state: {}, log: { info() {}, warn() {}, error() {} },
+    source: { manifestId: 'm1', zip: async () => { throw new Error('streamed, not read whole'); }, file: async () => ({ size: zip.length, stream: () => { streams++; return Readable.from([Buffer.from(zip)]); } }) },
+  });
+  await component.deploy(validateInputs(component, { src: './app' }), ctx());
+  assert.equal(puts.length, 2);
+  assert.equal(streams, 2);
+  assert.notEqual(puts[0]!.body, puts[1]!.body);
+  assert.ok(puts[0]!.destroyed(), 'the stream of the failed attempt is closed');
+  const code = aws.calls.find((c) => c.command === 'CreateFunctionCommand')!.input.Code as Record<string, unknown>;
+  assert.match(String(code.S3Key), /^inst1\/code\/m1\.zip$/);
+
+  failures.push(awsError('AccessDenied'));
+  puts.length = 0;
+  const fresh = createFakeAws();
+  const again = createHttpFunction({ createClients: () => fresh.clients, sleep: async () => {}, maxWaitSeconds: 5, createS3Client: () => s3, limits: { directUploadBytes: 10, unzippedBytes: 1_000_000 } });
+  await assert.rejects(again.deploy(validateInputs(again, { src: './app' }), ctx()), (e: HangarError) => e.code === 'COMPONENT_AWS_ACCESS_DENIED');
+  assert.equal(puts.length, 1, 'a refusal is not retried');
+});

@@ -215,17 +215,12 @@ function located(source: { zip(): Promise<Uint8Array>; file?(): Promise<SourceFi
       deps.log.info(overLimit
         ? `The ${what} zip is ${size} bytes, over Lambda's ${limits.directUploadBytes}-byte direct upload: uploading it through s3://${Bucket}`
         : `The ${what} zip is ${size} bytes: uploading it through s3://${Bucket}${file ? ', streamed from its file' : ''}`);
-      let stream: ReturnType<SourceFile['stream']> | undefined;
       try {
         await ensureBucket(staging, opts);
-        // A fresh stream of the file with its length: PutObject sends it as it is read.
-        stream = file?.stream();
-        const Body = stream ?? bytes!;
-        await awsCall('s3:PutObject', `${Bucket}/${Key}`, () => staging.s3().send(new PutObjectCommand({ Bucket, Key, Body, ContentLength: size }), opts));
+        await awsCall('s3:PutObject', `${Bucket}/${Key}`, () => putObject(staging.s3(), { Bucket, Key, size, ...(file ? { file } : { bytes: bytes! }) }, opts));
         staged = { S3Bucket: Bucket, S3Key: Key };
         return staged;
       } catch (e) {
-        stream?.destroy(); // a refused upload may not have read it to the end: close the file
         if (overLimit || !stagingRefused(e)) throw e;
         deps.log.warn(`Could not use the deployment bucket s3://${Bucket} (${e instanceof Error ? e.message : String(e)}); sending the ${what} zip (${size} bytes) inline instead. Allow s3:CreateBucket, s3:PutObject, s3:GetObject and s3:DeleteObject on arn:aws:s3:::${Bucket} and its objects in the provider role to stream it through S3.`);
       }
@@ -246,6 +241,32 @@ function located(source: { zip(): Promise<Uint8Array>; file?(): Promise<SourceFi
       await awsCall('s3:DeleteObject', `${Bucket}/${Key}`, () => deps.staging!.s3().send(new DeleteObjectCommand({ Bucket, Key }), opts));
     },
   };
+}
+
+/**
+ * PutObject of the zip: a fresh stream of the file with its length (sent as it is read), or the
+ * bytes. The SDK does not retry a streamed body, so a failure S3 says is worth retrying (5xx,
+ * SlowDown, RequestTimeout) or a dropped connection is retried here, twice, each time from the
+ * file's first byte. A stream an attempt did not read to the end is closed.
+ */
+async function putObject(s3: S3Client, o: { Bucket: string; Key: string; size: number; file?: SourceFile; bytes?: Uint8Array }, opts: { abortSignal?: AbortSignal }): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const stream = o.file?.stream();
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: o.Bucket, Key: o.Key, Body: stream ?? o.bytes!, ContentLength: o.size }), opts);
+      return;
+    } catch (e) {
+      stream?.destroy();
+      if (!stream || attempt >= 3 || opts.abortSignal?.aborted || !worthRetrying(e)) throw e;
+    }
+  }
+}
+
+function worthRetrying(e: unknown): boolean {
+  if (!(e instanceof Error) || e.name === 'AbortError') return false;
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status === undefined) return true; // no answer: the connection dropped
+  return status >= 500 || isAwsError(e, 'SlowDown', 'RequestTimeout');
 }
 
 /** The deployment bucket cannot be used with these rights (or its name is another account's): not a failure of the deploy when the zip fits inline. */
