@@ -13,7 +13,7 @@ import { createTable } from './table/component.js';
 import { createFunction } from './function/component.js';
 
 export type {
-  Component, ComponentContext, ComponentLogger, ComponentPermissions, ComponentSource, DeployResult, InstanceRef, PermissionStatement,
+  Component, ComponentContext, ComponentLogger, ComponentPermissions, ComponentSource, DeployResult, InstanceRef, PermissionStatement, SourceFile, SourcePart,
 } from './sdk/component.js';
 export { compactPolicyJson, maxSessionPolicyChars, permissionStatements, sessionPolicyDocument, type PolicyDocument } from './sdk/permissions.js';
 export { instanceResourceName, instanceTags } from './sdk/names.js';

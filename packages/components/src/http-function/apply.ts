@@ -17,7 +17,7 @@ import { invokePermissionSid } from './names.js';
 import type { FunctionConfig, HttpFunctionState } from './state.js';
 import type { HttpFunctionOperation, HttpFunctionPlan } from './plan.js';
 import { deleteRoleAndLeftovers } from './delete-role.js';
-import { waitForFunctionReady } from './wait.js';
+import { settledBy, waitForFunctionReady, type FunctionStatus } from './wait.js';
 import type { CodeLocation } from './layer.js';
 
 export interface ApplyDeps {
@@ -46,7 +46,8 @@ export const lambdaTrustPolicy = JSON.stringify({
 /**
  * Runs a plan's operations in order with the clients passed in and returns the new state.
  * After each create or update of the function it waits until Lambda reports it Active and its
- * last update Successful, so the next call never meets a ResourceConflictException.
+ * last update Successful, so the next call never meets a ResourceConflictException (no poll when
+ * the call's own answer already says so).
  */
 export async function applyHttpFunctionPlan(plan: HttpFunctionPlan, previous: HttpFunctionState, deps: ApplyDeps): Promise<HttpFunctionState> {
   const state = structuredClone(previous) as Mutable<HttpFunctionState>;
@@ -74,7 +75,10 @@ function createRunner(state: Mutable<HttpFunctionState>, deps: ApplyDeps): (op: 
   const location = async (): Promise<CodeLocation> => (deps.codeLocation ? deps.codeLocation() : { ZipFile: await code() });
   const fn = () => { if (!state.function) throw new Error('plan order: function before its use'); return state.function; };
   const api = () => { if (!state.api) throw new Error('plan order: API before its parts'); return state.api; };
-  const waitReady = (name: string) => waitForFunctionReady(lambda, name, deps);
+  /** Polls until the function is ready, unless the answer of the call that changed it already says so. */
+  const waitReady = async (name: string, answer?: FunctionStatus) => {
+    if (!settledBy(answer)) await waitForFunctionReady(lambda, name, deps);
+  };
 
   return async (op) => {
     switch (op.op) {
@@ -161,24 +165,24 @@ function createRunner(state: Mutable<HttpFunctionState>, deps: ApplyDeps): (op: 
         }), opts);
         const out = await awsCall('lambda:CreateFunction', op.functionName, () => retryWhileRolePropagates(create, roleCreatedNow, deps));
         state.function = { name: op.functionName, arn: required(out.FunctionArn, 'CreateFunction', 'FunctionArn'), config: op.config };
-        await waitReady(op.functionName);
+        await waitReady(op.functionName, out);
         state.function = { ...state.function, codeHash: op.codeHash };
         return;
       }
       case 'updateFunctionConfiguration': {
         log.info(`Updating function configuration (${op.changed.join(', ')})`);
         const roleArn = required(state.role?.arn, 'plan', 'role');
-        await awsCall('lambda:UpdateFunctionConfiguration', op.functionName, () =>
+        const out = await awsCall('lambda:UpdateFunctionConfiguration', op.functionName, () =>
           lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: op.functionName, Role: roleArn, ...configFields(op.config) }), opts));
-        await waitReady(op.functionName);
+        await waitReady(op.functionName, out);
         state.function = { ...fn(), config: op.config };
         return;
       }
       case 'updateFunctionCode': {
         log.info('Updating function code');
         const where = await location();
-        await awsCall('lambda:UpdateFunctionCode', op.functionName, () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: op.functionName, ...where }), opts));
-        await waitReady(op.functionName);
+        const out = await awsCall('lambda:UpdateFunctionCode', op.functionName, () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: op.functionName, ...where }), opts));
+        await waitReady(op.functionName, out);
         state.function = { ...fn(), codeHash: op.codeHash };
         return;
       }

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { HangarError, SessionCredentials } from '@hangar/core';
 import { awsError, createFakeAws } from '../internal/fake-aws.js';
 import type { ComponentContext } from '../sdk/component.js';
@@ -62,16 +64,38 @@ test('a code change calls only UpdateFunctionCode; a config change only UpdateFu
   const first = await component.deploy(inputs(), ctx({}));
   aws.reset();
   const second = await component.deploy(inputs(), ctx(first.state, 'm2'));
-  // A change looks at the log group once (drift), and finds it as Hangar left it.
-  assert.deepEqual(aws.names(), ['DescribeLogGroups', 'UpdateFunctionCode', 'GetFunctionConfiguration']);
+  // Code only: the state is trusted for the log group (--refresh looks); AWS answers InProgress, so one poll.
+  assert.deepEqual(aws.names(), ['UpdateFunctionCode', 'GetFunctionConfiguration']);
   assert.deepEqual(new TextDecoder().decode(aws.functions.get(first.outputs.functionName as string)!.code), 'zip of m2');
   assert.ok(logs.includes('Updating function code'));
 
   aws.reset();
   await component.deploy(inputs({ memory: 256, timeout: 30 }), ctx(second.state, 'm2'));
+  // A configuration change looks at the log group once (drift), and finds it as Hangar left it.
   assert.deepEqual(aws.names(), ['DescribeLogGroups', 'UpdateFunctionConfiguration', 'GetFunctionConfiguration']);
   assert.equal(aws.calls[1]!.input.MemorySize, 256);
   assert.ok(logs.includes('Updating function configuration (memory, timeout)'));
+});
+
+test('a one-file change is UpdateFunctionCode alone when its answer already says Successful; InProgress is polled', async () => {
+  const { aws, component, ctx, inputs } = setup();
+  const first = await component.deploy(inputs(), ctx({}));
+  aws.options.updatesSettled = true;
+  aws.reset();
+  const second = await component.deploy(inputs(), ctx(first.state, 'm2'));
+  assert.deepEqual(aws.names(), ['UpdateFunctionCode']);
+  assert.equal(new TextDecoder().decode(aws.functions.get(first.outputs.functionName as string)!.code), 'zip of m2');
+  assert.equal((second.state.function as { codeHash: string }).codeHash, 'manifest:m2');
+  aws.reset();
+  const third = await component.deploy(inputs({ memory: 512 }), ctx(second.state, 'm2'));
+  assert.deepEqual(aws.names(), ['DescribeLogGroups', 'UpdateFunctionConfiguration'], 'the same for a configuration update');
+
+  // AWS's answer (InProgress): polled until Successful.
+  aws.options.updatesSettled = false;
+  aws.reset();
+  aws.pendingStates.push({ LastUpdateStatus: 'InProgress' });
+  await component.deploy(inputs({ memory: 512 }), ctx(third.state, 'm3'));
+  assert.deepEqual(aws.names(), ['UpdateFunctionCode', 'GetFunctionConfiguration', 'GetFunctionConfiguration']);
 });
 
 test('the function is waited for until Lambda reports it ready, and a failed update says why', async () => {
@@ -189,8 +213,12 @@ test('the log group gets the retention and the instance tags, is updated in plac
   // Deleted by hand, then written back by Lambda without retention or tags (what AWS does).
   aws.logGroups.set(group, { tags: {} });
   aws.reset();
-  await component.deploy(inputs({ logRetentionDays: 90 }), ctx(same.state, 'm2'));
-  assert.deepEqual(aws.names().filter((n) => !n.startsWith('Get')), ['DescribeLogGroups', 'PutRetentionPolicy', 'TagResource', 'UpdateFunctionCode']);
+  // A code-only change trusts the state; --refresh (the drift check) looks and puts it right.
+  const codeOnly = await component.deploy(inputs({ logRetentionDays: 90 }), ctx(same.state, 'm2'));
+  assert.deepEqual(aws.names().filter((n) => !n.startsWith('Get')), ['UpdateFunctionCode']);
+  aws.reset();
+  await component.deploy(inputs({ logRetentionDays: 90 }), { ...ctx(codeOnly.state, 'm2'), refresh: true });
+  assert.deepEqual(aws.names().filter((n) => !n.startsWith('Get')), ['DescribeLogGroups', 'PutRetentionPolicy', 'TagResource']);
   assert.deepEqual(aws.logGroups.get(group), { retentionInDays: 90, tags: { 'hangar:instance': 'inst1', 'hangar:app': 'shop', 'hangar:stage': 'dev' } });
 
   // Deleted by hand and not written back: created again on the next change.
@@ -244,4 +272,75 @@ test('checkSource: the handler\'s file must be among the uploaded paths (checked
   assert.throws(() => component.checkSource!(inputs({ handler: 'src/app.handler' }), ['app.js']), (e: HangarError) =>
     e.code === 'COMPONENT_HANDLER_NOT_FOUND' && /src\/app\.js, src\/app\.mjs, src\/app\.cjs/.test(e.message));
   assert.equal(aws.calls.length, 0);
+});
+
+test('over the staging threshold but within the direct upload, a deployment bucket the role may not use means inline, with a warning; over the direct upload it is the error', async () => {
+  const aws = createFakeAws();
+  const s3Calls: string[] = [];
+  const s3 = {
+    send: async (cmd: { constructor: { name: string } }) => { s3Calls.push(cmd.constructor.name.replace(/Command$/, '')); throw awsError('AccessDenied', 'not authorized to perform: s3:CreateBucket'); },
+    destroy() {},
+  } as unknown as S3Client;
+  const component = createHttpFunction({
+    createClients: () => aws.clients, sleep: async () => {}, maxWaitSeconds: 5, createS3Client: () => s3,
+    limits: { directUploadBytes: 1000, unzippedBytes: 1_000_000, stagingBytes: 10 },
+  });
+  const logs: string[] = [];
+  const ctx = (bytes: Uint8Array): ComponentContext => ({
+    credentials: new SessionCredentials({ accessKeyId: 'ASIAFAKE', secretAccessKey: 'secret', sessionToken: 'token' }),
+    region: 'us-east-1', instance, state: {},
+    log: { info: (m) => logs.push(m), warn: (m) => logs.push(`warn: ${m}`), error: (m) => logs.push(m) },
+    source: { manifestId: `m${bytes.length}`, zip: async () => bytes, file: async () => ({ size: bytes.length, stream: () => Readable.from([Buffer.from(bytes)]) }) },
+  });
+  const zip = new TextEncoder().encode('a zip over the 10-byte threshold');
+  const out = await component.deploy(validateInputs(component, { src: './app' }), ctx(zip));
+  assert.deepEqual(s3Calls, ['CreateBucket']);
+  assert.deepEqual(aws.functions.get(out.outputs.functionName as string)!.code, zip, 'sent inline');
+  assert.ok(logs.some((l) => /^warn: Could not use the deployment bucket s3:\/\/hangar-deploy-us-east-1-[0-9a-f]{16} .*inline instead\. Allow s3:CreateBucket, s3:PutObject/.test(l)), logs.join('\n'));
+
+  await assert.rejects(component.deploy(validateInputs(component, { src: './app' }), ctx(new Uint8Array(2000))), (e: HangarError) =>
+    e.code === 'COMPONENT_AWS_ACCESS_DENIED' && /s3:CreateBucket/.test(e.message));
+});
+
+test('a streamed PutObject that S3 answers 503 is sent again from a fresh stream of the file (the SDK does not retry streams); a 4xx is not', async () => {
+  const aws = createFakeAws();
+  const puts: { body: Readable; destroyed: () => boolean }[] = [];
+  const failures: Error[] = [Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503, requestId: 'req-slow' } })];
+  const s3 = {
+    send: async (cmd: { constructor: { name: string }; input: { Body?: unknown } }) => {
+      if (cmd.constructor.name !== 'PutObjectCommand') return {};
+      const body = cmd.input.Body as Readable;
+      puts.push({ body, destroyed: () => body.destroyed });
+      const failure = failures.shift();
+      if (failure) throw failure;
+      for await (const _ of body) { /* S3 reads it */ }
+      return {};
+    },
+    destroy() {},
+  } as unknown as S3Client;
+  const component = createHttpFunction({
+    createClients: () => aws.clients, sleep: async () => {}, maxWaitSeconds: 5, createS3Client: () => s3,
+    limits: { directUploadBytes: 1000, unzippedBytes: 1_000_000, stagingBytes: 10 },
+  });
+  const zip = new TextEncoder().encode('a zip over the 10-byte threshold');
+  let streams = 0;
+  const ctx = (): ComponentContext => ({
+    credentials: new SessionCredentials({ accessKeyId: 'ASIAFAKE', secretAccessKey: 'secret', sessionToken: 'token' }),
+    region: 'us-east-1', instance, state: {}, log: { info() {}, warn() {}, error() {} },
+    source: { manifestId: 'm1', zip: async () => { throw new Error('streamed, not read whole'); }, file: async () => ({ size: zip.length, stream: () => { streams++; return Readable.from([Buffer.from(zip)]); } }) },
+  });
+  await component.deploy(validateInputs(component, { src: './app' }), ctx());
+  assert.equal(puts.length, 2);
+  assert.equal(streams, 2);
+  assert.notEqual(puts[0]!.body, puts[1]!.body);
+  assert.ok(puts[0]!.destroyed(), 'the stream of the failed attempt is closed');
+  const code = aws.calls.find((c) => c.command === 'CreateFunctionCommand')!.input.Code as Record<string, unknown>;
+  assert.match(String(code.S3Key), /^inst1\/code\/m1\.zip$/);
+
+  failures.push(awsError('AccessDenied'));
+  puts.length = 0;
+  const fresh = createFakeAws();
+  const again = createHttpFunction({ createClients: () => fresh.clients, sleep: async () => {}, maxWaitSeconds: 5, createS3Client: () => s3, limits: { directUploadBytes: 10, unzippedBytes: 1_000_000 } });
+  await assert.rejects(again.deploy(validateInputs(again, { src: './app' }), ctx()), (e: HangarError) => e.code === 'COMPONENT_AWS_ACCESS_DENIED');
+  assert.equal(puts.length, 1, 'a refusal is not retried');
 });

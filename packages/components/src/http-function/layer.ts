@@ -10,12 +10,29 @@ import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, type Bucket
 import { DeleteLayerVersionCommand, ListLayerVersionsCommand, PublishLayerVersionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { HangarError } from '@hangar/core';
 import { awsCall, isAwsError } from '../sdk/aws-errors.js';
-import type { ComponentLogger, ComponentSource, InstanceRef, SourcePart } from '../sdk/component.js';
+import type { ComponentLogger, ComponentSource, InstanceRef, SourceFile, SourcePart } from '../sdk/component.js';
 
 /** Lambda's limits: a zip uploaded directly (ZipFile) and the function plus its layers unzipped. */
 export const LAMBDA_LIMITS = { directUploadBytes: 50 * 1024 * 1024, unzippedBytes: 250 * 1024 * 1024 } as const;
 
-export type LambdaLimits = { readonly directUploadBytes: number; readonly unzippedBytes: number };
+/**
+ * Zips over this size go through the deployment bucket even though Lambda would take them inline.
+ * Inline, a zip is one base64 field of a JSON body: the SDK holds it as bytes, as base64 (+33 %)
+ * and as the serialised body at once, and the receiving end parses and decodes all of it; through
+ * S3 the engine streams it from its file (PutObject) and Lambda gets a bucket and key. Staging
+ * costs three small calls (CreateBucket, PutObject, DeleteObject), so it pays only for large
+ * packages: 5 MiB keeps every app-code package of a one-file change (kilobytes) inline, and sends
+ * the node_modules layer of any app with real dependencies through S3, as SAM and the Serverless
+ * Framework send every package. It bounds what an inline upload holds to ~5 MB of zip.
+ */
+export const STAGING_BYTES = 5 * 1024 * 1024;
+
+export type LambdaLimits = {
+  readonly directUploadBytes: number;
+  readonly unzippedBytes: number;
+  /** Zips over this go through the deployment bucket when there is one (default STAGING_BYTES). */
+  readonly stagingBytes?: number;
+};
 
 /** Where a zip goes in the Lambda call: inline, or an S3 object Lambda copies (deleted afterwards). */
 export type CodeLocation = { readonly ZipFile: Uint8Array } | { readonly S3Bucket: string; readonly S3Key: string };
@@ -114,7 +131,8 @@ export async function prepareCode(source: ComponentSource, functionName: string,
       details: { unzippedBytes: unzipped, limit: limits.unzippedBytes },
     });
   }
-  const source2: ComponentSource = { manifestId: parts.code.id, zip: () => parts.code.zip() };
+  const codePart = parts.code;
+  const source2: ComponentSource = { manifestId: codePart.id, zip: () => codePart.zip(), ...(codePart.file ? { file: () => codePart.file!() } : {}) };
   const code = { ...codeOf(source2), source: source2, codeHash: `manifest:${parts.code.id}` };
   if (!parts.deps) return { ...code, layers: [] };
   if (previous?.depsId === parts.deps.id) return { ...code, layers: [previous.arn], layer: previous };
@@ -174,29 +192,45 @@ async function listVersions(lambda: LambdaClient, name: string, opts: { abortSig
 }
 
 /**
- * The zip inline when it is within the direct-upload limit; above it, put in the deployment
- * bucket (created when missing) for Lambda to copy, or — with no staging — refused naming the limit.
+ * Where a zip goes: through the deployment bucket when there is one and the zip is over the
+ * staging threshold (or over the direct-upload limit), streamed from the engine's file when the
+ * source offers one; otherwise inline. Over the direct-upload limit with no bucket, refused
+ * naming the limit. A bucket the provider role may not use (AccessDenied, or its name taken) is
+ * warned about and, for a zip Lambda takes inline, the zip is sent inline instead.
  */
-function located(source: { zip(): Promise<Uint8Array> }, what: string, key: string, limits: LambdaLimits, deps: LayerDeps): { location: () => Promise<CodeLocation>; cleanup: () => Promise<void> } {
+function located(source: { zip(): Promise<Uint8Array>; file?(): Promise<SourceFile> }, what: string, key: string, limits: LambdaLimits, deps: LayerDeps): { location: () => Promise<CodeLocation>; cleanup: () => Promise<void> } {
   let staged: { S3Bucket: string; S3Key: string } | undefined;
   let located: Promise<CodeLocation> | undefined;
   const opts = deps.signal ? { abortSignal: deps.signal } : {};
   const locate = async (): Promise<CodeLocation> => {
-    const zip = await source.zip();
-    if (zip.length <= limits.directUploadBytes) return { ZipFile: zip };
+    // The size from the file when the engine offers one: the zip is then never read whole here.
+    const file = source.file ? await source.file() : undefined;
+    const bytes = file ? undefined : await source.zip();
+    const size = file ? file.size : bytes!.length;
     const staging = deps.staging;
-    if (!staging) {
-      throw new HangarError('COMPONENT_PACKAGE_TOO_LARGE', `The ${what} zip is ${zip.length} bytes; Lambda takes at most ${limits.directUploadBytes} bytes (50 MB) zipped in a direct upload, and no S3 deployment bucket is available to upload it through. Drop dependencies the function does not need at run time, or bundle it.`, {
-        details: { zippedBytes: zip.length, limit: limits.directUploadBytes, part: what },
+    const overLimit = size > limits.directUploadBytes;
+    if (staging && (overLimit || size > (limits.stagingBytes ?? STAGING_BYTES))) {
+      const Bucket = staging.bucket;
+      const Key = `${staging.prefix}${key}`;
+      deps.log.info(overLimit
+        ? `The ${what} zip is ${size} bytes, over Lambda's ${limits.directUploadBytes}-byte direct upload: uploading it through s3://${Bucket}`
+        : `The ${what} zip is ${size} bytes: uploading it through s3://${Bucket}${file ? ', streamed from its file' : ''}`);
+      try {
+        await ensureBucket(staging, opts);
+        await awsCall('s3:PutObject', `${Bucket}/${Key}`, () => putObject(staging.s3(), { Bucket, Key, size, ...(file ? { file } : { bytes: bytes! }) }, opts));
+        staged = { S3Bucket: Bucket, S3Key: Key };
+        return staged;
+      } catch (e) {
+        if (overLimit || !stagingRefused(e)) throw e;
+        deps.log.warn(`Could not use the deployment bucket s3://${Bucket} (${e instanceof Error ? e.message : String(e)}); sending the ${what} zip (${size} bytes) inline instead. Allow s3:CreateBucket, s3:PutObject, s3:GetObject and s3:DeleteObject on arn:aws:s3:::${Bucket} and its objects in the provider role to stream it through S3.`);
+      }
+    }
+    if (overLimit) {
+      throw new HangarError('COMPONENT_PACKAGE_TOO_LARGE', `The ${what} zip is ${size} bytes; Lambda takes at most ${limits.directUploadBytes} bytes (50 MB) zipped in a direct upload, and no S3 deployment bucket is available to upload it through. Drop dependencies the function does not need at run time, or bundle it.`, {
+        details: { zippedBytes: size, limit: limits.directUploadBytes, part: what },
       });
     }
-    const Bucket = staging.bucket;
-    const Key = `${staging.prefix}${key}`;
-    deps.log.info(`The ${what} zip is ${zip.length} bytes, over Lambda's ${limits.directUploadBytes}-byte direct upload: uploading it through s3://${Bucket}`);
-    await ensureBucket(staging, opts);
-    await awsCall('s3:PutObject', `${Bucket}/${Key}`, () => staging.s3().send(new PutObjectCommand({ Bucket, Key, Body: zip }), opts));
-    staged = { S3Bucket: Bucket, S3Key: Key };
-    return staged;
+    return { ZipFile: bytes ?? await source.zip() };
   };
   return {
     location: () => (located ??= locate()),
@@ -207,6 +241,38 @@ function located(source: { zip(): Promise<Uint8Array> }, what: string, key: stri
       await awsCall('s3:DeleteObject', `${Bucket}/${Key}`, () => deps.staging!.s3().send(new DeleteObjectCommand({ Bucket, Key }), opts));
     },
   };
+}
+
+/**
+ * PutObject of the zip: a fresh stream of the file with its length (sent as it is read), or the
+ * bytes. The SDK does not retry a streamed body, so a failure S3 says is worth retrying (5xx,
+ * SlowDown, RequestTimeout) or a dropped connection is retried here, twice, each time from the
+ * file's first byte. A stream an attempt did not read to the end is closed.
+ */
+async function putObject(s3: S3Client, o: { Bucket: string; Key: string; size: number; file?: SourceFile; bytes?: Uint8Array }, opts: { abortSignal?: AbortSignal }): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const stream = o.file?.stream();
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: o.Bucket, Key: o.Key, Body: stream ?? o.bytes!, ContentLength: o.size }), opts);
+      return;
+    } catch (e) {
+      stream?.destroy();
+      if (!stream || attempt >= 3 || opts.abortSignal?.aborted || !worthRetrying(e)) throw e;
+    }
+  }
+}
+
+function worthRetrying(e: unknown): boolean {
+  if (!(e instanceof Error) || e.name === 'AbortError') return false;
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status === undefined) return true; // no answer: the connection dropped
+  return status >= 500 || isAwsError(e, 'SlowDown', 'RequestTimeout');
+}
+
+/** The deployment bucket cannot be used with these rights (or its name is another account's): not a failure of the deploy when the zip fits inline. */
+function stagingRefused(e: unknown): boolean {
+  if (!(e instanceof HangarError)) return false;
+  return e.code === 'COMPONENT_AWS_ACCESS_DENIED' || e.details?.awsCode === 'BucketAlreadyExists';
 }
 
 async function ensureBucket(staging: S3Staging, opts: { abortSignal?: AbortSignal }): Promise<void> {

@@ -9,6 +9,22 @@ export interface WaitDeps {
   readonly now?: () => number;
 }
 
+/** What a Lambda answer says of the function's state (CreateFunction, Update*, GetFunctionConfiguration all carry it). */
+export interface FunctionStatus {
+  readonly State?: string;
+  readonly LastUpdateStatus?: string;
+}
+
+/**
+ * True when the answer of the call that changed the function already says it is done: Active
+ * (or no state) and its last update Successful, said explicitly. AWS answers an update with
+ * `InProgress` (and a create with `Pending`), so there the wait polls; an endpoint that finishes
+ * the change before answering saves the poll.
+ */
+export function settledBy(answer: FunctionStatus | undefined): boolean {
+  return answer !== undefined && (answer.State === undefined || answer.State === 'Active') && answer.LastUpdateStatus === 'Successful';
+}
+
 /**
  * Waits until Lambda reports the function Active with its last update Successful (first look
  * at once, then every second). Unlike the SDK's waiters, an AWS error such as AccessDenied ends

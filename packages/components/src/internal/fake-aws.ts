@@ -23,6 +23,9 @@ export function createFakeAws(account = '222222222222', region = 'us-east-1') {
   /** Function states GetFunctionConfiguration reports before settling on Active/Successful. */
   const pendingStates: { State?: string; LastUpdateStatus?: string; StateReasonCode?: string; LastUpdateStatusReason?: string }[] = [];
   let ids = 0;
+  /** How updates are answered: `InProgress` as AWS does, or `Successful` as an endpoint that finished before answering. */
+  const options = { updatesSettled: false };
+  const updateAnswer = (f: { arn: string }) => ({ FunctionArn: f.arn, State: 'Active', LastUpdateStatus: options.updatesSettled ? 'Successful' : 'InProgress' });
 
   const handlers: Record<string, (i: Record<string, unknown>) => unknown> = {
     CreateRoleCommand: (i) => {
@@ -55,8 +58,8 @@ export function createFakeAws(account = '222222222222', region = 'us-east-1') {
       const c = f.config as { Runtime: string; Handler: string; MemorySize: number; Timeout: number; Environment: { Variables: Record<string, string> } };
       return { FunctionArn: f.arn, State: 'Active', LastUpdateStatus: 'Successful', ...c, ...pendingStates.shift() };
     },
-    UpdateFunctionConfigurationCommand: (i) => { const f = fn(i); const { FunctionName: _n, ...c } = i; f.config = { ...f.config, ...c }; return {}; },
-    UpdateFunctionCodeCommand: (i) => { fn(i).code = i.ZipFile as Uint8Array; return {}; },
+    UpdateFunctionConfigurationCommand: (i) => { const f = fn(i); const { FunctionName: _n, ...c } = i; f.config = { ...f.config, ...c }; return updateAnswer(f); },
+    UpdateFunctionCodeCommand: (i) => { const f = fn(i); f.code = i.ZipFile as Uint8Array; return updateAnswer(f); },
     AddPermissionCommand: (i) => {
       const f = fn(i);
       if (f.permissions.has(i.StatementId as string)) throw awsError('ResourceConflictException');
@@ -137,5 +140,5 @@ export function createFakeAws(account = '222222222222', region = 'us-east-1') {
   };
   const clients = { iam: client, lambda: client, apigw: client, logs: client } as unknown as HttpFunctionClients;
   const names = () => calls.map((c) => c.command.replace(/Command$/, ''));
-  return { clients, calls, names, roles, functions, apis, logGroups, failures, pendingStates, reset: () => { calls.length = 0; } };
+  return { clients, calls, names, roles, functions, apis, logGroups, failures, pendingStates, options, reset: () => { calls.length = 0; } };
 }

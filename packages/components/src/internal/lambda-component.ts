@@ -6,7 +6,7 @@ import { httpFunctionInputs, type HttpFunctionInputs } from '../http-function/in
 import { inlinePolicyOf } from '../sdk/function-permissions.js';
 import { functionLogGroupName, httpFunctionNames, type HttpFunctionNames } from '../http-function/names.js';
 import { observeHttpFunction } from '../http-function/observe.js';
-import { currentState, observationsNeeded, planHttpFunction, type DesiredHttpFunction, type ObservedHttpFunction } from '../http-function/plan.js';
+import { currentState, observationsNeeded, planHttpFunction, type DesiredHttpFunction, type HttpFunctionOperation, type ObservedHttpFunction } from '../http-function/plan.js';
 import { httpFunctionStateSchema, type HttpFunctionState } from '../http-function/state.js';
 import { instanceTags } from '../sdk/names.js';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -153,10 +153,11 @@ export function createLambdaComponent(kind: LambdaComponentKind, deps: HttpFunct
             ? await observeHttpFunction(clients, names, need, previous.api?.id, ctx.signal)
             : {};
           let plan = planHttpFunction(desired, previous, observed);
-          if (plan.operations.length > 0 && !need.logGroup) {
-            // Something changes anyway: look at the log group too, so one deleted (or stripped of its
-            // retention by Lambda recreating it) outside Hangar is put right. An unchanged redeploy
-            // still makes no call at all.
+          if (!need.logGroup && (ctx.refresh === true || !plan.operations.every(isCodeChange))) {
+            // --refresh, or the configuration changes anyway: look at the log group too, so one
+            // deleted (or stripped of its retention by Lambda recreating it) outside Hangar is put
+            // right. A change of code or dependencies only (a one-file redeploy) and an unchanged
+            // redeploy trust the state: the first makes only the update, the second no call at all.
             observed = { ...observed, logGroup: await lookAtLogGroup(clients, names, previous, ctx.signal) };
             plan = planHttpFunction(desired, previous, observed);
           }
@@ -213,6 +214,11 @@ async function lookAtLogGroup(
   const seen = (await observeHttpFunction(clients, names, { role: false, function: false, apis: false, logGroup: true, logGroupTags: false }, undefined, signal)).logGroup;
   const known = previous.logGroup;
   return seen && known?.tags && seen.retentionInDays === known.retentionInDays ? { ...seen, tags: known.tags } : seen;
+}
+
+/** The code, or the dependencies layer the configuration names, and nothing else: what a redeploy of changed files does. */
+function isCodeChange(op: HttpFunctionOperation): boolean {
+  return op.op === 'updateFunctionCode' || (op.op === 'updateFunctionConfiguration' && op.changed.every((k) => k === 'layers'));
 }
 
 /** The names resources already have (recorded in state) win over today's derived ones (an app may be renamed). */

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { SessionCredentials } from '@hangar/core';
 import type { z } from 'zod';
 
@@ -24,6 +25,11 @@ export interface ComponentSource {
   /** The zip (the engine caches it by manifest id); only called when the code must be uploaded. */
   zip(): Promise<Uint8Array>;
   /**
+   * The same zip as a file to stream (engines that can): its size, and a fresh stream of its
+   * bytes per `stream()` call, so a large package is sent without being held in memory.
+   */
+  file?(): Promise<SourceFile>;
+  /**
    * The same files split for a dependencies layer (engines that can): the app's own files, and
    * `node_modules` under `nodejs/node_modules/` (absent when there is none). Each part's id is the
    * hash of its own entries, so a code-only change keeps the dependencies' id.
@@ -37,6 +43,14 @@ export interface SourcePart {
   /** Sum of the files' sizes (for Lambda's 250 MB unzipped limit). */
   readonly unzippedBytes: number;
   zip(): Promise<Uint8Array>;
+  /** The zip as a file to stream (engines that can). */
+  file?(): Promise<SourceFile>;
+}
+
+/** A built package on disk: its size in bytes, and a new read stream of it on each call. */
+export interface SourceFile {
+  readonly size: number;
+  stream(): Readable;
 }
 
 /** What the engine hands a component for one deploy or remove. Never holds credentials in plain form. */
@@ -58,6 +72,11 @@ export interface ComponentContext {
    * change is refused with COMPONENT_REPLACE_REQUIRED.
    */
   readonly replace?: boolean;
+  /**
+   * `hangar deploy --refresh`: the deploy runs although nothing changed, to check the cloud for
+   * drift; a component looks again at what it otherwise trusts its state for.
+   */
+  readonly refresh?: boolean;
 }
 
 /** One Allow statement of a session policy: these actions on these resource ARN patterns. */

@@ -12,6 +12,8 @@ export interface FakeCall {
   start: number;
   end: number;
   sawSecretKey: boolean;
+  /** The deploy ran for --refresh (ctx.refresh). */
+  refresh?: boolean;
   manifestId?: string;
   zipBytes?: number;
 }
@@ -82,6 +84,7 @@ export function fakeComponent(name = 'fake'): RunnableComponent & { calls: FakeC
       calls.push({
         action: 'deploy', value: i.value, state: { ...ctx.state }, instanceId: ctx.instance.instanceId, start, end: performance.now(), sawSecretKey: creds.secretAccessKey.startsWith('fake-secret-'),
         ...(ctx.source ? { manifestId: ctx.source.manifestId, zipBytes: zip!.length } : {}),
+        ...(ctx.refresh ? { refresh: true } : {}),
       });
       if (i.fail === 'hangar-aws') {
         throw new HangarError('COMPONENT_AWS_ERROR', `UpdateFunctionCode on fn failed (AWS ResourceConflictException, request id req-123): in progress; secret=${creds.secretAccessKey}`, {

@@ -165,9 +165,14 @@ export async function runDeployment(deps: RunnerDeps, dep: DeploymentRow, signal
         instance: instanceRef,
         state: Object.freeze(JSON.parse(instance.state) as Record<string, unknown>),
         log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
-        ...(manifestId ? { source: { manifestId, zip: () => deps.source.assembleZip(manifestId), layered: () => deps.source.assembleLayered(manifestId) } } : {}),
+        ...(manifestId ? {
+          source: {
+            manifestId, zip: () => deps.source.assembleZip(manifestId), file: () => deps.source.assembleFile(manifestId), layered: () => deps.source.assembleLayered(manifestId),
+          },
+        } : {}),
         signal: runSignal,
         ...(dep.replace_resources === 1 ? { replace: true } : {}),
+        ...(dep.refresh === 1 ? { refresh: true } : {}),
       };
 
       if (dep.action === 'deploy') {

@@ -43,9 +43,11 @@ for (const db of testDatabases()) {
       const refreshed = await deploy({ inputs: { value: 'one' }, refresh: true });
       assert.equal(refreshed.done.status, 'succeeded');
       assert.equal(fb.opened.length, opened + 1);
+      assert.equal(component.calls.at(-1)?.refresh, true, 'the component is told it runs for --refresh');
       // changed inputs deploy
       assert.equal((await deploy({ inputs: { value: 'two' } })).done.status, 'succeeded');
       assert.equal(fb.opened.length, opened + 2);
+      assert.equal(component.calls.at(-1)?.refresh, undefined);
       // after a failure the same inputs deploy again (the last deployment did not succeed)
       assert.equal((await deploy({ inputs: { value: 'two', fail: 'plain' } })).done.status, 'failed');
       assert.equal((await deploy({ inputs: { value: 'two' } })).done.status, 'succeeded');

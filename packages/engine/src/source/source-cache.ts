@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { applyDelta, HangarError, manifestId, type ManifestEntry, type SourceUploadRequest, type SourceUploadResponse } from '@hangar/core';
 import type { Clock, Db } from '../types.js';
 import { isBlobMissing, type BlobStore } from './blob-store.js';
@@ -21,6 +22,8 @@ export interface SourceCache {
   paths(orgId: string, manifestId: string): Promise<string[]>;
   /** The deterministic zip of a manifest, built once and then read from `dataDir/packages/<id>.zip`. */
   assembleZip(manifestId: string): Promise<Uint8Array>;
+  /** The same zip as a file to stream (built first if needed): never read whole into memory. */
+  assembleFile(manifestId: string): Promise<PackageFile>;
   /**
    * The manifest split for a dependencies layer: the app's own files (`code`), and `node_modules/**`
    * under `nodejs/node_modules/` (`deps`, absent without node_modules), where Lambda resolves a
@@ -30,11 +33,21 @@ export interface SourceCache {
   assembleLayered(manifestId: string): Promise<LayeredPackages>;
 }
 
-/** One part of a split package: the id of its entries, its unzipped size, and its zip (built on first call). */
+/** A built package on disk: its size, and a fresh read stream of it on each `stream()` call. */
+export interface PackageFile {
+  readonly size: number;
+  stream(): Readable;
+}
+
+/**
+ * One part of a split package: the id of its entries, its unzipped size, and its zip (built on
+ * first call) as bytes (`zip`) or as a file to stream (`file`).
+ */
 export interface PackagePart {
   readonly id: string;
   readonly unzippedBytes: number;
   zip(): Promise<Uint8Array>;
+  file(): Promise<PackageFile>;
 }
 
 export interface LayeredPackages {
@@ -149,7 +162,7 @@ function prefetching(blobs: BlobStore, entries: readonly ManifestEntry[], ahead 
 export function createSourceCache(deps: SourceCacheDeps): SourceCache {
   const { db, blobs, clock, limits } = deps;
   const packager = deps.packager ?? createPackager({ entriesDir: join(deps.packagesDir, 'entries') });
-  const building = new Map<string, Promise<Uint8Array>>();
+  const building = new Map<string, Promise<string>>();
   /** The last package built of each lineage (whole, code, deps): the next one copies unchanged entries out of it. */
   const lastBuilt = new Map<Lineage, { file: string; entries: readonly ManifestEntry[] }>();
   // The last few manifests, decoded: the next delta from the same CLI builds on one of them.
@@ -211,14 +224,17 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
     if (complete) await db.updateTable('manifests').set({ complete: 1 }).where('org_id', '=', orgId).where('id', '=', id).execute();
   }
 
-  /** Reads `<packagesDir>/<id>.zip`, or the shared copy, or builds it from `loadEntries()` once (concurrent callers share the build). */
-  function buildCached(id: string, lineage: Lineage, loadEntries: () => Promise<readonly ManifestEntry[]>): Promise<Uint8Array> {
+  /**
+   * The path of `<packagesDir>/<id>.zip`: there already, or downloaded from the shared copy, or
+   * built from `loadEntries()` once (concurrent callers share the build). Nothing is read whole.
+   */
+  function buildCached(id: string, lineage: Lineage, loadEntries: () => Promise<readonly ManifestEntry[]>): Promise<string> {
     const inflight = building.get(id);
     if (inflight) return inflight;
     const p = (async () => {
       const file = join(deps.packagesDir, `${id}.zip`);
       try {
-        return new Uint8Array(await readFile(file));
+        if ((await stat(file)).isFile()) return file;
       } catch {
         // not cached yet
       }
@@ -231,7 +247,7 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
           const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
           await writeFile(tmp, zip);
           await rename(tmp, file);
-          return zip;
+          return file;
         } catch (e) {
           if (!isBlobMissing(e)) deps.onWarn?.('could not read a shared code package; building it here', { manifestId: id, err: e });
         }
@@ -258,13 +274,33 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       if (shared) {
         await shared.put(id, createReadStream(file)).catch((e: unknown) => deps.onWarn?.('could not share a built code package; other engines will build it themselves', { manifestId: id, err: e }));
       }
-      const zip = new Uint8Array(await readFile(file));
-      return zip;
+      return file;
     })();
     building.set(id, p);
     const clear = () => building.delete(id);
     p.then(clear, clear);
     return p;
+  }
+
+  /** The built package's bytes, for callers that need them whole. */
+  const bytesOf = async (file: string): Promise<Uint8Array> => new Uint8Array(await readFile(file));
+
+  /** The built package as a file: its size now, and a new read stream of it per call. */
+  const fileOf = async (file: string): Promise<PackageFile> => {
+    const { size } = await stat(file);
+    return { size, stream: () => createReadStream(file) };
+  };
+
+  /** The whole manifest's package (not split), built once. */
+  function buildWhole(id: string): Promise<string> {
+    if (!sha256Pattern.test(id)) return Promise.reject(new HangarError('SOURCE_MANIFEST_UNKNOWN', `Not a manifest id: ${JSON.stringify(id.slice(0, 80))}.`));
+    return buildCached(id, 'whole', async () => {
+      // The id is the content's hash, so any org's copy of the manifest describes the same files;
+      // callers have already checked (requireComplete) that the deploying org holds it and its blobs.
+      const row = await db.selectFrom('manifests').select('entries').where('id', '=', id).executeTakeFirst();
+      if (!row) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `Manifest ${id} is unknown to this engine.`, { details: { manifestId: id } });
+      return decodeEntries(row.entries);
+    });
   }
 
   return {
@@ -368,14 +404,11 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
     },
 
     assembleZip(id) {
-      if (!sha256Pattern.test(id)) return Promise.reject(new HangarError('SOURCE_MANIFEST_UNKNOWN', `Not a manifest id: ${JSON.stringify(id.slice(0, 80))}.`));
-      return buildCached(id, 'whole', async () => {
-        // The id is the content's hash, so any org's copy of the manifest describes the same files;
-        // callers have already checked (requireComplete) that the deploying org holds it and its blobs.
-        const row = await db.selectFrom('manifests').select('entries').where('id', '=', id).executeTakeFirst();
-        if (!row) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `Manifest ${id} is unknown to this engine.`, { details: { manifestId: id } });
-        return decodeEntries(row.entries);
-      });
+      return buildWhole(id).then(bytesOf);
+    },
+
+    assembleFile(id) {
+      return buildWhole(id).then(fileOf);
     },
 
     async assembleLayered(id) {
@@ -385,7 +418,8 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       const { code, deps } = splitDependencies(decodeEntries(row.entries));
       const part = (entries: ManifestEntry[], lineage: Lineage): PackagePart => {
         const partId = manifestId(entries);
-        return { id: partId, unzippedBytes: entries.reduce((n, e) => n + e.size, 0), zip: () => buildCached(partId, lineage, () => Promise.resolve(entries)) };
+        const build = () => buildCached(partId, lineage, () => Promise.resolve(entries));
+        return { id: partId, unzippedBytes: entries.reduce((n, e) => n + e.size, 0), zip: () => build().then(bytesOf), file: () => build().then(fileOf) };
       };
       return { code: part(code, 'code'), ...(deps.length ? { deps: part(deps, 'deps') } : {}) };
     },

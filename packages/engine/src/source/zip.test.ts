@@ -130,6 +130,43 @@ describe('assembleZip', () => {
     const none = await upload({ 'index.js': files['index.js'] });
     assert.equal(none.deps, undefined);
   });
+
+  test('file(): the built package streamed from its file gives the same bytes as zip(), for the whole package and each part', async () => {
+    const files = {
+      'index.js': 'exports.handler = async () => require("big")();',
+      // Incompressible, so the zip spans several read-stream chunks (64 KiB each).
+      'node_modules/big/blob.bin': randomBytes(300 * 1024).toString('base64'),
+      'node_modules/big/index.js': 'module.exports = () => 1;',
+    };
+    const entries = Object.entries(files).map(([p, c]) => entry(p, c));
+    const up = await h.feature.source.upload(h.orgA, { kind: 'full', entries });
+    for (const c of Object.values(files)) await h.feature.source.putBlob(h.orgA, sha(c), new TextEncoder().encode(c));
+    const drain = async (s: NodeJS.ReadableStream) => {
+      const chunks: Buffer[] = [];
+      for await (const c of s as AsyncIterable<Buffer>) chunks.push(c);
+      return { bytes: Buffer.concat(chunks), chunks: chunks.length };
+    };
+    // Asked for the file first: built once, then zip() reads the same file.
+    const whole = await h.feature.source.assembleFile(up.manifestId);
+    const streamed = await drain(whole.stream());
+    const bytes = Buffer.from(await h.feature.source.assembleZip(up.manifestId));
+    assert.equal(whole.size, bytes.length);
+    assert.ok(streamed.chunks > 1, `streamed in ${streamed.chunks} chunk(s)`);
+    assert.deepEqual(streamed.bytes, bytes);
+    assert.deepEqual(Object.keys(unzipSync(streamed.bytes)).sort(), Object.keys(files).sort());
+    // Each stream() is a fresh read of the file (a retried upload starts from the first byte).
+    assert.deepEqual((await drain(whole.stream())).bytes, bytes);
+
+    const layered = await h.feature.source.assembleLayered(up.manifestId);
+    for (const part of [layered.code, layered.deps!]) {
+      const f = await part.file();
+      const got = (await drain(f.stream())).bytes;
+      const zip = Buffer.from(await part.zip());
+      assert.equal(f.size, zip.length);
+      assert.deepEqual(got, zip);
+    }
+    assert.ok((await layered.deps!.file()).size > 300 * 1024);
+  });
 });
 
 describe('incremental packaging', () => {
