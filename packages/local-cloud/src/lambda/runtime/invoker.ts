@@ -32,7 +32,7 @@ export interface InvokerDeps {
   readonly idleMs: number;
   /** Absolute directory of a function's unpacked code. */
   readonly codeDir: (fn: FunctionRecord) => string;
-  /** Absolute folder of a function's merged layers (its `/opt`), undefined without layers. */
+  /** Absolute folder of a function's `/opt` (its merged layers, or its one layer's own folder), undefined without layers. */
   readonly optDir?: (fn: FunctionRecord) => string | undefined;
   /** What every sandbox may read besides its task root: the provided SDK (`sdkReadPaths`). */
   readonly runtimeReadPaths: readonly string[];
@@ -127,7 +127,9 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     const nodePath = opt
       ? [join(opt, 'nodejs', `node${major}`, 'node_modules'), join(opt, 'nodejs', 'node_modules'), ...(deps.nodePath ? [deps.nodePath] : [])].join(':')
       : deps.nodePath;
-    const optReads = opt ? [opt, join(dirname(opt), 'node_modules')] : [];
+    // `/opt` is the function's merged folder or, with one layer, that version's own folder; the
+    // `node_modules` link sits in the function's folder, next to its task roots.
+    const optReads = opt ? [opt, join(dirname(taskRoot), 'node_modules')] : [];
     const sandbox = startSandbox({
       cwd: taskRoot,
       env: sandboxEnv({ fn, taskRoot, tmpDir, credentials, logStream: stream, endpoint: rt.endpoint(), nodePath }),
