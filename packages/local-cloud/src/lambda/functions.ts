@@ -203,7 +203,8 @@ export function createFunctions(deps: FunctionsDeps) {
     f.unzippedSize = code.unzippedSize;
     f.codeToken = randomBytes(24).toString('hex');
     f.generation = generation;
-    invoker.retire(f);
+    // A warm function gets its new sandbox now, initialised before the first request after the deploy.
+    invoker.retire(f, { replace: true });
     if (old !== f.codeDir) await removeCode(join(await deps.codeRoot(), old), await deps.files?.());
     return updated(f);
   }
@@ -244,7 +245,7 @@ export function createFunctions(deps: FunctionsDeps) {
     if (environment !== undefined) f.environment = environment;
     if (description !== undefined) f.description = description;
     f.generation += 1;
-    invoker.retire(f);
+    invoker.retire(f, { replace: true });
     return updated(f);
   }
 

@@ -66,9 +66,32 @@ const INIT_TIMEOUT_MS = 10_000;
 
 export interface Invoker {
   invoke(fn: FunctionRecord, event: string, opts?: { clientContext?: unknown }): Promise<InvokeResult>;
-  /** Stops the warm sandboxes of a function (after an update or delete). */
-  retire(fn: FunctionRecord): void;
+  /**
+   * Stops the warm sandboxes of a function (after an update or delete). With `replace` (an update:
+   * `fn` already holds the new code and configuration), a function that was warm gets one new
+   * sandbox started right away, so the first request after a deploy finds it initialised.
+   */
+  retire(fn: FunctionRecord, opts?: { replace?: boolean }): void;
+  /** Sandboxes started, and of those started ahead of any request (`replace`), for tests and benchmarks. */
+  readonly stats: { started: number; prestarted: number };
   close(): Promise<void>;
+}
+
+type Spawned = { env: WarmEnv; init: Awaited<Sandbox['ready']>; wallMs: number };
+
+/**
+ * A sandbox started for a function's new generation before any request asked for it. Once
+ * initialised it joins the idle ones; an init that failed waits here for the first invocation,
+ * which reports it (INIT_REPORT, the runtime's error), as if that invocation had started it.
+ */
+interface Prestart {
+  readonly generation: number;
+  /** Undefined when it could not even start (the role cannot be assumed...): the invocation starts its own. */
+  readonly started: Promise<Spawned | undefined>;
+  /** The init's log lines (also written to the log group as they come), for the Tail of the invocation that reports a failed init. */
+  readonly initLines: string[];
+  /** An invocation took it while it was initialising, or took its failure. */
+  claimed: boolean;
 }
 
 export function createInvoker(deps: InvokerDeps): Invoker {
@@ -79,6 +102,9 @@ export function createInvoker(deps: InvokerDeps): Invoker {
   const waiters = new Map<string, (() => void)[]>();
   const cap = deps.maxEnvironmentsPerFunction ?? 10;
   const wake = (key: string) => waiters.get(key)?.shift()?.();
+  /** At most one pre-started sandbox per function. */
+  const prestarts = new Map<string, Prestart>();
+  const stats = { started: 0, prestarted: 0 };
   let closed = false;
 
   const scopeOf = (fn: FunctionRecord) => ({ accountId: fn.accountId, region: fn.region });
@@ -106,8 +132,9 @@ export function createInvoker(deps: InvokerDeps): Invoker {
   };
   const write = (env: WarmEnv, text: string, whole?: boolean) => (whole ? wholeEvent(env, text) : output(env, text));
 
-  async function spawnEnv(fn: FunctionRecord, capture: string[]): Promise<{ env: WarmEnv; init: Awaited<Sandbox['ready']>; wallMs: number }> {
+  async function spawnEnv(fn: FunctionRecord, capture: string[]): Promise<Spawned> {
     const spawned = performance.now();
+    stats.started++;
     const credentials = rt.identity.assumeRoleForService(fn.role, 'lambda.amazonaws.com', fn.name);
     const stream = logStreamName(rt.now());
     // Output can arrive before the environment record exists; it is replayed into it.
@@ -148,6 +175,44 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     all.add(env);
     const init = await sandbox.ready;
     return { env, init, wallMs: performance.now() - spawned };
+  }
+
+  /** Starts the new generation's sandbox ahead of the first request (see `retire`). */
+  function prestart(fn: FunctionRecord, key: string): void {
+    const initLines: string[] = [];
+    const p: Prestart = {
+      generation: fn.generation, initLines, claimed: false,
+      started: spawnEnv(fn, initLines).catch(() => undefined),
+    };
+    stats.prestarted++;
+    prestarts.set(key, p);
+    void p.started.then((s) => {
+      if (p.claimed || !s) {
+        if (!s && prestarts.get(key) === p) prestarts.delete(key);
+        return;
+      }
+      s.env.capture = undefined;
+      if (s.env.partial) output(s.env, '\n');
+      flush(fn, s.env); // the init's lines go to the log group now, as they would on its start
+      const current = prestarts.get(key) === p && !closed && fn.generation === p.generation;
+      if (current && s.init.kind !== 'ready') {
+        // Kept for the first invocation to report; the process is gone (or going).
+        s.env.sandbox.kill();
+        return;
+      }
+      if (prestarts.get(key) === p) prestarts.delete(key);
+      if (current) release(fn, s.env);
+      else discard(fn, s.env);
+    });
+  }
+
+  /** The function's pre-started sandbox for its current generation, if any: the caller now owns it. */
+  function claim(fn: FunctionRecord, key: string): Prestart | undefined {
+    const p = prestarts.get(key);
+    if (!p || p.generation !== fn.generation) return undefined;
+    prestarts.delete(key);
+    p.claimed = true;
+    return p;
   }
 
   function take(fn: FunctionRecord): WarmEnv | undefined {
@@ -195,7 +260,10 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     const stopping = () => new AwsError('ServiceException', 'The local cloud is stopping.', 500);
     if (closed) throw stopping();
     let env = take(fn);
-    while (!env && (live.get(key) ?? 0) >= cap) {
+    // A sandbox started for this code before the request (after an update): wait for its init.
+    const pre = env ? undefined : claim(fn, key);
+    const prestarted = pre ? await pre.started : undefined;
+    while (!env && !prestarted && (live.get(key) ?? 0) >= cap) {
       await new Promise<void>((resolve) => {
         const list = waiters.get(key) ?? [];
         waiters.set(key, list);
@@ -216,11 +284,18 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     if (env) {
       env.capture = capture;
     } else {
-      const spawned = await spawnEnv(fn, capture);
+      if (prestarted) {
+        // The Tail of the invocation that waited for its init (or reports its failure) gets the
+        // init's lines, as for an environment it started (the log group has them either way).
+        capture.push(...(pre?.initLines ?? []));
+        prestarted.env.capture = capture;
+      }
+      const spawned = prestarted ?? await spawnEnv(fn, capture);
       env = spawned.env;
       const init = spawned.init;
       if (init.kind === 'ready') {
-        initMs = init.initMs;
+        // Initialised before this request: no Init Duration, as for a pre-provisioned environment.
+        if (!prestarted) initMs = init.initMs;
       } else {
         // AWS reports a failed init on its own line before the invocation's START.
         if (init.kind === 'error') failure = init.error;
@@ -289,13 +364,24 @@ export function createInvoker(deps: InvokerDeps): Invoker {
 
   return {
     invoke,
-    retire(fn) {
+    stats,
+    retire(fn, opts = {}) {
       const key = functionKey(fn.accountId, fn.region, fn.name);
+      // Warm: it has a sandbox (idle, busy, or itself pre-started for an earlier update).
+      const warm = prestarts.has(key) || [...all].some((e) => e.key === key);
       for (const env of idle.get(key) ?? []) discard(fn, env);
       idle.delete(key);
+      const old = prestarts.get(key);
+      if (old) {
+        // Still initialising: discarded when done; a failed one waiting to be reported: dropped.
+        prestarts.delete(key);
+        void old.started.then((s) => s && !old.claimed && discard(fn, s.env));
+      }
+      if (opts.replace && warm && !closed && (live.get(key) ?? 0) < cap) prestart(fn, key);
     },
     async close() {
       closed = true;
+      prestarts.clear();
       for (const env of all) {
         clearTimeout(env.idleTimer);
         env.sandbox.kill();
