@@ -57,6 +57,24 @@ export function createFunctions(deps: FunctionsDeps) {
     timers.add(t);
   };
 
+  /**
+   * Layer folders that requests resolved and are attaching (until the function's record holds
+   * them): the sweeper keeps them even if their version is deleted meanwhile.
+   */
+  const attaching = new Map<string, number>();
+  function hold(dirs: readonly string[]): () => void {
+    for (const d of dirs) attaching.set(d, (attaching.get(d) ?? 0) + 1);
+    return () => {
+      for (const d of dirs) {
+        const n = (attaching.get(d) ?? 1) - 1;
+        if (n > 0) attaching.set(d, n);
+        else attaching.delete(d);
+        // Deleted while attached: the sweeper frees it if the request did not attach it after all.
+        if (!deps.layers.holds(d)) deps.dropped?.(d);
+      }
+    };
+  }
+
   function ref(principal: Principal, region: string, name: string, qualifier?: string): FunctionRef {
     const r = parseFunctionRef(name, principal.accountId, region, qualifier);
     return r;
@@ -164,28 +182,33 @@ export function createFunctions(deps: FunctionsDeps) {
     if (state.functions[key]) throw conflict(`Function already exist: ${name}`);
     checkAssumable(principal, role);
     const layers = input.Layers === undefined || input.Layers === null ? { layers: [], dirs: [] } : deps.layers.resolve(principal, region, input.Layers);
-    const code = await codeOf(principal, region, input, 'CreateFunction');
-    checkCombinedSize(code.unzippedSize, layers.layers);
-    if (state.functions[key]) throw conflict(`Function already exist: ${name}`);
-    const codeDir = await storeCode({ accountId: principal.accountId, region, name }, 1, code);
-    if (state.functions[key]) throw conflict(`Function already exist: ${name}`);
-    const optDir = await storeOpt({ accountId: principal.accountId, region, name }, 1, layers.dirs);
-    const f: FunctionRecord = {
-      accountId: principal.accountId, region, name, runtime, role, handler,
-      description: read.str(input, 'Description') ?? '', timeout, memorySize, environment,
-      codeSha256: code.sha256, codeSize: code.size, codeDir, codeToken: randomBytes(24).toString('hex'),
-      lastModified: lambdaTimestamp(rt.now()), revisionId: randomUUID(),
-      state: 'Pending', lastUpdateStatus: 'InProgress', policy: [],
-      tags: read.strMap(input, 'Tags') ?? {}, architectures, generation: 1,
-      unzippedSize: code.unzippedSize, ...(layers.layers.length ? { layers: layers.layers } : {}), ...(optDir ? { optDir } : {}),
-    };
-    state.functions[key] = f;
-    rt.changed();
-    later(() => {
-      f.state = 'Active';
-      f.lastUpdateStatus = 'Successful';
-    });
-    return f;
+    const letGo = hold(layers.dirs);
+    try {
+      const code = await codeOf(principal, region, input, 'CreateFunction');
+      checkCombinedSize(code.unzippedSize, layers.layers);
+      if (state.functions[key]) throw conflict(`Function already exist: ${name}`);
+      const codeDir = await storeCode({ accountId: principal.accountId, region, name }, 1, code);
+      if (state.functions[key]) throw conflict(`Function already exist: ${name}`);
+      const optDir = await storeOpt({ accountId: principal.accountId, region, name }, 1, layers.dirs);
+      const f: FunctionRecord = {
+        accountId: principal.accountId, region, name, runtime, role, handler,
+        description: read.str(input, 'Description') ?? '', timeout, memorySize, environment,
+        codeSha256: code.sha256, codeSize: code.size, codeDir, codeToken: randomBytes(24).toString('hex'),
+        lastModified: lambdaTimestamp(rt.now()), revisionId: randomUUID(),
+        state: 'Pending', lastUpdateStatus: 'InProgress', policy: [],
+        tags: read.strMap(input, 'Tags') ?? {}, architectures, generation: 1,
+        unzippedSize: code.unzippedSize, ...(layers.layers.length ? { layers: layers.layers } : {}), ...(optDir ? { optDir } : {}),
+      };
+      state.functions[key] = f;
+      rt.changed();
+      later(() => {
+        f.state = 'Active';
+        f.lastUpdateStatus = 'Successful';
+      });
+      return f;
+    } finally {
+      letGo();
+    }
   }
 
   async function updateCode(principal: Principal, r: FunctionRef, input: Input): Promise<FunctionRecord> {
@@ -230,9 +253,14 @@ export function createFunctions(deps: FunctionsDeps) {
     if (layers) checkCombinedSize(f.unzippedSize ?? 0, layers.layers);
     if (layers) {
       const oldOpt = f.optDir;
-      const optDir = await storeOpt(f, f.generation + 1, layers.dirs);
-      if (optDir) f.optDir = optDir;
-      else delete f.optDir;
+      const letGo = hold(layers.dirs);
+      try {
+        const optDir = await storeOpt(f, f.generation + 1, layers.dirs);
+        if (optDir) f.optDir = optDir;
+        else delete f.optDir;
+      } finally {
+        letGo();
+      }
       if (layers.layers.length) f.layers = layers.layers;
       else delete f.layers;
       if (oldOpt && oldOpt !== f.optDir) await leaveOpt(oldOpt);
@@ -318,8 +346,8 @@ export function createFunctions(deps: FunctionsDeps) {
     ref, lookup, create, updateCode, updateConfiguration, remove, list, addPermission, removePermission, getPolicy,
     /** The function at this ARN-like scope, without authorisation (for API Gateway's invocations). */
     find: (accountId: string, region: string, name: string) => state.functions[functionKey(accountId, region, name)],
-    /** Whether some function's `/opt` is `dir` (a layer version's folder it uses). */
-    usesOpt: (dir: string) => Object.values(state.functions).some((f) => f.optDir === dir),
+    /** Whether some function's `/opt` is `dir` (a layer version's folder it uses), or a request is attaching it. */
+    usesOpt: (dir: string) => attaching.has(dir) || Object.values(state.functions).some((f) => f.optDir === dir),
     byCodeToken: (token: string) => Object.values(state.functions).find((f) => f.codeToken === token),
     snapshot: (): LambdaState => state,
     restore(value: unknown) {

@@ -72,8 +72,6 @@ export interface Invoker {
    * sandbox started right away, so the first request after a deploy finds it initialised.
    */
   retire(fn: FunctionRecord, opts?: { replace?: boolean }): void;
-  /** Sandboxes started, and of those started ahead of any request (`replace`), for tests and benchmarks. */
-  readonly stats: { started: number; prestarted: number };
   close(): Promise<void>;
 }
 
@@ -104,7 +102,6 @@ export function createInvoker(deps: InvokerDeps): Invoker {
   const wake = (key: string) => waiters.get(key)?.shift()?.();
   /** At most one pre-started sandbox per function. */
   const prestarts = new Map<string, Prestart>();
-  const stats = { started: 0, prestarted: 0 };
   let closed = false;
 
   const scopeOf = (fn: FunctionRecord) => ({ accountId: fn.accountId, region: fn.region });
@@ -134,7 +131,6 @@ export function createInvoker(deps: InvokerDeps): Invoker {
 
   async function spawnEnv(fn: FunctionRecord, capture: string[]): Promise<Spawned> {
     const spawned = performance.now();
-    stats.started++;
     const credentials = rt.identity.assumeRoleForService(fn.role, 'lambda.amazonaws.com', fn.name);
     const stream = logStreamName(rt.now());
     // Output can arrive before the environment record exists; it is replayed into it.
@@ -184,7 +180,6 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       generation: fn.generation, initLines, claimed: false,
       started: spawnEnv(fn, initLines).catch(() => undefined),
     };
-    stats.prestarted++;
     prestarts.set(key, p);
     void p.started.then((s) => {
       if (p.claimed || !s) {
@@ -364,7 +359,6 @@ export function createInvoker(deps: InvokerDeps): Invoker {
 
   return {
     invoke,
-    stats,
     retire(fn, opts = {}) {
       const key = functionKey(fn.accountId, fn.region, fn.name);
       // Warm: it has a sandbox (idle, busy, or itself pre-started for an earlier update).
