@@ -84,8 +84,9 @@ type Spawned = { env: WarmEnv; init: Awaited<Sandbox['ready']>; wallMs: number }
  */
 interface Prestart {
   readonly generation: number;
-  /** Undefined when it could not even start (the role cannot be assumed...): the invocation starts its own. */
-  readonly started: Promise<Spawned | undefined>;
+  /** Its environment (stopped at once when a later update supersedes it). */
+  readonly env: WarmEnv;
+  readonly started: Promise<Spawned>;
   /** The init's log lines (also written to the log group as they come), for the Tail of the invocation that reports a failed init. */
   readonly initLines: string[];
   /** An invocation took it while it was initialising, or took its failure. */
@@ -129,7 +130,8 @@ export function createInvoker(deps: InvokerDeps): Invoker {
   };
   const write = (env: WarmEnv, text: string, whole?: boolean) => (whole ? wholeEvent(env, text) : output(env, text));
 
-  async function spawnEnv(fn: FunctionRecord, capture: string[]): Promise<Spawned> {
+  /** Starts a sandbox for `fn`: the environment at once (throws when the role cannot be assumed), and its init's outcome. */
+  function startEnv(fn: FunctionRecord, capture: string[]): { env: WarmEnv; done: Promise<Spawned> } {
     const spawned = performance.now();
     const credentials = rt.identity.assumeRoleForService(fn.role, 'lambda.amazonaws.com', fn.name);
     const stream = logStreamName(rt.now());
@@ -169,23 +171,24 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     holder.env = env;
     for (const [t, whole] of early) write(env, t, whole);
     all.add(env);
-    const init = await sandbox.ready;
-    return { env, init, wallMs: performance.now() - spawned };
+    return { env, done: sandbox.ready.then((init) => ({ env, init, wallMs: performance.now() - spawned })) };
   }
+
+  const spawnEnv = (fn: FunctionRecord, capture: string[]): Promise<Spawned> => startEnv(fn, capture).done;
 
   /** Starts the new generation's sandbox ahead of the first request (see `retire`). */
   function prestart(fn: FunctionRecord, key: string): void {
     const initLines: string[] = [];
-    const p: Prestart = {
-      generation: fn.generation, initLines, claimed: false,
-      started: spawnEnv(fn, initLines).catch(() => undefined),
-    };
+    let start: ReturnType<typeof startEnv> | undefined;
+    try {
+      start = startEnv(fn, initLines);
+    } catch {
+      return; // it cannot start (the role cannot be assumed...): the first invocation tries and reports why
+    }
+    const p: Prestart = { generation: fn.generation, env: start.env, initLines, claimed: false, started: start.done };
     prestarts.set(key, p);
     void p.started.then((s) => {
-      if (p.claimed || !s) {
-        if (!s && prestarts.get(key) === p) prestarts.delete(key);
-        return;
-      }
+      if (p.claimed) return;
       s.env.capture = undefined;
       if (s.env.partial) output(s.env, '\n');
       flush(fn, s.env); // the init's lines go to the log group now, as they would on its start
@@ -367,9 +370,9 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       idle.delete(key);
       const old = prestarts.get(key);
       if (old) {
-        // Still initialising: discarded when done; a failed one waiting to be reported: dropped.
+        // Superseded (still initialising, or a failure waiting to be reported): stopped now.
         prestarts.delete(key);
-        void old.started.then((s) => s && !old.claimed && discard(fn, s.env));
+        discard(fn, old.env);
       }
       if (opts.replace && warm && !closed && (live.get(key) ?? 0) < cap) prestart(fn, key);
     },
