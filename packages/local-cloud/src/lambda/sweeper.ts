@@ -10,9 +10,9 @@
  * A content freed here while a later PublishLayerVersion links the same content is safe: the file
  * store serialises `place` and `release` per content (see code.ts, `createFileStore`).
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { removeCode, type FileStore } from './code.js';
+import type { FileStore } from './code.js';
 
 export interface SweeperDeps {
   readonly codeRoot: () => Promise<string>;
@@ -21,6 +21,11 @@ export interface SweeperDeps {
   readonly inUse: (dir: string) => boolean;
   /** Where a failed removal is reported (the folder is tried again at the next start: `dropUnused`). */
   readonly log?: (line: string) => void;
+  /**
+   * How long the sweep waits after the last drop before starting (default 1 s): a deploy's next
+   * calls and the first requests to its new code go first. `idle()` starts it at once.
+   */
+  readonly quietMs?: number;
 }
 
 export interface Sweeper {
@@ -36,30 +41,51 @@ export interface Sweeper {
 
 export function createSweeper(deps: SweeperDeps): Sweeper {
   const stats = { removed: 0, kept: 0 };
+  /** Dropped folders waiting for the sweep, in order. */
   const queued = new Set<string>();
   let chain: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
 
   async function sweep(dir: string): Promise<void> {
-    queued.delete(dir);
     if (deps.inUse(dir)) {
       stats.kept++;
       return;
     }
     try {
-      await removeCode(join(await deps.codeRoot(), dir), await deps.files?.());
+      const root = join(await deps.codeRoot(), dir);
+      const files = await deps.files?.();
+      let hashes: string[] = [];
+      try {
+        hashes = JSON.parse(await readFile(`${root}.files`, 'utf8')) as string[];
+      } catch {
+        // written without a store
+      }
+      await removeTree(root);
+      await rm(`${root}.zip`, { force: true });
+      await rm(`${root}.files`, { force: true });
+      if (files && hashes.length) await files.release(hashes);
       stats.removed++;
     } catch (e) {
       deps.log?.(`lambda: could not free ${dir}: ${(e as Error).message}`);
     }
   }
 
+  /** Sweeps what is queued now, one folder after the other (chained after any sweep under way). */
+  function start() {
+    clearTimeout(timer);
+    timer = undefined;
+    const dirs = [...queued];
+    queued.clear();
+    for (const dir of dirs) chain = chain.then(() => sweep(dir));
+  }
+
   const sweeper: Sweeper = {
     stats,
     drop(dir) {
-      if (queued.has(dir)) return;
       queued.add(dir);
-      // One folder at a time, after the answer that queued it has gone out.
-      chain = chain.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => sweep(dir));
+      clearTimeout(timer);
+      timer = setTimeout(start, deps.quietMs ?? 1000);
+      timer.unref();
     },
     async dropUnused() {
       const layersRoot = join(await deps.codeRoot(), 'layers');
@@ -75,6 +101,7 @@ export function createSweeper(deps: SweeperDeps): Sweeper {
       }
     },
     async idle() {
+      if (queued.size) start();
       let seen: Promise<void> | undefined;
       while (seen !== chain) {
         seen = chain;
@@ -83,6 +110,27 @@ export function createSweeper(deps: SweeperDeps): Sweeper {
     },
   };
   return sweeper;
+}
+
+/**
+ * Removes a folder one entry at a time (a single file-system call in flight), so that freeing a
+ * 5,000-file layer leaves the thread pool to the requests being served meanwhile; `rm -r` would
+ * fill it.
+ */
+async function removeTree(dir: string): Promise<void> {
+  let list;
+  try {
+    list = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const e of list) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await removeTree(p);
+    else await unlink(p);
+  }
+  await rmdir(dir);
 }
 
 /** The sub-folders of `dir` (none when it does not exist). */

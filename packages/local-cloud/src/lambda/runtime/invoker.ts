@@ -103,6 +103,7 @@ export function createInvoker(deps: InvokerDeps): Invoker {
   const wake = (key: string) => waiters.get(key)?.shift()?.();
   /** At most one pre-started sandbox per function. */
   const prestarts = new Map<string, Prestart>();
+  const deferred = new Set<NodeJS.Immediate>();
   let closed = false;
 
   const scopeOf = (fn: FunctionRecord) => ({ accountId: fn.accountId, region: fn.region });
@@ -374,10 +375,22 @@ export function createInvoker(deps: InvokerDeps): Invoker {
         prestarts.delete(key);
         discard(fn, old.env);
       }
-      if (opts.replace && warm && !closed && (live.get(key) ?? 0) < cap) prestart(fn, key);
+      if (!opts.replace || !warm) return;
+      // Spawned once the update's answer is on its way (spawning a process takes the event loop a
+      // while), unless a request already started one for this generation or a later update came.
+      const generation = fn.generation;
+      const t = setImmediate(() => {
+        deferred.delete(t);
+        if (closed || fn.generation !== generation || prestarts.has(key) || (live.get(key) ?? 0) >= cap) return;
+        if ([...all].some((e) => e.key === key && e.generation === generation)) return;
+        prestart(fn, key);
+      });
+      deferred.add(t);
     },
     async close() {
       closed = true;
+      for (const t of deferred) clearImmediate(t);
+      deferred.clear();
       prestarts.clear();
       for (const env of all) {
         clearTimeout(env.idleTimer);
