@@ -13,7 +13,9 @@
  *    sends to the cloud (per call, Lambda's code zips decoded) and each call's time; the engine
  *    API's p99 latency (a worker thread polling GET /api/v1/whoami, open loop) and the process's
  *    peak RSS (engine, packager worker and local cloud: all in this process) during first deploys;
- *    the new code's first answer (cold start) after the one-file change.
+ *    the new code's first answer after the one-file change, the function having answered once
+ *    before it (a developer's edit loop: the local cloud starts a warm function's new sandbox at
+ *    the update; `--cold-answer` skips that request, so the first answer is a cold start).
  * 3. `serverless package` (v3) on the same apps in the same run — a first package and one after a
  *    one-file change — installed into ~/.cache/hangar-bench (outside the project; skipped with the
  *    reason when it cannot be installed), and Hangar's times as ratios to it.
@@ -396,6 +398,8 @@ async function deployBench(app: string, root: string, target: EngineTarget, deps
   }
   const changed = join(root, app === 'example' ? 'index.mjs' : 'src/app.js');
   const original = readFileSync(changed);
+  // The old code answers once (the function is warm, as in an edit loop), unless --cold-answer.
+  const answerBefore = process.argv.includes('--cold-answer') ? undefined : await timeAnswers(noops.at(-1)?.outputs?.url ?? first.outputs?.url);
   let oneFile: DeployRun;
   try {
     appendFileSync(changed, `\n// bench edit ${Date.now()}\n`);
@@ -403,7 +407,7 @@ async function deployBench(app: string, root: string, target: EngineTarget, deps
   } finally {
     writeFileSync(changed, original);
   }
-  // The new code's first answer after the one-file change (the sandbox's cold start), then a warm one.
+  // The new code's first answer after the one-file change (a cold start unless the function was warm), then a warm one.
   const answer = await timeAnswers(oneFile.outputs?.url);
   const depChange = await dependencyChange(root, deployOnce);
   await deployOnce(); // leave the instance matching the tree on disk
@@ -413,7 +417,7 @@ async function deployBench(app: string, root: string, target: EngineTarget, deps
   const floorCpuMs = median(floorCpu);
   const noopCpuMs = median(noops.map((n) => n.cpuMs));
   return {
-    first, firstLoad, noop, oneFile, answer,
+    first, firstLoad, noop, oneFile, answer, answerBefore,
     /** Issue 9: bytes sent to the cloud for a one-file change <= the app-code package + 2 KB. */
     oneFileCloud: oneFile.cloud ? oneFileCloudVerdict(oneFile.cloud) : undefined,
     floorProcessMs: floorMs, floorProcessCpuMs: floorCpuMs, noopCpuMs,
@@ -579,8 +583,8 @@ function engineSection(deploys: BenchResult['deploys']): string[] {
       return `| ${a} | ${kb(v.totalBytes)} | ${kb(v.lambdaBytes)} | ${kb(v.zipBytes)} | ${kb(v.base64Bytes)} | ${kb(v.overheadBytes)} | ${v.layerPublished ? 'YES' : 'no'} | ${v.goalMet ? 'met' : 'MISSED'} (raw bytes <= zip + 2 KB: ${v.rawGoalMet ? 'yes' : 'no, base64'}) | ${callList(d.oneFile.cloud!)} |`;
     }),
     '', '### One-file change: where the time goes', '',
-    '"Deployment run" is the CLI\'s time from the deployment request to its end; "engine run" the engine\'s own measure of it; "cloud calls" the sum of the engine\'s calls to the local cloud as the proxy timed them (UpdateFunctionCode among them: the local cloud receiving, unpacking and swapping the code); "engine besides the cloud" is engine run minus cloud calls (assuming the role is a cloud call; this is mostly packaging). The first answer is the new code\'s, through the function URL, after the CLI returned (a new sandbox: cold start).', '',
-    '| app | CLI wall | hashing | upload to the engine | deployment run | engine run | cloud calls | of which UpdateFunctionCode | engine besides the cloud | first answer (cold) / warm | CLI start -> new code answering |',
+    '"Deployment run" is the CLI\'s time from the deployment request to its end; "engine run" the engine\'s own measure of it; "cloud calls" the sum of the engine\'s calls to the local cloud as the proxy timed them (UpdateFunctionCode among them: the local cloud receiving, unpacking and swapping the code); "engine besides the cloud" is engine run minus cloud calls (assuming the role is a cloud call; this is mostly packaging). The first answer is the new code\'s, through the function URL, after the CLI returned; ' + (process.argv.includes('--cold-answer') ? 'the function had not answered before the change (a new sandbox: cold start).' : 'the function had answered once before the change (warm: the local cloud starts its new sandbox at the update).'), '',
+    '| app | CLI wall | hashing | upload to the engine | deployment run | engine run | cloud calls | of which UpdateFunctionCode | engine besides the cloud | first answer / warm | CLI start -> new code answering |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...apps.filter((a) => deploys[a]!.oneFile.cloud).map((a) => {
       const d = deploys[a]!; const o = d.oneFile; const c = o.cloud!;

@@ -77,9 +77,24 @@ export interface FileStore {
 
 export function createFileStore(dir: string): FileStore {
   const stats = { written: 0, linked: 0 };
-  const pending = new Map<string, Promise<void>>();
+  /**
+   * The last operation queued per content: `place` and `release` of one content run one after the
+   * other. Otherwise a release could see a stored copy with no other link, a place link it, and
+   * the release then delete it: the new package keeps its file (the inode lives on), but a place
+   * between the store's write and its own link would fail, and the store would lose the copy.
+   */
+  const queue = new Map<string, Promise<unknown>>();
   let made: Promise<unknown> | undefined;
   const pathOf = (hash: string) => join(dir, hash);
+  function serial<T>(hash: string, f: () => Promise<T>): Promise<T> {
+    const run = (queue.get(hash) ?? Promise.resolve()).then(f);
+    const done = run.then(() => undefined, () => undefined);
+    queue.set(hash, done);
+    void done.then(() => {
+      if (queue.get(hash) === done) queue.delete(hash);
+    });
+    return run;
+  }
   async function store(hash: string, data: Uint8Array): Promise<void> {
     await (made ??= mkdir(dir, { recursive: true }));
     const tmp = `${pathOf(hash)}.${randomUUID()}.tmp`;
@@ -90,34 +105,32 @@ export function createFileStore(dir: string): FileStore {
   }
   return {
     stats,
-    async place(target, data) {
+    place(target, data) {
       const hash = createHash('sha256').update(data).digest('hex');
-      try {
-        await link(pathOf(hash), target);
-        stats.linked++;
-        return hash;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      }
-      // One write per content even when a package holds it twice (files placed in parallel).
-      let storing = pending.get(hash);
-      if (!storing) {
-        storing = store(hash, data).finally(() => pending.delete(hash));
-        pending.set(hash, storing);
-      } else {
-        stats.linked++;
-      }
-      await storing;
-      await link(pathOf(hash), target);
-      return hash;
-    },
-    async release(hashes) {
-      for (const hash of new Set(hashes)) {
+      // One write per content even when a package holds it twice (files placed in parallel):
+      // the second place of a content waits for the first and links its copy.
+      return serial(hash, async () => {
         try {
-          if ((await stat(pathOf(hash))).nlink <= 1) await unlink(pathOf(hash));
+          await link(pathOf(hash), target);
+          stats.linked++;
+          return hash;
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
         }
+        await store(hash, data);
+        await link(pathOf(hash), target);
+        return hash;
+      });
+    },
+    async release(hashes) {
+      for (const hash of new Set(hashes)) {
+        await serial(hash, async () => {
+          try {
+            if ((await stat(pathOf(hash))).nlink <= 1) await unlink(pathOf(hash));
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+          }
+        });
       }
     },
   };

@@ -4,7 +4,7 @@
  * the SDK's waiters poll for.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { AwsError, type CloudRuntime, type Principal } from '../internal/contract.js';
 import type { S3Api } from '../s3/index.js';
@@ -29,7 +29,12 @@ export interface FunctionsDeps {
   readonly s3: () => S3Api | undefined;
   /** Content-addressed file store (each distinct file written once; packages hold hard links). */
   readonly files?: () => Promise<FileStore>;
+  /** A layer version folder a function stopped using (see sweeper.ts); freed if nothing else uses it. */
+  readonly dropped?: (dir: string) => void;
 }
+
+/** Whether an `optDir` is a layer version's own folder (`layers/...`) rather than a function's merged one. */
+export const isLayerDir = (dir: string) => dir.split(sep)[0] === 'layers';
 
 type Input = Record<string, unknown>;
 
@@ -51,6 +56,24 @@ export function createFunctions(deps: FunctionsDeps) {
     });
     timers.add(t);
   };
+
+  /**
+   * Layer folders that requests resolved and are attaching (until the function's record holds
+   * them): the sweeper keeps them even if their version is deleted meanwhile.
+   */
+  const attaching = new Map<string, number>();
+  function hold(dirs: readonly string[]): () => void {
+    for (const d of dirs) attaching.set(d, (attaching.get(d) ?? 0) + 1);
+    return () => {
+      for (const d of dirs) {
+        const n = (attaching.get(d) ?? 1) - 1;
+        if (n > 0) attaching.set(d, n);
+        else attaching.delete(d);
+        // Deleted while attached: the sweeper frees it if the request did not attach it after all.
+        if (!deps.layers.holds(d)) deps.dropped?.(d);
+      }
+    };
+  }
 
   function ref(principal: Principal, region: string, name: string, qualifier?: string): FunctionRef {
     const r = parseFunctionRef(name, principal.accountId, region, qualifier);
@@ -105,16 +128,33 @@ export function createFunctions(deps: FunctionsDeps) {
     }
   }
 
-  /** Merges the layers into a fresh `opt-<generation>` folder next to the code; undefined without layers. */
+  /**
+   * The function's `/opt` (relative to the code root); undefined without layers. With one layer
+   * (what Hangar's components attach) it is that version's own unpacked folder: nothing is linked
+   * or copied per file, so switching to a new version costs the same for 5 files or 5,000. With
+   * several, their files are merged into a fresh `opt-<generation>` folder next to the code (a
+   * later layer's file wins). Either way the function's `node_modules` link points into it.
+   */
   async function storeOpt(f: { accountId: string; region: string; name: string }, generation: number, dirs: readonly string[]) {
     const fnDir = join(f.accountId, f.region, f.name);
-    if (dirs.length === 0) {
-      await linkNodeModules(await deps.codeRoot(), undefined, fnDir);
-      return undefined;
+    const root = await deps.codeRoot();
+    if (dirs.length <= 1) {
+      await linkNodeModules(root, fnDir, dirs[0]);
+      return dirs[0];
     }
     const optDir = join(fnDir, `opt-${generation}`);
-    await mergeLayers(await deps.codeRoot(), optDir, dirs);
+    await mergeLayers(root, optDir, dirs);
     return optDir;
+  }
+
+  /**
+   * After a function stopped using `optDir`: its own merged folder goes now; a layer version's
+   * folder is handed to the sweeper, which frees it if the version was deleted and no other
+   * function uses it.
+   */
+  async function leaveOpt(optDir: string) {
+    if (isLayerDir(optDir)) deps.dropped?.(optDir);
+    else await rm(join(await deps.codeRoot(), optDir), { recursive: true, force: true });
   }
 
   async function storeCode(f: { accountId: string; region: string; name: string }, generation: number, code: UnpackedCode) {
@@ -142,28 +182,33 @@ export function createFunctions(deps: FunctionsDeps) {
     if (state.functions[key]) throw conflict(`Function already exist: ${name}`);
     checkAssumable(principal, role);
     const layers = input.Layers === undefined || input.Layers === null ? { layers: [], dirs: [] } : deps.layers.resolve(principal, region, input.Layers);
-    const code = await codeOf(principal, region, input, 'CreateFunction');
-    checkCombinedSize(code.unzippedSize, layers.layers);
-    if (state.functions[key]) throw conflict(`Function already exist: ${name}`);
-    const codeDir = await storeCode({ accountId: principal.accountId, region, name }, 1, code);
-    if (state.functions[key]) throw conflict(`Function already exist: ${name}`);
-    const optDir = await storeOpt({ accountId: principal.accountId, region, name }, 1, layers.dirs);
-    const f: FunctionRecord = {
-      accountId: principal.accountId, region, name, runtime, role, handler,
-      description: read.str(input, 'Description') ?? '', timeout, memorySize, environment,
-      codeSha256: code.sha256, codeSize: code.size, codeDir, codeToken: randomBytes(24).toString('hex'),
-      lastModified: lambdaTimestamp(rt.now()), revisionId: randomUUID(),
-      state: 'Pending', lastUpdateStatus: 'InProgress', policy: [],
-      tags: read.strMap(input, 'Tags') ?? {}, architectures, generation: 1,
-      unzippedSize: code.unzippedSize, ...(layers.layers.length ? { layers: layers.layers } : {}), ...(optDir ? { optDir } : {}),
-    };
-    state.functions[key] = f;
-    rt.changed();
-    later(() => {
-      f.state = 'Active';
-      f.lastUpdateStatus = 'Successful';
-    });
-    return f;
+    const letGo = hold(layers.dirs);
+    try {
+      const code = await codeOf(principal, region, input, 'CreateFunction');
+      checkCombinedSize(code.unzippedSize, layers.layers);
+      if (state.functions[key]) throw conflict(`Function already exist: ${name}`);
+      const codeDir = await storeCode({ accountId: principal.accountId, region, name }, 1, code);
+      if (state.functions[key]) throw conflict(`Function already exist: ${name}`);
+      const optDir = await storeOpt({ accountId: principal.accountId, region, name }, 1, layers.dirs);
+      const f: FunctionRecord = {
+        accountId: principal.accountId, region, name, runtime, role, handler,
+        description: read.str(input, 'Description') ?? '', timeout, memorySize, environment,
+        codeSha256: code.sha256, codeSize: code.size, codeDir, codeToken: randomBytes(24).toString('hex'),
+        lastModified: lambdaTimestamp(rt.now()), revisionId: randomUUID(),
+        state: 'Pending', lastUpdateStatus: 'InProgress', policy: [],
+        tags: read.strMap(input, 'Tags') ?? {}, architectures, generation: 1,
+        unzippedSize: code.unzippedSize, ...(layers.layers.length ? { layers: layers.layers } : {}), ...(optDir ? { optDir } : {}),
+      };
+      state.functions[key] = f;
+      rt.changed();
+      later(() => {
+        f.state = 'Active';
+        f.lastUpdateStatus = 'Successful';
+      });
+      return f;
+    } finally {
+      letGo();
+    }
   }
 
   async function updateCode(principal: Principal, r: FunctionRef, input: Input): Promise<FunctionRecord> {
@@ -181,7 +226,8 @@ export function createFunctions(deps: FunctionsDeps) {
     f.unzippedSize = code.unzippedSize;
     f.codeToken = randomBytes(24).toString('hex');
     f.generation = generation;
-    invoker.retire(f);
+    // A warm function gets its new sandbox now, initialised before the first request after the deploy.
+    invoker.retire(f, { replace: true });
     if (old !== f.codeDir) await removeCode(join(await deps.codeRoot(), old), await deps.files?.());
     return updated(f);
   }
@@ -207,12 +253,17 @@ export function createFunctions(deps: FunctionsDeps) {
     if (layers) checkCombinedSize(f.unzippedSize ?? 0, layers.layers);
     if (layers) {
       const oldOpt = f.optDir;
-      const optDir = await storeOpt(f, f.generation + 1, layers.dirs);
-      if (optDir) f.optDir = optDir;
-      else delete f.optDir;
+      const letGo = hold(layers.dirs);
+      try {
+        const optDir = await storeOpt(f, f.generation + 1, layers.dirs);
+        if (optDir) f.optDir = optDir;
+        else delete f.optDir;
+      } finally {
+        letGo();
+      }
       if (layers.layers.length) f.layers = layers.layers;
       else delete f.layers;
-      if (oldOpt && oldOpt !== f.optDir) await rm(join(await deps.codeRoot(), oldOpt), { recursive: true, force: true });
+      if (oldOpt && oldOpt !== f.optDir) await leaveOpt(oldOpt);
     }
     if (role !== undefined) f.role = role;
     if (runtime !== undefined) f.runtime = runtime;
@@ -222,7 +273,7 @@ export function createFunctions(deps: FunctionsDeps) {
     if (environment !== undefined) f.environment = environment;
     if (description !== undefined) f.description = description;
     f.generation += 1;
-    invoker.retire(f);
+    invoker.retire(f, { replace: true });
     return updated(f);
   }
 
@@ -244,8 +295,8 @@ export function createFunctions(deps: FunctionsDeps) {
     rt.changed();
     await removeCode(join(await deps.codeRoot(), f.codeDir), await deps.files?.());
     if (f.optDir) {
-      await rm(join(await deps.codeRoot(), f.optDir), { recursive: true, force: true });
-      await linkNodeModules(await deps.codeRoot(), undefined, dirname(f.codeDir));
+      await leaveOpt(f.optDir);
+      await linkNodeModules(await deps.codeRoot(), dirname(f.codeDir));
     }
   }
 
@@ -295,6 +346,8 @@ export function createFunctions(deps: FunctionsDeps) {
     ref, lookup, create, updateCode, updateConfiguration, remove, list, addPermission, removePermission, getPolicy,
     /** The function at this ARN-like scope, without authorisation (for API Gateway's invocations). */
     find: (accountId: string, region: string, name: string) => state.functions[functionKey(accountId, region, name)],
+    /** Whether some function's `/opt` is `dir` (a layer version's folder it uses), or a request is attaching it. */
+    usesOpt: (dir: string) => attaching.has(dir) || Object.values(state.functions).some((f) => f.optDir === dir),
     byCodeToken: (token: string) => Object.values(state.functions).find((f) => f.codeToken === token),
     snapshot: (): LambdaState => state,
     restore(value: unknown) {

@@ -14,6 +14,7 @@ import { s3ApiOf } from '../s3/index.js';
 import { createFileStore, MAX_REQUEST_BYTES, tooLarge, type FileStore } from './code.js';
 import { createFunctions, type Functions } from './functions.js';
 import { createLayers, type Layers } from './layers.js';
+import { createSweeper } from './sweeper.js';
 import { configurationOf } from './model.js';
 import { allowsService } from './policy.js';
 import { empty, json, jsonBody, matchRest, rest, type RestRoute } from './rest.js';
@@ -168,7 +169,7 @@ const routes: RestRoute<Ctx>[] = [
   rest('GET', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}', (c, p) =>
     json(200, c.layers.get(principalOf(c), c.req.region, p.LayerName as string, p.VersionNumber as string))),
   rest('DELETE', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}', async (c, p) => {
-    await c.layers.remove(principalOf(c), c.req.region, p.LayerName as string, p.VersionNumber as string);
+    c.layers.remove(principalOf(c), c.req.region, p.LayerName as string, p.VersionNumber as string);
     return empty(204);
   }),
   rest('POST', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy', (c, p) =>
@@ -211,8 +212,14 @@ export function createLambda(rt: CloudRuntime, opts: LambdaOptions): LambdaParts
   // Unpacked files are stored once per content and hard-linked into each package (`<root>/.files`).
   let fileStore: Promise<FileStore> | undefined;
   const files = () => (fileStore ??= codeRoot().then((r) => createFileStore(join(r, '.files'))));
-  const layers = createLayers({ rt, codeRoot: async () => (rootDir = await codeRoot()), s3: () => s3ApiOf(rt), endpoint: () => rt.endpoint(), files });
-  const fns = createFunctions({ rt, invoker, layers, s3: () => s3ApiOf(rt), codeRoot: async () => (rootDir = await codeRoot()), files });
+  // Deleted layer versions' files go in the background, once no function uses them (sweeper.ts).
+  const sweeper = createSweeper({
+    codeRoot, files,
+    inUse: (dir) => layers.holds(dir) || fns.usesOpt(dir),
+  });
+  const dropped = (dir: string) => sweeper.drop(dir);
+  const layers = createLayers({ rt, codeRoot: async () => (rootDir = await codeRoot()), s3: () => s3ApiOf(rt), endpoint: () => rt.endpoint(), files, dropped });
+  const fns = createFunctions({ rt, invoker, layers, s3: () => s3ApiOf(rt), codeRoot: async () => (rootDir = await codeRoot()), files, dropped });
 
   const service: Service = {
     signingName: 'lambda',
@@ -228,10 +235,13 @@ export function createLambda(rt: CloudRuntime, opts: LambdaOptions): LambdaParts
       fns.restore(state);
       layers.restore((state as { layers?: unknown } | undefined)?.layers);
       rootDir = await codeRoot();
+      // Deleted versions a stop interrupted the freeing of.
+      await sweeper.dropUnused();
     },
     async close() {
       fns.close();
       await invoker.close();
+      await sweeper.idle();
       if (tempRoot) await rm(tempRoot, { recursive: true, force: true });
     },
   };

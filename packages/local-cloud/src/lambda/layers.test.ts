@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AddLayerVersionPermissionCommand, CreateFunctionCommand, DeleteFunctionCommand, DeleteLayerVersionCommand, GetFunctionCommand,
@@ -203,11 +203,14 @@ test('a deleted layer version keeps working in the functions that use it, and it
   assert.equal((await invoke('esm-user')).said, 'howdy, esm');
   const conf = await fx.c.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'esm-user' }));
   assert.equal(conf.Layers?.[0]?.Arn, `arn:aws:lambda:${REGION}:${ACCOUNT}:layer:greet:2`);
-  // ...and after a restart of the cloud on the same data dir.
+  // ...and after a restart of the cloud on the same data dir (stopping finishes the background
+  // freeing of deleted versions, which kept this one: a function uses it).
+  const v2 = join(fx.dataDir, 'lambda', 'layers', ACCOUNT, REGION, 'greet', '2');
   await fx.cloud.stop();
+  assert.ok(existsSync(join(v2, 'nodejs', 'node_modules', 'greet', 'index.js')), 'a deleted version in use keeps its files');
   const { startCompute } = await import('./test-support.js');
-  const again = await startCompute(fx.dataDir);
-  const c = clientsFor(again.endpoint, fx.root);
+  let again = await startCompute(fx.dataDir);
+  let c = clientsFor(again.endpoint, fx.root);
   try {
     const out = await c.lambda.send(new InvokeCommand({ FunctionName: 'esm-user', Payload: Buffer.from('{}') }));
     assert.equal(dec(out.Payload).said, 'howdy, esm');
@@ -216,11 +219,20 @@ test('a deleted layer version keeps working in the functions that use it, and it
     await assert.rejects(c.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'esm-user', Layers: [`arn:aws:lambda:${REGION}:${ACCOUNT}:layer:greet:2`] })), {
       name: 'InvalidParameterValueException', message: /does not exist/,
     });
-    // Deleting the function removes its /opt and its node_modules link with its code.
+    // One layer: the function's /opt is the version's own folder, which its node_modules link points into.
     const folder = join(fx.dataDir, 'lambda', ACCOUNT, REGION, 'esm-user');
-    assert.ok(readdirSync(folder).some((n) => n.startsWith('opt-')) && existsSync(join(folder, 'node_modules')));
+    assert.ok(!readdirSync(folder).some((n) => n.startsWith('opt-')), 'nothing merged for one layer');
+    assert.equal(realpathSync(join(folder, 'node_modules')), realpathSync(join(v2, 'nodejs', 'node_modules')));
+    // Deleting the function removes its node_modules link with its code, and with it the last use of
+    // the deleted version: its folder, zip and file list go (in the background; stopping waits for it).
     await c.lambda.send(new DeleteFunctionCommand({ FunctionName: 'esm-user' }));
     assert.deepEqual(readdirSync(folder), []);
+    destroyClients(c);
+    await again.stop();
+    for (const p of [v2, `${v2}.zip`, `${v2}.files`]) assert.ok(!existsSync(p), `${p} is freed`);
+    assert.ok(existsSync(join(fx.dataDir, 'lambda', 'layers', ACCOUNT, REGION, 'greet', '3')), 'the other versions stay');
+    again = await startCompute(fx.dataDir);
+    c = clientsFor(again.endpoint, fx.root);
   } finally {
     destroyClients(c);
     fx.cloud = again;

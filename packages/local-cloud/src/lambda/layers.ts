@@ -8,10 +8,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { copyFile, link, mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { AwsError, type CloudRuntime, type Principal } from '../internal/contract.js';
 import type { S3Api } from '../s3/index.js';
-import { removeCode, writeCode, type FileStore } from './code.js';
+import { writeCode, type FileStore } from './code.js';
 import { lambdaTimestamp, layerArn, type FunctionLayer, type LayerRecord, type LayerStatement, type LayerVersionRecord } from './model.js';
 import { codeFrom } from './source.js';
 import { read } from './validate.js';
@@ -36,6 +36,11 @@ export interface LayersDeps {
   readonly endpoint: () => string;
   /** Content-addressed file store shared with function code (each distinct file written once). */
   readonly files?: () => Promise<FileStore>;
+  /**
+   * A deleted version's folder (relative to the code root): freed in the background once no
+   * function uses it any more (see sweeper.ts). Without it the folder stays.
+   */
+  readonly dropped?: (dir: string) => void;
 }
 
 type Input = Record<string, unknown>;
@@ -281,8 +286,12 @@ export function createLayers(deps: LayersDeps) {
     };
   }
 
-  /** Deletes one version (a no-op when it does not exist, as on AWS). Functions using it keep their copy. */
-  async function remove(principal: Principal, region: string, nameParam: string, version: string) {
+  /**
+   * Deletes one version (a no-op when it does not exist, as on AWS) and answers: its files are
+   * freed in the background (`dropped`), and only once no function uses the version any more
+   * (a function whose `/opt` is this version's folder keeps working, as on AWS).
+   */
+  function remove(principal: Principal, region: string, nameParam: string, version: string) {
     const s = layerScope(principal, region, nameParam);
     const n = versionNumber(version);
     rt.authorize(principal, 'lambda:DeleteLayerVersion', versionArn(s, n));
@@ -291,7 +300,7 @@ export function createLayers(deps: LayersDeps) {
     if (!l || !v) return;
     delete l.versions[String(n)];
     rt.changed();
-    await removeCode(join(await deps.codeRoot(), v.dir), await deps.files?.());
+    deps.dropped?.(v.dir);
   }
 
   /**
@@ -335,6 +344,11 @@ export function createLayers(deps: LayersDeps) {
 
   return {
     publish, get, getByArn, listVersions, listLayers, remove, resolve, addPermission, getPolicy, removePermission,
+    /** Whether a (not deleted) version's unpacked folder is `dir` (relative to the code root). */
+    holds(dir: string): boolean {
+      for (const l of Object.values(layers)) for (const v of Object.values(l.versions)) if (v.dir === dir) return true;
+      return false;
+    },
     byCodeToken(token: string): LayerVersionRecord | undefined {
       for (const l of Object.values(layers)) for (const v of Object.values(l.versions)) if (v.codeToken === token) return v;
       return undefined;
@@ -349,17 +363,19 @@ export function createLayers(deps: LayersDeps) {
 export type Layers = ReturnType<typeof createLayers>;
 
 /**
- * Builds a function's `/opt`: the layers' folders copied in order into `optDir` (a later layer's
- * file replaces an earlier one's, as AWS extracts them), and `<optDir>/../node_modules` pointed
- * at `<optDir>/nodejs/node_modules` so ES modules in the task root (`<optDir>/../<generation>`)
- * resolve layer packages the way Node's ESM resolver walks up from the importing file.
+ * Builds a function's `/opt` from several layers: the layers' folders hard-linked in order into
+ * `optDir` (a later layer's file replaces an earlier one's, as AWS extracts them), and
+ * `<optDir>/../node_modules` pointed at `<optDir>/nodejs/node_modules` so ES modules in the task
+ * root (`<optDir>/../<generation>`) resolve layer packages the way Node's ESM resolver walks up
+ * from the importing file. (With one layer there is nothing to merge: the function's `/opt` is
+ * that version's own folder, see functions.ts `storeOpt`.)
  */
 export async function mergeLayers(root: string, optDir: string, dirs: readonly string[]): Promise<void> {
   const target = join(root, optDir);
   await rm(target, { recursive: true, force: true });
   await mkdir(target, { recursive: true });
   for (const d of dirs) await linkTree(join(root, d), target);
-  await linkNodeModules(root, optDir);
+  await linkNodeModules(root, dirname(optDir), optDir);
 }
 
 /**
@@ -389,13 +405,20 @@ async function linkTree(from: string, to: string): Promise<void> {
   }
 }
 
-/** Points (or, with no optDir or no `nodejs/node_modules` in it, unpoints) the function's `node_modules` link. */
-export async function linkNodeModules(root: string, optDir: string | undefined, fnDir?: string): Promise<void> {
-  const base = optDir ? dirname(join(root, optDir)) : join(root, fnDir as string);
+/**
+ * Points the function's `node_modules` link (`<fnDir>/node_modules`, next to its task roots) at
+ * `<optDir>/nodejs/node_modules` (a relative link, so the data dir may move), or removes it with
+ * no optDir or no `nodejs/node_modules` in it. `optDir` is the function's own merged folder or,
+ * with one layer, that layer version's folder.
+ */
+export async function linkNodeModules(root: string, fnDir: string, optDir?: string): Promise<void> {
+  const base = join(root, fnDir);
   const link = join(base, 'node_modules');
   const tmp = `${link}.${randomBytes(4).toString('hex')}`;
-  if (optDir && existsSync(join(root, optDir, 'nodejs', 'node_modules'))) {
-    await symlink(join(basename(optDir), 'nodejs', 'node_modules'), tmp, 'dir');
+  const target = optDir ? join(root, optDir, 'nodejs', 'node_modules') : undefined;
+  if (target && existsSync(target)) {
+    await mkdir(base, { recursive: true });
+    await symlink(relative(base, target), tmp, 'dir');
     await rename(tmp, link);
   } else {
     await rm(link, { force: true });

@@ -93,24 +93,35 @@ test('a hostile handler reads nothing of the host, starts nothing, cannot reach 
 test('with layers, a function reads its own /opt and nothing else of the code root: not other layers, not other functions\' /opt', async () => {
   const mine = await fx.c.lambda.send(new PublishLayerVersionCommand({ LayerName: 'mine', Content: { ZipFile: zipOf({ 'nodejs/node_modules/m/index.js': 'module.exports = "layer file";' }) } }));
   const other = await fx.c.lambda.send(new PublishLayerVersionCommand({ LayerName: 'other', Content: { ZipFile: zipOf({ 'nodejs/secret.txt': 'other layer' }) } }));
-  await deploy('with-other', { 'index.js': 'exports.handler = async () => 1;' }, { Layers: [other.LayerVersionArn] });
+  const third = await fx.c.lambda.send(new PublishLayerVersionCommand({ LayerName: 'third', Content: { ZipFile: zipOf({ 'nodejs/third.txt': 'third layer' }) } }));
+  // Two layers: merged into the function's own opt-1. One layer: /opt is that version's folder.
+  await deploy('with-other', { 'index.js': 'exports.handler = async () => 1;' }, { Layers: [other.LayerVersionArn, third.LayerVersionArn] });
+  await deploy('with-third', { 'index.js': 'exports.handler = async () => 1;' }, { Layers: [third.LayerVersionArn] });
   await deploy('layered', { 'index.mjs': SANDBOX_PROBE, 'data.txt': 'mine' }, { Layers: [mine.LayerVersionArn] });
   const code = join(fx.dataDir, 'lambda');
+  const store = (name: string, ...rest: string[]) => join(code, 'layers', '111111111111', 'us-east-1', name, '1', ...rest);
   const report = await probe('layered', {
     paths: {
-      'unused layer in the store': join(code, 'layers', '111111111111', 'us-east-1', 'other', '1', 'nodejs', 'secret.txt'),
-      'own layer in the store': join(code, 'layers', '111111111111', 'us-east-1', 'mine', '1', 'nodejs', 'node_modules', 'm', 'index.js'),
+      'unused layer in the store': store('other', 'nodejs', 'secret.txt'),
+      'layer of another function (its /opt)': store('third', 'nodejs', 'third.txt'),
       'other function opt': join(code, '111111111111', 'us-east-1', 'with-other', 'opt-1', 'nodejs', 'secret.txt'),
+      'other function code': join(code, '111111111111', 'us-east-1', 'with-other', '1', 'index.js'),
       'host secret': join(fx.dataDir, 'secrets', 'key.txt'),
     },
-    dirs: { 'layer store': join(code, 'layers'), 'function folder': join(code, '111111111111', 'us-east-1', 'layered') },
+    dirs: {
+      'layer store': join(code, 'layers'), 'layers of the account': join(code, 'layers', '111111111111', 'us-east-1'),
+      'function folder': join(code, '111111111111', 'us-east-1', 'layered'),
+    },
   });
   assert.deepEqual(escapes(report), [], 'every escape attempt is refused');
   assert.deepEqual(breakages(report), [], 'what a function needs still works');
   assert.equal(report.deny['read other function opt']?.code, 'ERR_ACCESS_DENIED');
-  const optFile = join(code, '111111111111', 'us-east-1', 'layered', 'opt-1', 'nodejs', 'node_modules', 'm', 'index.js');
-  const own = await probe('layered', { paths: { 'own opt': optFile } });
-  assert.equal(own.deny['read own opt']?.value, 'module.exports = "layer file";', 'its own layers are readable');
+  assert.equal(report.deny['read layer of another function (its /opt)']?.code, 'ERR_ACCESS_DENIED');
+  assert.ok(existsSync(join(code, '111111111111', 'us-east-1', 'with-other', 'opt-1', 'nodejs', 'secret.txt')), 'the refused file is there');
+  // Its own /opt is its one layer's folder: readable, by path and as a package.
+  const own = await probe('layered', { paths: { 'own opt': store('mine', 'nodejs', 'node_modules', 'm', 'index.js') } });
+  assert.equal(own.deny['read own opt']?.value, 'module.exports = "layer file";', 'its own layer is readable');
+  assert.ok(!readdirSync(join(code, '111111111111', 'us-east-1', 'layered')).some((n) => n.startsWith('opt-')), 'one layer: nothing merged');
 });
 
 test('variables that would lift the sandbox (NODE_OPTIONS grants, LD_PRELOAD) are not passed; harmless ones are', async () => {

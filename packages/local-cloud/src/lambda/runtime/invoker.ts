@@ -32,7 +32,7 @@ export interface InvokerDeps {
   readonly idleMs: number;
   /** Absolute directory of a function's unpacked code. */
   readonly codeDir: (fn: FunctionRecord) => string;
-  /** Absolute folder of a function's merged layers (its `/opt`), undefined without layers. */
+  /** Absolute folder of a function's `/opt` (its merged layers, or its one layer's own folder), undefined without layers. */
   readonly optDir?: (fn: FunctionRecord) => string | undefined;
   /** What every sandbox may read besides its task root: the provided SDK (`sdkReadPaths`). */
   readonly runtimeReadPaths: readonly string[];
@@ -66,9 +66,31 @@ const INIT_TIMEOUT_MS = 10_000;
 
 export interface Invoker {
   invoke(fn: FunctionRecord, event: string, opts?: { clientContext?: unknown }): Promise<InvokeResult>;
-  /** Stops the warm sandboxes of a function (after an update or delete). */
-  retire(fn: FunctionRecord): void;
+  /**
+   * Stops the warm sandboxes of a function (after an update or delete). With `replace` (an update:
+   * `fn` already holds the new code and configuration), a function that was warm gets one new
+   * sandbox started right away, so the first request after a deploy finds it initialised.
+   */
+  retire(fn: FunctionRecord, opts?: { replace?: boolean }): void;
   close(): Promise<void>;
+}
+
+type Spawned = { env: WarmEnv; init: Awaited<Sandbox['ready']>; wallMs: number };
+
+/**
+ * A sandbox started for a function's new generation before any request asked for it. Once
+ * initialised it joins the idle ones; an init that failed waits here for the first invocation,
+ * which reports it (INIT_REPORT, the runtime's error), as if that invocation had started it.
+ */
+interface Prestart {
+  readonly generation: number;
+  /** Its environment (stopped at once when a later update supersedes it). */
+  readonly env: WarmEnv;
+  readonly started: Promise<Spawned>;
+  /** The init's log lines (also written to the log group as they come), for the Tail of the invocation that reports a failed init. */
+  readonly initLines: string[];
+  /** An invocation took it while it was initialising, or took its failure. */
+  claimed: boolean;
 }
 
 export function createInvoker(deps: InvokerDeps): Invoker {
@@ -79,6 +101,9 @@ export function createInvoker(deps: InvokerDeps): Invoker {
   const waiters = new Map<string, (() => void)[]>();
   const cap = deps.maxEnvironmentsPerFunction ?? 10;
   const wake = (key: string) => waiters.get(key)?.shift()?.();
+  /** At most one pre-started sandbox per function. */
+  const prestarts = new Map<string, Prestart>();
+  const deferred = new Set<NodeJS.Immediate>();
   let closed = false;
 
   const scopeOf = (fn: FunctionRecord) => ({ accountId: fn.accountId, region: fn.region });
@@ -106,7 +131,8 @@ export function createInvoker(deps: InvokerDeps): Invoker {
   };
   const write = (env: WarmEnv, text: string, whole?: boolean) => (whole ? wholeEvent(env, text) : output(env, text));
 
-  async function spawnEnv(fn: FunctionRecord, capture: string[]): Promise<{ env: WarmEnv; init: Awaited<Sandbox['ready']>; wallMs: number }> {
+  /** Starts a sandbox for `fn`: the environment at once (throws when the role cannot be assumed), and its init's outcome. */
+  function startEnv(fn: FunctionRecord, capture: string[]): { env: WarmEnv; done: Promise<Spawned> } {
     const spawned = performance.now();
     const credentials = rt.identity.assumeRoleForService(fn.role, 'lambda.amazonaws.com', fn.name);
     const stream = logStreamName(rt.now());
@@ -127,7 +153,9 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     const nodePath = opt
       ? [join(opt, 'nodejs', `node${major}`, 'node_modules'), join(opt, 'nodejs', 'node_modules'), ...(deps.nodePath ? [deps.nodePath] : [])].join(':')
       : deps.nodePath;
-    const optReads = opt ? [opt, join(dirname(opt), 'node_modules')] : [];
+    // `/opt` is the function's merged folder or, with one layer, that version's own folder; the
+    // `node_modules` link sits in the function's folder, next to its task roots.
+    const optReads = opt ? [opt, join(dirname(taskRoot), 'node_modules')] : [];
     const sandbox = startSandbox({
       cwd: taskRoot,
       env: sandboxEnv({ fn, taskRoot, tmpDir, credentials, logStream: stream, endpoint: rt.endpoint(), nodePath }),
@@ -144,8 +172,46 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     holder.env = env;
     for (const [t, whole] of early) write(env, t, whole);
     all.add(env);
-    const init = await sandbox.ready;
-    return { env, init, wallMs: performance.now() - spawned };
+    return { env, done: sandbox.ready.then((init) => ({ env, init, wallMs: performance.now() - spawned })) };
+  }
+
+  const spawnEnv = (fn: FunctionRecord, capture: string[]): Promise<Spawned> => startEnv(fn, capture).done;
+
+  /** Starts the new generation's sandbox ahead of the first request (see `retire`). */
+  function prestart(fn: FunctionRecord, key: string): void {
+    const initLines: string[] = [];
+    let start: ReturnType<typeof startEnv> | undefined;
+    try {
+      start = startEnv(fn, initLines);
+    } catch {
+      return; // it cannot start (the role cannot be assumed...): the first invocation tries and reports why
+    }
+    const p: Prestart = { generation: fn.generation, env: start.env, initLines, claimed: false, started: start.done };
+    prestarts.set(key, p);
+    void p.started.then((s) => {
+      if (p.claimed) return;
+      s.env.capture = undefined;
+      if (s.env.partial) output(s.env, '\n');
+      flush(fn, s.env); // the init's lines go to the log group now, as they would on its start
+      const current = prestarts.get(key) === p && !closed && fn.generation === p.generation;
+      if (current && s.init.kind !== 'ready') {
+        // Kept for the first invocation to report; the process is gone (or going).
+        s.env.sandbox.kill();
+        return;
+      }
+      if (prestarts.get(key) === p) prestarts.delete(key);
+      if (current) release(fn, s.env);
+      else discard(fn, s.env);
+    });
+  }
+
+  /** The function's pre-started sandbox for its current generation, if any: the caller now owns it. */
+  function claim(fn: FunctionRecord, key: string): Prestart | undefined {
+    const p = prestarts.get(key);
+    if (!p || p.generation !== fn.generation) return undefined;
+    prestarts.delete(key);
+    p.claimed = true;
+    return p;
   }
 
   function take(fn: FunctionRecord): WarmEnv | undefined {
@@ -193,7 +259,10 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     const stopping = () => new AwsError('ServiceException', 'The local cloud is stopping.', 500);
     if (closed) throw stopping();
     let env = take(fn);
-    while (!env && (live.get(key) ?? 0) >= cap) {
+    // A sandbox started for this code before the request (after an update): wait for its init.
+    const pre = env ? undefined : claim(fn, key);
+    const prestarted = pre ? await pre.started : undefined;
+    while (!env && !prestarted && (live.get(key) ?? 0) >= cap) {
       await new Promise<void>((resolve) => {
         const list = waiters.get(key) ?? [];
         waiters.set(key, list);
@@ -214,11 +283,18 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     if (env) {
       env.capture = capture;
     } else {
-      const spawned = await spawnEnv(fn, capture);
+      if (prestarted) {
+        // The Tail of the invocation that waited for its init (or reports its failure) gets the
+        // init's lines, as for an environment it started (the log group has them either way).
+        capture.push(...(pre?.initLines ?? []));
+        prestarted.env.capture = capture;
+      }
+      const spawned = prestarted ?? await spawnEnv(fn, capture);
       env = spawned.env;
       const init = spawned.init;
       if (init.kind === 'ready') {
-        initMs = init.initMs;
+        // Initialised before this request: no Init Duration, as for a pre-provisioned environment.
+        if (!prestarted) initMs = init.initMs;
       } else {
         // AWS reports a failed init on its own line before the invocation's START.
         if (init.kind === 'error') failure = init.error;
@@ -287,13 +363,35 @@ export function createInvoker(deps: InvokerDeps): Invoker {
 
   return {
     invoke,
-    retire(fn) {
+    retire(fn, opts = {}) {
       const key = functionKey(fn.accountId, fn.region, fn.name);
+      // Warm: it has a sandbox (idle, busy, or itself pre-started for an earlier update).
+      const warm = prestarts.has(key) || [...all].some((e) => e.key === key);
       for (const env of idle.get(key) ?? []) discard(fn, env);
       idle.delete(key);
+      const old = prestarts.get(key);
+      if (old) {
+        // Superseded (still initialising, or a failure waiting to be reported): stopped now.
+        prestarts.delete(key);
+        discard(fn, old.env);
+      }
+      if (!opts.replace || !warm) return;
+      // Spawned once the update's answer is on its way (spawning a process takes the event loop a
+      // while), unless a request already started one for this generation or a later update came.
+      const generation = fn.generation;
+      const t = setImmediate(() => {
+        deferred.delete(t);
+        if (closed || fn.generation !== generation || prestarts.has(key) || (live.get(key) ?? 0) >= cap) return;
+        if ([...all].some((e) => e.key === key && e.generation === generation)) return;
+        prestart(fn, key);
+      });
+      deferred.add(t);
     },
     async close() {
       closed = true;
+      for (const t of deferred) clearImmediate(t);
+      deferred.clear();
+      prestarts.clear();
       for (const env of all) {
         clearTimeout(env.idleTimer);
         env.sandbox.kill();
