@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ManifestEntry } from '@hangar/core';
 import { mapBounded } from './blob-store.js';
-import { compressEntry, createZipAssembler, DEFLATE_SETTINGS, methodFor, readOwnZip, sortEntries, type CompressedEntry } from './zip.js';
+import { compressEntry, createZipAssembler, deflateSettings, methodFor, readOwnZip, sortEntries, type CompressedEntry } from './zip.js';
 import type { FromWorker, ToWorker } from './zip-worker.js';
 
 /**
@@ -59,8 +59,6 @@ export interface PackagerOptions {
   readonly onCompress?: (sha256: string, path: string) => void;
 }
 
-/** The cache key of a blob's entry: its hash and how it is compressed. */
-const keyOf = (e: ManifestEntry): string => `${e.sha256}.${methodFor(e.path) === 'store' ? 'store' : DEFLATE_SETTINGS}`;
 export const entryPath = (entriesDir: string, key: string): string => join(entriesDir, key.slice(0, 2), key);
 
 // Cached entry file: [method u8, 3 zero bytes, crc u32 LE, size u32 LE] then the entry's data.
@@ -99,6 +97,9 @@ async function writeAtomic(file: string, bytes: Uint8Array, dirs?: Set<string>):
 
 export function createPackager(options: PackagerOptions): Packager {
   const { entriesDir } = options;
+  const settings = deflateSettings();
+  /** The cache key of a blob's entry: its hash and how it is compressed (zlib's version and output fingerprint). */
+  const keyOf = (e: ManifestEntry): string => `${e.sha256}.${methodFor(e.path) === 'store' ? 'store' : settings}`;
   const concurrency = Math.max(1, options.concurrency ?? 2);
   const maxInFlight = options.maxInFlightBytes ?? 16 * 1024 * 1024;
   const inlineBytes = options.inlineBytes ?? 256 * 1024;

@@ -13,7 +13,7 @@ port.on('message', (m: ToWorker) => {
   if (m.type === 'end') return void port.close();
   try {
     const e = compressEntry(m.how, m.data);
-    // Stored data is the buffer we were given; deflated data is fflate's own buffer: either way ours to transfer.
+    // Stored data is the buffer we were given; deflated data is zlib's, copied to a buffer of its own: either way ours to transfer.
     port.postMessage({ type: 'entry', id: m.id, method: e.method, crc: e.crc, size: e.size, data: e.data } satisfies FromWorker, [e.data.buffer as ArrayBuffer]);
   } catch (err) {
     port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies FromWorker);
