@@ -195,8 +195,11 @@ export function createPackager(options: PackagerOptions): Packager {
   const memoryBytes = options.memoryBytes ?? 32 * 1024 * 1024;
   const idleMs = options.idleMs ?? 5000;
   const inlineBytes = options.inlineBytes ?? 256 * 1024;
-  // Files sent to one worker and not answered yet: enough to keep it busy between round trips.
-  const perLane = 16;
+  // Files read or sent to one worker and not answered yet: enough to keep it busy between round trips
+  // (each answer needs this thread scheduled, slow on a loaded machine); the bytes window bounds memory.
+  const perLane = 256;
+  // Fewer for background work: a build's files queue behind those in the same worker.
+  const perBackgroundLane = 64;
   // Entry-cache folders known to exist: one mkdir per folder, not per file.
   const dirs = new Set<string>();
   // Entry writes in flight from this thread (inline builds): a few, so they do not fill libuv's pool.
@@ -392,7 +395,7 @@ export function createPackager(options: PackagerOptions): Packager {
       }
       const next = backgroundQueue.peek((j) => !j.started && !j.urgent);
       if (!next) break;
-      const bgRoom = backgroundInFlight === 0 || (backgroundInFlight < backgroundWorkers * perLane && backgroundInFlightBytes + next.blob.size <= maxInFlight / 2);
+      const bgRoom = backgroundInFlight === 0 || (backgroundInFlight < backgroundWorkers * perBackgroundLane && backgroundInFlightBytes + next.blob.size <= maxInFlight / 2);
       if (!bgRoom || !room(next.blob.size)) break;
       backgroundQueue.take((j) => !j.started && !j.urgent);
       void startJob(next);
