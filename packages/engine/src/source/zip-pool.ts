@@ -170,6 +170,8 @@ interface Job {
   started: boolean;
   /** Counted against the background's share of the in-flight window. */
   background: boolean;
+  /** The entry, once made (kept until it is on disk: whoever waited for the job copies it from here). */
+  entry: CompressedEntry | undefined;
   readonly done: Promise<void>;
   resolve(): void;
   reject(e: Error): void;
@@ -255,6 +257,9 @@ export function createPackager(options: PackagerOptions): Packager {
   let inFlightBytes = 0;
   let backgroundInFlight = 0;
   let backgroundInFlightBytes = 0;
+  // Entries made and not on disk yet (held by their jobs and by the workers' write queues).
+  let unwrittenBytes = 0;
+  const maxUnwritten = 2 * maxInFlight;
   const lanes: Lane[] = [];
   let nextMessage = 0;
   let idleTimer: NodeJS.Timeout | undefined;
@@ -266,13 +271,22 @@ export function createPackager(options: PackagerOptions): Packager {
     let reject!: (e: Error) => void;
     const done = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
     done.catch(() => {}); // whoever waits sees it; never an unhandled rejection meanwhile
-    const job: Job = { key, blob, origin, bytes, read, urgent: origin === 'build', started: false, background: false, done, resolve, reject };
+    const job: Job = { key, blob, origin, bytes, read, urgent: origin === 'build', started: false, background: false, entry: undefined, done, resolve, reject };
     jobs.set(key, job);
     return job;
   };
 
-  const finish = (job: Job, error?: Error): void => {
+  /** The entry is on disk (or will never be): from now on the entry cache, not this job, answers for it. */
+  const settle = (job: Job): void => {
     if (jobs.get(job.key) === job) jobs.delete(job.key);
+    if (job.entry) {
+      unwrittenBytes -= job.entry.data.length;
+      job.entry = undefined;
+    }
+  };
+  /** Compressed (or failed): the in-flight window is freed and waiters go on; the job stays findable until `settle`. */
+  const finish = (job: Job, error?: Error, settled = true): void => {
+    if (settled) settle(job);
     inFlight--;
     inFlightBytes -= job.blob.size;
     if (job.background) {
@@ -285,7 +299,7 @@ export function createPackager(options: PackagerOptions): Packager {
   };
 
   const checkIdle = (): void => {
-    if (inFlight > 0 || urgentQueue.size > 0 || backgroundQueue.size > 0) return;
+    if (inFlight > 0 || urgentQueue.size > 0 || backgroundQueue.size > 0 || lanes.some((l) => l.pending.size > 0)) return;
     const waiters = idleWaiters;
     idleWaiters = [];
     for (const w of waiters) w();
@@ -309,7 +323,11 @@ export function createPackager(options: PackagerOptions): Packager {
     void stopLane(lane);
     const pending = [...lane.pending.values()];
     lane.pending.clear();
-    for (const job of pending) finish(job, e);
+    for (const job of pending) {
+      if (job.entry) settle(job);
+      else finish(job, e);
+    }
+    checkIdle();
   };
 
   const startLane = (index: number): Lane => {
@@ -317,14 +335,29 @@ export function createPackager(options: PackagerOptions): Packager {
     lane.worker.on('message', (m: FromWorker) => {
       const job = lane.pending.get(m.id);
       if (!job) return;
+      if (m.type === 'entry') {
+        // Made: the build may go on; the job stays pending (and findable) until the entry is on disk.
+        options.onCompress?.(job.blob.sha256, job.blob.path, job.origin);
+        job.entry = { method: m.method, crc: m.crc, size: m.size, data: m.data };
+        unwrittenBytes += m.data.length;
+        remember(job.key, job.entry);
+        return finish(job, undefined, false);
+      }
       lane.pending.delete(m.id);
       if (lane.pending.size === 0) lane.worker.unref();
-      if (m.type === 'error') return finish(job, new Error(`packaging failed: ${m.message}`));
-      if (m.type === 'entry') {
-        options.onCompress?.(job.blob.sha256, job.blob.path, job.origin);
-        remember(job.key, { method: m.method, crc: m.crc, size: m.size, data: m.data });
+      if (m.type === 'written') {
+        settle(job);
+        checkIdle();
+        return pump();
       }
-      finish(job);
+      if (job.entry) {
+        // Made but not written: kept in memory while it fits; a later build may make it again.
+        settle(job);
+        pump();
+        options.onWarn?.('a compressed zip entry could not be written to the entry cache', { sha256: job.blob.sha256, err: m.type === 'error' ? m.message : m.type });
+        return checkIdle();
+      }
+      finish(job, m.type === 'error' ? new Error(`packaging failed: ${m.message}`) : undefined);
     });
     lane.worker.on('error', (e) => failLane(lane, e));
     lane.worker.on('exit', (code) => failLane(lane, new Error(`the packaging worker exited (code ${code}) before finishing`)));
@@ -384,7 +417,8 @@ export function createPackager(options: PackagerOptions): Packager {
       clearTimeout(idleTimer);
       idleTimer = undefined;
     }
-    const room = (bytes: number) => inFlight === 0 || (inFlight < maxWorkers * perLane && inFlightBytes + bytes <= maxInFlight);
+    // Writes lag behind compression (a worker writes when nothing waits to be compressed): bounded too.
+    const room = (bytes: number) => inFlight === 0 || (inFlight < maxWorkers * perLane && inFlightBytes + bytes <= maxInFlight && unwrittenBytes <= maxUnwritten);
     for (;;) {
       const urgent = urgentQueue.peek((j) => !j.started);
       if (urgent) {
@@ -443,6 +477,7 @@ export function createPackager(options: PackagerOptions): Packager {
       promote(job);
       try {
         await job.done;
+        if (job.entry) pinned.set(job.key, job.entry);
       } catch (err) {
         if (job.origin === 'build') throw err;
         // The background attempt failed (its read, say): this build makes the entry itself.
@@ -461,7 +496,10 @@ export function createPackager(options: PackagerOptions): Packager {
     } else {
       for (const job of mine) urgentQueue.push(job);
       pump();
-      waits.push(...mine.map((j) => j.done));
+      waits.push(...mine.map(async (j) => {
+        await j.done;
+        if (j.entry) pinned.set(j.key, j.entry);
+      }));
     }
     await Promise.all(waits);
   }
@@ -589,7 +627,7 @@ export function createPackager(options: PackagerOptions): Packager {
       pump();
     },
     idle() {
-      if (inFlight === 0 && urgentQueue.size === 0 && backgroundQueue.size === 0) return Promise.resolve();
+      if (inFlight === 0 && urgentQueue.size === 0 && backgroundQueue.size === 0 && lanes.every((l) => l.pending.size === 0)) return Promise.resolve();
       return new Promise<void>((r) => idleWaiters.push(r));
     },
     async close() {
@@ -605,7 +643,10 @@ export function createPackager(options: PackagerOptions): Packager {
         const pending = [...lane.pending.values()];
         lane.pending.clear();
         await stopLane(lane);
-        for (const job of pending) finish(job, error);
+        for (const job of pending) {
+          if (job.entry) settle(job);
+          else finish(job, error);
+        }
       }
       queuedHeldBytes = 0;
       for (const w of idleWaiters.splice(0)) w();

@@ -1,7 +1,8 @@
 // The packaging worker: compresses the files the main thread sends (compressEntry: CRC-32 + raw
-// deflate, or stored), off the event loop, writes each entry to the entry cache (synchronous file
-// calls here block only this thread, and keep thousands of small writes off libuv's pool that the
-// API's own file and crypto work waits on), and sends the entry's data back.
+// deflate, or stored), off the event loop, sends each entry's data back at once, and then writes
+// it to the entry cache when no file waits to be compressed (creating thousands of small files
+// costs more than deflating them, so a build does not wait for it; synchronous file calls here
+// block only this thread and keep those writes off libuv's pool that the API's own work needs).
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -16,7 +17,9 @@ export type ToWorker = {
   skipIfCached: boolean;
 };
 export type FromWorker =
+  /** Compressed; `written` or `error` follows. */
   | { type: 'entry'; id: number; method: 0 | 8; crc: number; size: number; data: Uint8Array }
+  | { type: 'written'; id: number }
   | { type: 'cached'; id: number }
   | { type: 'error'; id: number; message: string };
 
@@ -46,13 +49,29 @@ function writeEntryFile(file: string, e: CompressedEntry): void {
   }
 }
 
+// Entries compressed and not written yet: written one per turn of this thread's loop, after the
+// files already sent to it (messages are handled before immediates).
+const writes: Array<{ id: number; file: string; entry: CompressedEntry }> = [];
+const writeNext = (): void => {
+  const w = writes.shift();
+  if (!w) return;
+  try {
+    writeEntryFile(w.file, w.entry);
+    port.postMessage({ type: 'written', id: w.id } satisfies FromWorker);
+  } catch (err) {
+    port.postMessage({ type: 'error', id: w.id, message: err instanceof Error ? err.message : String(err) } satisfies FromWorker);
+  }
+  if (writes.length > 0) setImmediate(writeNext);
+};
+
 port.on('message', (m: ToWorker) => {
   try {
     if (m.skipIfCached && existsSync(m.file)) return port.postMessage({ type: 'cached', id: m.id } satisfies FromWorker);
     const e = compressEntry(m.how, m.data);
-    writeEntryFile(m.file, e);
-    // Stored data is the buffer we were given; deflated data is zlib's (copied to its own buffer): either way ours to transfer.
-    port.postMessage({ type: 'entry', id: m.id, method: e.method, crc: e.crc, size: e.size, data: e.data } satisfies FromWorker, [e.data.buffer as ArrayBuffer]);
+    // Copied to the main thread (this copy is kept for the write).
+    port.postMessage({ type: 'entry', id: m.id, method: e.method, crc: e.crc, size: e.size, data: e.data } satisfies FromWorker);
+    writes.push({ id: m.id, file: m.file, entry: e });
+    if (writes.length === 1) setImmediate(writeNext);
   } catch (err) {
     port.postMessage({ type: 'error', id: m.id, message: err instanceof Error ? err.message : String(err) } satisfies FromWorker);
   }

@@ -9,9 +9,23 @@ import { unzipSync, strFromU8 } from 'fflate';
 import { manifestId, type ManifestEntry } from '@hangar/core';
 import { createHarness, type Harness } from '../deployments/_harness.js';
 import { buildZip } from './zip.js';
-import { createPackager } from './zip-pool.js';
+import { createPackager as newPackager, type Packager, type PackagerOptions } from './zip-pool.js';
 import { createFsBlobStore } from './blob-store.js';
 import { createSourceCache } from './source-cache.js';
+
+/**
+ * Packagers made by a test, closed before its folder is removed: a worker writes entry files
+ * after the build that made them has finished.
+ */
+const made: Packager[] = [];
+const createPackager = (options: PackagerOptions): Packager => {
+  const p = newPackager(options);
+  made.push(p);
+  return p;
+};
+const closePackagers = async (): Promise<void> => {
+  await Promise.all(made.splice(0).map((p) => p.close()));
+};
 
 const sha = (b: string) => createHash('sha256').update(b).digest('hex');
 const entry = (path: string, content: string, mode = 0o644): ManifestEntry => ({ path, sha256: sha(content), size: Buffer.byteLength(content), mode });
@@ -74,6 +88,7 @@ describe('buildZipInWorker (the packager)', () => {
       // a blob whose size differs from the manifest is refused, and the worker does not outlive the build
       await assert.rejects(createPackager({ entriesDir: join(dir, 'entries2') }).build([{ ...entries[0]!, size: 1 }], read, join(dir, 'bad.zip')), /has 10000 bytes, the manifest says 1/);
     } finally {
+      await closePackagers();
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -187,6 +202,7 @@ describe('incremental packaging', () => {
       await packager.build(v1, read, join(dir, 'v1-again.zip'), { file: join(dir, 'not-ours.zip'), entries: v2 });
       assert.equal(hash('v1-again.zip'), hash('v1.zip'));
     } finally {
+      await closePackagers();
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -252,6 +268,7 @@ describe('compression on arrival', () => {
       assert.equal(hash('again.zip'), hash('cold.zip'));
       await packager.close();
     } finally {
+      await closePackagers();
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -288,6 +305,7 @@ describe('compression on arrival', () => {
       assert.equal(count.by.build, before);
       await packager.close();
     } finally {
+      await closePackagers();
       rmSync(dir, { recursive: true, force: true });
     }
   });
