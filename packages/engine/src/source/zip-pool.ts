@@ -67,7 +67,10 @@ export interface PackagerOptions {
   readonly entriesDir: string;
   /** At most this many packages are built at once; the others wait their turn. Default 2. */
   readonly concurrency?: number;
-  /** Worker threads compressing for builds; default 2 (the machine's cores, at most 2). */
+  /**
+   * Worker threads compressing for builds; default 2 on a machine of more than 2 cores, else 1: on
+   * 2 cores a second worker took the event loop's core (API p99 over its bound while packaging).
+   */
   readonly workers?: number;
   /** Of those, the ones background work (`precompress`) may use; default 1, so a build always has one. */
   readonly backgroundWorkers?: number;
@@ -189,7 +192,7 @@ export function createPackager(options: PackagerOptions): Packager {
   /** The cache key of a blob's entry: its hash and how it is compressed. */
   const keyOf = (e: { sha256: string; path: string }): string => `${e.sha256}.${methodFor(e.path) === 'store' ? 'store' : settings}`;
   const concurrency = Math.max(1, options.concurrency ?? 2);
-  const maxWorkers = Math.max(1, options.workers ?? Math.min(2, availableParallelism()));
+  const maxWorkers = Math.max(1, options.workers ?? (availableParallelism() > 2 ? 2 : 1));
   const backgroundWorkers = Math.max(1, Math.min(maxWorkers, options.backgroundWorkers ?? 1));
   const maxInFlight = options.maxInFlightBytes ?? 16 * 1024 * 1024;
   const maxQueuedBytes = options.maxQueuedBytes ?? 32 * 1024 * 1024;
