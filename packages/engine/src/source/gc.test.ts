@@ -31,6 +31,8 @@ describe('source cache garbage collection', () => {
     const m2 = await upload({ 'index.js': 'v2', 'lib.js': shared });
     const m3 = await upload({ 'index.js': 'v3', 'lib.js': shared });
     const orphan = await upload({ 'orphan.js': 'never deployed' });
+    // The entry files are written once the packager's worker has had nothing to compress for a moment.
+    await src.idle();
     // Deployments of one instance: m1, m2, m3 in that order (only the last 2 are kept).
     const now = new Date().toISOString();
     await h.store.db.insertInto('apps').values({ id: 'app_1', org_id: h.orgA, name: 'shop', created_at: now }).execute();

@@ -28,6 +28,8 @@ export interface SourceCache {
    * keeps `deps.id`; each zip is built once and cached like assembleZip's.
    */
   assembleLayered(manifestId: string): Promise<LayeredPackages>;
+  /** Resolves once the packager has nothing queued, nothing being compressed and no entry file left to write (tests). */
+  idle(): Promise<void>;
   /** Stops the packager's background compression and its worker threads (engine shutdown). */
   close(): Promise<void>;
 }
@@ -424,6 +426,8 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       };
       return { code: part(code, 'code'), ...(deps.length ? { deps: part(deps, 'deps') } : {}) };
     },
+
+    idle: () => packager.idle(),
 
     async close() {
       hints.clear();
