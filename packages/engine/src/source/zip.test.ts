@@ -85,7 +85,7 @@ describe('buildZipInWorker (the packager)', () => {
       assert.equal(size, bytes.length);
       assert.equal(createHash('sha256').update(bytes).digest('hex'), createHash('sha256').update(reference).digest('hex'));
       assert.equal(Object.keys(unzipSync(new Uint8Array(bytes))).length, entries.length);
-      // a blob whose size differs from the manifest is refused, and the worker does not outlive the build
+      // a blob whose size differs from the manifest is refused (the packagers close their workers in `finally`)
       await assert.rejects(createPackager({ entriesDir: join(dir, 'entries2') }).build([{ ...entries[0]!, size: 1 }], read, join(dir, 'bad.zip')), /has 10000 bytes, the manifest says 1/);
     } finally {
       await closePackagers();
