@@ -163,6 +163,7 @@ export function createDeploymentsFeature(deps: CoreDeps & { broker: CredentialBr
       await gc?.stop();
       await queue.stop();
       await bus.close?.();
+      await source.close();
     },
   };
 }

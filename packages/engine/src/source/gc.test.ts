@@ -1,12 +1,13 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { ManifestEntry } from '@hangar/core';
 import { createHarness, type Harness } from '../deployments/_harness.js';
 import { createFsBlobStore } from './blob-store.js';
 import { collectSourceGarbage } from './gc.js';
+import { entryPath } from './zip-pool.js';
 
 const sha = (b: string) => createHash('sha256').update(b).digest('hex');
 const entry = (path: string, content: string): ManifestEntry => ({ path, sha256: sha(content), size: Buffer.byteLength(content), mode: 0o644 });
@@ -30,6 +31,8 @@ describe('source cache garbage collection', () => {
     const m2 = await upload({ 'index.js': 'v2', 'lib.js': shared });
     const m3 = await upload({ 'index.js': 'v3', 'lib.js': shared });
     const orphan = await upload({ 'orphan.js': 'never deployed' });
+    // The entry files are written once the packager's worker has had nothing to compress for a moment.
+    await src.idle();
     // Deployments of one instance: m1, m2, m3 in that order (only the last 2 are kept).
     const now = new Date().toISOString();
     await h.store.db.insertInto('apps').values({ id: 'app_1', org_id: h.orgA, name: 'shop', created_at: now }).execute();
@@ -49,12 +52,17 @@ describe('source cache garbage collection', () => {
     const none = await collectSourceGarbage({ db: h.store.db, blobs, clock: { now: () => new Date() }, packagesDir, retainDeployments: 2 });
     assert.deepEqual(none, { manifests: 0, blobs: 0, packages: 0, entries: 0 });
 
+    // A kept blob's entry made by another deflate (fflate, before zlib; another zlib version) is never read again: it goes.
+    const stale = entryPath(join(packagesDir, 'entries'), `${sha('v2')}.fflate-d6`);
+    mkdirSync(dirname(stale), { recursive: true });
+    writeFileSync(stale, 'old');
     const later = { now: () => new Date(Date.now() + 25 * 3600_000) };
     const r = await collectSourceGarbage({ db: h.store.db, blobs, clock: later, packagesDir, retainDeployments: 2 });
     assert.equal(r.manifests, 2, 'm1 and the orphan');
     assert.equal(r.blobs, 2, "m1's v1 and the orphan's file; the shared library stays");
     assert.equal(r.packages, 2);
-    assert.equal(r.entries, 2);
+    assert.equal(r.entries, 3, "m1's and the orphan's entries, and v2's stale one");
+    assert.ok(!existsSync(stale));
     for (const gone of ['v1', 'never deployed']) assert.equal(await blobs.has(sha(gone)), false, gone);
     for (const kept of ['v2', 'v3', shared]) assert.equal(await blobs.has(sha(kept)), true, kept);
     assert.ok(!existsSync(join(packagesDir, `${m1}.zip`)) && !existsSync(join(packagesDir, `${orphan}.zip`)));

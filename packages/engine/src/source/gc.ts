@@ -5,6 +5,7 @@ import type { Clock, Db, Logger } from '../types.js';
 import type { BlobStore } from './blob-store.js';
 import { decodeEntries } from './manifest-rules.js';
 import { entryPath } from './zip-pool.js';
+import { deflateSettings } from './zip.js';
 
 export interface SourceGcDeps {
   readonly db: Db;
@@ -103,10 +104,13 @@ export async function collectSourceGarbage(deps: SourceGcDeps): Promise<SourceGc
     }
   }
   const entriesDir = join(deps.packagesDir, 'entries');
+  // An entry deflated by another zlib (an older engine's, or fflate's before) is never read again.
+  const settings = new Set(['store', deflateSettings()]);
   for (const sub of await readdir(entriesDir).catch(() => [] as string[])) {
     for (const name of await readdir(join(entriesDir, sub)).catch(() => [] as string[])) {
       const sha = /^([0-9a-f]{64})\./.exec(name)?.[1];
-      if (sha && !keepNow.has(sha)) {
+      const stale = sha !== undefined && !name.endsWith('.tmp') && !settings.has(name.slice(65));
+      if (sha && (!keepNow.has(sha) || stale)) {
         await unlink(entryPath(entriesDir, name)).catch(() => {});
         entries++;
       }

@@ -8,7 +8,7 @@ import type { Clock, Db } from '../types.js';
 import { isBlobMissing, type BlobStore } from './blob-store.js';
 import { checkDeletes, checkEntries, checkTotals, decodeEntries, encodeEntries, sha256Pattern, type SourceLimits } from './manifest-rules.js';
 import { createPackager, type Packager } from './zip-pool.js';
-import { sortEntries } from './zip.js';
+import { methodFor, sortEntries } from './zip.js';
 import './tables.js';
 
 export interface SourceCache {
@@ -31,6 +31,10 @@ export interface SourceCache {
    * keeps `deps.id`; each zip is built once and cached like assembleZip's.
    */
   assembleLayered(manifestId: string): Promise<LayeredPackages>;
+  /** Resolves once the packager has nothing queued, nothing being compressed and no entry file left to write (tests). */
+  idle(): Promise<void>;
+  /** Stops the packager's background compression and its worker threads (engine shutdown). */
+  close(): Promise<void>;
 }
 
 /** A built package on disk: its size, and a fresh read stream of it on each `stream()` call. */
@@ -88,6 +92,11 @@ export interface SourceCacheDeps {
   readonly sharedPackages?: BlobStore;
   /** A shared package could not be read or written (the deploy goes on: the package is built or kept locally). */
   readonly onWarn?: (msg: string, fields: Record<string, unknown>) => void;
+  /**
+   * Uploaded blobs announced by a manifest whose paths this engine remembers, for compressing them
+   * on arrival (`Packager.precompress`); the oldest are forgotten beyond this. Default 200,000.
+   */
+  readonly maxPendingHints?: number;
 }
 
 /** Lets other requests run between batches of a long manifest's work. */
@@ -161,7 +170,27 @@ function prefetching(blobs: BlobStore, entries: readonly ManifestEntry[], ahead 
 
 export function createSourceCache(deps: SourceCacheDeps): SourceCache {
   const { db, blobs, clock, limits } = deps;
-  const packager = deps.packager ?? createPackager({ entriesDir: join(deps.packagesDir, 'entries') });
+  const packager = deps.packager ?? createPackager({ entriesDir: join(deps.packagesDir, 'entries'), ...(deps.onWarn ? { onWarn: deps.onWarn } : {}) });
+  /**
+   * Blobs a manifest declared missing, by `<org>:<sha256>`, with the paths it lists them under (one
+   * per compression method): when one arrives (putBlob) its zip entry is made in the background, so
+   * the package build finds it made. Only this engine's manifests: a blob uploaded to another engine
+   * of a shared store is compressed by whichever builds the package.
+   */
+  const maxHints = deps.maxPendingHints ?? 200_000;
+  const hints = new Map<string, string[]>();
+  const hint = (orgId: string, entries: Iterable<ManifestEntry>, missing: readonly string[]): void => {
+    if (missing.length === 0) return;
+    const wanted = new Set(missing);
+    for (const e of entries) {
+      if (!wanted.has(e.sha256)) continue;
+      const key = `${orgId}:${e.sha256}`;
+      const paths = hints.get(key);
+      if (!paths) hints.set(key, [e.path]);
+      else if (!paths.some((p) => methodFor(p) === methodFor(e.path))) paths.push(e.path);
+    }
+    while (hints.size > maxHints) hints.delete(hints.keys().next().value!);
+  };
   const building = new Map<string, Promise<string>>();
   /** The last package built of each lineage (whole, code, deps): the next one copies unchanged entries out of it. */
   const lastBuilt = new Map<Lineage, { file: string; entries: readonly ManifestEntry[] }>();
@@ -315,6 +344,7 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
         const missing = await missingFor(orgId, entries.map((e) => e.sha256));
         await declare(orgId, entries, missing);
         await save(orgId, id, entries, totals, missing.length === 0);
+        hint(orgId, entries, missing);
         remember(orgId, id, new Map(entries.map((e) => [e.path, e] as const)));
         return { manifestId: id, missing, ...totals };
       }
@@ -356,6 +386,7 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       const missing = await missingFor(orgId, candidates);
       await declare(orgId, next.values(), missing);
       await save(orgId, id, next.values(), totals, missing.length === 0);
+      hint(orgId, next.values(), missing);
       remember(orgId, id, next);
       return { manifestId: id, missing, ...totals };
     },
@@ -377,6 +408,12 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       }
       if (!(await blobs.has(sha256))) await blobs.put(sha256, bytes);
       if (row.stored !== 1) await db.updateTable('org_blobs').set({ stored: 1 }).where('org_id', '=', orgId).where('sha256', '=', sha256).execute();
+      // Compress on arrival, in the background (worker threads): the package build then only copies.
+      const paths = hints.get(`${orgId}:${sha256}`);
+      if (paths) {
+        hints.delete(`${orgId}:${sha256}`);
+        for (const path of paths) packager.precompress({ sha256, size: bytes.length, path }, bytes, (h) => blobs.get(h));
+      }
       return { stored: true };
     },
 
@@ -422,6 +459,13 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
         return { id: partId, unzippedBytes: entries.reduce((n, e) => n + e.size, 0), zip: () => build().then(bytesOf), file: () => build().then(fileOf) };
       };
       return { code: part(code, 'code'), ...(deps.length ? { deps: part(deps, 'deps') } : {}) };
+    },
+
+    idle: () => packager.idle(),
+
+    async close() {
+      hints.clear();
+      await packager.close();
     },
   };
 }

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ManifestEntry } from '@hangar/core';
 import { mapBounded } from './blob-store.js';
-import { compressEntry, createZipAssembler, DEFLATE_SETTINGS, methodFor, readOwnZip, sortEntries, type CompressedEntry } from './zip.js';
+import { compressEntry, concat, createZipAssembler, decodeEntry, deflateSettings, entryHeader, methodFor, readOwnZip, sortEntries, type CompressedEntry } from './zip.js';
 import type { FromWorker, ToWorker } from './zip-worker.js';
 
 /**
@@ -24,11 +25,31 @@ export interface Packager {
    * Writes the deterministic zip of `entries` (same bytes as `buildZip`) to the file `out`.
    * Incremental: each blob is compressed once per compression setting (in a worker thread, so the
    * event loop stays free for the API) and its entry data (CRC-32, sizes, deflate bytes) kept in
-   * the entry cache; a package is then the cached entries copied behind fresh local headers plus a
-   * new central directory. After a one-file change only that file is compressed. Memory stays
-   * bounded by the in-flight window plus one large file. Resolves with the zip's size in bytes.
+   * the entry cache (on disk, and the most recent in memory); a package is then the cached entries
+   * copied behind fresh local headers plus a new central directory. After a one-file change only
+   * that file is compressed; after `precompress` of every blob, none. An entry being compressed in
+   * the background is waited for (and moved ahead of the background queue), never compressed again.
+   * Memory stays bounded by the in-flight window plus one large file. Resolves with the zip's size.
    */
   build(entries: readonly ManifestEntry[], read: (sha256: string) => Promise<Uint8Array>, out: string, basis?: PackageBasis): Promise<number>;
+  /**
+   * Compresses a blob's entry for `path` (its method follows the extension) in the background, at
+   * the lowest priority: queued and returned at once. `bytes` (the blob, just received) is held
+   * while the queue's budget allows, else the blob is read back with `read` when its turn comes.
+   * A full queue drops the work (the build compresses it then); a failure is only reported to `onWarn`.
+   */
+  precompress(blob: BlobToCompress, bytes: Uint8Array | undefined, read: (sha256: string) => Promise<Uint8Array>): void;
+  /** Resolves once nothing is queued or being compressed (tests; a shutdown may wait for it). */
+  idle(): Promise<void>;
+  /** Drops the background queue and stops the worker threads; builds in progress fail. */
+  close(): Promise<void>;
+}
+
+/** A blob and one path it is listed under (the path picks store or deflate). */
+export interface BlobToCompress {
+  readonly sha256: string;
+  readonly size: number;
+  readonly path: string;
 }
 
 /**
@@ -46,40 +67,40 @@ export interface PackagerOptions {
   readonly entriesDir: string;
   /** At most this many packages are built at once; the others wait their turn. Default 2. */
   readonly concurrency?: number;
-  /** Bytes of blobs handed to the worker and not compressed yet; default 16 MB. */
+  /**
+   * Worker threads compressing for builds; default 2 on a machine of more than 2 cores, else 1: on
+   * 2 cores a second worker took the event loop's core (API p99 over its bound while packaging).
+   */
+  readonly workers?: number;
+  /** Of those, the ones background work (`precompress`) may use; default 1, so a build always has one. */
+  readonly backgroundWorkers?: number;
+  /** Bytes of blobs read or handed to the workers and not compressed yet; default 16 MB. */
   readonly maxInFlightBytes?: number;
+  /** Bytes of blobs the background queue holds (beyond that it reads them back when their turn comes); default 32 MB. */
+  readonly maxQueuedBytes?: number;
+  /** Blobs the background queue holds at most; beyond that `precompress` drops the work. Default 50,000. */
+  readonly maxQueued?: number;
+  /** Compressed entries kept in memory as well (the most recent), so a build copies them without reading files; default 32 MB. */
+  readonly memoryBytes?: number;
+  /** Workers idle this long are stopped (started again on demand); default 5 s. */
+  readonly idleMs?: number;
   /**
    * Work this small (bytes to compress in one build) is done on the calling thread, a file at a
    * time with the event loop let through between files: deflating a few hundred KB takes a few
    * milliseconds, starting a worker thread far longer (a one-file change). Default 256 KB; 0
-   * always uses the worker.
+   * always uses the workers.
    */
   readonly inlineBytes?: number;
-  /** Called once per file actually compressed (tests count them; a cached entry is not). */
-  readonly onCompress?: (sha256: string, path: string) => void;
+  /**
+   * Called once per file actually compressed (tests count them; a cached entry is not), with who
+   * asked first: a build, or `precompress` (a blob compressed on arrival).
+   */
+  readonly onCompress?: (sha256: string, path: string, origin: 'build' | 'background') => void;
+  /** Background compression failed (the build compresses that blob itself). */
+  readonly onWarn?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
-/** The cache key of a blob's entry: its hash and how it is compressed. */
-const keyOf = (e: ManifestEntry): string => `${e.sha256}.${methodFor(e.path) === 'store' ? 'store' : DEFLATE_SETTINGS}`;
 export const entryPath = (entriesDir: string, key: string): string => join(entriesDir, key.slice(0, 2), key);
-
-// Cached entry file: [method u8, 3 zero bytes, crc u32 LE, size u32 LE] then the entry's data.
-const HEADER = 12;
-function encodeEntry(e: CompressedEntry): Uint8Array {
-  const out = new Uint8Array(HEADER + e.data.length);
-  const v = new DataView(out.buffer);
-  v.setUint8(0, e.method);
-  v.setUint32(4, e.crc, true);
-  v.setUint32(8, e.size, true);
-  out.set(e.data, HEADER);
-  return out;
-}
-function decodeEntry(bytes: Uint8Array, where: string): CompressedEntry {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const method = bytes.length >= HEADER ? v.getUint8(0) : -1;
-  if (method !== 0 && method !== 8) throw new Error(`the cached zip entry ${where} is damaged; delete it and deploy again`);
-  return { method, crc: v.getUint32(4, true), size: v.getUint32(8, true), data: bytes.subarray(HEADER) };
-}
 
 async function writeAtomic(file: string, bytes: Uint8Array, dirs?: Set<string>): Promise<void> {
   const dir = dirname(file);
@@ -97,27 +118,109 @@ async function writeAtomic(file: string, bytes: Uint8Array, dirs?: Set<string>):
   }
 }
 
+const sizeMismatch = (sha256: string, path: string, actual: number, declared: number): Error =>
+  new Error(`blob ${sha256} for ${path} has ${actual} bytes, the manifest says ${declared}`);
+
+/** A first-in first-out queue with O(1) take (Array#shift is O(n) on the 12,000-file queue). */
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+  push(item: T): void { this.items.push(item); }
+  /** The first item `keep` accepts; items before it are dropped. */
+  take(keep: (item: T) => boolean): T | undefined {
+    while (this.head < this.items.length) {
+      const item = this.items[this.head]!;
+      this.items[this.head++] = undefined as T;
+      if (keep(item)) {
+        this.compact();
+        return item;
+      }
+    }
+    this.compact();
+    return undefined;
+  }
+  /** The first item `keep` accepts, left in place (items before it are dropped). */
+  peek(keep: (item: T) => boolean): T | undefined {
+    while (this.head < this.items.length && !keep(this.items[this.head]!)) this.items[this.head++] = undefined as T;
+    this.compact();
+    return this.items[this.head];
+  }
+  drain(): T[] {
+    const out = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return out;
+  }
+  get size(): number { return this.items.length - this.head; }
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+/** One blob's entry to make: queued, then read and compressed once, whoever asked for it. */
+interface Job {
+  readonly key: string;
+  readonly blob: BlobToCompress;
+  readonly origin: 'build' | 'background';
+  /** The blob's bytes, when the background queue holds them. */
+  bytes: Uint8Array | undefined;
+  readonly read: (sha256: string) => Promise<Uint8Array>;
+  /** A build waits for it: taken before any background job. */
+  urgent: boolean;
+  started: boolean;
+  /** Counted against the background's share of the in-flight window. */
+  background: boolean;
+  /** The entry, once made (kept until it is on disk: whoever waited for the job copies it from here). */
+  entry: CompressedEntry | undefined;
+  readonly done: Promise<void>;
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+interface Lane {
+  readonly worker: Worker;
+  readonly index: number;
+  readonly pending: Map<number, Job>;
+}
+
 export function createPackager(options: PackagerOptions): Packager {
   const { entriesDir } = options;
+  const settings = deflateSettings();
+  /** The cache key of a blob's entry: its hash and how it is compressed. */
+  const keyOf = (e: { sha256: string; path: string }): string => `${e.sha256}.${methodFor(e.path) === 'store' ? 'store' : settings}`;
   const concurrency = Math.max(1, options.concurrency ?? 2);
+  const maxWorkers = Math.max(1, options.workers ?? (availableParallelism() > 2 ? 2 : 1));
+  const backgroundWorkers = Math.max(1, Math.min(maxWorkers, options.backgroundWorkers ?? 1));
   const maxInFlight = options.maxInFlightBytes ?? 16 * 1024 * 1024;
+  const maxQueuedBytes = options.maxQueuedBytes ?? 32 * 1024 * 1024;
+  const maxQueued = options.maxQueued ?? 50_000;
+  const memoryBytes = options.memoryBytes ?? 32 * 1024 * 1024;
+  const idleMs = options.idleMs ?? 5000;
   const inlineBytes = options.inlineBytes ?? 256 * 1024;
+  // Files read or sent to one worker and not answered yet: enough to keep it busy between round trips
+  // (each answer needs this thread scheduled, slow on a loaded machine); the bytes window bounds memory.
+  const perLane = 256;
+  // Fewer for background work: a build's files queue behind those in the same worker.
+  const perBackgroundLane = 64;
   // Entry-cache folders known to exist: one mkdir per folder, not per file.
   const dirs = new Set<string>();
-  // Entry writes in flight: a few, so thousands of small files do not fill libuv's thread pool
-  // (4 threads) that the API's own file and crypto work waits on.
+  // Entry writes in flight from this thread (inline builds): a few, so they do not fill libuv's pool.
   let writesInFlight = 0;
   const writeWaiters: Array<() => void> = [];
-  const writeEntry = async (file: string, bytes: Uint8Array): Promise<void> => {
+  const writeEntry = async (file: string, e: CompressedEntry): Promise<void> => {
     while (writesInFlight >= 2) await new Promise<void>((r) => writeWaiters.push(r));
     writesInFlight++;
     try {
-      await writeAtomic(file, bytes, dirs);
+      await writeAtomic(file, concat([entryHeader(e), e.data]), dirs);
     } finally {
       writesInFlight--;
       writeWaiters.shift()?.();
     }
   };
+
   let active = 0;
   const waiting: Array<() => void> = [];
   const acquire = async (): Promise<void> => {
@@ -133,67 +236,275 @@ export function createPackager(options: PackagerOptions): Packager {
     else active--;
   };
 
-  /** Compresses (in a worker) every entry not in the cache yet and stores it there. */
-  async function compressMissing(todo: readonly ManifestEntry[], read: (sha256: string) => Promise<Uint8Array>): Promise<void> {
-    if (todo.length === 0) return;
-    if (todo.reduce((n, e) => n + e.size, 0) <= inlineBytes) {
-      for (const e of todo) {
-        const bytes = await read(e.sha256);
-        if (bytes.length !== e.size) throw new Error(`blob ${e.sha256} for ${e.path} has ${bytes.length} bytes, the manifest says ${e.size}`);
-        const made = compressEntry(methodFor(e.path), bytes);
-        options.onCompress?.(e.sha256, e.path);
-        await writeEntry(entryPath(entriesDir, keyOf(e)), encodeEntry(made));
-        await new Promise((r) => setImmediate(r));
-      }
-      return;
+  // Recently made entries, in memory (oldest first), within memoryBytes.
+  const memory = new Map<string, CompressedEntry>();
+  let memoryHeld = 0;
+  const remember = (key: string, e: CompressedEntry): void => {
+    if (e.data.length > memoryBytes / 4) return;
+    memory.delete(key);
+    memory.set(key, e);
+    memoryHeld += e.data.length;
+    while (memoryHeld > memoryBytes) {
+      const [oldest, entry] = memory.entries().next().value!;
+      memory.delete(oldest);
+      memoryHeld -= entry.data.length;
     }
-    const worker = startWorker();
-    let inFlight = 0;
-    let credit: (() => void) | undefined;
-    let failed: Error | undefined;
-    let remaining = todo.length;
-    let finish!: () => void;
-    const done = new Promise<void>((resolve) => { finish = resolve; });
-    const writes: Promise<void>[] = [];
-    const stop = (e: Error) => {
-      if (!failed) failed = e;
-      finish();
-      credit?.();
-    };
-    worker.on('message', (m: FromWorker) => {
-      if (m.type === 'error') return stop(new Error(`packaging failed: ${m.message}`));
-      const e = todo[m.id]!;
-      inFlight -= e.size;
-      credit?.();
-      options.onCompress?.(e.sha256, e.path);
-      const w = writeEntry(entryPath(entriesDir, keyOf(e)), encodeEntry(m));
-      w.catch((err: unknown) => stop(err instanceof Error ? err : new Error(String(err))));
-      writes.push(w);
-      if (--remaining === 0) finish();
+  };
+
+  // Every entry queued or being made, by key: what dedupes a build against the background queue.
+  const jobs = new Map<string, Job>();
+  const urgentQueue = new Fifo<Job>();
+  const backgroundQueue = new Fifo<Job>();
+  let queuedHeldBytes = 0;
+  let inFlight = 0;
+  let inFlightBytes = 0;
+  let backgroundInFlight = 0;
+  let backgroundInFlightBytes = 0;
+  // Entries made and not on disk yet (held by their jobs and by the workers' write queues).
+  let unwrittenBytes = 0;
+  const maxUnwritten = 2 * maxInFlight;
+  const lanes: Lane[] = [];
+  let nextMessage = 0;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let idleWaiters: Array<() => void> = [];
+  let closed = false;
+
+  const newJob = (key: string, blob: BlobToCompress, origin: Job['origin'], read: Job['read'], bytes?: Uint8Array): Job => {
+    let resolve!: () => void;
+    let reject!: (e: Error) => void;
+    const done = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+    done.catch(() => {}); // whoever waits sees it; never an unhandled rejection meanwhile
+    const job: Job = { key, blob, origin, bytes, read, urgent: origin === 'build', started: false, background: false, entry: undefined, done, resolve, reject };
+    jobs.set(key, job);
+    return job;
+  };
+
+  /** The entry is on disk (or will never be): from now on the entry cache, not this job, answers for it. */
+  const settle = (job: Job): void => {
+    if (jobs.get(job.key) === job) jobs.delete(job.key);
+    if (job.entry) {
+      unwrittenBytes -= job.entry.data.length;
+      job.entry = undefined;
+    }
+  };
+  /** Compressed (or failed): the in-flight window is freed and waiters go on; the job stays findable until `settle`. */
+  const finish = (job: Job, error?: Error, settled = true): void => {
+    if (settled) settle(job);
+    inFlight--;
+    inFlightBytes -= job.blob.size;
+    if (job.background) {
+      backgroundInFlight--;
+      backgroundInFlightBytes -= job.blob.size;
+    }
+    if (error) job.reject(error);
+    else job.resolve();
+    pump();
+  };
+
+  const checkIdle = (): void => {
+    if (inFlight > 0 || urgentQueue.size > 0 || backgroundQueue.size > 0 || lanes.some((l) => l.pending.size > 0)) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const w of waiters) w();
+    if (lanes.length > 0 && !idleTimer) {
+      idleTimer = setTimeout(() => {
+        idleTimer = undefined;
+        if (inFlight === 0) for (const lane of lanes.splice(0)) void stopLane(lane);
+      }, idleMs);
+      idleTimer.unref();
+    }
+  };
+
+  const stopLane = async (lane: Lane): Promise<void> => {
+    lane.worker.removeAllListeners('exit');
+    await lane.worker.terminate().catch(() => {});
+  };
+
+  const failLane = (lane: Lane, e: Error): void => {
+    const at = lanes.indexOf(lane);
+    if (at >= 0) lanes.splice(at, 1);
+    void stopLane(lane);
+    const pending = [...lane.pending.values()];
+    lane.pending.clear();
+    for (const job of pending) {
+      if (job.entry) settle(job);
+      else finish(job, e);
+    }
+    checkIdle();
+  };
+
+  const startLane = (index: number): Lane => {
+    const lane: Lane = { worker: startWorker(), index, pending: new Map() };
+    lane.worker.on('message', (m: FromWorker) => {
+      const job = lane.pending.get(m.id);
+      if (!job) return;
+      if (m.type === 'entry') {
+        // Made: the build may go on; the job stays pending (and findable) until the entry is on disk.
+        options.onCompress?.(job.blob.sha256, job.blob.path, job.origin);
+        job.entry = { method: m.method, crc: m.crc, size: m.size, data: m.data };
+        unwrittenBytes += m.data.length;
+        remember(job.key, job.entry);
+        return finish(job, undefined, false);
+      }
+      lane.pending.delete(m.id);
+      if (lane.pending.size === 0) lane.worker.unref();
+      if (m.type === 'written') {
+        settle(job);
+        checkIdle();
+        return pump();
+      }
+      if (job.entry) {
+        // Made but not written: kept in memory while it fits; a later build may make it again.
+        settle(job);
+        pump();
+        options.onWarn?.('a compressed zip entry could not be written to the entry cache', { sha256: job.blob.sha256, err: m.type === 'error' ? m.message : m.type });
+        return checkIdle();
+      }
+      finish(job, m.type === 'error' ? new Error(`packaging failed: ${m.message}`) : undefined);
     });
-    worker.on('error', (e) => stop(e));
-    worker.on('exit', (code) => stop(new Error(`the packaging worker exited (code ${code}) before finishing`)));
-    const post = (m: ToWorker, transfer: ArrayBuffer[] = []) => worker.postMessage(m, transfer);
-    try {
-      for (let id = 0; id < todo.length; id++) {
-        const e = todo[id]!;
-        while (inFlight > 0 && inFlight + e.size > maxInFlight && !failed) await new Promise<void>((r) => { credit = () => { credit = undefined; r(); }; });
-        if (failed) throw failed;
-        const bytes = await read(e.sha256);
-        if (bytes.length !== e.size) throw new Error(`blob ${e.sha256} for ${e.path} has ${bytes.length} bytes, the manifest says ${e.size}`);
-        // Hand the bytes over without a copy when they own their buffer (readFile's do).
-        const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
-        const data = own ? bytes : bytes.slice();
-        inFlight += e.size;
-        post({ type: 'file', id, how: methodFor(e.path), data }, [data.buffer as ArrayBuffer]);
-      }
-      await done;
-      await Promise.all(writes);
-      if (failed) throw failed;
-    } finally {
-      worker.removeAllListeners('exit');
-      await worker.terminate().catch(() => {});
+    lane.worker.on('error', (e) => failLane(lane, e));
+    lane.worker.on('exit', (code) => failLane(lane, new Error(`the packaging worker exited (code ${code}) before finishing`)));
+    lane.worker.unref();
+    lanes.push(lane);
+    return lane;
+  };
+
+  /** The least busy worker this job may use, started if none is free. */
+  const laneFor = (job: Job): Lane => {
+    const allowed = job.urgent ? maxWorkers : backgroundWorkers;
+    let best: Lane | undefined;
+    for (const lane of lanes) if (lane.index < allowed && (!best || lane.pending.size < best.pending.size)) best = lane;
+    if (best && best.pending.size === 0) return best;
+    const used = new Set(lanes.map((l) => l.index));
+    for (let i = 0; i < allowed; i++) if (!used.has(i)) return startLane(i);
+    return best!;
+  };
+
+  const startJob = async (job: Job): Promise<void> => {
+    job.started = true;
+    inFlight++;
+    inFlightBytes += job.blob.size;
+    if (!job.urgent) {
+      job.background = true;
+      backgroundInFlight++;
+      backgroundInFlightBytes += job.blob.size;
     }
+    try {
+      let bytes = job.bytes;
+      if (bytes) {
+        queuedHeldBytes -= bytes.length;
+        job.bytes = undefined;
+      } else {
+        bytes = await job.read(job.blob.sha256);
+      }
+      if (bytes.length !== job.blob.size) throw sizeMismatch(job.blob.sha256, job.blob.path, bytes.length, job.blob.size);
+      if (closed) throw new Error('the packager was closed');
+      // Hand the bytes over without a copy when they own their buffer (readFile's do).
+      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
+      const data = own ? bytes : bytes.slice();
+      const lane = laneFor(job);
+      const id = nextMessage++;
+      lane.pending.set(id, job);
+      lane.worker.ref();
+      const message: ToWorker = { type: 'file', id, how: methodFor(job.blob.path), data, file: entryPath(entriesDir, job.key), skipIfCached: true };
+      lane.worker.postMessage(message, [data.buffer as ArrayBuffer]);
+    } catch (e) {
+      finish(job, e instanceof Error ? e : new Error(String(e)));
+    }
+  };
+
+  /** Starts queued jobs while the window allows: a build's first, background ones only when no build waits. */
+  function pump(): void {
+    if (closed) return;
+    if (idleTimer) {
+      clearTimeout(idleTimer);
+      idleTimer = undefined;
+    }
+    // Writes lag behind compression (a worker writes when nothing waits to be compressed): bounded too.
+    const room = (bytes: number) => inFlight === 0 || (inFlight < maxWorkers * perLane && inFlightBytes + bytes <= maxInFlight && unwrittenBytes <= maxUnwritten);
+    for (;;) {
+      const urgent = urgentQueue.peek((j) => !j.started);
+      if (urgent) {
+        if (!room(urgent.blob.size)) break;
+        urgentQueue.take((j) => !j.started);
+        void startJob(urgent);
+        continue;
+      }
+      const next = backgroundQueue.peek((j) => !j.started && !j.urgent);
+      if (!next) break;
+      const bgRoom = backgroundInFlight === 0 || (backgroundInFlight < backgroundWorkers * perBackgroundLane && backgroundInFlightBytes + next.blob.size <= maxInFlight / 2);
+      if (!bgRoom || !room(next.blob.size)) break;
+      backgroundQueue.take((j) => !j.started && !j.urgent);
+      void startJob(next);
+    }
+    checkIdle();
+  }
+
+  /** Moves a queued background job ahead of the background queue: a build needs it. */
+  const promote = (job: Job): void => {
+    if (job.urgent || job.started) return;
+    job.urgent = true;
+    urgentQueue.push(job);
+  };
+
+  /** Compresses on this thread (a build's small remainder), registered like a job so nobody compresses it twice. */
+  const compressInline = async (job: Job): Promise<void> => {
+    job.started = true;
+    inFlight++;
+    inFlightBytes += job.blob.size;
+    try {
+      const file = entryPath(entriesDir, job.key);
+      if (await stat(file).then((s) => s.isFile(), () => false)) return finish(job);
+      const bytes = await job.read(job.blob.sha256);
+      if (bytes.length !== job.blob.size) throw sizeMismatch(job.blob.sha256, job.blob.path, bytes.length, job.blob.size);
+      const made = compressEntry(methodFor(job.blob.path), bytes);
+      options.onCompress?.(job.blob.sha256, job.blob.path, job.origin);
+      await writeEntry(file, made);
+      remember(job.key, made);
+      finish(job);
+    } catch (e) {
+      finish(job, e instanceof Error ? e : new Error(String(e)));
+    }
+    await job.done;
+    await new Promise((r) => setImmediate(r));
+  };
+
+  /**
+   * Makes sure every entry of `todo` is in the entry cache: those another caller is making are
+   * waited for (a background one is moved ahead), the others compressed here or in the workers.
+   */
+  async function ensureEntries(todo: ReadonlyArray<readonly [string, ManifestEntry]>, read: (sha256: string) => Promise<Uint8Array>, pinned: Map<string, CompressedEntry>): Promise<void> {
+    const waits: Array<Promise<void>> = [];
+    const mine: Job[] = [];
+    const waitFor = async (job: Job, e: ManifestEntry): Promise<void> => {
+      promote(job);
+      try {
+        await job.done;
+        if (job.entry) pinned.set(job.key, job.entry);
+      } catch (err) {
+        if (job.origin === 'build') throw err;
+        // The background attempt failed (its read, say): this build makes the entry itself.
+        await ensureEntries([[job.key, e]], read, pinned);
+      }
+    };
+    for (const [key, e] of todo) {
+      const made = memory.get(key);
+      const held = jobs.get(key);
+      if (made) pinned.set(key, made);
+      else if (held) waits.push(waitFor(held, e));
+      else mine.push(newJob(key, { sha256: e.sha256, size: e.size, path: e.path }, 'build', read));
+    }
+    if (mine.length > 0 && mine.reduce((n, j) => n + j.blob.size, 0) <= inlineBytes) {
+      for (const job of mine) await compressInline(job);
+    } else {
+      for (const job of mine) urgentQueue.push(job);
+      pump();
+      waits.push(...mine.map(async (j) => {
+        await j.done;
+        if (j.entry) pinned.set(j.key, j.entry);
+      }));
+    }
+    await Promise.all(waits);
   }
 
   async function buildOne(entries: readonly ManifestEntry[], read: (sha256: string) => Promise<Uint8Array>, out: string, basis?: PackageBasis): Promise<number> {
@@ -212,9 +523,19 @@ export function createPackager(options: PackagerOptions): Packager {
     // One entry per distinct key: two paths with the same content and method share it.
     const distinct = new Map<string, ManifestEntry>();
     for (const e of sorted) if (!distinct.has(keyOf(e)) && !fromBasis.has(keyOf(e))) distinct.set(keyOf(e), e);
-    const all = [...distinct.entries()];
-    const cached = await mapBounded(all, 4, async ([key]) => stat(entryPath(entriesDir, key)).then((s) => s.isFile(), () => false));
-    await compressMissing(all.filter((_, i) => !cached[i]).map(([, e]) => e), read);
+    // In memory (kept for this build, whatever is evicted meanwhile) or being made: no need to look on disk.
+    const pinned = new Map<string, CompressedEntry>();
+    const unknown: Array<[string, ManifestEntry]> = [];
+    for (const [key, e] of distinct) {
+      const held = memory.get(key);
+      if (held) pinned.set(key, held);
+      else if (!jobs.has(key)) unknown.push([key, e]);
+    }
+    const onDisk = await mapBounded(unknown, 4, async ([key]) => stat(entryPath(entriesDir, key)).then((s) => s.isFile(), () => false));
+    const onDiskKeys = new Set(unknown.filter((_, i) => onDisk[i]).map(([key]) => key));
+    // Looked up again now, synchronously up to registering new jobs: a background job may have
+    // finished meanwhile (and the workers check the disk once more before compressing anything).
+    await ensureEntries([...distinct.entries()].filter(([key]) => !onDiskKeys.has(key) && !pinned.has(key)), read, pinned);
 
     // Assemble: cached entries copied behind fresh headers, buffered into ~1 MB writes.
     const file = await open(out, 'w');
@@ -255,7 +576,7 @@ export function createPackager(options: PackagerOptions): Packager {
         await writeSmall();
       };
       const load = (e: ManifestEntry) => {
-        const held = fromBasis.get(keyOf(e));
+        const held = fromBasis.get(keyOf(e)) ?? pinned.get(keyOf(e)) ?? memory.get(keyOf(e));
         if (held) return Promise.resolve(held);
         const where = entryPath(entriesDir, keyOf(e));
         return readFile(where).then((b) => decodeEntry(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), where));
@@ -294,6 +615,44 @@ export function createPackager(options: PackagerOptions): Packager {
       } finally {
         release();
       }
+    },
+    precompress(blob, bytes, read) {
+      if (closed) return;
+      const key = keyOf(blob);
+      if (jobs.has(key) || memory.has(key)) return;
+      if (backgroundQueue.size >= maxQueued) return;
+      const hold = bytes && bytes.length === blob.size && queuedHeldBytes + bytes.length <= maxQueuedBytes;
+      // A copy the queue owns (the request's buffer may be a pooled slice) and may hand to a worker.
+      const job = newJob(key, blob, 'background', read, hold ? bytes.slice() : undefined);
+      if (job.bytes) queuedHeldBytes += job.bytes.length;
+      job.done.catch((e: unknown) => options.onWarn?.('compressing an uploaded file in the background failed; the package build compresses it', { sha256: blob.sha256, err: e }));
+      backgroundQueue.push(job);
+      pump();
+    },
+    idle() {
+      if (inFlight === 0 && urgentQueue.size === 0 && backgroundQueue.size === 0 && lanes.every((l) => l.pending.size === 0)) return Promise.resolve();
+      return new Promise<void>((r) => idleWaiters.push(r));
+    },
+    async close() {
+      closed = true;
+      if (idleTimer) clearTimeout(idleTimer);
+      const error = new Error('the packager was closed');
+      for (const job of [...urgentQueue.drain(), ...backgroundQueue.drain()]) {
+        if (job.started) continue;
+        if (jobs.get(job.key) === job) jobs.delete(job.key);
+        job.reject(error);
+      }
+      for (const lane of lanes.splice(0)) {
+        const pending = [...lane.pending.values()];
+        lane.pending.clear();
+        await stopLane(lane);
+        for (const job of pending) {
+          if (job.entry) settle(job);
+          else finish(job, error);
+        }
+      }
+      queuedHeldBytes = 0;
+      for (const w of idleWaiters.splice(0)) w();
     },
   };
 }

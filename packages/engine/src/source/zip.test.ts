@@ -9,7 +9,23 @@ import { unzipSync, strFromU8 } from 'fflate';
 import { manifestId, type ManifestEntry } from '@hangar/core';
 import { createHarness, type Harness } from '../deployments/_harness.js';
 import { buildZip } from './zip.js';
-import { createPackager } from './zip-pool.js';
+import { createPackager as newPackager, type Packager, type PackagerOptions } from './zip-pool.js';
+import { createFsBlobStore } from './blob-store.js';
+import { createSourceCache } from './source-cache.js';
+
+/**
+ * Packagers made by a test, closed before its folder is removed: a worker writes entry files
+ * after the build that made them has finished.
+ */
+const made: Packager[] = [];
+const createPackager = (options: PackagerOptions): Packager => {
+  const p = newPackager(options);
+  made.push(p);
+  return p;
+};
+const closePackagers = async (): Promise<void> => {
+  await Promise.all(made.splice(0).map((p) => p.close()));
+};
 
 const sha = (b: string) => createHash('sha256').update(b).digest('hex');
 const entry = (path: string, content: string, mode = 0o644): ManifestEntry => ({ path, sha256: sha(content), size: Buffer.byteLength(content), mode });
@@ -69,9 +85,10 @@ describe('buildZipInWorker (the packager)', () => {
       assert.equal(size, bytes.length);
       assert.equal(createHash('sha256').update(bytes).digest('hex'), createHash('sha256').update(reference).digest('hex'));
       assert.equal(Object.keys(unzipSync(new Uint8Array(bytes))).length, entries.length);
-      // a blob whose size differs from the manifest is refused, and the worker does not outlive the build
+      // a blob whose size differs from the manifest is refused (the packagers close their workers in `finally`)
       await assert.rejects(createPackager({ entriesDir: join(dir, 'entries2') }).build([{ ...entries[0]!, size: 1 }], read, join(dir, 'bad.zip')), /has 10000 bytes, the manifest says 1/);
     } finally {
+      await closePackagers();
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -222,7 +239,143 @@ describe('incremental packaging', () => {
       await packager.build(v1, read, join(dir, 'v1-again.zip'), { file: join(dir, 'not-ours.zip'), entries: v2 });
       assert.equal(hash('v1-again.zip'), hash('v1.zip'));
     } finally {
+      await closePackagers();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('compression on arrival', () => {
+  /** ~300 small text files, two sharing their content, one stored by extension. */
+  function sourceOf(tag: string) {
+    const blobs = new Map<string, Uint8Array>();
+    const add = (path: string, text: string): ManifestEntry => {
+      const bytes = new TextEncoder().encode(text);
+      const h = createHash('sha256').update(bytes).digest('hex');
+      blobs.set(h, bytes);
+      return { path, sha256: h, size: bytes.length, mode: 0o644 };
+    };
+    const entries = [
+      ...Array.from({ length: 300 }, (_, i) => add(`node_modules/p${i % 10}/f${i}.js`, `// ${tag} ${i}\nmodule.exports = ${i};\n`.repeat(1 + (i % 9)))),
+      add('img/a.png', `${tag} not really a png `.repeat(40)),
+      add('same/a.js', `${tag} duplicate\n`.repeat(30)),
+      add('same/b.js', `${tag} duplicate\n`.repeat(30)),
+    ];
+    return { blobs, entries, read: async (h: string) => new Uint8Array(blobs.get(h)!) };
+  }
+  /** Files compressed, by origin, and no entry (hash + method) compressed twice. */
+  function counter() {
+    const seen = new Map<string, number>();
+    const by = { build: 0, background: 0 };
+    return {
+      by,
+      seen,
+      onCompress: (sha: string, path: string, origin: 'build' | 'background') => {
+        by[origin]++;
+        const key = `${sha}:${path.endsWith('.png') ? 'store' : 'deflate'}`;
+        seen.set(key, (seen.get(key) ?? 0) + 1);
+      },
+      twice: () => [...seen].filter(([, n]) => n > 1),
+    };
+  }
+
+  test('blobs compressed as they arrive: the package build then compresses nothing, and writes the same bytes as a cold build', async () => {
+    const { entries, read } = sourceOf('arrive');
+    const dir = mkdtempSync(join(tmpdir(), 'hangar-zip-'));
+    try {
+      const count = counter();
+      const packager = createPackager({ entriesDir: join(dir, 'entries'), inlineBytes: 0, onCompress: count.onCompress });
+      for (const e of entries) packager.precompress(e, await read(e.sha256), read);
+      await packager.idle();
+      // the duplicate content once: 302 distinct entries
+      assert.deepEqual(count.by, { build: 0, background: entries.length - 1 });
+      await packager.build(entries, read, join(dir, 'arrived.zip'));
+      assert.deepEqual(count.by, { build: 0, background: entries.length - 1 }, 'the build compressed nothing');
+      // a packager that never saw them: compresses everything, the very same bytes
+      const cold = counter();
+      await createPackager({ entriesDir: join(dir, 'cold'), inlineBytes: 0, onCompress: cold.onCompress }).build(entries, read, join(dir, 'cold.zip'));
+      assert.equal(cold.by.build, entries.length - 1);
+      const hash = (f: string) => createHash('sha256').update(readFileSync(join(dir, f))).digest('hex');
+      assert.equal(hash('arrived.zip'), hash('cold.zip'));
+      assert.equal(createHash('sha256').update(await buildZip(entries, read)).digest('hex'), hash('arrived.zip'));
+      // a new packager on the same entry cache (an engine restart): nothing compressed either
+      const restarted = counter();
+      await createPackager({ entriesDir: join(dir, 'entries'), onCompress: restarted.onCompress }).build(entries, read, join(dir, 'again.zip'));
+      assert.deepEqual(restarted.by, { build: 0, background: 0 });
+      assert.equal(hash('again.zip'), hash('cold.zip'));
+      await packager.close();
+    } finally {
+      await closePackagers();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a build that starts while the background queue is busy takes its files first and compresses none of them twice', { timeout: 120_000 }, async () => {
+    const unrelated = sourceOf('unrelated');
+    const wanted = sourceOf('wanted');
+    const dir = mkdtempSync(join(tmpdir(), 'hangar-zip-'));
+    try {
+      const count = counter();
+      // Nothing held by the queue: every background job reads its blob back when its turn comes.
+      const packager = createPackager({ entriesDir: join(dir, 'entries'), inlineBytes: 0, maxQueuedBytes: 0, onCompress: count.onCompress });
+      // The unrelated blobs' reads hang until the gate opens: the background's share of the
+      // window fills up with them and the rest of them wait in the queue, ahead of `wanted`.
+      let open!: () => void;
+      const gate = new Promise<void>((r) => { open = r; });
+      for (const e of unrelated.entries) packager.precompress(e, undefined, async (h) => { await gate; return unrelated.read(h); });
+      for (const e of wanted.entries) packager.precompress(e, undefined, wanted.read);
+      // The build needs `wanted`: its queued jobs move ahead, the ones already made are copied.
+      await packager.build(wanted.entries, wanted.read, join(dir, 'wanted.zip'));
+      const unrelatedKeys = new Set(unrelated.entries.map((e) => e.sha256));
+      const unrelatedDone = [...count.seen.keys()].filter((k) => unrelatedKeys.has(k.split(':')[0]!)).length;
+      assert.equal(unrelatedDone, 0, 'the build finished without waiting for the unrelated blobs');
+      assert.equal(count.by.build + count.by.background, wanted.entries.length - 1, 'every wanted entry compressed once');
+      const hash = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+      assert.equal(hash(readFileSync(join(dir, 'wanted.zip'))), hash(await buildZip(wanted.entries, wanted.read)));
+      open();
+      await packager.idle();
+      assert.equal(count.by.build + count.by.background, wanted.entries.length - 1 + unrelated.entries.length - 1);
+      assert.deepEqual(count.twice(), []);
+      // building the unrelated files now compresses nothing
+      const before = count.by.build;
+      await packager.build(unrelated.entries, unrelated.read, join(dir, 'unrelated.zip'));
+      assert.equal(count.by.build, before);
+      await packager.close();
+    } finally {
+      await closePackagers();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('through the source cache: uploaded blobs are compressed under the paths their manifest gave, and the package build compresses none', async () => {
+    const { blobs, entries } = sourceOf('upload');
+    const h = await createHarness({ start: false });
+    try {
+      const count = counter();
+      const packagesDir = join(h.dataDir, 'own-packages');
+      const packager = createPackager({ entriesDir: join(packagesDir, 'entries'), inlineBytes: 0, onCompress: count.onCompress });
+      const cache = createSourceCache({
+        db: h.store.db, blobs: createFsBlobStore(join(h.dataDir, 'own-blobs')), clock: { now: () => new Date() }, packagesDir, packager,
+        limits: { maxFiles: 1000, maxTotalBytes: 10 * 1024 * 1024, maxFileBytes: 1024 * 1024, maxManifestEntries: 1000 },
+      });
+      const up = await cache.upload(h.orgA, { kind: 'full', entries });
+      for (const sha of up.missing) await cache.putBlob(h.orgA, sha, blobs.get(sha)!);
+      await packager.idle();
+      // one entry per distinct content and method; the .png stored (its path gave the method)
+      assert.deepEqual(count.by, { build: 0, background: entries.length - 1 });
+      assert.ok(count.seen.has(`${entries.find((e) => e.path === 'img/a.png')!.sha256}:store`));
+      const zip = await cache.assembleZip(up.manifestId);
+      assert.deepEqual(count.by, { build: 0, background: entries.length - 1 }, 'the package build compressed nothing');
+      assert.equal(Object.keys(unzipSync(zip)).length, entries.length);
+      assert.equal(centralMethods(zip).get('img/a.png'), 0);
+      // the layered split (nodejs/node_modules/…) uses the same entries
+      const layered = await cache.assembleLayered(up.manifestId);
+      await layered.code.zip();
+      await layered.deps!.zip();
+      assert.equal(count.by.build, 0);
+      await cache.close();
+    } finally {
+      await h.close();
     }
   });
 });
