@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { AwsError, type CloudRuntime, type DataPlaneRoute, type Service, type ServiceRequest } from '../internal/contract.js';
 import type { LogsApi } from '../logs/index.js';
 import { s3ApiOf } from '../s3/index.js';
-import { createFileStore, MAX_REQUEST_BYTES, tooLarge, type FileStore } from './code.js';
+import { createCodeUnpacker, createFileStore, MAX_REQUEST_BYTES, tooLarge, type FileStore } from './code.js';
 import { createFunctions, type Functions } from './functions.js';
 import { createLayers, type Layers } from './layers.js';
 import { configurationOf } from './model.js';
@@ -211,8 +211,10 @@ export function createLambda(rt: CloudRuntime, opts: LambdaOptions): LambdaParts
   // Unpacked files are stored once per content and hard-linked into each package (`<root>/.files`).
   let fileStore: Promise<FileStore> | undefined;
   const files = () => (fileStore ??= codeRoot().then((r) => createFileStore(join(r, '.files'))));
-  const layers = createLayers({ rt, codeRoot: async () => (rootDir = await codeRoot()), s3: () => s3ApiOf(rt), endpoint: () => rt.endpoint(), files });
-  const fns = createFunctions({ rt, invoker, layers, s3: () => s3ApiOf(rt), codeRoot: async () => (rootDir = await codeRoot()), files });
+  // Zips are checked and unpacked in a worker thread (small ones inline), off this event loop.
+  const unpacker = createCodeUnpacker();
+  const layers = createLayers({ rt, codeRoot: async () => (rootDir = await codeRoot()), s3: () => s3ApiOf(rt), endpoint: () => rt.endpoint(), files, unpacker });
+  const fns = createFunctions({ rt, invoker, layers, s3: () => s3ApiOf(rt), codeRoot: async () => (rootDir = await codeRoot()), files, unpacker });
 
   const service: Service = {
     signingName: 'lambda',
@@ -232,6 +234,7 @@ export function createLambda(rt: CloudRuntime, opts: LambdaOptions): LambdaParts
     async close() {
       fns.close();
       await invoker.close();
+      await unpacker.close();
       if (tempRoot) await rm(tempRoot, { recursive: true, force: true });
     },
   };
