@@ -18,7 +18,7 @@ port.on('message', (m: ToWorker) => {
     if (m.op === 'inspect') {
       const result = inspectZip(m.source, m.operation);
       // Bytes this thread made (decoded or read) go back without a copy; bytes it was given stay put.
-      const own = !('bytes' in m.source) && result.zip.byteOffset === 0 && result.zip.byteLength === result.zip.buffer.byteLength;
+      const own = ('base64Ascii' in m.source || 'file' in m.source) && result.zip.byteOffset === 0 && result.zip.byteLength === result.zip.buffer.byteLength;
       port.postMessage({ id: m.id, ok: true, result } satisfies FromWorker, own ? [result.zip.buffer as ArrayBuffer] : []);
     } else if (m.op === 'unpack') {
       port.postMessage({ id: m.id, ok: true, result: unpackZip(m.zip, m.dir, m.storeDir) } satisfies FromWorker);

@@ -121,6 +121,8 @@ test('a zip whose data is damaged is refused when unpacked (and by a dry run), l
       lying.writeUInt32LE(lying.readUInt32LE(cd + 24) - 1, cd + 24);
       await assert.rejects(unpacker.write(join(root, 'fn', '2'), await unpacker.inspect({ bytes: lying }, 'UpdateFunctionCode'), store), broken);
       await assert.rejects(unpacker.inspect({ base64: 'not base64!'.repeat(10_000) }, 'UpdateFunctionCode'), broken);
+      // Not base64 either, though each character's low byte is a base64 letter.
+      await assert.rejects(unpacker.inspect({ base64: 'ŁŁŁŁ'.repeat(30_000) }, 'UpdateFunctionCode'), broken);
     } finally {
       await unpacker.close();
     }
