@@ -5,7 +5,7 @@
  */
 import { AwsError, type Principal } from '../internal/contract.js';
 import type { S3Api } from '../s3/index.js';
-import { MAX_UNZIPPED_BYTES, type CodeUnpacker, type UnpackedCode } from './code.js';
+import { InspectedUpload, MAX_UNZIPPED_BYTES, type CodeUnpacker, type UnpackedCode } from './code.js';
 import { read } from './validate.js';
 
 const invalid = (m: string) => new AwsError('InvalidParameterValueException', m);
@@ -18,13 +18,15 @@ const invalid = (m: string) => new AwsError('InvalidParameterValueException', m)
 export async function codeFrom(
   principal: Principal, region: string, code: Record<string, unknown>, operation: string, s3: S3Api | undefined, kind: string, unpacker: CodeUnpacker,
 ): Promise<UnpackedCode> {
-  const zip = read.str(code, 'ZipFile');
+  // A large body was parsed in the worker, its upload inspected there (`CodeUnpacker.parseCodeBody`).
+  const upload = code.ZipFile instanceof InspectedUpload ? code.ZipFile : undefined;
+  const zip = upload ? '' : read.str(code, 'ZipFile');
   const bucket = read.str(code, 'S3Bucket');
   const key = read.str(code, 'S3Key');
   const version = read.str(code, 'S3ObjectVersion');
   if (zip !== undefined) {
     if (bucket !== undefined || key !== undefined) throw invalid(`Please provide either the ZipFile or the S3Bucket and S3Key for the ${kind}, not both.`);
-    return unpacker.inspect({ base64: zip }, operation);
+    return upload ? upload.take() : unpacker.inspect({ base64: zip }, operation);
   }
   if (bucket === undefined && key === undefined) {
     if (read.str(code, 'ImageUri')) throw invalid('This local cloud runs Zip packages only; container images (ImageUri) are not supported.');

@@ -1,15 +1,18 @@
 // The unpacking worker: inspects and unpacks code zips (unzip.ts) off the cloud's event loop, one
 // job at a time, and answers each job by its id. A zip it decoded or read is handed back, not copied.
 import { parentPort } from 'node:worker_threads';
-import { inspectZip, unpackZip, UnzipFailure, verifyZip, type InspectedZip, type UnpackResult, type UnzipError, type ZipSource } from './unzip.js';
+import {
+  inspectZip, parseCodeBody, unpackZip, UnzipFailure, verifyZip, type InspectedZip, type ParsedCodeBody, type UnpackResult, type UnzipError, type ZipSource,
+} from './unzip.js';
 
 export type ToWorker =
   | { readonly id: number; readonly op: 'inspect'; readonly source: ZipSource; readonly operation: string }
   | { readonly id: number; readonly op: 'unpack'; readonly zip: Uint8Array; readonly dir: string; readonly storeDir: string | undefined }
-  | { readonly id: number; readonly op: 'verify'; readonly zip: Uint8Array };
+  | { readonly id: number; readonly op: 'verify'; readonly zip: Uint8Array }
+  | { readonly id: number; readonly op: 'body'; readonly body: Uint8Array; readonly holder: string; readonly operation: string };
 
 export type FromWorker =
-  | { readonly id: number; readonly ok: true; readonly result: InspectedZip | UnpackResult | null }
+  | { readonly id: number; readonly ok: true; readonly result: InspectedZip | UnpackResult | ParsedCodeBody | null }
   | { readonly id: number; readonly ok: false; readonly aws?: UnzipError; readonly message: string };
 
 const port = parentPort!;
@@ -20,6 +23,10 @@ port.on('message', (m: ToWorker) => {
       // Bytes this thread made (decoded or read) go back without a copy; bytes it was given stay put.
       const own = ('base64Ascii' in m.source || 'file' in m.source) && result.zip.byteOffset === 0 && result.zip.byteLength === result.zip.buffer.byteLength;
       port.postMessage({ id: m.id, ok: true, result } satisfies FromWorker, own ? [result.zip.buffer as ArrayBuffer] : []);
+    } else if (m.op === 'body') {
+      const result = parseCodeBody(m.body, m.holder, m.operation);
+      const zip = 'value' in result && result.zip && 'code' in result.zip ? result.zip.code.zip : undefined;
+      port.postMessage({ id: m.id, ok: true, result } satisfies FromWorker, zip && zip.byteOffset === 0 && zip.byteLength === zip.buffer.byteLength ? [zip.buffer as ArrayBuffer] : []);
     } else if (m.op === 'unpack') {
       port.postMessage({ id: m.id, ok: true, result: unpackZip(m.zip, m.dir, m.storeDir) } satisfies FromWorker);
     } else {

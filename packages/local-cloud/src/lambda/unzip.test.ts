@@ -1,13 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
+import {
+  CreateFunctionCommand, InvokeCommand, PublishLayerVersionCommand, UpdateFunctionCodeCommand, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2,
+} from '@aws-sdk/client-lambda';
 import { AwsError } from '../internal/contract.js';
-import { createCodeUnpacker, createFileStore } from './code.js';
+import { createCodeUnpacker, createFileStore, InspectedUpload } from './code.js';
+import { closeFixture, fixture } from './test-support.js';
 
 /** A node_modules-like tree: `n` files of a few KB, every tenth file's content repeated elsewhere. */
 function tree(n: number): Record<string, Uint8Array> {
@@ -128,4 +132,66 @@ test('a zip whose data is damaged is refused when unpacked (and by a dry run), l
     }
   }
   await rm(root, { recursive: true, force: true });
+});
+
+test('a large request body is parsed in the worker: the rest of the body as JSON.parse gives it, the upload inspected beside it', async () => {
+  const unpacker = createCodeUnpacker();
+  const badJson = (detail: string) => new AwsError('InvalidRequestContentException', `Could not parse request body into json: ${detail}`);
+  try {
+    const zip = zipSync({ 'blob.bin': randomBytes(1024 * 1024), 'index.js': strToU8('exports.handler = async () => 1;') }, { level: 1 });
+    const body = Buffer.from(JSON.stringify({ Description: 'd', Content: { ZipFile: Buffer.from(zip).toString('base64') }, CompatibleRuntimes: ['nodejs20.x'] }));
+    assert.ok(body.length > 1024 * 1024);
+    const input = await unpacker.parseCodeBody(body, 'Content', 'PublishLayerVersion', badJson);
+    assert.equal(input.Description, 'd');
+    assert.deepEqual(input.CompatibleRuntimes, ['nodejs20.x']);
+    const upload = (input.Content as Record<string, unknown>).ZipFile;
+    assert.ok(upload instanceof InspectedUpload);
+    const code = upload.take();
+    assert.equal(code.sha256, createHash('sha256').update(zip).digest('base64'));
+    assert.ok(Buffer.from(code.zip).equals(Buffer.from(zip)));
+
+    // A broken upload is answered when the code is reached, with AWS's error; broken JSON at once, with the parser's detail.
+    const junk = await unpacker.parseCodeBody(Buffer.from(JSON.stringify({ ZipFile: 'not base64!'.repeat(200_000) })), '', 'UpdateFunctionCode', badJson);
+    assert.throws(() => (junk.ZipFile as InspectedUpload).take(), { name: 'InvalidParameterValueException', message: /^Could not unzip uploaded file/ });
+    let detail = '';
+    try {
+      JSON.parse(`{"ZipFile": "${'A'.repeat(2_000_000)}`);
+    } catch (e) {
+      detail = (e as Error).message;
+    }
+    await assert.rejects(unpacker.parseCodeBody(Buffer.from(`{"ZipFile": "${'A'.repeat(2_000_000)}`), '', 'UpdateFunctionCode', badJson),
+      { name: 'InvalidRequestContentException', message: `Could not parse request body into json: ${detail}` });
+    // A ZipFile that is not a string is left for the field check to refuse, as before.
+    const odd = await unpacker.parseCodeBody(Buffer.from(JSON.stringify({ Code: { ZipFile: 1 }, Pad: 'x'.repeat(2_000_000) })), 'Code', 'CreateFunction', badJson);
+    assert.deepEqual(odd.Code, { ZipFile: 1 });
+  } finally {
+    await unpacker.close();
+  }
+});
+
+test('through the API: a layer and function code over 1 MB inline are published, created and updated from bodies parsed in the worker', async () => {
+  const fx = await fixture();
+  try {
+    const big = (v: string) => zipSync({ 'index.js': strToU8(`exports.handler = async () => '${v}';`), 'pad.bin': randomBytes(1024 * 1024) }, { level: 1 });
+    const layerZip = zipSync({ 'nodejs/node_modules/dep/index.js': strToU8('module.exports = "dep";'), 'nodejs/pad.bin': randomBytes(1024 * 1024) }, { level: 1 });
+    const layer = await fx.c.lambda.send(new PublishLayerVersionCommand({ LayerName: 'big', Content: { ZipFile: layerZip } }));
+    assert.equal(layer.Content?.CodeSha256, createHash('sha256').update(layerZip).digest('base64'));
+    const v1 = big('v1');
+    const fn = await fx.c.lambda.send(new CreateFunctionCommand({
+      FunctionName: 'big', Runtime: 'nodejs20.x', Role: fx.roleArn, Handler: 'index.handler', Code: { ZipFile: v1 }, Layers: [layer.LayerVersionArn as string],
+    }));
+    assert.equal(fn.CodeSha256, createHash('sha256').update(v1).digest('base64'));
+    await waitUntilFunctionActiveV2({ client: fx.c.lambda, maxWaitTime: 10, minDelay: 1 }, { FunctionName: 'big' });
+    const v2 = big('v2');
+    const updated = await fx.c.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'big', ZipFile: v2 }));
+    assert.equal(updated.CodeSha256, createHash('sha256').update(v2).digest('base64'));
+    await waitUntilFunctionUpdatedV2({ client: fx.c.lambda, maxWaitTime: 10, minDelay: 1 }, { FunctionName: 'big' });
+    const out = await fx.c.lambda.send(new InvokeCommand({ FunctionName: 'big' }));
+    assert.equal(new TextDecoder().decode(out.Payload), '"v2"');
+    await assert.rejects(fx.c.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'big', ZipFile: v2, S3Bucket: 'b', S3Key: 'k' })), {
+      name: 'InvalidParameterValueException', message: 'Please provide either the ZipFile or the S3Bucket and S3Key for the function code, not both.',
+    });
+  } finally {
+    await closeFixture(fx);
+  }
 });

@@ -162,6 +162,39 @@ export function inspectZip(source: ZipSource, operation: string): InspectedZip {
   return { zip, sha256: createHash('sha256').update(zip).digest('base64'), size: zip.length, unzippedSize };
 }
 
+/**
+ * A Lambda request body carrying a direct upload, parsed: `holder` names the object holding
+ * `ZipFile` ('' for the body itself, as UpdateFunctionCode sends it; 'Code'; 'Content'). Its
+ * base64 is inspected here (an 18 MB body's JSON.parse and decoding stay off the event loop) and
+ * the outcome handed back beside the rest of the body, in which `ZipFile` is left null; the caller
+ * answers an inspection failure only when it reaches the code, as it would have.
+ */
+export type ParsedCodeBody =
+  | { readonly jsonError: string }
+  | { readonly value: Record<string, unknown>; readonly zip?: { readonly code: InspectedZip } | { readonly failure: UnzipError } };
+
+export function parseCodeBody(body: Uint8Array, holder: string, operation: string): ParsedCodeBody {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  } catch (e) {
+    return { jsonError: (e as Error).message };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { jsonError: 'expected a JSON object' };
+  const record = value as Record<string, unknown>;
+  const h = holder ? record[holder] : record;
+  if (!h || typeof h !== 'object' || Array.isArray(h) || typeof (h as Record<string, unknown>).ZipFile !== 'string') return { value: record };
+  const at = h as Record<string, unknown>;
+  const base64 = at.ZipFile as string;
+  at.ZipFile = null;
+  try {
+    return { value: record, zip: { code: inspectZip({ base64 }, operation) } };
+  } catch (e) {
+    if (e instanceof UnzipFailure) return { value: record, zip: { failure: e.error } };
+    throw e;
+  }
+}
+
 /** An entry's bytes, inflated and checked against the size the directory declared. */
 function inflate(zip: Uint8Array, e: Entry): Uint8Array {
   const v = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
