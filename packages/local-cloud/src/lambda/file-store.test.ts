@@ -6,11 +6,14 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
-import { createFileStore, removeCode, unpackZipBuffer, writeCode } from './code.js';
+import { createCodeUnpacker, createFileStore, removeCode, type FileStore } from './code.js';
 import { mergeLayers } from './layers.js';
 import { createSweeper } from './sweeper.js';
 
-const pkg = (files: Record<string, string>) => unpackZipBuffer(Buffer.from(zipSync(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, strToU8(v)])))));
+const unpacker = createCodeUnpacker();
+test.after(() => unpacker.close());
+const pkg = (files: Record<string, string>) => unpacker.inspect({ bytes: zipSync(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, strToU8(v)]))) }, 'Test');
+const writeCode = async (dir: string, code: ReturnType<typeof pkg>, store: FileStore) => unpacker.write(dir, await code, store);
 
 test('file store: an update changing one file writes one file; the rest are links to the stored copies', async () => {
   const root = await mkdtemp(join(tmpdir(), 'hangar-files-'));
