@@ -4,13 +4,11 @@
  * inflating, writing) runs in a worker thread for all but small zips, so the cloud's event loop,
  * which `hangar up` shares with the engine's API, stays free: see `createCodeUnpacker`.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { chmod, link, mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { AwsError } from '../internal/contract.js';
 import {
-  base64Length, inspectZip, MAX_REQUEST_BYTES, unpackZip, UnzipFailure, verifyZip,
+  base64Length, inspectZip, MAX_REQUEST_BYTES, removeCodeSync, unpackZip, UnzipFailure, verifyZip,
   type InspectedZip, type ParsedCodeBody, type UnpackResult, type ZipSource,
 } from './unzip.js';
 import type { FromWorker, ToWorker } from './unzip-worker.js';
@@ -62,6 +60,13 @@ export interface CodeUnpacker {
   /** Inflates every entry without writing (a dry run's check that the zip is whole). */
   verify(code: UnpackedCode): Promise<void>;
   /**
+   * Removes a package `write` made (its folder, `<dir>.zip`, `<dir>.files`) and, with the store,
+   * deletes the stored copies no other package links. A large package goes to the worker (no
+   * `rm -r` or per-content stat and unlink on this thread); either way it never runs while an
+   * unpack links into the same store (see `createCodeUnpacker`).
+   */
+  remove(dir: string, files?: FileStore): Promise<void>;
+  /**
    * Parses a large request body carrying a direct upload in the worker (`JSON.parse` of 18 MB and
    * its base64 cost the event loop ~200 ms): the body as `jsonBody` would give it, with the
    * `ZipFile` under `holder` ('' for the body itself, 'Code', 'Content') replaced by an
@@ -101,10 +106,22 @@ const ownBuffer = (b: Uint8Array): ArrayBuffer[] =>
 
 type Job = ToWorker extends infer T ? T extends unknown ? Omit<T, 'id'> : never : never;
 
+/**
+ * The content store is only ever changed by one job at a time. Unpacking (linking a stored copy,
+ * or writing a new one and linking it) and removing (releasing a copy: stat, and unlink when no
+ * package links it) of one content must not interleave: a release could see a copy with no other
+ * link, an unpack link it, and the release then delete it (the store loses the copy), or delete a
+ * copy an unpack has just written and not linked yet (the unpack fails). The worker runs its jobs
+ * one at a time, so its unpacks and removals are ordered; a job run on this thread (a small zip,
+ * a small package) is synchronous, so it is whole, and it runs here only while no job that
+ * touches the store is in the worker (`storeJobs`); otherwise it queues in the worker behind it.
+ */
 export function createCodeUnpacker(options: CodeUnpackerOptions = {}): CodeUnpacker {
   const inlineBytes = options.inlineBytes ?? 64 * 1024;
   const stats = { worker: 0, inline: 0 };
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  /** Jobs sent to the worker that change the content store (unpack or remove with a store), not answered yet. */
+  let storeJobs = 0;
   let worker: Worker | undefined;
   let nextId = 0;
 
@@ -158,6 +175,25 @@ export function createCodeUnpacker(options: CodeUnpackerOptions = {}): CodeUnpac
     }
   }
 
+  /** Counts a worker job that changes the store (`files` given) in `storeJobs` until it is answered. */
+  async function storeJob<T>(files: FileStore | undefined, run: () => Promise<T>): Promise<T> {
+    if (!files) return run();
+    storeJobs++;
+    try {
+      return await run();
+    } finally {
+      storeJobs--;
+    }
+  }
+  /** A package's size, by its kept zip (no zip: not written, or a partial one: large, to be safe). */
+  const zipSizeOf = (dir: string) => {
+    try {
+      return statSync(`${dir}.zip`).size;
+    } catch {
+      return Infinity;
+    }
+  };
+
   const sizeOf = (source: ZipSource) => ('base64' in source ? base64Length(source.base64) : 'base64Ascii' in source ? Math.floor((source.base64Ascii.length * 3) / 4) : 'bytes' in source ? source.bytes.length : Infinity);
 
   return {
@@ -171,13 +207,17 @@ export function createCodeUnpacker(options: CodeUnpackerOptions = {}): CodeUnpac
       return inWorker<InspectedZip>({ op: 'inspect', source: { base64Ascii: ascii }, operation }, ownBuffer(ascii));
     },
     async write(dir, code, files) {
-      const r = code.size <= inlineBytes
+      const r = code.size <= inlineBytes && !(files && storeJobs > 0)
         ? inline(() => unpackZip(code.zip, dir, files?.dir))
-        : await inWorker<UnpackResult>({ op: 'unpack', zip: code.zip, dir, storeDir: files?.dir }, ownBuffer(code.zip));
+        : await storeJob(files, () => inWorker<UnpackResult>({ op: 'unpack', zip: code.zip, dir, storeDir: files?.dir }, ownBuffer(code.zip)));
       if (files) {
         files.stats.written += r.written;
         files.stats.linked += r.linked;
       }
+    },
+    async remove(dir, files) {
+      if (zipSizeOf(dir) <= inlineBytes && !(files && storeJobs > 0)) inline(() => removeCodeSync(dir, files?.dir));
+      else await storeJob(files, () => inWorker<null>({ op: 'remove', dir, storeDir: files?.dir }));
     },
     async verify(code) {
       if (code.size <= inlineBytes) inline(() => verifyZip(code.zip));
@@ -206,92 +246,16 @@ export function createCodeUnpacker(options: CodeUnpackerOptions = {}): CodeUnpac
  * Unpacked files, content-addressed: each distinct content is written once (`<dir>/<sha256>`,
  * read-only, like /var/task) and every package holding it gets a hard link, so an update that
  * changes one file writes one file. A copy no package links any more is deleted when the last
- * package holding it is removed.
+ * package holding it is removed. Only the unpacker writes and frees it (`CodeUnpacker.write` and
+ * `remove`), which orders the two (see `createCodeUnpacker`).
  */
 export interface FileStore {
   /** Where the copies are: `<dir>/<sha256>`. */
   readonly dir: string;
-  /** Puts `data` at `target` (a new path): a hard link to the stored copy, written first if new. Returns the content's sha256. */
-  place(target: string, data: Uint8Array): Promise<string>;
-  /** After packages holding these contents were removed: deletes the copies nothing links any more. */
-  release(hashes: Iterable<string>): Promise<void>;
   /** Distinct contents written, and files placed by linking an existing copy (for tests and benchmarks). */
   readonly stats: { written: number; linked: number };
 }
 
 export function createFileStore(dir: string): FileStore {
-  const stats = { written: 0, linked: 0 };
-  /**
-   * The last operation queued per content: `place` and `release` of one content run one after the
-   * other. Otherwise a release could see a stored copy with no other link, a place link it, and
-   * the release then delete it: the new package keeps its file (the inode lives on), but a place
-   * between the store's write and its own link would fail, and the store would lose the copy.
-   */
-  const queue = new Map<string, Promise<unknown>>();
-  let made: Promise<unknown> | undefined;
-  const pathOf = (hash: string) => join(dir, hash);
-  function serial<T>(hash: string, f: () => Promise<T>): Promise<T> {
-    const run = (queue.get(hash) ?? Promise.resolve()).then(f);
-    const done = run.then(() => undefined, () => undefined);
-    queue.set(hash, done);
-    void done.then(() => {
-      if (queue.get(hash) === done) queue.delete(hash);
-    });
-    return run;
-  }
-  async function store(hash: string, data: Uint8Array): Promise<void> {
-    await (made ??= mkdir(dir, { recursive: true }));
-    const tmp = `${pathOf(hash)}.${randomUUID()}.tmp`;
-    await writeFile(tmp, data, { mode: 0o444 });
-    await chmod(tmp, 0o444); // the umask may have kept bits off; read-only for everyone, as /var/task
-    await rename(tmp, pathOf(hash));
-    stats.written++;
-  }
-  return {
-    dir,
-    stats,
-    place(target, data) {
-      const hash = createHash('sha256').update(data).digest('hex');
-      // One write per content even when a package holds it twice (files placed in parallel):
-      // the second place of a content waits for the first and links its copy.
-      return serial(hash, async () => {
-        try {
-          await link(pathOf(hash), target);
-          stats.linked++;
-          return hash;
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-        }
-        await store(hash, data);
-        await link(pathOf(hash), target);
-        return hash;
-      });
-    },
-    async release(hashes) {
-      for (const hash of new Set(hashes)) {
-        await serial(hash, async () => {
-          try {
-            if ((await stat(pathOf(hash))).nlink <= 1) await unlink(pathOf(hash));
-          } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-          }
-        });
-      }
-    },
-  };
-}
-
-export async function removeCode(dir: string, files?: FileStore): Promise<void> {
-  let hashes: string[] = [];
-  if (files) {
-    try {
-      hashes = JSON.parse(await readFile(`${dir}.files`, 'utf8')) as string[];
-    } catch {
-      // written without a store
-    }
-  }
-  await rm(dir, { recursive: true, force: true });
-  await rm(`${dir}.zip`, { force: true });
-  await rm(`${dir}.files`, { force: true });
-  if (hashes.length) await files?.release(hashes);
+  return { dir, stats: { written: 0, linked: 0 } };
 }

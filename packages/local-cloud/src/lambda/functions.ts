@@ -8,7 +8,7 @@ import { dirname, join, sep } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { AwsError, type CloudRuntime, type Principal } from '../internal/contract.js';
 import type { S3Api } from '../s3/index.js';
-import { MAX_UNZIPPED_BYTES, removeCode, type CodeUnpacker, type FileStore, type UnpackedCode } from './code.js';
+import { MAX_UNZIPPED_BYTES, type CodeUnpacker, type FileStore, type UnpackedCode } from './code.js';
 import { linkNodeModules, mergeLayers, type Layers } from './layers.js';
 import { codeFrom } from './source.js';
 import { functionArn, functionKey, lambdaTimestamp, type FunctionLayer, type FunctionRecord, type LambdaState } from './model.js';
@@ -233,7 +233,7 @@ export function createFunctions(deps: FunctionsDeps) {
     f.generation = generation;
     // A warm function gets its new sandbox now, initialised before the first request after the deploy.
     invoker.retire(f, { replace: true });
-    if (old !== f.codeDir) await removeCode(join(await deps.codeRoot(), old), await deps.files?.());
+    if (old !== f.codeDir) await deps.unpacker.remove(join(await deps.codeRoot(), old), await deps.files?.());
     return updated(f);
   }
 
@@ -298,7 +298,7 @@ export function createFunctions(deps: FunctionsDeps) {
     delete state.functions[functionKey(f.accountId, f.region, f.name)];
     invoker.retire(f);
     rt.changed();
-    await removeCode(join(await deps.codeRoot(), f.codeDir), await deps.files?.());
+    await deps.unpacker.remove(join(await deps.codeRoot(), f.codeDir), await deps.files?.());
     if (f.optDir) {
       await leaveOpt(f.optDir);
       await linkNodeModules(await deps.codeRoot(), dirname(f.codeDir));

@@ -222,7 +222,8 @@ export function createLambda(rt: CloudRuntime, opts: LambdaOptions): LambdaParts
   const unpacker = createCodeUnpacker();
   // Deleted layer versions' files go in the background, once no function uses them (sweeper.ts).
   const sweeper = createSweeper({
-    codeRoot, files,
+    codeRoot,
+    remove: async (dir) => unpacker.remove(dir, await files()),
     inUse: (dir) => layers.holds(dir) || fns.usesOpt(dir),
   });
   const dropped = (dir: string) => sweeper.drop(dir);

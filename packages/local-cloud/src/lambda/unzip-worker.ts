@@ -1,14 +1,17 @@
 // The unpacking worker: inspects and unpacks code zips (unzip.ts) off the cloud's event loop, one
 // job at a time, and answers each job by its id. A zip it decoded or read is handed back, not copied.
+// It also removes packages ('remove'), so unpacking and freeing touch the content store one after
+// the other, never interleaved (see code.ts, `createCodeUnpacker`).
 import { parentPort } from 'node:worker_threads';
 import {
-  inspectZip, parseCodeBody, unpackZip, UnzipFailure, verifyZip, type InspectedZip, type ParsedCodeBody, type UnpackResult, type UnzipError, type ZipSource,
+  inspectZip, parseCodeBody, removeCodeSync, unpackZip, UnzipFailure, verifyZip, type InspectedZip, type ParsedCodeBody, type UnpackResult, type UnzipError, type ZipSource,
 } from './unzip.js';
 
 export type ToWorker =
   | { readonly id: number; readonly op: 'inspect'; readonly source: ZipSource; readonly operation: string }
   | { readonly id: number; readonly op: 'unpack'; readonly zip: Uint8Array; readonly dir: string; readonly storeDir: string | undefined }
   | { readonly id: number; readonly op: 'verify'; readonly zip: Uint8Array }
+  | { readonly id: number; readonly op: 'remove'; readonly dir: string; readonly storeDir: string | undefined }
   | { readonly id: number; readonly op: 'body'; readonly body: Uint8Array; readonly holder: string; readonly operation: string };
 
 export type FromWorker =
@@ -29,6 +32,9 @@ port.on('message', (m: ToWorker) => {
       port.postMessage({ id: m.id, ok: true, result } satisfies FromWorker, zip && zip.byteOffset === 0 && zip.byteLength === zip.buffer.byteLength ? [zip.buffer as ArrayBuffer] : []);
     } else if (m.op === 'unpack') {
       port.postMessage({ id: m.id, ok: true, result: unpackZip(m.zip, m.dir, m.storeDir) } satisfies FromWorker);
+    } else if (m.op === 'remove') {
+      removeCodeSync(m.dir, m.storeDir);
+      port.postMessage({ id: m.id, ok: true, result: null } satisfies FromWorker);
     } else {
       verifyZip(m.zip);
       port.postMessage({ id: m.id, ok: true, result: null } satisfies FromWorker);

@@ -288,6 +288,26 @@ export function unpackZip(zip: Uint8Array, dir: string, storeDir: string | undef
   return { written, linked, files: files.length };
 }
 
+/**
+ * Removes a package `unpackZip` wrote (its folder, `<dir>.zip` and `<dir>.files`) and, with
+ * `storeDir`, deletes the stored copies no other package links any more.
+ */
+export function removeCodeSync(dir: string, storeDir: string | undefined): void {
+  const root = resolve(dir);
+  let hashes: string[] = [];
+  if (storeDir) {
+    try {
+      hashes = JSON.parse(readFileSync(`${root}.files`, 'utf8')) as string[];
+    } catch {
+      // written without a store
+    }
+  }
+  rmSync(root, { recursive: true, force: true });
+  rmSync(`${root}.zip`, { force: true });
+  rmSync(`${root}.files`, { force: true });
+  if (storeDir && hashes.length) releaseSync(storeDir, hashes);
+}
+
 /** Deletes the stored copies of `hashes` that no package links any more. */
 export function releaseSync(storeDir: string, hashes: Iterable<string>): void {
   for (const hash of new Set(hashes)) {
