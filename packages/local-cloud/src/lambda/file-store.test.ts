@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
@@ -143,6 +143,27 @@ test('sweeper: a dropped folder is freed in the background, only when nothing us
     assert.ok(!existsSync(join(root, layer('b', 1))), 'unused: freed');
     assert.ok(existsSync(join(root, v2)), 'used: kept');
   } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('file store: a new content is written once at its place and linked into the store, read-only whatever the umask', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'hangar-files-'));
+  const umask = process.umask(0o077); // would leave 0o400
+  try {
+    const store = createFileStore(join(root, '.files'));
+    await writeCode(join(root, 'fn', '1'), pkg({ 'a.js': 'a', 'b.js': 'b', 'c.js': 'a' }), store);
+    assert.deepEqual(store.stats, { written: 2, linked: 1 });
+    const stored = readdirSync(join(root, '.files'));
+    assert.equal(stored.length, 2, 'the two contents, nothing else (no temporary file)');
+    for (const [file, content] of [['a.js', 'a'], ['b.js', 'b'], ['c.js', 'a']] as const) {
+      const s = await stat(join(root, 'fn', '1', file));
+      assert.equal(s.mode & 0o777, 0o444, `${file} read-only for everyone`);
+      const copy = await stat(join(root, '.files', createHash('sha256').update(content).digest('hex')));
+      assert.equal(copy.ino, s.ino, `${file} is the stored copy`);
+    }
+  } finally {
+    process.umask(umask);
     await rm(root, { recursive: true, force: true });
   }
 });

@@ -10,8 +10,8 @@
  * Errors the caller answers with are `UnzipError`s (AWS's code, message and status): plain data,
  * so they cross from the worker as they are.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 
@@ -243,6 +243,7 @@ export function unpackZip(zip: Uint8Array, dir: string, storeDir: string | undef
   const hashes: string[] = [];
   let written = 0;
   let linked = 0;
+  let fixMode: boolean | undefined;
   try {
     for (const e of files) {
       const target = resolve(root, e.name);
@@ -267,12 +268,20 @@ export function unpackZip(zip: Uint8Array, dir: string, storeDir: string | undef
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
-      const tmp = `${stored}.${randomUUID()}.tmp`;
-      writeFileSync(tmp, data, { mode: 0o444 });
-      chmodSync(tmp, 0o444); // the umask may have kept bits off; read-only for everyone, as /var/task
-      renameSync(tmp, stored);
+      // A new content: written once, at its place (a new path in a folder nobody reads yet),
+      // read-only, then linked into the store. The store's name appears, by one atomic link, only
+      // for a whole file (as the tmp file and rename did, with two calls fewer and no chmod).
+      writeFileSync(target, data, { mode: 0o444 });
+      // The umask may have kept bits off: checked on the first new file, fixed on each if it did.
+      fixMode ??= (statSync(target).mode & 0o777) !== 0o444;
+      if (fixMode) chmodSync(target, 0o444); // read-only for everyone, as /var/task
+      try {
+        linkSync(target, stored);
+      } catch (err) {
+        // Stored meanwhile by someone else (the unpacker never does that): this file keeps its own copy.
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
       written++;
-      linkSync(stored, target);
     }
     if (storeDir) writeFileSync(`${root}.files`, JSON.stringify(hashes));
     writeFileSync(`${root}.zip`, zip);
