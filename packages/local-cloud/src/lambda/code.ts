@@ -110,8 +110,9 @@ type Job = ToWorker extends infer T ? T extends unknown ? Omit<T, 'id'> : never 
  * The content store is only ever changed by one job at a time. Unpacking (linking a stored copy,
  * or writing a new one and linking it) and removing (releasing a copy: stat, and unlink when no
  * package links it) of one content must not interleave: a release could see a copy with no other
- * link, an unpack link it, and the release then delete it (the store loses the copy), or delete a
- * copy an unpack has just written and not linked yet (the unpack fails). The worker runs its jobs
+ * link, an unpack link it, and the release then delete it (the store loses the copy; the next
+ * package holding it writes it again). (A new content is never seen unlinked: it gets its store
+ * name as a link to the file already in place, see unzip.ts `unpackZip`.) The worker runs its jobs
  * one at a time, so its unpacks and removals are ordered; a job run on this thread (a small zip,
  * a small package) is synchronous, so it is whole, and it runs here only while no job that
  * touches the store is in the worker (`storeJobs`); otherwise it queues in the worker behind it.
