@@ -8,7 +8,7 @@ import { dirname, join, sep } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { AwsError, type CloudRuntime, type Principal } from '../internal/contract.js';
 import type { S3Api } from '../s3/index.js';
-import { MAX_UNZIPPED_BYTES, removeCode, writeCode, type FileStore, type UnpackedCode } from './code.js';
+import { MAX_UNZIPPED_BYTES, type CodeUnpacker, type FileStore, type UnpackedCode } from './code.js';
 import { linkNodeModules, mergeLayers, type Layers } from './layers.js';
 import { codeFrom } from './source.js';
 import { functionArn, functionKey, lambdaTimestamp, type FunctionLayer, type FunctionRecord, type LambdaState } from './model.js';
@@ -31,6 +31,8 @@ export interface FunctionsDeps {
   readonly files?: () => Promise<FileStore>;
   /** A layer version folder a function stopped using (see sweeper.ts); freed if nothing else uses it. */
   readonly dropped?: (dir: string) => void;
+  /** Checks and unpacks code zips (in a worker thread when large). */
+  readonly unpacker: CodeUnpacker;
 }
 
 /** Whether an `optDir` is a layer version's own folder (`layers/...`) rather than a function's merged one. */
@@ -117,7 +119,7 @@ export function createFunctions(deps: FunctionsDeps) {
 
   function codeOf(principal: Principal, region: string, input: Input, operation: string) {
     const code = operation === 'CreateFunction' ? read.obj(input, 'Code') ?? {} : input;
-    return codeFrom(principal, region, code, operation, deps.s3(), 'function code');
+    return codeFrom(principal, region, code, operation, deps.s3(), 'function code', deps.unpacker);
   }
 
   /** AWS's 250 MB limit on the unzipped function and its layers together. */
@@ -159,7 +161,7 @@ export function createFunctions(deps: FunctionsDeps) {
 
   async function storeCode(f: { accountId: string; region: string; name: string }, generation: number, code: UnpackedCode) {
     const rel = join(f.accountId, f.region, f.name, String(generation));
-    await writeCode(join(await deps.codeRoot(), rel), code, await deps.files?.());
+    await deps.unpacker.write(join(await deps.codeRoot(), rel), code, await deps.files?.());
     return rel;
   }
 
@@ -217,7 +219,10 @@ export function createFunctions(deps: FunctionsDeps) {
     checkRevision(f, input);
     const code = await codeOf(principal, f.region, input, 'UpdateFunctionCode');
     checkCombinedSize(code.unzippedSize, f.layers ?? []);
-    if (input.DryRun === true) return f;
+    if (input.DryRun === true) {
+      await deps.unpacker.verify(code);
+      return f;
+    }
     const generation = f.generation + 1;
     const old = f.codeDir;
     f.codeDir = await storeCode(f, generation, code);
@@ -228,7 +233,7 @@ export function createFunctions(deps: FunctionsDeps) {
     f.generation = generation;
     // A warm function gets its new sandbox now, initialised before the first request after the deploy.
     invoker.retire(f, { replace: true });
-    if (old !== f.codeDir) await removeCode(join(await deps.codeRoot(), old), await deps.files?.());
+    if (old !== f.codeDir) await deps.unpacker.remove(join(await deps.codeRoot(), old), await deps.files?.());
     return updated(f);
   }
 
@@ -293,7 +298,7 @@ export function createFunctions(deps: FunctionsDeps) {
     delete state.functions[functionKey(f.accountId, f.region, f.name)];
     invoker.retire(f);
     rt.changed();
-    await removeCode(join(await deps.codeRoot(), f.codeDir), await deps.files?.());
+    await deps.unpacker.remove(join(await deps.codeRoot(), f.codeDir), await deps.files?.());
     if (f.optDir) {
       await leaveOpt(f.optDir);
       await linkNodeModules(await deps.codeRoot(), dirname(f.codeDir));

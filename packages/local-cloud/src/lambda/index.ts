@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { AwsError, type CloudRuntime, type DataPlaneRoute, type Service, type ServiceRequest } from '../internal/contract.js';
 import type { LogsApi } from '../logs/index.js';
 import { s3ApiOf } from '../s3/index.js';
-import { createFileStore, MAX_REQUEST_BYTES, tooLarge, type FileStore } from './code.js';
+import { createCodeUnpacker, createFileStore, MAX_REQUEST_BYTES, tooLarge, type CodeUnpacker, type FileStore } from './code.js';
 import { createFunctions, type Functions } from './functions.js';
 import { createLayers, type Layers } from './layers.js';
 import { createSweeper } from './sweeper.js';
@@ -60,10 +60,16 @@ interface Ctx {
   fns: Functions;
   layers: Layers;
   invoker: Invoker;
+  unpacker: CodeUnpacker;
 }
 
 const badJson = (detail: string) => new AwsError('InvalidRequestContentException', `Could not parse request body into json: ${detail}`);
 const body = (c: Ctx) => jsonBody(c.req.body, badJson);
+/** Bodies over this size that carry code are parsed in the unpacking worker (1 MB: ~10 ms of JSON.parse here). */
+const PARSE_IN_WORKER_BYTES = 1024 * 1024;
+/** The body of CreateFunction ('Code'), UpdateFunctionCode ('') or PublishLayerVersion ('Content'), off the event loop when large. */
+const codeBody = async (c: Ctx, holder: string, operation: string) =>
+  (c.req.body.length > PARSE_IN_WORKER_BYTES ? c.unpacker.parseCodeBody(c.req.body, holder, operation, badJson) : body(c));
 const principalOf = (c: Ctx) => {
   if (!c.req.principal) throw new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
   return c.req.principal;
@@ -120,7 +126,7 @@ async function invokeRoute(c: Ctx, p: Record<string, string>) {
 const routes: RestRoute<Ctx>[] = [
   rest('POST', '/2015-03-31/functions', async (c) => {
     if (c.req.body.length > MAX_REQUEST_BYTES) throw tooLarge('CreateFunction');
-    const f = await c.fns.create(principalOf(c), c.req.region, body(c));
+    const f = await c.fns.create(principalOf(c), c.req.region, await codeBody(c, 'Code', 'CreateFunction'));
     return json(201, configurationOf(f));
   }),
   rest('GET', '/2015-03-31/functions', (c) => {
@@ -147,7 +153,7 @@ const routes: RestRoute<Ctx>[] = [
   }),
   rest('PUT', '/2015-03-31/functions/{FunctionName}/code', async (c, p) => {
     if (c.req.body.length > MAX_REQUEST_BYTES) throw tooLarge('UpdateFunctionCode');
-    return json(200, configurationOf(await c.fns.updateCode(principalOf(c), fnRef(c, p), body(c))));
+    return json(200, configurationOf(await c.fns.updateCode(principalOf(c), fnRef(c, p), await codeBody(c, '', 'UpdateFunctionCode'))));
   }),
   rest('PUT', '/2015-03-31/functions/{FunctionName}/configuration', async (c, p) =>
     json(200, configurationOf(await c.fns.updateConfiguration(principalOf(c), fnRef(c, p), body(c))))),
@@ -162,7 +168,7 @@ const routes: RestRoute<Ctx>[] = [
   // Layers (API version 2018-10-31).
   rest('POST', '/2018-10-31/layers/{LayerName}/versions', async (c, p) => {
     if (c.req.body.length > MAX_REQUEST_BYTES) throw tooLarge('PublishLayerVersion');
-    return json(201, await c.layers.publish(principalOf(c), c.req.region, p.LayerName as string, body(c)));
+    return json(201, await c.layers.publish(principalOf(c), c.req.region, p.LayerName as string, await codeBody(c, 'Content', 'PublishLayerVersion')));
   }),
   rest('GET', '/2018-10-31/layers/{LayerName}/versions', (c, p) =>
     json(200, c.layers.listVersions(principalOf(c), c.req.region, p.LayerName as string, c.req.query))),
@@ -212,14 +218,17 @@ export function createLambda(rt: CloudRuntime, opts: LambdaOptions): LambdaParts
   // Unpacked files are stored once per content and hard-linked into each package (`<root>/.files`).
   let fileStore: Promise<FileStore> | undefined;
   const files = () => (fileStore ??= codeRoot().then((r) => createFileStore(join(r, '.files'))));
+  // Zips are checked and unpacked in a worker thread (small ones inline), off this event loop.
+  const unpacker = createCodeUnpacker();
   // Deleted layer versions' files go in the background, once no function uses them (sweeper.ts).
   const sweeper = createSweeper({
-    codeRoot, files,
+    codeRoot,
+    remove: async (dir) => unpacker.remove(dir, await files()),
     inUse: (dir) => layers.holds(dir) || fns.usesOpt(dir),
   });
   const dropped = (dir: string) => sweeper.drop(dir);
-  const layers = createLayers({ rt, codeRoot: async () => (rootDir = await codeRoot()), s3: () => s3ApiOf(rt), endpoint: () => rt.endpoint(), files, dropped });
-  const fns = createFunctions({ rt, invoker, layers, s3: () => s3ApiOf(rt), codeRoot: async () => (rootDir = await codeRoot()), files, dropped });
+  const layers = createLayers({ rt, codeRoot: async () => (rootDir = await codeRoot()), s3: () => s3ApiOf(rt), endpoint: () => rt.endpoint(), files, dropped, unpacker });
+  const fns = createFunctions({ rt, invoker, layers, s3: () => s3ApiOf(rt), codeRoot: async () => (rootDir = await codeRoot()), files, dropped, unpacker });
 
   const service: Service = {
     signingName: 'lambda',
@@ -228,7 +237,7 @@ export function createLambda(rt: CloudRuntime, opts: LambdaOptions): LambdaParts
       const m = matchRest(routes, req.method, req.path);
       if (!m) throw new AwsError('UnknownOperationException', `Unknown operation ${req.method} ${req.path}`, 404);
       await codeRoot().then((d) => (rootDir = d));
-      return m.route.run({ req, endpoint: rt.endpoint(), fns, layers, invoker }, m.params);
+      return m.route.run({ req, endpoint: rt.endpoint(), fns, layers, invoker, unpacker }, m.params);
     },
     snapshot: () => ({ ...fns.snapshot(), layers: layers.snapshot() }),
     async restore(state) {
@@ -242,6 +251,7 @@ export function createLambda(rt: CloudRuntime, opts: LambdaOptions): LambdaParts
       fns.close();
       await invoker.close();
       await sweeper.idle();
+      await unpacker.close();
       if (tempRoot) await rm(tempRoot, { recursive: true, force: true });
     },
   };

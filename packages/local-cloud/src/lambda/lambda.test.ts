@@ -218,6 +218,11 @@ test('bad input gets AWS-shaped errors and the cloud keeps serving', async () =>
   await assert.rejects(fx.c.lambda.send(new CreateFunctionCommand({
     FunctionName: 'junk', Runtime: 'nodejs20.x', Role: fx.roleArn, Handler: 'index.handler', Code: { ZipFile: Buffer.from('not a zip') },
   })), { name: 'InvalidParameterValueException', message: /Could not unzip uploaded file/ });
+  // An entry escaping the package (zip slip) is refused before anything is unpacked.
+  await assert.rejects(fx.c.lambda.send(new CreateFunctionCommand({
+    FunctionName: 'slip', Runtime: 'nodejs20.x', Role: fx.roleArn, Handler: 'index.handler', Code: { ZipFile: zipOf({ 'index.mjs': MAIN, '../../slip.mjs': MAIN }) },
+  })), { name: 'InvalidParameterValueException', message: 'Could not unzip uploaded file: the entry "../../slip.mjs" points outside the package.' });
+  await assert.rejects(fx.c.lambda.send(new GetFunctionCommand({ FunctionName: 'slip' })), { name: 'ResourceNotFoundException' });
 
   const malformed = fx.c.lambda;
   const mw = (next: (a: unknown) => Promise<unknown>) => async (args: unknown) => {

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { AwsError, type CloudRuntime, type Principal } from '../internal/contract.js';
 import type { S3Api } from '../s3/index.js';
-import { writeCode, type FileStore } from './code.js';
+import { type CodeUnpacker, type FileStore } from './code.js';
 import { lambdaTimestamp, layerArn, type FunctionLayer, type LayerRecord, type LayerStatement, type LayerVersionRecord } from './model.js';
 import { codeFrom } from './source.js';
 import { read } from './validate.js';
@@ -41,6 +41,8 @@ export interface LayersDeps {
    * function uses it any more (see sweeper.ts). Without it the folder stays.
    */
   readonly dropped?: (dir: string) => void;
+  /** Checks and unpacks code zips (in a worker thread when large). */
+  readonly unpacker: CodeUnpacker;
 }
 
 type Input = Record<string, unknown>;
@@ -207,7 +209,7 @@ export function createLayers(deps: LayersDeps) {
     }
     const content = read.obj(input, 'Content');
     if (!content) throw validation('1 validation error detected: Value null at \'content\' failed to satisfy constraint: Member must not be null');
-    const code = await codeFrom(principal, region, content, 'PublishLayerVersion', deps.s3(), 'layer content');
+    const code = await codeFrom(principal, region, content, 'PublishLayerVersion', deps.s3(), 'layer content', deps.unpacker);
     const k = key(s);
     const l: LayerRecord = layers[k] ?? { accountId: s.accountId, region: s.region, name: s.name, latest: 0, versions: {} };
     layers[k] = l;
@@ -215,7 +217,7 @@ export function createLayers(deps: LayersDeps) {
     l.latest = version;
     const dir = join('layers', s.accountId, s.region, s.name, String(version));
     try {
-      await writeCode(join(await deps.codeRoot(), dir), code, await deps.files?.());
+      await deps.unpacker.write(join(await deps.codeRoot(), dir), code, await deps.files?.());
     } catch (e) {
       if (Object.keys(l.versions).length === 0 && l.latest === version) delete layers[k];
       throw e;

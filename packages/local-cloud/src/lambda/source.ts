@@ -3,28 +3,30 @@
  * (`S3Bucket`/`S3Key`/`S3ObjectVersion`), read through the local S3's store as the caller, who
  * needs `s3:GetObject` on it as on AWS. S3's refusals become Lambda's errors.
  */
-import { readFile } from 'node:fs/promises';
 import { AwsError, type Principal } from '../internal/contract.js';
 import type { S3Api } from '../s3/index.js';
-import { MAX_UNZIPPED_BYTES, unpackZip, unpackZipBuffer, type UnpackedCode } from './code.js';
+import { InspectedUpload, MAX_UNZIPPED_BYTES, type CodeUnpacker, type UnpackedCode } from './code.js';
 import { read } from './validate.js';
 
 const invalid = (m: string) => new AwsError('InvalidParameterValueException', m);
 
 /**
  * The code a `Code`/`Content` object names. `s3` is undefined when this cloud serves no S3.
- * `kind` words the "provide a source" message ("function code" or "layer content").
+ * `kind` words the "provide a source" message ("function code" or "layer content"). The zip is
+ * checked (and read, for an S3 object) by `unpacker`, off the event loop when large.
  */
 export async function codeFrom(
-  principal: Principal, region: string, code: Record<string, unknown>, operation: string, s3: S3Api | undefined, kind: string,
+  principal: Principal, region: string, code: Record<string, unknown>, operation: string, s3: S3Api | undefined, kind: string, unpacker: CodeUnpacker,
 ): Promise<UnpackedCode> {
-  const zip = read.str(code, 'ZipFile');
+  // A large body was parsed in the worker, its upload inspected there (`CodeUnpacker.parseCodeBody`).
+  const upload = code.ZipFile instanceof InspectedUpload ? code.ZipFile : undefined;
+  const zip = upload ? '' : read.str(code, 'ZipFile');
   const bucket = read.str(code, 'S3Bucket');
   const key = read.str(code, 'S3Key');
   const version = read.str(code, 'S3ObjectVersion');
   if (zip !== undefined) {
     if (bucket !== undefined || key !== undefined) throw invalid(`Please provide either the ZipFile or the S3Bucket and S3Key for the ${kind}, not both.`);
-    return unpackZip(zip, operation);
+    return upload ? upload.take() : unpacker.inspect({ base64: zip }, operation);
   }
   if (bucket === undefined && key === undefined) {
     if (read.str(code, 'ImageUri')) throw invalid('This local cloud runs Zip packages only; container images (ImageUri) are not supported.');
@@ -44,5 +46,5 @@ export async function codeFrom(
   }
   // A zip is never much smaller than what it holds when stored, so a bigger object cannot fit unzipped.
   if (file.size > MAX_UNZIPPED_BYTES) throw invalid(`Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes`);
-  return unpackZipBuffer(await readFile(file.path));
+  return unpacker.inspect({ file: file.path }, operation);
 }

@@ -7,16 +7,19 @@
  * deleted version usable by the functions that reference it), and is dropped again when it
  * stops using it.
  *
- * A content freed here while a later PublishLayerVersion links the same content is safe: the file
- * store serialises `place` and `release` per content (see code.ts, `createFileStore`).
+ * The freeing itself (`remove`: the folder, and the stored copies only it held) is a job of the
+ * unpacking worker, which runs its jobs one at a time: a content freed here while a later
+ * PublishLayerVersion links the same content is safe, the two never interleave (see code.ts,
+ * `createCodeUnpacker`). The worker's synchronous calls also keep the freeing of a 5,000-file
+ * layer off this event loop and out of libuv's thread pool.
  */
-import { readdir, readFile, rm, rmdir, unlink } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FileStore } from './code.js';
 
 export interface SweeperDeps {
   readonly codeRoot: () => Promise<string>;
-  readonly files?: () => Promise<FileStore>;
+  /** Removes a package folder (absolute) and the stored copies only it held: `CodeUnpacker.remove`. */
+  readonly remove: (dir: string) => Promise<void>;
   /** Whether a layer version or a function still uses `dir` (relative to the code root). */
   readonly inUse: (dir: string) => boolean;
   /** Where a failed removal is reported (the folder is tried again at the next start: `dropUnused`). */
@@ -52,18 +55,7 @@ export function createSweeper(deps: SweeperDeps): Sweeper {
       return;
     }
     try {
-      const root = join(await deps.codeRoot(), dir);
-      const files = await deps.files?.();
-      let hashes: string[] = [];
-      try {
-        hashes = JSON.parse(await readFile(`${root}.files`, 'utf8')) as string[];
-      } catch {
-        // written without a store
-      }
-      await removeTree(root);
-      await rm(`${root}.zip`, { force: true });
-      await rm(`${root}.files`, { force: true });
-      if (files && hashes.length) await files.release(hashes);
+      await deps.remove(join(await deps.codeRoot(), dir));
       stats.removed++;
     } catch (e) {
       deps.log?.(`lambda: could not free ${dir}: ${(e as Error).message}`);
@@ -110,27 +102,6 @@ export function createSweeper(deps: SweeperDeps): Sweeper {
     },
   };
   return sweeper;
-}
-
-/**
- * Removes a folder one entry at a time (a single file-system call in flight), so that freeing a
- * 5,000-file layer leaves the thread pool to the requests being served meanwhile; `rm -r` would
- * fill it.
- */
-async function removeTree(dir: string): Promise<void> {
-  let list;
-  try {
-    list = await readdir(dir, { withFileTypes: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
-  }
-  for (const e of list) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) await removeTree(p);
-    else await unlink(p);
-  }
-  await rmdir(dir);
 }
 
 /** The sub-folders of `dir` (none when it does not exist). */
