@@ -5,7 +5,7 @@
  * into memory first. Time (CPU time of this process too) and total output size per method.
  *   node --conditions=source --import tsx bench/deflate.bench.ts [--apps small,large] [--runs 3]
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { deflateSync } from 'fflate';
 import { crc32 as jsCrc32, methodFor } from '../packages/engine/src/source/zip.js';
+import { listFiles } from './_files.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name: string, fallback: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] ?? fallback : fallback; };
@@ -20,14 +21,6 @@ const apps = arg('apps', 'small,large').split(',');
 const runs = Number(arg('runs', '3'));
 const deflateRaw = promisify(zlib.deflateRaw);
 
-function list(dir: string, rel = '', out: string[] = []): string[] {
-  for (const d of readdirSync(dir, { withFileTypes: true })) {
-    const p = rel ? `${rel}/${d.name}` : d.name;
-    if (d.isDirectory()) list(join(dir, d.name), p, out);
-    else if (d.isFile()) out.push(p);
-  }
-  return out;
-}
 
 type Method = { name: string; run(files: Uint8Array[]): Promise<number> };
 const methods: Method[] = [
@@ -60,7 +53,7 @@ async function main() {
   ];
   for (const app of apps) {
     const root = join(repo, 'bench', '.work', app);
-    const files = list(root).filter((p) => methodFor(p) === 'deflate').map((p) => new Uint8Array(readFileSync(join(root, p)))).filter((b) => b.length > 0);
+    const files = listFiles(root).filter((p) => methodFor(p) === 'deflate').map((p) => new Uint8Array(readFileSync(join(root, p)))).filter((b) => b.length > 0);
     const bytesIn = files.reduce((n, f) => n + f.length, 0);
     for (const m of methods) {
       const walls: number[] = [];

@@ -32,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { hashTree } from '../packages/cli/src/source/hash-tree.js';
 import { loadHashCache, saveHashCache } from '../packages/cli/src/source/hash-cache-file.js';
 import { startFakeEngine } from '../packages/cli/src/testing/fake-engine.js';
+import { listFiles } from './_files.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const work = join(repo, 'bench', '.work');
@@ -71,14 +72,6 @@ function prepare(app: string): string {
   return dir;
 }
 
-function listFiles(dir: string, rel = '', out: string[] = []): string[] {
-  for (const d of readdirSync(dir, { withFileTypes: true })) {
-    const p = rel ? `${rel}/${d.name}` : d.name;
-    if (d.isDirectory()) listFiles(join(dir, d.name), p, out);
-    else if (d.isFile()) out.push(p);
-  }
-  return out;
-}
 function plainReadHash(root: string): number {
   let n = 0;
   for (const f of listFiles(root)) { createHash('sha256').update(readFileSync(join(root, f))).digest('hex'); n++; }

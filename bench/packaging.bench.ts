@@ -13,15 +13,15 @@
  * Prints a markdown table (append it to bench/results/deploy.md by hand if wanted).
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ManifestEntry } from '@hangar/core';
 import { createPackager, type Packager } from '../packages/engine/src/source/zip-pool.js';
 import { createFsBlobStore } from '../packages/engine/src/source/blob-store.js';
 import { createSourceCache } from '../packages/engine/src/source/source-cache.js';
 import { createHarness } from '../packages/engine/src/deployments/_harness.js';
+import { readEntries } from './_files.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name: string, fallback: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] ?? fallback : fallback; };
@@ -30,27 +30,13 @@ const workersArg = arg('workers', '');
 /** The packager's own default (1 worker on 2 cores) unless --workers says. */
 const workers = workersArg ? { workers: Number(workersArg) } : {};
 
-function list(dir: string, rel = '', out: string[] = []): string[] {
-  for (const d of readdirSync(dir, { withFileTypes: true })) {
-    const p = rel ? `${rel}/${d.name}` : d.name;
-    if (d.isDirectory()) list(join(dir, d.name), p, out);
-    else if (d.isFile()) out.push(p);
-  }
-  return out;
-}
 
 async function main() {
   const rows: string[] = [];
   const startLoad = loadavg().map((x) => x.toFixed(1)).join(' / ');
   for (const app of apps) {
     const root = join(repo, 'bench', '.work', app);
-    const bytesOf = new Map<string, Uint8Array>();
-    const entries: ManifestEntry[] = list(root).map((p) => {
-      const b = new Uint8Array(readFileSync(join(root, p)));
-      const sha = createHash('sha256').update(b).digest('hex');
-      bytesOf.set(sha, b);
-      return { path: p, sha256: sha, size: b.length, mode: statSync(join(root, p)).mode & 0o777 };
-    });
+    const { entries, bytesOf } = readEntries(root);
     const read = async (sha: string) => bytesOf.get(sha)!.slice();
     const dir = mkdtempSync(join(tmpdir(), 'hangar-pack-bench-'));
     try {
@@ -113,13 +99,7 @@ async function main() {
 
 async function throughSourceCache(app: string): Promise<string> {
   const root = join(repo, 'bench', '.work', app);
-  const bytesOf = new Map<string, Uint8Array>();
-  const entries: ManifestEntry[] = list(root).map((p) => {
-    const b = new Uint8Array(readFileSync(join(root, p)));
-    const sha = createHash('sha256').update(b).digest('hex');
-    bytesOf.set(sha, b);
-    return { path: p, sha256: sha, size: b.length, mode: statSync(join(root, p)).mode & 0o777 };
-  });
+  const { entries, bytesOf } = readEntries(root);
   const h = await createHarness({ start: false });
   try {
     const limits = { maxFiles: 50_000, maxTotalBytes: 512 * 1024 * 1024, maxFileBytes: 100 * 1024 * 1024, maxManifestEntries: 20_000 };

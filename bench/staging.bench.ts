@@ -11,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -23,18 +23,11 @@ import { destroyHttpFunctionClients, createHttpFunctionClients, type HttpFunctio
 import { startCloudWithAccount } from '../packages/components/src/internal/local-cloud-testing.js';
 import { validateInputs } from '../packages/components/src/sdk/validate.js';
 import { splitDependencies } from '../packages/engine/src/source/source-cache.js';
+import { listFiles } from './_files.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name: string, fallback: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] ?? fallback : fallback; };
 
-function list(dir: string, rel = '', out: string[] = []): string[] {
-  for (const d of readdirSync(dir, { withFileTypes: true })) {
-    const p = rel ? `${rel}/${d.name}` : d.name;
-    if (d.isDirectory()) list(join(dir, d.name), p, out);
-    else if (d.isFile()) out.push(p);
-  }
-  return out;
-}
 
 const hwm = {
   reset(): void { try { writeFileSync('/proc/self/clear_refs', '5'); } catch { /* not Linux */ } },
@@ -92,7 +85,7 @@ async function main(): Promise<void> {
   if (mode === 'inline' || mode === 'staged') return child(mode, arg('zip', ''));
   const app = arg('app', 'large');
   const root = join(repo, 'bench', '.work', app);
-  const paths = list(join(root, 'node_modules')).map((p) => `node_modules/${p}`);
+  const paths = listFiles(join(root, 'node_modules')).map((p) => `node_modules/${p}`);
   const bytesOf = new Map<string, Uint8Array>();
   const entries: ManifestEntry[] = paths.map((p) => {
     const b = new Uint8Array(readFileSync(join(root, p)));

@@ -32,7 +32,8 @@ interface ChildResult { mode: string; files: number; bytes: number; missing: num
 
 /** The client side, in its own process (as the CLI is). */
 async function child(): Promise<void> {
-  const { BENCH_URL: url, BENCH_TOKEN: token, BENCH_ROOT: root, BENCH_MODE: mode } = process.env as Record<string, string>;
+  const env = (name: string): string => { const v = process.env[name]; if (v === undefined) throw new Error(`${name} is not set (the parent process sets it)`); return v; };
+  const [url, token, root, mode] = [env('BENCH_URL'), env('BENCH_TOKEN'), env('BENCH_ROOT'), env('BENCH_MODE')];
   const base = createEngineClient({ url, token });
   const who = await base.json<{ orgs: { id: string }[] }>('GET', '/api/v1/whoami');
   const orgId = who.orgs[0]!.id;
