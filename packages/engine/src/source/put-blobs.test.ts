@@ -1,7 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import type { ManifestEntry } from '@hangar/core';
@@ -99,6 +99,22 @@ for (const db of testDatabases()) {
       const mixed = await cache.putBlobs(h.orgA, [{ sha256: real.sha256, bytes: bytes('evil') }, { sha256: real.sha256, bytes: bytes('the real content') }]);
       assert.deepEqual(mixed.map((o) => o.refused?.code), ['SOURCE_BLOB_HASH_MISMATCH', undefined]);
       assert.ok(onDisk(real.sha256));
+    });
+
+    test('a blob removed behind the engine\'s back after it was compressed on arrival: the build is refused SOURCE_BLOBS_MISSING and nothing is kept', async () => {
+      const files = ['exports.kept = 1;', 'exports.removed = 2;'];
+      const entries = files.map((c, i) => entry(`h${i}.js`, c));
+      const up = await cache.upload(h.orgA, { kind: 'full', entries });
+      await cache.putBlobs(h.orgA, files.map((c) => ({ sha256: sha(c), bytes: bytes(c) })));
+      await cache.idle(); // both compressed in the background: the build need not read the blobs
+      const gone = sha(files[1]!);
+      rmSync(join(h.dataDir, 'own-blobs', gone.slice(0, 2), gone.slice(2, 4), gone));
+      await assert.rejects(cache.assembleZip(up.manifestId), (e: { code?: string; details?: { missing?: string[] } }) => {
+        assert.equal(e.code, 'SOURCE_BLOBS_MISSING');
+        assert.deepEqual(e.details?.missing, [gone]);
+        return true;
+      });
+      assert.deepEqual(readdirSync(join(h.dataDir, 'own-packages')).filter((f) => f.endsWith('.zip') || f.endsWith('.tmp')), []);
     });
 
     test('a blob folder removed behind the store\'s back is made again on the next write', async () => {
