@@ -298,31 +298,18 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
         }
       }
       const entries = await loadEntries();
-      // One batched presence check names every missing file (a blob removed behind the engine's
-      // back: GC, an operator, another engine of a shared store). It runs while the build goes on
-      // (a build of entries compressed on arrival reads few blobs), and its answer decides: with
-      // anything missing the built file is thrown away, whatever the build made of it.
-      const presence = blobs.missing(entries.map((e) => e.sha256));
-      presence.catch(() => {}); // observed below, after the build
-      const refuseIfMissing = async (): Promise<void> => {
-        const absent = await presence;
-        if (absent.length > 0) {
-          throw new HangarError('SOURCE_BLOBS_MISSING', `The contents of ${absent[0]} (in manifest ${id}) were never uploaded; run the deploy again so the CLI uploads them.`, {
-            details: { manifestId: id, missing: absent.slice(0, 20), count: absent.length },
-          });
-        }
-      };
+      // One batched presence check names every missing file before any work is done.
+      const absent = await blobs.missing(entries.map((e) => e.sha256));
+      if (absent.length > 0) {
+        throw new HangarError('SOURCE_BLOBS_MISSING', `The contents of ${absent[0]} (in manifest ${id}) were never uploaded; run the deploy again so the CLI uploads them.`, {
+          details: { manifestId: id, missing: absent.slice(0, 20), count: absent.length },
+        });
+      }
       await mkdir(deps.packagesDir, { recursive: true });
       const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
       try {
         // Compressed in a worker thread, written straight to the temp file: the API stays responsive.
-        try {
-          await packager.build(entries, prefetching(blobs, entries), tmp, lastBuilt.get(lineage));
-        } catch (e) {
-          await refuseIfMissing(); // a blob gone mid-build is named as missing, not as the build's failure
-          throw e;
-        }
-        await refuseIfMissing();
+        await packager.build(entries, prefetching(blobs, entries), tmp, lastBuilt.get(lineage));
         await rename(tmp, file);
         lastBuilt.set(lineage, { file, entries });
       } catch (e) {
