@@ -76,6 +76,14 @@ export function createFsBlobStore(root: string): BlobStore {
   const pathOf = (sha: string): string => join(root, checkSha(sha).slice(0, 2), sha.slice(2, 4), sha);
   const missingError = (sha: string, e: unknown): unknown =>
     (e as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? new BlobMissingError(sha, pathOf(sha)) : e;
+  // Folders made (or found) by this store: a put makes its folder once, not once per blob. A
+  // folder removed behind the store's back is made again when a write finds it gone.
+  const dirs = new Set<string>();
+  const write = async (tmp: string, dir: string, body: Uint8Array | Readable): Promise<void> => {
+    if (body instanceof Uint8Array) await writeFile(tmp, body, { flag: 'wx' });
+    else await pipeline(body, createWriteStream(tmp, { flags: 'wx' }));
+    dirs.add(dir);
+  };
   const store: BlobStore = {
     async has(sha) {
       try {
@@ -87,11 +95,18 @@ export function createFsBlobStore(root: string): BlobStore {
     missing: (hashes) => missingOf(store, hashes, 32),
     async put(sha, body) {
       const target = pathOf(sha);
-      await mkdir(dirname(target), { recursive: true });
+      const dir = dirname(target);
+      if (!dirs.has(dir)) await mkdir(dir, { recursive: true });
       const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
       try {
-        if (body instanceof Uint8Array) await writeFile(tmp, body, { flag: 'wx' });
-        else await pipeline(body, createWriteStream(tmp, { flags: 'wx' }));
+        try {
+          await write(tmp, dir, body);
+        } catch (e) {
+          // The folder was known but is gone (removed by hand): make it and write once more (bytes only; a stream is spent).
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !dirs.delete(dir) || !(body instanceof Uint8Array)) throw e;
+          await mkdir(dir, { recursive: true });
+          await write(tmp, dir, body);
+        }
         await rename(tmp, target);
       } catch (e) {
         await unlink(tmp).catch(() => {});

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { BLOB_BATCH_CONTENT_TYPE, BLOB_FRAME_HEADER_BYTES, BLOB_FRAME_MAX_BYTES, HangarError, isHangarError, readBlobFrames } from '@hangar/core';
+import { BLOB_BATCH_CONTENT_TYPE, BLOB_FRAME_HEADER_BYTES, BLOB_FRAME_MAX_BYTES, HangarError, readBlobFrames } from '@hangar/core';
 import { putBlob, putBlobs, uploadSource } from '@hangar/core/api';
 import { requireRole } from '../http/guard.js';
 import { registerRoute } from '../http/route.js';
@@ -17,9 +17,13 @@ export function sameOrg(authOrgId: string, orgId: string): void {
  */
 /** The codes putBlob refuses one blob with; a batch reports them per blob and goes on. */
 const BLOB_REFUSALS = new Set(['SOURCE_BLOB_HASH_MISMATCH', 'SOURCE_BLOB_NOT_DECLARED', 'VALIDATION_FAILED']);
-/** Blobs of one batch being stored at once, and about how many bytes of them (the file writes overlap; memory stays bounded). */
-const BATCH_IN_FLIGHT = 8;
-const BATCH_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
+/**
+ * Frames are stored in groups (putBlobs: one SELECT and one UPDATE per group) of at most this many
+ * blobs and about this many bytes (one larger blob alone). One group is stored while the next is
+ * read, so at most two groups are held.
+ */
+const GROUP_FILES = 500;
+const GROUP_BYTES = 8 * 1024 * 1024;
 
 /**
  * The body limit of POST /blobs: a batch holds at most what one manifest may (limits.maxTotalBytes),
@@ -81,26 +85,27 @@ export async function registerSourceRoutes(app: FastifyInstance, cache: SourceCa
       });
     }
     const maxBlobBytes = Math.min(limits.maxFileBytes, BLOB_FRAME_MAX_BYTES);
-    // Each frame's outcome, in frame order; several blobs are stored at once (their file writes
-    // overlap), at most BATCH_IN_FLIGHT of them and about BATCH_IN_FLIGHT_BYTES (one larger blob alone).
+    // Each frame's outcome, in frame order. Frames are gathered into groups; a full group is
+    // stored (putBlobs) while the body goes on streaming into the next.
     const outcomes: ({ stored: string } | { refused: { sha256: string; code: string; message: string } })[] = [];
     let frames = 0;
-    const inFlight = new Set<Promise<void>>();
-    let inFlightBytes = 0;
-    let failure: { error: unknown } | undefined;
-    const store = (index: number, sha256: string, bytes: Uint8Array): void => {
-      inFlightBytes += bytes.byteLength;
-      const p = cache.putBlob(orgId, sha256, bytes).then(
-        () => { outcomes[index] = { stored: sha256 }; },
-        (e: unknown) => {
-          if (isHangarError(e) && BLOB_REFUSALS.has(e.code)) outcomes[index] = { refused: { sha256, code: e.code, message: e.message } };
-          else failure ??= { error: e };
-        },
-      ).finally(() => {
-        inFlightBytes -= bytes.byteLength;
-        inFlight.delete(p);
+    let group: { index: number; sha256: string; bytes: Uint8Array }[] = [];
+    let groupBytes = 0;
+    let storing: Promise<void> = Promise.resolve();
+    const flush = async (): Promise<void> => {
+      const items = group;
+      group = [];
+      groupBytes = 0;
+      await storing; // the previous group first: at most one is being stored, and a failure stops the batch
+      storing = cache.putBlobs(orgId, items).then((results) => {
+        results.forEach((r, i) => {
+          const { index, sha256 } = items[i]!;
+          if (!r.refused) outcomes[index] = { stored: sha256 };
+          else if (BLOB_REFUSALS.has(r.refused.code)) outcomes[index] = { refused: { sha256, code: r.refused.code, message: r.refused.message } };
+          else throw r.refused;
+        });
       });
-      inFlight.add(p);
+      storing.catch(() => {}); // observed by the next flush or the final await
     };
     try {
       for await (const frame of readBlobFrames(body as AsyncIterable<Uint8Array>, { maxBlobBytes, maxBodyBytes: batchBodyLimit })) {
@@ -114,14 +119,19 @@ export async function registerSourceRoutes(app: FastifyInstance, cache: SourceCa
           };
           continue;
         }
-        while (inFlight.size > 0 && (inFlight.size >= BATCH_IN_FLIGHT || inFlightBytes + frame.bytes.byteLength > BATCH_IN_FLIGHT_BYTES)) await Promise.race(inFlight);
-        if (failure) throw failure.error;
-        store(index, frame.sha256, frame.bytes);
+        if (group.length > 0 && (group.length >= GROUP_FILES || groupBytes + frame.bytes.byteLength > GROUP_BYTES)) await flush();
+        group.push({ index, sha256: frame.sha256, bytes: frame.bytes });
+        groupBytes += frame.bytes.byteLength;
       }
-    } finally {
-      await Promise.all(inFlight);
+    } catch (e) {
+      // A body that breaks mid-way: the whole frames before the break are still kept (a retry need
+      // not resend them), and no write outlives the request. The body's error is the answer.
+      if (group.length > 0) await flush().catch(() => {});
+      await storing.catch(() => {});
+      throw e;
     }
-    if (failure) throw failure.error;
+    if (group.length > 0) await flush();
+    await storing;
     for (const o of outcomes) {
       if (o === undefined) continue; // never: every frame has an outcome unless one failed, thrown above
       if ('stored' in o) stored.push(o.stored);

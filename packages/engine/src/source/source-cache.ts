@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { applyDelta, HangarError, manifestId, type ManifestEntry, type SourceUploadRequest, type SourceUploadResponse } from '@hangar/core';
 import type { Clock, Db } from '../types.js';
-import { isBlobMissing, type BlobStore } from './blob-store.js';
+import { isBlobMissing, mapBounded, type BlobStore } from './blob-store.js';
 import { checkDeletes, checkEntries, checkTotals, decodeEntries, encodeEntries, sha256Pattern, type SourceLimits } from './manifest-rules.js';
 import { createPackager, type Packager } from './zip-pool.js';
 import { methodFor, sortEntries } from './zip.js';
@@ -16,6 +16,13 @@ export interface SourceCache {
   upload(orgId: string, request: SourceUploadRequest): Promise<SourceUploadResponse>;
   /** PUT /blobs/:sha256: keep the bytes only if they hash to `sha256` and have the size a manifest declared. */
   putBlob(orgId: string, sha256: string, bytes: Uint8Array): Promise<{ stored: boolean }>;
+  /**
+   * POST /blobs: putBlob's checks for a group of blobs, with one SELECT and one UPDATE of org_blobs
+   * per 500 blobs instead of one each. A blob putBlob would refuse (VALIDATION_FAILED,
+   * SOURCE_BLOB_NOT_DECLARED, SOURCE_BLOB_HASH_MISMATCH) gets its error in its outcome and the rest
+   * are kept; any other failure (database, blob store) throws. Outcomes are in the order given.
+   */
+  putBlobs(orgId: string, blobs: readonly BlobUpload[]): Promise<BlobOutcome[]>;
   /** Throws SOURCE_MANIFEST_UNKNOWN / SOURCE_BLOBS_MISSING unless the org holds the manifest and all its blobs. */
   requireComplete(orgId: string, manifestId: string): Promise<{ files: number; bytes: number }>;
   /** The file paths of a manifest the org holds (SOURCE_MANIFEST_UNKNOWN otherwise). */
@@ -36,6 +43,15 @@ export interface SourceCache {
   /** Stops the packager's background compression and its worker threads (engine shutdown). */
   close(): Promise<void>;
 }
+
+/** One uploaded blob: the hash the client claims and the bytes. */
+export interface BlobUpload {
+  readonly sha256: string;
+  readonly bytes: Uint8Array;
+}
+
+/** What became of one blob of putBlobs: kept, or refused with the error putBlob would throw. */
+export type BlobOutcome = { readonly sha256: string; readonly refused?: undefined } | { readonly sha256: string; readonly refused: HangarError };
 
 /** A built package on disk: its size, and a fresh read stream of it on each `stream()` call. */
 export interface PackageFile {
@@ -332,6 +348,58 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
     });
   }
 
+  /** The error putBlob refuses `sha256` with, given its org_blobs row (undefined: none), or undefined to keep it. */
+  function refusal(row: { size: number | string | bigint; stored: number } | undefined, sha256: string, bytes: Uint8Array): HangarError | undefined {
+    if (!sha256Pattern.test(sha256)) return new HangarError('VALIDATION_FAILED', `params.sha256: expected 64 lowercase hex characters, got ${JSON.stringify(sha256.slice(0, 80))}`);
+    if (!row) {
+      return new HangarError('SOURCE_BLOB_NOT_DECLARED', `No manifest of this organisation lists a file with sha256 ${sha256}; post the manifest (POST /sources) first, then upload what its "missing" list names.`, {
+        details: { sha256 },
+      });
+    }
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    const declared = Number(row.size);
+    if (actual !== sha256 || bytes.length !== declared) {
+      return new HangarError('SOURCE_BLOB_HASH_MISMATCH', `The upload for ${sha256} is ${bytes.length} bytes with sha256 ${actual}; the manifest declared ${declared} bytes with sha256 ${sha256}. Nothing was kept.`, {
+        details: { sha256, actualSha256: actual, size: bytes.length, declaredSize: declared },
+      });
+    }
+    return undefined;
+  }
+
+  async function putBlobs(orgId: string, uploads: readonly BlobUpload[]): Promise<BlobOutcome[]> {
+    const outcomes: BlobOutcome[] = [];
+    for (const part of chunk(uploads, 500)) {
+      const hashes = [...new Set(part.map((u) => u.sha256).filter((h) => sha256Pattern.test(h)))];
+      const rows = new Map<string, { size: number | string | bigint; stored: number }>();
+      if (hashes.length > 0) {
+        for (const r of await db.selectFrom('org_blobs').select(['sha256', 'size', 'stored']).where('org_id', '=', orgId).where('sha256', 'in', hashes).execute()) rows.set(r.sha256, r);
+      }
+      // Verified blobs, each hash once (a retry may send one twice; a bad copy does not spoil a good one).
+      const good = new Map<string, Uint8Array>();
+      for (const u of part) {
+        const refused = refusal(rows.get(u.sha256), u.sha256, u.bytes);
+        outcomes.push(refused ? { sha256: u.sha256, refused } : { sha256: u.sha256 });
+        if (!refused) good.set(u.sha256, u.bytes);
+      }
+      // The file writes overlap; a blob another org already stored is not written again.
+      await mapBounded([...good], 8, async ([sha256, bytes]) => {
+        if (!(await blobs.has(sha256))) await blobs.put(sha256, bytes);
+      });
+      const unmarked = [...good.keys()].filter((h) => rows.get(h)!.stored !== 1);
+      if (unmarked.length > 0) await db.updateTable('org_blobs').set({ stored: 1 }).where('org_id', '=', orgId).where('sha256', 'in', unmarked).execute();
+      for (const [sha256, bytes] of good) compressOnArrival(orgId, sha256, bytes);
+    }
+    return outcomes;
+  }
+
+  /** Compress on arrival, in the background (worker threads): the package build then only copies. */
+  function compressOnArrival(orgId: string, sha256: string, bytes: Uint8Array): void {
+    const paths = hints.get(`${orgId}:${sha256}`);
+    if (!paths) return;
+    hints.delete(`${orgId}:${sha256}`);
+    for (const path of paths) packager.precompress({ sha256, size: bytes.length, path }, bytes, (h) => blobs.get(h));
+  }
+
   return {
     async upload(orgId, request) {
       if (request.kind === 'full') {
@@ -392,30 +460,12 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
     },
 
     async putBlob(orgId, sha256, bytes) {
-      if (!sha256Pattern.test(sha256)) throw new HangarError('VALIDATION_FAILED', `params.sha256: expected 64 lowercase hex characters, got ${JSON.stringify(sha256.slice(0, 80))}`);
-      const row = await db.selectFrom('org_blobs').select(['size', 'stored']).where('org_id', '=', orgId).where('sha256', '=', sha256).executeTakeFirst();
-      if (!row) {
-        throw new HangarError('SOURCE_BLOB_NOT_DECLARED', `No manifest of this organisation lists a file with sha256 ${sha256}; post the manifest (POST /sources) first, then upload what its "missing" list names.`, {
-          details: { sha256 },
-        });
-      }
-      const actual = createHash('sha256').update(bytes).digest('hex');
-      const declared = Number(row.size);
-      if (actual !== sha256 || bytes.length !== declared) {
-        throw new HangarError('SOURCE_BLOB_HASH_MISMATCH', `The upload for ${sha256} is ${bytes.length} bytes with sha256 ${actual}; the manifest declared ${declared} bytes with sha256 ${sha256}. Nothing was kept.`, {
-          details: { sha256, actualSha256: actual, size: bytes.length, declaredSize: declared },
-        });
-      }
-      if (!(await blobs.has(sha256))) await blobs.put(sha256, bytes);
-      if (row.stored !== 1) await db.updateTable('org_blobs').set({ stored: 1 }).where('org_id', '=', orgId).where('sha256', '=', sha256).execute();
-      // Compress on arrival, in the background (worker threads): the package build then only copies.
-      const paths = hints.get(`${orgId}:${sha256}`);
-      if (paths) {
-        hints.delete(`${orgId}:${sha256}`);
-        for (const path of paths) packager.precompress({ sha256, size: bytes.length, path }, bytes, (h) => blobs.get(h));
-      }
+      const [outcome] = await putBlobs(orgId, [{ sha256, bytes }]);
+      if (outcome?.refused) throw outcome.refused;
       return { stored: true };
     },
+
+    putBlobs,
 
     async paths(orgId, id) {
       const row = await loadManifest(orgId, id);
