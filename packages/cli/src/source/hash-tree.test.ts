@@ -115,7 +115,7 @@ test('keep: the bytes of files read for hashing are kept by sha256, within the p
     const bigText = 'x'.repeat(100);
     writeFileSync(join(root, 'big.txt'), bigText);
     const io = countingIo();
-    const r = hashTree(root, { io, keep: { maxFileBytes: 50, maxTotalBytes: 1000 } });
+    const r = hashTree(root, { io, startedAt: Date.now() + 60_000, keep: { maxFileBytes: 50, maxTotalBytes: 1000 } });
     const bySha = new Map(r.entries.map((e) => [e.sha256, e.path] as const));
     assert.equal(r.kept.size, bySha.size - 1, 'every distinct content but the one over maxFileBytes');
     for (const [sha, bytes] of r.kept) assert.equal(createHash('sha256').update(bytes).digest('hex'), sha, bySha.get(sha));
