@@ -594,8 +594,12 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       const totals = { files: Number(row.files), bytes: Number(row.bytes) };
       if (row.complete === 1) return totals;
       // Uploaded to this engine: only what the upload answered missing can be; otherwise every hash is checked.
-      const pending = pendingBlobs.get(`${orgId}:${id}`);
-      const hashes = pending ?? decodeEntries((await loadManifest(orgId, id))?.entries ?? '[]').map((e) => e.sha256);
+      let hashes: readonly string[] | undefined = pendingBlobs.get(`${orgId}:${id}`);
+      if (!hashes) {
+        const full = await loadManifest(orgId, id);
+        if (!full) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `This organisation never uploaded manifest ${id}; post it to /sources first and deploy with the manifestId it returns.`, { details: { manifestId: id } });
+        hashes = decodeEntries(full.entries).map((e) => e.sha256);
+      }
       const missing = await missingFor(orgId, hashes);
       if (missing.length > 0) {
         throw new HangarError('SOURCE_BLOBS_MISSING', `${missing.length} file(s) of manifest ${id} were never uploaded (first: ${missing[0]}); upload them (POST /blobs in batches, or PUT /blobs/:sha256 one at a time), then deploy again.`, {
