@@ -10,6 +10,17 @@ import { testDatabases } from '../store/test-store.js';
 const sha = (b: string | Uint8Array) => createHash('sha256').update(b).digest('hex');
 const entry = (path: string, content: string, mode = 0o644): ManifestEntry => ({ path, sha256: sha(content), size: Buffer.byteLength(content), mode });
 
+/** Records the hashes of every org_blobs SELECT the store runs, one array per query, until restored. */
+function spyOrgBlobQueries(h: Harness, asked: unknown[]): { restore(): void } {
+  const executor = h.store.db.getExecutor() as unknown as { executeQuery: (q: { sql: string; parameters: readonly unknown[] }, ...rest: unknown[]) => Promise<unknown> };
+  const original = executor.executeQuery;
+  executor.executeQuery = function (q, ...rest) {
+    if (/^select .* from "org_blobs"/.test(q.sql)) asked.push(q.parameters.filter((p) => typeof p === 'string' && /^[0-9a-f]{64}$/.test(p)));
+    return original.call(this, q, ...rest);
+  };
+  return { restore: () => { executor.executeQuery = original; } };
+}
+
 for (const db of testDatabases()) {
   describe(`source cache (${db.kind})`, { skip: db.skip }, () => {
     let h: Harness;
@@ -178,6 +189,66 @@ for (const db of testDatabases()) {
       const tooBig = await put(h.orgA, e.sha256, Buffer.alloc(500, 1));
       assert.equal(tooBig.statusCode, 413);
       assert.equal(tooBig.json().code, 'PAYLOAD_TOO_LARGE');
+    });
+
+    test('a delta is checked by what it changes, with the answers the whole manifest\'s check gives', async () => {
+      const a = entry('d/a.js', 'delta a');
+      const u = entry('d/lib/u.js', 'delta u');
+      const base = [a, u];
+      assert.equal((await post(h.orgB, { kind: 'full', entries: base })).statusCode, 200);
+      const delta = (changes: { put?: ManifestEntry[]; delete?: string[] }) => {
+        const next = new Map(base.map((e) => [e.path, e]));
+        for (const p of changes.delete ?? []) next.delete(p);
+        for (const e of changes.put ?? []) next.set(e.path, e);
+        return post(h.orgB, { kind: 'delta', base: manifestId(base), put: changes.put ?? [], delete: changes.delete ?? [], manifestId: manifestId(next.values()) });
+      };
+      // a new path under a file, and a new file where a folder is: refused as a full manifest would be
+      const under = await delta({ put: [entry('d/a.js/x', 'x')] });
+      assert.equal(under.json().code, 'SOURCE_PATH_INVALID', under.body);
+      assert.match(under.json().message, /"d\/a\.js" is also a folder \(of "d\/a\.js\/x"\)/);
+      const over = await delta({ put: [entry('d/lib', 'lib')] });
+      assert.equal(over.json().code, 'SOURCE_PATH_INVALID', over.body);
+      // the folder emptied by the same delta: a file may take its place
+      const replaced = await delta({ put: [entry('d/lib', 'lib')], delete: ['d/lib/u.js'] });
+      assert.equal(replaced.statusCode, 200, replaced.body);
+      assert.deepEqual([replaced.json().files, replaced.json().bytes], [2, a.size + 3]);
+      // a hash the base holds, with another size
+      const liar = await delta({ put: [{ ...entry('d/b.js', 'delta a'), size: 3 }] });
+      assert.equal(liar.json().code, 'SOURCE_MANIFEST_INVALID', liar.body);
+      // the size of a hash whose only file the delta replaces is free again
+      const moved = await delta({ put: [entry('d/a.js', 'delta a2'), { ...entry('d/b.js', 'delta a'), size: 3 }] });
+      assert.equal(moved.statusCode, 200, moved.body);
+      // limits on the whole result, with the whole check's message
+      const many = await delta({ put: ['1', '2', '3', '4'].map((n) => entry(`d/m${n}.js`, n)) });
+      assert.equal(many.json().code, 'SOURCE_LIMIT_EXCEEDED', many.body);
+      assert.match(many.json().message, /6 files; the engine accepts up to 5/);
+      const changed = entry('d/a.js', 'delta a, longer');
+      const ok = await delta({ put: [changed] });
+      assert.equal(ok.statusCode, 200, ok.body);
+      assert.deepEqual([ok.json().files, ok.json().bytes], [2, changed.size + u.size]);
+    });
+
+    test('requireComplete after a delta asks only about the blobs the upload answered missing', async () => {
+      const base = [entry('rc/a.js', 'rc a'), entry('rc/b.js', 'rc b')];
+      assert.equal((await post(h.orgA, { kind: 'full', entries: base })).statusCode, 200);
+      for (const c of ['rc a', 'rc b']) assert.equal((await put(h.orgA, sha(c), c)).statusCode, 204);
+      await h.feature.source.requireComplete(h.orgA, manifestId(base));
+      const changed = entry('rc/a.js', 'rc a2');
+      const next = [changed, base[1]!];
+      const res = await post(h.orgA, { kind: 'delta', base: manifestId(base), put: [changed], delete: [], manifestId: manifestId(next) });
+      assert.deepEqual(res.json().missing, [changed.sha256]);
+      const missing = await h.feature.source.requireComplete(h.orgA, manifestId(next)).catch((e: { code: string; details: { count: number } }) => [e.code, e.details.count]);
+      assert.deepEqual(missing, ['SOURCE_BLOBS_MISSING', 1]);
+      // Count the hashes asked about: only the changed file's, not the whole manifest's.
+      const asked: unknown[] = [];
+      assert.equal((await put(h.orgA, changed.sha256, 'rc a2')).statusCode, 204);
+      const seen = spyOrgBlobQueries(h, asked);
+      try {
+        assert.deepEqual(await h.feature.source.requireComplete(h.orgA, manifestId(next)), { files: 2, bytes: next.reduce((n, e) => n + e.size, 0) });
+      } finally {
+        seen.restore();
+      }
+      assert.deepEqual(asked, [[changed.sha256]]);
     });
 
     test('org B cannot learn which blobs org A holds: its missing list still has them', async () => {

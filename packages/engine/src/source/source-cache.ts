@@ -118,6 +118,82 @@ export interface SourceCacheDeps {
 /** Lets other requests run between batches of a long manifest's work. */
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** A manifest held decoded in memory: its entries by path, its total size, and (once a delta built on it) its shape. */
+interface Held {
+  readonly entries: ReadonlyMap<string, ManifestEntry>;
+  readonly bytes: number;
+  readonly shape?: ManifestShape;
+}
+
+/**
+ * What checkTotals' cross-entry rules need of a manifest, kept so a delta is checked by what it
+ * changes: a size for every hash, and every folder a path lies in. Both may hold more than the
+ * manifest does (a deleted file's hash or folder): that only sends a delta to the full check.
+ */
+interface ManifestShape {
+  readonly sizeOf: ReadonlyMap<string, number>;
+  readonly dirs: ReadonlySet<string>;
+}
+
+function addDirs(dirs: Set<string>, path: string): void {
+  for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) {
+    const dir = path.slice(0, i);
+    if (dirs.has(dir)) return; // and so are its parents
+    dirs.add(dir);
+  }
+}
+
+function shapeOf(entries: Iterable<ManifestEntry>): ManifestShape {
+  const sizeOf = new Map<string, number>();
+  const dirs = new Set<string>();
+  for (const e of entries) {
+    sizeOf.set(e.sha256, e.size);
+    addDirs(dirs, e.path);
+  }
+  return { sizeOf, dirs };
+}
+
+/**
+ * checkTotals for `next` = `base` with a delta applied, looking only at what the delta changes:
+ * the base was checked when it was stored. Undefined when the answer is not plainly "fine" (a hash
+ * seen with another size, a path that may be a folder or under a file, a limit passed): the caller
+ * then runs checkTotals on the whole manifest, which decides and words the error.
+ */
+export function deltaTotals(base: Held, put: readonly ManifestEntry[], del: readonly string[], next: ReadonlyMap<string, ManifestEntry>, limits: SourceLimits): { totals: { files: number; bytes: number }; shape: ManifestShape } | undefined {
+  const prior = base.shape ?? shapeOf(base.entries.values());
+  let bytes = base.bytes;
+  const touched = new Set(del);
+  for (const e of put) touched.add(e.path);
+  for (const p of touched) bytes -= base.entries.get(p)?.size ?? 0;
+  for (const e of put) bytes += e.size;
+  const files = next.size;
+  if (files > limits.maxFiles || bytes > limits.maxTotalBytes) return undefined;
+  const sizeOf = new Map(prior.sizeOf);
+  const dirs = new Set(prior.dirs);
+  for (const e of put) {
+    const known = sizeOf.get(e.sha256);
+    if (known !== undefined && known !== e.size) return undefined;
+    sizeOf.set(e.sha256, e.size);
+    addDirs(dirs, e.path);
+  }
+  for (const e of put) {
+    if (dirs.has(e.path)) return undefined; // something may lie under it
+    for (let i = e.path.indexOf('/'); i > 0; i = e.path.indexOf('/', i + 1)) if (next.has(e.path.slice(0, i))) return undefined; // a file where its folder is
+  }
+  return { totals: { files, bytes }, shape: { sizeOf, dirs } };
+}
+
+/** The same entries in the same order. */
+function sameEntries(a: readonly ManifestEntry[], b: readonly ManifestEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.path !== y.path || x.sha256 !== y.sha256 || x.size !== y.size || x.mode !== y.mode) return false;
+  }
+  return true;
+}
+
 /** A manifest (or what a delta gives) over limits.maxManifestEntries: refused before anything is stored. */
 function checkEntryCount(count: number, limit: number, what: string): void {
   if (count > limit) {
@@ -210,14 +286,33 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
   const building = new Map<string, Promise<string>>();
   /** The last package built of each lineage (whole, code, deps): the next one copies unchanged entries out of it. */
   const lastBuilt = new Map<Lineage, { file: string; entries: readonly ManifestEntry[] }>();
-  // The last few manifests, decoded: the next delta from the same CLI builds on one of them.
-  const recent = new Map<string, ReadonlyMap<string, ManifestEntry>>();
-  const remember = (orgId: string, id: string, m: ReadonlyMap<string, ManifestEntry>): void => {
+  // The last few manifests, decoded: the next delta from the same CLI builds on one of them, and
+  // the deployment that follows (requireComplete, paths, assembleLayered) reads them from here.
+  const recent = new Map<string, Held>();
+  const remember = (orgId: string, id: string, held: Held): void => {
     const key = `${orgId}:${id}`;
     recent.delete(key);
-    recent.set(key, m);
+    recent.set(key, held);
     while (recent.size > 4) recent.delete(recent.keys().next().value!);
   };
+  /** A manifest this engine decoded lately, whichever org sent it (the id is the content's hash). */
+  const recentById = (id: string): Held | undefined => {
+    for (const [key, held] of recent) if (key.endsWith(`:${id}`)) return held;
+    return undefined;
+  };
+  /**
+   * The hashes an upload answered as missing, by `<org>:<manifest id>`: every other blob of that
+   * manifest was stored then, so requireComplete checks only these (not the whole manifest's).
+   */
+  const pendingBlobs = new Map<string, readonly string[]>();
+  const rememberPending = (orgId: string, id: string, missing: readonly string[]): void => {
+    const key = `${orgId}:${id}`;
+    pendingBlobs.delete(key);
+    pendingBlobs.set(key, missing);
+    while (pendingBlobs.size > 16) pendingBlobs.delete(pendingBlobs.keys().next().value!);
+  };
+  /** The last split of a manifest into code and node_modules: the next split reuses its node_modules id when those entries did not change. */
+  let lastSplit: { readonly deps: readonly ManifestEntry[]; readonly depsId: string } | undefined;
 
   /** Hashes (of those given) that this org has not uploaded and had verified. */
   async function missingFor(orgId: string, hashes: Iterable<string>): Promise<string[]> {
@@ -231,10 +326,15 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
     return wanted.filter((h) => !held.has(h)).sort();
   }
 
-  async function declare(orgId: string, entries: Iterable<ManifestEntry>, missing: readonly string[]): Promise<void> {
+  async function declare(orgId: string, entries: Iterable<ManifestEntry> | ReadonlyMap<string, number>, missing: readonly string[]): Promise<void> {
     if (missing.length === 0) return;
-    const sizeOf = new Map<string, number>();
-    for (const e of entries) sizeOf.set(e.sha256, e.size);
+    let sizeOf: ReadonlyMap<string, number>;
+    if (entries instanceof Map) sizeOf = entries as ReadonlyMap<string, number>;
+    else {
+      const sizes = new Map<string, number>();
+      for (const e of entries as Iterable<ManifestEntry>) sizes.set(e.sha256, e.size);
+      sizeOf = sizes;
+    }
     const now = clock.now().toISOString();
     const rows = missing.map((sha256) => ({ org_id: orgId, sha256, size: sizeOf.get(sha256)!, stored: 0, created_at: now }));
     for (const part of chunk(rows, 500)) {
@@ -413,7 +513,8 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
         await declare(orgId, entries, missing);
         await save(orgId, id, entries, totals, missing.length === 0);
         hint(orgId, entries, missing);
-        remember(orgId, id, new Map(entries.map((e) => [e.path, e] as const)));
+        remember(orgId, id, { entries: new Map(entries.map((e) => [e.path, e] as const)), bytes: totals.bytes });
+        rememberPending(orgId, id, missing);
         return { manifestId: id, missing, ...totals };
       }
       checkEntryCount(request.put.length, limits.maxManifestEntries, 'The delta puts');
@@ -425,16 +526,17 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
         if (held && held.complete === 1) return { manifestId: request.base, missing: [], files: Number(held.files), bytes: Number(held.bytes) };
       }
       const cached = recent.get(`${orgId}:${request.base}`);
-      let base: ReadonlyMap<string, ManifestEntry> | undefined;
+      let held: Held | undefined;
       let baseComplete = false;
       if (cached) {
         const row = await db.selectFrom('manifests').select('complete').where('org_id', '=', orgId).where('id', '=', request.base).executeTakeFirst();
-        if (row) [base, baseComplete] = [cached, row.complete === 1];
+        if (row) [held, baseComplete] = [cached, row.complete === 1];
       } else {
         const row = await loadManifest(orgId, request.base);
-        if (row) [base, baseComplete] = [new Map(decodeEntries(row.entries).map((e) => [e.path, e] as const)), row.complete === 1];
+        if (row) [held, baseComplete] = [{ entries: new Map(decodeEntries(row.entries).map((e) => [e.path, e] as const)), bytes: Number(row.bytes) }, row.complete === 1];
       }
-      if (!base) {
+      const base = held?.entries;
+      if (!held || !base) {
         throw new HangarError('SOURCE_BASE_UNKNOWN', `The engine holds no manifest ${request.base} for this organisation; send the whole manifest (kind "full").`, { details: { base: request.base } });
       }
       const absent = request.delete.find((p) => !base.has(p));
@@ -443,7 +545,10 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       }
       const next = applyDelta(base, put, request.delete);
       checkEntryCount(next.size, limits.maxManifestEntries, 'The manifest this delta gives has');
-      const totals = checkTotals(next.values(), limits);
+      // What changed checked against the base (checked when it was stored); anything doubtful, or
+      // over a limit, takes the whole manifest's check, which decides and words the error.
+      const quick = deltaTotals(held, put, request.delete, next, limits);
+      const totals = quick?.totals ?? checkTotals(next.values(), limits);
       const id = manifestId(next.values());
       if (id !== request.manifestId) {
         throw new HangarError('SOURCE_MANIFEST_MISMATCH', `Base ${request.base} with this delta gives manifest ${id}, not ${request.manifestId} as the client computed; send the whole manifest (kind "full").`, {
@@ -452,10 +557,12 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       }
       const candidates = baseComplete ? put.map((e) => e.sha256) : [...next.values()].map((e) => e.sha256);
       const missing = await missingFor(orgId, candidates);
-      await declare(orgId, next.values(), missing);
+      await declare(orgId, quick?.shape.sizeOf ?? next.values(), missing);
       await save(orgId, id, next.values(), totals, missing.length === 0);
-      hint(orgId, next.values(), missing);
-      remember(orgId, id, next);
+      // On a complete base only what the delta puts can be missing: its entries are all the paths to hint.
+      hint(orgId, baseComplete ? put : next.values(), missing);
+      remember(orgId, id, { entries: next, bytes: totals.bytes, ...(quick ? { shape: quick.shape } : {}) });
+      rememberPending(orgId, id, missing);
       return { manifestId: id, missing, ...totals };
     },
 
@@ -468,25 +575,39 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
     putBlobs,
 
     async paths(orgId, id) {
+      const cached = recent.get(`${orgId}:${id}`);
+      if (cached && (await db.selectFrom('manifests').select('id').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst())) {
+        // Sorted as the stored form is (encodeEntries), so callers see the same order either way.
+        return [...cached.entries.keys()].sort();
+      }
       const row = await loadManifest(orgId, id);
       if (!row) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `This organisation never uploaded manifest ${id}; post it to /sources first and deploy with the manifestId it returns.`, { details: { manifestId: id } });
       return decodeEntries(row.entries).map((e) => e.path);
     },
 
     async requireComplete(orgId, id) {
-      const row = await loadManifest(orgId, id);
+      // The totals first: a complete manifest (the usual case) needs none of its entries.
+      const row = await db.selectFrom('manifests').select(['files', 'bytes', 'complete']).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
       if (!row) {
         throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `This organisation never uploaded manifest ${id}; post it to /sources first and deploy with the manifestId it returns.`, { details: { manifestId: id } });
       }
       const totals = { files: Number(row.files), bytes: Number(row.bytes) };
       if (row.complete === 1) return totals;
-      const missing = await missingFor(orgId, decodeEntries(row.entries).map((e) => e.sha256));
+      // Uploaded to this engine: only what the upload answered missing can be; otherwise every hash is checked.
+      let hashes: readonly string[] | undefined = pendingBlobs.get(`${orgId}:${id}`);
+      if (!hashes) {
+        const full = await loadManifest(orgId, id);
+        if (!full) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `This organisation never uploaded manifest ${id}; post it to /sources first and deploy with the manifestId it returns.`, { details: { manifestId: id } });
+        hashes = decodeEntries(full.entries).map((e) => e.sha256);
+      }
+      const missing = await missingFor(orgId, hashes);
       if (missing.length > 0) {
         throw new HangarError('SOURCE_BLOBS_MISSING', `${missing.length} file(s) of manifest ${id} were never uploaded (first: ${missing[0]}); upload them (POST /blobs in batches, or PUT /blobs/:sha256 one at a time), then deploy again.`, {
           details: { manifestId: id, missing: missing.slice(0, 20), count: missing.length },
         });
       }
       await db.updateTable('manifests').set({ complete: 1 }).where('org_id', '=', orgId).where('id', '=', id).execute();
+      pendingBlobs.delete(`${orgId}:${id}`);
       return totals;
     },
 
@@ -500,11 +621,20 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
 
     async assembleLayered(id) {
       if (!sha256Pattern.test(id)) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `Not a manifest id: ${JSON.stringify(id.slice(0, 80))}.`);
-      const row = await db.selectFrom('manifests').select('entries').where('id', '=', id).executeTakeFirst();
-      if (!row) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `Manifest ${id} is unknown to this engine.`, { details: { manifestId: id } });
-      const { code, deps } = splitDependencies(decodeEntries(row.entries));
+      let entries: readonly ManifestEntry[];
+      const held = recentById(id);
+      if (held) entries = [...held.entries.values()];
+      else {
+        const row = await db.selectFrom('manifests').select('entries').where('id', '=', id).executeTakeFirst();
+        if (!row) throw new HangarError('SOURCE_MANIFEST_UNKNOWN', `Manifest ${id} is unknown to this engine.`, { details: { manifestId: id } });
+        entries = decodeEntries(row.entries);
+      }
+      const { code, deps } = splitDependencies(entries);
+      // A code-only change leaves node_modules as it was: its id is not hashed again.
+      const depsId = lastSplit && sameEntries(lastSplit.deps, deps) ? lastSplit.depsId : manifestId(deps);
+      lastSplit = { deps, depsId };
       const part = (entries: ManifestEntry[], lineage: Lineage): PackagePart => {
-        const partId = manifestId(entries);
+        const partId = lineage === 'deps' ? depsId : manifestId(entries);
         const build = () => buildCached(partId, lineage, () => Promise.resolve(entries));
         return { id: partId, unzippedBytes: entries.reduce((n, e) => n + e.size, 0), zip: () => build().then(bytesOf), file: () => build().then(fileOf) };
       };
