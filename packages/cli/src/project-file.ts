@@ -11,6 +11,7 @@ import {
   type ParsedAppFile, type ResolvedProject,
 } from '@hangar/core';
 import { isCloudCredentialVariable } from './env.js';
+import type { ProjectTextReader } from './project-cache.js';
 
 export interface LoadedProject {
   readonly dir: string;
@@ -34,7 +35,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 interface FoundFile { readonly name: string; readonly path: string; readonly raw: unknown }
 
 /** The folder's project file, read (YAML checked); undefined when it has none. */
-function findFile(dir: string): FoundFile | undefined {
+function findFile(dir: string, read: ProjectTextReader): FoundFile | undefined {
   for (const name of projectFileNames) {
     let text: string;
     try {
@@ -47,7 +48,8 @@ function findFile(dir: string): FoundFile | undefined {
         details: { file: name },
       });
     }
-    return { name, path: join(dir, name), raw: readProjectText(text, name) };
+    const path = join(dir, name);
+    return { name, path, raw: read(text, name, path) };
   }
   return undefined;
 }
@@ -55,7 +57,7 @@ function findFile(dir: string): FoundFile | undefined {
 const options = (fileName: string, env: Env, stage: string | undefined) => ({ fileName, env, stage, withheld: isCloudCredentialVariable });
 
 /** Folders directly under `dir` holding an instance's project file, sorted by name. */
-function instanceFolders(dir: string): { folder: string; found: FoundFile }[] {
+function instanceFolders(dir: string, read: ProjectTextReader): { folder: string; found: FoundFile }[] {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -64,7 +66,7 @@ function instanceFolders(dir: string): { folder: string; found: FoundFile }[] {
   }
   const out: { folder: string; found: FoundFile }[] = [];
   for (const e of entries.filter((x) => x.isDirectory() && !x.name.startsWith('.') && x.name !== 'node_modules').sort((a, b) => a.name.localeCompare(b.name))) {
-    const found = findFile(join(dir, e.name));
+    const found = findFile(join(dir, e.name), read);
     if (found && !isAppFileValue(found.raw)) out.push({ folder: e.name, found });
   }
   return out;
@@ -74,12 +76,17 @@ function noProject(dir: string): HangarError {
   return new HangarError('PROJECT_FILE_NOT_FOUND', `No hangar.yml or serverless.yml in ${dir}. Run the command in your project's folder, or create one with \`hangar init\`.`);
 }
 
-/** What the folder is: one instance (maybe inside an app root) or an app root with its instances. */
-export function loadWorkspace(dir: string, env: Env, stage?: string): Workspace {
-  const here = findFile(dir);
+const parseText: ProjectTextReader = (text, name) => readProjectText(text, name);
+
+/**
+ * What the folder is: one instance (maybe inside an app root) or an app root with its instances.
+ * `read` turns a file's text into plain values (a cached reader skips the YAML library).
+ */
+export function loadWorkspace(dir: string, env: Env, stage?: string, read: ProjectTextReader = parseText): Workspace {
+  const here = findFile(dir, read);
   if (here && !isAppFileValue(here.raw)) {
     // An instance; inside an app root when the parent folder holds an app file.
-    const parent = dirname(dir) === dir ? undefined : findFile(dirname(dir));
+    const parent = dirname(dir) === dir ? undefined : findFile(dirname(dir), read);
     const root: ParsedAppFile | undefined = parent && isAppFileValue(parent.raw) ? parseAppFileValue(parent.raw, options(`../${parent.name}`, env, stage)) : undefined;
     const file = root ? `${basename(dir)}/${here.name}` : here.name;
     const project = parseProjectValue(here.raw, {
@@ -90,7 +97,7 @@ export function loadWorkspace(dir: string, env: Env, stage?: string): Workspace 
   }
   const root = here ? parseAppFileValue(here.raw, options(here.name, env, stage)) : undefined;
   const instances: AppInstanceProject[] = (root?.instances ?? []).map((project) => ({ dir, file: `${here!.name} (instances.${project.name})`, project }));
-  for (const { folder, found } of instanceFolders(dir)) {
+  for (const { folder, found } of instanceFolders(dir, read)) {
     const file = `${folder}/${found.name}`;
     const project = parseProjectValue(found.raw, { ...options(file, env, stage), defaults: { app: root?.app, org: root?.org, stage: root?.stage }, defaultName: folder });
     instances.push({ dir: join(dir, folder), file, project });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findPathConflict, invalidPathReason, printablePath } from './manifest.js';
+import { createHash } from 'node:crypto';
+import { findPathConflict, invalidPathReason, manifestId, normalizeMode, printablePath, type ManifestEntry } from './manifest.js';
 
 test('ordinary paths pass, including non-ASCII names and a 255-byte segment', () => {
   for (const p of ['index.mjs', 'node_modules/@aws-sdk/client-s3/dist-cjs/index.js', 'café/naïve.js', '日本語/ファイル.txt', 'emoji-😀.js', 'a'.repeat(255), `${'é'.repeat(127)}a`]) {
@@ -52,4 +53,29 @@ test('the fast path for ordinary paths agrees with the rules at its edges', () =
   assert.equal(invalidPathReason(`${'d'.repeat(200)}/${'f'.repeat(200)}`), undefined);
   assert.equal(invalidPathReason('.hidden/.x'), undefined);
   for (const p of ['./a', 'a/.', 'a/../b', '../a', 'a//b', 'a/', '/a', 'a\\b', 'C:/a', '.', '..']) assert.ok(invalidPathReason(p), p);
+});
+
+test('manifestId: the same id as hashing each entry on its own, sorted or not, array or iterable, across its 64 KB pieces', () => {
+  const reference = (entries: readonly ManifestEntry[]): string => {
+    const h = createHash('sha256');
+    for (const e of [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) h.update(`${e.path}\0${e.sha256}\0${normalizeMode(e.mode).toString(8)}\n`);
+    return h.digest('hex');
+  };
+  const entries: ManifestEntry[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const name = i % 7 === 0 ? `dir-é/😀-${i}.js` : i % 11 === 0 ? `日本/${i}.txt` : `node_modules/pkg-${i % 50}/lib/file-${i}.js`;
+    entries.push({ path: name, sha256: createHash('sha256').update(String(i)).digest('hex'), size: i, mode: i % 13 === 0 ? 0o755 : 0o644 });
+  }
+  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const id = reference(entries);
+  assert.equal(manifestId(sorted), id);
+  assert.equal(manifestId(entries), id);
+  const reversed = [...sorted].reverse();
+  assert.equal(manifestId(reversed), id);
+  assert.equal(reversed[0], sorted.at(-1), 'the input array is left as given');
+  assert.equal(manifestId(new Map(entries.map((e) => [e.path, e])).values()), id);
+  assert.equal(manifestId(sorted.slice(0, 1)), reference(sorted.slice(0, 1)));
+  assert.equal(manifestId([]), reference([]));
+  const changed = sorted.map((e, i) => (i === 4321 ? { ...e, mode: 0o755 } : e));
+  assert.notEqual(manifestId(changed), id);
 });

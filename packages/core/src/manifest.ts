@@ -48,9 +48,26 @@ export function normalizeMode(mode: number): number {
 
 /** The manifest id: sha256 over entries sorted by path, one "path\0sha256\0mode\n" line each. */
 export function manifestId(entries: Iterable<ManifestEntry>): string {
-  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  let sorted = Array.isArray(entries) ? (entries as readonly ManifestEntry[]) : [...entries];
+  // A tree walk hands its entries over sorted already: checking costs less than sorting a copy.
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i - 1]!.path > sorted[i]!.path) {
+      sorted = [...sorted].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      break;
+    }
+  }
+  // The same bytes as one update per entry, in about 64 KB pieces: 12,000 updates (one native call
+  // and one UTF-8 encoding each) were most of this function in a no-op deploy's profile.
   const h = createHash('sha256');
-  for (const e of sorted) h.update(`${e.path}\0${e.sha256}\0${normalizeMode(e.mode).toString(8)}\n`);
+  let chunk = '';
+  for (const e of sorted) {
+    chunk += `${e.path}\0${e.sha256}\0${normalizeMode(e.mode).toString(8)}\n`;
+    if (chunk.length >= 65536) {
+      h.update(chunk);
+      chunk = '';
+    }
+  }
+  if (chunk !== '') h.update(chunk);
   return h.digest('hex');
 }
 

@@ -7,6 +7,9 @@ import { HangarError, hasReferences, isErrorCode, type ResolvedProject, type Sou
 import type { createAppDeployment, createDeployment } from '@hangar/core/api';
 import type { CommandContext } from '../context.js';
 import { createUi, errorJson, printJson, reportError } from '../output.js';
+import { join } from 'node:path';
+import { hangarHome } from '../config.js';
+import { cachedProjectReader } from '../project-cache.js';
 import { loadWorkspace } from '../project-file.js';
 import { openSession, type Session } from '../session.js';
 import { waitForDeployment, type DeploymentView } from '../deploy/follow.js';
@@ -184,7 +187,8 @@ export async function deploy(ctx: CommandContext, options: DeployOptions = {}): 
   const started = Date.now();
   const json = options.json === true;
   try {
-    const ws = loadWorkspace(ctx.cwd, ctx.env, options.stage);
+    // The project file's parse is cached: an unchanged hangar.yml costs no YAML library.
+    const ws = loadWorkspace(ctx.cwd, ctx.env, options.stage, cachedProjectReader(join(hangarHome(ctx.env, ctx.cwd), 'cache')));
     if (ws.kind === 'app') return await (await import('./app.js')).deployApp(ctx, ws, options);
     const { dir, project } = ws;
     const replace = replaceRequested(project, options.replace);

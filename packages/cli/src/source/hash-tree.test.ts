@@ -99,7 +99,7 @@ test('the cache file round-trips and a damaged one is just empty', (t) => {
   const root = tree();
   const home = mkdtempSync(join(tmpdir(), 'hangar-home-'));
   t.after(() => { rmSync(root, { recursive: true, force: true }); rmSync(home, { recursive: true, force: true }); });
-  const file = join(home, 'cache', 'tree.json');
+  const file = join(home, 'cache', 'tree.bin');
   const r = hashTree(root, { startedAt: Date.now() + 10_000 });
   saveHashCache(file, r.cache);
   assert.equal(statSync(file).mode & 0o777, 0o600);

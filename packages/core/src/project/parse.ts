@@ -2,7 +2,8 @@
  * Parse a project file's text into a frozen `ResolvedProject`: YAML -> variables -> schema.
  * Pure (no file system): the caller reads the file and passes the (filtered) environment.
  */
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type { parseDocument as ParseDocument } from 'yaml';
 import { HangarError } from '../errors.js';
 import { checkProjectShape, type ProjectFile, type ProjectIssue, type ResolvedProject } from './schema.js';
 import { resolveString, resolveVariables, type VariableContext } from './variables.js';
@@ -55,6 +56,16 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/**
+ * The yaml library, loaded on first use: it is most of what loading this package costs (about
+ * 100 ms of a CLI start), and a CLI that finds a project file's parse in its cache needs none of it.
+ * Node's require cache keeps the one copy.
+ */
+function parseDocument(...args: Parameters<typeof ParseDocument>): ReturnType<typeof ParseDocument> {
+  const yaml = createRequire(import.meta.url)('yaml') as { parseDocument: typeof ParseDocument };
+  return yaml.parseDocument(...args);
 }
 
 /** More alias uses than any hand-written file needs; a "billion laughs" file needs far more. */
