@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { CreateBucketCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
-import { createFsBlobStore, isBlobMissing, type BlobStore } from './blob-store.js';
+import { createFsBlobStore, isBlobMissing, MISSING_SLICE, type BlobStore } from './blob-store.js';
 import { createS3BlobStore, parseS3BlobUrl } from './s3-blob-store.js';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -105,7 +105,25 @@ function contract(name: string, open: () => BlobStore, extra?: (store: () => Blo
 
 const dir = mkdtempSync(join(tmpdir(), 'hangar-blobs-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-contract('filesystem blob store', () => createFsBlobStore(dir));
+contract('filesystem blob store', () => createFsBlobStore(dir), (store) => {
+  test('missing checks a long list in slices, letting the event loop run between them', async () => {
+    const held = randomBytes(64);
+    await store().put(sha(held), held);
+    const absent = Array.from({ length: MISSING_SLICE * 3 }, (_, i) => sha(Buffer.from(`absent ${i}`)));
+    const asked = [...absent.slice(0, MISSING_SLICE), sha(held), ...absent.slice(MISSING_SLICE)];
+    let turns = 0;
+    let ticking = true;
+    const tick = () => { if (ticking) { turns++; setImmediate(tick); } };
+    setImmediate(tick);
+    const missing = await store().missing(asked);
+    ticking = false;
+    assert.deepEqual(missing, absent);
+    // 769 hashes: 4 slices, so at least 3 turns of the loop ran while they were checked.
+    assert.ok(turns >= 3, `the event loop turned ${turns} times`);
+    // A path that is not a blob (a folder, a name that is not a sha256) is not held.
+    assert.equal(await store().has('x'), false);
+  });
+});
 
 let cloud: LocalCloud;
 let client: S3Client;

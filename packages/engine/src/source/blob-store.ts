@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile, unlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -71,6 +71,9 @@ export async function missingOf(store: Pick<BlobStore, 'has'>, hashes: readonly 
   return unique.filter((_, i) => !held[i]);
 }
 
+/** Hashes the filesystem store checks between two turns of the event loop (`missing`). */
+export const MISSING_SLICE = 256;
+
 /** Blobs as files under `root/ab/cd/<sha256>`; writes go to a temp file in the same folder, then rename. */
 export function createFsBlobStore(root: string): BlobStore {
   const pathOf = (sha: string): string => join(root, checkSha(sha).slice(0, 2), sha.slice(2, 4), sha);
@@ -79,25 +82,45 @@ export function createFsBlobStore(root: string): BlobStore {
   // Folders made (or found) by this store: a put makes its folder once, not once per blob. A
   // folder removed behind the store's back is made again when a write finds it gone.
   const dirs = new Set<string>();
+  const hasSync = (sha: string): boolean => {
+    try {
+      return statSync(pathOf(sha), { throwIfNoEntry: false })?.isFile() ?? false;
+    } catch {
+      return false;
+    }
+  };
+  // Temp names: a random part drawn once per store and a counter (randomBytes per blob cost the
+  // event loop 30-90 ms per 4,600 blobs, measured). Another process writing into the same folder
+  // has its own random part; a clash would still fail (flag 'wx'), never mix two writes.
+  const tmpPrefix = randomBytes(6).toString('hex');
+  let tmpCount = 0;
   const write = async (tmp: string, dir: string, body: Uint8Array | Readable): Promise<void> => {
     if (body instanceof Uint8Array) await writeFile(tmp, body, { flag: 'wx' });
     else await pipeline(body, createWriteStream(tmp, { flags: 'wx' }));
     dirs.add(dir);
   };
   const store: BlobStore = {
+    // A synchronous stat: one call of a few µs, where the promise API's costs a thread-pool hop and,
+    // for a blob not there (every blob of a first upload), a rejected Error (fs.promises.stat was
+    // 151 ms of the event loop for the small app's 4,621 new blobs, in a cpu profile).
     async has(sha) {
-      try {
-        return (await stat(pathOf(sha))).isFile();
-      } catch {
-        return false;
-      }
+      return hasSync(sha);
     },
-    missing: (hashes) => missingOf(store, hashes, 32),
+    // In slices, giving other requests their turn between them (12,000 hashes are ~50 ms of stats).
+    async missing(hashes) {
+      const out: string[] = [];
+      const unique = [...new Set(hashes)];
+      for (let i = 0; i < unique.length; i += MISSING_SLICE) {
+        if (i > 0) await new Promise((r) => setImmediate(r));
+        for (const h of unique.slice(i, i + MISSING_SLICE)) if (!hasSync(h)) out.push(h);
+      }
+      return out;
+    },
     async put(sha, body) {
       const target = pathOf(sha);
       const dir = dirname(target);
       if (!dirs.has(dir)) await mkdir(dir, { recursive: true });
-      const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+      const tmp = `${target}.${tmpPrefix}${(tmpCount++).toString(36)}.tmp`;
       try {
         try {
           await write(tmp, dir, body);

@@ -11,7 +11,7 @@
  * so they cross from the worker as they are.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 
@@ -261,12 +261,17 @@ export function unpackZip(zip: Uint8Array, dir: string, storeDir: string | undef
       const hash = createHash('sha256').update(data).digest('hex');
       const stored = join(storeDir, hash);
       hashes.push(hash);
-      try {
-        linkSync(stored, target);
-        linked++;
-        continue;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // Asked first: a link that fails throws, and building that error cost ~10 µs a file against
+      // ~3 µs for the check (measured over 4,613 new contents). The store does not change during
+      // the job (see code.ts), and a copy gone all the same is written below like a new one.
+      if (existsSync(stored)) {
+        try {
+          linkSync(stored, target);
+          linked++;
+          continue;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
       }
       // A new content: written once, at its place (a new path in a folder nobody reads yet),
       // read-only, then linked into the store. The store's name appears, by one atomic link, only
