@@ -9,9 +9,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
+import { listFsBlobs } from '@hangar/engine';
 import { join } from 'node:path';
 import {
   bins, createCloudAccount, createDeployerRole, createEngineUser, freshPostgres, NodeProc as Proc, region, root, runNode, startEngineProcess, type FreshDatabase, type NodeResult as Result,
@@ -67,16 +68,6 @@ async function startPausableProxy(target: string) {
 }
 
 /** Every file under `dir` (relative paths), for "no blob was lost". */
-function filesUnder(dir: string, base = dir, out: string[] = []): string[] {
-  if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) filesUnder(p, base, out);
-    else out.push(p.slice(base.length + 1));
-  }
-  return out;
-}
-
 interface DeploymentView { id: string; instanceId: string; stage: string; status: string; createdAt: string; startedAt: string | null; finishedAt: string | null; error: { code: string } | null }
 
 describe('three engines on one PostgreSQL database', { skip: process.env.HANGAR_TEST_PG ? false : 'HANGAR_TEST_PG is not set (e.g. postgres://postgres@127.0.0.1:5432/test): the scale-out flow was NOT run', timeout: 900_000 }, () => {
@@ -200,7 +191,7 @@ describe('three engines on one PostgreSQL database', { skip: process.env.HANGAR_
   });
 
   test('kill -9 of the engine running a deployment: another engine fails it as interrupted after the lease, the instance\'s next deployment runs, the audit chain verifies, no blob is lost', async () => {
-    const blobsBefore = filesUnder(join(engineEnv.HANGAR_DATA_DIR!, 'blobs'));
+    const blobsBefore = listFsBlobs(join(engineEnv.HANGAR_DATA_DIR!, 'blobs'));
     assert.ok(blobsBefore.length > 0, 'the source blobs are in the shared data dir');
     proxy.pause();
     const engines0 = engines[0]!;
@@ -244,7 +235,7 @@ describe('three engines on one PostgreSQL database', { skip: process.env.HANGAR_
     const verify = await run(bins.cli, ['audit', 'verify'], { env: cliEnv(survivors[1]!.url, 'dev'), cwd: work });
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
 
-    const blobsAfter = new Set(filesUnder(join(engineEnv.HANGAR_DATA_DIR!, 'blobs')));
+    const blobsAfter = new Set(listFsBlobs(join(engineEnv.HANGAR_DATA_DIR!, 'blobs')));
     for (const f of blobsBefore) assert.ok(blobsAfter.has(f), `blob ${f} is gone`);
   });
 });

@@ -29,4 +29,5 @@ export type {
 export { createTestEngine, openTestStore, testDatabases, testPostgresUrl, startTestIssuer } from './testing.js';
 export type { TestEngine, TestEngineOptions, TestStore, TestIssuer } from './testing.js';
 export { parseSse } from './deployments/_sse.js';
+export { listFsBlobs } from './source/blob-store.js';
 export type { SseEvent } from './deployments/_sse.js';

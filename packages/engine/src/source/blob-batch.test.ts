@@ -1,12 +1,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BLOB_BATCH_CONTENT_TYPE, encodeBlobBatch, type ManifestEntry } from '@hangar/core';
 import { createHarness, type Harness } from '../deployments/_harness.js';
 import { testDatabases } from '../store/test-store.js';
 import { blobBatchBodyLimit } from './routes.js';
+import { listFsBlobs } from './blob-store.js';
 
 const sha = (b: string | Uint8Array) => createHash('sha256').update(b).digest('hex');
 const entry = (path: string, content: string): ManifestEntry => ({ path, sha256: sha(content), size: Buffer.byteLength(content), mode: 0o644 });
@@ -26,7 +26,7 @@ for (const db of testDatabases()) {
     };
     const batch = (org: string, body: Buffer | undefined, headers: Record<string, string> = { 'content-type': BLOB_BATCH_CONTENT_TYPE }) =>
       h.app.inject({ method: 'POST', url: `/api/v1/orgs/${org}/blobs`, headers: { ...h.as(org), ...headers }, ...(body === undefined ? {} : { payload: body }) });
-    const onDisk = (hash: string) => existsSync(join(h.dataDir, 'blobs', hash.slice(0, 2), hash.slice(2, 4), hash));
+    const onDisk = (hash: string) => listFsBlobs(join(h.dataDir, 'blobs')).includes(hash);
 
     test('a good batch stores every blob, in one request, and the manifest then misses none', async () => {
       const files = ['exports.a = 1;', 'exports.b = 2;', ''];

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { CreateBucketCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { createAccount, startLocalCloud, type LocalCloud } from '@hangar/local-cloud';
-import { createFsBlobStore, isBlobMissing, MISSING_SLICE, type BlobStore } from './blob-store.js';
+import { createFsBlobStore, isBlobMissing, listFsBlobs, MISSING_SLICE, WRITER_MIN_BLOBS, type BlobStore } from './blob-store.js';
+import { SMALL_BLOB_BYTES, SMALL_BLOBS_FILE } from './small-blobs.js';
 import { createS3BlobStore, parseS3BlobUrl } from './s3-blob-store.js';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -96,6 +97,27 @@ function contract(name: string, open: () => BlobStore, extra?: (store: () => Blo
       await assert.rejects(store.get(h), isBlobMissing);
     });
 
+    test('putMany: a group of small and large blobs, every one then held and read back; again is a no-op; a delete removes either kind', async () => {
+      const group = [
+        ...Array.from({ length: WRITER_MIN_BLOBS + 4 }, (_, i) => randomBytes(100 + i * 997)),
+        randomBytes(SMALL_BLOB_BYTES), randomBytes(SMALL_BLOB_BYTES + 1), randomBytes(MiB), new Uint8Array(0),
+      ].map((bytes) => ({ sha256: sha(bytes), bytes }));
+      await store.putMany(group);
+      await store.putMany(group);
+      assert.deepEqual(await store.missing(group.map((b) => b.sha256)), []);
+      for (const b of group) {
+        assert.deepEqual(Buffer.from(await store.get(b.sha256)), Buffer.from(b.bytes));
+        assert.deepEqual(await collect(store.stream(b.sha256)), Buffer.from(b.bytes));
+      }
+      const [small, , , , large] = group.slice(-5);
+      for (const b of [small!, large!]) {
+        await store.delete(b.sha256);
+        assert.equal(await store.has(b.sha256), false);
+        await assert.rejects(store.get(b.sha256), isBlobMissing);
+      }
+      await assert.rejects(store.putMany([{ sha256: 'nope', bytes: new Uint8Array(1) }]), /not a sha256/);
+    });
+
     test('refuses a key that is not a sha256', async () => {
       await assert.rejects(store.put('../../etc/passwd', new Uint8Array(1)), /not a sha256/);
     });
@@ -106,6 +128,46 @@ function contract(name: string, open: () => BlobStore, extra?: (store: () => Blo
 const dir = mkdtempSync(join(tmpdir(), 'hangar-blobs-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 contract('filesystem blob store', () => createFsBlobStore(dir), (store) => {
+  test('small blobs are rows of one SQLite file, large ones files; a group goes through the writer thread in one answer', async () => {
+    const own = join(dir, 'layout');
+    const fsStore = createFsBlobStore(own);
+    const group = Array.from({ length: WRITER_MIN_BLOBS * 3 }, (_, i) => randomBytes(i === 0 ? SMALL_BLOB_BYTES + 1 : 200)).map((bytes) => ({ sha256: sha(bytes), bytes }));
+    await fsStore.putMany(group);
+    const fileOf = (h: string) => join(own, h.slice(0, 2), h.slice(2, 4), h);
+    assert.ok(existsSync(fileOf(group[0]!.sha256)), 'the large blob is a file');
+    for (const b of group.slice(1)) assert.equal(existsSync(fileOf(b.sha256)), false, 'a small blob is not a file');
+    assert.deepEqual(readdirSync(own).filter((n) => n.endsWith('.sqlite')), [SMALL_BLOBS_FILE]);
+    assert.deepEqual(listFsBlobs(own).sort(), group.map((b) => b.sha256).sort());
+    // Another handle on the same folder (another engine process on a shared data dir) sees them all.
+    assert.deepEqual(await createFsBlobStore(own).missing(group.map((b) => b.sha256)), []);
+  });
+
+  test('a group the writer thread cannot store rejects, naming a blob and the cause', async () => {
+    const notADir = join(dir, 'not-a-folder');
+    writeFileSync(notADir, 'a file where the store would be');
+    const group = Array.from({ length: WRITER_MIN_BLOBS }, () => randomBytes(50)).map((bytes) => ({ sha256: sha(bytes), bytes }));
+    await assert.rejects(createFsBlobStore(join(notADir, 'blobs')).putMany(group), (e: NodeJS.ErrnoException) => {
+      assert.match(e.message, /8 blob\(s\) could not be stored in .*not-a-folder/);
+      assert.equal(e.code, 'ENOTDIR');
+      return true;
+    });
+  });
+
+  test('a small blob stored as a file by an earlier version is still found, read, streamed and deleted', async () => {
+    const own = join(dir, 'earlier');
+    const bytes = randomBytes(300);
+    const h = sha(bytes);
+    mkdirSync(join(own, h.slice(0, 2), h.slice(2, 4)), { recursive: true });
+    writeFileSync(join(own, h.slice(0, 2), h.slice(2, 4), h), bytes);
+    const old = createFsBlobStore(own);
+    assert.equal(await old.has(h), true);
+    assert.deepEqual(await old.missing([h]), []);
+    assert.deepEqual(Buffer.from(await old.get(h)), bytes);
+    assert.deepEqual(await collect(old.stream(h)), bytes);
+    await old.delete(h);
+    assert.equal(await old.has(h), false);
+  });
+
   test('missing checks a long list in slices, letting the event loop run between them', async () => {
     const held = randomBytes(64);
     await store().put(sha(held), held);

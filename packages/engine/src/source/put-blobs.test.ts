@@ -1,13 +1,14 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import type { ManifestEntry } from '@hangar/core';
 import { createHarness, type Harness } from '../deployments/_harness.js';
 import { testDatabases } from '../store/test-store.js';
-import { createFsBlobStore, type BlobStore } from './blob-store.js';
+import { createFsBlobStore, listFsBlobs, type BlobStore } from './blob-store.js';
+import { SMALL_BLOB_BYTES } from './small-blobs.js';
 import { createSourceCache, type SourceCache } from './source-cache.js';
 
 const sha = (b: string | Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -37,14 +38,14 @@ for (const db of testDatabases()) {
     before(async () => {
       h = await createHarness({ kind: db.kind, start: false });
       const fs = createFsBlobStore(join(h.dataDir, 'own-blobs'));
-      store = { ...fs, puts: 0, put(s, b) { store.puts++; return fs.put(s, b); } };
+      store = { ...fs, puts: 0, put(s, b) { store.puts++; return fs.put(s, b); }, putMany(bs) { store.puts += bs.length; return fs.putMany(bs); } };
       cache = createSourceCache({
         db: h.store.db.withPlugin(count), blobs: store, clock: { now: () => new Date() }, packagesDir: join(h.dataDir, 'own-packages'),
         limits: { maxFiles: 2000, maxTotalBytes: 10 * 1024 * 1024, maxFileBytes: 1024 * 1024, maxManifestEntries: 2000 },
       });
     });
     after(async () => { await cache?.close(); await h?.close(); });
-    const onDisk = (hash: string) => existsSync(join(h.dataDir, 'own-blobs', hash.slice(0, 2), hash.slice(2, 4), hash));
+    const onDisk = (hash: string) => listFsBlobs(join(h.dataDir, 'own-blobs')).includes(hash);
 
     test('a batch of 300 is stored with one SELECT and one UPDATE; a retry writes nothing and updates nothing', async () => {
       const files = Array.from({ length: 300 }, (_, i) => `module.exports = ${i};`);
@@ -108,7 +109,7 @@ for (const db of testDatabases()) {
       await cache.putBlobs(h.orgA, files.map((c) => ({ sha256: sha(c), bytes: bytes(c) })));
       await cache.idle(); // both compressed in the background: the build need not read the blobs
       const gone = sha(files[1]!);
-      rmSync(join(h.dataDir, 'own-blobs', gone.slice(0, 2), gone.slice(2, 4), gone));
+      await createFsBlobStore(join(h.dataDir, 'own-blobs')).delete(gone); // another handle on the same store: not this cache's doing
       await assert.rejects(cache.assembleZip(up.manifestId), (e: { code?: string; details?: { missing?: string[] } }) => {
         assert.equal(e.code, 'SOURCE_BLOBS_MISSING');
         assert.deepEqual(e.details?.missing, [gone]);
@@ -118,11 +119,13 @@ for (const db of testDatabases()) {
     });
 
     test('a blob folder removed behind the store\'s back is made again on the next write', async () => {
-      const a = entry('a.js', 'folder test a');
+      const big = 'x'.repeat(SMALL_BLOB_BYTES + 1); // a file, not a row
+      const a = entry('a.js', big);
       await cache.upload(h.orgA, { kind: 'full', entries: [a] });
-      await cache.putBlobs(h.orgA, [{ sha256: a.sha256, bytes: bytes('folder test a') }]);
+      await cache.putBlobs(h.orgA, [{ sha256: a.sha256, bytes: bytes(big) }]);
       rmSync(join(h.dataDir, 'own-blobs', a.sha256.slice(0, 2)), { recursive: true, force: true });
-      await store.put(a.sha256, bytes('folder test a'));
+      assert.equal(onDisk(a.sha256), false);
+      await store.put(a.sha256, bytes(big));
       assert.ok(onDisk(a.sha256));
     });
   });

@@ -1,7 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { BlobMissingError, checkSha, missingOf, type BlobStore } from './blob-store.js';
+import { BlobMissingError, checkSha, mapBounded, missingOf, type BlobStore } from './blob-store.js';
 
 /** Where the blobs live: `s3://<bucket>/<prefix>` (HANGAR_BLOB_URL), parsed by the engine config. */
 export interface S3BlobLocation {
@@ -65,6 +65,9 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       }
     },
     missing: (hashes) => missingOf(store, hashes, options.parallelChecks ?? 16),
+    async putMany(blobs) {
+      await mapBounded(blobs, 8, (b) => store.put(b.sha256, b.bytes)); // as many writes in flight as the filesystem store had
+    },
     async put(sha, body) {
       const Key = keyOf(sha);
       if (body instanceof Uint8Array && body.byteLength <= partBytes) {

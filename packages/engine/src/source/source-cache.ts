@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { applyDelta, HangarError, manifestId, type ManifestEntry, type SourceUploadRequest, type SourceUploadResponse } from '@hangar/core';
 import type { Clock, Db } from '../types.js';
-import { isBlobMissing, mapBounded, type BlobStore } from './blob-store.js';
+import { isBlobMissing, type BlobStore } from './blob-store.js';
 import { checkDeletes, checkEntries, checkTotals, decodeEntries, encodeEntries, sha256Pattern, type SourceLimits } from './manifest-rules.js';
 import { createPackager, type Packager } from './zip-pool.js';
 import { methodFor, sortEntries } from './zip.js';
@@ -481,10 +481,9 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
         outcomes.push(refused ? { sha256: u.sha256, refused } : { sha256: u.sha256 });
         if (!refused) good.set(u.sha256, u.bytes);
       }
-      // The file writes overlap; a blob another org already stored is not written again.
-      await mapBounded([...good], 8, async ([sha256, bytes]) => {
-        if (!(await blobs.has(sha256))) await blobs.put(sha256, bytes);
-      });
+      // A blob another org already stored is not written again; the rest go to the store as one group.
+      const absent = new Set(await blobs.missing([...good.keys()]));
+      await blobs.putMany([...good].filter(([sha256]) => absent.has(sha256)).map(([sha256, bytes]) => ({ sha256, bytes })));
       const unmarked = [...good.keys()].filter((h) => rows.get(h)!.stored !== 1);
       if (unmarked.length > 0) await db.updateTable('org_blobs').set({ stored: 1 }).where('org_id', '=', orgId).where('sha256', 'in', unmarked).execute();
       for (const [sha256, bytes] of good) compressOnArrival(orgId, sha256, bytes);

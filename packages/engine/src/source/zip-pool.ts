@@ -2,23 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ManifestEntry } from '@hangar/core';
 import { mapBounded } from './blob-store.js';
 import { compressEntry, concat, createZipAssembler, decodeEntry, deflateSettings, entryHeader, methodFor, readOwnZip, sortEntries, type CompressedEntry } from './zip.js';
 import type { FromWorker, ToWorker } from './zip-worker.js';
-
-/**
- * The packaging worker. From dist it is zip-worker.js next to this file. From the sources (tests
- * run through tsx) Node 20 does not carry tsx's loader into worker threads, so the worker first
- * registers it, then imports zip-worker.ts.
- */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./zip-worker.js', import.meta.url));
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const target = new URL('./zip-worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(target)}); });`, { eval: true });
-}
+import { startModuleWorker } from '../worker-thread.js';
 
 export interface Packager {
   /**
@@ -334,7 +323,7 @@ export function createPackager(options: PackagerOptions): Packager {
   };
 
   const startLane = (index: number): Lane => {
-    const lane: Lane = { worker: startWorker(), index, pending: new Map() };
+    const lane: Lane = { worker: startModuleWorker(import.meta.url, 'zip-worker'), index, pending: new Map() };
     lane.worker.on('message', (m: FromWorker) => {
       const job = lane.pending.get(m.id);
       if (!job) return;
