@@ -1,7 +1,11 @@
 /**
  * Deploy benchmark (a script, not a test). Run from the repo root:
- *   node --conditions=source --import tsx bench/deploy.bench.ts [--apps example,small,large] [--runs 5] [--engine auto|embedded|fake]
+ *   node --conditions=source --import tsx bench/deploy.bench.ts [--apps example,small,large] [--runs 5] [--engine auto|embedded|fake] [--source]
  *   (`--render` rewrites deploy.md from deploy.json)
+ * The embedded engine and local cloud run from their build (each package's `dist`, made by `npm ci` or
+ * `npx tsc -b`), as `hangar up` runs them: from the sources each of their worker threads first loads
+ * tsx (0.3-0.5 s of CPU each, on a first deploy's path). Package conditions are process-wide, so the
+ * bench runs itself again without `--conditions=source`; `--source` keeps the sources.
  *
  * 1. Hashing, in process, on each app (with its node_modules): a tree never seen before vs a plain
  *    one-process list + read + sha256 of the same files (goal <= 1.3x); a no-op re-hash with the
@@ -21,7 +25,7 @@
  *    reason when it cannot be installed), and Hangar's times as ratios to it.
  * Writes bench/results/deploy.json and deploy.md with the machine it ran on.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createServer, request as httpRequest } from 'node:http';
 import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
@@ -33,6 +37,12 @@ import { hashTree } from '../packages/cli/src/source/hash-tree.js';
 import { loadHashCache, saveHashCache } from '../packages/cli/src/source/hash-cache-file.js';
 import { startFakeEngine } from '../packages/cli/src/testing/fake-engine.js';
 import { listFiles } from './_files.js';
+
+const fromSources = process.argv.includes('--source');
+if (!fromSources && process.execArgv.includes('--conditions=source')) {
+  const again = spawnSync(process.execPath, [...process.execArgv.filter((a) => a !== '--conditions=source'), ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(again.status ?? 1);
+}
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const work = join(repo, 'bench', '.work');
@@ -363,13 +373,42 @@ async function dependencyChange(root: string, deployOnce: () => Promise<DeployRu
   }
 }
 
-async function deployBench(app: string, root: string, target: EngineTarget, depsOnly = false) {
-  const project = join(work, `project-${app}`);
-  const home = join(work, `home-${app}-${Date.now()}`);
+/** A project folder deploying `root` and a fresh HANGAR_HOME (no hash cache, no last manifest) for the CLI. */
+function benchProject(app: string, root: string, target: EngineTarget, suffix = '') {
+  const project = join(work, `project-${app}${suffix}`);
+  const home = join(work, `home-${app}${suffix}-${Date.now()}`);
   mkdirSync(project, { recursive: true });
   const handler = app === 'example' ? 'index.handler' : 'src/handler.api';
   writeFileSync(join(project, 'hangar.yml'), `component: http-function\nname: bench-${app}\napp: bench\ninputs:\n  src: ${root}\n  handler: ${handler}\n  memory: 256\n`);
   const env = { PATH: process.env.PATH, HOME: home, HANGAR_HOME: home, HANGAR_URL: target.url, HANGAR_TOKEN: target.token };
+  return { project, home, env };
+}
+
+/**
+ * More first deploys of `app`, each on a fresh engine and local cloud (a new data dir: nothing
+ * uploaded, packaged or unpacked before) and a fresh HANGAR_HOME, for a median over several.
+ */
+async function moreFirstDeploys(app: string, root: string, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const target = await startTarget();
+    const { project, home, env } = benchProject(app, root, target, `-first-${i}`);
+    try {
+      const r = await runProcess([bin, 'deploy', '--json'], project, env);
+      const status = (JSON.parse(r.stdout || '{}') as { status?: string }).status;
+      if (status !== 'succeeded') throw new Error(`first deploy ${i + 2} of ${app}: ${status ?? 'no JSON'} ${r.stderr}`);
+      out.push(r.ms);
+    } finally {
+      await target.close();
+      rmSync(project, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
+    }
+  }
+  return out;
+}
+
+async function deployBench(app: string, root: string, target: EngineTarget, depsOnly = false) {
+  const { project, home, env } = benchProject(app, root, target);
   const deployOnce = async (): Promise<DeployRun> => {
     const from = target.counter?.calls.length ?? 0;
     const r = await runProcess([bin, 'deploy', '--json'], project, env);
@@ -423,13 +462,17 @@ async function deployBench(app: string, root: string, target: EngineTarget, deps
   const original = readFileSync(changed);
   // The old code answers once (the function is warm, as in an edit loop), unless --cold-answer.
   const answerBefore = process.argv.includes('--cold-answer') ? undefined : await timeAnswers(noops.at(-1)?.outputs?.url ?? first.outputs?.url);
-  let oneFile: DeployRun;
+  // `runs` one-file changes in a row (each appends one more line to the same file), the median kept.
+  const oneFiles: DeployRun[] = [];
   try {
-    appendFileSync(changed, `\n// bench edit ${Date.now()}\n`);
-    oneFile = await deployOnce();
+    for (let i = 0; i < runs; i++) {
+      appendFileSync(changed, `\n// bench edit ${Date.now()}\n`);
+      oneFiles.push(await deployOnce());
+    }
   } finally {
     writeFileSync(changed, original);
   }
+  const oneFile = [...oneFiles].sort((a, b) => a.ms - b.ms)[Math.floor(oneFiles.length / 2)]!;
   // The new code's first answer after the one-file change (a cold start unless the function was warm), then a warm one.
   const answer = await timeAnswers(oneFile.outputs?.url);
   const depChange = await dependencyChange(root, deployOnce);
@@ -455,7 +498,9 @@ async function deployBench(app: string, root: string, target: EngineTarget, deps
     /** Issue 9: <= 1.0 s and <= 2x the no-op + 300 ms. */
     oneFileTimeBudgetMs: Math.min(1000, 2 * noop.ms + 300), oneFileTimeGoalMet: oneFile.ms <= Math.min(1000, 2 * noop.ms + 300),
     /** Issue 9: <= 5 s small, <= 10 s large (example: same as small). */
-    firstBudgetMs: app === 'large' ? 10_000 : 5_000, firstGoalMet: first.ms <= (app === 'large' ? 10_000 : 5_000),
+    /** Every one-file change's wall time, in order (`oneFile` is the median's run). */
+    oneFileRunsMs: oneFiles.map((o) => o.ms),
+    firstBudgetMs: app === 'large' ? 10_000 : 5_000,
     /** Issue 9: one package added to package.json + lock, <= 3 s on small. */
     depChange, depChangeGoalMet: depChange ? depChange.ms <= 3000 : undefined,
   };
@@ -551,11 +596,19 @@ const kb = (n: number) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toF
 const f0 = (n: number) => n.toFixed(0);
 
 /** A full run's result for one app (not `--deps-only`'s). */
-type FullDeploy = Extract<Awaited<ReturnType<typeof deployBench>>, { noop: DeployRun }>;
+type FullDeploy = Extract<Awaited<ReturnType<typeof deployBench>>, { noop: DeployRun }> & {
+  /** Every first deploy's wall time: the measured one (`first`), then those on fresh engines (moreFirstDeploys). */
+  firstRunsMs?: number[];
+  /** Their median: what the goal is judged on (results from before it: `first.ms`). */
+  firstMs?: number;
+  firstGoalMet?: boolean;
+};
 
 type BenchResult = {
   date: string; machine: { cpu: string; cores: number; memoryGb: number; os: string; node: string; loadAverageAtStart: number[] };
   runs: number; engine: { kind: string; note: string };
+  /** Where the embedded engine and local cloud were loaded from (absent in results from before it was recorded: the sources). */
+  engineFrom?: 'dist' | 'source';
   hashing: Record<string, ReturnType<typeof hashingBench>>; deploys: Record<string, FullDeploy>; loadAverageAtEnd: number[];
   serverless?: { skipped?: string; apps: Record<string, Awaited<ReturnType<typeof serverlessBench>> | { error: string }> };
 };
@@ -636,7 +689,7 @@ function renderMarkdown(result: BenchResult, analysis = ''): string {
   const target = result.engine;
   return [
     '# Deploy benchmark', '',
-    `Run ${result.date} with \`node --conditions=source --import tsx bench/deploy.bench.ts\` (median of ${runs} runs).`, '',
+    `Run ${result.date} with \`node --conditions=source --import tsx bench/deploy.bench.ts\` (median of ${runs} runs); the embedded engine and local cloud ${(result.engineFrom ?? 'source') === 'source' ? 'from the sources (`--source`, through tsx)' : 'from their build (`dist`), as `hangar up` runs them'}.`, '',
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB RAM, ${machine.os}, Node ${machine.node}; load average ${machine.loadAverageAtStart.join(' / ')} at start, ${result.loadAverageAtEnd.join(' / ')} at end (the machine is shared).`, '',
     '## Hashing (in process, page cache warm)', '',
     '"Write every file once" is the floor of storing the tree: read and written to a new folder with synchronous calls in one thread, nothing hashed or compressed. A first deploy stores each file at least twice (the engine\'s blob store, then the local cloud unpacking it).', '',
@@ -652,9 +705,10 @@ function renderMarkdown(result: BenchResult, analysis = ''): string {
       `| ${a} | one-file change | ${f0(d.oneFile.ms)} ms | ${kb(d.oneFile.sentBytes)} (${kb(d.oneFile.sentBytes - d.oneFile.uploadedBytes)} besides the file: ${d.oneFileGoalMet ? 'under 2 KB' : 'OVER 2 KB'}) | ${d.oneFile.uploadedFiles} file, ${kb(d.oneFile.uploadedBytes)} | ${d.oneFile.status} |`,
     ]; }),
     '', '## Issue 9 goals (incremental packaging, no-op without a cloud call)', '',
+    'Medians: the one-file change over `runs` changes in a row; the first deploy over the measured one above and `runs - 1` more, each on a fresh engine and local cloud (nothing uploaded, packaged or unpacked before) with a fresh `HANGAR_HOME`. The first deploy is also the first run of the tables above and below (API latency, RSS, bytes).', '',
     '| app | one-file change (goal <= 1.0 s and <= 2x no-op + 300 ms) | first deploy (goal <= 5 s small, <= 10 s large) | no-op: no AWS call (status skipped) | no-op vs budget |',
     '| --- | ---: | ---: | --- | --- |',
-    ...apps.map((a) => { const d = deploys[a]!; return `| ${a} | ${f0(d.oneFile.ms)} ms (budget ${f0(d.oneFileTimeBudgetMs ?? NaN)} ms): ${d.oneFileTimeGoalMet ? 'met' : 'MISSED'} | ${f0(d.first.ms)} ms: ${d.firstGoalMet ? 'met' : 'MISSED'} | ${d.noopSkipped ? 'yes' : 'NO'} | ${f0(d.noop.ms)} ms vs ${f0(d.noopBudgetMs)} ms: ${d.noopGoalMet ? 'met' : 'MISSED'} |`; }),
+    ...apps.map((a) => { const d = deploys[a]!; return `| ${a} | ${f0(d.oneFile.ms)} ms${(d.oneFileRunsMs?.length ?? 1) > 1 ? ` (median of ${d.oneFileRunsMs!.map(f0).join(' / ')})` : ''} (budget ${f0(d.oneFileTimeBudgetMs ?? NaN)} ms): ${d.oneFileTimeGoalMet ? 'met' : 'MISSED'} | ${f0(d.firstMs ?? d.first.ms)} ms${(d.firstRunsMs?.length ?? 1) > 1 ? ` (median of ${d.firstRunsMs!.map(f0).join(' / ')})` : ''}: ${(d.firstGoalMet ?? d.first.ms <= d.firstBudgetMs) ? 'met' : 'MISSED'} | ${d.noopSkipped ? 'yes' : 'NO'} | ${f0(d.noop.ms)} ms vs ${f0(d.noopBudgetMs)} ms: ${d.noopGoalMet ? 'met' : 'MISSED'} |`; }),
     '', ...engineSection(deploys),
     '', depsSection(Object.fromEntries(apps.map((a) => [a, deploys[a]!]))),
     '', '## `serverless package` (v3) on the same apps, same run', '',
@@ -666,7 +720,7 @@ function renderMarkdown(result: BenchResult, analysis = ''): string {
         if (!s) return `| ${a} | not run | | | | |`;
         if ('error' in s) return `| ${a} | failed: ${s.error.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 200)} | | | | |`;
         const d = deploys[a]!;
-        return `| ${a} | ${f0(s.firstMs)} ms | ${f0(s.oneFileMs)} ms | ${kb(s.zipBytes)} | ${(d.first.ms / s.firstMs).toFixed(2)}x | ${(d.oneFile.ms / s.oneFileMs).toFixed(2)}x |`;
+        return `| ${a} | ${f0(s.firstMs)} ms | ${f0(s.oneFileMs)} ms | ${kb(s.zipBytes)} | ${((d.firstMs ?? d.first.ms) / s.firstMs).toFixed(2)}x | ${(d.oneFile.ms / s.oneFileMs).toFixed(2)}x |`;
       }),
       '', 'A ratio under 1 means Hangar (hash, upload, package, deploy to the local cloud and wait) finished before `serverless package` alone (no upload, no deploy).',
     ] : ['Not run (an older result file).']),
@@ -711,6 +765,13 @@ async function main() {
   } finally {
     await target.close();
   }
+  for (const a of apps) {
+    const d = deploys[a]!;
+    const more = target.kind === 'embedded' && runs > 1 ? (log(`first deploys of ${a} on fresh engines`), await moreFirstDeploys(a, roots[a]!, runs - 1)) : [];
+    d.firstRunsMs = [d.first.ms, ...more];
+    d.firstMs = median(d.firstRunsMs);
+    d.firstGoalMet = d.firstMs <= d.firstBudgetMs;
+  }
   const serverless: NonNullable<BenchResult['serverless']> = { apps: {} };
   const sls = process.argv.includes('--no-serverless') ? { reason: 'not run (--no-serverless)' } : serverlessBin();
   if (sls.bin) {
@@ -722,7 +783,7 @@ async function main() {
     serverless.skipped = sls.reason ?? 'unknown';
     log(`serverless package skipped: ${serverless.skipped}`);
   }
-  const result: BenchResult = { date: new Date().toISOString(), machine, runs, engine: { kind: target.kind, note: target.note }, hashing, deploys, loadAverageAtEnd: loadavg().map((x) => +x.toFixed(2)), serverless };
+  const result: BenchResult = { date: new Date().toISOString(), machine, runs, engine: { kind: target.kind, note: target.note }, engineFrom: fromSources ? 'source' : 'dist', hashing, deploys, loadAverageAtEnd: loadavg().map((x) => +x.toFixed(2)), serverless };
   writeFileSync(join(repo, 'bench', 'results', 'deploy.json'), `${JSON.stringify(result, null, 2)}\n`);
 
   const mdFile = join(repo, 'bench', 'results', 'deploy.md');
