@@ -185,7 +185,7 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
     async putMany(blobs) {
       for (const b of blobs) checkSha(b.sha256);
       if (blobs.length < WRITER_MIN_BLOBS) {
-        await mapBounded(blobs, 8, (b) => store.put(b.sha256, b.bytes));
+        await mapBounded(blobs.filter((b) => !hasSync(b.sha256)), 8, (b) => store.put(b.sha256, b.bytes));
         return;
       }
       await writer.write(blobs);
