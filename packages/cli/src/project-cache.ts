@@ -2,7 +2,8 @@
  * Project files' parsed values, cached under `$HANGAR_HOME/cache/`, so a deploy whose hangar.yml
  * did not change never loads the YAML library (about 100 ms of the CLI's start, measured on a
  * no-op deploy). One file per project file path: `{"v":1,"key":...,"value":...}`, where the key is
- * the sha256 of the yaml library's version and the file's text. Only the YAML step is cached (text
+ * the sha256 of the yaml library's version, this CLI's version (a release may change how the text is
+ * read) and the file's text. Only the YAML step is cached (text
  * to plain values, pure); variables and the schema run on every read, with this run's environment.
  * A parse that fails is never cached, nor a value JSON cannot carry exactly (`.inf`, `.nan`, -0).
  * A missing, stale or damaged cache file is ignored and written again.
@@ -13,6 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { readProjectText } from '@hangar/core';
+import { cliVersion } from './version.js';
 
 /** A project file's text to plain values (YAML checked): `readProjectText`, or a cached one. */
 export type ProjectTextReader = (text: string, fileName: string, path: string) => unknown;
@@ -33,7 +35,7 @@ function yamlVersion(): string {
 export interface ProjectCacheOptions {
   /** The parse to cache (counted in tests); default `readProjectText`. */
   readonly parse?: (text: string, fileName: string) => unknown;
-  /** Names the parser, part of the key; default the yaml library's version. */
+  /** Names the parser, part of the key; default the yaml library's and this CLI's versions. */
   readonly parser?: string;
 }
 
@@ -41,7 +43,7 @@ export function cachedProjectReader(cacheDir: string, options: ProjectCacheOptio
   const parse = options.parse ?? readProjectText;
   let parser = options.parser;
   return (text, fileName, path) => {
-    parser ??= yamlVersion();
+    parser ??= `yaml ${yamlVersion()} hangar ${cliVersion()}`;
     const file = join(cacheDir, `project-${sha256(path).slice(0, 32)}.json`);
     const key = sha256(`${parser}\n${text}`);
     try {
