@@ -2,6 +2,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { deflateRawSync } from 'node:zlib';
 import type { ManifestEntry } from '@hangar/core';
 import { createHarness, type Harness } from '../deployments/_harness.js';
 import { fakeComponent } from '../deployments/_fake-component.js';
@@ -55,6 +56,29 @@ function startSampler(url: string, headers: Record<string, string>): { stop(): P
   };
 }
 
+/** Turns of the event loop (a 1 ms timer rescheduling itself) and the longest time between two, until stop(). */
+function watchLoop(): { stop(): { turns: number; longestMs: number; ms: number } } {
+  const start = performance.now();
+  let last = start;
+  let longest = 0;
+  let turns = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+    turns++;
+    timer = setTimeout(tick, 1);
+  };
+  timer = setTimeout(tick, 1);
+  return {
+    stop() {
+      clearTimeout(timer);
+      return { turns, longestMs: Math.max(longest, performance.now() - last), ms: performance.now() - start };
+    },
+  };
+}
+
 const summary = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), max: s.at(-1)! };
@@ -72,7 +96,7 @@ describe('packaging does not stall the API', () => {
   });
   after(async () => { await h?.close(); });
 
-  test('while ~5,000 files and a 30 MB incompressible one are packaged, API latency over real HTTP stays low', { timeout: 300_000 }, async () => {
+  test('while ~5,000 files and a 30 MB incompressible one are packaged, the event loop never stops for long', { timeout: 300_000 }, async () => {
     // The source: 5,000 small, compressible files like node_modules, and one 30 MB random file.
     const entries: ManifestEntry[] = [];
     const blobs: Array<[string, Uint8Array]> = [];
@@ -89,36 +113,26 @@ describe('packaging does not stall the API', () => {
     assert.equal(up.files, 5001);
     for (const [h256, bytes] of blobs) await h.feature.source.putBlob(h.orgA, h256, bytes);
 
-    const base = await h.app.listen({ port: 0, host: '127.0.0.1' });
-    const url = `${base}/api/v1/orgs/${h.orgA}/instances`;
-    const headers = h.as(h.orgA, 'viewer');
-    // Baseline on this (shared, possibly loaded) machine: the same requests with nothing to package.
-    const idle = startSampler(url, headers);
-    await new Promise((r) => setTimeout(r, 3000));
-    const baseline = summary(await idle.stop());
+    // What compressing on the event loop would stop it for: deflating the 30 MB file here, on this
+    // thread, now (the same machine and load as the packaging below). A ratio, not a time bound:
+    // a loaded machine slows both sides alike.
+    const t = performance.now();
+    deflateRawSync(big, { level: 6 });
+    const inlineMs = performance.now() - t;
 
     // Package through a real deployment: the component asks for its zip, the engine builds it.
     const res = await h.app.inject({ method: 'POST', url: `/api/v1/orgs/${h.orgA}/deployments`, headers: h.as(h.orgA), payload: { app: 'big', stage: 'dev', name: 'api', component: 'fake', manifestId: up.manifestId, inputs: { value: 'big' } } });
     assert.equal(res.statusCode, 202, res.body);
     const id = res.json().deploymentId as string;
-    const t0 = performance.now();
-    const sampler = startSampler(url, headers);
-    const fin = (parseSse((await h.app.inject({ url: `/api/v1/orgs/${h.orgA}/deployments/${id}/events`, headers })).body).at(-1)!).data;
-    const packagingMs = performance.now() - t0;
-    const during = summary(await sampler.stop());
+    const watch = watchLoop();
+    const fin = (parseSse((await h.app.inject({ url: `/api/v1/orgs/${h.orgA}/deployments/${id}/events`, headers: h.as(h.orgA, 'viewer') })).body).at(-1)!).data;
+    const loop = watch.stop();
     assert.equal(fin.status, 'succeeded', JSON.stringify(fin));
     const call = component.calls.find((c) => c.value === 'big')!;
     assert.ok(call.zipBytes! > 30 * 1024 * 1024, `the zip holds the 30 MB file (${call.zipBytes} bytes)`);
-
-    // The goal is a p99 under 50 ms on an idle machine. The assertion allows for a shared machine
-    // loaded by other work: 250 ms, or 3x this machine's own baseline p99 measured just before.
-    // Compressing on the event loop stalls every request for as long as the 30 MB file takes to
-    // deflate (9-11 s measured here, p99 ~11 s), far above either.
-    const bound = Math.max(250, 3 * baseline.p99);
-    console.log(`API latency, baseline: ${fmt(baseline)}`);
-    console.log(`API latency while packaging 5,001 files / ${(up.bytes / 1048576).toFixed(1)} MB for ${packagingMs.toFixed(0)} ms: ${fmt(during)}; bound ${bound.toFixed(1)} ms`);
-    assert.ok(during.n >= 5, `enough samples while packaging (${during.n})`);
-    assert.ok(during.p99 < bound, `p99 ${during.p99.toFixed(1)} ms while packaging, bound ${bound.toFixed(1)} ms (baseline ${fmt(baseline)})`);
+    console.log(`packaging 5,001 files / ${(up.bytes / 1048576).toFixed(1)} MB took ${loop.ms.toFixed(0)} ms: the loop turned ${loop.turns} times, its longest stop ${loop.longestMs.toFixed(1)} ms; deflating the 30 MB file inline: ${inlineMs.toFixed(0)} ms`);
+    assert.ok(loop.turns >= 20, `the event loop turned ${loop.turns} times while packaging`);
+    assert.ok(loop.longestMs < inlineMs / 4, `the loop's longest stop (${loop.longestMs.toFixed(1)} ms) is under a quarter of what deflating the 30 MB file inline takes (${inlineMs.toFixed(0)} ms)`);
   });
 
   test('a 20,000-entry manifest (the limit) is accepted without stalling the API for long', { timeout: 300_000 }, async () => {
