@@ -115,7 +115,8 @@ describe('packaging does not stall the API', () => {
 
     // What compressing on the event loop would stop it for: deflating the 30 MB file here, on this
     // thread, now (the same machine and load as the packaging below). A ratio, not a time bound:
-    // a loaded machine slows both sides alike.
+    // a loaded machine slows both sides alike. (Checked: one deflate of the 30 MB file on this
+    // thread while the deployment packages makes the test fail.)
     const t = performance.now();
     deflateRawSync(big, { level: 6 });
     const inlineMs = performance.now() - t;
@@ -132,7 +133,9 @@ describe('packaging does not stall the API', () => {
     assert.ok(call.zipBytes! > 30 * 1024 * 1024, `the zip holds the 30 MB file (${call.zipBytes} bytes)`);
     console.log(`packaging 5,001 files / ${(up.bytes / 1048576).toFixed(1)} MB took ${loop.ms.toFixed(0)} ms: the loop turned ${loop.turns} times, its longest stop ${loop.longestMs.toFixed(1)} ms; deflating the 30 MB file inline: ${inlineMs.toFixed(0)} ms`);
     assert.ok(loop.turns >= 20, `the event loop turned ${loop.turns} times while packaging`);
-    assert.ok(loop.longestMs < inlineMs / 4, `the loop's longest stop (${loop.longestMs.toFixed(1)} ms) is under a quarter of what deflating the 30 MB file inline takes (${inlineMs.toFixed(0)} ms)`);
+    // Compressing on the loop would stop it for at least the whole deflate; the other work on it
+    // (assembling, reading the package, SQL) stopped it for 0.15-0.2 of that here.
+    assert.ok(loop.longestMs < inlineMs / 2, `the loop's longest stop (${loop.longestMs.toFixed(1)} ms) is under half of what deflating the 30 MB file inline takes (${inlineMs.toFixed(0)} ms)`);
   });
 
   test('a 20,000-entry manifest (the limit) is accepted without stalling the API for long', { timeout: 300_000 }, async () => {

@@ -435,7 +435,11 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
   }
 
   /** The built package's bytes, for callers that need them whole. */
-  const bytesOf = async (file: string): Promise<Uint8Array> => new Uint8Array(await readFile(file));
+  // The Buffer's own memory, not a copy (copying a 34 MB package stopped the event loop ~150-250 ms).
+  const bytesOf = async (file: string): Promise<Uint8Array> => {
+    const b = await readFile(file);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  };
 
   /** The built package as a file: its size now, and a new read stream of it per call. */
   const fileOf = async (file: string): Promise<PackageFile> => {
