@@ -20,6 +20,8 @@ export const SMALL_BLOBS_FILE = 'small-blobs.sqlite';
  */
 export interface SmallBlobs {
   has(sha256: string): boolean;
+  /** Of `hashes`, those held: one query for the lot (a `has` each cost 10-100 µs right after a large upload). */
+  heldAmong(hashes: readonly string[]): Set<string>;
   get(sha256: string): Buffer | undefined;
   /** Stores each blob not held yet, all in one transaction. */
   putAll(blobs: Iterable<{ readonly sha256: string; readonly bytes: Uint8Array }>): void;
@@ -39,11 +41,13 @@ export function openSmallBlobs(file: string): SmallBlobs {
   const insert = db.prepare<[string, Uint8Array]>('insert into blobs (sha256, bytes) values (?, ?) on conflict (sha256) do nothing');
   const remove = db.prepare<[string]>('delete from blobs where sha256 = ?');
   const list = db.prepare<[], string>('select sha256 from blobs').pluck();
+  const among = db.prepare<[string], string>('select sha256 from blobs where sha256 in (select value from json_each(?))').pluck();
   const putAll = db.transaction((blobs: Iterable<{ readonly sha256: string; readonly bytes: Uint8Array }>) => {
     for (const b of blobs) insert.run(b.sha256, b.bytes);
   });
   return {
     has: (sha256) => has.get(sha256) !== undefined,
+    heldAmong: (hashes) => new Set(hashes.length === 0 ? [] : among.all(JSON.stringify(hashes))),
     get: (sha256) => get.get(sha256),
     putAll: (blobs) => putAll(blobs),
     delete: (sha256) => void remove.run(sha256),
