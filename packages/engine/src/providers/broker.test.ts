@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { HangarError, type SessionCredentials } from '@hangar/core';
 import { createTestEngine, testDatabases, type TestEngine } from '../testing.js';
+import { ownTables } from '../store/test-store.js';
 import type { Actor, CredentialBroker, ResolvedProvider } from '../types.js';
 import { createProvidersFeature } from './index.js';
 import { startCloudFixture, WORKLOAD_ACCOUNT, type CloudFixture } from './internal/cloud-fixture.js';
@@ -198,8 +199,8 @@ for (const db of testDatabases()) describe(`credential broker against the local 
     // This engine's tables only (other tests' schemas come and go), schema-qualified: on PostgreSQL
     // pg-boss keeps its tables (archive, job, …) in a schema of its own, `<schema>_pgboss`.
     const own = db.kind === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(engine.db)).rows[0]!.s : undefined;
-    for (const t of await engine.db.introspection.getTables()) {
-      if (own && t.schema !== own && t.schema !== `${own}_pgboss`) continue;
+    const tables = await ownTables(engine.db, own ? [own, `${own}_pgboss`] : undefined);
+    for (const t of tables) {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const all = await (engine.db as any).selectFrom(t.schema ? `${t.schema}.${t.name}` : t.name).selectAll().execute();
       rows.push(`${t.name}: ${JSON.stringify(all)}`);

@@ -9,13 +9,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql, type Migration } from 'kysely';
+import type { Migration } from 'kysely';
 import { openEngineStore } from '../engine.js';
 import { createLogger } from '../logger.js';
 import type { Db } from '../types.js';
-import { dialectOf } from './db.js';
 import { migrateToLatest, pendingMigrations, unknownAppliedMigrations } from './migrate.js';
-import { openTestStore, testDatabases } from './test-store.js';
+import { openTestStore, ownTables, testDatabases } from './test-store.js';
 
 /** This release's migrations (named `<date>_<feature>_<what>`, see the brief); bump it at each release. */
 const THIS_RELEASE = /^2026_12_01_/;
@@ -39,9 +38,8 @@ async function allMigrations(): Promise<Record<string, Migration>> {
 interface ColumnShape { readonly type: string; readonly nullable: boolean; readonly hasDefault: boolean }
 
 async function schemaOf(db: Db): Promise<Map<string, Map<string, ColumnShape>>> {
-  const schema = dialectOf(db) === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s : undefined;
-  const tables = (await db.introspection.getTables()).filter((t) => !t.isView && (schema === undefined || t.schema === schema));
-  return new Map(tables.map((t) => [t.name, new Map(t.columns.map((c) => [c.name, { type: c.dataType.toLowerCase(), nullable: c.isNullable, hasDefault: c.hasDefaultValue || c.isAutoIncrementing }]))]));
+  const tables = await ownTables(db);
+  return new Map(tables.map((t) => [t.name, new Map(t.columns.map((c) => [c.name, { type: c.dataType, nullable: c.isNullable, hasDefault: c.hasDefault }]))]));
 }
 
 /** What the new release changed that an engine of the previous one would trip over. */
