@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
+import { openSmallBlobs } from './small-blobs.js';
+
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const dir = mkdtempSync(join(tmpdir(), 'hangar-small-blobs-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('a file written before the hashes-only index gets it on open; presence checks go through it', () => {
+  const file = join(dir, 'earlier.sqlite');
+  const blobs = Array.from({ length: 20 }, (_, i) => randomBytes(100 + i * 500)).map((bytes) => ({ sha256: sha(bytes), bytes }));
+  // The layout of the version before the index: the table alone.
+  const old = new SqliteDatabase(file);
+  old.exec('create table blobs (sha256 text primary key, bytes blob not null) without rowid');
+  const insert = old.prepare('insert into blobs (sha256, bytes) values (?, ?)');
+  for (const b of blobs) insert.run(b.sha256, b.bytes);
+  old.close();
+
+  const small = openSmallBlobs(file);
+  try {
+    // The presence queries name the index (INDEXED BY): without it they would fail, not scan.
+    const absent = sha(Buffer.from('never stored'));
+    assert.deepEqual(small.heldAmong([absent, ...blobs.map((b) => b.sha256)]), new Set(blobs.map((b) => b.sha256)));
+    assert.equal(small.has(blobs[3]!.sha256), true);
+    assert.equal(small.has(absent), false);
+    assert.deepEqual(small.get(blobs[7]!.sha256), blobs[7]!.bytes);
+    // Rows stored from now on are in the index too.
+    const more = randomBytes(64);
+    small.putAll([{ sha256: sha(more), bytes: more }]);
+    assert.deepEqual(small.heldAmong([sha(more)]), new Set([sha(more)]));
+    small.delete(sha(more));
+    assert.equal(small.has(sha(more)), false);
+  } finally {
+    small.close();
+  }
+  const check = new SqliteDatabase(file, { readonly: true });
+  const plan = check.prepare("explain query plan select 1 from blobs indexed by blobs_held where sha256 = 'x'").all() as { detail: string }[];
+  check.close();
+  assert.match(plan.map((r) => r.detail).join(' '), /COVERING INDEX blobs_held/);
+});
