@@ -50,6 +50,11 @@ export interface BlobFrameLimits {
   readonly maxBlobBytes: number;
   /** The whole body: past it the read stops with PAYLOAD_TOO_LARGE. */
   readonly maxBodyBytes: number;
+  /**
+   * Where each blob's bytes go (default `Buffer.allocUnsafe`): the engine gives views into shared
+   * memory, so the threads that store and compress a blob read it without a copy.
+   */
+  readonly alloc?: (size: number) => Uint8Array;
 }
 
 /**
@@ -63,8 +68,9 @@ export async function* readBlobFrames(body: AsyncIterable<Uint8Array> | Iterable
   let frameStart = 0;
   let sha256 = '';
   let size = 0;
+  const alloc = limits.alloc ?? ((size: number) => Buffer.allocUnsafe(size));
   /** The blob being filled (undefined while reading a header, or skipping an oversize one). */
-  let blob: Buffer | undefined;
+  let blob: Uint8Array | undefined;
   let blobFill = 0;
   let skipping = false;
   let seen = 0;
@@ -90,7 +96,7 @@ export async function* readBlobFrames(body: AsyncIterable<Uint8Array> | Iterable
         if (size > limits.maxBlobBytes) {
           skipping = true;
         } else {
-          blob = Buffer.allocUnsafe(size);
+          blob = alloc(size);
           blobFill = 0;
         }
       } else {

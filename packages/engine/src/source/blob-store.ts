@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Worker } from 'node:worker_threads';
+import { isShared } from '../shared-bytes.js';
 import { startModuleWorker } from '../worker-thread.js';
 import type { FromWriter, ToWriter } from './blob-writer-worker.js';
 import { openSmallBlobs, SMALL_BLOBS_FILE, SMALL_BLOB_BYTES, type SmallBlobs } from './small-blobs.js';
@@ -225,8 +226,9 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
 
 /**
  * The writer thread of one filesystem store: started on the first group, stopped after `idleMs`
- * with nothing to write, and never keeping the process alive while idle. A group's bytes are copied
- * into one buffer that is moved to the thread (the callers keep theirs, e.g. for compression on arrival).
+ * with nothing to write, and never keeping the process alive while idle. Blobs in shared memory (the
+ * upload route's) are read by the thread where they are; others are copied into one buffer that is
+ * moved to the thread (the callers keep theirs, e.g. for compression on arrival).
  */
 function createWriter(root: string, idleMs: number): { write(blobs: readonly BlobBytes[]): Promise<void> } {
   let worker: Worker | undefined;
@@ -272,22 +274,33 @@ function createWriter(root: string, idleMs: number): { write(blobs: readonly Blo
   return {
     write(blobs) {
       clearTimeout(idleTimer);
-      let total = 0;
-      for (const b of blobs) total += b.bytes.byteLength;
-      const data = new Uint8Array(new ArrayBuffer(total));
-      const placed: ToWriter['blobs'][number][] = [];
-      let offset = 0;
-      for (const b of blobs) {
-        data.set(b.bytes, offset);
-        placed.push({ sha256: b.sha256, offset, length: b.bytes.byteLength });
-        offset += b.bytes.byteLength;
+      let message: ToWriter;
+      let transfer: ArrayBuffer[] = [];
+      if (blobs.every((b) => isShared(b.bytes))) {
+        // The upload route's blobs: the thread reads the same memory.
+        message = { id: nextId++, root, blobs: blobs.map((b) => ({ sha256: b.sha256, bytes: b.bytes })) };
+      } else {
+        // Copied into one buffer that moves to the thread (the callers keep theirs).
+        let total = 0;
+        for (const b of blobs) total += b.bytes.byteLength;
+        const data = new ArrayBuffer(total);
+        const placed: { sha256: string; bytes: Uint8Array }[] = [];
+        let offset = 0;
+        for (const b of blobs) {
+          const view = new Uint8Array(data, offset, b.bytes.byteLength);
+          view.set(b.bytes);
+          placed.push({ sha256: b.sha256, bytes: view });
+          offset += b.bytes.byteLength;
+        }
+        message = { id: nextId++, root, blobs: placed };
+        transfer = [data];
       }
       const w = started();
-      const id = nextId++;
+      const id = message.id;
       return new Promise<void>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
         w.ref();
-        w.postMessage({ id, root, blobs: placed, data } satisfies ToWriter, [data.buffer as ArrayBuffer]);
+        w.postMessage(message, transfer);
       });
     },
   };

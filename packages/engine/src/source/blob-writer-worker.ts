@@ -1,20 +1,20 @@
 // The blob writer: stores groups of blobs in the filesystem blob store with synchronous calls, off
 // the event loop: a group's small blobs as rows of the store's SQLite file in one transaction
 // (small-blobs.ts), larger ones as files (a temp file, then a rename). The main thread only sends
-// the group and reads one answer.
+// the group (views into shared memory as the upload route reads them: no copy) and reads one answer.
 import { mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
+import { lowerThisThreadPriority } from '../thread-priority.js';
 import { openSmallBlobs, SMALL_BLOBS_FILE, SMALL_BLOB_BYTES, type SmallBlobs } from './small-blobs.js';
 
 export interface ToWriter {
   readonly id: number;
   /** The store's root folder; a blob goes to `<root>/<ab>/<cd>/<sha256>`. */
   readonly root: string;
-  /** Each blob's hash and where its bytes are in `data`. */
-  readonly blobs: readonly { readonly sha256: string; readonly offset: number; readonly length: number }[];
-  readonly data: Uint8Array;
+  /** Each blob's hash and bytes: views into shared memory, or into one buffer transferred with the message. */
+  readonly blobs: readonly { readonly sha256: string; readonly bytes: Uint8Array }[];
 }
 export interface FromWriter {
   readonly id: number;
@@ -23,6 +23,7 @@ export interface FromWriter {
 }
 
 const port = parentPort!;
+lowerThisThreadPriority();
 /** Folders made or found by this thread. One removed behind its back is made again when a write finds it gone. */
 const dirs = new Set<string>();
 // Temp names: a random part drawn once per thread and a counter; a clash fails (flag 'wx'), never mixes two writes.
@@ -69,13 +70,12 @@ port.on('message', (m: ToWriter) => {
   const failed: { sha256: string; code?: string; message: string }[] = [];
   const rows: { sha256: string; bytes: Uint8Array }[] = [];
   for (const b of m.blobs) {
-    const bytes = m.data.subarray(b.offset, b.offset + b.length);
-    if (bytes.byteLength <= SMALL_BLOB_BYTES) {
-      rows.push({ sha256: b.sha256, bytes });
+    if (b.bytes.byteLength <= SMALL_BLOB_BYTES) {
+      rows.push(b);
       continue;
     }
     try {
-      storeFile(m.root, b.sha256, bytes);
+      storeFile(m.root, b.sha256, b.bytes);
     } catch (e) {
       fail(failed, b.sha256, e);
     }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { BLOB_BATCH_CONTENT_TYPE, BLOB_FRAME_HEADER_BYTES, BLOB_FRAME_MAX_BYTES, HangarError, readBlobFrames } from '@hangar/core';
 import { putBlob, putBlobs, uploadSource } from '@hangar/core/api';
 import { requireRole } from '../http/guard.js';
+import { createSharedArena } from '../shared-bytes.js';
 import { registerRoute } from '../http/route.js';
 import type { SourceCache } from './source-cache.js';
 
@@ -108,7 +109,7 @@ export async function registerSourceRoutes(app: FastifyInstance, cache: SourceCa
       storing.catch(() => {}); // observed by the next flush or the final await
     };
     try {
-      for await (const frame of readBlobFrames(body as AsyncIterable<Uint8Array>, { maxBlobBytes, maxBodyBytes: batchBodyLimit })) {
+      for await (const frame of readBlobFrames(body as AsyncIterable<Uint8Array>, { maxBlobBytes, maxBodyBytes: batchBodyLimit, alloc: createSharedArena() })) {
         const index = frames++;
         if (frame.kind === 'oversize') {
           outcomes[index] = {

@@ -7,6 +7,7 @@ import type { ManifestEntry } from '@hangar/core';
 import { mapBounded } from './blob-store.js';
 import { compressEntry, concat, createZipAssembler, decodeEntry, deflateSettings, entryHeader, methodFor, readOwnZip, sortEntries, type CompressedEntry } from './zip.js';
 import type { FromWorker, ToWorker } from './zip-worker.js';
+import { isShared } from '../shared-bytes.js';
 import { startModuleWorker } from '../worker-thread.js';
 
 export interface Packager {
@@ -388,15 +389,17 @@ export function createPackager(options: PackagerOptions): Packager {
       }
       if (bytes.length !== job.blob.size) throw sizeMismatch(job.blob.sha256, job.blob.path, bytes.length, job.blob.size);
       if (closed) throw new Error('the packager was closed');
-      // Hand the bytes over without a copy when they own their buffer (readFile's do).
-      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
-      const data = own ? bytes : bytes.slice();
+      // Hand the bytes over without a copy: shared memory (an uploaded blob) is read where it is; a
+      // buffer of their own (readFile's) moves to the worker; anything else is copied first.
+      const sharedBytes = isShared(bytes);
+      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      const data = sharedBytes || own ? bytes : bytes.slice();
       const lane = laneFor(job);
       const id = nextMessage++;
       lane.pending.set(id, job);
       lane.worker.ref();
       const message: ToWorker = { type: 'file', id, how: methodFor(job.blob.path), data, file: entryPath(entriesDir, job.key), skipIfCached: true };
-      lane.worker.postMessage(message, [data.buffer as ArrayBuffer]);
+      lane.worker.postMessage(message, sharedBytes ? [] : [data.buffer as ArrayBuffer]);
     } catch (e) {
       finish(job, e instanceof Error ? e : new Error(String(e)));
     }
@@ -611,8 +614,9 @@ export function createPackager(options: PackagerOptions): Packager {
       if (jobs.has(key) || memory.has(key)) return;
       if (backgroundQueue.size >= maxQueued) return;
       const hold = bytes && bytes.length === blob.size && queuedHeldBytes + bytes.length <= maxQueuedBytes;
-      // A copy the queue owns (the request's buffer may be a pooled slice) and may hand to a worker.
-      const job = newJob(key, blob, 'background', read, hold ? bytes.slice() : undefined);
+      // Bytes the queue may hand to a worker: shared ones as they are (nobody writes them again),
+      // others copied (the request's buffer may be a pooled slice).
+      const job = newJob(key, blob, 'background', read, hold ? (isShared(bytes) ? bytes : bytes.slice()) : undefined);
       if (job.bytes) queuedHeldBytes += job.bytes.length;
       job.done.catch((e: unknown) => options.onWarn?.('compressing an uploaded file in the background failed; the package build compresses it', { sha256: blob.sha256, err: e }));
       backgroundQueue.push(job);

@@ -7,6 +7,8 @@ import { closeSync, existsSync, mkdirSync, openSync, renameSync, unlinkSync, wri
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { parentPort } from 'node:worker_threads';
+import { createSharedArena, shared } from '../shared-bytes.js';
+import { lowerThisThreadPriority } from '../thread-priority.js';
 import { compressEntry, entryHeader, type CompressedEntry } from './zip.js';
 
 export type ToWorker = {
@@ -24,6 +26,8 @@ export type FromWorker =
   | { type: 'error'; id: number; message: string };
 
 const port = parentPort!;
+const arena = createSharedArena();
+lowerThisThreadPriority();
 const dirs = new Set<string>();
 
 function writeEntryFile(file: string, e: CompressedEntry): void {
@@ -87,8 +91,10 @@ port.on('message', (m: ToWorker) => {
   try {
     lastFile = Date.now();
     if (m.skipIfCached && existsSync(m.file)) return port.postMessage({ type: 'cached', id: m.id } satisfies FromWorker);
-    const e = compressEntry(m.how, m.data);
-    // Copied to the main thread (this copy is kept for the write).
+    // The entry's bytes in shared memory: the main thread reads the same bytes this thread keeps
+    // for the write, so the answer copies nothing on either side.
+    const made = compressEntry(m.how, m.data);
+    const e = { ...made, data: shared(made.data, arena) };
     port.postMessage({ type: 'entry', id: m.id, method: e.method, crc: e.crc, size: e.size, data: e.data } satisfies FromWorker);
     writes.push({ id: m.id, file: m.file, entry: e });
     heldBytes += e.data.length;
