@@ -9,7 +9,7 @@ import { createHarness, type Harness } from '../deployments/_harness.js';
 import { testDatabases } from '../store/test-store.js';
 import { createFsBlobStore, listFsBlobs, type BlobStore } from './blob-store.js';
 import { SMALL_BLOB_BYTES } from './small-blobs.js';
-import { createSourceCache, type SourceCache } from './source-cache.js';
+import { createSourceCache, SQL_SLICE, type SourceCache } from './source-cache.js';
 
 const sha = (b: string | Uint8Array) => createHash('sha256').update(b).digest('hex');
 const entry = (path: string, content: string): ManifestEntry => ({ path, sha256: sha(content), size: Buffer.byteLength(content), mode: 0o644 });
@@ -47,16 +47,16 @@ for (const db of testDatabases()) {
     after(async () => { await cache?.close(); await h?.close(); });
     const onDisk = (hash: string) => listFsBlobs(join(h.dataDir, 'own-blobs')).includes(hash);
 
-    test('a batch of 300 is stored with one SELECT and one UPDATE; a retry writes nothing and updates nothing', async () => {
-      const files = Array.from({ length: 300 }, (_, i) => `module.exports = ${i};`);
+    test('a batch of SQL_SLICE is stored with one SELECT and one UPDATE; a retry writes nothing and updates nothing', async () => {
+      const files = Array.from({ length: SQL_SLICE }, (_, i) => `module.exports = ${i};`);
       const up = await cache.upload(h.orgA, { kind: 'full', entries: files.map((c, i) => entry(`f${i}.js`, c)) });
-      assert.equal(up.missing.length, 300);
+      assert.equal(up.missing.length, SQL_SLICE);
       count.reset();
       store.puts = 0;
       const out = await cache.putBlobs(h.orgA, files.map((c) => ({ sha256: sha(c), bytes: bytes(c) })));
       assert.deepEqual(out.map((o) => o.refused), files.map(() => undefined));
       assert.deepEqual([...count.by], [['SelectQueryNode', 1], ['UpdateQueryNode', 1]]);
-      assert.equal(store.puts, 300);
+      assert.equal(store.puts, SQL_SLICE);
       for (const c of files) assert.ok(onDisk(sha(c)));
       assert.deepEqual((await cache.upload(h.orgA, { kind: 'full', entries: files.map((c, i) => entry(`f${i}.js`, c)) })).missing, []);
       // Again (a retry): one SELECT, the rows already say stored, the blobs are there.
@@ -67,12 +67,12 @@ for (const db of testDatabases()) {
       assert.equal(store.puts, 0);
     });
 
-    test('more than 500 blobs: one SELECT and one UPDATE per 500', async () => {
-      const files = Array.from({ length: 1001 }, (_, i) => `exports.n = ${i};`);
+    test('more than SQL_SLICE blobs: one SELECT and one UPDATE per SQL_SLICE', async () => {
+      const files = Array.from({ length: 2 * SQL_SLICE + 1 }, (_, i) => `exports.n = ${i};`);
       await cache.upload(h.orgB, { kind: 'full', entries: files.map((c, i) => entry(`g${i}.js`, c)) });
       count.reset();
       const out = await cache.putBlobs(h.orgB, files.map((c) => ({ sha256: sha(c), bytes: bytes(c) })));
-      assert.equal(out.filter((o) => !o.refused).length, 1001);
+      assert.equal(out.filter((o) => !o.refused).length, 2 * SQL_SLICE + 1);
       assert.deepEqual([...count.by], [['SelectQueryNode', 3], ['UpdateQueryNode', 3]]);
     });
 

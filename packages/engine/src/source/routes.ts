@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { BLOB_BATCH_CONTENT_TYPE, BLOB_FRAME_HEADER_BYTES, BLOB_FRAME_MAX_BYTES, HangarError, readBlobFrames } from '@hangar/core';
-import { putBlob, putBlobs, uploadSource } from '@hangar/core/api';
+import { manifestEntry, putBlob, putBlobs, sourceUploadEnvelope, uploadSource } from '@hangar/core/api';
 import { requireRole } from '../http/guard.js';
 import { createSharedArena } from '../shared-bytes.js';
+import { timeSlice } from '../time-slice.js';
 import { registerRoute } from '../http/route.js';
 import type { SourceCache } from './source-cache.js';
 
@@ -55,7 +56,17 @@ export async function registerSourceRoutes(app: FastifyInstance, cache: SourceCa
     if (body.component !== undefined) checkComponent?.(body.component);
     const { component: _component, ...manifest } = body;
     return cache.upload(orgId, manifest);
-  }, { bodyLimit: manifestBodyLimit });
+  }, {
+    bodyLimit: manifestBodyLimit,
+    slicedBody: {
+      envelope: sourceUploadEnvelope,
+      item: manifestEntry,
+      lists: (body) => {
+        const b = body as { kind: 'full'; entries: unknown[] } | { kind: 'delta'; put: unknown[] };
+        return [b.kind === 'full' ? { field: 'entries', items: b.entries } : { field: 'put', items: b.put }];
+      },
+    },
+  });
 
   registerRoute(app, putBlob, async ({ request, params: { orgId, sha256 } }) => {
     const auth = requireRole(request, 'deployer');
@@ -108,8 +119,12 @@ export async function registerSourceRoutes(app: FastifyInstance, cache: SourceCa
       });
       storing.catch(() => {}); // observed by the next flush or the final await
     };
+    // Frames already buffered are read through microtasks, never letting other requests in: after a
+    // wait for the store, a few MB of them took the loop for 50-75 ms. A turn every few ms instead.
+    const slice = timeSlice();
     try {
       for await (const frame of readBlobFrames(body as AsyncIterable<Uint8Array>, { maxBlobBytes, maxBodyBytes: batchBodyLimit, alloc: createSharedArena() })) {
+        if (slice.due()) await slice.next();
         const index = frames++;
         if (frame.kind === 'oversize') {
           outcomes[index] = {

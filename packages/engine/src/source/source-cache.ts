@@ -4,6 +4,7 @@ import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promis
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { applyDelta, HangarError, manifestId, type ManifestEntry, type SourceUploadRequest, type SourceUploadResponse } from '@hangar/core';
+import { timeSlice } from '../time-slice.js';
 import type { Clock, Db } from '../types.js';
 import { isBlobMissing, type BlobStore } from './blob-store.js';
 import { checkDeletes, checkEntries, checkTotals, decodeEntries, encodeEntries, sha256Pattern, type SourceLimits } from './manifest-rules.js';
@@ -119,11 +120,13 @@ export interface SourceCacheDeps {
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /**
- * putBlobs checks (sha256 of each) and queues for compression this many blobs between two turns of
- * the event loop: a group of 500 in one go kept the loop for 100-200 ms during a first upload (cpu
- * profile), and the API's other requests waited behind it.
+ * Rows per statement when a manifest's hashes are looked up or declared, one statement per turn of
+ * the event loop: better-sqlite3 runs each on the loop's thread, and 500 rows (an insert with its
+ * conflict check) took 20-50 ms while a first upload loaded the machine.
  */
-const PUT_SLICE = 100;
+export const SQL_SLICE = 200;
+
+
 
 /** A manifest held decoded in memory: its entries by path, its total size, and (once a delta built on it) its shape. */
 interface Held {
@@ -278,10 +281,12 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
    */
   const maxHints = deps.maxPendingHints ?? 200_000;
   const hints = new Map<string, string[]>();
-  const hint = (orgId: string, entries: Iterable<ManifestEntry>, missing: readonly string[]): void => {
+  const hint = async (orgId: string, entries: Iterable<ManifestEntry>, missing: readonly string[]): Promise<void> => {
     if (missing.length === 0) return;
     const wanted = new Set(missing);
+    const slice = timeSlice();
     for (const e of entries) {
+      if (slice.due()) await slice.next();
       if (!wanted.has(e.sha256)) continue;
       const key = `${orgId}:${e.sha256}`;
       const paths = hints.get(key);
@@ -325,7 +330,7 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
   async function missingFor(orgId: string, hashes: Iterable<string>): Promise<string[]> {
     const wanted = [...new Set(hashes)];
     const held = new Set<string>();
-    for (const part of chunk(wanted, 500)) {
+    for (const part of chunk(wanted, SQL_SLICE)) {
       await yieldToLoop();
       const rows = await db.selectFrom('org_blobs').select('sha256').where('org_id', '=', orgId).where('stored', '=', 1).where('sha256', 'in', part).execute();
       for (const r of rows) held.add(r.sha256);
@@ -344,7 +349,7 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
     }
     const now = clock.now().toISOString();
     const rows = missing.map((sha256) => ({ org_id: orgId, sha256, size: sizeOf.get(sha256)!, stored: 0, created_at: now }));
-    for (const part of chunk(rows, 500)) {
+    for (const part of chunk(rows, SQL_SLICE)) {
       await yieldToLoop();
       await db
         .insertInto('org_blobs')
@@ -479,7 +484,8 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
 
   async function putBlobs(orgId: string, uploads: readonly BlobUpload[]): Promise<BlobOutcome[]> {
     const outcomes: BlobOutcome[] = [];
-    for (const part of chunk(uploads, 500)) {
+    const slice = timeSlice();
+    for (const part of chunk(uploads, SQL_SLICE)) {
       const hashes = [...new Set(part.map((u) => u.sha256).filter((h) => sha256Pattern.test(h)))];
       const rows = new Map<string, { size: number | string | bigint; stored: number }>();
       if (hashes.length > 0) {
@@ -487,8 +493,11 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       }
       // Verified blobs, each hash once (a retry may send one twice; a bad copy does not spoil a good one).
       const good = new Map<string, Uint8Array>();
-      for (const [i, u] of part.entries()) {
-        if (i > 0 && i % PUT_SLICE === 0) await yieldToLoop();
+      // Checked (sha256 of each) and queued for compression in time slices: a group of 500 in one go
+      // kept the loop for 100-200 ms during a first upload (cpu profile), and 100 at a time still
+      // 40 ms on a loaded machine; the API's other requests waited behind it.
+      for (const u of part) {
+        if (slice.due()) await slice.next();
         const refused = refusal(rows.get(u.sha256), u.sha256, u.bytes);
         outcomes.push(refused ? { sha256: u.sha256, refused } : { sha256: u.sha256 });
         if (!refused) good.set(u.sha256, u.bytes);
@@ -499,9 +508,8 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       const unmarked = [...good.keys()].filter((h) => rows.get(h)!.stored !== 1);
       await blobs.putMany(unmarked.map((sha256) => ({ sha256, bytes: good.get(sha256)! })));
       if (unmarked.length > 0) await db.updateTable('org_blobs').set({ stored: 1 }).where('org_id', '=', orgId).where('sha256', 'in', unmarked).execute();
-      let queued = 0;
       for (const [sha256, bytes] of good) {
-        if (queued++ % PUT_SLICE === PUT_SLICE - 1) await yieldToLoop();
+        if (slice.due()) await slice.next();
         compressOnArrival(orgId, sha256, bytes);
       }
     }
@@ -528,7 +536,7 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
         const missing = await missingFor(orgId, entries.map((e) => e.sha256));
         await declare(orgId, entries, missing);
         await save(orgId, id, entries, totals, missing.length === 0);
-        hint(orgId, entries, missing);
+        await hint(orgId, entries, missing);
         remember(orgId, id, { entries: new Map(entries.map((e) => [e.path, e] as const)), bytes: totals.bytes });
         rememberPending(orgId, id, missing);
         return { manifestId: id, missing, ...totals };
@@ -576,7 +584,7 @@ export function createSourceCache(deps: SourceCacheDeps): SourceCache {
       await declare(orgId, quick?.shape.sizeOf ?? next.values(), missing);
       await save(orgId, id, next.values(), totals, missing.length === 0);
       // On a complete base only what the delta puts can be missing: its entries are all the paths to hint.
-      hint(orgId, baseComplete ? put : next.values(), missing);
+      await hint(orgId, baseComplete ? put : next.values(), missing);
       remember(orgId, id, { entries: next, bytes: totals.bytes, ...(quick ? { shape: quick.shape } : {}) });
       rememberPending(orgId, id, missing);
       return { manifestId: id, missing, ...totals };
