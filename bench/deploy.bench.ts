@@ -15,7 +15,9 @@
  *    bytes uploaded — and the floor: a bare Node process that only lists and stats the tree.
  *    Also, through a counting proxy between the engine and the local cloud, the bytes the engine
  *    sends to the cloud (per call, Lambda's code zips decoded) and each call's time; the engine
- *    API's p99 latency (a worker thread polling GET /api/v1/whoami, open loop) and the process's
+ *    API's p99 latency (a worker thread polling GET /api/v1/whoami, open loop), the engine's event
+ *    loop stops (a 5 ms timer on its thread; BENCH_LAGS_FILE=<file> also writes each stop over
+ *    25 ms with its end in the cpu profile's clock, to map a `--cpu-prof` profile onto them), and the process's
  *    peak RSS (engine, packager worker and local cloud: all in this process) during first deploys;
  *    the new code's first answer after the one-file change, the function having answered once
  *    before it (a developer's edit loop: the local cloud starts a warm function's new sandbox at
@@ -204,37 +206,44 @@ async function startCloudCounter(target: string): Promise<CloudCounter> {
   const calls: CloudCall[] = [];
   const server = createServer((req, res) => {
     const t0 = performance.now();
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let head = Buffer.byteLength(`${req.method} ${req.url} HTTP/1.1\r\n\r\n`);
+    for (let i = 0; i < req.rawHeaders.length; i += 2) head += Buffer.byteLength(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`);
+    const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'unsigned';
+    const path = (req.url ?? '/').split('?')[0]!;
+    const target = req.headers['x-amz-target'];
+    const call: CloudCall = { service, op: '', requestBytes: head, zipBytes: 0, at: performance.timeOrigin + t0, ms: 0, status: 0 };
+    calls.push(call);
+    // Streamed through as it comes (this proxy shares the engine's event loop, whose latency the
+    // bench measures: buffering a 13 MB layer upload here stopped that loop for 50-200 ms). Only
+    // what the op and the zip size are read from is kept: the start of a query body, a Lambda JSON body.
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    const keepAll = service === 'lambda';
+    const up = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      call.status = r.statusCode ?? 0;
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.on('end', () => { call.ms = performance.now() - t0; });
+      r.pipe(res);
+    });
+    up.on('error', (e) => { call.status = 502; if (!res.headersSent) res.writeHead(502); res.end(String(e)); });
+    req.on('data', (c: Buffer) => {
+      call.requestBytes += c.length;
+      if (keepAll || keptBytes < 65536) { kept.push(c); keptBytes += c.length; }
+    });
     req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      let head = Buffer.byteLength(`${req.method} ${req.url} HTTP/1.1\r\n\r\n`);
-      for (let i = 0; i < req.rawHeaders.length; i += 2) head += Buffer.byteLength(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`);
-      const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'unsigned';
-      const path = (req.url ?? '/').split('?')[0]!;
-      const target = req.headers['x-amz-target'];
-      const action = /(?:^|&)Action=([A-Za-z]+)/.exec(body.length < 65536 ? body.toString() : '')?.[1];
-      const op = service === 'lambda' ? lambdaOp(req.method ?? 'GET', path) : typeof target === 'string' ? target.split('.').pop()! : action ?? `${req.method} ${path}`;
-      let zipBytes = 0;
+      const body = Buffer.concat(kept);
+      const action = /(?:^|&)Action=([A-Za-z]+)/.exec(call.requestBytes - head < 65536 ? body.toString() : '')?.[1];
+      call.op = service === 'lambda' ? lambdaOp(req.method ?? 'GET', path) : typeof target === 'string' ? target.split('.').pop()! : action ?? `${req.method} ${path}`;
       if (service === 'lambda' && body.length > 0 && body[0] === 0x7b) {
         try {
           // UpdateFunctionCode: ZipFile; PublishLayerVersion: Content.ZipFile; CreateFunction: Code.ZipFile.
           const j = JSON.parse(body.toString()) as { ZipFile?: string; Content?: { ZipFile?: string }; Code?: { ZipFile?: string } };
           const z = j.ZipFile ?? j.Content?.ZipFile ?? j.Code?.ZipFile;
-          if (z) zipBytes = Buffer.byteLength(z, 'base64');
+          if (z) call.zipBytes = Buffer.byteLength(z, 'base64');
         } catch { /* not JSON */ }
       }
-      const call: CloudCall = { service, op, requestBytes: head + body.length, zipBytes, at: performance.timeOrigin + t0, ms: 0, status: 0 };
-      calls.push(call);
-      const up = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-        call.status = r.statusCode ?? 0;
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.on('end', () => { call.ms = performance.now() - t0; });
-        r.pipe(res);
-      });
-      up.on('error', (e) => { call.status = 502; res.writeHead(502); res.end(String(e)); });
-      up.end(body);
     });
+    req.pipe(up);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
@@ -429,8 +438,14 @@ async function deployBench(app: string, root: string, target: EngineTarget, deps
   const idleSample = await idle.stop();
   const hwmReset = peakRss.reset();
   const sampler = startSampler(`${target.url}/api/v1/whoami`, target.token);
+  // The engine's event loop itself (this thread): how long each 5 ms timer came late. A stop here
+  // delays every request; a slow sample without one is the CPU being shared, not the loop blocked.
+  const stops: number[] = []; let lastTick = performance.now(); const stopAt: [number, number][] = [];
+  const stopTimer = setInterval(() => { const now = performance.now(); stops.push(Math.max(0, now - lastTick - 5)); if (now - lastTick - 5 > 25) stopAt.push([Number(process.hrtime.bigint() / 1000n), now - lastTick - 5]); lastTick = now; }, 5);
   const first = await deployOnce();
   const during = await sampler.stop();
+  clearInterval(stopTimer);
+  if (process.env['BENCH_LAGS_FILE']) writeFileSync(process.env['BENCH_LAGS_FILE'], JSON.stringify(stopAt));
   // The floor the local cloud's unpack stands on, as the disk is now: every file written once, new folder.
   const firstWriteFloorMs = writeFloor(root);
   // The local cloud runs in this process too: split the samples by whether they overlapped one of its slow calls.
@@ -445,6 +460,7 @@ async function deployBench(app: string, root: string, target: EngineTarget, deps
     latencyDuringUpload: latencySummary(during.samples.filter(([at]) => at >= first.endAt - first.deployMs - first.uploadMs && at < first.endAt - first.deployMs).map((x) => x[1])),
     latencyDuringRun: latencySummary(during.samples.filter(([at]) => at >= first.endAt - first.deployMs && at <= first.endAt).map((x) => x[1])),
     slowCloudCalls: slow.map((c) => `${c.op} ${c.ms} ms`).join(', '), failed: during.failed + idleSample.failed, latencyGoalMet: during.latency.p99 < 50,
+    loopStops: { max: Math.max(0, ...stops), over50: stops.filter((x) => x >= 50).length, over25: stops.filter((x) => x >= 25).length },
     rssBeforeBytes: idleSample.rssPeakBytes, rssPeakSampledBytes: during.rssPeakBytes, rssPeakKernelBytes: hwmReset ? peakRss.read() : undefined,
   };
   if (depsOnly) {
@@ -655,12 +671,12 @@ function engineSection(deploys: BenchResult['deploys']): string[] {
   return [
     '## Issue 9: engine API latency, peak RSS, bytes to the cloud', '',
     'A worker thread in the bench process polls `GET /api/v1/whoami` (authenticated) every ~10 ms without waiting for earlier answers, for 2 s with nothing running (idle) and then for the whole first deploy. RSS is the bench process\'s: the embedded engine, its packager worker thread and the local cloud (which receives and unpacks the zips) together; the CLI is its own process and not counted. "Kernel peak" is VmHWM after resetting it (`/proc/self/clear_refs`) just before the deploy.', '',
-    '"During the upload" and "during the deployment run" split the same samples by the CLI\'s own timings (upload, then the run from the deployment request to its end: the engine packaging and deploying), counted back from the CLI\'s exit.', '',
-    '| app | first deploy | API latency idle | API latency during the first deploy (goal p99 < 50 ms on large) | during the upload / during the deployment run (packaging + cloud) | of which while the in-process local cloud served a call of >= 100 ms / outside those | RSS before | RSS peak sampled / kernel peak | engine -> cloud (code zips decoded) |',
-    '| --- | ---: | --- | --- | --- | --- | ---: | ---: | ---: |',
+    '"During the upload" and "during the deployment run" split the same samples by the CLI\'s own timings (upload, then the run from the deployment request to its end: the engine packaging and deploying), counted back from the CLI\'s exit. "Event loop stops" are the engine\'s own: a 5 ms timer on its thread, and how late each tick came (a stop delays every request behind it; a slow answer without one is the two cores being shared).', '',
+    '| app | first deploy | API latency idle | API latency during the first deploy (goal p99 < 50 ms on large) | during the upload / during the deployment run (packaging + cloud) | of which while the in-process local cloud served a call of >= 100 ms / outside those | event loop stops: longest / >= 25 ms / >= 50 ms | RSS before | RSS peak sampled / kernel peak | engine -> cloud (code zips decoded) |',
+    '| --- | ---: | --- | --- | --- | --- | --- | ---: | ---: | ---: |',
     ...apps.map((a) => {
       const d = deploys[a]!; const l = d.firstLoad!;
-      return `| ${a} | ${f0(d.first.ms)} ms | ${lat(l.idleLatency)} | ${lat(l.latency)}${a === 'large' ? `: ${l.latencyGoalMet ? 'met' : 'MISSED'}` : ''}${l.failed ? ` (${l.failed} failed)` : ''} | ${l.latencyDuringRun && l.latencyDuringUpload ? `${lat(l.latencyDuringUpload)} / ${lat(l.latencyDuringRun)}` : 'n/a'} | ${l.latencyDuringSlowCloudCalls ? `${lat(l.latencyDuringSlowCloudCalls)} / ${lat(l.latencyOutsideSlowCloudCalls)} (${l.slowCloudCalls || 'none'})` : 'n/a'} | ${mb(l.rssBeforeBytes)} | ${mb(l.rssPeakSampledBytes)} / ${mb(l.rssPeakKernelBytes)} | ${d.first.cloud ? `${kb(d.first.cloud.totalBytes)} (zips ${kb(d.first.cloud.zipBytes)})` : 'not measured'} |`;
+      return `| ${a} | ${f0(d.first.ms)} ms | ${lat(l.idleLatency)} | ${lat(l.latency)}${a === 'large' ? `: ${l.latencyGoalMet ? 'met' : 'MISSED'}` : ''}${l.failed ? ` (${l.failed} failed)` : ''} | ${l.latencyDuringRun && l.latencyDuringUpload ? `${lat(l.latencyDuringUpload)} / ${lat(l.latencyDuringRun)}` : 'n/a'} | ${l.latencyDuringSlowCloudCalls ? `${lat(l.latencyDuringSlowCloudCalls)} / ${lat(l.latencyOutsideSlowCloudCalls)} (${l.slowCloudCalls || 'none'})` : 'n/a'} | ${l.loopStops ? `${f0(l.loopStops.max)} ms / ${l.loopStops.over25} / ${l.loopStops.over50}` : 'n/a'} | ${mb(l.rssBeforeBytes)} | ${mb(l.rssPeakSampledBytes)} / ${mb(l.rssPeakKernelBytes)} | ${d.first.cloud ? `${kb(d.first.cloud.totalBytes)} (zips ${kb(d.first.cloud.zipBytes)})` : 'not measured'} |`;
     }),
     '', '### One-file change: bytes the engine sent to the cloud (goal <= the app-code package + 2 KB, dependencies not resent)', '',
     'Counted by a pass-through proxy between the engine and the local cloud: request line, headers and body of every call, by the service its signature names. Lambda takes the zip base64-encoded in a JSON body (as AWS does), so the zip costs 4/3 of its size on the wire; "besides the zip" is everything else sent to Lambda (signed headers, JSON, the other Lambda calls). The goal is judged on Lambda\'s endpoints; "all services" adds STS (AssumeRole with its session policy) and Logs.', '',

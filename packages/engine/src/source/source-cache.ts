@@ -219,16 +219,17 @@ function checkEntryCount(count: number, limit: number, what: string): void {
  * the one checkEntries gives; same-hash-same-size across batches is checkTotals' job.
  */
 async function checkEntriesInBatches(entries: readonly ManifestEntry[], limits: SourceLimits): Promise<ManifestEntry[]> {
-  if (entries.length <= 2000) return checkEntries(entries, limits);
+  if (entries.length <= 500) return checkEntries(entries, limits);
   const out: ManifestEntry[] = [];
   const seen = new Set<string>();
-  for (let i = 0; i < entries.length; i += 2000) {
-    for (const e of checkEntries(entries.slice(i, i + 2000), limits)) {
+  const slice = timeSlice();
+  for (let i = 0; i < entries.length; i += 500) {
+    if (slice.due()) await slice.next();
+    for (const e of checkEntries(entries.slice(i, i + 500), limits)) {
       if (seen.has(e.path)) checkEntries([e, e], limits);
       seen.add(e.path);
       out.push(e);
     }
-    await yieldToLoop();
   }
   return out;
 }
