@@ -48,7 +48,8 @@ if (!fromSources && process.execArgv.includes('--conditions=source')) {
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const work = join(repo, 'bench', '.work');
-const bin = join(repo, 'packages', 'cli', 'dist', 'bin.js');
+// What `npx hangar` runs: the shim, which starts the CLI's one-file bundle while it is current.
+const bin = join(repo, 'packages', 'cli', 'bin', 'hangar.js');
 const arg = (name: string, fallback: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] ?? fallback : fallback; };
 const apps = arg('apps', 'example,small,large').split(',');
 const runs = Number(arg('runs', '5'));
@@ -777,6 +778,8 @@ async function main() {
     execFileSync('npx', ['tsc', '-b', 'packages/core'], { cwd: repo, stdio: 'inherit' });
     execFileSync('npx', ['tsc', '-p', 'packages/cli'], { cwd: repo, stdio: 'inherit' });
   }
+  // The CLI's one-file bundle from that build (the package's build script), which the shim starts.
+  execFileSync(process.execPath, [join(repo, 'packages', 'cli', 'scripts', 'bundle.mjs')], { stdio: 'inherit' });
   mkdirSync(work, { recursive: true });
   const machine = {
     cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: +(totalmem() / 2 ** 30).toFixed(1), freeMemoryGb: +(freemem() / 2 ** 30).toFixed(1),

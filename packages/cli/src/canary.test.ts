@@ -1,7 +1,7 @@
 /**
  * The CLI side of the canary test: plant fake cloud credentials everywhere a careless CLI would
  * look (~/.aws/credentials and config in a temporary HOME, AWS_* variables, a project .env),
- * run the built `hangar` binary against a fake engine, and assert no canary reached the engine,
+ * run the built `hangar` binary (the bundle bin/hangar.js starts) against a fake engine, and assert no canary reached the engine,
  * the uploaded files or the output, and that the CLI never even opened those files.
  */
 import { test, before, after } from 'node:test';
@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { startFakeEngine, type FakeEngine } from './testing/fake-engine.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = join(repo, 'packages/cli/dist/bin.js');
+// The bin a user runs: the shim, which starts the one-file bundle (made below) that `npx hangar` runs.
+const bin = join(repo, 'packages/cli/bin/hangar.js');
 const CANARIES = {
   key: 'AKIACANARY0000000001',
   secret: 'canary-secret-wJalrXUtnFEMI-K7MDENG',
@@ -40,6 +41,7 @@ before(async () => {
     execFileSync('npx', ['tsc', '-b', 'packages/core'], { cwd: repo, stdio: 'pipe' });
     execFileSync('npx', ['tsc', '-p', 'packages/cli'], { cwd: repo, stdio: 'pipe' });
   }
+  execFileSync(process.execPath, [join(repo, 'packages/cli/scripts/bundle.mjs')], { stdio: 'pipe' });
   engine = await startFakeEngine();
   base = mkdtempSync(join(tmpdir(), 'hangar-canary-'));
 });
