@@ -126,8 +126,6 @@ const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
  */
 export const SQL_SLICE = 200;
 
-
-
 /** A manifest held decoded in memory: its entries by path, its total size, and (once a delta built on it) its shape. */
 interface Held {
   readonly entries: ReadonlyMap<string, ManifestEntry>;

@@ -508,7 +508,7 @@ export function createPackager(options: PackagerOptions): Packager {
     const slice = timeSlice();
     const sorted = sortEntries(entries);
     const keys = new Map<ManifestEntry, string>();
-    const key = (e: ManifestEntry): string => {
+    const keyFor = (e: ManifestEntry): string => {
       let k = keys.get(e);
       if (k === undefined) keys.set(e, (k = keyOf(e)));
       return k;
@@ -529,7 +529,7 @@ export function createPackager(options: PackagerOptions): Packager {
     const distinct = new Map<string, ManifestEntry>();
     for (const e of sorted) {
       if (slice.due()) await slice.next();
-      const k = key(e);
+      const k = keyFor(e);
       if (!distinct.has(k) && !fromBasis.has(k)) distinct.set(k, e);
     }
     // In memory (kept for this build, whatever is evicted meanwhile) or being made: no need to look on disk.
@@ -543,8 +543,9 @@ export function createPackager(options: PackagerOptions): Packager {
     }
     const onDisk = await mapBounded(unknown, 4, async ([key]) => stat(entryPath(entriesDir, key)).then((s) => s.isFile(), () => false));
     const onDiskKeys = new Set(unknown.filter((_, i) => onDisk[i]).map(([key]) => key));
-    // Looked up again now, synchronously up to registering new jobs: a background job may have
-    // finished meanwhile (and the workers check the disk once more before compressing anything).
+    // Looked up again now, each key checked and (if nobody makes it) registered as a job in the same
+    // turn of the loop: a background job may have finished meanwhile (and the workers check the disk
+    // once more before compressing anything).
     await ensureEntries([...distinct.entries()].filter(([key]) => !onDiskKeys.has(key) && !pinned.has(key)), read, pinned);
 
     // Assemble: cached entries copied behind fresh headers, buffered into ~1 MB writes.
@@ -586,7 +587,7 @@ export function createPackager(options: PackagerOptions): Packager {
         await writeSmall();
       };
       const load = (e: ManifestEntry) => {
-        const k = key(e);
+        const k = keyFor(e);
         const held = fromBasis.get(k) ?? pinned.get(k) ?? memory.get(k);
         if (held) return Promise.resolve(held);
         const where = entryPath(entriesDir, k);
