@@ -78,10 +78,12 @@ async function checkSlicedBody(sliced: SlicedBody, body: unknown): Promise<void>
   const list = z.array(sliced.item);
   const issues: ValidationIssue[] = [];
   const slice = timeSlice();
-  // A turn first: the body was parsed in this same turn (JSON.parse of a large manifest and the
-  // collection it sets off are tens of ms already), and the schema's first slices run cold.
-  await slice.next();
-  for (const { field, items } of sliced.lists(body)) {
+  const lists = sliced.lists(body);
+  // A long list takes a turn first: the body was parsed in this same turn (JSON.parse of a large
+  // manifest and the collection it sets off are tens of ms already), and the schema's first slices
+  // run cold. A short one (a one-file delta) is checked at once.
+  if (lists.some((l) => l.items.length > SLICE_ITEMS)) await slice.next();
+  for (const { field, items } of lists) {
     for (let at = 0; at < items.length && issues.length < MAX_ISSUES; at += SLICE_ITEMS) {
       if (slice.due()) await slice.next();
       const r = list.safeParse(items.slice(at, at + SLICE_ITEMS));
