@@ -41,6 +41,8 @@ export interface BlobStore {
   stream(sha256: string): Readable;
   /** Removes the blob (garbage collection, see source/gc.ts); removing an absent blob is a no-op. */
   delete(sha256: string): Promise<void>;
+  /** Gives the space of deleted blobs back to the filesystem where the store keeps it (after garbage collection); optional. */
+  compact?(): Promise<void>;
 }
 
 export interface BlobBytes {
@@ -208,6 +210,13 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
       await unlink(pathOf(sha)).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== 'ENOENT') throw e;
       });
+    },
+    async compact() {
+      const db = smallBlobs(false);
+      if (!db) return;
+      // 256 pages (1 MiB) at a time, with a turn of the event loop between: a large collection
+      // frees thousands of pages, and moving them is the event loop's work.
+      while (db.reclaim(256) > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     },
     stream(sha) {
       const row = smallBlobs(false)?.get(checkSha(sha));

@@ -6,6 +6,8 @@ import { dirname, join } from 'node:path';
 import type { ManifestEntry } from '@hangar/core';
 import { createHarness, type Harness } from '../deployments/_harness.js';
 import { createFsBlobStore } from './blob-store.js';
+import { SMALL_BLOBS_FILE } from './small-blobs.js';
+import SqliteDatabase from 'better-sqlite3';
 import { collectSourceGarbage } from './gc.js';
 import { entryPath } from './zip-pool.js';
 
@@ -73,5 +75,28 @@ describe('source cache garbage collection', () => {
     // What is kept still deploys: its package is served, and a second run removes nothing more.
     assert.ok((await h.feature.source.assembleZip(m3)).length > 0);
     assert.deepEqual(await collectSourceGarbage({ db: h.store.db, blobs, clock: later, packagesDir, retainDeployments: 2 }), { manifests: 0, blobs: 0, packages: 0, entries: 0 });
+  });
+
+  test('the small-blob file gives the pages of collected blobs back', async () => {
+    const src = h.feature.source;
+    const files = Array.from({ length: 60 }, (_, i) => `${'gc-shrink '.repeat(2000)}${i}`);
+    await src.upload(h.orgA, { kind: 'full', entries: files.map((c, i) => entry(`big/f${i}.js`, c)) });
+    for (const c of files) await src.putBlob(h.orgA, sha(c), new TextEncoder().encode(c));
+    await src.idle();
+    const file = join(h.dataDir, 'blobs', SMALL_BLOBS_FILE);
+    // page_count through a connection of its own: the committed state, WAL frames included.
+    const pages = () => {
+      const db = new SqliteDatabase(file, { readonly: true });
+      try { return db.pragma('page_count', { simple: true }) as number; } finally { db.close(); }
+    };
+    const before = pages();
+    const blobs = createFsBlobStore(join(h.dataDir, 'blobs'));
+    const later = { now: () => new Date(Date.now() + 25 * 3600_000) };
+    const r = await collectSourceGarbage({ db: h.store.db, blobs, clock: later, packagesDir: join(h.dataDir, 'packages'), retainDeployments: 2 });
+    assert.ok(r.blobs >= 60, `collected ${r.blobs}`);
+    for (const c of files) assert.equal(await blobs.has(sha(c)), false);
+    const after = pages();
+    // 60 blobs of 20 KB: about 300 pages of 4 KB.
+    assert.ok(before - after >= 250, `pages ${before} -> ${after}`);
   });
 });

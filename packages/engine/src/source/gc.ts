@@ -90,6 +90,7 @@ export async function collectSourceGarbage(deps: SourceGcDeps): Promise<SourceGc
     await deps.blobs.delete(sha);
     blobs++;
   }
+  if (blobs > 0) await deps.blobs.compact?.();
 
   // Local caches: packages of manifests not kept, entries of blobs not kept.
   let packages = 0;

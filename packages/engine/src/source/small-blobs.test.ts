@@ -43,3 +43,54 @@ test('a file written before the hashes-only index gets it on open; presence chec
   check.close();
   assert.match(plan.map((r) => r.detail).join(' '), /COVERING INDEX blobs_held/);
 });
+
+test('a new file gives the pages of deleted blobs back (reclaim): the file shrinks, what is kept still reads', () => {
+  const file = join(dir, 'reclaim.sqlite');
+  const small = openSmallBlobs(file);
+  const blobs = Array.from({ length: 300 }, () => randomBytes(16 * 1024)).map((bytes) => ({ sha256: sha(bytes), bytes }));
+  const pages = () => {
+    const db = new SqliteDatabase(file, { readonly: true });
+    try {
+      return { count: db.pragma('page_count', { simple: true }) as number, free: db.pragma('freelist_count', { simple: true }) as number, mode: db.pragma('auto_vacuum', { simple: true }) };
+    } finally {
+      db.close();
+    }
+  };
+  try {
+    small.putAll(blobs);
+    const full = pages();
+    assert.equal(full.mode, 2, 'auto_vacuum INCREMENTAL');
+    for (const b of blobs.slice(0, 250)) small.delete(b.sha256);
+    const deleted = pages();
+    assert.equal(deleted.count, full.count, 'a delete alone only frees pages for reuse');
+    assert.ok(deleted.free > 900, `free pages after deleting 250 x 16 KB: ${deleted.free}`);
+    // A little at a time: each call frees at most what it is asked to.
+    assert.equal(small.reclaim(100), deleted.free - 100);
+    let left = deleted.free - 100;
+    while (left > 0) left = small.reclaim(256);
+    const after = pages();
+    assert.equal(after.free, 0);
+    assert.ok(after.count < full.count / 4, `pages ${full.count} -> ${after.count}`);
+    for (const b of blobs.slice(250)) assert.deepEqual(small.get(b.sha256), b.bytes);
+    assert.equal(small.has(blobs[0]!.sha256), false);
+  } finally {
+    small.close();
+  }
+});
+
+test('a file made without auto-vacuum keeps its free pages for reuse: reclaim answers 0 and changes nothing', () => {
+  const file = join(dir, 'legacy.sqlite');
+  const old = new SqliteDatabase(file);
+  old.exec('create table blobs (sha256 text primary key, bytes blob not null) without rowid');
+  old.close();
+  const small = openSmallBlobs(file);
+  try {
+    const bytes = randomBytes(32 * 1024);
+    small.putAll([{ sha256: sha(bytes), bytes }]);
+    small.delete(sha(bytes));
+    assert.equal(small.reclaim(1000), 0);
+    assert.equal(small.has(sha(bytes)), false);
+  } finally {
+    small.close();
+  }
+});

@@ -26,6 +26,12 @@ export interface SmallBlobs {
   /** Stores each blob not held yet, all in one transaction. */
   putAll(blobs: Iterable<{ readonly sha256: string; readonly bytes: Uint8Array }>): void;
   delete(sha256: string): void;
+  /**
+   * Gives at most `pages` pages freed by deletes back to the filesystem (incremental auto-vacuum) and
+   * answers how many free pages are left. A file made before this existed keeps its pages for reuse
+   * and answers 0: turning auto-vacuum on there takes a whole VACUUM, a rewrite of the file.
+   */
+  reclaim(pages: number): number;
   /** Every hash held, in no particular order (tests, tools; reads the whole index). */
   list(): string[];
   close(): void;
@@ -33,6 +39,11 @@ export interface SmallBlobs {
 
 export function openSmallBlobs(file: string): SmallBlobs {
   const db = new SqliteDatabase(file, { timeout: 10_000 });
+  // Without auto-vacuum the file never shrinks: deleted blobs' pages are only reused. SQLite lets a
+  // file choose it only before its first table, so a new file takes INCREMENTAL (pages are given
+  // back when reclaim asks, not at every commit).
+  if (db.pragma('page_count', { simple: true }) === 0) db.pragma('auto_vacuum = INCREMENTAL');
+  const incremental = db.pragma('auto_vacuum', { simple: true }) === 2;
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec('create table if not exists blobs (sha256 text primary key, bytes blob not null) without rowid');
@@ -56,6 +67,15 @@ export function openSmallBlobs(file: string): SmallBlobs {
     get: (sha256) => get.get(sha256),
     putAll: (blobs) => putAll(blobs),
     delete: (sha256) => void remove.run(sha256),
+    reclaim: (pages) => {
+      if (!incremental) return 0;
+      db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
+      const left = db.pragma('freelist_count', { simple: true }) as number;
+      // In WAL mode the file is truncated when a checkpoint copies the last frames back; PASSIVE
+      // never waits for the writer thread's connection (the next automatic one finishes the job).
+      if (left === 0) db.pragma('wal_checkpoint(PASSIVE)');
+      return left;
+    },
     list: () => list.all(),
     close: () => db.close(),
   };
