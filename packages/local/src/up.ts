@@ -36,6 +36,10 @@ export function bundledExample(): string {
 }
 
 export async function up(ctx: UpContext, options: UpOptions, waitForStop: () => Promise<void>, cli: UpCli): Promise<number> {
+  // The engine and the local cloud run in this process. Like hangar-engine, `hangar up` does not print
+  // the AWS SDK's notice that its releases after January 2027 need Node 22 (docs/self-host.md says
+  // it); set before any client is made. Here, not in the CLI: the CLI never touches AWS_* variables.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const out = (s: string) => ctx.stdout.write(`${s}\n`);
   let port: number | undefined;
   let cloudPort: number | undefined;
