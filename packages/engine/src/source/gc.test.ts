@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ManifestEntry } from '@hangar/core';
+import SqliteDatabase from 'better-sqlite3';
 import { createHarness, type Harness } from '../deployments/_harness.js';
 import { createFsBlobStore } from './blob-store.js';
 import { SMALL_BLOBS_FILE } from './small-blobs.js';
-import SqliteDatabase from 'better-sqlite3';
 import { collectSourceGarbage } from './gc.js';
 import { entryPath } from './zip-pool.js';
 
