@@ -18,7 +18,7 @@ import { createSweeper } from './sweeper.js';
 import { configurationOf } from './model.js';
 import { allowsService } from './policy.js';
 import { empty, json, jsonBody, matchRest, rest, type RestRoute } from './rest.js';
-import { sdkNodePath, sdkReadPaths } from './runtime/environment.js';
+import { sdkNodePath, sdkReadPaths, sdkRuntimeModules } from './runtime/environment.js';
 import { createInvoker, type InvokeResult, type Invoker } from './runtime/invoker.js';
 import { parseFunctionRef } from './validate.js';
 
@@ -196,24 +196,30 @@ const routes: RestRoute<Ctx>[] = [
 export function createLambda(rt: CloudRuntime, opts: LambdaOptions): LambdaParts {
   let root: Promise<string> | undefined;
   let tempRoot: string | undefined;
+  const installed = sdkNodePath();
+  const sdkReads = sdkReadPaths(installed);
+  // The SDK's packages alone, linked into `<root>/.runtime/node_modules` when the root is made (a
+  // function's code is stored there before any sandbox starts).
+  let sdkModules: string | undefined;
   const codeRoot = () => (root ??= (async () => {
     const dataDir = rt.dataDir();
+    let dir: string;
     if (dataDir) {
-      const dir = join(dataDir, 'lambda');
+      dir = join(dataDir, 'lambda');
       await mkdir(dir, { recursive: true });
-      return dir;
+    } else {
+      dir = tempRoot = await mkdtemp(join(tmpdir(), 'hangar-lambda-'));
     }
-    tempRoot = await mkdtemp(join(tmpdir(), 'hangar-lambda-'));
-    return tempRoot;
+    sdkModules = sdkRuntimeModules(installed, sdkReads, join(dir, '.runtime', 'node_modules'));
+    return dir;
   })());
   // Code paths are resolved lazily, once the root exists (it is created before any code is stored).
   let rootDir = '';
-  const nodePath = sdkNodePath();
   const invoker = createInvoker({
-    rt, logs: opts.logs, nodePath, idleMs: opts.idleMs ?? 5 * 60_000,
+    rt, logs: opts.logs, nodePath: () => sdkModules, idleMs: opts.idleMs ?? 5 * 60_000,
     codeDir: (fn) => join(rootDir, fn.codeDir),
     optDir: (fn) => (fn.optDir ? join(rootDir, fn.optDir) : undefined),
-    runtimeReadPaths: sdkReadPaths(nodePath),
+    runtimeReadPaths: sdkReads,
   });
   // Unpacked files are stored once per content and hard-linked into each package (`<root>/.files`).
   let fileStore: Promise<FileStore> | undefined;

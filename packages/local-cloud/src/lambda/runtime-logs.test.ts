@@ -106,6 +106,8 @@ test('init failures: missing file, missing export, syntax error, bad handler; ea
     ['syntax', { 'index.mjs': 'export const handler = async () => { return 1;; ;' }, 'index.handler', 'Runtime.UserCodeSyntaxError', 'SyntaxError: Unexpected end of input'],
     ['cjs-syntax', { 'index.js': 'exports.handler = async () => { return ); };' }, 'index.handler', 'Runtime.UserCodeSyntaxError', "SyntaxError: Unexpected token ')'"],
     ['missing-package', { 'index.js': "const x = require('not-installed'); exports.handler = async () => x;" }, 'index.handler', 'Runtime.ImportModuleError', "Error: Cannot find module 'not-installed'"],
+    // Installed beside the local cloud (not the SDK, nor one of its dependencies), not in the package: AWS's runtime does not have it either.
+    ['not-in-the-package', { 'index.js': "const f = require('fastify'); exports.handler = async () => typeof f;" }, 'index.handler', 'Runtime.ImportModuleError', "Error: Cannot find module 'fastify'"],
     ['bad-handler', { 'index.mjs': 'export const handler = () => 1;' }, 'index', 'Runtime.MalformedHandlerName', 'Bad handler'],
   ];
   for (const [name, files, handler, type, message] of cases) {

@@ -3,9 +3,9 @@
  * process.env): the function's variables plus what AWS's nodejs20.x runtime sets.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import type { TemporaryCredentials } from '../../internal/contract.js';
 import { logGroupOf, type FunctionRecord } from '../model.js';
 
@@ -69,6 +69,32 @@ export function sdkReadPaths(nodePath: string | undefined): string[] {
     }
   }
   return [...out].sort();
+}
+
+/**
+ * The folder a handler's NODE_PATH names for the provided SDK. AWS's runtime has the SDK and its
+ * dependencies there (`/var/runtime/node_modules`) and nothing else; the installation's
+ * `node_modules` holds much more (the local cloud's own packages). Named directly, a handler's
+ * `require('express')` without express in its package found it there and then failed on the
+ * sandbox's read permission ("Access to this API has been restricted") instead of AWS's
+ * `Runtime.ImportModuleError: Cannot find module 'express'`. So `dir` is made afresh with a link to
+ * each of the SDK's packages at the top of `nodePath` (from `readPaths`, see sdkReadPaths); Node
+ * follows the links to the real folders, which the sandbox may read. Undefined without an SDK.
+ */
+export function sdkRuntimeModules(nodePath: string | undefined, readPaths: readonly string[], dir: string): string | undefined {
+  if (!nodePath || readPaths.length === 0) return undefined;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const p of readPaths) {
+    const parent = dirname(p);
+    const topLevel = parent === nodePath || (dirname(parent) === nodePath && basename(parent).startsWith('@'));
+    if (!topLevel) continue;
+    const link = join(dir, relative(nodePath, p));
+    if (existsSync(link)) continue;
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(realpathSync(p), link, 'dir');
+  }
+  return dir;
 }
 
 /**

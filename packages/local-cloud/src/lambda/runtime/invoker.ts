@@ -27,7 +27,8 @@ export interface InvokeResult {
 export interface InvokerDeps {
   readonly rt: CloudRuntime;
   readonly logs: LogsApi;
-  readonly nodePath: string | undefined;
+  /** The provided SDK's folder for NODE_PATH (`sdkRuntimeModules`), read when a sandbox starts. */
+  readonly nodePath: () => string | undefined;
   /** How long an idle sandbox stays warm. */
   readonly idleMs: number;
   /** Absolute directory of a function's unpacked code. */
@@ -150,16 +151,17 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     // task root that ES modules resolve through (see ../layers.ts, mergeLayers).
     const opt = deps.optDir?.(fn);
     const major = /^nodejs(\d+)/.exec(fn.runtime)?.[1] ?? '20';
+    const sdk = deps.nodePath();
     const nodePath = opt
-      ? [join(opt, 'nodejs', `node${major}`, 'node_modules'), join(opt, 'nodejs', 'node_modules'), ...(deps.nodePath ? [deps.nodePath] : [])].join(':')
-      : deps.nodePath;
+      ? [join(opt, 'nodejs', `node${major}`, 'node_modules'), join(opt, 'nodejs', 'node_modules'), ...(sdk ? [sdk] : [])].join(':')
+      : sdk;
     // `/opt` is the function's merged folder or, with one layer, that version's own folder; the
     // `node_modules` link sits in the function's folder, next to its task roots.
     const optReads = opt ? [opt, join(dirname(taskRoot), 'node_modules')] : [];
     const sandbox = startSandbox({
       cwd: taskRoot,
       env: sandboxEnv({ fn, taskRoot, tmpDir, credentials, logStream: stream, endpoint: rt.endpoint(), nodePath }),
-      readPaths: [taskRoot, ...optReads, ...deps.runtimeReadPaths],
+      readPaths: [taskRoot, ...optReads, ...(sdk ? [sdk] : []), ...deps.runtimeReadPaths],
       writePaths: [tmpDir],
       memoryMb: fn.memorySize,
       initTimeoutMs: INIT_TIMEOUT_MS,
